@@ -1,0 +1,134 @@
+//! The one error shape every API answer uses: `{code, message, fields?}` with a matching HTTP
+//! status. Server functions return it too, so the browser gets the same fields as `curl` does.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// Stable, machine-readable code, e.g. `unauthenticated`, `invalid_request`, `not_found`.
+    pub code: String,
+    /// One sentence a person can act on.
+    pub message: String,
+    /// Per-field messages for bad input: field name → what rule it broke.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+    /// Present (true) on answers the caller may simply retry, e.g. storage unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+    /// The HTTP status this error is answered with; not part of the JSON body.
+    #[serde(skip, default = "default_status")]
+    pub status: u16,
+}
+
+fn default_status() -> u16 {
+    500
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            fields: BTreeMap::new(),
+            retryable: None,
+            retry_after_seconds: None,
+            status,
+        }
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            401,
+            "unauthenticated",
+            "Sign in first: open the dashboard in a browser, or send the identity header for this \
+             server's AUTH_MODE.",
+        )
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "forbidden", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(404, "not_found", message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "invalid_request", message)
+    }
+
+    /// 400 with one message per offending field.
+    pub fn invalid_fields(fields: BTreeMap<String, String>) -> Self {
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        let mut err = Self::bad_request(format!("Check these fields: {}.", names.join(", ")));
+        err.fields = fields;
+        err
+    }
+
+    /// 503 that tells the caller when to try again.
+    pub fn unavailable(code: impl Into<String>, message: impl Into<String>, retry_after: u64) -> Self {
+        let mut err = Self::new(503, code, message);
+        err.retryable = Some(true);
+        err.retry_after_seconds = Some(retry_after);
+        err
+    }
+
+    /// An unexpected failure: the details go to the log, never to the client.
+    pub fn internal() -> Self {
+        Self::new(500, "internal", "Something went wrong on the server; it has been logged.")
+    }
+}
+
+impl server_fn::error::FromServerFnError for ApiError {
+    type Encoder = server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
+        use server_fn::error::ServerFnErrorErr as E;
+        let err = match &value {
+            E::Args(msg) | E::Deserialization(msg) => {
+                ApiError::bad_request(format!("The request body is not valid: {msg}"))
+            }
+            E::Request(msg) => ApiError::new(0, "network", format!("The server could not be reached: {msg}")),
+            E::Response(msg) => ApiError::new(0, "network", format!("The server's answer could not be read: {msg}")),
+            E::MissingArg(msg) => ApiError::bad_request(format!("A required field is missing: {msg}")),
+            _ => ApiError::internal(),
+        };
+        #[cfg(feature = "ssr")]
+        err.set_response_status();
+        err
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl ApiError {
+    /// Inside a server function: make the HTTP answer carry this error's status.
+    pub fn set_response_status(&self) {
+        if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(self.status) {
+                opts.set_status(status);
+            }
+            opts.insert_header(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        let status =
+            http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, axum::Json(&self)).into_response();
+        if let Some(secs) = self.retry_after_seconds {
+            res.headers_mut().insert(http::header::RETRY_AFTER, secs.into());
+        }
+        res
+    }
+}

@@ -1,0 +1,144 @@
+//! The page shell and the dashboard page.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use serde::{Deserialize, Serialize};
+
+use crate::api_error::ApiError;
+use crate::components::cluster_card::ClusterCard;
+
+/// The HTML document around the app; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// What the page needs to know about this session: who, and which resource group it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user: String,
+    pub subscription_id: String,
+    pub resource_group: String,
+    /// `simulator` (the embedded ARM simulator) or `azure`.
+    pub arm_mode: String,
+}
+
+#[server(prefix = "/api", endpoint = "session", input = server_fn::codec::GetUrl)]
+pub async fn get_session() -> Result<SessionInfo, ApiError> {
+    let caller = crate::identity::require_caller().await?;
+    let state = expect_context::<crate::startup::AppState>();
+    Ok(SessionInfo {
+        user: caller.id,
+        subscription_id: state.config.subscription_id.clone(),
+        resource_group: state.config.resource_group.clone(),
+        arm_mode: if state.config.arm_endpoint.is_some() { "azure" } else { "simulator" }.into(),
+    })
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/aks-dashboard.css" />
+        <Title text="AKS clusters · dashboard" />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=Dashboard />
+            </Routes>
+        </Router>
+    }
+}
+
+/// Sets `<html data-hydrated="true">` once the browser has taken over; effects never run on the
+/// server, so the attribute is absent from the first HTML and tests can wait for it.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
+#[component]
+fn Dashboard() -> impl IntoView {
+    let session = Resource::new_blocking(|| (), |_| get_session());
+    view! {
+        <div class="app">
+            <header class="topbar">
+                <div class="brand">
+                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    <span class="brand-name">"AKS Provisioning"</span>
+                </div>
+                <Suspense fallback=|| view! { <span class="muted">"…"</span> }>
+                    {move || {
+                        session
+                            .get()
+                            .map(|s| match s {
+                                Ok(s) => view! { <SignedInUser user=s.user /> }.into_any(),
+                                Err(_) => view! { <span class="muted">"Not signed in"</span> }.into_any(),
+                            })
+                    }}
+                </Suspense>
+            </header>
+            <main class="content">
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || {
+                        session
+                            .get()
+                            .map(|s| match s {
+                                Ok(s) => view! { <ClusterCard session=s /> }.into_any(),
+                                Err(e) => view! {
+                                    <div class="notice notice-error" role="alert">{e.message}</div>
+                                }
+                                .into_any(),
+                            })
+                    }}
+                </Suspense>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn SignedInUser(user: String) -> impl IntoView {
+    view! {
+        <div class="user">
+            <span class="user-label">"Signed in as"</span>
+            <span class="user-name" data-testid="signed-in-user">{user}</span>
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        opts.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="content">
+            <h1>"Page not found"</h1>
+            <p><a href="/">"Back to the dashboard"</a></p>
+        </main>
+    }
+}

@@ -1,0 +1,3 @@
+//! The dashboard's components, each with the server functions it calls.
+
+pub mod cluster_card;

@@ -1,0 +1,5 @@
+//! Plain axum routes and middleware: identity, cross-site protection, health. The product's API
+//! routes are Leptos server functions next to the components that call them.
+
+pub mod auth;
+pub mod health;

@@ -1,0 +1,27 @@
+//! AKS provisioning dashboard.
+//!
+//! One crate, two builds: the server (`ssr`: axum, storage, Azure, job runner) and the browser
+//! bundle (`hydrate`: the same components, hydrated). Modules shared by both hold the page, the
+//! components and the data types they exchange; server-only modules sit behind `feature = "ssr"`.
+
+pub mod api_error;
+pub mod app;
+pub mod components;
+pub mod identity;
+
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
+pub mod startup;
+#[cfg(feature = "ssr")]
+pub mod storage;
+
+/// Browser entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

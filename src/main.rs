@@ -1,0 +1,18 @@
+//! The dashboard server binary: `aks-dashboard [serve]` or `aks-dashboard armsim --port N`.
+
+use aks_dashboard::{config::Cli, startup};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    startup::init_tracing();
+    match startup::run_cli(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "dashboard stopped with an error");
+            eprintln!("error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

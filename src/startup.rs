@@ -1,0 +1,178 @@
+//! Builds the whole server from a [`ServeConfig`]: storage, identity, the Leptos app, the plain
+//! routes; serves it until SIGINT/SIGTERM. Tests call [`Server::start`] with a random port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::trace::TraceLayer;
+
+use crate::app::{App, shell};
+use crate::config::{Cli, Command, ServeConfig};
+use crate::http::{auth, health};
+use crate::storage::{Storage, StorageError};
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{0}: {1}")]
+    Io(std::path::PathBuf, std::io::Error),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Everything a request handler or server function may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub storage: Storage,
+    pub auth: auth::AuthState,
+    pub config: Arc<ServeConfig>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for auth::AuthState {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+pub async fn run_cli(cli: Cli) -> Result<(), StartupError> {
+    match cli.command {
+        None | Some(Command::Serve) => {
+            let server = Server::start(cli.serve).await?;
+            tracing::info!(url = %format!("http://{}", server.addr), "dashboard is up");
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+            server.stop().await
+        }
+        Some(Command::Armsim(_)) => Err(StartupError::Config(
+            "the standalone ARM simulator is not available in this build".into(),
+        )),
+    }
+}
+
+/// A running dashboard server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+}
+
+impl Server {
+    pub async fn start(config: ServeConfig) -> Result<Self, StartupError> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StartupError::Io(config.data_dir.clone(), e))?;
+        let key = auth::load_or_create_key(config.session_secret.as_deref(), &config.data_dir)?;
+        let storage = Storage::connect(&config.database_url).await?;
+        tracing::info!(backend = ?storage.backend, "storage ready, migrations applied");
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name("aks-dashboard")
+            .site_root(config.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .build();
+
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| StartupError::Bind(config.listen, e))?;
+        let addr = listener.local_addr().map_err(|e| StartupError::Bind(config.listen, e))?;
+
+        let state = AppState {
+            leptos_options,
+            storage,
+            auth: auth::AuthState { mode: config.auth_mode, key },
+            config: Arc::new(config),
+        };
+        let router = build_router(state.clone());
+
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        Ok(Self { addr, state, stop, task })
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, closes the database.
+    pub async fn stop(self) -> Result<(), StartupError> {
+        let _ = self.stop.send(true);
+        let result = self.task.await.unwrap_or(Ok(()));
+        self.state.storage.close().await;
+        result.map_err(StartupError::Serve)
+    }
+}
+
+pub fn build_router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let page_state = state.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/auth/dev", get(auth::dev_sign_in))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::prelude::provide_context(context_state.clone()),
+            move || shell(page_state.leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.auth.clone(), auth::resolve_caller))
+        .layer(axum::middleware::from_fn(auth::refuse_cross_site))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
