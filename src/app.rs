@@ -2,12 +2,15 @@
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
-use crate::components::cluster_card::ClusterCard;
+use crate::components::cluster_card::{ClusterCard, active_provisions};
+use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT};
+use crate::components::provision_error_card::recent_failed_provisions;
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -59,7 +62,10 @@ pub fn App() -> impl IntoView {
         <Title text="AKS clusters · dashboard" />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=Dashboard />
+                // Partially blocked: the blocking resources (who is signed in, the last failure,
+                // the in-flight provisions) are rendered in place on the server, so the first HTML
+                // shows them even before (or without) JavaScript.
+                <Route path=path!("/") view=Dashboard ssr=SsrMode::PartiallyBlocked />
             </Routes>
         </Router>
     }
@@ -82,6 +88,13 @@ fn mark_hydrated() {
 #[component]
 fn Dashboard() -> impl IntoView {
     let session = Resource::new_blocking(|| (), |_| get_session());
+    // Blocking, so the last failure and the in-flight provisions are in the first HTML: no
+    // flash, no wait for the browser bundle.
+    let recent_failures = Resource::new_blocking(
+        || (),
+        |_| recent_failed_provisions(Some(RECENT_HOURS), Some(RECENT_LIMIT)),
+    );
+    let in_flight = Resource::new_blocking(|| (), |_| active_provisions());
     view! {
         <div class="app">
             <header class="topbar">
@@ -102,17 +115,20 @@ fn Dashboard() -> impl IntoView {
             </header>
             <main class="content">
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || {
-                        session
-                            .get()
-                            .map(|s| match s {
-                                Ok(s) => view! { <ClusterCard session=s /> }.into_any(),
-                                Err(e) => view! {
-                                    <div class="notice notice-error" role="alert">{e.message}</div>
-                                }
-                                .into_any(),
-                            })
-                    }}
+                    {move || Suspend::new(async move {
+                        let failures = recent_failures.await.ok();
+                        let in_flight = in_flight.await.unwrap_or_default();
+                        match session.await {
+                            Ok(s) => view! {
+                                <ClusterCard session=s recent_failures=failures in_flight=in_flight />
+                            }
+                            .into_any(),
+                            Err(e) => view! {
+                                <div class="notice notice-error" role="alert">{e.message}</div>
+                            }
+                            .into_any(),
+                        }
+                    })}
                 </Suspense>
             </main>
         </div>

@@ -79,6 +79,34 @@ pub struct ServeConfig {
     /// Folder with the built site (the output of `cargo leptos build`).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+
+    /// Time-out of each Azure Resource Manager call, in seconds.
+    #[arg(long, env = "ARM_REQUEST_TIMEOUT_SECONDS", default_value_t = 30.0,
+          value_parser = parse_seconds)]
+    pub arm_request_timeout_seconds: f64,
+
+    /// How long throttled (429) or failing (5xx) ARM calls are retried, in seconds.
+    #[arg(long, env = "ARM_RETRY_MAX_SECONDS", default_value_t = 60.0,
+          value_parser = parse_seconds)]
+    pub arm_retry_max_seconds: f64,
+
+    /// A fixed bearer token for ARM_ENDPOINT instead of Azure identity, e.g. for a standalone
+    /// ARM simulator (`aks-dashboard armsim`) shared by several dashboard servers.
+    #[arg(long, env = "ARM_TOKEN", hide_env_values = true)]
+    pub arm_token: Option<String>,
+
+    /// How many provision jobs this server runs at once.
+    #[arg(long, env = "JOB_WORKERS", default_value_t = 4)]
+    pub job_workers: usize,
+
+    /// How long a worker's claim on a job lasts without a heartbeat; after a crash, another
+    /// worker takes the job over once it runs out.
+    #[arg(long, env = "JOB_LEASE_SECONDS", default_value_t = 15.0, value_parser = parse_seconds)]
+    pub job_lease_seconds: f64,
+
+    /// Timing of the embedded ARM simulator (used when no ARM endpoint is configured).
+    #[command(flatten)]
+    pub armsim: ArmsimTiming,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -86,6 +114,42 @@ pub struct ArmsimConfig {
     /// Port the simulator listens on (127.0.0.1).
     #[arg(long, env = "ARMSIM_PORT", default_value_t = 4010)]
     pub port: u16,
+
+    #[command(flatten)]
+    pub timing: ArmsimTiming,
+}
+
+/// How long the ARM simulator's operations take, in seconds (fractions allowed, e.g. 1.5).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ArmsimTiming {
+    /// How long a simulated cluster create takes.
+    #[arg(long = "armsim-create-seconds", env = "ARMSIM_CREATE_SECONDS", default_value_t = 20.0,
+          value_parser = parse_seconds)]
+    pub create_seconds: f64,
+
+    /// How long a simulated cluster delete takes.
+    #[arg(long = "armsim-delete-seconds", env = "ARMSIM_DELETE_SECONDS", default_value_t = 10.0,
+          value_parser = parse_seconds)]
+    pub delete_seconds: f64,
+
+    /// How long an aborted operation stays `Canceling` before it is `Canceled`.
+    #[arg(long = "armsim-abort-seconds", env = "ARMSIM_ABORT_SECONDS", default_value_t = 3.0,
+          value_parser = parse_seconds)]
+    pub abort_seconds: f64,
+}
+
+impl Default for ArmsimTiming {
+    fn default() -> Self {
+        Self { create_seconds: 20.0, delete_seconds: 10.0, abort_seconds: 3.0 }
+    }
+}
+
+/// A duration in seconds: a finite, non-negative number.
+fn parse_seconds(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
+        _ => Err(format!("{value:?} is not a number of seconds (e.g. 20 or 1.5)")),
+    }
 }
 
 impl ServeConfig {
@@ -102,6 +166,12 @@ impl ServeConfig {
             resource_group: DEFAULT_RESOURCE_GROUP.into(),
             tenant_id: DEFAULT_TENANT_ID.into(),
             site_root: "target/site".into(),
+            arm_request_timeout_seconds: 30.0,
+            arm_retry_max_seconds: 60.0,
+            arm_token: None,
+            job_workers: 2,
+            job_lease_seconds: 15.0,
+            armsim: ArmsimTiming::default(),
         }
     }
 }

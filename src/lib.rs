@@ -8,7 +8,10 @@ pub mod api_error;
 pub mod app;
 pub mod components;
 pub mod identity;
+pub mod provisioning;
 
+#[cfg(feature = "ssr")]
+pub mod azure;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]

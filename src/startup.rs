@@ -14,8 +14,13 @@ use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
+use crate::azure::{
+    ArmClient, ArmConnection, ArmError, ArmSimulator, SimulatorConfig, SimulatorHandle,
+};
 use crate::config::{Cli, Command, ServeConfig};
-use crate::http::{auth, health};
+use crate::http::{auth, health, tasks};
+use crate::provisioning::engine::{EngineConfig, JobRunner};
+use crate::storage::job_state::JobStateRepository;
 use crate::storage::{Storage, StorageError};
 
 /// Request bodies larger than this are refused with 413.
@@ -33,6 +38,8 @@ pub enum StartupError {
     Storage(#[from] StorageError),
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error("Azure: {0}")]
+    Azure(#[from] ArmError),
 }
 
 /// Everything a request handler or server function may need.
@@ -42,6 +49,14 @@ pub struct AppState {
     pub storage: Storage,
     pub auth: auth::AuthState,
     pub config: Arc<ServeConfig>,
+    /// Every Azure call goes through this client.
+    pub arm: ArmClient,
+    /// Provision jobs: the durable record of every create.
+    pub jobs: JobStateRepository,
+    /// Wakes idle job workers when a job is queued.
+    pub job_waker: Arc<tokio::sync::Notify>,
+    /// The embedded ARM simulator the client points at when no ARM endpoint is configured.
+    pub armsim: Option<SimulatorHandle>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -72,9 +87,18 @@ pub async fn run_cli(cli: Cli) -> Result<(), StartupError> {
             tracing::info!("shutting down: finishing requests in flight");
             server.stop().await
         }
-        Some(Command::Armsim(_)) => Err(StartupError::Config(
-            "the standalone ARM simulator is not available in this build".into(),
-        )),
+        Some(Command::Armsim(armsim)) => {
+            let listen = SocketAddr::from(([127, 0, 0, 1], armsim.port));
+            let timing = &armsim.timing;
+            let config = SimulatorConfig { listen, ..SimulatorConfig::default() }.with_timing(timing);
+            let simulator = ArmSimulator::start(config)
+                .await
+                .map_err(|e| StartupError::Bind(listen, e))?;
+            tracing::info!(url = simulator.base_url(), "ARM simulator is up");
+            shutdown_signal().await;
+            simulator.shutdown().await;
+            Ok(())
+        }
     }
 }
 
@@ -84,6 +108,7 @@ pub struct Server {
     pub state: AppState,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+    runner: Option<JobRunner>,
 }
 
 impl Server {
@@ -105,11 +130,22 @@ impl Server {
             .map_err(|e| StartupError::Bind(config.listen, e))?;
         let addr = listener.local_addr().map_err(|e| StartupError::Bind(config.listen, e))?;
 
+        let arm = ArmConnection::from_config(&config).await?;
+        let jobs = JobStateRepository::new(storage.clone());
+        let mut engine = EngineConfig::new(&config.tenant_id);
+        engine.workers = config.job_workers;
+        engine.lease = std::time::Duration::from_secs_f64(config.job_lease_seconds.max(0.5));
+        let runner = JobRunner::start(jobs.clone(), arm.client.clone(), engine);
+
         let state = AppState {
             leptos_options,
             storage,
             auth: auth::AuthState { mode: config.auth_mode, key },
             config: Arc::new(config),
+            arm: arm.client,
+            armsim: arm.simulator,
+            jobs,
+            job_waker: runner.waker(),
         };
         let router = build_router(state.clone());
 
@@ -121,13 +157,20 @@ impl Server {
                 })
                 .await
         });
-        Ok(Self { addr, state, stop, task })
+        Ok(Self { addr, state, stop, task, runner: Some(runner) })
     }
 
     /// Stops accepting connections, lets requests in flight finish, closes the database.
-    pub async fn stop(self) -> Result<(), StartupError> {
+    pub async fn stop(mut self) -> Result<(), StartupError> {
         let _ = self.stop.send(true);
         let result = self.task.await.unwrap_or(Ok(()));
+        // Jobs in flight are handed back so that another worker continues them.
+        if let Some(runner) = self.runner.take() {
+            runner.stop().await;
+        }
+        if let Some(armsim) = &self.state.armsim {
+            armsim.shutdown().await;
+        }
         self.state.storage.close().await;
         result.map_err(StartupError::Serve)
     }
@@ -141,6 +184,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/auth/dev", get(auth::dev_sign_in))
+        .route("/api/tasks/{task_id}", get(tasks::task_status))
+        .route("/api/aks/cancel-provision/{task_id}", axum::routing::post(tasks::cancel_provision))
         .leptos_routes_with_context(
             &state,
             routes,

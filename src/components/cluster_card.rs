@@ -1,11 +1,213 @@
-//! ClusterCard: the clusters of the configured subscription + resource group.
+//! ClusterCard: the clusters of the configured subscription + resource group, the in-flight
+//! provisions of the signed-in user (with Stop), and the "Last attempt failed" banner.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 
+use crate::api_error::ApiError;
 use crate::app::SessionInfo;
+use crate::components::clock::now_ms;
+use crate::components::last_failed::{LastFailed, failure_from_task};
+use crate::components::provision_error_card::ProvisionErrorCard;
+use crate::components::provision_modal::ProvisionModal;
+use crate::components::provision_progress::{ProgressFacts, StopProvision, status_label};
+use crate::provisioning::model::{
+    CancelOutcome, ClusterList, ClusterSummary, JobStatus, PartialCluster, ProvisionRequest,
+    RecentFailures, TaskStatus,
+};
 
+/// The clusters of the dashboard's resource group.
+#[server(prefix = "/api", endpoint = "aks/clusters", input = server_fn::codec::GetUrl)]
+pub async fn list_clusters() -> Result<ClusterList, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::list_clusters(&state, &caller).await.map_err(service::respond)
+}
+
+/// The caller's queued and running provisions, newest first.
+#[server(prefix = "/api", endpoint = "aks/active-provisions", input = server_fn::codec::GetUrl)]
+pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::active_provisions(&state, &caller).await.map_err(service::respond)
+}
+
+/// Status and progress of one task (the same behaviour as `GET /api/tasks/{task_id}`).
+#[server(prefix = "/api", endpoint = "aks/task-status", input = server_fn::codec::GetUrl)]
+pub async fn get_task_status(task_id: String) -> Result<TaskStatus, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::task_status(&state, &caller, &task_id).await.map_err(service::respond)
+}
+
+/// Stops a provision (the same behaviour as `POST /api/aks/cancel-provision/{task_id}`).
+#[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
+pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::cancel(&state, &caller, &task_id).await.map_err(service::respond)
+}
+
+/// Why the modal is open: a new cluster, or Edit & retry of a failed attempt.
+#[derive(Debug, Clone, PartialEq)]
+struct ModalOpen {
+    prefill: Option<ProvisionRequest>,
+}
+
+/// The dashboard's card: clusters of the resource group, in-flight provisions of the signed-in
+/// user, and the last failed attempt.
+///
+/// `recent_failures` and `in_flight` are what the server knew when it rendered the page; they
+/// are rendered into the first HTML and taken over live once the page is hydrated.
 #[component]
-pub fn ClusterCard(session: SessionInfo) -> impl IntoView {
+pub fn ClusterCard(
+    session: SessionInfo,
+    #[prop(optional_no_strip)] recent_failures: Option<RecentFailures>,
+    #[prop(optional)] in_flight: Vec<TaskStatus>,
+) -> impl IntoView {
+    let last_failed = LastFailed::new(session.user.clone(), recent_failures.as_ref());
+    provide_context(last_failed);
+    last_failed.attach(recent_failures);
+
+    let now = RwSignal::new(now_ms());
+    let tracked = StoredValue::new(
+        in_flight
+            .iter()
+            .map(|t| t.task_id.clone())
+            .collect::<BTreeSet<_>>(),
+    );
+    let active = RwSignal::new(in_flight);
+    // Tasks the user stopped, with the partial cluster the cancel reported.
+    let stopped = RwSignal::new(BTreeMap::<String, Option<PartialCluster>>::new());
+    let clusters_tick = RwSignal::new(0u32);
+    let clusters = Resource::new(move || clusters_tick.get(), |_| list_clusters());
+    let modal = RwSignal::new(None::<ModalOpen>);
+
+    // A tracked provision ended: its failure becomes the last failure, a success clears it.
+    let finished = move |task: TaskStatus| {
+        let partial = stopped.with_untracked(|s| s.get(&task.task_id).cloned().flatten());
+        match task.status {
+            JobStatus::Succeeded => last_failed.clear_after_success(),
+            JobStatus::Failed | JobStatus::Cancelled => {
+                if let Some(f) = failure_from_task(&task, partial) {
+                    last_failed.record(f);
+                }
+            }
+            JobStatus::Queued | JobStatus::Running => return,
+        }
+        tracked.update_value(|t| {
+            t.remove(&task.task_id);
+        });
+        stopped.update(|s| {
+            s.remove(&task.task_id);
+        });
+        active.update(|list| list.retain(|t| t.task_id != task.task_id));
+        clusters_tick.update(|t| *t += 1);
+    };
+    let follow = move |task_id: String| {
+        leptos::task::spawn_local(async move {
+            match get_task_status(task_id.clone()).await {
+                Ok(task) if task.status.is_finished() => finished(task),
+                Ok(_) => {}
+                Err(e) if e.status == 404 || e.code == "not_found" || e.code == "forbidden" => {
+                    tracked.update_value(|t| {
+                        t.remove(&task_id);
+                    });
+                }
+                Err(_) => {}
+            }
+        });
+    };
+    let poll_active = move || {
+        leptos::task::spawn_local(async move {
+            let Ok(list) = active_provisions().await else {
+                return;
+            };
+            let ids: BTreeSet<String> = list.iter().map(|t| t.task_id.clone()).collect();
+            let gone: Vec<String> = tracked.with_value(|t| t.difference(&ids).cloned().collect());
+            tracked.update_value(|t| t.extend(ids));
+            if active.with_untracked(|a| a != &list) {
+                active.set(list);
+            }
+            for task_id in gone {
+                follow(task_id);
+            }
+        });
+    };
+
+    // In the browser: one heartbeat drives the clock, the in-flight poll (every 2 s while
+    // something runs, else every 6 s) and the cluster list (every 5 s); hidden tabs rest.
+    Effect::new(move |_| {
+        poll_active();
+        let beat = StoredValue::new(0u32);
+        let handle = set_interval_with_handle(
+            move || {
+                now.set(now_ms());
+                if document().hidden() {
+                    return;
+                }
+                beat.update_value(|b| *b = b.wrapping_add(1));
+                let n = beat.get_value();
+                let busy =
+                    !active.with_untracked(Vec::is_empty) || tracked.with_value(|t| !t.is_empty());
+                if (busy && n.is_multiple_of(2)) || n.is_multiple_of(6) {
+                    poll_active();
+                }
+                if n.is_multiple_of(5) {
+                    clusters_tick.update(|t| *t += 1);
+                }
+            },
+            std::time::Duration::from_secs(1),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+
+    let open_modal =
+        move |prefill: Option<ProvisionRequest>| modal.set(Some(ModalOpen { prefill }));
+    let on_started = Callback::new(move |task_id: String| {
+        tracked.update_value(|t| {
+            t.insert(task_id);
+        });
+        poll_active();
+    });
+    let on_close = Callback::new(move |_: ()| {
+        modal.set(None);
+        poll_active();
+        clusters_tick.update(|t| *t += 1);
+    });
+    let on_stopped = Callback::new(move |outcome: CancelOutcome| {
+        stopped.update(|s| {
+            s.insert(outcome.task_id.clone(), outcome.partial_cluster.clone());
+        });
+        follow(outcome.task_id);
+    });
+
+    let shown_failure = Memo::new(move |_| last_failed.get());
+    let banner = move || {
+        shown_failure.get().map(|f| {
+            let portal = f.partial_cluster.as_ref().map(|p| p.portal_url.clone());
+            view! {
+                <section class="last-failed" data-testid="last-failed-banner" aria-label="Last attempt failed">
+                    <ProvisionErrorCard
+                        failure=f
+                        title="Last attempt failed"
+                        id="last-failed"
+                        extra_portal_url=portal
+                        on_edit_retry=Callback::new(move |r: ProvisionRequest| open_modal(Some(r)))
+                    />
+                </section>
+            }
+        })
+    };
+
+    let resource_group = session.resource_group.clone();
+    let resource_group_empty = session.resource_group.clone();
+    let modal_session = session.clone();
     view! {
         <section class="card" data-testid="cluster-card" aria-labelledby="cluster-card-title">
             <header class="card-header">
@@ -19,14 +221,253 @@ pub fn ClusterCard(session: SessionInfo) -> impl IntoView {
                         <code>{session.subscription_id.clone()}</code>
                     </p>
                 </div>
-                <span class="badge badge-neutral" title="Where Azure calls go">
-                    {if session.arm_mode == "simulator" { "ARM simulator" } else { "Azure" }}
-                </span>
+                <div class="card-header-actions">
+                    <span class="badge badge-neutral" title="Where Azure calls go">
+                        {if session.arm_mode == "simulator" { "ARM simulator" } else { "Azure" }}
+                    </span>
+                    <button
+                        type="button"
+                        id="add-cluster"
+                        class="btn btn-primary"
+                        data-testid="add-cluster"
+                        aria-haspopup="dialog"
+                        on:click=move |_| open_modal(None)
+                    >
+                        <span aria-hidden="true">"+ "</span>
+                        "Add cluster"
+                    </button>
+                </div>
             </header>
-            <div class="empty-state">
-                <p class="empty-title">"No clusters to show yet"</p>
-                <p class="muted">"Clusters in this resource group will be listed here."</p>
+            <div class="card-banners" aria-live="polite">
+                {banner}
+                <For
+                    each=move || active.get()
+                    key=|t| t.task_id.clone()
+                    children=move |t: TaskStatus| {
+                        let id = t.task_id.clone();
+                        let task = Memo::new(move |_| {
+                            active.with(|list| list.iter().find(|x| x.task_id == id).cloned())
+                        });
+                        let is_stopping = {
+                            let id = t.task_id.clone();
+                            Signal::derive(move || stopped.with(|s| s.contains_key(&id)))
+                        };
+                        view! {
+                            <ProgressBanner
+                                initial=t
+                                task=task.into()
+                                now=now.into()
+                                stopping=is_stopping
+                                on_stopped=on_stopped
+                            />
+                        }
+                        .into_any()
+                    }
+                />
+            </div>
+            <Transition fallback=|| view! { <p class="card-loading muted">"Loading clusters…"</p> }>
+                {move || Suspend::new({
+                    let resource_group = resource_group.clone();
+                    let resource_group_empty = resource_group_empty.clone();
+                    async move {
+                        match clusters.await {
+                            Ok(list) => view! {
+                                <ClusterTable list=list resource_group=resource_group_empty />
+                            }
+                            .into_any(),
+                            Err(e) => view! {
+                                <div class="notice notice-warn card-notice" role="status">
+                                    "The clusters of " <code>{resource_group}</code>
+                                    " could not be read: " {e.message}
+                                </div>
+                            }
+                            .into_any(),
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+        {move || {
+            modal
+                .get()
+                .map(|m| {
+                    view! {
+                        <ProvisionModal
+                            session=modal_session.clone()
+                            prefill=m.prefill
+                            on_started=on_started
+                            on_close=on_close
+                        />
+                    }
+                })
+        }}
+    }
+    .into_any()
+}
+
+/// One in-flight provision: what it is doing, how long it has taken, and Stop.
+#[component]
+fn ProgressBanner(
+    initial: TaskStatus,
+    task: Signal<Option<TaskStatus>>,
+    now: Signal<i64>,
+    stopping: Signal<bool>,
+    on_stopped: Callback<CancelOutcome>,
+) -> impl IntoView {
+    let status = move || {
+        if stopping.get() {
+            "Stopping".to_owned()
+        } else {
+            task.with(|t| {
+                t.as_ref()
+                    .map(|t| status_label(t.status))
+                    .unwrap_or("Running")
+                    .to_owned()
+            })
+        }
+    };
+    let message = move || {
+        task.with(|t| {
+            t.as_ref()
+                .and_then(|t| t.progress.as_ref())
+                .map(|p| p.message.clone())
+        })
+    };
+    let portal = move || {
+        task.with(|t| {
+            t.as_ref()
+                .and_then(|t| t.progress.as_ref())
+                .and_then(|p| p.portal_url.clone())
+        })
+        .map(|url| {
+            view! {
+                <a class="btn" href=url target="_blank" rel="noopener noreferrer">
+                    "Open in Azure portal" <span aria-hidden="true">" ↗"</span>
+                </a>
+            }
+        })
+    };
+    let req = initial.request.clone();
+    view! {
+        <section
+            class="progress-banner"
+            data-testid="provision-progress"
+            data-task-id=initial.task_id.clone()
+            data-cluster=req.cluster_name.clone()
+            aria-label=format!("Provisioning {}", req.cluster_name)
+        >
+            <div class="progress-top">
+                <span class="spinner" aria-hidden="true"></span>
+                <strong class="progress-title">"Creating " {req.cluster_name.clone()}</strong>
+                <span class="badge badge-info">{status}</span>
+                <span class="muted progress-where">
+                    {req.region.clone()} " · " {req.node_count} " × " {req.node_sku.clone()}
+                </span>
+            </div>
+            <ProgressFacts task=task now=now />
+            <p class="progress-message muted">{message}</p>
+            <div class="progress-actions">
+                {portal}
+                <StopProvision
+                    task_id=initial.task_id.clone()
+                    cluster_name=req.cluster_name.clone()
+                    resource_group=req.resource_group.clone()
+                    on_stopped=on_stopped
+                />
             </div>
         </section>
+    }
+    .into_any()
+}
+
+/// The badge class of a cluster's `provisioningState`; the text is always shown too.
+fn state_class(state: &str) -> &'static str {
+    match state {
+        "Succeeded" => "badge badge-ok",
+        "Creating" | "Updating" | "Upgrading" | "Scaling" | "Starting" => "badge badge-info",
+        "Failed" => "badge badge-fail",
+        "Canceled" | "Cancelled" | "Deleting" | "Canceling" | "Stopping" | "Stopped" => {
+            "badge badge-warn"
+        }
+        _ => "badge badge-neutral",
+    }
+}
+
+#[component]
+fn ClusterTable(list: ClusterList, resource_group: String) -> impl IntoView {
+    let error = list.error.clone().map(|e| {
+        view! {
+            <div class="notice notice-warn card-notice" role="status">
+                "Azure could not be read: " {e}
+            </div>
+        }
+    });
+    if list.clusters.is_empty() {
+        return view! {
+            {error}
+            <div class="empty-state">
+                <p class="empty-title">"No clusters in " <code>{resource_group}</code> " yet"</p>
+                <p class="muted">"Add one: pre-flight checks tell you before anything is created."</p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        {error}
+        <div class="cluster-table" role="table" aria-label="Clusters">
+            <div class="cluster-head" role="row">
+                <span role="columnheader">"Name"</span>
+                <span role="columnheader">"Region"</span>
+                <span role="columnheader">"Kubernetes"</span>
+                <span role="columnheader">"Node pools"</span>
+                <span role="columnheader">"State"</span>
+            </div>
+            {list.clusters.into_iter().map(|c| view! { <ClusterRow cluster=c /> }).collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn ClusterRow(cluster: ClusterSummary) -> impl IntoView {
+    let pools = cluster
+        .pools
+        .iter()
+        .map(|p| {
+            view! {
+                <li>
+                    <span class="pool-name">{p.name.clone()}</span>
+                    " " {p.count} " × " <code>{p.vm_size.clone()}</code>
+                    <span class="muted">" · " {p.mode.to_lowercase()}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div
+            class="cluster-row"
+            role="row"
+            data-testid="cluster-row"
+            data-name=cluster.name.clone()
+            data-state=cluster.provisioning_state.clone()
+        >
+            <span role="cell" class="cluster-name" data-label="Name">
+                <a href=cluster.portal_url.clone() target="_blank" rel="noopener noreferrer">
+                    {cluster.name.clone()}
+                </a>
+            </span>
+            <span role="cell" data-label="Region">{cluster.region.clone()}</span>
+            <span role="cell" data-label="Kubernetes">
+                {cluster.kubernetes_version.clone().unwrap_or_else(|| "—".into())}
+            </span>
+            <span role="cell" data-label="Node pools">
+                <ul class="pool-list">{pools}</ul>
+            </span>
+            <span role="cell" data-label="State">
+                <span class=state_class(&cluster.provisioning_state) data-testid="cluster-state">
+                    {cluster.provisioning_state.clone()}
+                </span>
+            </span>
+        </div>
     }
 }

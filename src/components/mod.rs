@@ -1,3 +1,8 @@
 //! The dashboard's components, each with the server functions it calls.
 
+pub mod clock;
 pub mod cluster_card;
+pub mod last_failed;
+pub mod provision_error_card;
+pub mod provision_modal;
+pub mod provision_progress;

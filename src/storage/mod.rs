@@ -2,6 +2,13 @@
 //! chosen by `DATABASE_URL` at start-up. Both run the same migrations in `migrations/` through
 //! sqlx's `Any` driver; the few statements that differ per backend say so where they are.
 
+pub mod job_state;
+
+pub use job_state::{
+    AKS_PROVISION, ClusterContext, JobAccessError, JobRecord, JobStateRepository, JobStatus,
+    JobUpdate, NewJob, now_ms,
+};
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -60,10 +67,11 @@ impl Storage {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL: readers never wait for the writer; busy_timeout: writers queue
-                        // instead of failing with "database is locked".
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        // busy_timeout: writers queue instead of failing with "database is
+                        // locked" (set first: switching to WAL itself takes a lock);
+                        // WAL: readers never wait for the writer.
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                     }
@@ -95,7 +103,9 @@ impl Storage {
 
 /// `sqlite://data/x.db` → make sure `data/` exists and ask SQLite to create the file.
 fn sqlite_url_creating_parent(url: &str) -> String {
-    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:"
         && let Some(parent) = std::path::Path::new(path).parent()
@@ -123,6 +133,9 @@ mod tests {
         let out = sqlite_url_creating_parent(&url);
         assert!(out.ends_with("/sub/x.db?mode=rwc"), "{out}");
         assert!(dir.path().join("sub").is_dir());
-        assert_eq!(sqlite_url_creating_parent("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+        assert_eq!(
+            sqlite_url_creating_parent("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
     }
 }

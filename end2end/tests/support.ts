@@ -1,0 +1,141 @@
+import { expect, type Page } from "@playwright/test";
+
+/** Opens a page and waits until the browser has hydrated it. */
+export async function openDashboard(page: Page, path = "/") {
+  await page.goto(path);
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Collects errors the page logs, so a test can assert there were none. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(String(err)));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  return errors;
+}
+
+/** Errors that mean the page broke: uncaught exceptions and Rust panics (not failed requests). */
+export function collectPanics(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(String(err)));
+  page.on("console", (msg) => {
+    const text = msg.text();
+    if (msg.type() === "error" && /panicked|hydration|unreachable/i.test(text)) errors.push(text);
+  });
+  return errors;
+}
+
+/** A name no other test uses: lowercase letters, digits and '-', valid for users and clusters. */
+export function uniqueName(prefix: string): string {
+  const rand = Math.random().toString(36).slice(2, 7);
+  return `${prefix}-${Date.now().toString(36)}${rand}`.toLowerCase();
+}
+
+/** Signs the page's browser context in as `user` (dev auth) and opens the dashboard. */
+export async function signIn(page: Page, user: string) {
+  // A first visit gets the default dev session; switching from it is what users do.
+  await page.request.get("/");
+  await openDashboard(page, `/auth/dev?user=${encodeURIComponent(user)}&next=/`);
+  await expect(page.getByTestId("signed-in-user")).toHaveText(user);
+}
+
+export const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
+export const RESOURCE_GROUP = "rg-aks-dev";
+
+export interface ProvisionBody {
+  subscription_id: string;
+  resource_group: string;
+  region: string;
+  cluster_name: string;
+  node_sku: string;
+  node_count: number;
+  system_vm_size: string;
+  system_node_count: number;
+}
+
+/** The request of the quota scenario: eastus has 6 free DSv3 vCPUs, this needs 14. */
+export function quotaBreakingRequest(clusterName: string): ProvisionBody {
+  return {
+    subscription_id: SUBSCRIPTION,
+    resource_group: RESOURCE_GROUP,
+    region: "eastus",
+    cluster_name: clusterName,
+    node_sku: "Standard_D4s_v3",
+    node_count: 3,
+    system_vm_size: "Standard_D2s_v3",
+    system_node_count: 1,
+  };
+}
+
+/**
+ * Starts a provision through the JSON API with the page's own session (as a CLI user of the
+ * same account would) and waits until its task has ended in one of `until`.
+ */
+export async function provisionViaApi(
+  page: Page,
+  body: ProvisionBody,
+  until: string[] = ["failed"],
+): Promise<{ job_id: string; task_id: string; status: string; error?: { code: string } }> {
+  const started = await page.request.post("/api/aks/provision", { data: body });
+  expect(started.status(), await started.text()).toBe(202);
+  const accepted = await started.json();
+  let task: any = null;
+  await expect
+    .poll(
+      async () => {
+        const res = await page.request.get(`/api/tasks/${accepted.task_id}`);
+        task = await res.json();
+        return task.status;
+      },
+      { timeout: 30_000, intervals: [250, 500, 1000] },
+    )
+    .toMatch(new RegExp(`^(${until.join("|")})$`));
+  return { ...accepted, ...task };
+}
+
+/**
+ * Makes this page's pre-flight answer "all clear", so that a request Azure will refuse can be
+ * submitted from the form — as when quota changed between the check and the create.
+ */
+export async function stubPreflightAllClear(page: Page) {
+  await page.route("**/api/aks/preflight", (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({
+        ok: true,
+        checks: [
+          { name: "skus", status: "ok", message: "Available.", details: null },
+          { name: "quota", status: "ok", message: "Enough vCPU quota.", details: null },
+          { name: "resource_group", status: "ok", message: "Exists.", details: null },
+        ],
+        portal_url: "https://portal.azure.com/",
+        max_node_count: null,
+      }),
+    }),
+  );
+}
+
+/** Fills the provision modal's fields that are given. */
+export async function fillProvisionForm(
+  page: Page,
+  values: Partial<Record<"cluster_name" | "region" | "node_sku" | "node_count" | "system_vm_size" | "system_node_count", string>>,
+) {
+  const modal = page.getByTestId("provision-modal");
+  if (values.cluster_name !== undefined) await modal.locator("#pm-cluster_name").fill(values.cluster_name);
+  if (values.region !== undefined) await modal.locator("#pm-region").selectOption(values.region);
+  if (values.node_sku !== undefined) await modal.locator("#pm-node_sku").selectOption(values.node_sku);
+  if (values.system_vm_size !== undefined)
+    await modal.locator("#pm-system_vm_size").selectOption(values.system_vm_size);
+  if (values.node_count !== undefined) await modal.locator("#pm-node_count").fill(values.node_count);
+  if (values.system_node_count !== undefined)
+    await modal.locator("#pm-system_node_count").fill(values.system_node_count);
+}
+
+/** The local copy of the last failure in this page's browser, parsed (null when absent). */
+export async function localLastFailure(page: Page): Promise<any> {
+  const raw = await page.evaluate(() => window.localStorage.getItem("elb_last_failed_provision_v1"));
+  return raw === null ? null : JSON.parse(raw);
+}

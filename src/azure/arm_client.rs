@@ -1,0 +1,733 @@
+//! [`ArmClient`]: every call the product makes to Azure Resource Manager, with bearer tokens,
+//! time-outs, retries of throttling and server errors, and long-running operations that can be
+//! followed step by step (and resumed from a stored status URL after a restart).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use super::credential::ArmCredential;
+use super::error::ArmError;
+use super::models::{
+    ArmList, ClusterRef, KubernetesVersion, KubernetesVersionList, ManagedCluster, OperationState,
+    OperationStatus, ResourceGroup, ResourceSku, Usage,
+};
+
+/// `Microsoft.ContainerService/managedClusters` (and its locations/operations).
+pub const CONTAINER_SERVICE_API_VERSION: &str = "2024-09-01";
+/// `Microsoft.Resources/resourceGroups`.
+pub const RESOURCES_API_VERSION: &str = "2021-04-01";
+/// `Microsoft.Compute/skus`.
+pub const COMPUTE_SKUS_API_VERSION: &str = "2021-07-01";
+/// `Microsoft.Compute/locations/{region}/usages`.
+pub const COMPUTE_USAGES_API_VERSION: &str = "2024-07-01";
+
+/// The most `nextLink` pages one list call follows.
+const MAX_PAGES: usize = 100;
+
+/// How 429 and 5xx answers (and network failures) are retried.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Give up once retrying would take longer than this since the first attempt.
+    pub max_elapsed: Duration,
+    /// The first wait when ARM gives no `Retry-After`; doubled each time.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_elapsed: Duration::from_secs(60),
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `attempt` (1-based) without `Retry-After`, before jitter.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ArmClientConfig {
+    /// `https://management.azure.com`, or the simulator's base URL.
+    pub base_url: String,
+    /// Time-out of each HTTP call.
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    /// Wait between operation polls when ARM gives no `Retry-After`.
+    pub default_poll_interval: Duration,
+    /// Upper bound on any wait between polls, whatever `Retry-After` says.
+    pub max_poll_interval: Duration,
+}
+
+impl ArmClientConfig {
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            default_poll_interval: Duration::from_secs(5),
+            max_poll_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A long-running request ARM accepted: its body, and where to follow the operation.
+/// Store [`status_url`](Self::status_url) to resume following it after a restart.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OperationStarted<T> {
+    /// 200, 201 or 202.
+    pub http_status: u16,
+    pub body: Option<T>,
+    /// The `Azure-AsyncOperation` header.
+    pub azure_async_operation: Option<String>,
+    /// The `Location` header.
+    pub location: Option<String>,
+    #[serde(skip)]
+    pub retry_after: Option<Duration>,
+}
+
+impl<T> OperationStarted<T> {
+    /// The URL to poll: `Azure-AsyncOperation` when given, else `Location`.
+    pub fn status_url(&self) -> Option<&str> {
+        self.azure_async_operation
+            .as_deref()
+            .or(self.location.as_deref())
+    }
+}
+
+/// One poll of an operation.
+#[derive(Debug, Clone)]
+pub struct OperationPoll {
+    pub status: OperationStatus,
+    /// When ARM asks to poll again.
+    pub retry_after: Option<Duration>,
+}
+
+/// The one client for Azure Resource Manager. Cheap to clone.
+#[derive(Clone)]
+pub struct ArmClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    config: ArmClientConfig,
+    credential: ArmCredential,
+}
+
+impl std::fmt::Debug for ArmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArmClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("credential", &self.inner.credential)
+            .finish()
+    }
+}
+
+struct HttpAnswer {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl ArmClient {
+    pub fn new(config: ArmClientConfig, credential: ArmCredential) -> Result<Self, ArmError> {
+        let http = build_http_client(config.request_timeout)?;
+        Self::with_http_client(config, credential, http)
+    }
+
+    /// As [`new`](Self::new), sharing an existing reqwest client (e.g. the one the credential uses).
+    pub fn with_http_client(
+        config: ArmClientConfig,
+        credential: ArmCredential,
+        http: reqwest::Client,
+    ) -> Result<Self, ArmError> {
+        let base = config.base_url.trim_end_matches('/');
+        let base_url = Url::parse(base)
+            .map_err(|e| ArmError::InvalidRequest(format!("ARM base URL {base:?}: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                config,
+                credential,
+            }),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url.as_str().trim_end_matches('/')
+    }
+
+    pub fn config(&self) -> &ArmClientConfig {
+        &self.inner.config
+    }
+
+    // ----- managed clusters -----
+
+    /// `PUT …/managedClusters/{name}`: starts a create (201) or an update (200).
+    pub async fn create_or_update_cluster(
+        &self,
+        cluster: &ClusterRef,
+        body: &ManagedCluster,
+    ) -> Result<OperationStarted<ManagedCluster>, ArmError> {
+        let url = self.cluster_url(cluster, "")?;
+        let json = serde_json::to_value(body)
+            .map_err(|e| ArmError::InvalidRequest(format!("cluster body: {e}")))?;
+        let answer = self.send(Method::PUT, url, Some(&json)).await?;
+        Ok(started(answer))
+    }
+
+    /// `GET …/managedClusters/{name}`; `None` when the cluster (or its group) does not exist.
+    pub async fn get_cluster(
+        &self,
+        cluster: &ClusterRef,
+    ) -> Result<Option<ManagedCluster>, ArmError> {
+        let url = self.cluster_url(cluster, "")?;
+        not_found_as_none(self.get_json(url).await)
+    }
+
+    /// `GET …/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters`.
+    pub async fn list_clusters(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+    ) -> Result<Vec<ManagedCluster>, ArmError> {
+        let path = format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerService/managedClusters",
+            segment(subscription_id)?,
+            segment(resource_group)?
+        );
+        let url = self.url(&path, CONTAINER_SERVICE_API_VERSION, &[])?;
+        self.list_all(url).await
+    }
+
+    /// `DELETE …/managedClusters/{name}`; `None` when there was nothing to delete (204).
+    pub async fn delete_cluster(
+        &self,
+        cluster: &ClusterRef,
+    ) -> Result<Option<OperationStarted<()>>, ArmError> {
+        let url = self.cluster_url(cluster, "")?;
+        let answer = self.send(Method::DELETE, url, None).await?;
+        if answer.status == StatusCode::NO_CONTENT.as_u16() {
+            return Ok(None);
+        }
+        Ok(Some(started_without_body(answer)))
+    }
+
+    /// `POST …/managedClusters/{name}/abort`: aborts the operation running on the cluster.
+    pub async fn abort_cluster_operation(
+        &self,
+        cluster: &ClusterRef,
+    ) -> Result<OperationStarted<()>, ArmError> {
+        let url = self.cluster_url(cluster, "/abort")?;
+        let answer = self.send(Method::POST, url, None).await?;
+        Ok(started_without_body(answer))
+    }
+
+    // ----- long-running operations -----
+
+    /// One poll of an `Azure-AsyncOperation` or `Location` URL. A `Location` URL answers 202
+    /// while running and 200/204 when done; both shapes give an [`OperationStatus`]. A failed
+    /// operation is `Ok` with status `Failed` and Azure's error (see
+    /// [`OperationStatus::into_result`]).
+    pub async fn operation_status(&self, status_url: &str) -> Result<OperationPoll, ArmError> {
+        let url = self.same_origin(status_url)?;
+        let answer = self.send(Method::GET, url, None).await?;
+        let retry_after = parse_retry_after(&answer.headers, SystemTime::now());
+        let status = match serde_json::from_str::<OperationStatus>(&answer.body) {
+            Ok(status) => status,
+            Err(_) if answer.status == StatusCode::ACCEPTED.as_u16() => {
+                OperationStatus::with_state(OperationState::InProgress)
+            }
+            Err(_) => OperationStatus::with_state(OperationState::Succeeded),
+        };
+        Ok(OperationPoll {
+            status,
+            retry_after,
+        })
+    }
+
+    /// Polls `status_url` until the operation is `Succeeded`, `Failed` or `Canceled`, waiting
+    /// as `Retry-After` asks; [`ArmError::Timeout`] after `max_wait`.
+    pub async fn wait_for_operation(
+        &self,
+        status_url: &str,
+        max_wait: Duration,
+    ) -> Result<OperationStatus, ArmError> {
+        let deadline = Instant::now() + max_wait;
+        loop {
+            let poll = self.operation_status(status_url).await?;
+            if poll.status.status.is_terminal() {
+                return Ok(poll.status);
+            }
+            let delay = poll
+                .retry_after
+                .unwrap_or(self.inner.config.default_poll_interval)
+                .min(self.inner.config.max_poll_interval);
+            if Instant::now() + delay > deadline {
+                return Err(ArmError::Timeout(max_wait));
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    // ----- resource groups -----
+
+    /// `GET /subscriptions/{sub}/resourcegroups/{rg}`; `None` when it does not exist.
+    pub async fn get_resource_group(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+    ) -> Result<Option<ResourceGroup>, ArmError> {
+        let url = self.resource_group_url(subscription_id, resource_group)?;
+        not_found_as_none(self.get_json(url).await)
+    }
+
+    /// `PUT /subscriptions/{sub}/resourcegroups/{rg}`: creates the group (or keeps it).
+    pub async fn create_resource_group(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+        location: &str,
+    ) -> Result<ResourceGroup, ArmError> {
+        let url = self.resource_group_url(subscription_id, resource_group)?;
+        let body = serde_json::json!({ "location": location });
+        let answer = self.send(Method::PUT, url, Some(&body)).await?;
+        parse_body(&answer)
+    }
+
+    // ----- what a region offers -----
+
+    /// The VM sizes of `location`, with their restrictions (`Microsoft.Compute/skus`).
+    pub async fn list_vm_skus(
+        &self,
+        subscription_id: &str,
+        location: &str,
+    ) -> Result<Vec<ResourceSku>, ArmError> {
+        let path = format!(
+            "/subscriptions/{}/providers/Microsoft.Compute/skus",
+            segment(subscription_id)?
+        );
+        let filter = format!("location eq '{}'", location.replace('\'', "''"));
+        let url = self.url(&path, COMPUTE_SKUS_API_VERSION, &[("$filter", &filter)])?;
+        let skus: Vec<ResourceSku> = self.list_all(url).await?;
+        Ok(skus
+            .into_iter()
+            .filter(|s| s.resource_type.eq_ignore_ascii_case("virtualMachines"))
+            .collect())
+    }
+
+    /// vCPU usage and limits of `location`: `cores` and one entry per VM family.
+    pub async fn list_compute_usages(
+        &self,
+        subscription_id: &str,
+        location: &str,
+    ) -> Result<Vec<Usage>, ArmError> {
+        let path = format!(
+            "/subscriptions/{}/providers/Microsoft.Compute/locations/{}/usages",
+            segment(subscription_id)?,
+            segment(location)?
+        );
+        let url = self.url(&path, COMPUTE_USAGES_API_VERSION, &[])?;
+        self.list_all(url).await
+    }
+
+    /// The Kubernetes versions AKS offers in `location`.
+    pub async fn list_kubernetes_versions(
+        &self,
+        subscription_id: &str,
+        location: &str,
+    ) -> Result<Vec<KubernetesVersion>, ArmError> {
+        let path = format!(
+            "/subscriptions/{}/providers/Microsoft.ContainerService/locations/{}/kubernetesVersions",
+            segment(subscription_id)?,
+            segment(location)?
+        );
+        let url = self.url(&path, CONTAINER_SERVICE_API_VERSION, &[])?;
+        let list: KubernetesVersionList = self.get_json(url).await?;
+        Ok(list.values)
+    }
+
+    // ----- plumbing -----
+
+    fn cluster_url(&self, cluster: &ClusterRef, suffix: &str) -> Result<Url, ArmError> {
+        let path = format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerService/managedClusters/{}{suffix}",
+            segment(&cluster.subscription_id)?,
+            segment(&cluster.resource_group)?,
+            segment(&cluster.name)?
+        );
+        self.url(&path, CONTAINER_SERVICE_API_VERSION, &[])
+    }
+
+    fn resource_group_url(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+    ) -> Result<Url, ArmError> {
+        let path = format!(
+            "/subscriptions/{}/resourcegroups/{}",
+            segment(subscription_id)?,
+            segment(resource_group)?
+        );
+        self.url(&path, RESOURCES_API_VERSION, &[])
+    }
+
+    fn url(&self, path: &str, api_version: &str, query: &[(&str, &str)]) -> Result<Url, ArmError> {
+        let mut url = self.inner.base_url.clone();
+        let base_path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base_path}{path}"));
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs.clear();
+            pairs.append_pair("api-version", api_version);
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
+    /// A URL from ARM (operation, `nextLink`) is only followed on ARM's own host: the bearer
+    /// token must not go anywhere else.
+    fn same_origin(&self, raw: &str) -> Result<Url, ArmError> {
+        let url = Url::parse(raw)
+            .map_err(|e| ArmError::InvalidRequest(format!("operation URL {raw:?}: {e}")))?;
+        if url.origin() != self.inner.base_url.origin() {
+            return Err(ArmError::InvalidRequest(format!(
+                "refusing to send the Azure token to {}, which is not {}",
+                url.origin().ascii_serialization(),
+                self.inner.base_url.origin().ascii_serialization()
+            )));
+        }
+        Ok(url)
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ArmError> {
+        let answer = self.send(Method::GET, url, None).await?;
+        parse_body(&answer)
+    }
+
+    async fn list_all<T: DeserializeOwned>(&self, first: Url) -> Result<Vec<T>, ArmError> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            let page: ArmList<T> = self.get_json(url).await?;
+            items.extend(page.value);
+            pages += 1;
+            if let Some(link) = page.next_link.filter(|l| !l.is_empty())
+                && pages < MAX_PAGES
+            {
+                next = Some(self.same_origin(&link)?);
+            }
+        }
+        Ok(items)
+    }
+
+    /// One ARM call with retries: 429, 5xx, network errors and time-outs are tried again after
+    /// `Retry-After` (or an exponential backoff), until the policy's time budget would be spent.
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<HttpAnswer, ArmError> {
+        let policy = &self.inner.config.retry;
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let error = match self.send_once(&method, &url, body).await {
+                Ok(answer) if answer.status < 400 => return Ok(answer),
+                Ok(answer) => ArmError::from_response(
+                    answer.status,
+                    answer.body,
+                    parse_retry_after(&answer.headers, SystemTime::now()),
+                ),
+                Err(error) => error,
+            };
+            if !error.is_retryable() {
+                return Err(error);
+            }
+            let delay = error
+                .retry_after()
+                .unwrap_or_else(|| jitter(policy.backoff(attempt)));
+            if started.elapsed() + delay > policy.max_elapsed {
+                tracing::warn!(%method, path = url.path(), attempt, error = %error, "ARM call failed; giving up");
+                return Err(error);
+            }
+            tracing::info!(%method, path = url.path(), attempt, delay_ms = delay.as_millis() as u64, error = %error, "ARM call failed; retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<HttpAnswer, ArmError> {
+        let token = self.inner.credential.token().await?;
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .header(reqwest::header::AUTHORIZATION, token.header_value()?)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let started = Instant::now();
+        let timeout = self.inner.config.request_timeout;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, timeout))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| transport_error(e, timeout))?;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        if method == Method::GET {
+            tracing::debug!(%method, url = %url, status, elapsed_ms, "ARM request");
+        } else {
+            tracing::info!(%method, url = %url, status, elapsed_ms, "ARM request");
+        }
+        Ok(HttpAnswer {
+            status,
+            headers,
+            body: text,
+        })
+    }
+}
+
+/// The reqwest client for ARM: a time-out on every call, no redirects (the token stays on ARM's
+/// host).
+pub fn build_http_client(request_timeout: Duration) -> Result<reqwest::Client, ArmError> {
+    reqwest::Client::builder()
+        .timeout(request_timeout)
+        .connect_timeout(request_timeout.min(Duration::from_secs(10)))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("aks-dashboard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ArmError::Network(format!("cannot build the HTTP client: {e}")))
+}
+
+fn transport_error(error: reqwest::Error, timeout: Duration) -> ArmError {
+    if error.is_timeout() {
+        ArmError::Timeout(timeout)
+    } else {
+        // Without the URL: it is logged elsewhere, and keeps the message short.
+        ArmError::Network(error.without_url().to_string())
+    }
+}
+
+/// A path segment from a caller: names never contain URL syntax.
+fn segment(value: &str) -> Result<&str, ArmError> {
+    if value.is_empty() || value.contains(['/', '?', '#', '%', '\\']) {
+        return Err(ArmError::InvalidRequest(format!(
+            "{value:?} is not a valid Azure name"
+        )));
+    }
+    Ok(value)
+}
+
+fn parse_body<T: DeserializeOwned>(answer: &HttpAnswer) -> Result<T, ArmError> {
+    serde_json::from_str(&answer.body).map_err(|e| ArmError::UnexpectedResponse {
+        status: answer.status,
+        message: e.to_string(),
+        raw_body: answer.body.clone(),
+    })
+}
+
+fn not_found_as_none<T>(result: Result<T, ArmError>) -> Result<Option<T>, ArmError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn started<T: DeserializeOwned>(answer: HttpAnswer) -> OperationStarted<T> {
+    let body = if answer.body.trim().is_empty() {
+        None
+    } else {
+        serde_json::from_str(&answer.body).ok()
+    };
+    OperationStarted {
+        http_status: answer.status,
+        body,
+        azure_async_operation: header(&answer.headers, "azure-asyncoperation"),
+        location: header(&answer.headers, "location"),
+        retry_after: parse_retry_after(&answer.headers, SystemTime::now()),
+    }
+}
+
+fn started_without_body(answer: HttpAnswer) -> OperationStarted<()> {
+    let with_body: OperationStarted<serde_json::Value> = started(answer);
+    OperationStarted {
+        http_status: with_body.http_status,
+        body: None,
+        azure_async_operation: with_body.azure_async_operation,
+        location: with_body.location,
+        retry_after: with_body.retry_after,
+    }
+}
+
+/// ±20 % so that many clients throttled together do not come back together.
+fn jitter(delay: Duration) -> Duration {
+    use rand::Rng;
+    delay.mul_f64(rand::thread_rng().gen_range(0.8..1.2))
+}
+
+/// When the server asks to come back: `retry-after-ms` / `x-ms-retry-after-ms` (milliseconds),
+/// else `Retry-After` as seconds or an HTTP date.
+pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = header(headers, name).and_then(|v| v.trim().parse::<u64>().ok()) {
+            return Some(Duration::from_millis(ms));
+        }
+    }
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after_value(value, now)
+}
+
+/// One `Retry-After` value: whole (or, leniently, fractional) seconds, or an HTTP date.
+pub fn parse_retry_after_value(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_in_seconds() {
+        assert_eq!(
+            parse_retry_after_value("7", SystemTime::now()),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            parse_retry_after_value(" 0 ", SystemTime::now()),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after_value("1.5", SystemTime::now()),
+            Some(Duration::from_millis(1500))
+        );
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT")
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        assert_eq!(
+            parse_retry_after_value("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        // A date in the past means "now".
+        assert_eq!(
+            parse_retry_after_value("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn retry_after_garbage_is_ignored() {
+        assert_eq!(parse_retry_after_value("soon", SystemTime::now()), None);
+        assert_eq!(parse_retry_after_value("-3", SystemTime::now()), None);
+    }
+
+    #[test]
+    fn milliseconds_headers_win_over_retry_after() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("10"));
+        headers.insert("x-ms-retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(
+            parse_retry_after(&headers, SystemTime::now()),
+            Some(Duration::from_millis(250))
+        );
+        headers.remove("x-ms-retry-after-ms");
+        assert_eq!(
+            parse_retry_after(&headers, SystemTime::now()),
+            Some(Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = RetryPolicy {
+            max_elapsed: Duration::from_secs(60),
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(500),
+        };
+        assert_eq!(policy.backoff(1), Duration::from_millis(100));
+        assert_eq!(policy.backoff(2), Duration::from_millis(200));
+        assert_eq!(policy.backoff(3), Duration::from_millis(400));
+        assert_eq!(policy.backoff(4), Duration::from_millis(500));
+        assert_eq!(policy.backoff(40), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn names_with_url_syntax_are_refused() {
+        assert!(segment("aks-1").is_ok());
+        assert!(segment("a/b").is_err());
+        assert!(segment("a?b").is_err());
+        assert!(segment("").is_err());
+    }
+
+    #[test]
+    fn operation_urls_on_another_host_are_refused() {
+        let client = ArmClient::new(
+            ArmClientConfig::new("http://127.0.0.1:4010"),
+            ArmCredential::simulator(),
+        );
+        let Ok(client) = client else { panic!("client") };
+        assert!(
+            client
+                .same_origin("http://127.0.0.1:4010/subscriptions/s/operations/1")
+                .is_ok()
+        );
+        assert!(
+            client
+                .same_origin("http://evil.example/subscriptions/s/operations/1")
+                .is_err()
+        );
+        assert!(client.same_origin("http://127.0.0.1:4011/x").is_err());
+    }
+}

@@ -1,0 +1,232 @@
+//! The one error type of the Azure boundary, and the parser for Azure's error bodies.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::models::OperationState;
+
+/// Azure's error object: `{"code", "message", "target", "details": [...]}`, nested as deep as
+/// the resource provider likes. Kept whole because the classifier reads inner codes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArmErrorDetail {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ArmErrorDetail>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_info: Vec<serde_json::Value>,
+}
+
+impl ArmErrorDetail {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The body ARM sends: `{"error": {…}}`.
+    pub fn to_body(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self })
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ArmErrorDetail,
+}
+
+/// Reads an ARM error body: `{"error": {…}}`, or the bare `{"code", "message"}` some resource
+/// providers answer with. `None` when the body is neither (an HTML page from a gateway, say).
+pub fn parse_error_body(body: &str) -> Option<ArmErrorDetail> {
+    if let Ok(envelope) = serde_json::from_str::<ErrorEnvelope>(body) {
+        return Some(envelope.error);
+    }
+    match serde_json::from_str::<ArmErrorDetail>(body) {
+        Ok(detail) if !detail.code.is_empty() => Some(detail),
+        _ => None,
+    }
+}
+
+/// Everything that can go wrong talking to Azure Resource Manager.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ArmError {
+    /// ARM answered with an error status (after any retries).
+    #[error("Azure answered HTTP {status}: {}: {}", error.code, error.message)]
+    Response {
+        status: u16,
+        error: Box<ArmErrorDetail>,
+        raw_body: String,
+        retry_after: Option<Duration>,
+    },
+    /// A long-running operation ended `Failed` or `Canceled`.
+    #[error("Azure operation {state}: {}: {}", error.code, error.message)]
+    OperationFailed {
+        state: OperationState,
+        error: Box<ArmErrorDetail>,
+        raw_body: String,
+    },
+    #[error("network error calling Azure: {0}")]
+    Network(String),
+    #[error("Azure did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("no Azure access token: {0}")]
+    Credential(String),
+    /// A success status with a body we could not read.
+    #[error("unexpected answer from Azure (HTTP {status}): {message}")]
+    UnexpectedResponse {
+        status: u16,
+        message: String,
+        raw_body: String,
+    },
+    /// A request the client refuses to send (e.g. an operation URL on another host).
+    #[error("invalid Azure request: {0}")]
+    InvalidRequest(String),
+}
+
+impl ArmError {
+    /// An error from an HTTP answer: Azure's error body when there is one, else a code made
+    /// from the status so that callers always have something to classify.
+    pub fn from_response(status: u16, raw_body: String, retry_after: Option<Duration>) -> Self {
+        let error = parse_error_body(&raw_body).unwrap_or_else(|| {
+            let snippet: String = raw_body.chars().take(300).collect();
+            let message = if snippet.trim().is_empty() {
+                format!("HTTP {status} with no error body")
+            } else {
+                snippet
+            };
+            ArmErrorDetail::new(format!("Http{status}"), message)
+        });
+        Self::Response {
+            status,
+            error: Box::new(error),
+            raw_body,
+            retry_after,
+        }
+    }
+
+    /// The HTTP status, when ARM answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Response { status, .. } | Self::UnexpectedResponse { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    /// Azure's error code (`ErrCode_InsufficientVCPUQuota`, `ZonalAllocationFailed`, …).
+    pub fn code(&self) -> Option<&str> {
+        self.detail().map(|d| d.code.as_str())
+    }
+
+    /// Azure's message, or this error's own description.
+    pub fn message(&self) -> String {
+        match self.detail() {
+            Some(d) => d.message.clone(),
+            None => self.to_string(),
+        }
+    }
+
+    /// The nested `details` of Azure's error.
+    pub fn details(&self) -> &[ArmErrorDetail] {
+        self.detail().map(|d| d.details.as_slice()).unwrap_or(&[])
+    }
+
+    /// The whole Azure error object.
+    pub fn detail(&self) -> Option<&ArmErrorDetail> {
+        match self {
+            Self::Response { error, .. } | Self::OperationFailed { error, .. } => {
+                Some(error.as_ref())
+            }
+            _ => None,
+        }
+    }
+
+    /// The response body exactly as Azure sent it.
+    pub fn raw_body(&self) -> Option<&str> {
+        match self {
+            Self::Response { raw_body, .. }
+            | Self::OperationFailed { raw_body, .. }
+            | Self::UnexpectedResponse { raw_body, .. } => Some(raw_body),
+            _ => None,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Response { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Throttling, server errors, network failures and time-outs may succeed when tried again;
+    /// other 4xx answers will not.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Response { status, .. } => *status == 429 || *status >= 500,
+            Self::Network(_) | Self::Timeout(_) => true,
+            _ => false,
+        }
+    }
+
+    /// True for 404: the resource (or its resource group) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+}
+
+impl fmt::Display for OperationState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_arm_envelope_with_nested_details() {
+        let body = r#"{"error":{"code":"InvalidTemplateDeployment","message":"outer",
+            "details":[{"code":"ErrCode_InsufficientVCPUQuota","message":"left 6, requested 14"}]}}"#;
+        let error = ArmError::from_response(400, body.into(), None);
+        assert_eq!(error.status(), Some(400));
+        assert_eq!(error.code(), Some("InvalidTemplateDeployment"));
+        assert_eq!(error.details().len(), 1);
+        assert_eq!(error.details()[0].code, "ErrCode_InsufficientVCPUQuota");
+        assert_eq!(error.raw_body(), Some(body));
+        assert!(!error.is_retryable());
+    }
+
+    #[test]
+    fn reads_a_bare_code_and_message() {
+        let detail = parse_error_body(r#"{"code":"NotFound","message":"gone"}"#);
+        assert_eq!(detail, Some(ArmErrorDetail::new("NotFound", "gone")));
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_still_gives_a_code() {
+        let error = ArmError::from_response(502, "<html>Bad Gateway</html>".into(), None);
+        assert_eq!(error.code(), Some("Http502"));
+        assert!(error.message().contains("Bad Gateway"));
+        assert!(error.is_retryable());
+        let empty = ArmError::from_response(503, String::new(), None);
+        assert_eq!(empty.message(), "HTTP 503 with no error body");
+    }
+
+    #[test]
+    fn throttling_is_retryable_and_conflict_is_not() {
+        assert!(ArmError::from_response(429, "{}".into(), None).is_retryable());
+        assert!(!ArmError::from_response(409, "{}".into(), None).is_retryable());
+        assert!(ArmError::Timeout(Duration::from_secs(1)).is_retryable());
+    }
+}

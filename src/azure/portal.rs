@@ -1,0 +1,50 @@
+//! Links into the Azure portal.
+
+use super::models::ClusterRef;
+
+const PORTAL: &str = "https://portal.azure.com";
+
+/// The portal's overview blade of any ARM resource, in the given tenant:
+/// `https://portal.azure.com/#@{tenant}/resource{resourceId}/overview`.
+pub fn resource_overview_url(tenant_id: &str, resource_id: &str) -> String {
+    let resource_id = resource_id.trim_end_matches('/');
+    let slash = if resource_id.starts_with('/') {
+        ""
+    } else {
+        "/"
+    };
+    format!("{PORTAL}/#@{tenant_id}/resource{slash}{resource_id}/overview")
+}
+
+/// The portal's overview blade of a managed cluster.
+pub fn cluster_portal_url(tenant_id: &str, cluster: &ClusterRef) -> String {
+    resource_overview_url(tenant_id, &cluster.resource_id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_to_the_cluster_overview_in_the_tenant() {
+        let cluster = ClusterRef::new(
+            "11111111-2222-3333-4444-555555555555",
+            "rg-aks-dev",
+            "aks-demo",
+        );
+        assert_eq!(
+            cluster_portal_url("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", &cluster),
+            "https://portal.azure.com/#@aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/resource\
+             /subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-aks-dev\
+             /providers/Microsoft.ContainerService/managedClusters/aks-demo/overview"
+        );
+    }
+
+    #[test]
+    fn tolerates_a_resource_id_without_leading_or_with_trailing_slash() {
+        assert_eq!(
+            resource_overview_url("t", "subscriptions/s/resourceGroups/rg/"),
+            "https://portal.azure.com/#@t/resource/subscriptions/s/resourceGroups/rg/overview"
+        );
+    }
+}

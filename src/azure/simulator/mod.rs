@@ -1,0 +1,198 @@
+//! The ARM simulator: an axum service that speaks enough of Azure Resource Manager's protocol
+//! for the whole product to run without Azure. The server starts it in-process when no ARM
+//! endpoint is configured; `aks-dashboard armsim --port N` runs it alone so several servers can
+//! share one. Tests script faults through `/_armsim/faults` and read `/_armsim/state`.
+
+pub mod faults;
+pub mod routes;
+pub mod world;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use faults::{ArmOperation, Fault, FaultSpec};
+pub use world::{ClusterState, Counters, OperationKind, OperationStateView, SimulatorState};
+
+use crate::config::{
+    ArmsimTiming, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID,
+};
+use world::{Timing, World};
+
+/// How the simulator is started.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    /// Where it listens; port 0 picks a free one.
+    pub listen: SocketAddr,
+    pub subscription_id: String,
+    pub tenant_id: String,
+    /// The resource group that exists from the start (in koreacentral).
+    pub resource_group: String,
+    /// How long a create (or update) takes.
+    pub create_duration: Duration,
+    pub delete_duration: Duration,
+    /// How long an operation stays `Canceling` after an abort.
+    pub abort_duration: Duration,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            subscription_id: DEFAULT_SUBSCRIPTION_ID.into(),
+            tenant_id: DEFAULT_TENANT_ID.into(),
+            resource_group: DEFAULT_RESOURCE_GROUP.into(),
+            create_duration: Duration::from_secs(20),
+            delete_duration: Duration::from_secs(10),
+            abort_duration: Duration::from_secs(3),
+        }
+    }
+}
+
+impl SimulatorConfig {
+    /// Operation durations from configuration.
+    pub fn with_timing(mut self, timing: &ArmsimTiming) -> Self {
+        self.create_duration = seconds(timing.create_seconds);
+        self.delete_duration = seconds(timing.delete_seconds);
+        self.abort_duration = seconds(timing.abort_seconds);
+        self
+    }
+}
+
+/// Seconds from configuration (fractions allowed); anything not a finite non-negative number
+/// counts as zero.
+pub fn seconds(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value).unwrap_or(Duration::ZERO)
+}
+
+/// State shared by the simulator's handlers.
+pub struct Shared {
+    world: Mutex<World>,
+    base_url: OnceLock<String>,
+}
+
+impl Shared {
+    fn new(config: &SimulatorConfig) -> Self {
+        let timing = Timing {
+            create: config.create_duration,
+            delete: config.delete_duration,
+            abort: config.abort_duration,
+        };
+        Self {
+            world: Mutex::new(World::new(
+                &config.subscription_id,
+                &config.tenant_id,
+                &config.resource_group,
+                timing,
+            )),
+            base_url: OnceLock::new(),
+        }
+    }
+
+    /// The world; a handler that panicked mid-update leaves it usable.
+    fn lock(&self) -> MutexGuard<'_, World> {
+        self.world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn base_url(&self) -> String {
+        self.base_url
+            .get()
+            .cloned()
+            .unwrap_or_else(|| "http://127.0.0.1".into())
+    }
+}
+
+/// Starts simulators.
+pub struct ArmSimulator;
+
+impl ArmSimulator {
+    /// The simulator's router, for mounting in another server (its own state, its own world).
+    pub fn router(config: &SimulatorConfig) -> axum::Router {
+        routes::router(Arc::new(Shared::new(config)))
+    }
+
+    /// Binds `config.listen` and serves until [`SimulatorHandle::shutdown`].
+    pub async fn start(config: SimulatorConfig) -> Result<SimulatorHandle, std::io::Error> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let shared = Arc::new(Shared::new(&config));
+        let _ = shared.base_url.set(base_url.clone());
+        let router = routes::router(shared.clone());
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        tracing::info!(%base_url, create_seconds = config.create_duration.as_secs_f64(), "ARM simulator listening");
+        Ok(SimulatorHandle {
+            inner: Arc::new(HandleInner {
+                addr,
+                base_url,
+                shared,
+                stop,
+                task: tokio::sync::Mutex::new(Some(task)),
+            }),
+        })
+    }
+}
+
+/// A running simulator. Clones share it; [`shutdown`](Self::shutdown) stops it.
+#[derive(Clone)]
+pub struct SimulatorHandle {
+    inner: Arc<HandleInner>,
+}
+
+struct HandleInner {
+    addr: SocketAddr,
+    base_url: String,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<(), std::io::Error>>>>,
+}
+
+impl std::fmt::Debug for SimulatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimulatorHandle")
+            .field("base_url", &self.inner.base_url)
+            .finish()
+    }
+}
+
+impl SimulatorHandle {
+    /// `http://127.0.0.1:PORT`: the ARM base URL to give an [`ArmClient`](crate::azure::ArmClient).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    /// What `GET /_armsim/state` answers, without going through HTTP.
+    pub fn state(&self) -> SimulatorState {
+        let mut world = self.inner.shared.lock();
+        world.advance(tokio::time::Instant::now());
+        world.snapshot()
+    }
+
+    /// Stops accepting connections and waits for requests in flight. Later calls do nothing.
+    pub async fn shutdown(&self) {
+        let _ = self.inner.stop.send(true);
+        if let Some(task) = self.inner.task.lock().await.take() {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "ARM simulator stopped with an error"),
+                Err(e) => tracing::warn!(error = %e, "ARM simulator task failed"),
+            }
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! ProvisionErrorCard: one failed provision explained — headline, details, actions, Edit & retry,
+//! Dismiss, the raw Azure answer — used by the dashboard banner and by the modal.
+
+use leptos::prelude::*;
+
+use crate::api_error::ApiError;
+use crate::components::clock::{format_ago, now_ms};
+use crate::components::last_failed::LastFailed;
+use crate::provisioning::classify::{
+    ArmErrorDetail, ArmErrorInfo, Classification, ClassifyContext, classify_arm_error,
+};
+use crate::provisioning::model::{
+    DeletePartialOutcome, FailedProvision, JobStatus, ProvisionRequest, RecentFailures,
+};
+
+/// The caller's failed provisions of the last `hours` (1–168, default 24), newest first, at most
+/// `limit` (1–20, default 10). A storage failure answers `degraded: true` with no jobs.
+#[server(prefix = "/api", endpoint = "aks/recent-failed-provisions", input = server_fn::codec::GetUrl)]
+pub async fn recent_failed_provisions(
+    hours: Option<u32>,
+    limit: Option<u32>,
+) -> Result<RecentFailures, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::recent_failures(&state, &caller, hours, limit).await.map_err(service::respond)
+}
+
+/// Marks a failure dismissed for the caller, on every device.
+#[server(prefix = "/api", endpoint = "aks/dismiss-failure", input = server_fn::codec::Json)]
+pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::dismiss(&state, &caller, &job_id).await.map_err(service::respond)
+}
+
+/// Deletes the partial cluster a cancelled or failed job of the caller left in Azure.
+#[server(prefix = "/api", endpoint = "aks/delete-partial-cluster", input = server_fn::codec::Json)]
+pub async fn delete_partial_cluster(job_id: String) -> Result<DeletePartialOutcome, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::delete_partial_cluster(&state, &caller, &job_id).await.map_err(service::respond)
+}
+
+/// The label of the warning-accented portal action when the caller gives none.
+pub const DEFAULT_PORTAL_LABEL: &str = "Open cluster in Azure portal";
+/// Why the partial-cluster action is there (R-3).
+pub const PARTIAL_CLUSTER_TOOLTIP: &str = "The cluster create may have started on Azure even \
+though the task was cancelled — verify in the portal and delete if needed.";
+const PARTIAL_AFTER_FAILURE_TOOLTIP: &str = "The create failed after Azure had created the \
+cluster resource — verify in the portal and delete it if needed.";
+
+/// A failed provision in the classifier's words. A cancel is always "cancelled", whatever code
+/// the job recorded; otherwise the recorded code and message, with the nested details of
+/// Azure's raw answer, are classified.
+pub fn explain(failure: &FailedProvision) -> Classification {
+    let ctx = ClassifyContext {
+        subscription_id: failure.subscription_id.clone(),
+        region: failure.region.clone(),
+    };
+    if failure.status == JobStatus::Cancelled || failure.category.as_deref() == Some("cancelled") {
+        let cancelled = ArmErrorInfo {
+            code: "Canceled".into(),
+            ..ArmErrorInfo::default()
+        };
+        let mut c = classify_arm_error(&cancelled, &ctx);
+        if failure.partial_cluster.is_some() {
+            c.details = "The create was stopped at your request after Azure had started the \
+                         cluster, so part of it may remain in the resource group."
+                .into();
+        }
+        return c;
+    }
+    let mut err = failure
+        .raw_error
+        .as_deref()
+        .and_then(arm_error_of_raw)
+        .unwrap_or_default();
+    if let Some(code) = failure.error_code.as_ref().filter(|c| !c.is_empty()) {
+        err.code = code.clone();
+    }
+    if let Some(message) = failure.error_message.as_ref().filter(|m| !m.is_empty()) {
+        err.message = message.clone();
+    }
+    classify_arm_error(&err, &ctx)
+}
+
+/// Azure's error body (`{"error":{code,message,details}}`, or the inner object alone).
+fn arm_error_of_raw(raw: &str) -> Option<ArmErrorInfo> {
+    let value: serde_json::Value = serde_json::from_str(raw).ok()?;
+    let error = value.get("error").unwrap_or(&value);
+    let text = |v: &serde_json::Value, key: &str| {
+        v.get(key)
+            .and_then(|s| s.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let details = error
+        .get("details")
+        .and_then(|d| d.as_array())
+        .map(|list| {
+            list.iter()
+                .map(|d| ArmErrorDetail {
+                    code: text(d, "code"),
+                    message: text(d, "message"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(ArmErrorInfo {
+        status: None,
+        code: text(error, "code"),
+        message: text(error, "message"),
+        details,
+    })
+}
+
+/// The request to retry: the one recorded, or as much of it as the failure row tells.
+pub fn retry_request(failure: &FailedProvision) -> ProvisionRequest {
+    failure.request.clone().unwrap_or_else(|| ProvisionRequest {
+        subscription_id: failure.subscription_id.clone(),
+        resource_group: failure.resource_group.clone(),
+        region: failure.region.clone(),
+        cluster_name: failure.cluster_name.clone(),
+        ..ProvisionRequest::default()
+    })
+}
+
+/// The raw answer as people read it: pretty JSON when it is JSON.
+fn raw_for_display(failure: &FailedProvision) -> String {
+    match failure.raw_error.as_deref() {
+        Some(raw) => serde_json::from_str::<serde_json::Value>(raw)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| raw.to_owned()),
+        None => format!(
+            "{}: {}",
+            failure.error_code.as_deref().unwrap_or("(no code)"),
+            failure.error_message.as_deref().unwrap_or("(no message)")
+        ),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum DeleteState {
+    Idle,
+    Confirming,
+    Deleting,
+    Accepted(String),
+    Failed(String),
+}
+
+/// One failed provision, explained. Used by the dashboard's "Last attempt failed" banner and by
+/// the modal. Dismiss clears the failure on this browser (every tab) and on the server.
+#[component]
+pub fn ProvisionErrorCard(
+    failure: FailedProvision,
+    /// Adds the warning-accented portal action, e.g. for a cluster a cancel left behind.
+    #[prop(optional_no_strip, into)]
+    extra_portal_url: Option<String>,
+    /// Label of that action; "Open cluster in Azure portal" when not given.
+    #[prop(optional, into)]
+    extra_portal_label: Option<String>,
+    /// What the card is about, e.g. "Last attempt failed".
+    #[prop(optional, into)]
+    title: Option<String>,
+    /// Prefix of the element ids, unique on the page.
+    #[prop(optional, into)]
+    id: Option<String>,
+    /// Edit & retry: reopen the form with these values. Without it the action is not offered.
+    #[prop(optional, into)]
+    on_edit_retry: Option<Callback<ProvisionRequest>>,
+    /// Called with the job id after Dismiss.
+    #[prop(optional, into)]
+    on_dismiss: Option<Callback<String>>,
+) -> impl IntoView {
+    let last_failed = use_context::<LastFailed>();
+    let explained = explain(&failure);
+    let cancelled = failure.status == JobStatus::Cancelled;
+    let id = id.unwrap_or_else(|| format!("failure-{}", failure.job_id));
+    let note_id = format!("{id}-partial-note");
+    let title = title.unwrap_or_else(|| {
+        if cancelled {
+            "Provisioning cancelled"
+        } else {
+            "Provisioning failed"
+        }
+        .to_owned()
+    });
+    let when = format_ago(now_ms() - failure.updated_at);
+    let where_ = format!(
+        "{} · {} · {}",
+        failure.cluster_name, failure.region, failure.resource_group
+    );
+    let raw = raw_for_display(&failure);
+    let request = retry_request(&failure);
+    let job_id = failure.job_id.clone();
+    let cluster_name = failure.cluster_name.clone();
+    let resource_group = failure.resource_group.clone();
+    let has_partial = failure.partial_cluster.is_some();
+    let portal_tooltip = if cancelled {
+        PARTIAL_CLUSTER_TOOLTIP
+    } else {
+        PARTIAL_AFTER_FAILURE_TOOLTIP
+    };
+    let delete_state = RwSignal::new(DeleteState::Idle);
+
+    let dismiss = {
+        let job_id = job_id.clone();
+        move |_| {
+            if let Some(lf) = last_failed {
+                lf.dismiss(&job_id);
+            }
+            let id = job_id.clone();
+            leptos::task::spawn_local(async move {
+                if let Err(e) = dismiss_failed_provision(id).await {
+                    leptos::logging::warn!("dismiss was not stored on the server: {e}");
+                }
+            });
+            if let Some(cb) = on_dismiss {
+                cb.run(job_id.clone());
+            }
+        }
+    };
+    let delete_partial = {
+        let job_id = job_id.clone();
+        let cluster_name = cluster_name.clone();
+        move |_| {
+            delete_state.set(DeleteState::Deleting);
+            let job_id = job_id.clone();
+            let cluster_name = cluster_name.clone();
+            leptos::task::spawn_local(async move {
+                let next = match delete_partial_cluster(job_id).await {
+                    Ok(o) if o.status == "gone" => DeleteState::Accepted(format!(
+                        "{cluster_name} was already gone from Azure."
+                    )),
+                    Ok(_) => DeleteState::Accepted(format!(
+                        "Azure is deleting {cluster_name}; it leaves the list when done."
+                    )),
+                    Err(e) => DeleteState::Failed(e.message),
+                };
+                delete_state.set(next);
+            });
+        }
+    };
+    let edit_retry = on_edit_retry.map(|cb| {
+        view! {
+            <button
+                type="button"
+                class="btn btn-primary"
+                data-testid="edit-retry"
+                on:click=move |_| cb.run(request.clone())
+            >
+                "Edit & retry"
+            </button>
+        }
+    });
+    let actions = explained
+        .actions
+        .iter()
+        .map(|a| {
+            view! {
+                <a
+                    class="btn"
+                    data-testid="error-action"
+                    href=a.url.clone()
+                    target="_blank"
+                    rel="noopener noreferrer"
+                >
+                    {a.label.clone()}
+                    <span aria-hidden="true">" ↗"</span>
+                </a>
+            }
+        })
+        .collect_view();
+    let portal = extra_portal_url.map(|url| {
+        let label = extra_portal_label.unwrap_or_else(|| DEFAULT_PORTAL_LABEL.to_owned());
+        view! {
+            <a
+                class="btn btn-warning"
+                data-testid="open-portal-partial"
+                href=url
+                target="_blank"
+                rel="noopener noreferrer"
+                title=portal_tooltip
+                aria-describedby=note_id.clone()
+            >
+                <span aria-hidden="true">"⚠ "</span>
+                {label}
+            </a>
+        }
+    });
+    let portal_note = portal.is_some().then(|| {
+        view! {
+            <p class="error-partial-note" id=note_id.clone()>
+                {portal_tooltip}
+            </p>
+        }
+    });
+    let delete_button = move || {
+        (has_partial && delete_state.get() == DeleteState::Idle).then(|| {
+            view! {
+                <button
+                    type="button"
+                    class="btn btn-danger"
+                    data-testid="delete-partial"
+                    on:click=move |_| delete_state.set(DeleteState::Confirming)
+                >
+                    "Delete partial cluster"
+                </button>
+            }
+        })
+    };
+    let delete_panel = move || {
+        match delete_state.get() {
+        DeleteState::Idle => None,
+        DeleteState::Confirming => Some(
+            view! {
+                <div class="confirm" role="group" aria-label="Confirm delete">
+                    <p class="confirm-text">
+                        "Delete " <strong>{cluster_name.clone()}</strong> " from "
+                        <code>{resource_group.clone()}</code>
+                        "? Whatever Azure created for it so far is removed. This cannot be undone."
+                    </p>
+                    <div class="confirm-actions">
+                        <button
+                            type="button"
+                            class="btn btn-danger-solid"
+                            data-testid="confirm-delete-partial"
+                            on:click=delete_partial.clone()
+                        >
+                            "Delete cluster"
+                        </button>
+                        <button
+                            type="button"
+                            class="btn"
+                            on:click=move |_| delete_state.set(DeleteState::Idle)
+                        >
+                            "Keep it"
+                        </button>
+                    </div>
+                </div>
+            }
+            .into_any(),
+        ),
+        DeleteState::Deleting => Some(
+            view! { <p class="status-line" role="status">"Asking Azure to delete the cluster…"</p> }
+                .into_any(),
+        ),
+        DeleteState::Accepted(msg) => Some(
+            view! {
+                <p class="status-line status-ok" role="status" data-testid="delete-partial-status">
+                    {msg}
+                </p>
+            }
+            .into_any(),
+        ),
+        DeleteState::Failed(msg) => Some(
+            view! {
+                <p class="status-line status-fail" role="status" data-testid="delete-partial-status">
+                    "Could not delete the cluster: " {msg}
+                </p>
+            }
+            .into_any(),
+        ),
+    }
+    };
+
+    view! {
+        <div
+            class="error-card"
+            class:error-card-cancelled=cancelled
+            data-testid="provision-error-card"
+            data-job-id=job_id.clone()
+            data-category=explained.category.as_str()
+            role="alert"
+        >
+            <div class="error-card-top">
+                <span class=if cancelled { "badge badge-warn" } else { "badge badge-fail" }>
+                    {if cancelled { "Cancelled" } else { "Failed" }}
+                </span>
+                <span class="error-card-title">{title}</span>
+                <span class="error-card-meta">
+                    <strong>{where_}</strong>
+                    <span aria-hidden="true">" · "</span>
+                    {when}
+                </span>
+            </div>
+            <p class="error-headline" data-testid="error-headline">
+                {explained.headline.clone()}
+            </p>
+            <p class="error-details">{explained.details.clone()}</p>
+            <div class="error-actions">
+                {edit_retry}
+                {actions}
+                {portal}
+                {delete_button}
+                <button
+                    type="button"
+                    class="btn btn-ghost error-dismiss"
+                    data-testid="dismiss-error"
+                    on:click=dismiss
+                >
+                    "Dismiss"
+                </button>
+            </div>
+            {portal_note}
+            {delete_panel}
+            <details class="raw-response">
+                <summary>"Show raw Azure response"</summary>
+                <pre>{raw}</pre>
+            </details>
+        </div>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provisioning::classify::Category;
+    use crate::provisioning::model::PartialCluster;
+
+    fn failure(status: JobStatus, code: &str, message: &str) -> FailedProvision {
+        FailedProvision {
+            job_id: "j1".into(),
+            task_id: "t1".into(),
+            status,
+            phase: None,
+            error_code: Some(code.into()),
+            error_message: Some(message.into()),
+            category: None,
+            cluster_name: "aks-demo".into(),
+            region: "eastus".into(),
+            resource_group: "rg-aks-dev".into(),
+            subscription_id: "11111111-2222-3333-4444-555555555555".into(),
+            portal_url: None,
+            partial_cluster: None,
+            created_at: 0,
+            updated_at: 0,
+            request: None,
+            raw_error: None,
+        }
+    }
+
+    #[test]
+    fn a_quota_failure_reads_as_a_quota_headline() {
+        let f = failure(
+            JobStatus::Failed,
+            "ErrCode_InsufficientVCPUQuota",
+            "Insufficient regional vcpu quota left for location eastus. left regional vcpu quota 6, \
+             requested quota 14.",
+        );
+        let c = explain(&f);
+        assert_eq!(c.category, Category::Quota);
+        assert!(
+            c.headline.contains("needs 14 vCPUs, 6 free"),
+            "{}",
+            c.headline
+        );
+        assert!(!c.actions.is_empty());
+    }
+
+    #[test]
+    fn a_cancel_reads_as_cancelled_whatever_the_recorded_code() {
+        let mut f = failure(JobStatus::Cancelled, "OperationAborted", "aborted by user");
+        let c = explain(&f);
+        assert_eq!(c.category, Category::Cancelled);
+        assert!(c.headline.to_lowercase().contains("cancelled"));
+        f.partial_cluster = Some(PartialCluster {
+            resource_id: "/x".into(),
+            portal_url: "https://portal.azure.com/#resource/x".into(),
+            last_state: Some("Creating".into()),
+        });
+        assert!(explain(&f).details.contains("part of it may remain"));
+    }
+
+    #[test]
+    fn nested_details_of_the_raw_answer_are_classified() {
+        let mut f = failure(JobStatus::Failed, "", "");
+        f.error_code = None;
+        f.error_message = None;
+        f.raw_error = Some(
+            r#"{"error":{"code":"BadRequest","message":"Deployment failed.","details":[{"code":"ZonalAllocationFailed","message":"No capacity."}]}}"#
+                .into(),
+        );
+        assert_eq!(explain(&f).category, Category::Allocation);
+    }
+
+    #[test]
+    fn retry_uses_the_recorded_request_or_the_row() {
+        let f = failure(JobStatus::Failed, "X", "y");
+        let r = retry_request(&f);
+        assert_eq!(
+            (r.cluster_name.as_str(), r.region.as_str()),
+            ("aks-demo", "eastus")
+        );
+        assert_eq!(
+            r.node_count, 0,
+            "unknown counts are left for the form to default"
+        );
+    }
+
+    #[test]
+    fn the_raw_answer_is_pretty_printed_when_it_is_json() {
+        let mut f = failure(JobStatus::Failed, "X", "y");
+        assert_eq!(raw_for_display(&f), "X: y");
+        f.raw_error = Some(r#"{"error":{"code":"X"}}"#.into());
+        assert!(raw_for_display(&f).contains("\n"));
+    }
+}

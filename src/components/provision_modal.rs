@@ -1,0 +1,1138 @@
+//! ProvisionModal: the create form with live pre-flight, then the steps of the create with Stop.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use leptos::ev::{KeyboardEvent, MouseEvent, SubmitEvent};
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::api_error::ApiError;
+use crate::app::SessionInfo;
+use crate::components::clock::now_ms;
+use crate::components::cluster_card::get_task_status;
+use crate::components::last_failed::{LastFailed, failure_from_task};
+use crate::components::provision_error_card::ProvisionErrorCard;
+use crate::components::provision_progress::{ProgressFacts, StepList, StopProvision};
+use crate::provisioning::model::{
+    AvailableSkus, CancelOutcome, CheckStatus, FailedProvision, JobStatus, PartialCluster,
+    PreflightReport, ProvisionAccepted, ProvisionRequest, TaskStatus,
+};
+use crate::provisioning::validate::{
+    KNOWN_REGIONS, KNOWN_VM_SIZES, NODE_COUNT_RANGE, SYSTEM_NODE_COUNT_RANGE,
+    validate_provision_request,
+};
+
+/// Starts a provision. 202 with the job and task ids; 400 with per-field errors; 503 when the
+/// job cannot be stored.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api", endpoint = "aks/provision", input = server_fn::codec::Json)]
+pub async fn provision(
+    subscription_id: String,
+    resource_group: String,
+    region: String,
+    cluster_name: String,
+    node_sku: String,
+    node_count: u32,
+    system_vm_size: String,
+    system_node_count: u32,
+) -> Result<ProvisionAccepted, ApiError> {
+    use crate::provisioning::{model::ProvisionRequest, service};
+    let (state, caller) = service::context().await?;
+    let req = ProvisionRequest {
+        subscription_id,
+        resource_group,
+        region,
+        cluster_name,
+        node_sku,
+        node_count,
+        system_vm_size,
+        system_node_count,
+    };
+    let accepted = service::provision(&state, &caller, req).await.map_err(service::respond)?;
+    service::set_status(202);
+    Ok(accepted)
+}
+
+/// Live pre-flight checks (`skus`, `quota`, `resource_group`) for a would-be provision.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api", endpoint = "aks/preflight", input = server_fn::codec::Json)]
+pub async fn preflight(
+    subscription_id: String,
+    resource_group: String,
+    region: String,
+    #[server(default)] cluster_name: String,
+    node_sku: String,
+    node_count: u32,
+    system_vm_size: String,
+    system_node_count: u32,
+) -> Result<PreflightReport, ApiError> {
+    use crate::provisioning::{model::ProvisionRequest, service};
+    let (state, caller) = service::context().await?;
+    let req = ProvisionRequest {
+        subscription_id,
+        resource_group,
+        region,
+        cluster_name,
+        node_sku,
+        node_count,
+        system_vm_size,
+        system_node_count,
+    };
+    service::preflight(&state, &caller, req).await.map_err(service::respond)
+}
+
+/// The VM sizes of a region, with availability and Azure's reason when blocked.
+#[server(prefix = "/api", endpoint = "aks/available-skus", input = server_fn::codec::GetUrl)]
+pub async fn get_available_skus(region: String) -> Result<AvailableSkus, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::available_skus(&state, &caller, &region).await.map_err(service::respond)
+}
+
+/// The form's fields in screen order: focus goes to the first one with an error.
+const FIELD_ORDER: [&str; 8] = [
+    "cluster_name",
+    "region",
+    "subscription_id",
+    "resource_group",
+    "node_sku",
+    "node_count",
+    "system_vm_size",
+    "system_node_count",
+];
+
+/// The pre-flight checks the server runs, with their names on screen.
+const CHECKS: [(&str, &str); 3] = [
+    ("skus", "VM sizes available"),
+    ("quota", "vCPU quota"),
+    ("resource_group", "Resource group"),
+];
+
+/// How long the form waits after an edit before it runs the checks again.
+const PREFLIGHT_DEBOUNCE: Duration = Duration::from_millis(500);
+
+fn field_id(name: &str) -> String {
+    format!("pm-{name}")
+}
+
+/// A count typed into a number field; 0 (out of every range) when it is not a number.
+fn parse_count(text: &str) -> u32 {
+    text.trim().parse().unwrap_or(0)
+}
+
+/// The count the form starts with: the quota's largest fit, within the product's bounds.
+pub fn default_node_count(max_node_count: Option<u32>) -> Option<u32> {
+    let (lo, hi) = NODE_COUNT_RANGE;
+    max_node_count.filter(|m| *m >= lo).map(|m| m.min(hi))
+}
+
+/// What the Create button says and whether it can be pressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateButton {
+    Ready,
+    Validating,
+    FixErrors,
+    Starting,
+}
+
+impl CreateButton {
+    pub fn decide(
+        submitting: bool,
+        checks_running: bool,
+        any_check_fails: bool,
+        field_errors: bool,
+    ) -> Self {
+        if submitting {
+            CreateButton::Starting
+        } else if checks_running {
+            CreateButton::Validating
+        } else if any_check_fails || field_errors {
+            CreateButton::FixErrors
+        } else {
+            CreateButton::Ready
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CreateButton::Ready => "Create cluster",
+            CreateButton::Validating => "Validating…",
+            CreateButton::FixErrors => "Fix errors above",
+            CreateButton::Starting => "Starting…",
+        }
+    }
+}
+
+/// The form's values, one signal each.
+#[derive(Clone, Copy)]
+struct Form {
+    subscription_id: RwSignal<String>,
+    resource_group: RwSignal<String>,
+    region: RwSignal<String>,
+    cluster_name: RwSignal<String>,
+    node_sku: RwSignal<String>,
+    node_count: RwSignal<String>,
+    system_vm_size: RwSignal<String>,
+    system_node_count: RwSignal<String>,
+}
+
+impl Form {
+    fn new(session: &SessionInfo) -> Self {
+        Self {
+            subscription_id: RwSignal::new(session.subscription_id.clone()),
+            resource_group: RwSignal::new(session.resource_group.clone()),
+            region: RwSignal::new(KNOWN_REGIONS[0].to_owned()),
+            cluster_name: RwSignal::new(String::new()),
+            node_sku: RwSignal::new(KNOWN_VM_SIZES[0].0.to_owned()),
+            node_count: RwSignal::new("1".to_owned()),
+            system_vm_size: RwSignal::new(KNOWN_VM_SIZES[0].0.to_owned()),
+            system_node_count: RwSignal::new("1".to_owned()),
+        }
+    }
+
+    /// Fills the form from a request; empty values keep what the form has.
+    fn fill(&self, r: &ProvisionRequest) {
+        let set = |sig: RwSignal<String>, v: &str| {
+            if !v.is_empty() {
+                sig.set(v.to_owned());
+            }
+        };
+        set(self.subscription_id, &r.subscription_id);
+        set(self.resource_group, &r.resource_group);
+        set(self.region, &r.region);
+        set(self.cluster_name, &r.cluster_name);
+        set(self.node_sku, &r.node_sku);
+        set(self.system_vm_size, &r.system_vm_size);
+        if r.node_count > 0 {
+            self.node_count.set(r.node_count.to_string());
+        }
+        if r.system_node_count > 0 {
+            self.system_node_count.set(r.system_node_count.to_string());
+        }
+    }
+
+    fn request(&self) -> ProvisionRequest {
+        ProvisionRequest {
+            subscription_id: self.subscription_id.get().trim().to_owned(),
+            resource_group: self.resource_group.get().trim().to_owned(),
+            region: self.region.get(),
+            cluster_name: self.cluster_name.get().trim().to_owned(),
+            node_sku: self.node_sku.get(),
+            node_count: parse_count(&self.node_count.get()),
+            system_vm_size: self.system_vm_size.get(),
+            system_node_count: parse_count(&self.system_node_count.get()),
+        }
+    }
+}
+
+/// Where the modal is: filling in the form, starting, following the create, or showing how it
+/// ended.
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Form,
+    Submitting,
+    Creating(ProvisionAccepted),
+    Ended(Box<FailedProvision>),
+}
+
+/// Pre-flight as the form knows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Checks {
+    running: bool,
+    report: Option<PreflightReport>,
+    /// Why the checks could not run (the server could not answer, or fields are invalid).
+    unavailable: Option<String>,
+}
+
+/// The create form with live pre-flight; after Create, the steps of the create with Stop.
+/// Closes itself once the cluster is visible in Azure (the dashboard follows it from there).
+#[component]
+pub fn ProvisionModal(
+    session: SessionInfo,
+    /// Values to start from, e.g. the failed attempt for Edit & retry.
+    #[prop(optional_no_strip)]
+    prefill: Option<ProvisionRequest>,
+    /// A provision was accepted: its task id.
+    #[prop(into)]
+    on_started: Callback<String>,
+    #[prop(into)] on_close: Callback<()>,
+) -> impl IntoView {
+    let last_failed = use_context::<LastFailed>();
+    let form = Form::new(&session);
+    let count_touched = RwSignal::new(false);
+    if let Some(r) = &prefill {
+        form.fill(r);
+        count_touched.set(r.node_count > 0);
+    }
+    let touched = RwSignal::new(BTreeSet::<&'static str>::new());
+    let submitted = RwSignal::new(false);
+    let server_errors = RwSignal::new(BTreeMap::<String, String>::new());
+    let notice = RwSignal::new(None::<String>);
+    let phase = RwSignal::new(Phase::Form);
+    let task = RwSignal::new(None::<TaskStatus>);
+    let cancel_partial = RwSignal::new(None::<PartialCluster>);
+    let stop_requested = RwSignal::new(false);
+    let confirm_close = RwSignal::new(false);
+    let now = RwSignal::new(now_ms());
+    let checks = RwSignal::new(Checks {
+        running: true,
+        ..Checks::default()
+    });
+    let skus = RwSignal::new(None::<AvailableSkus>);
+
+    let dialog_ref = NodeRef::<html::Div>::new();
+    let name_ref = NodeRef::<html::Input>::new();
+
+    let client_errors = Memo::new(move |_| validate_provision_request(&form.request()));
+    // A field's message: the server's from the last Create, else the form's own rule once the
+    // field was left or Create was pressed.
+    let error_text = move |name: &'static str| {
+        server_errors.with(|s| s.get(name).cloned()).or_else(|| {
+            let show = submitted.get() || touched.with(|t| t.contains(name));
+            if show {
+                client_errors.with(|c| c.get(name).cloned())
+            } else {
+                None
+            }
+        })
+    };
+    let field_error = move |name: &'static str| Signal::derive(move || error_text(name));
+    let edited = move |name: &'static str| {
+        server_errors.update(|s| {
+            s.remove(name);
+        });
+        notice.set(None);
+    };
+    let blurred = move |name: &'static str| {
+        touched.update(|t| {
+            t.insert(name);
+        });
+    };
+
+    // Pre-flight: every change of what it checks (not the name) runs it again, debounced.
+    let preflight_input = Memo::new(move |_| ProvisionRequest {
+        cluster_name: String::new(),
+        ..form.request()
+    });
+    let run_seq = StoredValue::new(0u64);
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    let immediate = StoredValue::new(true);
+    Effect::new(move |_| {
+        let req = preflight_input.get();
+        if let Some(t) = timer.get_value() {
+            t.clear();
+        }
+        run_seq.update_value(|n| *n += 1);
+        let seq = run_seq.get_value();
+        let probe = ProvisionRequest {
+            cluster_name: "x".into(),
+            ..req.clone()
+        };
+        if !validate_provision_request(&probe).is_empty() {
+            checks.set(Checks {
+                running: false,
+                report: None,
+                unavailable: Some("Correct the highlighted fields to run the checks.".into()),
+            });
+            return;
+        }
+        checks.update(|c| c.running = true);
+        let run = move || {
+            leptos::task::spawn_local(async move {
+                let answer = preflight(
+                    req.subscription_id,
+                    req.resource_group,
+                    req.region,
+                    String::new(),
+                    req.node_sku,
+                    req.node_count,
+                    req.system_vm_size,
+                    req.system_node_count,
+                )
+                .await;
+                if run_seq.try_get_value() != Some(seq) {
+                    // A newer edit ran the checks again, or the modal is gone.
+                    return;
+                }
+                match answer {
+                    Ok(report) => {
+                        let default = default_node_count(report.max_node_count);
+                        checks.set(Checks {
+                            running: false,
+                            report: Some(report),
+                            unavailable: None,
+                        });
+                        let untouched = !count_touched.get_untracked();
+                        if let Some(n) = default.filter(|n| {
+                            untouched && form.node_count.get_untracked() != n.to_string()
+                        }) {
+                            immediate.set_value(true);
+                            form.node_count.set(n.to_string());
+                        }
+                    }
+                    Err(e) => checks.set(Checks {
+                        running: false,
+                        report: None,
+                        unavailable: Some(format!(
+                            "The checks could not run ({}). Azure checks again when you create.",
+                            e.message
+                        )),
+                    }),
+                }
+            });
+        };
+        let delay = if immediate.get_value() {
+            Duration::ZERO
+        } else {
+            PREFLIGHT_DEBOUNCE
+        };
+        immediate.set_value(false);
+        timer.set_value(set_timeout_with_handle(run, delay).ok());
+    });
+    on_cleanup(move || {
+        if let Some(t) = timer.get_value() {
+            t.clear();
+        }
+    });
+
+    // The VM sizes of the chosen region, to say which ones Azure blocks.
+    Effect::new(move |_| {
+        let region = form.region.get();
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = get_available_skus(region.clone()).await
+                && form.region.try_get_untracked().as_deref() == Some(region.as_str())
+            {
+                skus.set(Some(list));
+            }
+        });
+    });
+
+    let close = move || on_close.run(());
+    let busy = move || {
+        matches!(
+            phase.get_untracked(),
+            Phase::Submitting | Phase::Creating(_)
+        )
+    };
+    let request_close = move || {
+        if busy() {
+            confirm_close.set(true);
+        } else {
+            close();
+        }
+    };
+
+    // Following the create: poll its task until the cluster shows in Azure or the task ends.
+    let creating_task = Memo::new(move |_| match phase.get() {
+        Phase::Creating(a) => Some(a.task_id),
+        _ => None,
+    });
+    Effect::new(move |_| {
+        let Some(task_id) = creating_task.get() else {
+            return;
+        };
+        let poll = move || {
+            let task_id = task_id.clone();
+            leptos::task::spawn_local(async move {
+                let Ok(t) = get_task_status(task_id).await else {
+                    return;
+                };
+                // The modal may have closed (or moved on) while the answer was on its way.
+                let creating = phase.try_with_untracked(|p| matches!(p, Phase::Creating(_)));
+                if creating != Some(true) {
+                    return;
+                }
+                match t.status {
+                    JobStatus::Failed | JobStatus::Cancelled => {
+                        if let Some(f) = failure_from_task(&t, cancel_partial.get_untracked()) {
+                            if let Some(lf) = last_failed {
+                                lf.record(f.clone());
+                            }
+                            phase.set(Phase::Ended(Box::new(f)));
+                        }
+                    }
+                    JobStatus::Succeeded => {
+                        if let Some(lf) = last_failed {
+                            lf.clear_after_success();
+                        }
+                        close();
+                    }
+                    JobStatus::Queued | JobStatus::Running => {
+                        let visible = t
+                            .progress
+                            .as_ref()
+                            .is_some_and(|p| p.cluster_state.is_some());
+                        if visible && !stop_requested.get_untracked() {
+                            // Creating or later: the dashboard's banner takes over from here.
+                            close();
+                        }
+                    }
+                }
+                task.set(Some(t));
+            });
+        };
+        poll();
+        let handle = set_interval_with_handle(
+            move || {
+                now.set(now_ms());
+                poll();
+            },
+            Duration::from_secs(1),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+
+    let first_invalid_focus = move |errors: &BTreeMap<String, String>| {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(name) = FIELD_ORDER.iter().find(|f| errors.contains_key(**f))
+            && let Some(el) = document().get_element_by_id(&field_id(name))
+            && let Ok(el) = el.dyn_into::<leptos::web_sys::HtmlElement>()
+        {
+            let _ = el.focus();
+        }
+    };
+
+    let any_check_fails = move || {
+        checks.with(|c| {
+            c.report
+                .as_ref()
+                .is_some_and(|r| !r.ok || r.checks.iter().any(|k| k.status == CheckStatus::Fail))
+        })
+    };
+    let shown_field_errors = move || FIELD_ORDER.iter().any(|f| error_text(f).is_some());
+    let create_state = Memo::new(move |_| {
+        CreateButton::decide(
+            phase.with(|p| matches!(p, Phase::Submitting)),
+            checks.with(|c| c.running),
+            any_check_fails(),
+            shown_field_errors(),
+        )
+    });
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        submitted.set(true);
+        let errors = client_errors.get_untracked();
+        if !errors.is_empty() {
+            first_invalid_focus(&errors);
+            return;
+        }
+        if create_state.get_untracked() != CreateButton::Ready {
+            return;
+        }
+        let req = form.request();
+        phase.set(Phase::Submitting);
+        notice.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = provision(
+                req.subscription_id,
+                req.resource_group,
+                req.region,
+                req.cluster_name,
+                req.node_sku,
+                req.node_count,
+                req.system_vm_size,
+                req.system_node_count,
+            )
+            .await;
+            match answer {
+                Ok(accepted) => {
+                    on_started.try_run(accepted.task_id.clone());
+                    phase.set(Phase::Creating(accepted));
+                }
+                Err(e) => {
+                    phase.set(Phase::Form);
+                    let known: BTreeMap<String, String> = e
+                        .fields
+                        .iter()
+                        .filter(|(k, _)| FIELD_ORDER.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    if known.is_empty() {
+                        let retry = e
+                            .retry_after_seconds
+                            .map(|s| format!(" Try again in {s} s."))
+                            .unwrap_or_default();
+                        notice.set(Some(format!("{}{retry}", e.message)));
+                    } else {
+                        first_invalid_focus(&known);
+                        server_errors.set(known);
+                    }
+                }
+            }
+        });
+    };
+
+    let back_to_form = move |r: Option<ProvisionRequest>| {
+        if let Some(r) = r {
+            form.fill(&r);
+            count_touched.set(r.node_count > 0);
+        }
+        task.set(None);
+        cancel_partial.set(None);
+        stop_requested.set(false);
+        server_errors.set(BTreeMap::new());
+        submitted.set(false);
+        phase.set(Phase::Form);
+        request_animation_frame(move || {
+            if let Some(el) = name_ref.get_untracked() {
+                let _ = el.focus();
+            }
+        });
+    };
+
+    // Focus: the first field on open, kept inside the dialog, back to the opener on close.
+    let opener = StoredValue::new_local(None::<leptos::web_sys::Element>);
+    Effect::new(move |_| {
+        opener.set_value(document().active_element());
+        request_animation_frame(move || {
+            if let Some(el) = name_ref.get_untracked() {
+                let _ = el.focus();
+            }
+        });
+    });
+    on_cleanup(move || restore_focus(opener));
+
+    let on_keydown = move |ev: KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            if confirm_close.get_untracked() {
+                confirm_close.set(false);
+            } else {
+                request_close();
+            }
+        }
+        "Tab" => trap_focus(&ev, dialog_ref),
+        _ => {}
+    };
+    let pressed_on_backdrop = StoredValue::new(false);
+    let on_backdrop_down =
+        move |ev: MouseEvent| pressed_on_backdrop.set_value(ev.target() == ev.current_target());
+    let on_backdrop_click = move |ev: MouseEvent| {
+        if pressed_on_backdrop.get_value() && ev.target() == ev.current_target() {
+            request_close();
+        }
+    };
+
+    let region_options = move || {
+        KNOWN_REGIONS
+            .iter()
+            .map(|r| {
+                let value = (*r).to_owned();
+                let selected = move || form.region.with(|v| v == r);
+                view! { <option value=value.clone() selected=selected>{value.clone()}</option> }
+            })
+            .collect_view()
+    };
+    let size_options = move |sig: RwSignal<String>| {
+        KNOWN_VM_SIZES
+            .iter()
+            .map(|(name, _, vcpus)| {
+                let blocked = move || {
+                    skus.with(|s| {
+                        s.as_ref()
+                            .and_then(|s| s.skus.iter().find(|k| k.name.eq_ignore_ascii_case(name)))
+                            .filter(|k| !k.available)
+                            .map(|k| k.reason.clone().unwrap_or_else(|| "blocked".into()))
+                    })
+                };
+                let text = move || match blocked() {
+                    Some(reason) => {
+                        format!("{name} · {vcpus} vCPUs — not available here ({reason})")
+                    }
+                    None => format!("{name} · {vcpus} vCPUs"),
+                };
+                let selected = move || sig.with(|v| v == name);
+                view! { <option value=*name selected=selected>{text}</option> }
+            })
+            .collect_view()
+    };
+    let quota_hint = move || {
+        checks.with(|c| c.report.as_ref().and_then(|r| r.max_node_count)).map(|max| {
+            let region = form.region.get();
+            if count_touched.get() {
+                format!("Up to {max} nodes fit your vCPU quota in {region}.")
+            } else {
+                format!("Up to {max} nodes fit your vCPU quota in {region}; set to the most that fits.")
+            }
+        })
+    };
+
+    let check_rows = move || {
+        checks.with(|c| {
+            let rows: Vec<(String, String, String, String)> = match &c.report {
+                Some(r) => r
+                    .checks
+                    .iter()
+                    .map(|k| {
+                        let status = match k.status {
+                            CheckStatus::Ok => "ok",
+                            CheckStatus::Warn => "warn",
+                            CheckStatus::Fail => "fail",
+                        };
+                        let status = if c.running { "pending" } else { status };
+                        (k.name.clone(), check_label(&k.name), status.to_owned(), k.message.clone())
+                    })
+                    .collect(),
+                None if c.running => CHECKS
+                    .iter()
+                    .map(|(n, l)| ((*n).to_owned(), (*l).to_owned(), "pending".to_owned(), "Checking…".to_owned()))
+                    .collect(),
+                None => vec![],
+            };
+            rows.into_iter()
+                .map(|(name, label, status, message)| {
+                    let (icon, badge, word) = match status.as_str() {
+                        "ok" => ("✓", "badge badge-ok", "OK"),
+                        "warn" => ("!", "badge badge-warn", "Warning"),
+                        "fail" => ("✕", "badge badge-fail", "Failed"),
+                        _ => ("…", "badge badge-neutral", "Checking"),
+                    };
+                    view! {
+                        <li class="check" data-testid="preflight-check" data-check=name data-status=status>
+                            <span class="check-icon" aria-hidden="true">{icon}</span>
+                            <span class="check-name">{label}</span>
+                            <span class=badge>{word}</span>
+                            <span class="check-message">{message}</span>
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let checks_note = move || {
+        checks
+            .with(|c| c.unavailable.clone())
+            .map(|msg| view! { <p class="checks-note">{msg}</p> })
+    };
+
+    let form_view = move || {
+        view! {
+            <form class="provision-form" novalidate=true on:submit=submit>
+                {view! {
+                    <fieldset class="form-section">
+                    <legend>"Cluster"</legend>
+                    <div class="form-grid">
+                        <Field name="cluster_name" label="Cluster name" error=field_error("cluster_name")>
+                            <input
+                                id=field_id("cluster_name")
+                                node_ref=name_ref
+                                type="text"
+                                autocomplete="off"
+                                spellcheck="false"
+                                placeholder="e.g. aks-team-dev"
+                                aria-invalid=move || error_text("cluster_name").is_some().to_string()
+                                aria-describedby="pm-cluster_name-hint pm-cluster_name-error"
+                                prop:value=move || form.cluster_name.get()
+                                on:input=move |ev| {
+                                    form.cluster_name.set(event_target_value(&ev));
+                                    edited("cluster_name");
+                                }
+                                on:blur=move |_| blurred("cluster_name")
+                            />
+                            <p class="field-hint" id="pm-cluster_name-hint">
+                                "Letters, digits, '-' and '_'; starts and ends with a letter or digit."
+                            </p>
+                        </Field>
+                        <Field name="region" label="Region" error=field_error("region")>
+                            <select
+                                id=field_id("region")
+                                prop:value=move || form.region.get()
+                                on:change=move |ev| {
+                                    form.region.set(event_target_value(&ev));
+                                    edited("region");
+                                    blurred("region");
+                                }
+                            >
+                                {region_options}
+                            </select>
+                        </Field>
+                        <Field name="subscription_id" label="Subscription ID" error=field_error("subscription_id")>
+                            <input
+                                id=field_id("subscription_id")
+                                type="text"
+                                class="mono"
+                                autocomplete="off"
+                                spellcheck="false"
+                                aria-invalid=move || error_text("subscription_id").is_some().to_string()
+                                aria-describedby="pm-subscription_id-error"
+                                prop:value=move || form.subscription_id.get()
+                                on:input=move |ev| {
+                                    form.subscription_id.set(event_target_value(&ev));
+                                    edited("subscription_id");
+                                }
+                                on:blur=move |_| blurred("subscription_id")
+                            />
+                        </Field>
+                        <Field name="resource_group" label="Resource group" error=field_error("resource_group")>
+                            <input
+                                id=field_id("resource_group")
+                                type="text"
+                                autocomplete="off"
+                                spellcheck="false"
+                                aria-invalid=move || error_text("resource_group").is_some().to_string()
+                                aria-describedby="pm-resource_group-error"
+                                prop:value=move || form.resource_group.get()
+                                on:input=move |ev| {
+                                    form.resource_group.set(event_target_value(&ev));
+                                    edited("resource_group");
+                                }
+                                on:blur=move |_| blurred("resource_group")
+                            />
+                        </Field>
+                    </div>
+                    </fieldset>
+                }.into_any()}
+                {view! {
+                    <fieldset class="form-section">
+                    <legend>"Node pools"</legend>
+                    <div class="form-grid">
+                        <Field name="node_sku" label="Node VM size" error=field_error("node_sku")>
+                            <select
+                                id=field_id("node_sku")
+                                prop:value=move || form.node_sku.get()
+                                on:change=move |ev| {
+                                    form.node_sku.set(event_target_value(&ev));
+                                    edited("node_sku");
+                                    blurred("node_sku");
+                                }
+                            >
+                                {size_options(form.node_sku)}
+                            </select>
+                        </Field>
+                        <Field name="node_count" label="Node count" error=field_error("node_count")>
+                            <input
+                                id=field_id("node_count")
+                                type="number"
+                                inputmode="numeric"
+                                min=NODE_COUNT_RANGE.0
+                                max=NODE_COUNT_RANGE.1
+                                aria-invalid=move || error_text("node_count").is_some().to_string()
+                                aria-describedby="pm-node_count-hint pm-node_count-error"
+                                prop:value=move || form.node_count.get()
+                                on:input=move |ev| {
+                                    count_touched.set(true);
+                                    form.node_count.set(event_target_value(&ev));
+                                    edited("node_count");
+                                }
+                                on:blur=move |_| blurred("node_count")
+                            />
+                            <p class="field-hint" id="pm-node_count-hint">{quota_hint}</p>
+                        </Field>
+                        <Field name="system_vm_size" label="System VM size" error=field_error("system_vm_size")>
+                            <select
+                                id=field_id("system_vm_size")
+                                prop:value=move || form.system_vm_size.get()
+                                on:change=move |ev| {
+                                    form.system_vm_size.set(event_target_value(&ev));
+                                    edited("system_vm_size");
+                                    blurred("system_vm_size");
+                                }
+                            >
+                                {size_options(form.system_vm_size)}
+                            </select>
+                        </Field>
+                        <Field name="system_node_count" label="System node count" error=field_error("system_node_count")>
+                            <input
+                                id=field_id("system_node_count")
+                                type="number"
+                                inputmode="numeric"
+                                min=SYSTEM_NODE_COUNT_RANGE.0
+                                max=SYSTEM_NODE_COUNT_RANGE.1
+                                aria-invalid=move || error_text("system_node_count").is_some().to_string()
+                                aria-describedby="pm-system_node_count-error"
+                                prop:value=move || form.system_node_count.get()
+                                on:input=move |ev| {
+                                    form.system_node_count.set(event_target_value(&ev));
+                                    edited("system_node_count");
+                                }
+                                on:blur=move |_| blurred("system_node_count")
+                            />
+                        </Field>
+                    </div>
+                    </fieldset>
+                }.into_any()}
+                {view! {
+                    <section class="checks" aria-labelledby="pm-checks-title">
+                    <h3 id="pm-checks-title" class="checks-title">"Pre-flight checks"</h3>
+                    <ul class="check-list" aria-live="polite" aria-busy=move || checks.with(|c| c.running).to_string()>
+                        {check_rows}
+                    </ul>
+                    {checks_note}
+                    </section>
+                }.into_any()}
+                {move || notice.get().map(|n| view! { <div class="notice notice-error" role="alert">{n}</div> })}
+                <footer class="modal-footer">
+                    <button type="button" class="btn" on:click=move |_| request_close()>"Cancel"</button>
+                    <button
+                        type="submit"
+                        class="btn btn-primary"
+                        data-testid="create-button"
+                        data-state=move || format!("{:?}", create_state.get()).to_lowercase()
+                        disabled=move || create_state.get() != CreateButton::Ready
+                    >
+                        {move || create_state.get().label()}
+                    </button>
+                </footer>
+            </form>
+        }
+    };
+
+    let creating_view = move |accepted: ProvisionAccepted| {
+        let req = untrack(|| form.request());
+        let task_sig: Signal<Option<TaskStatus>> = task.into();
+        let message = move || {
+            task.with(|t| {
+                t.as_ref()
+                    .and_then(|t| t.progress.as_ref())
+                    .map(|p| p.message.clone())
+            })
+            .unwrap_or_else(|| "Waiting for a worker to pick the job up…".into())
+        };
+        let on_stopped = Callback::new(move |o: CancelOutcome| {
+            stop_requested.set(true);
+            cancel_partial.set(o.partial_cluster);
+        });
+        view! {
+            <div class="creating" data-testid="provision-creating">
+                <p class="creating-lead">
+                    "Creating " <strong>{req.cluster_name.clone()}</strong> " in " {req.region.clone()}
+                    " · " <code>{req.resource_group.clone()}</code>
+                </p>
+                <ol class="steps">
+                    <StepList task=task_sig />
+                </ol>
+                <ProgressFacts task=task_sig now=now.into() />
+                <p class="progress-message muted" aria-live="polite">{message}</p>
+                <p class="field-hint">
+                    "This window closes once Azure shows the cluster; the dashboard follows it from there. "
+                    "Closing it does not stop the create."
+                </p>
+                <footer class="modal-footer">
+                    <StopProvision
+                        task_id=accepted.task_id.clone()
+                        cluster_name=req.cluster_name.clone()
+                        resource_group=req.resource_group.clone()
+                        on_stopped=on_stopped
+                    />
+                    <button type="button" class="btn" on:click=move |_| request_close()>"Close"</button>
+                </footer>
+            </div>
+        }
+    };
+
+    let ended_view = move |f: FailedProvision| {
+        let portal = f
+            .partial_cluster
+            .as_ref()
+            .filter(|p| !p.portal_url.is_empty())
+            .map(|p| p.portal_url.clone());
+        view! {
+            <div class="ended">
+                <ProvisionErrorCard
+                    failure=f
+                    id="modal-failure"
+                    extra_portal_url=portal
+                    on_edit_retry=Callback::new(move |r: ProvisionRequest| back_to_form(Some(r)))
+                    on_dismiss=Callback::new(move |_: String| back_to_form(None))
+                />
+                <footer class="modal-footer">
+                    <button type="button" class="btn" on:click=move |_| close()>"Close"</button>
+                </footer>
+            </div>
+        }
+    };
+
+    // Starting keeps the form on screen (and its focus): only a change of screen re-renders.
+    let screen = Memo::new(move |_| match phase.get() {
+        Phase::Form | Phase::Submitting => None,
+        other => Some(other),
+    });
+    let body = move || match screen.get() {
+        None => form_view().into_any(),
+        Some(Phase::Creating(accepted)) => creating_view(accepted).into_any(),
+        Some(Phase::Ended(f)) => ended_view(*f).into_any(),
+        Some(_) => ().into_any(),
+    };
+
+    let confirm_close_panel = move || {
+        confirm_close.get().then(|| {
+            view! {
+                <div class="confirm confirm-close" role="alertdialog" aria-labelledby="pm-confirm-close-text">
+                    <p class="confirm-text" id="pm-confirm-close-text">
+                        "Close this window? Provisioning goes on in the background — you can follow it and stop it from the dashboard."
+                    </p>
+                    <div class="confirm-actions">
+                        <button type="button" class="btn btn-primary" data-testid="confirm-close" on:click=move |_| close()>
+                            "Close window"
+                        </button>
+                        <button type="button" class="btn" on:click=move |_| confirm_close.set(false)>
+                            "Keep watching"
+                        </button>
+                    </div>
+                </div>
+            }
+        })
+    };
+
+    view! {
+        <div class="modal-backdrop" on:mousedown=on_backdrop_down on:click=on_backdrop_click>
+            <div
+                class="modal"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="provision-modal-title"
+                aria-describedby="provision-modal-desc"
+                data-testid="provision-modal"
+                node_ref=dialog_ref
+                on:keydown=on_keydown
+            >
+                <header class="modal-header">
+                    <div>
+                        <h2 id="provision-modal-title" class="modal-title">"Add an AKS cluster"</h2>
+                        <p id="provision-modal-desc" class="muted modal-desc">
+                            "Checks run as you edit; nothing is created until you press Create."
+                        </p>
+                    </div>
+                    <button
+                        type="button"
+                        class="btn btn-icon"
+                        aria-label="Close"
+                        on:click=move |_| request_close()
+                    >
+                        "✕"
+                    </button>
+                </header>
+                {confirm_close_panel}
+                <div class="modal-body">{body}</div>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// The name of a check on screen.
+fn check_label(name: &str) -> String {
+    CHECKS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, l)| (*l).to_owned())
+        .unwrap_or_else(|| name.replace('_', " "))
+}
+
+/// One labelled field with its error message.
+#[component]
+fn Field(
+    name: &'static str,
+    label: &'static str,
+    error: Signal<Option<String>>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="field" class:field-invalid=move || error.with(Option::is_some)>
+            <label class="field-label" for=field_id(name)>{label}</label>
+            {children()}
+            <p class="field-error" id=format!("pm-{name}-error") data-field=name>
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]), \
+select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
+
+/// Keeps Tab and Shift+Tab inside the dialog.
+#[cfg(feature = "hydrate")]
+fn trap_focus(ev: &KeyboardEvent, dialog: NodeRef<html::Div>) {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::web_sys::HtmlElement;
+    let Some(root) = dialog.get_untracked() else {
+        return;
+    };
+    let Ok(list) = root.query_selector_all(FOCUSABLE) else {
+        return;
+    };
+    let items: Vec<HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
+        .filter(|e| e.offset_parent().is_some())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
+    let active = document().active_element();
+    let is = |el: &HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<leptos::web_sys::Element>())
+    };
+    let inside = active.as_ref().is_some_and(|a| root.contains(Some(a)));
+    if ev.shift_key() && (is(first) || !inside) {
+        ev.prevent_default();
+        let _ = last.focus();
+    } else if !ev.shift_key() && (is(last) || !inside) {
+        ev.prevent_default();
+        let _ = first.focus();
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn trap_focus(_ev: &KeyboardEvent, _dialog: NodeRef<html::Div>) {}
+
+/// Gives the focus back to what had it before the dialog opened, or to Add cluster.
+fn restore_focus(opener: StoredValue<Option<leptos::web_sys::Element>, LocalStorage>) {
+    use leptos::wasm_bindgen::JsCast;
+    let target = opener
+        .try_get_value()
+        .flatten()
+        .filter(|el| el.is_connected())
+        .or_else(|| document().get_element_by_id("add-cluster"));
+    if let Some(el) = target.and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok()) {
+        request_animation_frame(move || {
+            let _ = el.focus();
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_create_button_says_what_stands_in_the_way() {
+        use CreateButton::*;
+        assert_eq!(CreateButton::decide(false, false, false, false), Ready);
+        assert_eq!(CreateButton::decide(false, true, true, true), Validating);
+        assert_eq!(CreateButton::decide(false, false, true, false), FixErrors);
+        assert_eq!(CreateButton::decide(false, false, false, true), FixErrors);
+        assert_eq!(CreateButton::decide(true, true, false, false), Starting);
+        assert_eq!(Validating.label(), "Validating…");
+        assert_eq!(FixErrors.label(), "Fix errors above");
+    }
+
+    #[test]
+    fn the_node_count_defaults_to_the_largest_that_fits() {
+        assert_eq!(default_node_count(Some(23)), Some(23));
+        assert_eq!(default_node_count(Some(500)), Some(NODE_COUNT_RANGE.1));
+        assert_eq!(
+            default_node_count(Some(0)),
+            None,
+            "nothing fits: keep what the form has"
+        );
+        assert_eq!(default_node_count(None), None);
+    }
+
+    #[test]
+    fn counts_that_are_not_numbers_fail_validation() {
+        assert_eq!(parse_count(" 3 "), 3);
+        assert_eq!(parse_count(""), 0);
+        assert_eq!(parse_count("-1"), 0);
+    }
+}

@@ -1,0 +1,280 @@
+//! The JSON shapes of the provisioning API (`PRODUCT.md` § HTTP API). Field names are the ones
+//! the replaced system used, so existing clients keep working.
+
+use serde::{Deserialize, Serialize};
+
+/// What a user asks for: one AKS cluster with a system pool and one user node pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ProvisionRequest {
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub region: String,
+    pub cluster_name: String,
+    pub node_sku: String,
+    pub node_count: u32,
+    pub system_vm_size: String,
+    pub system_node_count: u32,
+}
+
+impl ProvisionRequest {
+    /// Subscription + resource group + name: what makes two attempts "the same cluster".
+    pub fn cluster_key(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.subscription_id.to_ascii_lowercase(),
+            self.resource_group.to_ascii_lowercase(),
+            self.cluster_name.to_ascii_lowercase()
+        )
+    }
+}
+
+/// 202 answer of `POST /api/aks/provision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionAccepted {
+    pub job_id: String,
+    pub task_id: String,
+    pub status: String,
+    pub status_url: String,
+}
+
+/// Lifecycle of a job / task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => JobStatus::Queued,
+            "running" => JobStatus::Running,
+            "succeeded" => JobStatus::Succeeded,
+            "failed" => JobStatus::Failed,
+            "cancelled" => JobStatus::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Succeeded, failed and cancelled jobs never change status again.
+    pub fn is_finished(self) -> bool {
+        matches!(self, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled)
+    }
+}
+
+/// The steps of a provision, in order.
+pub const STEPS: [&str; 3] = ["ensuring_resource_group", "arm_create_or_update", "completed"];
+
+/// One node pool as Azure reports it while the cluster is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolProgress {
+    pub name: String,
+    pub vm_size: String,
+    pub count: u32,
+    pub mode: String,
+    #[serde(default)]
+    pub provisioning_state: Option<String>,
+}
+
+/// Live progress of a running provision, written to the job row at every step and poll.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Progress {
+    pub phase: String,
+    pub step: u32,
+    pub total_steps: u32,
+    pub message: String,
+    /// Milliseconds since the Unix epoch.
+    pub updated_at: i64,
+    /// The cluster's `provisioningState` once the resource is visible in Azure.
+    #[serde(default)]
+    pub cluster_state: Option<String>,
+    #[serde(default)]
+    pub pools: Vec<PoolProgress>,
+    #[serde(default)]
+    pub portal_url: Option<String>,
+    #[serde(default)]
+    pub arm_elapsed_seconds: Option<f64>,
+    /// The ARM async operation being followed, so a worker that takes the job over after a
+    /// crash follows the same operation instead of creating again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_url: Option<String>,
+    /// When the ARM create was accepted (ms since epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm_started_at: Option<i64>,
+}
+
+/// A cluster resource left behind by a cancelled or failed create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartialCluster {
+    pub resource_id: String,
+    pub portal_url: String,
+    pub last_state: Option<String>,
+}
+
+/// Why a task failed, as recorded on the job row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskError {
+    pub code: String,
+    pub message: String,
+    pub category: String,
+    pub headline: String,
+    #[serde(default)]
+    pub raw: Option<String>,
+    #[serde(default)]
+    pub partial_cluster: Option<PartialCluster>,
+}
+
+/// `GET /api/tasks/{task_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskStatus {
+    pub task_id: String,
+    pub job_id: String,
+    pub status: JobStatus,
+    pub ready: bool,
+    #[serde(default)]
+    pub progress: Option<Progress>,
+    #[serde(default)]
+    pub error: Option<TaskError>,
+    #[serde(default)]
+    pub result: Option<serde_json::Value>,
+    pub request: ProvisionRequest,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// `POST /api/aks/cancel-provision/{task_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelOutcome {
+    pub task_id: String,
+    pub job_id: String,
+    pub previous_status: JobStatus,
+    pub was_running: bool,
+    pub cancelled: bool,
+    pub partial_cluster: Option<PartialCluster>,
+}
+
+/// One row of `GET /api/aks/recent-failed-provisions`; the dashboard's "last attempt failed".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedProvision {
+    pub job_id: String,
+    pub task_id: String,
+    pub status: JobStatus,
+    pub phase: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub category: Option<String>,
+    pub cluster_name: String,
+    pub region: String,
+    pub resource_group: String,
+    pub subscription_id: String,
+    pub portal_url: Option<String>,
+    pub partial_cluster: Option<PartialCluster>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The request as made, for Edit & retry.
+    #[serde(default)]
+    pub request: Option<ProvisionRequest>,
+    /// Azure's raw error body, for "Show raw Azure response".
+    #[serde(default)]
+    pub raw_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecentFailures {
+    pub jobs: Vec<FailedProvision>,
+    pub degraded: bool,
+}
+
+/// Status of one pre-flight check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreflightCheck {
+    /// `skus`, `quota` or `resource_group`.
+    pub name: String,
+    pub status: CheckStatus,
+    pub message: String,
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
+/// `POST /api/aks/preflight`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreflightReport {
+    pub ok: bool,
+    pub checks: Vec<PreflightCheck>,
+    pub portal_url: String,
+    /// The largest node count of the user pool that fits the quota (with the system pool).
+    #[serde(default)]
+    pub max_node_count: Option<u32>,
+}
+
+/// One VM size of `GET /api/aks/available-skus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuAvailability {
+    pub name: String,
+    pub family: String,
+    pub vcpus: u32,
+    pub available: bool,
+    /// Azure's restriction reason when blocked, e.g. `NotAvailableForSubscription`.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailableSkus {
+    pub region: String,
+    pub skus: Vec<SkuAvailability>,
+}
+
+/// One cluster of the resource group, as the ClusterCard lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterSummary {
+    pub name: String,
+    pub region: String,
+    pub kubernetes_version: Option<String>,
+    pub provisioning_state: String,
+    pub pools: Vec<PoolProgress>,
+    pub portal_url: String,
+}
+
+/// `GET /api/aks/clusters`: the clusters, or why they could not be read (Azure unreachable is
+/// not an error of the page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterList {
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub clusters: Vec<ClusterSummary>,
+    /// A one-line explanation when Azure could not be read.
+    pub error: Option<String>,
+}
+
+/// Answer of deleting a partial cluster left by a cancelled or failed job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletePartialOutcome {
+    pub job_id: String,
+    pub resource_id: String,
+    /// `deleting` once Azure accepted the delete, `gone` when it was already gone.
+    pub status: String,
+}

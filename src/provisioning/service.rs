@@ -1,0 +1,400 @@
+//! The provisioning API's behaviour, one function per route. Server functions and the axum
+//! routes with path parameters both call these: one behaviour, two doors.
+
+use std::time::Duration;
+
+use crate::api_error::ApiError;
+use crate::azure::{ArmError, ClusterRef, cluster_portal_url};
+use crate::identity::Caller;
+use crate::provisioning::classify::{ArmErrorDetail, ArmErrorInfo, ClassifyContext, classify_arm_error};
+use crate::provisioning::model::*;
+use crate::provisioning::preflight;
+use crate::provisioning::validate::{KNOWN_REGIONS, validate_provision_request};
+use crate::startup::AppState;
+use crate::storage::StorageError;
+use crate::storage::job_state::{JobAccessError, JobRecord, NewJob, now_ms};
+
+/// Bounds of `GET /api/aks/recent-failed-provisions`.
+pub const HOURS_RANGE: (u32, u32) = (1, 168);
+pub const LIMIT_RANGE: (u32, u32) = (1, 20);
+const DEFAULT_HOURS: u32 = 24;
+const DEFAULT_LIMIT: u32 = 10;
+/// How long a cancel waits for the worker to stop the job before answering.
+const CANCEL_WAIT: Duration = Duration::from_secs(15);
+
+/// Inside a server function: the app state and the caller (401 without one).
+pub async fn context() -> Result<(AppState, Caller), ApiError> {
+    let caller = crate::identity::require_caller().await?;
+    let state = leptos::prelude::use_context::<AppState>().ok_or_else(ApiError::internal)?;
+    Ok((state, caller))
+}
+
+/// Inside a server function: makes the HTTP answer carry the error's status.
+pub fn respond(err: ApiError) -> ApiError {
+    err.set_response_status();
+    err
+}
+
+/// Inside a server function: sets a success status such as 202.
+pub fn set_status(status: u16) {
+    if let (Some(opts), Ok(code)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(status),
+    ) {
+        opts.set_status(code);
+    }
+}
+
+fn storage_unavailable(err: &StorageError) -> ApiError {
+    tracing::error!(error = %err, "storage unavailable");
+    ApiError::unavailable(
+        "storage_unavailable",
+        "The job store is not answering, so nothing was changed. Try again in a few seconds.",
+        5,
+    )
+}
+
+fn access_error(err: JobAccessError) -> ApiError {
+    match err {
+        JobAccessError::NotFound => ApiError::not_found("No such task."),
+        JobAccessError::Forbidden => ApiError::forbidden("This task belongs to another user."),
+        JobAccessError::Storage(e) => storage_unavailable(&e),
+    }
+}
+
+fn is_task_id(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok()
+}
+
+/// `POST /api/aks/provision`: validate, store the job row, and only then queue the work.
+pub async fn provision(state: &AppState, caller: &Caller, req: ProvisionRequest) -> Result<ProvisionAccepted, ApiError> {
+    let fields = validate_provision_request(&req);
+    if !fields.is_empty() {
+        return Err(ApiError::invalid_fields(fields));
+    }
+    let in_flight = state.jobs.in_flight_provisions(&caller.id, 50).await.map_err(|e| storage_unavailable(&e))?;
+    if in_flight.iter().any(|j| j.payload.cluster_key() == req.cluster_key()) {
+        let mut err = ApiError::new(
+            409,
+            "already_provisioning",
+            format!("{} is already being created; watch it on the dashboard or stop it first.", req.cluster_name),
+        );
+        err.fields.insert("cluster_name".into(), "A create of this cluster is already in progress.".into());
+        return Err(err);
+    }
+    let job = NewJob::aks_provision(&caller.id, req.clone(), now_ms());
+    let stored = state.jobs.create(&job).await.map_err(|e| storage_unavailable(&e))?;
+    state.job_waker.notify_waiters();
+    tracing::info!(job_id = %stored.id, task_id = %stored.task_id, owner = %caller.id, cluster = %req.cluster_name, region = %req.region, "provision queued");
+    Ok(ProvisionAccepted {
+        status_url: format!("/api/tasks/{}", stored.task_id),
+        job_id: stored.id,
+        task_id: stored.task_id,
+        status: JobStatus::Queued.as_str().to_owned(),
+    })
+}
+
+/// The ARM error stored on a job row, with the nested details from its raw body when present.
+fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
+    let details = job
+        .raw_error
+        .as_deref()
+        .and_then(crate::azure::error::parse_error_body)
+        .map(|e| {
+            e.details
+                .iter()
+                .map(|d| ArmErrorDetail { code: d.code.clone(), message: d.message.clone() })
+                .collect()
+        })
+        .unwrap_or_default();
+    ArmErrorInfo {
+        status: None,
+        code: job.error_code.clone().unwrap_or_default(),
+        message: job.error_message.clone().unwrap_or_default(),
+        details,
+    }
+}
+
+fn classify_job(job: &JobRecord) -> crate::provisioning::classify::Classification {
+    let ctx = ClassifyContext { subscription_id: job.payload.subscription_id.clone(), region: job.payload.region.clone() };
+    classify_arm_error(&stored_error_info(job), &ctx)
+}
+
+/// A job row as the task API shows it.
+pub fn task_view(job: &JobRecord) -> TaskStatus {
+    let error = matches!(job.status, JobStatus::Failed | JobStatus::Cancelled).then(|| {
+        let class = classify_job(job);
+        TaskError {
+            code: job.error_code.clone().unwrap_or_default(),
+            message: job.error_message.clone().unwrap_or_default(),
+            category: job.error_category.clone().unwrap_or_else(|| class.category.as_str().to_owned()),
+            headline: class.headline,
+            raw: job.raw_error.clone(),
+            partial_cluster: job.partial_cluster_view(),
+        }
+    });
+    let progress = job.progress_view();
+    let result = (job.status == JobStatus::Succeeded).then(|| {
+        serde_json::json!({
+            "cluster_name": job.payload.cluster_name,
+            "resource_id": ClusterRef::new(&job.payload.subscription_id, &job.payload.resource_group, &job.payload.cluster_name).resource_id(),
+            "portal_url": progress.as_ref().and_then(|p| p.portal_url.clone()),
+        })
+    });
+    TaskStatus {
+        task_id: job.task_id.clone(),
+        job_id: job.id.clone(),
+        status: job.status,
+        ready: job.status.is_finished(),
+        progress,
+        error,
+        result,
+        request: job.payload.clone(),
+        created_at: job.created_at,
+        updated_at: job.updated_at,
+    }
+}
+
+/// `GET /api/tasks/{task_id}`.
+pub async fn task_status(state: &AppState, caller: &Caller, task_id: &str) -> Result<TaskStatus, ApiError> {
+    if !is_task_id(task_id) {
+        return Err(ApiError::not_found("No such task."));
+    }
+    let job = state.jobs.get_for_owner(&caller.id, task_id).await.map_err(access_error)?;
+    Ok(task_view(&job))
+}
+
+/// `POST /api/aks/cancel-provision/{task_id}`: a queued job is cancelled at once; a running one
+/// is stopped by its worker (which aborts the ARM create); a finished one is left alone.
+pub async fn cancel(state: &AppState, caller: &Caller, task_id: &str) -> Result<CancelOutcome, ApiError> {
+    if !is_task_id(task_id) {
+        return Err(ApiError::not_found("No such task."));
+    }
+    let job = state.jobs.get_for_owner(&caller.id, task_id).await.map_err(access_error)?;
+    let previous_status = job.status;
+    let outcome = |job: &JobRecord, was_running: bool| CancelOutcome {
+        task_id: job.task_id.clone(),
+        job_id: job.id.clone(),
+        previous_status,
+        was_running,
+        cancelled: job.status == JobStatus::Cancelled,
+        partial_cluster: job.partial_cluster_view(),
+    };
+    if previous_status.is_finished() {
+        return Ok(CancelOutcome { cancelled: false, ..outcome(&job, false) });
+    }
+    tracing::info!(job_id = %job.id, owner = %caller.id, status = previous_status.as_str(), "cancel requested");
+    if let Some(cancelled) = state.jobs.cancel_if_queued(&job.id, now_ms()).await.map_err(|e| storage_unavailable(&e))? {
+        return Ok(outcome(&cancelled, false));
+    }
+    state.jobs.request_cancel(&job.id).await.map_err(|e| storage_unavailable(&e))?;
+    // The worker sees the request within a poll interval, aborts in Azure and records the end.
+    let deadline = tokio::time::Instant::now() + CANCEL_WAIT;
+    loop {
+        let current = state.jobs.get(&job.id).await.map_err(|e| storage_unavailable(&e))?;
+        let Some(current) = current else { return Err(ApiError::not_found("No such task.")) };
+        if current.status.is_finished() || tokio::time::Instant::now() >= deadline {
+            return Ok(outcome(&current, true));
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+fn bounded(name: &str, value: Option<u32>, default: u32, (lo, hi): (u32, u32)) -> Result<u32, ApiError> {
+    let v = value.unwrap_or(default);
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert(name.to_owned(), format!("Must be between {lo} and {hi}."));
+        let mut err = ApiError::invalid_fields(fields);
+        err.message = format!("{name} must be between {lo} and {hi}.");
+        Err(err)
+    }
+}
+
+/// A failed job row as the recent-failures API shows it.
+pub fn failed_view(job: &JobRecord) -> FailedProvision {
+    FailedProvision {
+        job_id: job.id.clone(),
+        task_id: job.task_id.clone(),
+        status: job.status,
+        phase: job.phase.clone(),
+        error_code: job.error_code.clone(),
+        error_message: job.error_message.clone(),
+        category: job.error_category.clone(),
+        cluster_name: job.payload.cluster_name.clone(),
+        region: job.payload.region.clone(),
+        resource_group: job.payload.resource_group.clone(),
+        subscription_id: job.payload.subscription_id.clone(),
+        portal_url: job.portal_url().map(str::to_owned),
+        partial_cluster: job.partial_cluster_view(),
+        created_at: job.created_at,
+        updated_at: job.updated_at,
+        request: Some(job.payload.clone()),
+        raw_error: job.raw_error.clone(),
+    }
+}
+
+/// `GET /api/aks/recent-failed-provisions`: a storage failure is `degraded`, never an error.
+pub async fn recent_failures(
+    state: &AppState,
+    caller: &Caller,
+    hours: Option<u32>,
+    limit: Option<u32>,
+) -> Result<RecentFailures, ApiError> {
+    let hours = bounded("hours", hours, DEFAULT_HOURS, HOURS_RANGE)?;
+    let limit = bounded("limit", limit, DEFAULT_LIMIT, LIMIT_RANGE)?;
+    let since = now_ms() - i64::from(hours) * 3_600_000;
+    match state
+        .jobs
+        .recent_failed_provisions(&caller.id, &[JobStatus::Failed, JobStatus::Cancelled], since, limit)
+        .await
+    {
+        Ok(jobs) => Ok(RecentFailures { jobs: jobs.iter().map(failed_view).collect(), degraded: false }),
+        Err(err) => {
+            tracing::warn!(error = %err, "recent failures unavailable; answering degraded");
+            Ok(RecentFailures { jobs: vec![], degraded: true })
+        }
+    }
+}
+
+/// Dismisses a failure of the caller on every device.
+pub async fn dismiss(state: &AppState, caller: &Caller, job_id: &str) -> Result<(), ApiError> {
+    state.jobs.dismiss(&caller.id, job_id, now_ms()).await.map_err(access_error)?;
+    tracing::info!(%job_id, owner = %caller.id, "failure dismissed");
+    Ok(())
+}
+
+/// Deletes the cluster resource a cancelled or failed job of the caller left behind.
+pub async fn delete_partial_cluster(state: &AppState, caller: &Caller, job_id: &str) -> Result<DeletePartialOutcome, ApiError> {
+    let job = match state.jobs.get(job_id).await.map_err(|e| storage_unavailable(&e))? {
+        Some(job) if job.owner_id == caller.id => job,
+        Some(_) => return Err(ApiError::forbidden("This job belongs to another user.")),
+        None => return Err(ApiError::not_found("No such job.")),
+    };
+    let Some(partial) = job.partial_cluster_view().filter(|_| job.status.is_finished()) else {
+        return Err(ApiError::new(409, "no_partial_cluster", "This job left no cluster to delete."));
+    };
+    let cluster = ClusterRef::new(&job.payload.subscription_id, &job.payload.resource_group, &job.payload.cluster_name);
+    let status = match state.arm.delete_cluster(&cluster).await {
+        Ok(Some(_)) => "deleting",
+        Ok(None) => "gone",
+        Err(e) if e.is_not_found() => "gone",
+        Err(e) => return Err(arm_unavailable(&e)),
+    };
+    // The leftover is handled: its failure no longer needs attention anywhere.
+    if let Err(err) = state.jobs.dismiss(&caller.id, job_id, now_ms()).await {
+        tracing::warn!(%job_id, error = %err, "could not dismiss after deleting the partial cluster");
+    }
+    tracing::info!(%job_id, resource_id = %partial.resource_id, status, "partial cluster delete requested");
+    Ok(DeletePartialOutcome { job_id: job.id, resource_id: partial.resource_id, status: status.to_owned() })
+}
+
+fn arm_unavailable(err: &ArmError) -> ApiError {
+    tracing::warn!(error = %err, "Azure call failed");
+    let info = ArmErrorInfo {
+        status: err.status(),
+        code: err.code().unwrap_or("AzureUnavailable").to_owned(),
+        message: err.message(),
+        details: vec![],
+    };
+    let class = classify_arm_error(&info, &ClassifyContext::default());
+    let mut api = ApiError::new(502, format!("azure_{}", class.category.as_str()), class.headline);
+    api.retryable = Some(err.is_retryable());
+    api
+}
+
+/// The caller's queued and running provisions.
+pub async fn active_provisions(state: &AppState, caller: &Caller) -> Result<Vec<TaskStatus>, ApiError> {
+    let jobs = state.jobs.in_flight_provisions(&caller.id, 20).await.map_err(|e| storage_unavailable(&e))?;
+    Ok(jobs.iter().map(task_view).collect())
+}
+
+/// The clusters of the dashboard's resource group; Azure being unreachable is reported, not an error.
+pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<ClusterList, ApiError> {
+    let (sub, rg) = (state.config.subscription_id.clone(), state.config.resource_group.clone());
+    let mut list = ClusterList { subscription_id: sub.clone(), resource_group: rg.clone(), clusters: vec![], error: None };
+    match state.arm.list_clusters(&sub, &rg).await {
+        Ok(clusters) => {
+            list.clusters = clusters
+                .into_iter()
+                .map(|c| {
+                    let name = c.name.clone().unwrap_or_default();
+                    let cref = ClusterRef::new(&sub, &rg, &name);
+                    ClusterSummary {
+                        portal_url: cluster_portal_url(&state.config.tenant_id, &cref),
+                        region: c.location.clone(),
+                        kubernetes_version: c.properties.kubernetes_version.clone(),
+                        provisioning_state: c.provisioning_state().map(|s| s.as_str().to_owned()).unwrap_or_else(|| "Unknown".into()),
+                        pools: c
+                            .properties
+                            .agent_pool_profiles
+                            .iter()
+                            .map(|p| PoolProgress {
+                                name: p.name.clone(),
+                                vm_size: p.vm_size.clone(),
+                                count: p.count,
+                                mode: format!("{:?}", p.mode),
+                                provisioning_state: p.provisioning_state.as_ref().map(|s| s.as_str().to_owned()),
+                            })
+                            .collect(),
+                        name,
+                    }
+                })
+                .collect();
+            list.clusters.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        Err(err) if err.is_not_found() => {}
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot list clusters");
+            list.error = Some(format!("Could not read the clusters from Azure: {err}"));
+        }
+    }
+    Ok(list)
+}
+
+/// `POST /api/aks/preflight`. The cluster name is not needed for the checks.
+pub async fn preflight(state: &AppState, _caller: &Caller, req: ProvisionRequest) -> Result<PreflightReport, ApiError> {
+    let mut fields = validate_provision_request(&req);
+    fields.remove("cluster_name");
+    if !fields.is_empty() {
+        return Err(ApiError::invalid_fields(fields));
+    }
+    let portal_url = crate::azure::portal::resource_overview_url(
+        &state.config.tenant_id,
+        &format!("/subscriptions/{}/resourceGroups/{}", req.subscription_id, req.resource_group),
+    );
+    Ok(preflight::run_preflight(&state.arm, &req, portal_url).await)
+}
+
+/// `GET /api/aks/available-skus?region=`.
+pub async fn available_skus(state: &AppState, _caller: &Caller, region: &str) -> Result<AvailableSkus, ApiError> {
+    if !KNOWN_REGIONS.contains(&region) {
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("region".to_owned(), format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")));
+        return Err(ApiError::invalid_fields(fields));
+    }
+    let skus = state
+        .arm
+        .list_vm_skus(&state.config.subscription_id, region)
+        .await
+        .map_err(|e| arm_unavailable(&e))?;
+    Ok(preflight::available_skus(region, &skus))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_failure_bounds_name_the_bound() {
+        assert_eq!(bounded("hours", None, 24, HOURS_RANGE).ok(), Some(24));
+        assert_eq!(bounded("hours", Some(168), 24, HOURS_RANGE).ok(), Some(168));
+        let err = bounded("hours", Some(169), 24, HOURS_RANGE).expect_err("out of range");
+        assert_eq!(err.status, 400);
+        assert_eq!(err.fields["hours"], "Must be between 1 and 168.");
+        let err = bounded("limit", Some(0), 10, LIMIT_RANGE).expect_err("out of range");
+        assert!(err.message.contains("limit must be between 1 and 20"));
+    }
+}

@@ -1,0 +1,192 @@
+//! Input rules for a provision request: Azure's own naming rules and the product's bounds. Pure,
+//! so the browser checks the form with exactly the rules the server enforces.
+
+use std::collections::BTreeMap;
+
+use super::model::ProvisionRequest;
+
+/// The regions the product offers (the simulator's default world knows these).
+pub const KNOWN_REGIONS: &[&str] = &["koreacentral", "eastus", "westeurope"];
+
+/// The VM sizes the product offers, with their vCPU count and quota family.
+pub const KNOWN_VM_SIZES: &[(&str, &str, u32)] = &[
+    ("Standard_D2s_v3", "standardDSv3Family", 2),
+    ("Standard_D4s_v3", "standardDSv3Family", 4),
+    ("Standard_D8s_v3", "standardDSv3Family", 8),
+    ("Standard_E16s_v5", "standardESv5Family", 16),
+    ("Standard_NC24ads_A100_v4", "standardNCADSA100v4Family", 24),
+];
+
+pub const NODE_COUNT_RANGE: (u32, u32) = (1, 100);
+pub const SYSTEM_NODE_COUNT_RANGE: (u32, u32) = (1, 3);
+pub const RESOURCE_GROUP_MAX_LEN: usize = 90;
+
+/// vCPUs of a known VM size.
+pub fn vcpus_of(size: &str) -> Option<u32> {
+    KNOWN_VM_SIZES.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(size)).map(|(_, _, v)| *v)
+}
+
+/// Azure's managed cluster name rule:
+/// `^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$`.
+pub fn is_valid_cluster_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let edge = |b: u8| b.is_ascii_alphanumeric();
+    match bytes.len() {
+        1 => edge(bytes[0]),
+        2..=63 => {
+            edge(bytes[0])
+                && edge(bytes[bytes.len() - 1])
+                && bytes[1..bytes.len() - 1]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        }
+        _ => false,
+    }
+}
+
+/// Azure's agent pool name rule: `^[a-z][a-z0-9]{0,11}$`.
+pub fn is_valid_pool_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=12).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes[1..].iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Azure's resource group rule: 1–90 of letters, digits, `_ - . ( )`, not ending in a period.
+pub fn is_valid_resource_group(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= RESOURCE_GROUP_MAX_LEN
+        && !name.ends_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')'))
+}
+
+fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && [8, 4, 4, 4, 12].iter().zip(&parts).all(|(len, p)| {
+            p.len() == *len && p.chars().all(|c| c.is_ascii_hexdigit())
+        })
+}
+
+/// Every rule a request breaks, by field name. Empty means valid.
+pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, String> {
+    let mut errors = BTreeMap::new();
+    let mut fail = |field: &str, rule: String| {
+        errors.insert(field.to_owned(), rule);
+    };
+    if !is_guid(&req.subscription_id) {
+        fail("subscription_id", "Must be a subscription ID (a GUID).".into());
+    }
+    if !is_valid_resource_group(&req.resource_group) {
+        fail(
+            "resource_group",
+            format!(
+                "1–{RESOURCE_GROUP_MAX_LEN} characters: letters, digits, '_', '-', '.', '(' or \
+                 ')', not ending in '.'."
+            ),
+        );
+    }
+    if !KNOWN_REGIONS.contains(&req.region.as_str()) {
+        fail("region", format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")));
+    }
+    if !is_valid_cluster_name(&req.cluster_name) {
+        fail(
+            "cluster_name",
+            "1–63 characters: letters, digits, '-' or '_', starting and ending with a letter or \
+             digit."
+                .into(),
+        );
+    }
+    let sizes = || KNOWN_VM_SIZES.iter().map(|(n, _, _)| *n).collect::<Vec<_>>().join(", ");
+    if vcpus_of(&req.node_sku).is_none() {
+        fail("node_sku", format!("Must be one of: {}.", sizes()));
+    }
+    if vcpus_of(&req.system_vm_size).is_none() {
+        fail("system_vm_size", format!("Must be one of: {}.", sizes()));
+    }
+    let (lo, hi) = NODE_COUNT_RANGE;
+    if !(lo..=hi).contains(&req.node_count) {
+        fail("node_count", format!("Must be between {lo} and {hi}."));
+    }
+    let (lo, hi) = SYSTEM_NODE_COUNT_RANGE;
+    if !(lo..=hi).contains(&req.system_node_count) {
+        fail("system_node_count", format!("Must be between {lo} and {hi}."));
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn valid() -> ProvisionRequest {
+        ProvisionRequest {
+            subscription_id: "11111111-2222-3333-4444-555555555555".into(),
+            resource_group: "rg-aks-dev".into(),
+            region: "eastus".into(),
+            cluster_name: "aks-demo-1".into(),
+            node_sku: "Standard_D4s_v3".into(),
+            node_count: 3,
+            system_vm_size: "Standard_D2s_v3".into(),
+            system_node_count: 1,
+        }
+    }
+
+    #[test]
+    fn cluster_names_follow_azure() {
+        for ok in ["a", "A1", "aks-demo_1", &"a".repeat(63)] {
+            assert!(is_valid_cluster_name(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a b", "ä", &"a".repeat(64), "a.b"] {
+            assert!(!is_valid_cluster_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pool_names_follow_azure() {
+        assert!(is_valid_pool_name("nodepool1"));
+        assert!(is_valid_pool_name("system"));
+        assert!(!is_valid_pool_name("Pool"));
+        assert!(!is_valid_pool_name("1pool"));
+        assert!(!is_valid_pool_name("averylongpool"));
+    }
+
+    #[test]
+    fn a_valid_request_has_no_errors() {
+        assert!(validate_provision_request(&valid()).is_empty());
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_its_rule() {
+        let req = ProvisionRequest {
+            subscription_id: "nope".into(),
+            resource_group: "x".repeat(91),
+            region: "mars".into(),
+            cluster_name: "-bad".into(),
+            node_sku: "Standard_Z1".into(),
+            node_count: 0,
+            system_vm_size: String::new(),
+            system_node_count: 4,
+        };
+        let errors = validate_provision_request(&req);
+        let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "cluster_name",
+                "node_count",
+                "node_sku",
+                "region",
+                "resource_group",
+                "subscription_id",
+                "system_node_count",
+                "system_vm_size"
+            ]
+        );
+        assert_eq!(errors["node_count"], "Must be between 1 and 100.");
+        assert_eq!(errors["system_node_count"], "Must be between 1 and 3.");
+        assert!(errors["resource_group"].contains("90"));
+    }
+}

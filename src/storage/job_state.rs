@@ -1,0 +1,654 @@
+//! The `job_state` table: one row per durable job (today: AKS provisions), read by the dashboard
+//! (owner-scoped) and driven by the job runner (leases).
+//!
+//! Every statement is plain SQL that SQLite and PostgreSQL both accept through sqlx's `Any`
+//! driver with `$n` placeholders. The one statement that differs is the runner's claim, see
+//! [`JobStateRepository::claim_next`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::{Any, AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Decode, Row, Type};
+
+use super::{Backend, Storage, StorageError};
+
+/// `type` of a cluster-create job.
+pub const AKS_PROVISION: &str = "aks_provision";
+
+/// Milliseconds since the Unix epoch: the unit of every timestamp column.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+pub use crate::provisioning::model::JobStatus;
+/// What a provision creates: the job's payload is the provision request as made.
+pub use crate::provisioning::model::ProvisionRequest as ClusterContext;
+
+/// A job about to be stored; it starts `queued`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub id: String,
+    pub task_id: String,
+    pub job_type: String,
+    pub owner_id: String,
+    pub payload: ClusterContext,
+    pub created_at: i64,
+}
+
+impl NewJob {
+    /// A cluster create for `owner_id`, with fresh job and task ids.
+    pub fn aks_provision(owner_id: &str, payload: ClusterContext, created_at: i64) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            task_id: uuid::Uuid::new_v4().to_string(),
+            job_type: AKS_PROVISION.to_owned(),
+            owner_id: owner_id.to_owned(),
+            payload,
+            created_at,
+        }
+    }
+}
+
+/// One stored job. Timestamps are milliseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub id: String,
+    pub task_id: String,
+    pub job_type: String,
+    pub status: JobStatus,
+    pub phase: Option<String>,
+    pub step: u32,
+    pub total_steps: u32,
+    pub owner_id: String,
+    pub payload: ClusterContext,
+    /// The runner's live view: `cluster_state`, `pools`, `portal_url`, `arm_elapsed_seconds`, …
+    pub progress: serde_json::Value,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub error_category: Option<String>,
+    /// Azure's response body as received, for "Show raw Azure response".
+    pub raw_error: Option<String>,
+    /// Set when a cluster resource may remain in Azure after a failure or cancel.
+    pub partial_cluster: Option<serde_json::Value>,
+    pub cancel_requested: bool,
+    pub lease_holder: Option<String>,
+    pub lease_expires_at: Option<i64>,
+    /// How many times a runner has claimed this job.
+    pub lease_attempts: u32,
+    pub dismissed_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl JobRecord {
+    pub fn portal_url(&self) -> Option<&str> {
+        self.progress.get("portal_url").and_then(|v| v.as_str())
+    }
+}
+
+/// A partial update: only the fields that are `Some` are written (plus `updated_at`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobUpdate {
+    pub status: Option<JobStatus>,
+    pub phase: Option<String>,
+    pub step: Option<u32>,
+    pub total_steps: Option<u32>,
+    pub progress: Option<serde_json::Value>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub error_category: Option<String>,
+    pub raw_error: Option<String>,
+    pub partial_cluster: Option<serde_json::Value>,
+    pub cancel_requested: Option<bool>,
+}
+
+/// Why an owner-scoped request found no job to act on.
+#[derive(Debug, thiserror::Error)]
+pub enum JobAccessError {
+    #[error("no such job")]
+    NotFound,
+    #[error("the job belongs to someone else")]
+    Forbidden,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+const COLUMNS: &str = "id, task_id, type, status, phase, step, total_steps, owner_id, payload, \
+    progress, error_code, error_message, error_category, raw_error, partial_cluster, \
+    cancel_requested, lease_holder, lease_expires_at, lease_attempts, dismissed_at, created_at, \
+    updated_at";
+
+/// A job the runner may take: waiting, or running under a lease that has run out (the worker
+/// crashed or lost its connection). `$1` is "now".
+const RUNNABLE: &str = "(status = 'queued' \
+    OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1)))";
+
+/// Reads and writes `job_state` rows.
+#[derive(Debug, Clone)]
+pub struct JobStateRepository {
+    storage: Storage,
+}
+
+impl JobStateRepository {
+    pub fn new(storage: Storage) -> Self {
+        Self { storage }
+    }
+
+    /// Stores a new `queued` job and returns it as stored.
+    pub async fn create(&self, job: &NewJob) -> Result<JobRecord, StorageError> {
+        let payload = to_json(&job.payload)?;
+        let sql = format!(
+            "INSERT INTO job_state (id, task_id, type, status, owner_id, cluster_key, payload, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&job.id)
+            .bind(&job.task_id)
+            .bind(&job.job_type)
+            .bind(&job.owner_id)
+            .bind(job.payload.cluster_key())
+            .bind(payload)
+            .bind(job.created_at)
+            .fetch_one(&self.storage.pool)
+            .await?;
+        job_from_row(&row)
+    }
+
+    /// Writes the given fields; `None` when there is no such job.
+    pub async fn update(
+        &self,
+        job_id: &str,
+        update: &JobUpdate,
+    ) -> Result<Option<JobRecord>, StorageError> {
+        self.write_fields(job_id, None, update).await
+    }
+
+    /// Writes the given fields only while `holder` holds the job's lease, so that a worker that
+    /// lost its lease cannot overwrite the new holder's progress. `None` when it does not.
+    pub async fn update_as_holder(
+        &self,
+        job_id: &str,
+        holder: &str,
+        update: &JobUpdate,
+    ) -> Result<Option<JobRecord>, StorageError> {
+        self.write_fields(job_id, Some(holder), update).await
+    }
+
+    /// Any job by its id, for the runner. User-facing reads go through [`Self::get_for_owner`].
+    pub async fn get(&self, job_id: &str) -> Result<Option<JobRecord>, StorageError> {
+        let sql = format!("SELECT {COLUMNS} FROM job_state WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(job_id)
+            .fetch_optional(&self.storage.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Any job by its task id, for the runner.
+    pub async fn get_by_task_id(&self, task_id: &str) -> Result<Option<JobRecord>, StorageError> {
+        let sql = format!("SELECT {COLUMNS} FROM job_state WHERE task_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(task_id)
+            .fetch_optional(&self.storage.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// The caller's job with this task id; someone else's is `Forbidden`, an unknown one
+    /// `NotFound`.
+    pub async fn get_for_owner(
+        &self,
+        owner_id: &str,
+        task_id: &str,
+    ) -> Result<JobRecord, JobAccessError> {
+        let sql = format!("SELECT {COLUMNS} FROM job_state WHERE task_id = $1 AND owner_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(task_id)
+            .bind(owner_id)
+            .fetch_optional(&self.storage.pool)
+            .await
+            .map_err(StorageError::from)?;
+        match row {
+            Some(row) => Ok(job_from_row(&row)?),
+            None => Err(self.why_not_found("task_id", task_id).await?),
+        }
+    }
+
+    /// The owner's newest jobs of any type and status, newest first.
+    pub async fn list_for_owner(
+        &self,
+        owner_id: &str,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM job_state WHERE owner_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(owner_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.storage.pool)
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// The owner's provisions that are queued or running, newest first.
+    pub async fn in_flight_provisions(
+        &self,
+        owner_id: &str,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM job_state \
+             WHERE owner_id = $1 AND type = $2 AND status IN ('queued', 'running') \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(owner_id)
+            .bind(AKS_PROVISION)
+            .bind(i64::from(limit))
+            .fetch_all(&self.storage.pool)
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// The owner's provisions in one of `statuses` created at or after `since_ms`, not
+    /// dismissed, and not superseded, newest first. A job is superseded when a newer job of the
+    /// same owner and cluster succeeded (a later create — or, later, a delete — of that cluster).
+    /// One query, served by the `(owner_id, type, status, created_at)` index and, for the
+    /// superseded check, the `(owner_id, cluster_key, status, created_at)` index.
+    pub async fn recent_failed_provisions(
+        &self,
+        owner_id: &str,
+        statuses: &[JobStatus],
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>, StorageError> {
+        if statuses.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = Self::recent_failed_provisions_sql(statuses.len());
+        let mut query = sqlx::query(&sql)
+            .bind(owner_id)
+            .bind(AKS_PROVISION)
+            .bind(since_ms)
+            .bind(i64::from(limit));
+        for status in statuses {
+            query = query.bind(status.as_str());
+        }
+        let rows = query.fetch_all(&self.storage.pool).await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// The statement behind [`Self::recent_failed_provisions`], public so that the benchmark can
+    /// show its plan. Binds: owner, type, window start, limit, then `status_count` statuses.
+    pub fn recent_failed_provisions_sql(status_count: usize) -> String {
+        let status_placeholders = (0..status_count)
+            .map(|i| format!("${}", i + 5))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "SELECT {COLUMNS} FROM job_state j \
+             WHERE j.owner_id = $1 AND j.type = $2 AND j.status IN ({status_placeholders}) \
+               AND j.created_at >= $3 AND j.dismissed_at IS NULL \
+               AND (j.status <> 'cancelled' OR j.partial_cluster IS NOT NULL) \
+               AND NOT EXISTS ( \
+                   SELECT 1 FROM job_state s \
+                   WHERE s.owner_id = j.owner_id AND s.cluster_key = j.cluster_key \
+                     AND s.status = 'succeeded' AND s.created_at > j.created_at) \
+             ORDER BY j.created_at DESC, j.id DESC LIMIT $4"
+        )
+    }
+
+    /// Hides the owner's job from the recent-failures list, on every device. Dismissing twice
+    /// keeps the first time.
+    pub async fn dismiss(
+        &self,
+        owner_id: &str,
+        job_id: &str,
+        now_ms: i64,
+    ) -> Result<(), JobAccessError> {
+        let done = sqlx::query(
+            "UPDATE job_state SET dismissed_at = COALESCE(dismissed_at, $3), updated_at = $3 \
+             WHERE id = $1 AND owner_id = $2",
+        )
+        .bind(job_id)
+        .bind(owner_id)
+        .bind(now_ms)
+        .execute(&self.storage.pool)
+        .await
+        .map_err(StorageError::from)?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(self.why_not_found("id", job_id).await?)
+        }
+    }
+
+    /// Cancels the job if it is still `queued` (no worker has it), in one conditional update.
+    /// `None` when it was not queued any more.
+    pub async fn cancel_if_queued(
+        &self,
+        job_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<JobRecord>, StorageError> {
+        let sql = format!(
+            "UPDATE job_state SET status = 'cancelled', cancel_requested = 1, \
+             error_code = 'Cancelled', error_category = 'cancelled', \
+             error_message = 'Provisioning was cancelled before it started.', updated_at = $2 \
+             WHERE id = $1 AND status = 'queued' RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(job_id)
+            .bind(now_ms)
+            .fetch_optional(&self.storage.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Asks the worker running the job to stop it; false when the job is already finished.
+    pub async fn request_cancel(&self, job_id: &str) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE job_state SET cancel_requested = 1 \
+             WHERE id = $1 AND status IN ('queued', 'running')",
+        )
+        .bind(job_id)
+        .execute(&self.storage.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes the oldest runnable job for `holder` with a lease until `now_ms + lease_ms`, marking
+    /// it `running`. Two workers never get the same job: on PostgreSQL the row is locked with
+    /// `FOR UPDATE SKIP LOCKED` (other workers skip it instead of waiting); SQLite has a single
+    /// writer, so one conditional `UPDATE … RETURNING` is atomic.
+    pub async fn claim_next(
+        &self,
+        holder: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<JobRecord>, StorageError> {
+        let expires_at = now_ms.saturating_add(lease_ms);
+        let row = match self.storage.backend {
+            Backend::Postgres => {
+                let mut tx = self.storage.pool.begin().await?;
+                let pick = format!(
+                    "SELECT id FROM job_state WHERE {RUNNABLE} \
+                     ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+                );
+                let id: Option<String> = sqlx::query_scalar(&pick)
+                    .bind(now_ms)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let row = match id {
+                    Some(id) => {
+                        sqlx::query(&take_job_sql("$4"))
+                            .bind(now_ms)
+                            .bind(holder)
+                            .bind(expires_at)
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                    }
+                    None => None,
+                };
+                tx.commit().await?;
+                row
+            }
+            Backend::Sqlite => {
+                let oldest_runnable = format!(
+                    "(SELECT id FROM job_state WHERE {RUNNABLE} ORDER BY created_at, id LIMIT 1)"
+                );
+                sqlx::query(&take_job_sql(&oldest_runnable))
+                    .bind(now_ms)
+                    .bind(holder)
+                    .bind(expires_at)
+                    .fetch_optional(&self.storage.pool)
+                    .await?
+            }
+        };
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Extends `holder`'s lease to `now_ms + lease_ms`. False when the lease is no longer
+    /// `holder`'s or has already run out: the worker must stop, another may own the job now.
+    pub async fn renew_lease(
+        &self,
+        job_id: &str,
+        holder: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE job_state SET lease_expires_at = $4 \
+             WHERE id = $1 AND lease_holder = $2 AND status = 'running' \
+               AND lease_expires_at > $3",
+        )
+        .bind(job_id)
+        .bind(holder)
+        .bind(now_ms)
+        .bind(now_ms.saturating_add(lease_ms))
+        .execute(&self.storage.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives the job up: clears `holder`'s lease, and a job still `running` goes back to
+    /// `queued` so the next worker takes it at once. False when `holder` held no lease on it.
+    pub async fn release_lease(
+        &self,
+        job_id: &str,
+        holder: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE job_state SET lease_holder = NULL, lease_expires_at = NULL, \
+             status = CASE WHEN status = 'running' THEN 'queued' ELSE status END, \
+             updated_at = $3 \
+             WHERE id = $1 AND lease_holder = $2",
+        )
+        .bind(job_id)
+        .bind(holder)
+        .bind(now_ms)
+        .execute(&self.storage.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Running jobs whose lease ran out by `now_ms`, longest expired first.
+    pub async fn expired_leases(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM job_state \
+             WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1) \
+             ORDER BY lease_expires_at, id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&self.storage.pool)
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn write_fields(
+        &self,
+        job_id: &str,
+        holder: Option<&str>,
+        update: &JobUpdate,
+    ) -> Result<Option<JobRecord>, StorageError> {
+        let mut sets: Vec<(&str, Param)> = vec![("updated_at", Param::Int(now_ms()))];
+        let text = |v: &Option<String>| v.clone().map(Param::Text);
+        let int = |v: Option<u32>| v.map(|n| Param::Int(i64::from(n)));
+        let fields = [
+            (
+                "status",
+                update.status.map(|s| Param::Text(s.as_str().to_owned())),
+            ),
+            ("phase", text(&update.phase)),
+            ("step", int(update.step)),
+            ("total_steps", int(update.total_steps)),
+            (
+                "progress",
+                update
+                    .progress
+                    .as_ref()
+                    .map(to_json)
+                    .transpose()?
+                    .map(Param::Text),
+            ),
+            ("error_code", text(&update.error_code)),
+            ("error_message", text(&update.error_message)),
+            ("error_category", text(&update.error_category)),
+            ("raw_error", text(&update.raw_error)),
+            (
+                "partial_cluster",
+                update
+                    .partial_cluster
+                    .as_ref()
+                    .map(to_json)
+                    .transpose()?
+                    .map(Param::Text),
+            ),
+            (
+                "cancel_requested",
+                update.cancel_requested.map(|b| Param::Int(i64::from(b))),
+            ),
+        ];
+        sets.extend(
+            fields
+                .into_iter()
+                .filter_map(|(column, value)| Some((column, value?))),
+        );
+
+        let assignments = sets
+            .iter()
+            .enumerate()
+            .map(|(i, (column, _))| format!("{column} = ${}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let id_at = sets.len() + 1;
+        let holder_clause = match holder {
+            Some(_) => format!(" AND lease_holder = ${}", id_at + 1),
+            None => String::new(),
+        };
+        let sql = format!(
+            "UPDATE job_state SET {assignments} WHERE id = ${id_at}{holder_clause} \
+             RETURNING {COLUMNS}"
+        );
+        let mut query: Query<'_, Any, AnyArguments<'_>> = sqlx::query(&sql);
+        for (_, value) in sets {
+            query = match value {
+                Param::Text(text) => query.bind(text),
+                Param::Int(int) => query.bind(int),
+            };
+        }
+        query = query.bind(job_id);
+        if let Some(holder) = holder {
+            query = query.bind(holder);
+        }
+        let row = query.fetch_optional(&self.storage.pool).await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// After an owner-scoped statement matched nothing: was the job someone else's, or absent?
+    async fn why_not_found(
+        &self,
+        column: &str,
+        value: &str,
+    ) -> Result<JobAccessError, StorageError> {
+        let sql = format!("SELECT id FROM job_state WHERE {column} = $1");
+        let exists: Option<String> = sqlx::query_scalar(&sql)
+            .bind(value)
+            .fetch_optional(&self.storage.pool)
+            .await?;
+        Ok(match exists {
+            Some(_) => JobAccessError::Forbidden,
+            None => JobAccessError::NotFound,
+        })
+    }
+}
+
+/// Marks job `target` (an id placeholder or a subquery) running under a new lease, if it is still
+/// runnable. Binds: `$1` now, `$2` holder, `$3` lease expiry.
+fn take_job_sql(target: &str) -> String {
+    format!(
+        "UPDATE job_state SET status = 'running', lease_holder = $2, lease_expires_at = $3, \
+         lease_attempts = lease_attempts + 1, updated_at = $1 \
+         WHERE id = {target} AND {RUNNABLE} RETURNING {COLUMNS}"
+    )
+}
+
+/// A value bound to an `UPDATE`'s placeholder.
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(|e| StorageError::Corrupt(format!("job JSON: {e}")))
+}
+
+fn column<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, StorageError>
+where
+    T: Decode<'r, Any> + Type<Any>,
+{
+    row.try_get(name)
+        .map_err(|e| StorageError::Corrupt(format!("job_state.{name}: {e}")))
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    name: &str,
+) -> Result<Option<T>, StorageError> {
+    let text: Option<String> = column(row, name)?;
+    text.map(|text| {
+        serde_json::from_str(&text)
+            .map_err(|e| StorageError::Corrupt(format!("job_state.{name}: {e}")))
+    })
+    .transpose()
+}
+
+fn count_column(row: &AnyRow, name: &str) -> Result<u32, StorageError> {
+    let n: i64 = column(row, name)?;
+    u32::try_from(n).map_err(|_| StorageError::Corrupt(format!("job_state.{name}: {n}")))
+}
+
+fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
+    let status: String = column(row, "status")?;
+    let cancel_requested: i64 = column(row, "cancel_requested")?;
+    Ok(JobRecord {
+        id: column(row, "id")?,
+        task_id: column(row, "task_id")?,
+        job_type: column(row, "type")?,
+        status: JobStatus::parse(&status)
+            .ok_or_else(|| StorageError::Corrupt(format!("job_state.status: {status}")))?,
+        phase: column(row, "phase")?,
+        step: count_column(row, "step")?,
+        total_steps: count_column(row, "total_steps")?,
+        owner_id: column(row, "owner_id")?,
+        payload: json_column(row, "payload")?
+            .ok_or_else(|| StorageError::Corrupt("job_state.payload: NULL".to_owned()))?,
+        progress: json_column(row, "progress")?.unwrap_or(serde_json::Value::Null),
+        error_code: column(row, "error_code")?,
+        error_message: column(row, "error_message")?,
+        error_category: column(row, "error_category")?,
+        raw_error: column(row, "raw_error")?,
+        partial_cluster: json_column(row, "partial_cluster")?,
+        cancel_requested: cancel_requested != 0,
+        lease_holder: column(row, "lease_holder")?,
+        lease_expires_at: column(row, "lease_expires_at")?,
+        lease_attempts: count_column(row, "lease_attempts")?,
+        dismissed_at: column(row, "dismissed_at")?,
+        created_at: column(row, "created_at")?,
+        updated_at: column(row, "updated_at")?,
+    })
+}

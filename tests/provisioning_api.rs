@@ -1,0 +1,378 @@
+//! Black-box tests of the provisioning API: the real server with its embedded ARM simulator
+//! (short create times), spoken to over HTTP as `curl` would.
+
+use std::time::{Duration, Instant};
+
+use aks_dashboard::config::ServeConfig;
+use aks_dashboard::startup::Server;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Api {
+    server: Server,
+    base: String,
+    sim: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_with(create_seconds: f64, workers: usize) -> Api {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = ServeConfig::for_tests(dir.path());
+    config.armsim.create_seconds = create_seconds;
+    config.armsim.abort_seconds = 0.5;
+    config.armsim.delete_seconds = 0.5;
+    config.job_workers = workers;
+    config.arm_retry_max_seconds = 5.0;
+    let server = Server::start(config).await.expect("server starts");
+    let base = format!("http://{}", server.addr);
+    let sim = server.state.armsim.as_ref().expect("embedded simulator").base_url().to_owned();
+    Api { server, base, sim, http: reqwest::Client::new(), _dir: dir }
+}
+
+async fn start() -> Api {
+    start_with(1.5, 2).await
+}
+
+fn request(region: &str, name: &str, node_sku: &str, count: u32) -> Value {
+    json!({
+        "subscription_id": "11111111-2222-3333-4444-555555555555",
+        "resource_group": "rg-aks-dev",
+        "region": region,
+        "cluster_name": name,
+        "node_sku": node_sku,
+        "node_count": count,
+        "system_vm_size": "Standard_D2s_v3",
+        "system_node_count": 1
+    })
+}
+
+impl Api {
+    async fn post(&self, user: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .header("X-Dev-User", user)
+            .json(body)
+            .send()
+            .await
+            .expect("post");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, user: &str, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(format!("{}{}", self.base, path))
+            .header("X-Dev-User", user)
+            .send()
+            .await
+            .expect("get");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn provision(&self, user: &str, body: Value) -> Value {
+        let (status, accepted) = self.post(user, "/api/aks/provision", &body).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+        accepted
+    }
+
+    /// Polls the task until `done` says so, collecting every answer seen.
+    async fn wait_task(&self, user: &str, task_id: &str, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let mut seen = Vec::new();
+        loop {
+            let (status, task) = self.get(user, &format!("/api/tasks/{task_id}")).await;
+            assert_eq!(status, StatusCode::OK, "{task}");
+            seen.push(task.clone());
+            if done(&task) {
+                return seen;
+            }
+            assert!(Instant::now() < deadline, "task did not get there in time: {task}");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn sim_state(&self) -> Value {
+        self.http
+            .get(format!("{}/_armsim/state", self.sim))
+            .send()
+            .await
+            .expect("state")
+            .json()
+            .await
+            .expect("state json")
+    }
+}
+
+fn finished(task: &Value) -> bool {
+    task["ready"] == true
+}
+
+#[tokio::test]
+async fn a_provision_succeeds_and_shows_its_progress_on_the_way() {
+    let api = start().await;
+    let accepted = api.provision("alice", request("koreacentral", "aks-ok", "Standard_D4s_v3", 2)).await;
+    assert_eq!(accepted["status"], "queued");
+    let task_id = accepted["task_id"].as_str().expect("task id").to_owned();
+    assert_eq!(accepted["status_url"], format!("/api/tasks/{task_id}"));
+    assert!(accepted["job_id"].is_string());
+
+    let seen = api.wait_task("alice", &task_id, finished).await;
+    let last = seen.last().expect("answers");
+    assert_eq!(last["status"], "succeeded", "{last}");
+    assert_eq!(last["progress"]["phase"], "completed");
+    assert!(last["result"]["portal_url"].as_str().unwrap_or_default().starts_with("https://portal.azure.com/#@"));
+
+    // On the way the task showed the create step with Azure's view of the cluster.
+    let creating = seen
+        .iter()
+        .find(|t| t["progress"]["cluster_state"] == "Creating")
+        .expect("a Creating state was published");
+    assert_eq!(creating["status"], "running");
+    assert_eq!(creating["progress"]["phase"], "arm_create_or_update");
+    assert_eq!(creating["progress"]["step"], 2);
+    assert_eq!(creating["progress"]["total_steps"], 3);
+    let pools = creating["progress"]["pools"].as_array().expect("pools");
+    assert!(pools.iter().any(|p| p["name"] == "nodepool1" && p["vm_size"] == "Standard_D4s_v3" && p["count"] == 2));
+    assert!(creating["progress"]["arm_elapsed_seconds"].is_number());
+
+    let state = api.sim_state().await;
+    assert_eq!(state["counters"]["create_puts_accepted"], 1);
+    let (_, clusters) = api.get("alice", "/api/aks/clusters").await;
+    assert!(clusters["clusters"].as_array().expect("clusters").iter().any(|c| c["name"] == "aks-ok" && c["provisioning_state"] == "Succeeded"));
+}
+
+#[tokio::test]
+async fn quota_and_blocked_size_failures_keep_azures_code_message_and_category() {
+    let api = start().await;
+    let quota = api.provision("bob", request("eastus", "aks-quota", "Standard_D4s_v3", 3)).await;
+    let blocked = api.provision("bob", request("koreacentral", "aks-gpu", "Standard_NC24ads_A100_v4", 1)).await;
+
+    for (accepted, category) in [(&quota, "quota"), (&blocked, "sku_blocked")] {
+        let task_id = accepted["task_id"].as_str().expect("task id");
+        let seen = api.wait_task("bob", task_id, finished).await;
+        let task = seen.last().expect("answers");
+        assert_eq!(task["status"], "failed", "{task}");
+        let error = &task["error"];
+        assert_eq!(error["category"], category, "{task}");
+        assert!(!error["code"].as_str().unwrap_or_default().is_empty());
+        assert!(!error["message"].as_str().unwrap_or_default().is_empty());
+        assert!(error["raw"].as_str().unwrap_or_default().contains("\"error\""), "raw Azure body kept");
+    }
+
+    let (status, recent) = api.get("bob", "/api/aks/recent-failed-provisions?hours=24&limit=10").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(recent["degraded"], false);
+    let jobs = recent["jobs"].as_array().expect("jobs");
+    assert_eq!(jobs.len(), 2);
+    // Newest first, with the region from the payload.
+    assert_eq!(jobs[0]["cluster_name"], "aks-gpu");
+    assert_eq!(jobs[0]["region"], "koreacentral");
+    assert_eq!(jobs[1]["cluster_name"], "aks-quota");
+    assert_eq!(jobs[1]["error_code"], "ErrCode_InsufficientVCPUQuota");
+    assert_eq!(jobs[1]["category"], "quota");
+    assert!(jobs[0]["created_at"].as_i64() >= jobs[1]["created_at"].as_i64());
+
+    // Other users see none of it.
+    let (_, theirs) = api.get("carol", "/api/aks/recent-failed-provisions").await;
+    assert_eq!(theirs["jobs"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn recent_failures_bounds_and_degraded_answer() {
+    let api = start().await;
+    for (query, bound) in [("hours=0", "hours"), ("hours=169", "hours"), ("limit=0", "limit"), ("limit=21", "limit")] {
+        let (status, body) = api.get("dana", &format!("/api/aks/recent-failed-provisions?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(body["fields"][bound].is_string(), "{query} names {bound}: {body}");
+    }
+    let (status, _) = api.get("dana", "/api/aks/recent-failed-provisions?hours=168&limit=20").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The database goes away: the answer is degraded, never a 500.
+    api.server.state.storage.pool.close().await;
+    let (status, body) = api.get("dana", "/api/aks/recent-failed-provisions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "jobs": [], "degraded": true }));
+
+    // And a provision that cannot be stored is a 503 the client may retry, not a lost job.
+    let (status, body) = api.post("dana", "/api/aks/provision", &request("koreacentral", "aks-x", "Standard_D2s_v3", 1)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["retryable"], true);
+    assert!(body["retry_after_seconds"].as_u64().is_some());
+}
+
+#[tokio::test]
+async fn bad_input_is_a_400_that_names_each_field() {
+    let api = start().await;
+    let mut body = request("mars", "-bad-", "Standard_Z9", 0);
+    body["system_node_count"] = json!(4);
+    body["resource_group"] = json!("x".repeat(91));
+    let (status, err) = api.post("erin", "/api/aks/provision", &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    for field in ["region", "cluster_name", "node_sku", "node_count", "system_node_count", "resource_group"] {
+        assert!(err["fields"][field].is_string(), "{field} named: {err}");
+    }
+    assert!(err["fields"]["cluster_name"].as_str().unwrap_or_default().contains("63"));
+
+    let res = api
+        .http
+        .post(format!("{}/api/aks/provision", api.base))
+        .header("X-Dev-User", "erin")
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // Nothing half-written: no job exists for erin.
+    let (_, active) = api.get("erin", "/api/aks/active-provisions").await;
+    assert_eq!(active, json!([]));
+}
+
+#[tokio::test]
+async fn another_users_task_is_forbidden_and_unknown_ones_are_not_found() {
+    let api = start().await;
+    let accepted = api.provision("frank", request("koreacentral", "aks-frank", "Standard_D2s_v3", 1)).await;
+    let task_id = accepted["task_id"].as_str().expect("task id");
+
+    let (status, _) = api.get("grace", &format!("/api/tasks/{task_id}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = api.post("grace", &format!("/api/aks/cancel-provision/{task_id}"), &json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = api.get("frank", "/api/tasks/00000000-0000-4000-8000-000000000000").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = api.get("frank", "/api/tasks/not-a-task-id").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn cancel_of_a_queued_job_stops_it_before_it_starts() {
+    // No workers: the job stays queued.
+    let api = start_with(1.5, 0).await;
+    let accepted = api.provision("hank", request("koreacentral", "aks-q", "Standard_D2s_v3", 1)).await;
+    let task_id = accepted["task_id"].as_str().expect("task id");
+    let (status, out) = api.post("hank", &format!("/api/aks/cancel-provision/{task_id}"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["previous_status"], "queued");
+    assert_eq!(out["cancelled"], true);
+    assert_eq!(out["was_running"], false);
+    assert_eq!(out["partial_cluster"], Value::Null);
+    assert_eq!(api.sim_state().await["counters"]["create_puts_accepted"], 0);
+}
+
+#[tokio::test]
+async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
+    let api = start_with(30.0, 2).await;
+    let accepted = api.provision("ivy", request("koreacentral", "aks-stop", "Standard_D2s_v3", 1)).await;
+    let task_id = accepted["task_id"].as_str().expect("task id").to_owned();
+    api.wait_task("ivy", &task_id, |t| t["progress"]["cluster_state"] == "Creating").await;
+
+    let (status, out) = api.post("ivy", &format!("/api/aks/cancel-provision/{task_id}"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["previous_status"], "running");
+    assert_eq!(out["was_running"], true);
+    assert_eq!(out["cancelled"], true);
+    let partial = &out["partial_cluster"];
+    assert!(partial["resource_id"].as_str().unwrap_or_default().ends_with("/managedClusters/aks-stop"), "{out}");
+    assert!(partial["portal_url"].as_str().unwrap_or_default().starts_with("https://portal.azure.com/"));
+
+    // The abort reached Azure, and the cluster resource is still there.
+    let state = api.sim_state().await;
+    assert!(state["counters"]["abort_requests"].as_u64() >= Some(1), "{state}");
+    assert!(state["clusters"].as_array().expect("clusters").iter().any(|c| c["name"] == "aks-stop"));
+
+    // The failure list carries the partial cluster; deleting it removes the cluster.
+    let (_, recent) = api.get("ivy", "/api/aks/recent-failed-provisions").await;
+    let job = &recent["jobs"][0];
+    assert_eq!(job["status"], "cancelled");
+    assert!(job["partial_cluster"].is_object());
+    let job_id = job["job_id"].as_str().expect("job id");
+    let (status, del) = api.post("ivy", "/api/aks/delete-partial-cluster", &json!({ "job_id": job_id })).await;
+    assert_eq!(status, StatusCode::OK, "{del}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = api.sim_state().await;
+        if !state["clusters"].as_array().expect("clusters").iter().any(|c| c["name"] == "aks-stop") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "cluster not deleted: {state}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A finished task: cancel is a no-op.
+    let (status, out) = api.post("ivy", &format!("/api/aks/cancel-provision/{task_id}"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(out["was_running"], false);
+    assert_eq!(out["cancelled"], false);
+    assert_eq!(out["previous_status"], "cancelled");
+}
+
+#[tokio::test]
+async fn dismissed_and_superseded_failures_are_gone() {
+    let api = start_with(0.5, 2).await;
+    let dismissed = api.provision("jack", request("eastus", "aks-d", "Standard_D4s_v3", 3)).await;
+    api.wait_task("jack", dismissed["task_id"].as_str().expect("id"), finished).await;
+    let superseded = api.provision("jack", request("eastus", "aks-s", "Standard_D4s_v3", 3)).await;
+    api.wait_task("jack", superseded["task_id"].as_str().expect("id"), finished).await;
+    let (_, recent) = api.get("jack", "/api/aks/recent-failed-provisions").await;
+    assert_eq!(recent["jobs"].as_array().map(Vec::len), Some(2));
+
+    let (status, _) = api.post("jack", "/api/aks/dismiss-failure", &json!({ "job_id": dismissed["job_id"] })).await;
+    assert_eq!(status, StatusCode::OK);
+    // Someone else cannot dismiss it.
+    let (status, _) = api.post("kate", "/api/aks/dismiss-failure", &json!({ "job_id": superseded["job_id"] })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The same cluster, now small enough: it succeeds and supersedes the failure.
+    let retry = api.provision("jack", request("eastus", "aks-s", "Standard_D2s_v3", 1)).await;
+    let seen = api.wait_task("jack", retry["task_id"].as_str().expect("id"), finished).await;
+    assert_eq!(seen.last().expect("answers")["status"], "succeeded");
+
+    let (_, recent) = api.get("jack", "/api/aks/recent-failed-provisions").await;
+    assert_eq!(recent["jobs"], json!([]), "{recent}");
+}
+
+#[tokio::test]
+async fn preflight_for_the_default_world() {
+    let api = start().await;
+    let (status, report) = api.post("lee", "/api/aks/preflight", &request("eastus", "", "Standard_D4s_v3", 3)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["ok"], false);
+    let check = |name: &str| report["checks"].as_array().expect("checks").iter().find(|c| c["name"] == name).cloned().expect("check");
+    assert_eq!(check("quota")["status"], "fail");
+    assert_eq!(check("quota")["details"]["max_node_count"], 1);
+    assert_eq!(report["max_node_count"], 1);
+    assert_eq!(check("skus")["status"], "ok");
+    // rg-aks-dev lives in koreacentral: allowed, with a warning.
+    assert_eq!(check("resource_group")["status"], "warn");
+
+    let (_, report) = api.post("lee", "/api/aks/preflight", &request("koreacentral", "", "Standard_NC24ads_A100_v4", 1)).await;
+    assert_eq!(check_status(&report, "skus"), "fail");
+    assert!(check_message(&report, "skus").contains("NotAvailableForSubscription"));
+
+    let mut other_rg = request("westeurope", "", "Standard_D4s_v3", 3);
+    other_rg["resource_group"] = json!("rg-new-one");
+    let (_, report) = api.post("lee", "/api/aks/preflight", &other_rg).await;
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(check_status(&report, "resource_group"), "ok");
+    assert!(check_message(&report, "resource_group").contains("will be created"));
+
+    let (status, skus) = api.get("lee", "/api/aks/available-skus?region=koreacentral").await;
+    assert_eq!(status, StatusCode::OK);
+    let gpu = skus["skus"].as_array().expect("skus").iter().find(|s| s["name"] == "Standard_NC24ads_A100_v4").cloned().expect("gpu sku");
+    assert_eq!(gpu["available"], false);
+    assert_eq!(gpu["reason"], "NotAvailableForSubscription");
+}
+
+fn check_status(report: &Value, name: &str) -> String {
+    report["checks"].as_array().into_iter().flatten().find(|c| c["name"] == name).map(|c| c["status"].as_str().unwrap_or_default().to_owned()).unwrap_or_default()
+}
+
+fn check_message(report: &Value, name: &str) -> String {
+    report["checks"].as_array().into_iter().flatten().find(|c| c["name"] == name).map(|c| c["message"].as_str().unwrap_or_default().to_owned()).unwrap_or_default()
+}
