@@ -191,7 +191,7 @@ pub fn evaluate_quota(req: &ProvisionRequest, skus: &[ResourceSku], usages: &[Us
 /// The `resource_group` check.
 pub fn evaluate_resource_group(
     req: &ProvisionRequest,
-    rg: Result<Option<ResourceGroup>, &ArmError>,
+    rg: &Result<Option<ResourceGroup>, ArmError>,
 ) -> PreflightCheck {
     match rg {
         Ok(None) => check(
@@ -255,7 +255,7 @@ pub async fn run_preflight(arm: &ArmClient, req: &ProvisionRequest, portal_url: 
         }
         (_, Err(err)) | (Err(err), _) => checks.push(unreadable("quota", "the region's quota", err)),
     }
-    checks.push(evaluate_resource_group(req, rg.as_ref().map(Clone::clone)));
+    checks.push(evaluate_resource_group(req, &rg));
     let ok = checks.iter().all(|c| c.status != CheckStatus::Fail);
     PreflightReport { ok, checks, portal_url, max_node_count }
 }
@@ -346,7 +346,7 @@ mod tests {
     #[test]
     fn resource_group_rules() {
         let r = req("eastus", "Standard_D4s_v3", 1);
-        assert_eq!(evaluate_resource_group(&r, Ok(None)).status, CheckStatus::Ok);
+        assert_eq!(evaluate_resource_group(&r, &Ok(None)).status, CheckStatus::Ok);
         let elsewhere = ResourceGroup {
             id: None,
             name: Some("rg-aks-dev".into()),
@@ -354,8 +354,8 @@ mod tests {
             tags: Default::default(),
             properties: Default::default(),
         };
-        assert_eq!(evaluate_resource_group(&r, Ok(Some(elsewhere))).status, CheckStatus::Warn);
-        let err = ArmError::Network("connection refused".into());
-        assert_eq!(evaluate_resource_group(&r, Err(&err)).status, CheckStatus::Warn);
+        assert_eq!(evaluate_resource_group(&r, &Ok(Some(elsewhere))).status, CheckStatus::Warn);
+        let err = Err(ArmError::Network("connection refused".into()));
+        assert_eq!(evaluate_resource_group(&r, &err).status, CheckStatus::Warn);
     }
 }
