@@ -62,10 +62,11 @@ pub fn App() -> impl IntoView {
         <Title text="AKS clusters · dashboard" />
         <Router>
             <Routes fallback=NotFound>
-                // Partially blocked: the blocking resources (who is signed in, the last failure,
-                // the in-flight provisions) are rendered in place on the server, so the first HTML
-                // shows them even before (or without) JavaScript.
-                <Route path=path!("/") view=Dashboard ssr=SsrMode::PartiallyBlocked />
+                // In order: every Suspense is rendered in place (who is signed in, the last
+                // failure, the in-flight provisions, the clusters), so the first HTML shows them
+                // even before, or without, JavaScript. Out-of-order streaming would put them in
+                // templates that only a script moves into place.
+                <Route path=path!("/") view=Dashboard ssr=SsrMode::InOrder />
             </Routes>
         </Router>
     }

@@ -41,6 +41,15 @@ test("Edit & retry reopens the form with the failed values, and the checks block
   await expect(modal.getByTestId("create-button")).toBeDisabled();
   await page.screenshot({ path: testInfo.outputPath("edit-retry-blocked-size.png"), fullPage: true });
 
+  // Keyboard focus stays inside the dialog, both ways.
+  const focusInModal = () =>
+    page.evaluate(() => !!document.activeElement?.closest('[data-testid="provision-modal"]'));
+  for (let i = 0; i < 20; i++) await page.keyboard.press("Tab");
+  expect(await focusInModal()).toBe(true);
+  for (let i = 0; i < 7; i++) await page.keyboard.press("Shift+Tab");
+  expect(await focusInModal()).toBe(true);
+  await modal.locator("#pm-cluster_name").focus();
+
   // A size that is offered clears the checks; renaming alone does not run them again.
   await modal.locator("#pm-node_sku").selectOption("Standard_D2s_v3");
   await expect(modal.getByTestId("create-button")).toHaveText("Create cluster");

@@ -87,6 +87,15 @@ test("a failure in one browser shows in another browser of the same user, from t
   await expect.poll(async () => (await localLastFailure(tabletPage))?.failure?.cluster_name).toBe(cluster);
 
   await tabletPage.screenshot({ path: testInfo.outputPath("cross-browser-tablet.png"), fullPage: true });
+
+  // The form reads at tablet width too.
+  await banner(tabletPage).getByTestId("edit-retry").click();
+  await expect(tabletPage.getByTestId("provision-modal")).toBeVisible();
+  await expect(tabletPage.locator("#pm-cluster_name")).toHaveValue(cluster);
+  await expect(tabletPage.getByTestId("create-button")).toHaveText("Fix errors above");
+  await tabletPage.screenshot({ path: testInfo.outputPath("tablet-modal.png"), fullPage: true });
+  await tabletPage.keyboard.press("Escape");
+  await expect(tabletPage.getByTestId("provision-modal")).toHaveCount(0);
   expect(panics).toEqual([]);
   await laptop.close();
   await tablet.close();

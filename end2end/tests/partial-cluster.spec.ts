@@ -23,7 +23,10 @@ test("Stop after the cluster shows Creating leaves a partial cluster the card ca
   await expect(modal.locator("#pm-node_count")).not.toHaveValue("1");
   await fillProvisionForm(page, { node_count: "2" });
   await expect(modal.getByTestId("create-button")).toHaveText("Create cluster");
+  await page.screenshot({ path: testInfo.outputPath("modal-ready.png") });
   await modal.getByTestId("create-button").click();
+  // The steps show until Azure lists the cluster (often only briefly in the simulator).
+  await page.screenshot({ path: testInfo.outputPath("modal-after-create.png") });
 
   // The modal follows the steps until Azure shows the cluster, then the dashboard takes over.
   await expect(modal).toHaveCount(0, { timeout: 30_000 });

@@ -190,12 +190,21 @@ pub fn ClusterCard(
     let shown_failure = Memo::new(move |_| last_failed.get());
     let banner = move || {
         shown_failure.get().map(|f| {
-            let portal = f.partial_cluster.as_ref().map(|p| p.portal_url.clone());
+            let portal = f
+                .partial_cluster
+                .as_ref()
+                .map(|p| p.portal_url.clone())
+                .filter(|u| !u.is_empty());
+            let title = if f.status == JobStatus::Cancelled {
+                "Last attempt cancelled"
+            } else {
+                "Last attempt failed"
+            };
             view! {
                 <section class="last-failed" data-testid="last-failed-banner" aria-label="Last attempt failed">
                     <ProvisionErrorCard
                         failure=f
-                        title="Last attempt failed"
+                        title=title
                         id="last-failed"
                         extra_portal_url=portal
                         on_edit_retry=Callback::new(move |r: ProvisionRequest| open_modal(Some(r)))

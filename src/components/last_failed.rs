@@ -330,6 +330,17 @@ impl LastFailed {
         }
     }
 
+    /// The failure was dealt with (its partial cluster is being deleted): the other tabs and
+    /// later visits need not show it, this one keeps it until dismissed.
+    pub fn resolved(self, job_id: &str) {
+        if self
+            .read_local_copy()
+            .is_some_and(|c| c.failure.job_id == job_id)
+        {
+            store::remove();
+        }
+    }
+
     /// A provision succeeded: the last attempt no longer failed.
     pub fn clear_after_success(self) {
         store::remove();

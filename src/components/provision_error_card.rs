@@ -229,7 +229,7 @@ pub fn ProvisionErrorCard(
             let job_id = job_id.clone();
             let cluster_name = cluster_name.clone();
             leptos::task::spawn_local(async move {
-                let next = match delete_partial_cluster(job_id).await {
+                let next = match delete_partial_cluster(job_id.clone()).await {
                     Ok(o) if o.status == "gone" => DeleteState::Accepted(format!(
                         "{cluster_name} was already gone from Azure."
                     )),
@@ -238,6 +238,11 @@ pub fn ProvisionErrorCard(
                     )),
                     Err(e) => DeleteState::Failed(e.message),
                 };
+                if matches!(next, DeleteState::Accepted(_))
+                    && let Some(lf) = last_failed
+                {
+                    lf.resolved(&job_id);
+                }
                 delete_state.set(next);
             });
         }

@@ -104,7 +104,7 @@ const FIELD_ORDER: [&str; 8] = [
 
 /// The pre-flight checks the server runs, with their names on screen.
 const CHECKS: [(&str, &str); 3] = [
-    ("skus", "VM sizes available"),
+    ("skus", "VM sizes"),
     ("quota", "vCPU quota"),
     ("resource_group", "Resource group"),
 ];
@@ -642,10 +642,8 @@ pub fn ProvisionModal(
                     })
                 };
                 let text = move || match blocked() {
-                    Some(reason) => {
-                        format!("{name} · {vcpus} vCPUs — not available here ({reason})")
-                    }
-                    None => format!("{name} · {vcpus} vCPUs"),
+                    Some(_) => format!("{name} (blocked here)"),
+                    None => format!("{name} ({vcpus} vCPU)"),
                 };
                 let selected = move || sig.with(|v| v == name);
                 view! { <option value=*name selected=selected>{text}</option> }
@@ -653,14 +651,36 @@ pub fn ProvisionModal(
             .collect_view()
     };
     let quota_hint = move || {
-        checks.with(|c| c.report.as_ref().and_then(|r| r.max_node_count)).map(|max| {
-            let region = form.region.get();
-            if count_touched.get() {
-                format!("Up to {max} nodes fit your vCPU quota in {region}.")
-            } else {
-                format!("Up to {max} nodes fit your vCPU quota in {region}; set to the most that fits.")
-            }
-        })
+        checks
+            .with(|c| c.report.as_ref().and_then(|r| r.max_node_count))
+            .map(|max| {
+                let region = form.region.get();
+                match (max, count_touched.get()) {
+                    (0, _) => format!("No node of this size fits your vCPU quota in {region}."),
+                    (1, _) => format!("1 node fits your vCPU quota in {region}."),
+                    (_, true) => format!("Up to {max} nodes fit your vCPU quota in {region}."),
+                    (_, false) => {
+                        format!("Set to the most that fit your vCPU quota in {region}: {max}.")
+                    }
+                }
+            })
+    };
+    // Why a chosen size is blocked, under its field.
+    let blocked_hint = move |sig: RwSignal<String>| {
+        move || {
+            let size = sig.get();
+            skus.with(|s| {
+                let s = s.as_ref()?;
+                let k = s.skus.iter().find(|k| k.name.eq_ignore_ascii_case(&size))?;
+                let reason = k.reason.clone().unwrap_or_else(|| "restricted".into());
+                (!k.available).then(|| {
+                    format!(
+                        "Not offered to this subscription in {} ({reason}).",
+                        s.region
+                    )
+                })
+            })
+        }
     };
 
     let check_rows = move || {
@@ -804,6 +824,7 @@ pub fn ProvisionModal(
                             >
                                 {size_options(form.node_sku)}
                             </select>
+                            <p class="field-hint field-hint-warn">{blocked_hint(form.node_sku)}</p>
                         </Field>
                         <Field name="node_count" label="Node count" error=field_error("node_count")>
                             <input
@@ -836,6 +857,7 @@ pub fn ProvisionModal(
                             >
                                 {size_options(form.system_vm_size)}
                             </select>
+                            <p class="field-hint field-hint-warn">{blocked_hint(form.system_vm_size)}</p>
                         </Field>
                         <Field name="system_node_count" label="System node count" error=field_error("system_node_count")>
                             <input
