@@ -71,7 +71,11 @@ impl ApiError {
     }
 
     /// 503 that tells the caller when to try again.
-    pub fn unavailable(code: impl Into<String>, message: impl Into<String>, retry_after: u64) -> Self {
+    pub fn unavailable(
+        code: impl Into<String>,
+        message: impl Into<String>,
+        retry_after: u64,
+    ) -> Self {
         let mut err = Self::new(503, code, message);
         err.retryable = Some(true);
         err.retry_after_seconds = Some(retry_after);
@@ -80,7 +84,11 @@ impl ApiError {
 
     /// An unexpected failure: the details go to the log, never to the client.
     pub fn internal() -> Self {
-        Self::new(500, "internal", "Something went wrong on the server; it has been logged.")
+        Self::new(
+            500,
+            "internal",
+            "Something went wrong on the server; it has been logged.",
+        )
     }
 }
 
@@ -93,9 +101,19 @@ impl server_fn::error::FromServerFnError for ApiError {
             E::Args(msg) | E::Deserialization(msg) => {
                 ApiError::bad_request(format!("The request body is not valid: {msg}"))
             }
-            E::Request(msg) => ApiError::new(0, "network", format!("The server could not be reached: {msg}")),
-            E::Response(msg) => ApiError::new(0, "network", format!("The server's answer could not be read: {msg}")),
-            E::MissingArg(msg) => ApiError::bad_request(format!("A required field is missing: {msg}")),
+            E::Request(msg) => ApiError::new(
+                0,
+                "network",
+                format!("The server could not be reached: {msg}"),
+            ),
+            E::Response(msg) => ApiError::new(
+                0,
+                "network",
+                format!("The server's answer could not be read: {msg}"),
+            ),
+            E::MissingArg(msg) => {
+                ApiError::bad_request(format!("A required field is missing: {msg}"))
+            }
             _ => ApiError::internal(),
         };
         #[cfg(feature = "ssr")]
@@ -123,11 +141,12 @@ impl ApiError {
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
-        let status =
-            http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let status = http::StatusCode::from_u16(self.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         let mut res = (status, axum::Json(&self)).into_response();
         if let Some(secs) = self.retry_after_seconds {
-            res.headers_mut().insert(http::header::RETRY_AFTER, secs.into());
+            res.headers_mut()
+                .insert(http::header::RETRY_AFTER, secs.into());
         }
         res
     }

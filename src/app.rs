@@ -49,7 +49,12 @@ pub async fn get_session() -> Result<SessionInfo, ApiError> {
         user: caller.id,
         subscription_id: state.config.subscription_id.clone(),
         resource_group: state.config.resource_group.clone(),
-        arm_mode: if state.config.arm_endpoint.is_some() { "azure" } else { "simulator" }.into(),
+        arm_mode: if state.config.arm_endpoint.is_some() {
+            "azure"
+        } else {
+            "simulator"
+        }
+        .into(),
     })
 }
 

@@ -43,7 +43,11 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
 
     /// Job storage: `sqlite://PATH` or `postgres://…`. Default: a SQLite file under ./data/.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/dashboard.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/dashboard.db"
+    )]
     pub database_url: String,
 
     /// How callers are identified.
@@ -140,7 +144,11 @@ pub struct ArmsimTiming {
 
 impl Default for ArmsimTiming {
     fn default() -> Self {
-        Self { create_seconds: 20.0, delete_seconds: 10.0, abort_seconds: 3.0 }
+        Self {
+            create_seconds: 20.0,
+            delete_seconds: 10.0,
+            abort_seconds: 3.0,
+        }
     }
 }
 
@@ -148,7 +156,9 @@ impl Default for ArmsimTiming {
 fn parse_seconds(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
         Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
-        _ => Err(format!("{value:?} is not a number of seconds (e.g. 20 or 1.5)")),
+        _ => Err(format!(
+            "{value:?} is not a number of seconds (e.g. 20 or 1.5)"
+        )),
     }
 }
 

@@ -75,7 +75,10 @@ pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 pub async fn run_cli(cli: Cli) -> Result<(), StartupError> {
@@ -90,7 +93,11 @@ pub async fn run_cli(cli: Cli) -> Result<(), StartupError> {
         Some(Command::Armsim(armsim)) => {
             let listen = SocketAddr::from(([127, 0, 0, 1], armsim.port));
             let timing = &armsim.timing;
-            let config = SimulatorConfig { listen, ..SimulatorConfig::default() }.with_timing(timing);
+            let config = SimulatorConfig {
+                listen,
+                ..SimulatorConfig::default()
+            }
+            .with_timing(timing);
             let simulator = ArmSimulator::start(config)
                 .await
                 .map_err(|e| StartupError::Bind(listen, e))?;
@@ -128,7 +135,9 @@ impl Server {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartupError::Bind(config.listen, e))?;
-        let addr = listener.local_addr().map_err(|e| StartupError::Bind(config.listen, e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartupError::Bind(config.listen, e))?;
 
         let arm = ArmConnection::from_config(&config).await?;
         let jobs = JobStateRepository::new(storage.clone());
@@ -140,7 +149,10 @@ impl Server {
         let state = AppState {
             leptos_options,
             storage,
-            auth: auth::AuthState { mode: config.auth_mode, key },
+            auth: auth::AuthState {
+                mode: config.auth_mode,
+                key,
+            },
             config: Arc::new(config),
             arm: arm.client,
             armsim: arm.simulator,
@@ -157,7 +169,13 @@ impl Server {
                 })
                 .await
         });
-        Ok(Self { addr, state, stop, task, runner: Some(runner) })
+        Ok(Self {
+            addr,
+            state,
+            stop,
+            task,
+            runner: Some(runner),
+        })
     }
 
     /// Stops accepting connections, lets requests in flight finish, closes the database.
@@ -185,7 +203,10 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/auth/dev", get(auth::dev_sign_in))
         .route("/api/tasks/{task_id}", get(tasks::task_status))
-        .route("/api/aks/cancel-provision/{task_id}", axum::routing::post(tasks::cancel_provision))
+        .route(
+            "/api/aks/cancel-provision/{task_id}",
+            axum::routing::post(tasks::cancel_provision),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -193,9 +214,14 @@ pub fn build_router(state: AppState) -> Router {
             move || shell(page_state.leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(state.auth.clone(), auth::resolve_caller))
+        .layer(axum::middleware::from_fn_with_state(
+            state.auth.clone(),
+            auth::resolve_caller,
+        ))
         .layer(axum::middleware::from_fn(auth::refuse_cross_site))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

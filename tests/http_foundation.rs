@@ -23,7 +23,12 @@ async fn start(auth_mode: AuthMode) -> TestServer {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client");
-    TestServer { server, base, http, _dir: dir }
+    TestServer {
+        server,
+        base,
+        http,
+        _dir: dir,
+    }
 }
 
 impl TestServer {
@@ -43,7 +48,10 @@ fn session_cookie(res: &reqwest::Response) -> String {
         .expect("a session cookie is set")
         .to_owned();
     assert!(raw.contains("HttpOnly"), "cookie is HttpOnly: {raw}");
-    assert!(raw.contains("SameSite=Lax"), "cookie is SameSite=Lax: {raw}");
+    assert!(
+        raw.contains("SameSite=Lax"),
+        "cookie is SameSite=Lax: {raw}"
+    );
     raw.split(';').next().unwrap_or_default().to_owned()
 }
 
@@ -68,14 +76,29 @@ async fn health_and_readiness_answer() {
 #[tokio::test]
 async fn an_api_call_without_a_caller_is_401_with_a_json_error() {
     let t = start(AuthMode::Dev).await;
-    let res = t.http.get(t.url("/api/session")).send().await.expect("request");
+    let res = t
+        .http
+        .get(t.url("/api/session"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let body: serde_json::Value = res.json().await.expect("json error");
     assert_eq!(body["code"], "unauthenticated");
-    assert!(body["message"].as_str().unwrap_or_default().contains("Sign in"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Sign in")
+    );
 
     let t = start(AuthMode::Easyauth).await;
-    let res = t.http.get(t.url("/api/session")).send().await.expect("request");
+    let res = t
+        .http
+        .get(t.url("/api/session"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -86,12 +109,21 @@ async fn a_page_visit_in_dev_mode_signs_in_as_dev_and_shows_it() {
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = session_cookie(&res);
     let html = res.text().await.expect("html");
-    assert!(html.contains(r#"data-testid="signed-in-user""#), "user badge rendered");
+    assert!(
+        html.contains(r#"data-testid="signed-in-user""#),
+        "user badge rendered"
+    );
     assert!(html.contains(">dev</span>"), "signed in as dev: {html}");
     assert!(html.contains(r#"data-testid="cluster-card""#));
 
     // The cookie identifies the caller to the API.
-    let res = t.http.get(t.url("/api/session")).header(COOKIE, &cookie).send().await.expect("api");
+    let res = t
+        .http
+        .get(t.url("/api/session"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("api");
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["user"], "dev");
@@ -111,13 +143,25 @@ async fn dev_sign_in_switches_user_and_redirects_only_locally() {
     assert_eq!(res.headers()[LOCATION], "/");
     let cookie = session_cookie(&res);
 
-    let html = t.http.get(t.url("/")).header(COOKIE, &cookie).send().await.expect("page");
+    let html = t
+        .http
+        .get(t.url("/"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("page");
     let html = html.text().await.expect("html");
     assert!(html.contains(">alice</span>"), "page shows alice");
 
     // A tampered cookie is not trusted: the visitor is signed in as dev again.
     let forged = cookie.replace("alice", "mallory");
-    let res = t.http.get(t.url("/api/session")).header(COOKIE, &forged).send().await.expect("api");
+    let res = t
+        .http
+        .get(t.url("/api/session"))
+        .header(COOKIE, &forged)
+        .send()
+        .await
+        .expect("api");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     // An off-site `next` falls back to the dashboard.
@@ -130,7 +174,12 @@ async fn dev_sign_in_switches_user_and_redirects_only_locally() {
     assert_eq!(res.headers()[LOCATION], "/");
 
     // A bad user name is a 400 that names the field.
-    let res = t.http.get(t.url("/auth/dev?user=has%20space")).send().await.expect("sign in");
+    let res = t
+        .http
+        .get(t.url("/auth/dev?user=has%20space"))
+        .send()
+        .await
+        .expect("sign in");
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = res.json().await.expect("json");
     assert!(body["fields"]["user"].is_string(), "{body}");
@@ -184,7 +233,12 @@ async fn easyauth_trusts_the_principal_header_and_nothing_else() {
         .expect("api");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
-    let res = t.http.get(t.url("/auth/dev?user=alice")).send().await.expect("sign in");
+    let res = t
+        .http
+        .get(t.url("/auth/dev?user=alice"))
+        .send()
+        .await
+        .expect("sign in");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
@@ -232,5 +286,8 @@ async fn the_server_stops_gracefully() {
     let t = start(AuthMode::Dev).await;
     let addr = t.server.addr;
     t.server.stop().await.expect("clean stop");
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "port closed after stop");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "port closed after stop"
+    );
 }

@@ -26,8 +26,20 @@ async fn start_with(create_seconds: f64, workers: usize) -> Api {
     config.arm_retry_max_seconds = 5.0;
     let server = Server::start(config).await.expect("server starts");
     let base = format!("http://{}", server.addr);
-    let sim = server.state.armsim.as_ref().expect("embedded simulator").base_url().to_owned();
-    Api { server, base, sim, http: reqwest::Client::new(), _dir: dir }
+    let sim = server
+        .state
+        .armsim
+        .as_ref()
+        .expect("embedded simulator")
+        .base_url()
+        .to_owned();
+    Api {
+        server,
+        base,
+        sim,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
 }
 
 async fn start() -> Api {
@@ -80,7 +92,12 @@ impl Api {
     }
 
     /// Polls the task until `done` says so, collecting every answer seen.
-    async fn wait_task(&self, user: &str, task_id: &str, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    async fn wait_task(
+        &self,
+        user: &str,
+        task_id: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(40);
         let mut seen = Vec::new();
         loop {
@@ -90,7 +107,10 @@ impl Api {
             if done(&task) {
                 return seen;
             }
-            assert!(Instant::now() < deadline, "task did not get there in time: {task}");
+            assert!(
+                Instant::now() < deadline,
+                "task did not get there in time: {task}"
+            );
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
@@ -114,7 +134,12 @@ fn finished(task: &Value) -> bool {
 #[tokio::test]
 async fn a_provision_succeeds_and_shows_its_progress_on_the_way() {
     let api = start().await;
-    let accepted = api.provision("alice", request("koreacentral", "aks-ok", "Standard_D4s_v3", 2)).await;
+    let accepted = api
+        .provision(
+            "alice",
+            request("koreacentral", "aks-ok", "Standard_D4s_v3", 2),
+        )
+        .await;
     assert_eq!(accepted["status"], "queued");
     let task_id = accepted["task_id"].as_str().expect("task id").to_owned();
     assert_eq!(accepted["status_url"], format!("/api/tasks/{task_id}"));
@@ -124,7 +149,12 @@ async fn a_provision_succeeds_and_shows_its_progress_on_the_way() {
     let last = seen.last().expect("answers");
     assert_eq!(last["status"], "succeeded", "{last}");
     assert_eq!(last["progress"]["phase"], "completed");
-    assert!(last["result"]["portal_url"].as_str().unwrap_or_default().starts_with("https://portal.azure.com/#@"));
+    assert!(
+        last["result"]["portal_url"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("https://portal.azure.com/#@")
+    );
 
     // On the way the task showed the create step with Azure's view of the cluster.
     let creating = seen
@@ -136,20 +166,37 @@ async fn a_provision_succeeds_and_shows_its_progress_on_the_way() {
     assert_eq!(creating["progress"]["step"], 2);
     assert_eq!(creating["progress"]["total_steps"], 3);
     let pools = creating["progress"]["pools"].as_array().expect("pools");
-    assert!(pools.iter().any(|p| p["name"] == "nodepool1" && p["vm_size"] == "Standard_D4s_v3" && p["count"] == 2));
+    assert!(
+        pools.iter().any(|p| p["name"] == "nodepool1"
+            && p["vm_size"] == "Standard_D4s_v3"
+            && p["count"] == 2)
+    );
     assert!(creating["progress"]["arm_elapsed_seconds"].is_number());
 
     let state = api.sim_state().await;
     assert_eq!(state["counters"]["create_puts_accepted"], 1);
     let (_, clusters) = api.get("alice", "/api/aks/clusters").await;
-    assert!(clusters["clusters"].as_array().expect("clusters").iter().any(|c| c["name"] == "aks-ok" && c["provisioning_state"] == "Succeeded"));
+    assert!(
+        clusters["clusters"]
+            .as_array()
+            .expect("clusters")
+            .iter()
+            .any(|c| c["name"] == "aks-ok" && c["provisioning_state"] == "Succeeded")
+    );
 }
 
 #[tokio::test]
 async fn quota_and_blocked_size_failures_keep_azures_code_message_and_category() {
     let api = start().await;
-    let quota = api.provision("bob", request("eastus", "aks-quota", "Standard_D4s_v3", 3)).await;
-    let blocked = api.provision("bob", request("koreacentral", "aks-gpu", "Standard_NC24ads_A100_v4", 1)).await;
+    let quota = api
+        .provision("bob", request("eastus", "aks-quota", "Standard_D4s_v3", 3))
+        .await;
+    let blocked = api
+        .provision(
+            "bob",
+            request("koreacentral", "aks-gpu", "Standard_NC24ads_A100_v4", 1),
+        )
+        .await;
 
     for (accepted, category) in [(&quota, "quota"), (&blocked, "sku_blocked")] {
         let task_id = accepted["task_id"].as_str().expect("task id");
@@ -160,10 +207,18 @@ async fn quota_and_blocked_size_failures_keep_azures_code_message_and_category()
         assert_eq!(error["category"], category, "{task}");
         assert!(!error["code"].as_str().unwrap_or_default().is_empty());
         assert!(!error["message"].as_str().unwrap_or_default().is_empty());
-        assert!(error["raw"].as_str().unwrap_or_default().contains("\"error\""), "raw Azure body kept");
+        assert!(
+            error["raw"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("\"error\""),
+            "raw Azure body kept"
+        );
     }
 
-    let (status, recent) = api.get("bob", "/api/aks/recent-failed-provisions?hours=24&limit=10").await;
+    let (status, recent) = api
+        .get("bob", "/api/aks/recent-failed-provisions?hours=24&limit=10")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(recent["degraded"], false);
     let jobs = recent["jobs"].as_array().expect("jobs");
@@ -184,12 +239,30 @@ async fn quota_and_blocked_size_failures_keep_azures_code_message_and_category()
 #[tokio::test]
 async fn recent_failures_bounds_and_degraded_answer() {
     let api = start().await;
-    for (query, bound) in [("hours=0", "hours"), ("hours=169", "hours"), ("limit=0", "limit"), ("limit=21", "limit")] {
-        let (status, body) = api.get("dana", &format!("/api/aks/recent-failed-provisions?{query}")).await;
+    for (query, bound) in [
+        ("hours=0", "hours"),
+        ("hours=169", "hours"),
+        ("limit=0", "limit"),
+        ("limit=21", "limit"),
+    ] {
+        let (status, body) = api
+            .get(
+                "dana",
+                &format!("/api/aks/recent-failed-provisions?{query}"),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
-        assert!(body["fields"][bound].is_string(), "{query} names {bound}: {body}");
+        assert!(
+            body["fields"][bound].is_string(),
+            "{query} names {bound}: {body}"
+        );
     }
-    let (status, _) = api.get("dana", "/api/aks/recent-failed-provisions?hours=168&limit=20").await;
+    let (status, _) = api
+        .get(
+            "dana",
+            "/api/aks/recent-failed-provisions?hours=168&limit=20",
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     // The database goes away: the answer is degraded, never a 500.
@@ -199,7 +272,13 @@ async fn recent_failures_bounds_and_degraded_answer() {
     assert_eq!(body, json!({ "jobs": [], "degraded": true }));
 
     // And a provision that cannot be stored is a 503 the client may retry, not a lost job.
-    let (status, body) = api.post("dana", "/api/aks/provision", &request("koreacentral", "aks-x", "Standard_D2s_v3", 1)).await;
+    let (status, body) = api
+        .post(
+            "dana",
+            "/api/aks/provision",
+            &request("koreacentral", "aks-x", "Standard_D2s_v3", 1),
+        )
+        .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["retryable"], true);
     assert!(body["retry_after_seconds"].as_u64().is_some());
@@ -213,10 +292,22 @@ async fn bad_input_is_a_400_that_names_each_field() {
     body["resource_group"] = json!("x".repeat(91));
     let (status, err) = api.post("erin", "/api/aks/provision", &body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
-    for field in ["region", "cluster_name", "node_sku", "node_count", "system_node_count", "resource_group"] {
+    for field in [
+        "region",
+        "cluster_name",
+        "node_sku",
+        "node_count",
+        "system_node_count",
+        "resource_group",
+    ] {
         assert!(err["fields"][field].is_string(), "{field} named: {err}");
     }
-    assert!(err["fields"]["cluster_name"].as_str().unwrap_or_default().contains("63"));
+    assert!(
+        err["fields"]["cluster_name"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("63")
+    );
 
     let res = api
         .http
@@ -237,14 +328,27 @@ async fn bad_input_is_a_400_that_names_each_field() {
 #[tokio::test]
 async fn another_users_task_is_forbidden_and_unknown_ones_are_not_found() {
     let api = start().await;
-    let accepted = api.provision("frank", request("koreacentral", "aks-frank", "Standard_D2s_v3", 1)).await;
+    let accepted = api
+        .provision(
+            "frank",
+            request("koreacentral", "aks-frank", "Standard_D2s_v3", 1),
+        )
+        .await;
     let task_id = accepted["task_id"].as_str().expect("task id");
 
     let (status, _) = api.get("grace", &format!("/api/tasks/{task_id}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = api.post("grace", &format!("/api/aks/cancel-provision/{task_id}"), &json!({})).await;
+    let (status, _) = api
+        .post(
+            "grace",
+            &format!("/api/aks/cancel-provision/{task_id}"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = api.get("frank", "/api/tasks/00000000-0000-4000-8000-000000000000").await;
+    let (status, _) = api
+        .get("frank", "/api/tasks/00000000-0000-4000-8000-000000000000")
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = api.get("frank", "/api/tasks/not-a-task-id").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -254,9 +358,20 @@ async fn another_users_task_is_forbidden_and_unknown_ones_are_not_found() {
 async fn cancel_of_a_queued_job_stops_it_before_it_starts() {
     // No workers: the job stays queued.
     let api = start_with(1.5, 0).await;
-    let accepted = api.provision("hank", request("koreacentral", "aks-q", "Standard_D2s_v3", 1)).await;
+    let accepted = api
+        .provision(
+            "hank",
+            request("koreacentral", "aks-q", "Standard_D2s_v3", 1),
+        )
+        .await;
     let task_id = accepted["task_id"].as_str().expect("task id");
-    let (status, out) = api.post("hank", &format!("/api/aks/cancel-provision/{task_id}"), &json!({})).await;
+    let (status, out) = api
+        .post(
+            "hank",
+            &format!("/api/aks/cancel-provision/{task_id}"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{out}");
     assert_eq!(out["previous_status"], "queued");
     assert_eq!(out["cancelled"], true);
@@ -268,23 +383,57 @@ async fn cancel_of_a_queued_job_stops_it_before_it_starts() {
 #[tokio::test]
 async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
     let api = start_with(30.0, 2).await;
-    let accepted = api.provision("ivy", request("koreacentral", "aks-stop", "Standard_D2s_v3", 1)).await;
+    let accepted = api
+        .provision(
+            "ivy",
+            request("koreacentral", "aks-stop", "Standard_D2s_v3", 1),
+        )
+        .await;
     let task_id = accepted["task_id"].as_str().expect("task id").to_owned();
-    api.wait_task("ivy", &task_id, |t| t["progress"]["cluster_state"] == "Creating").await;
+    api.wait_task("ivy", &task_id, |t| {
+        t["progress"]["cluster_state"] == "Creating"
+    })
+    .await;
 
-    let (status, out) = api.post("ivy", &format!("/api/aks/cancel-provision/{task_id}"), &json!({})).await;
+    let (status, out) = api
+        .post(
+            "ivy",
+            &format!("/api/aks/cancel-provision/{task_id}"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{out}");
     assert_eq!(out["previous_status"], "running");
     assert_eq!(out["was_running"], true);
     assert_eq!(out["cancelled"], true);
     let partial = &out["partial_cluster"];
-    assert!(partial["resource_id"].as_str().unwrap_or_default().ends_with("/managedClusters/aks-stop"), "{out}");
-    assert!(partial["portal_url"].as_str().unwrap_or_default().starts_with("https://portal.azure.com/"));
+    assert!(
+        partial["resource_id"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/managedClusters/aks-stop"),
+        "{out}"
+    );
+    assert!(
+        partial["portal_url"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("https://portal.azure.com/")
+    );
 
     // The abort reached Azure, and the cluster resource is still there.
     let state = api.sim_state().await;
-    assert!(state["counters"]["abort_requests"].as_u64() >= Some(1), "{state}");
-    assert!(state["clusters"].as_array().expect("clusters").iter().any(|c| c["name"] == "aks-stop"));
+    assert!(
+        state["counters"]["abort_requests"].as_u64() >= Some(1),
+        "{state}"
+    );
+    assert!(
+        state["clusters"]
+            .as_array()
+            .expect("clusters")
+            .iter()
+            .any(|c| c["name"] == "aks-stop")
+    );
 
     // The failure list carries the partial cluster; deleting it removes the cluster.
     let (_, recent) = api.get("ivy", "/api/aks/recent-failed-provisions").await;
@@ -292,12 +441,23 @@ async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
     assert_eq!(job["status"], "cancelled");
     assert!(job["partial_cluster"].is_object());
     let job_id = job["job_id"].as_str().expect("job id");
-    let (status, del) = api.post("ivy", "/api/aks/delete-partial-cluster", &json!({ "job_id": job_id })).await;
+    let (status, del) = api
+        .post(
+            "ivy",
+            "/api/aks/delete-partial-cluster",
+            &json!({ "job_id": job_id }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{del}");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let state = api.sim_state().await;
-        if !state["clusters"].as_array().expect("clusters").iter().any(|c| c["name"] == "aks-stop") {
+        if !state["clusters"]
+            .as_array()
+            .expect("clusters")
+            .iter()
+            .any(|c| c["name"] == "aks-stop")
+        {
             break;
         }
         assert!(Instant::now() < deadline, "cluster not deleted: {state}");
@@ -305,7 +465,13 @@ async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
     }
 
     // A finished task: cancel is a no-op.
-    let (status, out) = api.post("ivy", &format!("/api/aks/cancel-provision/{task_id}"), &json!({})).await;
+    let (status, out) = api
+        .post(
+            "ivy",
+            &format!("/api/aks/cancel-provision/{task_id}"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(out["was_running"], false);
     assert_eq!(out["cancelled"], false);
@@ -315,22 +481,48 @@ async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
 #[tokio::test]
 async fn dismissed_and_superseded_failures_are_gone() {
     let api = start_with(0.5, 2).await;
-    let dismissed = api.provision("jack", request("eastus", "aks-d", "Standard_D4s_v3", 3)).await;
-    api.wait_task("jack", dismissed["task_id"].as_str().expect("id"), finished).await;
-    let superseded = api.provision("jack", request("eastus", "aks-s", "Standard_D4s_v3", 3)).await;
-    api.wait_task("jack", superseded["task_id"].as_str().expect("id"), finished).await;
+    let dismissed = api
+        .provision("jack", request("eastus", "aks-d", "Standard_D4s_v3", 3))
+        .await;
+    api.wait_task("jack", dismissed["task_id"].as_str().expect("id"), finished)
+        .await;
+    let superseded = api
+        .provision("jack", request("eastus", "aks-s", "Standard_D4s_v3", 3))
+        .await;
+    api.wait_task(
+        "jack",
+        superseded["task_id"].as_str().expect("id"),
+        finished,
+    )
+    .await;
     let (_, recent) = api.get("jack", "/api/aks/recent-failed-provisions").await;
     assert_eq!(recent["jobs"].as_array().map(Vec::len), Some(2));
 
-    let (status, _) = api.post("jack", "/api/aks/dismiss-failure", &json!({ "job_id": dismissed["job_id"] })).await;
+    let (status, _) = api
+        .post(
+            "jack",
+            "/api/aks/dismiss-failure",
+            &json!({ "job_id": dismissed["job_id"] }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     // Someone else cannot dismiss it.
-    let (status, _) = api.post("kate", "/api/aks/dismiss-failure", &json!({ "job_id": superseded["job_id"] })).await;
+    let (status, _) = api
+        .post(
+            "kate",
+            "/api/aks/dismiss-failure",
+            &json!({ "job_id": superseded["job_id"] }),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The same cluster, now small enough: it succeeds and supersedes the failure.
-    let retry = api.provision("jack", request("eastus", "aks-s", "Standard_D2s_v3", 1)).await;
-    let seen = api.wait_task("jack", retry["task_id"].as_str().expect("id"), finished).await;
+    let retry = api
+        .provision("jack", request("eastus", "aks-s", "Standard_D2s_v3", 1))
+        .await;
+    let seen = api
+        .wait_task("jack", retry["task_id"].as_str().expect("id"), finished)
+        .await;
     assert_eq!(seen.last().expect("answers")["status"], "succeeded");
 
     let (_, recent) = api.get("jack", "/api/aks/recent-failed-provisions").await;
@@ -340,10 +532,24 @@ async fn dismissed_and_superseded_failures_are_gone() {
 #[tokio::test]
 async fn preflight_for_the_default_world() {
     let api = start().await;
-    let (status, report) = api.post("lee", "/api/aks/preflight", &request("eastus", "", "Standard_D4s_v3", 3)).await;
+    let (status, report) = api
+        .post(
+            "lee",
+            "/api/aks/preflight",
+            &request("eastus", "", "Standard_D4s_v3", 3),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["ok"], false);
-    let check = |name: &str| report["checks"].as_array().expect("checks").iter().find(|c| c["name"] == name).cloned().expect("check");
+    let check = |name: &str| {
+        report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .expect("check")
+    };
     assert_eq!(check("quota")["status"], "fail");
     assert_eq!(check("quota")["details"]["max_node_count"], 1);
     assert_eq!(report["max_node_count"], 1);
@@ -351,7 +557,13 @@ async fn preflight_for_the_default_world() {
     // rg-aks-dev lives in koreacentral: allowed, with a warning.
     assert_eq!(check("resource_group")["status"], "warn");
 
-    let (_, report) = api.post("lee", "/api/aks/preflight", &request("koreacentral", "", "Standard_NC24ads_A100_v4", 1)).await;
+    let (_, report) = api
+        .post(
+            "lee",
+            "/api/aks/preflight",
+            &request("koreacentral", "", "Standard_NC24ads_A100_v4", 1),
+        )
+        .await;
     assert_eq!(check_status(&report, "skus"), "fail");
     assert!(check_message(&report, "skus").contains("NotAvailableForSubscription"));
 
@@ -362,17 +574,37 @@ async fn preflight_for_the_default_world() {
     assert_eq!(check_status(&report, "resource_group"), "ok");
     assert!(check_message(&report, "resource_group").contains("will be created"));
 
-    let (status, skus) = api.get("lee", "/api/aks/available-skus?region=koreacentral").await;
+    let (status, skus) = api
+        .get("lee", "/api/aks/available-skus?region=koreacentral")
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let gpu = skus["skus"].as_array().expect("skus").iter().find(|s| s["name"] == "Standard_NC24ads_A100_v4").cloned().expect("gpu sku");
+    let gpu = skus["skus"]
+        .as_array()
+        .expect("skus")
+        .iter()
+        .find(|s| s["name"] == "Standard_NC24ads_A100_v4")
+        .cloned()
+        .expect("gpu sku");
     assert_eq!(gpu["available"], false);
     assert_eq!(gpu["reason"], "NotAvailableForSubscription");
 }
 
 fn check_status(report: &Value, name: &str) -> String {
-    report["checks"].as_array().into_iter().flatten().find(|c| c["name"] == name).map(|c| c["status"].as_str().unwrap_or_default().to_owned()).unwrap_or_default()
+    report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == name)
+        .map(|c| c["status"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default()
 }
 
 fn check_message(report: &Value, name: &str) -> String {
-    report["checks"].as_array().into_iter().flatten().find(|c| c["name"] == name).map(|c| c["message"].as_str().unwrap_or_default().to_owned()).unwrap_or_default()
+    report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == name)
+        .map(|c| c["message"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default()
 }

@@ -28,10 +28,17 @@ impl Drop for DashboardProcess {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
-async fn spawn_dashboard(database_url: &str, sim: &SimulatorHandle, data_dir: &Path) -> DashboardProcess {
+async fn spawn_dashboard(
+    database_url: &str,
+    sim: &SimulatorHandle,
+    data_dir: &Path,
+) -> DashboardProcess {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_aks-dashboard"))
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -46,7 +53,10 @@ async fn spawn_dashboard(database_url: &str, sim: &SimulatorHandle, data_dir: &P
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start aks-dashboard");
-    let process = DashboardProcess { child, base: format!("http://127.0.0.1:{port}") };
+    let process = DashboardProcess {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -115,12 +125,16 @@ async fn wait_task(base: &str, task_id: &str, done: impl Fn(&Value) -> bool) -> 
 
 fn clusters_named(sim: &SimulatorHandle, name: &str) -> usize {
     let state = serde_json::to_value(sim.state()).expect("state");
-    state["clusters"].as_array().map_or(0, |c| c.iter().filter(|c| c["name"] == name).count())
+    state["clusters"]
+        .as_array()
+        .map_or(0, |c| c.iter().filter(|c| c["name"] == name).count())
 }
 
 fn creates_accepted(sim: &SimulatorHandle) -> u64 {
     let state = serde_json::to_value(sim.state()).expect("state");
-    state["counters"]["create_puts_accepted"].as_u64().unwrap_or(0)
+    state["counters"]["create_puts_accepted"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -131,7 +145,10 @@ async fn a_server_killed_mid_create_finishes_the_job_after_restart_with_one_clus
 
     let mut first = spawn_dashboard(&db, &sim, dir.path()).await;
     let task_id = provision(&first.base, "aks-crash").await;
-    wait_task(&first.base, &task_id, |t| t["progress"]["cluster_state"] == "Creating").await;
+    wait_task(&first.base, &task_id, |t| {
+        t["progress"]["cluster_state"] == "Creating"
+    })
+    .await;
     first.child.kill().expect("SIGKILL");
     let _ = first.child.wait();
 
@@ -151,7 +168,10 @@ async fn two_servers_on_postgres_one_killed_the_other_finishes_its_job() {
 
     let mut doomed = spawn_dashboard(&pg.url, &sim, dir.path()).await;
     let task_id = provision(&doomed.base, "aks-ha").await;
-    wait_task(&doomed.base, &task_id, |t| t["progress"]["cluster_state"] == "Creating").await;
+    wait_task(&doomed.base, &task_id, |t| {
+        t["progress"]["cluster_state"] == "Creating"
+    })
+    .await;
     // The survivor joins while the first server holds the job, then the first one dies.
     let survivor = spawn_dashboard(&pg.url, &sim, dir.path()).await;
     doomed.child.kill().expect("SIGKILL");

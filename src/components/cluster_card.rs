@@ -22,7 +22,9 @@ use crate::provisioning::model::{
 pub async fn list_clusters() -> Result<ClusterList, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::list_clusters(&state, &caller).await.map_err(service::respond)
+    service::list_clusters(&state, &caller)
+        .await
+        .map_err(service::respond)
 }
 
 /// The caller's queued and running provisions, newest first.
@@ -30,7 +32,9 @@ pub async fn list_clusters() -> Result<ClusterList, ApiError> {
 pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::active_provisions(&state, &caller).await.map_err(service::respond)
+    service::active_provisions(&state, &caller)
+        .await
+        .map_err(service::respond)
 }
 
 /// Status and progress of one task (the same behaviour as `GET /api/tasks/{task_id}`).
@@ -38,7 +42,9 @@ pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
 pub async fn get_task_status(task_id: String) -> Result<TaskStatus, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::task_status(&state, &caller, &task_id).await.map_err(service::respond)
+    service::task_status(&state, &caller, &task_id)
+        .await
+        .map_err(service::respond)
 }
 
 /// Stops a provision (the same behaviour as `POST /api/aks/cancel-provision/{task_id}`).
@@ -46,7 +52,9 @@ pub async fn get_task_status(task_id: String) -> Result<TaskStatus, ApiError> {
 pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::cancel(&state, &caller, &task_id).await.map_err(service::respond)
+    service::cancel(&state, &caller, &task_id)
+        .await
+        .map_err(service::respond)
 }
 
 /// Why the modal is open: a new cluster, or Edit & retry of a failed attempt.

@@ -22,7 +22,9 @@ pub async fn recent_failed_provisions(
 ) -> Result<RecentFailures, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::recent_failures(&state, &caller, hours, limit).await.map_err(service::respond)
+    service::recent_failures(&state, &caller, hours, limit)
+        .await
+        .map_err(service::respond)
 }
 
 /// Marks a failure dismissed for the caller, on every device.
@@ -30,7 +32,9 @@ pub async fn recent_failed_provisions(
 pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::dismiss(&state, &caller, &job_id).await.map_err(service::respond)
+    service::dismiss(&state, &caller, &job_id)
+        .await
+        .map_err(service::respond)
 }
 
 /// Deletes the partial cluster a cancelled or failed job of the caller left in Azure.
@@ -38,7 +42,9 @@ pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
 pub async fn delete_partial_cluster(job_id: String) -> Result<DeletePartialOutcome, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::delete_partial_cluster(&state, &caller, &job_id).await.map_err(service::respond)
+    service::delete_partial_cluster(&state, &caller, &job_id)
+        .await
+        .map_err(service::respond)
 }
 
 /// The label of the warning-accented portal action when the caller gives none.

@@ -49,7 +49,9 @@ pub async fn provision(
         system_vm_size,
         system_node_count,
     };
-    let accepted = service::provision(&state, &caller, req).await.map_err(service::respond)?;
+    let accepted = service::provision(&state, &caller, req)
+        .await
+        .map_err(service::respond)?;
     service::set_status(202);
     Ok(accepted)
 }
@@ -79,7 +81,9 @@ pub async fn preflight(
         system_vm_size,
         system_node_count,
     };
-    service::preflight(&state, &caller, req).await.map_err(service::respond)
+    service::preflight(&state, &caller, req)
+        .await
+        .map_err(service::respond)
 }
 
 /// The VM sizes of a region, with availability and Azure's reason when blocked.
@@ -87,7 +91,9 @@ pub async fn preflight(
 pub async fn get_available_skus(region: String) -> Result<AvailableSkus, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::available_skus(&state, &caller, &region).await.map_err(service::respond)
+    service::available_skus(&state, &caller, &region)
+        .await
+        .map_err(service::respond)
 }
 
 /// The form's fields in screen order: focus goes to the first one with an error.

@@ -49,7 +49,9 @@ fn resolve(state: &AuthState, headers: &HeaderMap, path: &str) -> Resolved {
         AuthMode::Dev => {
             if let Some(name) = headers.get(DEV_USER_HEADER).and_then(|v| v.to_str().ok()) {
                 return if is_valid_dev_user(name) {
-                    Resolved::Known(Caller { id: name.to_owned() })
+                    Resolved::Known(Caller {
+                        id: name.to_owned(),
+                    })
                 } else {
                     Resolved::Nobody
                 };
@@ -63,7 +65,9 @@ fn resolve(state: &AuthState, headers: &HeaderMap, path: &str) -> Resolved {
             if path.starts_with("/api/") {
                 Resolved::Nobody
             } else {
-                Resolved::NewDevSession(Caller { id: DEFAULT_DEV_USER.to_owned() })
+                Resolved::NewDevSession(Caller {
+                    id: DEFAULT_DEV_USER.to_owned(),
+                })
             }
         }
     }
@@ -83,7 +87,11 @@ fn time_days(days: i64) -> cookie::time::Duration {
 }
 
 /// Middleware: puts the [`Caller`] into the request, or answers 401 for `/api/*`.
-pub async fn resolve_caller(State(state): State<AuthState>, mut req: Request, next: Next) -> Response {
+pub async fn resolve_caller(
+    State(state): State<AuthState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
     match resolve(&state, req.headers(), &path) {
         Resolved::Known(caller) => {
@@ -96,7 +104,9 @@ pub async fn resolve_caller(State(state): State<AuthState>, mut req: Request, ne
             let res = next.run(req).await;
             (jar, res).into_response()
         }
-        Resolved::Nobody if path.starts_with("/api/") => ApiError::unauthenticated().into_response(),
+        Resolved::Nobody if path.starts_with("/api/") => {
+            ApiError::unauthenticated().into_response()
+        }
         Resolved::Nobody => next.run(req).await,
     }
 }
@@ -107,7 +117,8 @@ pub async fn resolve_caller(State(state): State<AuthState>, mut req: Request, ne
 pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
     if is_cross_site_mutation(req.method(), req.headers()) {
         tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
-        return ApiError::forbidden("Cross-site requests cannot change anything here.").into_response();
+        return ApiError::forbidden("Cross-site requests cannot change anything here.")
+            .into_response();
     }
     next.run(req).await
 }
@@ -143,7 +154,9 @@ pub async fn dev_sign_in(
     Query(q): Query<DevSignIn>,
 ) -> Result<Response, ApiError> {
     if state.mode != AuthMode::Dev {
-        return Err(ApiError::not_found("Dev sign-in exists only with AUTH_MODE=dev."));
+        return Err(ApiError::not_found(
+            "Dev sign-in exists only with AUTH_MODE=dev.",
+        ));
     }
     if !is_valid_dev_user(&q.user) {
         let mut fields = std::collections::BTreeMap::new();
@@ -153,7 +166,11 @@ pub async fn dev_sign_in(
         );
         return Err(ApiError::invalid_fields(fields));
     }
-    let next = q.next.as_deref().filter(|n| is_local_path(n)).unwrap_or("/");
+    let next = q
+        .next
+        .as_deref()
+        .filter(|n| is_local_path(n))
+        .unwrap_or("/");
     tracing::info!(user = %q.user, "dev sign-in");
     let jar = SignedCookieJar::new(state.key.clone()).add(session_cookie(&q.user));
     Ok((jar, Redirect::to(next)).into_response())
@@ -205,17 +222,35 @@ mod tests {
 
     #[test]
     fn cross_site_posts_are_refused_and_same_origin_ones_pass() {
-        assert!(is_cross_site_mutation(&Method::POST, &headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(is_cross_site_mutation(&Method::POST, &headers(&[("sec-fetch-site", "same-site")])));
-        assert!(!is_cross_site_mutation(&Method::POST, &headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!is_cross_site_mutation(&Method::GET, &headers(&[("sec-fetch-site", "cross-site")])));
         assert!(is_cross_site_mutation(
             &Method::POST,
-            &headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")])
+            &headers(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(is_cross_site_mutation(
+            &Method::POST,
+            &headers(&[("sec-fetch-site", "same-site")])
         ));
         assert!(!is_cross_site_mutation(
             &Method::POST,
-            &headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")])
+            &headers(&[("sec-fetch-site", "same-origin")])
+        ));
+        assert!(!is_cross_site_mutation(
+            &Method::GET,
+            &headers(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(is_cross_site_mutation(
+            &Method::POST,
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "127.0.0.1:3000")
+            ])
+        ));
+        assert!(!is_cross_site_mutation(
+            &Method::POST,
+            &headers(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ])
         ));
         assert!(!is_cross_site_mutation(&Method::POST, &headers(&[])));
     }

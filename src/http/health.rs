@@ -7,12 +7,18 @@ use axum::response::IntoResponse;
 use crate::startup::AppState;
 
 pub async fn healthz() -> impl IntoResponse {
-    (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" })))
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({ "status": "ok" })),
+    )
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.storage.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ready" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ready" })),
+        ),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
             (

@@ -10,7 +10,11 @@ use crate::provisioning::service;
 use crate::startup::AppState;
 
 /// `GET /api/tasks/{task_id}`.
-pub async fn task_status(State(state): State<AppState>, caller: Caller, Path(task_id): Path<String>) -> Response {
+pub async fn task_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(task_id): Path<String>,
+) -> Response {
     match service::task_status(&state, &caller, &task_id).await {
         Ok(task) => Json(task).into_response(),
         Err(err) => err.into_response(),
@@ -18,7 +22,11 @@ pub async fn task_status(State(state): State<AppState>, caller: Caller, Path(tas
 }
 
 /// `POST /api/aks/cancel-provision/{task_id}`.
-pub async fn cancel_provision(State(state): State<AppState>, caller: Caller, Path(task_id): Path<String>) -> Response {
+pub async fn cancel_provision(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(task_id): Path<String>,
+) -> Response {
     match service::cancel(&state, &caller, &task_id).await {
         Ok(outcome) => Json(outcome).into_response(),
         Err(err) => err.into_response(),

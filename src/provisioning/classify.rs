@@ -82,7 +82,11 @@ const QUOTA_CODES: &[&str] = &[
     "QuotaExceeded",
     "OperationNotAllowed",
 ];
-const SKU_CODES: &[&str] = &["SkuNotAvailable", "VMSizeNotSupported", "ErrCode_VMSizeNotAllowed"];
+const SKU_CODES: &[&str] = &[
+    "SkuNotAvailable",
+    "VMSizeNotSupported",
+    "ErrCode_VMSizeNotAllowed",
+];
 const REGION_CODES: &[&str] = &[
     "LocationNotAvailableForResourceType",
     "InvalidLocation",
@@ -95,7 +99,10 @@ const ALLOCATION_CODES: &[&str] = &[
     "OverconstrainedAllocationRequest",
     "OverconstrainedZonalAllocationRequest",
 ];
-const PROVIDER_CODES: &[&str] = &["MissingSubscriptionRegistration", "NoRegisteredProviderFound"];
+const PROVIDER_CODES: &[&str] = &[
+    "MissingSubscriptionRegistration",
+    "NoRegisteredProviderFound",
+];
 const AUTH_CODES: &[&str] = &[
     "AuthenticationFailed",
     "InvalidAuthenticationToken",
@@ -104,8 +111,17 @@ const AUTH_CODES: &[&str] = &[
     "CredentialUnavailable",
 ];
 const PERMISSION_CODES: &[&str] = &["AuthorizationFailed", "LinkedAuthorizationFailed"];
-const THROTTLE_CODES: &[&str] = &["TooManyRequests", "SubscriptionRequestsThrottled", "Throttled"];
-const CANCEL_CODES: &[&str] = &["Canceled", "Cancelled", "OperationCanceled", "OperationCancelled"];
+const THROTTLE_CODES: &[&str] = &[
+    "TooManyRequests",
+    "SubscriptionRequestsThrottled",
+    "Throttled",
+];
+const CANCEL_CODES: &[&str] = &[
+    "Canceled",
+    "Cancelled",
+    "OperationCanceled",
+    "OperationCancelled",
+];
 
 /// Classifies an ARM error. The outer code and every nested detail code are considered; the most
 /// specific match wins (Azure often wraps the real cause in a generic `BadRequest`).
@@ -114,7 +130,11 @@ pub fn classify_arm_error(err: &ArmErrorInfo, ctx: &ClassifyContext) -> Classifi
         .chain(err.details.iter().map(|d| d.code.as_str()))
         .collect();
     let text = full_text(err);
-    let has = |list: &[&str]| codes.iter().any(|c| list.iter().any(|l| l.eq_ignore_ascii_case(c)));
+    let has = |list: &[&str]| {
+        codes
+            .iter()
+            .any(|c| list.iter().any(|l| l.eq_ignore_ascii_case(c)))
+    };
     let lower = text.to_ascii_lowercase();
 
     if has(CANCEL_CODES) {
@@ -204,7 +224,11 @@ fn quota(text: &str, ctx: &ClassifyContext) -> Classification {
             Some(limit.saturating_sub(usage))
         });
     let region = region_in(text).unwrap_or_else(|| ctx.region.clone());
-    let where_ = if region.is_empty() { String::new() } else { format!(" in {region}") };
+    let where_ = if region.is_empty() {
+        String::new()
+    } else {
+        format!(" in {region}")
+    };
     let headline = match (needed, free) {
         (Some(n), Some(f)) => format!("Not enough vCPU quota{where_}: needs {n} vCPUs, {f} free."),
         (Some(n), None) => format!("Not enough vCPU quota{where_}: needs {n} vCPUs."),
@@ -308,9 +332,15 @@ fn auth() -> Classification {
 fn allocation(codes: &[&str], ctx: &ClassifyContext) -> Classification {
     let zonal = codes.iter().any(|c| c.contains("Zonal"));
     let headline = if zonal {
-        format!("Azure has no capacity for this VM size in the chosen zones of {}.", ctx.region)
+        format!(
+            "Azure has no capacity for this VM size in the chosen zones of {}.",
+            ctx.region
+        )
     } else {
-        format!("Azure has no capacity for this VM size in {} right now.", ctx.region)
+        format!(
+            "Azure has no capacity for this VM size in {} right now.",
+            ctx.region
+        )
     };
     Classification {
         category: Category::Allocation,
@@ -318,8 +348,9 @@ fn allocation(codes: &[&str], ctx: &ClassifyContext) -> Classification {
         details: "Retry later, or choose another VM size, fewer zones or another region.".into(),
         actions: vec![ErrorAction {
             label: "Resolve allocation failures".into(),
-            url: "https://learn.microsoft.com/troubleshoot/azure/virtual-machines/allocation-failure"
-                .into(),
+            url:
+                "https://learn.microsoft.com/troubleshoot/azure/virtual-machines/allocation-failure"
+                    .into(),
         }],
     }
 }
@@ -340,8 +371,9 @@ fn policy(text: &str) -> Classification {
             .into(),
         actions: vec![ErrorAction {
             label: "Policy compliance in the portal".into(),
-            url: "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyMenuBlade/~/Compliance"
-                .into(),
+            url:
+                "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyMenuBlade/~/Compliance"
+                    .into(),
         }],
     }
 }
@@ -390,14 +422,25 @@ fn unknown(err: &ArmErrorInfo) -> Classification {
     let cleaned = clean_message(&err.message);
     let headline = first_sentence(&cleaned);
     let headline = if headline.is_empty() {
-        format!("Azure answered with an error ({}).", if err.code.is_empty() { "no code" } else { &err.code })
+        format!(
+            "Azure answered with an error ({}).",
+            if err.code.is_empty() {
+                "no code"
+            } else {
+                &err.code
+            }
+        )
     } else {
         headline
     };
     Classification {
         category: Category::Unknown,
         headline,
-        details: if err.code.is_empty() { cleaned } else { format!("{} · {}", err.code, cleaned) },
+        details: if err.code.is_empty() {
+            cleaned
+        } else {
+            format!("{} · {}", err.code, cleaned)
+        },
         actions: vec![],
     }
 }
@@ -447,7 +490,12 @@ mod tests {
     }
 
     fn err(status: u16, code: &str, message: &str) -> ArmErrorInfo {
-        ArmErrorInfo { status: Some(status), code: code.into(), message: message.into(), details: vec![] }
+        ArmErrorInfo {
+            status: Some(status),
+            code: code.into(),
+            message: message.into(),
+            details: vec![],
+        }
     }
 
     #[test]
@@ -460,7 +508,10 @@ mod tests {
         );
         let c = classify_arm_error(&e, &ctx("eastus"));
         assert_eq!(c.category, Category::Quota);
-        assert_eq!(c.headline, "Not enough vCPU quota in eastus: needs 14 vCPUs, 6 free.");
+        assert_eq!(
+            c.headline,
+            "Not enough vCPU quota in eastus: needs 14 vCPUs, 6 free."
+        );
         assert!(c.actions[0].label.contains("quota increase"));
         assert!(c.details.contains("11111111-2222-3333-4444-555555555555"));
     }
@@ -479,7 +530,10 @@ mod tests {
         };
         let c = classify_arm_error(&e, &ctx("westeurope"));
         assert_eq!(c.category, Category::Quota);
-        assert_eq!(c.headline, "Not enough vCPU quota in westeurope: needs 4 vCPUs, 2 free.");
+        assert_eq!(
+            c.headline,
+            "Not enough vCPU quota in westeurope: needs 4 vCPUs, 2 free."
+        );
     }
 
     #[test]
@@ -500,14 +554,21 @@ mod tests {
 
     #[test]
     fn allocation_failures_are_recognised_inside_a_generic_wrapper() {
-        for code in ["ZonalAllocationFailed", "AllocationFailed", "OverconstrainedAllocationRequest"] {
+        for code in [
+            "ZonalAllocationFailed",
+            "AllocationFailed",
+            "OverconstrainedAllocationRequest",
+        ] {
             let e = ArmErrorInfo {
                 status: None,
                 code: "ReconcileVMSSAgentPoolFailed".into(),
                 message: "Code=\"ZonalAllocationFailed\" Message=\"Allocation failed. We do not \
                           have sufficient capacity for the requested VM size in this zone.\""
                     .into(),
-                details: vec![ArmErrorDetail { code: code.into(), message: "Allocation failed.".into() }],
+                details: vec![ArmErrorDetail {
+                    code: code.into(),
+                    message: "Allocation failed.".into(),
+                }],
             };
             let c = classify_arm_error(&e, &ctx("westeurope"));
             assert_eq!(c.category, Category::Allocation, "{code}");
@@ -527,7 +588,10 @@ mod tests {
         );
         let c = classify_arm_error(&e, &ctx("eastus"));
         assert_eq!(c.category, Category::Policy);
-        assert_eq!(c.headline, "Blocked by the Azure Policy \"Allowed locations\".");
+        assert_eq!(
+            c.headline,
+            "Blocked by the Azure Policy \"Allowed locations\"."
+        );
     }
 
     #[test]
@@ -541,9 +605,19 @@ mod tests {
         let c = classify_arm_error(&e, &ctx("eastus"));
         assert_eq!(c.category, Category::ProviderRegistration);
         assert!(c.headline.contains("Microsoft.ContainerService"));
-        assert!(c.details.contains("az provider register --namespace Microsoft.ContainerService"));
-        let e = err(400, "NoRegisteredProviderFound", "No registered resource provider found for location 'eastus' and API version '2099-01-01' for type 'managedClusters'.");
-        assert_eq!(classify_arm_error(&e, &ctx("eastus")).category, Category::ProviderRegistration);
+        assert!(
+            c.details
+                .contains("az provider register --namespace Microsoft.ContainerService")
+        );
+        let e = err(
+            400,
+            "NoRegisteredProviderFound",
+            "No registered resource provider found for location 'eastus' and API version '2099-01-01' for type 'managedClusters'.",
+        );
+        assert_eq!(
+            classify_arm_error(&e, &ctx("eastus")).category,
+            Category::ProviderRegistration
+        );
     }
 
     #[test]
@@ -557,13 +631,26 @@ mod tests {
         );
         let c = classify_arm_error(&e, &ctx("eastus"));
         assert_eq!(c.category, Category::RgPermission);
-        assert!(c.headline.contains("Microsoft.Resources/subscriptions/resourcegroups/write"));
+        assert!(
+            c.headline
+                .contains("Microsoft.Resources/subscriptions/resourcegroups/write")
+        );
 
-        let e = err(401, "InvalidAuthenticationToken", "The access token is invalid.");
-        assert_eq!(classify_arm_error(&e, &ctx("eastus")).category, Category::Auth);
+        let e = err(
+            401,
+            "InvalidAuthenticationToken",
+            "The access token is invalid.",
+        );
+        assert_eq!(
+            classify_arm_error(&e, &ctx("eastus")).category,
+            Category::Auth
+        );
 
         let e = err(429, "TooManyRequests", "The request is being throttled.");
-        assert_eq!(classify_arm_error(&e, &ctx("eastus")).category, Category::Throttled);
+        assert_eq!(
+            classify_arm_error(&e, &ctx("eastus")).category,
+            Category::Throttled
+        );
 
         let e = err(
             400,
@@ -576,7 +663,10 @@ mod tests {
         assert!(c.headline.contains("marscentral"));
 
         let e = err(0, "Canceled", "Operation was canceled by the user.");
-        assert_eq!(classify_arm_error(&e, &ctx("eastus")).category, Category::Cancelled);
+        assert_eq!(
+            classify_arm_error(&e, &ctx("eastus")).category,
+            Category::Cancelled
+        );
     }
 
     #[test]
@@ -589,7 +679,10 @@ mod tests {
         );
         let c = classify_arm_error(&e, &ctx("eastus"));
         assert_eq!(c.category, Category::Unknown);
-        assert_eq!(c.headline, "Something unexpected happened in the cluster reconciler.");
+        assert_eq!(
+            c.headline,
+            "Something unexpected happened in the cluster reconciler."
+        );
         assert_eq!(
             c.details,
             "InternalServerError · Something unexpected happened in the cluster reconciler."

@@ -17,8 +17,12 @@ use crate::azure::{
     AgentPoolMode, AgentPoolProfile, ArmClient, ArmError, ClusterRef, ManagedCluster,
     OperationState, ProvisioningState, cluster_portal_url,
 };
-use crate::provisioning::classify::{ArmErrorDetail, ArmErrorInfo, ClassifyContext, classify_arm_error};
-use crate::provisioning::model::{JobStatus, PartialCluster, PoolProgress, Progress, ProvisionRequest, STEPS};
+use crate::provisioning::classify::{
+    ArmErrorDetail, ArmErrorInfo, ClassifyContext, classify_arm_error,
+};
+use crate::provisioning::model::{
+    JobStatus, PartialCluster, PoolProgress, Progress, ProvisionRequest, STEPS,
+};
 use crate::storage::job_state::{JobRecord, JobStateRepository, JobUpdate, now_ms};
 
 /// Names of the node pools the product creates.
@@ -49,7 +53,11 @@ impl EngineConfig {
             idle_poll: Duration::from_secs(2),
             max_poll: Duration::from_secs(1),
             tenant_id: tenant_id.to_owned(),
-            instance: format!("pid{}-{}", std::process::id(), &uuid::Uuid::new_v4().to_string()[..8]),
+            instance: format!(
+                "pid{}-{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().to_string()[..8]
+            ),
         }
     }
 }
@@ -75,7 +83,13 @@ impl JobRunner {
     pub fn start(repo: JobStateRepository, arm: ArmClient, config: EngineConfig) -> Self {
         let wake = Arc::new(Notify::new());
         let (stop, stop_rx) = watch::channel(false);
-        let shared = Shared { repo, arm, config: Arc::new(config), wake: wake.clone(), stop: stop_rx };
+        let shared = Shared {
+            repo,
+            arm,
+            config: Arc::new(config),
+            wake: wake.clone(),
+            stop: stop_rx,
+        };
         let workers = (0..shared.config.workers)
             .map(|n| {
                 let shared = shared.clone();
@@ -84,7 +98,11 @@ impl JobRunner {
             })
             .collect();
         tracing::info!(workers = shared.config.workers, "job runner started");
-        Self { wake, stop, workers }
+        Self {
+            wake,
+            stop,
+            workers,
+        }
     }
 
     /// What wakes idle workers when a job is queued.
@@ -165,7 +183,9 @@ async fn run_claimed(shared: &Shared, holder: &str, job: JobRecord) {
                         lost.store(true, Ordering::SeqCst);
                         return;
                     }
-                    Err(err) => tracing::warn!(%job_id, error = %err, "lease renewal failed; will retry"),
+                    Err(err) => {
+                        tracing::warn!(%job_id, error = %err, "lease renewal failed; will retry")
+                    }
                 }
             }
         })
@@ -228,7 +248,12 @@ impl From<ArmError> for ArmFailure {
             _ => (fallback_code(&err).to_owned(), err.to_string(), vec![]),
         };
         ArmFailure {
-            info: ArmErrorInfo { status: err.status(), code, message, details },
+            info: ArmErrorInfo {
+                status: err.status(),
+                code,
+                message,
+                details,
+            },
             raw: err.raw_body().map(str::to_owned),
         }
     }
@@ -246,7 +271,10 @@ fn fallback_code(err: &ArmError) -> &'static str {
 fn flatten_details(details: &[crate::azure::ArmErrorDetail]) -> Vec<ArmErrorDetail> {
     let mut out = Vec::new();
     for d in details {
-        out.push(ArmErrorDetail { code: d.code.clone(), message: d.message.clone() });
+        out.push(ArmErrorDetail {
+            code: d.code.clone(),
+            message: d.message.clone(),
+        });
         out.extend(flatten_details(&d.details));
     }
     out
@@ -262,7 +290,9 @@ impl JobRecord {
     }
 
     pub fn partial_cluster_view(&self) -> Option<PartialCluster> {
-        self.partial_cluster.clone().and_then(|v| serde_json::from_value(v).ok())
+        self.partial_cluster
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
     }
 }
 
@@ -278,7 +308,11 @@ struct ProvisionRun {
 
 impl ProvisionRun {
     fn cluster(&self) -> ClusterRef {
-        ClusterRef::new(&self.request.subscription_id, &self.request.resource_group, &self.request.cluster_name)
+        ClusterRef::new(
+            &self.request.subscription_id,
+            &self.request.resource_group,
+            &self.request.cluster_name,
+        )
     }
 
     fn portal_url(&self) -> String {
@@ -317,7 +351,9 @@ impl ProvisionRun {
         }
         match self.shared.repo.get(&self.job.id).await {
             Ok(Some(row)) => {
-                if row.lease_holder.as_deref() != Some(self.holder.as_str()) || row.status != JobStatus::Running {
+                if row.lease_holder.as_deref() != Some(self.holder.as_str())
+                    || row.status != JobStatus::Running
+                {
                     return Err(Stop::LeaseLost);
                 }
                 if row.cancel_requested {
@@ -334,16 +370,21 @@ impl ProvisionRun {
     }
 
     async fn publish(&mut self, phase: &str, message: String) -> Result<(), Stop> {
-        let step = STEPS.iter().position(|s| *s == phase).map_or(1, |i| i as u32 + 1);
+        let step = STEPS
+            .iter()
+            .position(|s| *s == phase)
+            .map_or(1, |i| i as u32 + 1);
         self.progress.phase = phase.to_owned();
         self.progress.step = step;
         self.progress.total_steps = STEPS.len() as u32;
         self.progress.message = message;
         self.progress.updated_at = now_ms();
         if let Some(started) = self.arm_started {
-            self.progress.arm_elapsed_seconds = Some((started.elapsed().as_secs_f64() * 10.0).round() / 10.0);
+            self.progress.arm_elapsed_seconds =
+                Some((started.elapsed().as_secs_f64() * 10.0).round() / 10.0);
         } else if let Some(at) = self.progress.arm_started_at {
-            self.progress.arm_elapsed_seconds = Some(((now_ms() - at).max(0) as f64 / 100.0).round() / 10.0);
+            self.progress.arm_elapsed_seconds =
+                Some(((now_ms() - at).max(0) as f64 / 100.0).round() / 10.0);
         }
         let update = JobUpdate {
             phase: Some(phase.to_owned()),
@@ -352,7 +393,12 @@ impl ProvisionRun {
             progress: serde_json::to_value(&self.progress).ok(),
             ..JobUpdate::default()
         };
-        match self.shared.repo.update_as_holder(&self.job.id, &self.holder, &update).await {
+        match self
+            .shared
+            .repo
+            .update_as_holder(&self.job.id, &self.holder, &update)
+            .await
+        {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(Stop::LeaseLost),
             Err(err) => {
@@ -378,11 +424,16 @@ impl ProvisionRun {
             self.request.resource_group.clone(),
             self.request.region.clone(),
         );
-        self.publish(STEPS[0], format!("Checking resource group {rg}")).await?;
+        self.publish(STEPS[0], format!("Checking resource group {rg}"))
+            .await?;
         match self.shared.arm.get_resource_group(&sub, &rg).await {
             Ok(Some(_)) => Ok(()),
             Ok(None) => {
-                self.publish(STEPS[0], format!("Creating resource group {rg} in {region}")).await?;
+                self.publish(
+                    STEPS[0],
+                    format!("Creating resource group {rg} in {region}"),
+                )
+                .await?;
                 self.shared
                     .arm
                     .create_resource_group(&sub, &rg, &region)
@@ -399,8 +450,14 @@ impl ProvisionRun {
         let name = self.request.cluster_name.clone();
         // A job taken over after a crash: look at Azure before doing anything.
         if self.job.lease_attempts > 1 || self.progress.operation_url.is_some() {
-            self.publish(STEPS[1], format!("Resuming: reading {name} from Azure")).await?;
-            let existing = self.shared.arm.get_cluster(&cluster).await.map_err(|e| Stop::Failed(e.into()))?;
+            self.publish(STEPS[1], format!("Resuming: reading {name} from Azure"))
+                .await?;
+            let existing = self
+                .shared
+                .arm
+                .get_cluster(&cluster)
+                .await
+                .map_err(|e| Stop::Failed(e.into()))?;
             if let Some(existing) = existing {
                 self.observe(&existing);
                 return match existing.provisioning_state() {
@@ -413,14 +470,25 @@ impl ProvisionRun {
             }
         }
 
-        self.publish(STEPS[1], format!("Asking Azure to create {name}")).await?;
+        self.publish(STEPS[1], format!("Asking Azure to create {name}"))
+            .await?;
         let body = ManagedCluster::for_create(
             &name,
             self.request.region.clone(),
             None,
             vec![
-                AgentPoolProfile::new(SYSTEM_POOL, &self.request.system_vm_size, self.request.system_node_count, AgentPoolMode::System),
-                AgentPoolProfile::new(USER_POOL, &self.request.node_sku, self.request.node_count, AgentPoolMode::User),
+                AgentPoolProfile::new(
+                    SYSTEM_POOL,
+                    &self.request.system_vm_size,
+                    self.request.system_node_count,
+                    AgentPoolMode::System,
+                ),
+                AgentPoolProfile::new(
+                    USER_POOL,
+                    &self.request.node_sku,
+                    self.request.node_count,
+                    AgentPoolMode::User,
+                ),
             ],
         );
         let started = self
@@ -435,7 +503,8 @@ impl ProvisionRun {
         if let Some(created) = &started.body {
             self.observe(created);
         }
-        self.publish(STEPS[1], format!("Azure accepted the create of {name}")).await?;
+        self.publish(STEPS[1], format!("Azure accepted the create of {name}"))
+            .await?;
         self.follow_operation(&cluster).await
     }
 
@@ -479,7 +548,8 @@ impl ProvisionRun {
                         match status.status {
                             OperationState::Succeeded => op_end = Some(Ok(())),
                             OperationState::Failed | OperationState::Canceled => {
-                                op_end = Some(status.into_result().map(|_| ()).map_err(ArmFailure::from))
+                                op_end =
+                                    Some(status.into_result().map(|_| ()).map_err(ArmFailure::from))
                             }
                             _ => {}
                         }
@@ -502,7 +572,9 @@ impl ProvisionRun {
                                     info: ArmErrorInfo {
                                         status: None,
                                         code: "ProvisioningFailed".into(),
-                                        message: format!("The cluster {name} ended in provisioning state Failed."),
+                                        message: format!(
+                                            "The cluster {name} ended in provisioning state Failed."
+                                        ),
                                         details: vec![],
                                     },
                                     raw: serde_json::to_string(&c).ok(),
@@ -513,7 +585,9 @@ impl ProvisionRun {
                                     info: ArmErrorInfo {
                                         status: None,
                                         code: "Canceled".into(),
-                                        message: format!("The create of {name} was canceled in Azure."),
+                                        message: format!(
+                                            "The create of {name} was canceled in Azure."
+                                        ),
                                         details: vec![],
                                     },
                                     raw: None,
@@ -532,8 +606,13 @@ impl ProvisionRun {
                 Err(e) if e.is_retryable() => {}
                 Err(e) => return Err(Stop::Failed(e.into())),
             }
-            let state = self.progress.cluster_state.clone().unwrap_or_else(|| "Accepted".into());
-            self.publish(STEPS[1], format!("Azure is creating {name}: {state}")).await?;
+            let state = self
+                .progress
+                .cluster_state
+                .clone()
+                .unwrap_or_else(|| "Accepted".into());
+            self.publish(STEPS[1], format!("Azure is creating {name}: {state}"))
+                .await?;
             match op_end {
                 Some(Ok(())) => return Ok(()),
                 Some(Err(failure)) => return Err(Stop::Failed(failure)),
@@ -553,16 +632,24 @@ impl ProvisionRun {
     }
 
     fn partial_cluster(&self) -> Option<PartialCluster> {
-        self.progress.cluster_state.as_ref().map(|state| PartialCluster {
-            resource_id: self.cluster().resource_id(),
-            portal_url: self.portal_url(),
-            last_state: Some(state.clone()),
-        })
+        self.progress
+            .cluster_state
+            .as_ref()
+            .map(|state| PartialCluster {
+                resource_id: self.cluster().resource_id(),
+                portal_url: self.portal_url(),
+                last_state: Some(state.clone()),
+            })
     }
 
     /// Writes the job's end, only while we still hold it. Ok(false): someone else does.
     async fn finish(&self, update: JobUpdate) -> Result<bool, crate::storage::StorageError> {
-        Ok(self.shared.repo.update_as_holder(&self.job.id, &self.holder, &update).await?.is_some())
+        Ok(self
+            .shared
+            .repo
+            .update_as_holder(&self.job.id, &self.holder, &update)
+            .await?
+            .is_some())
     }
 
     async fn finish_succeeded(&mut self) -> Result<bool, crate::storage::StorageError> {
@@ -583,13 +670,21 @@ impl ProvisionRun {
         .await
     }
 
-    async fn finish_failed(&mut self, failure: ArmFailure) -> Result<bool, crate::storage::StorageError> {
-        let ctx = ClassifyContext { subscription_id: self.request.subscription_id.clone(), region: self.request.region.clone() };
+    async fn finish_failed(
+        &mut self,
+        failure: ArmFailure,
+    ) -> Result<bool, crate::storage::StorageError> {
+        let ctx = ClassifyContext {
+            subscription_id: self.request.subscription_id.clone(),
+            region: self.request.region.clone(),
+        };
         let class = classify_arm_error(&failure.info, &ctx);
         tracing::info!(job_id = %self.job.id, code = %failure.info.code, category = class.category.as_str(), "provision failed");
         self.progress.message = class.headline.clone();
         self.progress.updated_at = now_ms();
-        let raw = failure.raw.or_else(|| serde_json::to_string(&failure.info).ok());
+        let raw = failure
+            .raw
+            .or_else(|| serde_json::to_string(&failure.info).ok());
         self.finish(JobUpdate {
             status: Some(JobStatus::Failed),
             progress: serde_json::to_value(&self.progress).ok(),
@@ -597,7 +692,9 @@ impl ProvisionRun {
             error_message: Some(failure.info.message.clone()),
             error_category: Some(class.category.as_str().to_owned()),
             raw_error: raw,
-            partial_cluster: self.partial_cluster().and_then(|p| serde_json::to_value(p).ok()),
+            partial_cluster: self
+                .partial_cluster()
+                .and_then(|p| serde_json::to_value(p).ok()),
             ..JobUpdate::default()
         })
         .await

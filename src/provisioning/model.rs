@@ -72,12 +72,19 @@ impl JobStatus {
 
     /// Succeeded, failed and cancelled jobs never change status again.
     pub fn is_finished(self) -> bool {
-        matches!(self, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled)
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+        )
     }
 }
 
 /// The steps of a provision, in order.
-pub const STEPS: [&str; 3] = ["ensuring_resource_group", "arm_create_or_update", "completed"];
+pub const STEPS: [&str; 3] = [
+    "ensuring_resource_group",
+    "arm_create_or_update",
+    "completed",
+];
 
 /// One node pool as Azure reports it while the cluster is created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

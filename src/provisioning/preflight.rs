@@ -15,8 +15,18 @@ use crate::provisioning::validate::NODE_COUNT_RANGE;
 /// The usage name of a region's total vCPUs.
 const REGIONAL_CORES: &str = "cores";
 
-fn check(name: &str, status: CheckStatus, message: String, details: serde_json::Value) -> PreflightCheck {
-    PreflightCheck { name: name.to_owned(), status, message, details }
+fn check(
+    name: &str,
+    status: CheckStatus,
+    message: String,
+    details: serde_json::Value,
+) -> PreflightCheck {
+    PreflightCheck {
+        name: name.to_owned(),
+        status,
+        message,
+        details,
+    }
 }
 
 /// A VM size as the checks need it.
@@ -53,7 +63,10 @@ pub fn available_skus(region: &str, skus: &[ResourceSku]) -> AvailableSkus {
         })
         .collect();
     list.sort_by(|a, b| a.vcpus.cmp(&b.vcpus).then_with(|| a.name.cmp(&b.name)));
-    AvailableSkus { region: region.to_owned(), skus: list }
+    AvailableSkus {
+        region: region.to_owned(),
+        skus: list,
+    }
 }
 
 /// The `skus` check: both sizes must be offered in the region and not restricted.
@@ -61,8 +74,14 @@ pub fn evaluate_skus(req: &ProvisionRequest, skus: &[ResourceSku]) -> PreflightC
     let mut problems = Vec::new();
     for (role, size) in [("Node", &req.node_sku), ("System", &req.system_vm_size)] {
         match size_info(skus, size, &req.region) {
-            None => problems.push(format!("{role} size {size} is not offered in {}.", req.region)),
-            Some(SizeInfo { blocked_reason: Some(reason), .. }) => problems.push(format!(
+            None => problems.push(format!(
+                "{role} size {size} is not offered in {}.",
+                req.region
+            )),
+            Some(SizeInfo {
+                blocked_reason: Some(reason),
+                ..
+            }) => problems.push(format!(
                 "{role} size {size} is blocked in {} ({reason}).",
                 req.region
             )),
@@ -73,11 +92,19 @@ pub fn evaluate_skus(req: &ProvisionRequest, skus: &[ResourceSku]) -> PreflightC
         check(
             "skus",
             CheckStatus::Ok,
-            format!("{} and {} are available in {}.", req.node_sku, req.system_vm_size, req.region),
+            format!(
+                "{} and {} are available in {}.",
+                req.node_sku, req.system_vm_size, req.region
+            ),
             json!({}),
         )
     } else {
-        check("skus", CheckStatus::Fail, problems.join(" "), json!({ "problems": problems }))
+        check(
+            "skus",
+            CheckStatus::Fail,
+            problems.join(" "),
+            json!({ "problems": problems }),
+        )
     }
 }
 
@@ -90,15 +117,22 @@ pub struct QuotaOutcome {
 }
 
 fn usage<'a>(usages: &'a [Usage], name: &str) -> Option<&'a Usage> {
-    usages.iter().find(|u| u.name.value.eq_ignore_ascii_case(name))
+    usages
+        .iter()
+        .find(|u| u.name.value.eq_ignore_ascii_case(name))
 }
 
 /// The `quota` check: vCPUs needed per family and in total against what is free, the shortfall,
 /// the largest node count that fits and which limit binds.
-pub fn evaluate_quota(req: &ProvisionRequest, skus: &[ResourceSku], usages: &[Usage]) -> QuotaOutcome {
-    let (Some(node), Some(system)) =
-        (size_info(skus, &req.node_sku, &req.region), size_info(skus, &req.system_vm_size, &req.region))
-    else {
+pub fn evaluate_quota(
+    req: &ProvisionRequest,
+    skus: &[ResourceSku],
+    usages: &[Usage],
+) -> QuotaOutcome {
+    let (Some(node), Some(system)) = (
+        size_info(skus, &req.node_sku, &req.region),
+        size_info(skus, &req.system_vm_size, &req.region),
+    ) else {
         return QuotaOutcome {
             check: check(
                 "quota",
@@ -115,21 +149,41 @@ pub fn evaluate_quota(req: &ProvisionRequest, skus: &[ResourceSku], usages: &[Us
     // Each limit: (label, free, needed by the system pool, vCPUs per user node).
     let mut limits: Vec<(String, i64, u64, u64)> = Vec::new();
     if let Some(u) = usage(usages, REGIONAL_CORES) {
-        limits.push(("regional vCPUs".into(), u.available(), system_need, u64::from(node.vcpus)));
+        limits.push((
+            "regional vCPUs".into(),
+            u.available(),
+            system_need,
+            u64::from(node.vcpus),
+        ));
     }
     let mut families = vec![node.family.clone()];
     if system.family != node.family {
         families.push(system.family.clone());
     }
     for family in &families {
-        let Some(u) = usage(usages, family) else { continue };
-        let sys = if &system.family == family { system_need } else { 0 };
-        let per_node = if &node.family == family { u64::from(node.vcpus) } else { 0 };
+        let Some(u) = usage(usages, family) else {
+            continue;
+        };
+        let sys = if &system.family == family {
+            system_need
+        } else {
+            0
+        };
+        let per_node = if &node.family == family {
+            u64::from(node.vcpus)
+        } else {
+            0
+        };
         limits.push((family.clone(), u.available(), sys, per_node));
     }
     if limits.is_empty() {
         return QuotaOutcome {
-            check: check("quota", CheckStatus::Warn, "Azure reported no vCPU quota for this region.".into(), json!({})),
+            check: check(
+                "quota",
+                CheckStatus::Warn,
+                "Azure reported no vCPU quota for this region.".into(),
+                json!({}),
+            ),
             max_node_count: None,
         };
     }
@@ -143,7 +197,10 @@ pub fn evaluate_quota(req: &ProvisionRequest, skus: &[ResourceSku], usages: &[Us
         let need = sys + per_node * u64::from(req.node_count);
         rows.push(json!({ "limit": label, "free": free, "needed": need }));
         if need > free {
-            shortfalls.push(format!("{label}: needs {need}, {free} free (short by {})", need - free));
+            shortfalls.push(format!(
+                "{label}: needs {need}, {free} free (short by {})",
+                need - free
+            ));
         }
         if *per_node > 0 {
             let fits = free.saturating_sub(*sys) / per_node;
@@ -169,7 +226,10 @@ pub fn evaluate_quota(req: &ProvisionRequest, skus: &[ResourceSku], usages: &[Us
         check(
             "quota",
             CheckStatus::Ok,
-            format!("Needs {total} vCPUs; fits the quota (up to {max_node_count} nodes of {}).", node.name),
+            format!(
+                "Needs {total} vCPUs; fits the quota (up to {max_node_count} nodes of {}).",
+                node.name
+            ),
             details,
         )
     } else {
@@ -181,11 +241,18 @@ pub fn evaluate_quota(req: &ProvisionRequest, skus: &[ResourceSku], usages: &[Us
         check(
             "quota",
             CheckStatus::Fail,
-            format!("Not enough vCPU quota in {}: {}. {fit}", req.region, shortfalls.join("; ")),
+            format!(
+                "Not enough vCPU quota in {}: {}. {fit}",
+                req.region,
+                shortfalls.join("; ")
+            ),
             details,
         )
     };
-    QuotaOutcome { check: status_check, max_node_count: Some(max_node_count) }
+    QuotaOutcome {
+        check: status_check,
+        max_node_count: Some(max_node_count),
+    }
 }
 
 /// The `resource_group` check.
@@ -197,7 +264,10 @@ pub fn evaluate_resource_group(
         Ok(None) => check(
             "resource_group",
             CheckStatus::Ok,
-            format!("{} does not exist yet; it will be created in {}.", req.resource_group, req.region),
+            format!(
+                "{} does not exist yet; it will be created in {}.",
+                req.resource_group, req.region
+            ),
             json!({ "exists": false }),
         ),
         Ok(Some(rg)) if !rg.location.eq_ignore_ascii_case(&req.region) => check(
@@ -235,7 +305,11 @@ fn unreadable(name: &str, what: &str, err: &ArmError) -> PreflightCheck {
 }
 
 /// Runs the three checks against ARM (the reads in parallel).
-pub async fn run_preflight(arm: &ArmClient, req: &ProvisionRequest, portal_url: String) -> PreflightReport {
+pub async fn run_preflight(
+    arm: &ArmClient,
+    req: &ProvisionRequest,
+    portal_url: String,
+) -> PreflightReport {
     let (skus, usages, rg) = tokio::join!(
         arm.list_vm_skus(&req.subscription_id, &req.region),
         arm.list_compute_usages(&req.subscription_id, &req.region),
@@ -253,11 +327,18 @@ pub async fn run_preflight(arm: &ArmClient, req: &ProvisionRequest, portal_url: 
             max_node_count = q.max_node_count;
             checks.push(q.check);
         }
-        (_, Err(err)) | (Err(err), _) => checks.push(unreadable("quota", "the region's quota", err)),
+        (_, Err(err)) | (Err(err), _) => {
+            checks.push(unreadable("quota", "the region's quota", err))
+        }
     }
     checks.push(evaluate_resource_group(req, &rg));
     let ok = checks.iter().all(|c| c.status != CheckStatus::Fail);
-    PreflightReport { ok, checks, portal_url, max_node_count }
+    PreflightReport {
+        ok,
+        checks,
+        portal_url,
+        max_node_count,
+    }
 }
 
 #[cfg(test)]
@@ -274,7 +355,10 @@ mod tests {
             family: Some(family.into()),
             locations: vec![],
             location_info: vec![],
-            capabilities: vec![SkuCapability { name: "vCPUs".into(), value: vcpus.to_string() }],
+            capabilities: vec![SkuCapability {
+                name: "vCPUs".into(),
+                value: vcpus.to_string(),
+            }],
             restrictions: blocked_in
                 .map(|r| {
                     vec![SkuRestriction {
@@ -289,14 +373,27 @@ mod tests {
     }
 
     fn usage(name: &str, limit: i64, used: i64) -> Usage {
-        Usage { name: UsageName { value: name.into(), localized_value: None }, current_value: used, limit, unit: None }
+        Usage {
+            name: UsageName {
+                value: name.into(),
+                localized_value: None,
+            },
+            current_value: used,
+            limit,
+            unit: None,
+        }
     }
 
     fn world_skus(blocked_in: Option<&str>) -> Vec<ResourceSku> {
         vec![
             sku("Standard_D2s_v3", "standardDSv3Family", 2, None),
             sku("Standard_D4s_v3", "standardDSv3Family", 4, None),
-            sku("Standard_NC24ads_A100_v4", "standardNCADSA100v4Family", 24, blocked_in),
+            sku(
+                "Standard_NC24ads_A100_v4",
+                "standardNCADSA100v4Family",
+                24,
+                blocked_in,
+            ),
         ]
     }
 
@@ -317,17 +414,29 @@ mod tests {
     fn eastus_three_d4s_fails_quota_and_one_node_fits() {
         // eastus: regional 10/4, DSv3 10/4 → 6 free. System 1×2 + 3×4 = 14 needed.
         let usages = vec![usage("cores", 10, 4), usage("standardDSv3Family", 10, 4)];
-        let q = evaluate_quota(&req("eastus", "Standard_D4s_v3", 3), &world_skus(None), &usages);
+        let q = evaluate_quota(
+            &req("eastus", "Standard_D4s_v3", 3),
+            &world_skus(None),
+            &usages,
+        );
         assert_eq!(q.check.status, CheckStatus::Fail);
         assert_eq!(q.max_node_count, Some(1));
-        assert!(q.check.message.contains("needs 14, 6 free (short by 8)"), "{}", q.check.message);
+        assert!(
+            q.check.message.contains("needs 14, 6 free (short by 8)"),
+            "{}",
+            q.check.message
+        );
         assert!(q.check.message.contains("At most 1 node(s)"));
     }
 
     #[test]
     fn a_fitting_request_passes_and_reports_the_largest_count() {
         let usages = vec![usage("cores", 100, 0), usage("standardDSv3Family", 48, 0)];
-        let q = evaluate_quota(&req("koreacentral", "Standard_D4s_v3", 3), &world_skus(None), &usages);
+        let q = evaluate_quota(
+            &req("koreacentral", "Standard_D4s_v3", 3),
+            &world_skus(None),
+            &usages,
+        );
         assert_eq!(q.check.status, CheckStatus::Ok);
         // DSv3 48 free − 2 for the system pool = 46 → 11 nodes of 4 vCPUs.
         assert_eq!(q.max_node_count, Some(11));
@@ -336,17 +445,30 @@ mod tests {
 
     #[test]
     fn blocked_sizes_fail_the_sku_check_with_azures_reason() {
-        let c = evaluate_skus(&req("koreacentral", "Standard_NC24ads_A100_v4", 1), &world_skus(Some("koreacentral")));
+        let c = evaluate_skus(
+            &req("koreacentral", "Standard_NC24ads_A100_v4", 1),
+            &world_skus(Some("koreacentral")),
+        );
         assert_eq!(c.status, CheckStatus::Fail);
-        assert!(c.message.contains("NotAvailableForSubscription"), "{}", c.message);
-        let c = evaluate_skus(&req("koreacentral", "Standard_D4s_v3", 1), &world_skus(Some("koreacentral")));
+        assert!(
+            c.message.contains("NotAvailableForSubscription"),
+            "{}",
+            c.message
+        );
+        let c = evaluate_skus(
+            &req("koreacentral", "Standard_D4s_v3", 1),
+            &world_skus(Some("koreacentral")),
+        );
         assert_eq!(c.status, CheckStatus::Ok);
     }
 
     #[test]
     fn resource_group_rules() {
         let r = req("eastus", "Standard_D4s_v3", 1);
-        assert_eq!(evaluate_resource_group(&r, &Ok(None)).status, CheckStatus::Ok);
+        assert_eq!(
+            evaluate_resource_group(&r, &Ok(None)).status,
+            CheckStatus::Ok
+        );
         let elsewhere = ResourceGroup {
             id: None,
             name: Some("rg-aks-dev".into()),
@@ -354,7 +476,10 @@ mod tests {
             tags: Default::default(),
             properties: Default::default(),
         };
-        assert_eq!(evaluate_resource_group(&r, &Ok(Some(elsewhere))).status, CheckStatus::Warn);
+        assert_eq!(
+            evaluate_resource_group(&r, &Ok(Some(elsewhere))).status,
+            CheckStatus::Warn
+        );
         let err = Err(ArmError::Network("connection refused".into()));
         assert_eq!(evaluate_resource_group(&r, &err).status, CheckStatus::Warn);
     }

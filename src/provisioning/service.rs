@@ -6,7 +6,9 @@ use std::time::Duration;
 use crate::api_error::ApiError;
 use crate::azure::{ArmError, ClusterRef, cluster_portal_url};
 use crate::identity::Caller;
-use crate::provisioning::classify::{ArmErrorDetail, ArmErrorInfo, ClassifyContext, classify_arm_error};
+use crate::provisioning::classify::{
+    ArmErrorDetail, ArmErrorInfo, ClassifyContext, classify_arm_error,
+};
 use crate::provisioning::model::*;
 use crate::provisioning::preflight;
 use crate::provisioning::validate::{KNOWN_REGIONS, validate_provision_request};
@@ -67,23 +69,44 @@ fn is_task_id(id: &str) -> bool {
 }
 
 /// `POST /api/aks/provision`: validate, store the job row, and only then queue the work.
-pub async fn provision(state: &AppState, caller: &Caller, req: ProvisionRequest) -> Result<ProvisionAccepted, ApiError> {
+pub async fn provision(
+    state: &AppState,
+    caller: &Caller,
+    req: ProvisionRequest,
+) -> Result<ProvisionAccepted, ApiError> {
     let fields = validate_provision_request(&req);
     if !fields.is_empty() {
         return Err(ApiError::invalid_fields(fields));
     }
-    let in_flight = state.jobs.in_flight_provisions(&caller.id, 50).await.map_err(|e| storage_unavailable(&e))?;
-    if in_flight.iter().any(|j| j.payload.cluster_key() == req.cluster_key()) {
+    let in_flight = state
+        .jobs
+        .in_flight_provisions(&caller.id, 50)
+        .await
+        .map_err(|e| storage_unavailable(&e))?;
+    if in_flight
+        .iter()
+        .any(|j| j.payload.cluster_key() == req.cluster_key())
+    {
         let mut err = ApiError::new(
             409,
             "already_provisioning",
-            format!("{} is already being created; watch it on the dashboard or stop it first.", req.cluster_name),
+            format!(
+                "{} is already being created; watch it on the dashboard or stop it first.",
+                req.cluster_name
+            ),
         );
-        err.fields.insert("cluster_name".into(), "A create of this cluster is already in progress.".into());
+        err.fields.insert(
+            "cluster_name".into(),
+            "A create of this cluster is already in progress.".into(),
+        );
         return Err(err);
     }
     let job = NewJob::aks_provision(&caller.id, req.clone(), now_ms());
-    let stored = state.jobs.create(&job).await.map_err(|e| storage_unavailable(&e))?;
+    let stored = state
+        .jobs
+        .create(&job)
+        .await
+        .map_err(|e| storage_unavailable(&e))?;
     state.job_waker.notify_waiters();
     tracing::info!(job_id = %stored.id, task_id = %stored.task_id, owner = %caller.id, cluster = %req.cluster_name, region = %req.region, "provision queued");
     Ok(ProvisionAccepted {
@@ -103,7 +126,10 @@ fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
         .map(|e| {
             e.details
                 .iter()
-                .map(|d| ArmErrorDetail { code: d.code.clone(), message: d.message.clone() })
+                .map(|d| ArmErrorDetail {
+                    code: d.code.clone(),
+                    message: d.message.clone(),
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -116,7 +142,10 @@ fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
 }
 
 fn classify_job(job: &JobRecord) -> crate::provisioning::classify::Classification {
-    let ctx = ClassifyContext { subscription_id: job.payload.subscription_id.clone(), region: job.payload.region.clone() };
+    let ctx = ClassifyContext {
+        subscription_id: job.payload.subscription_id.clone(),
+        region: job.payload.region.clone(),
+    };
     classify_arm_error(&stored_error_info(job), &ctx)
 }
 
@@ -127,7 +156,10 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
         TaskError {
             code: job.error_code.clone().unwrap_or_default(),
             message: job.error_message.clone().unwrap_or_default(),
-            category: job.error_category.clone().unwrap_or_else(|| class.category.as_str().to_owned()),
+            category: job
+                .error_category
+                .clone()
+                .unwrap_or_else(|| class.category.as_str().to_owned()),
             headline: class.headline,
             raw: job.raw_error.clone(),
             partial_cluster: job.partial_cluster_view(),
@@ -156,21 +188,37 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
 }
 
 /// `GET /api/tasks/{task_id}`.
-pub async fn task_status(state: &AppState, caller: &Caller, task_id: &str) -> Result<TaskStatus, ApiError> {
+pub async fn task_status(
+    state: &AppState,
+    caller: &Caller,
+    task_id: &str,
+) -> Result<TaskStatus, ApiError> {
     if !is_task_id(task_id) {
         return Err(ApiError::not_found("No such task."));
     }
-    let job = state.jobs.get_for_owner(&caller.id, task_id).await.map_err(access_error)?;
+    let job = state
+        .jobs
+        .get_for_owner(&caller.id, task_id)
+        .await
+        .map_err(access_error)?;
     Ok(task_view(&job))
 }
 
 /// `POST /api/aks/cancel-provision/{task_id}`: a queued job is cancelled at once; a running one
 /// is stopped by its worker (which aborts the ARM create); a finished one is left alone.
-pub async fn cancel(state: &AppState, caller: &Caller, task_id: &str) -> Result<CancelOutcome, ApiError> {
+pub async fn cancel(
+    state: &AppState,
+    caller: &Caller,
+    task_id: &str,
+) -> Result<CancelOutcome, ApiError> {
     if !is_task_id(task_id) {
         return Err(ApiError::not_found("No such task."));
     }
-    let job = state.jobs.get_for_owner(&caller.id, task_id).await.map_err(access_error)?;
+    let job = state
+        .jobs
+        .get_for_owner(&caller.id, task_id)
+        .await
+        .map_err(access_error)?;
     let previous_status = job.status;
     let outcome = |job: &JobRecord, was_running: bool| CancelOutcome {
         task_id: job.task_id.clone(),
@@ -181,18 +229,36 @@ pub async fn cancel(state: &AppState, caller: &Caller, task_id: &str) -> Result<
         partial_cluster: job.partial_cluster_view(),
     };
     if previous_status.is_finished() {
-        return Ok(CancelOutcome { cancelled: false, ..outcome(&job, false) });
+        return Ok(CancelOutcome {
+            cancelled: false,
+            ..outcome(&job, false)
+        });
     }
     tracing::info!(job_id = %job.id, owner = %caller.id, status = previous_status.as_str(), "cancel requested");
-    if let Some(cancelled) = state.jobs.cancel_if_queued(&job.id, now_ms()).await.map_err(|e| storage_unavailable(&e))? {
+    if let Some(cancelled) = state
+        .jobs
+        .cancel_if_queued(&job.id, now_ms())
+        .await
+        .map_err(|e| storage_unavailable(&e))?
+    {
         return Ok(outcome(&cancelled, false));
     }
-    state.jobs.request_cancel(&job.id).await.map_err(|e| storage_unavailable(&e))?;
+    state
+        .jobs
+        .request_cancel(&job.id)
+        .await
+        .map_err(|e| storage_unavailable(&e))?;
     // The worker sees the request within a poll interval, aborts in Azure and records the end.
     let deadline = tokio::time::Instant::now() + CANCEL_WAIT;
     loop {
-        let current = state.jobs.get(&job.id).await.map_err(|e| storage_unavailable(&e))?;
-        let Some(current) = current else { return Err(ApiError::not_found("No such task.")) };
+        let current = state
+            .jobs
+            .get(&job.id)
+            .await
+            .map_err(|e| storage_unavailable(&e))?;
+        let Some(current) = current else {
+            return Err(ApiError::not_found("No such task."));
+        };
         if current.status.is_finished() || tokio::time::Instant::now() >= deadline {
             return Ok(outcome(&current, true));
         }
@@ -200,7 +266,12 @@ pub async fn cancel(state: &AppState, caller: &Caller, task_id: &str) -> Result<
     }
 }
 
-fn bounded(name: &str, value: Option<u32>, default: u32, (lo, hi): (u32, u32)) -> Result<u32, ApiError> {
+fn bounded(
+    name: &str,
+    value: Option<u32>,
+    default: u32,
+    (lo, hi): (u32, u32),
+) -> Result<u32, ApiError> {
     let v = value.unwrap_or(default);
     if (lo..=hi).contains(&v) {
         Ok(v)
@@ -248,35 +319,70 @@ pub async fn recent_failures(
     let since = now_ms() - i64::from(hours) * 3_600_000;
     match state
         .jobs
-        .recent_failed_provisions(&caller.id, &[JobStatus::Failed, JobStatus::Cancelled], since, limit)
+        .recent_failed_provisions(
+            &caller.id,
+            &[JobStatus::Failed, JobStatus::Cancelled],
+            since,
+            limit,
+        )
         .await
     {
-        Ok(jobs) => Ok(RecentFailures { jobs: jobs.iter().map(failed_view).collect(), degraded: false }),
+        Ok(jobs) => Ok(RecentFailures {
+            jobs: jobs.iter().map(failed_view).collect(),
+            degraded: false,
+        }),
         Err(err) => {
             tracing::warn!(error = %err, "recent failures unavailable; answering degraded");
-            Ok(RecentFailures { jobs: vec![], degraded: true })
+            Ok(RecentFailures {
+                jobs: vec![],
+                degraded: true,
+            })
         }
     }
 }
 
 /// Dismisses a failure of the caller on every device.
 pub async fn dismiss(state: &AppState, caller: &Caller, job_id: &str) -> Result<(), ApiError> {
-    state.jobs.dismiss(&caller.id, job_id, now_ms()).await.map_err(access_error)?;
+    state
+        .jobs
+        .dismiss(&caller.id, job_id, now_ms())
+        .await
+        .map_err(access_error)?;
     tracing::info!(%job_id, owner = %caller.id, "failure dismissed");
     Ok(())
 }
 
 /// Deletes the cluster resource a cancelled or failed job of the caller left behind.
-pub async fn delete_partial_cluster(state: &AppState, caller: &Caller, job_id: &str) -> Result<DeletePartialOutcome, ApiError> {
-    let job = match state.jobs.get(job_id).await.map_err(|e| storage_unavailable(&e))? {
+pub async fn delete_partial_cluster(
+    state: &AppState,
+    caller: &Caller,
+    job_id: &str,
+) -> Result<DeletePartialOutcome, ApiError> {
+    let job = match state
+        .jobs
+        .get(job_id)
+        .await
+        .map_err(|e| storage_unavailable(&e))?
+    {
         Some(job) if job.owner_id == caller.id => job,
         Some(_) => return Err(ApiError::forbidden("This job belongs to another user.")),
         None => return Err(ApiError::not_found("No such job.")),
     };
-    let Some(partial) = job.partial_cluster_view().filter(|_| job.status.is_finished()) else {
-        return Err(ApiError::new(409, "no_partial_cluster", "This job left no cluster to delete."));
+    let Some(partial) = job
+        .partial_cluster_view()
+        .filter(|_| job.status.is_finished())
+    else {
+        return Err(ApiError::new(
+            409,
+            "no_partial_cluster",
+            "This job left no cluster to delete.",
+        ));
     };
-    let cluster = ClusterRef::new(&job.payload.subscription_id, &job.payload.resource_group, &job.payload.cluster_name);
+    let cluster = ClusterRef::new(
+        &job.payload.subscription_id,
+        &job.payload.resource_group,
+        &job.payload.cluster_name,
+    );
     let status = match state.arm.delete_cluster(&cluster).await {
         Ok(Some(_)) => "deleting",
         Ok(None) => "gone",
@@ -288,7 +394,11 @@ pub async fn delete_partial_cluster(state: &AppState, caller: &Caller, job_id: &
         tracing::warn!(%job_id, error = %err, "could not dismiss after deleting the partial cluster");
     }
     tracing::info!(%job_id, resource_id = %partial.resource_id, status, "partial cluster delete requested");
-    Ok(DeletePartialOutcome { job_id: job.id, resource_id: partial.resource_id, status: status.to_owned() })
+    Ok(DeletePartialOutcome {
+        job_id: job.id,
+        resource_id: partial.resource_id,
+        status: status.to_owned(),
+    })
 }
 
 fn arm_unavailable(err: &ArmError) -> ApiError {
@@ -300,21 +410,40 @@ fn arm_unavailable(err: &ArmError) -> ApiError {
         details: vec![],
     };
     let class = classify_arm_error(&info, &ClassifyContext::default());
-    let mut api = ApiError::new(502, format!("azure_{}", class.category.as_str()), class.headline);
+    let mut api = ApiError::new(
+        502,
+        format!("azure_{}", class.category.as_str()),
+        class.headline,
+    );
     api.retryable = Some(err.is_retryable());
     api
 }
 
 /// The caller's queued and running provisions.
-pub async fn active_provisions(state: &AppState, caller: &Caller) -> Result<Vec<TaskStatus>, ApiError> {
-    let jobs = state.jobs.in_flight_provisions(&caller.id, 20).await.map_err(|e| storage_unavailable(&e))?;
+pub async fn active_provisions(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<TaskStatus>, ApiError> {
+    let jobs = state
+        .jobs
+        .in_flight_provisions(&caller.id, 20)
+        .await
+        .map_err(|e| storage_unavailable(&e))?;
     Ok(jobs.iter().map(task_view).collect())
 }
 
 /// The clusters of the dashboard's resource group; Azure being unreachable is reported, not an error.
 pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<ClusterList, ApiError> {
-    let (sub, rg) = (state.config.subscription_id.clone(), state.config.resource_group.clone());
-    let mut list = ClusterList { subscription_id: sub.clone(), resource_group: rg.clone(), clusters: vec![], error: None };
+    let (sub, rg) = (
+        state.config.subscription_id.clone(),
+        state.config.resource_group.clone(),
+    );
+    let mut list = ClusterList {
+        subscription_id: sub.clone(),
+        resource_group: rg.clone(),
+        clusters: vec![],
+        error: None,
+    };
     match state.arm.list_clusters(&sub, &rg).await {
         Ok(clusters) => {
             list.clusters = clusters
@@ -326,7 +455,10 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
                         portal_url: cluster_portal_url(&state.config.tenant_id, &cref),
                         region: c.location.clone(),
                         kubernetes_version: c.properties.kubernetes_version.clone(),
-                        provisioning_state: c.provisioning_state().map(|s| s.as_str().to_owned()).unwrap_or_else(|| "Unknown".into()),
+                        provisioning_state: c
+                            .provisioning_state()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_else(|| "Unknown".into()),
                         pools: c
                             .properties
                             .agent_pool_profiles
@@ -336,7 +468,10 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
                                 vm_size: p.vm_size.clone(),
                                 count: p.count,
                                 mode: format!("{:?}", p.mode),
-                                provisioning_state: p.provisioning_state.as_ref().map(|s| s.as_str().to_owned()),
+                                provisioning_state: p
+                                    .provisioning_state
+                                    .as_ref()
+                                    .map(|s| s.as_str().to_owned()),
                             })
                             .collect(),
                         name,
@@ -355,7 +490,11 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
 }
 
 /// `POST /api/aks/preflight`. The cluster name is not needed for the checks.
-pub async fn preflight(state: &AppState, _caller: &Caller, req: ProvisionRequest) -> Result<PreflightReport, ApiError> {
+pub async fn preflight(
+    state: &AppState,
+    _caller: &Caller,
+    req: ProvisionRequest,
+) -> Result<PreflightReport, ApiError> {
     let mut fields = validate_provision_request(&req);
     fields.remove("cluster_name");
     if !fields.is_empty() {
@@ -363,16 +502,26 @@ pub async fn preflight(state: &AppState, _caller: &Caller, req: ProvisionRequest
     }
     let portal_url = crate::azure::portal::resource_overview_url(
         &state.config.tenant_id,
-        &format!("/subscriptions/{}/resourceGroups/{}", req.subscription_id, req.resource_group),
+        &format!(
+            "/subscriptions/{}/resourceGroups/{}",
+            req.subscription_id, req.resource_group
+        ),
     );
     Ok(preflight::run_preflight(&state.arm, &req, portal_url).await)
 }
 
 /// `GET /api/aks/available-skus?region=`.
-pub async fn available_skus(state: &AppState, _caller: &Caller, region: &str) -> Result<AvailableSkus, ApiError> {
+pub async fn available_skus(
+    state: &AppState,
+    _caller: &Caller,
+    region: &str,
+) -> Result<AvailableSkus, ApiError> {
     if !KNOWN_REGIONS.contains(&region) {
         let mut fields = std::collections::BTreeMap::new();
-        fields.insert("region".to_owned(), format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")));
+        fields.insert(
+            "region".to_owned(),
+            format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")),
+        );
         return Err(ApiError::invalid_fields(fields));
     }
     let skus = state

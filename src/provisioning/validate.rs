@@ -23,7 +23,10 @@ pub const RESOURCE_GROUP_MAX_LEN: usize = 90;
 
 /// vCPUs of a known VM size.
 pub fn vcpus_of(size: &str) -> Option<u32> {
-    KNOWN_VM_SIZES.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(size)).map(|(_, _, v)| *v)
+    KNOWN_VM_SIZES
+        .iter()
+        .find(|(n, _, _)| n.eq_ignore_ascii_case(size))
+        .map(|(_, _, v)| *v)
 }
 
 /// Azure's managed cluster name rule:
@@ -49,7 +52,9 @@ pub fn is_valid_pool_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     (1..=12).contains(&bytes.len())
         && bytes[0].is_ascii_lowercase()
-        && bytes[1..].iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// Azure's resource group rule: 1–90 of letters, digits, `_ - . ( )`, not ending in a period.
@@ -65,9 +70,10 @@ pub fn is_valid_resource_group(name: &str) -> bool {
 fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && [8, 4, 4, 4, 12].iter().zip(&parts).all(|(len, p)| {
-            p.len() == *len && p.chars().all(|c| c.is_ascii_hexdigit())
-        })
+        && [8, 4, 4, 4, 12]
+            .iter()
+            .zip(&parts)
+            .all(|(len, p)| p.len() == *len && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Every rule a request breaks, by field name. Empty means valid.
@@ -77,7 +83,10 @@ pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, St
         errors.insert(field.to_owned(), rule);
     };
     if !is_guid(&req.subscription_id) {
-        fail("subscription_id", "Must be a subscription ID (a GUID).".into());
+        fail(
+            "subscription_id",
+            "Must be a subscription ID (a GUID).".into(),
+        );
     }
     if !is_valid_resource_group(&req.resource_group) {
         fail(
@@ -89,7 +98,10 @@ pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, St
         );
     }
     if !KNOWN_REGIONS.contains(&req.region.as_str()) {
-        fail("region", format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")));
+        fail(
+            "region",
+            format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")),
+        );
     }
     if !is_valid_cluster_name(&req.cluster_name) {
         fail(
@@ -99,7 +111,13 @@ pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, St
                 .into(),
         );
     }
-    let sizes = || KNOWN_VM_SIZES.iter().map(|(n, _, _)| *n).collect::<Vec<_>>().join(", ");
+    let sizes = || {
+        KNOWN_VM_SIZES
+            .iter()
+            .map(|(n, _, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if vcpus_of(&req.node_sku).is_none() {
         fail("node_sku", format!("Must be one of: {}.", sizes()));
     }
@@ -112,7 +130,10 @@ pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, St
     }
     let (lo, hi) = SYSTEM_NODE_COUNT_RANGE;
     if !(lo..=hi).contains(&req.system_node_count) {
-        fail("system_node_count", format!("Must be between {lo} and {hi}."));
+        fail(
+            "system_node_count",
+            format!("Must be between {lo} and {hi}."),
+        );
     }
     errors
 }
