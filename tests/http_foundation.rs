@@ -141,6 +141,14 @@ async fn dev_sign_in_switches_user_and_redirects_only_locally() {
         .expect("sign in");
     assert!(res.status().is_redirection());
     assert_eq!(res.headers()[LOCATION], "/");
+    // Exactly one session cookie: a browser keeps the last one it is given.
+    let sessions = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter(|v| v.to_str().unwrap_or_default().starts_with("aksdash_user="))
+        .count();
+    assert_eq!(sessions, 1);
     let cookie = session_cookie(&res);
 
     let html = t

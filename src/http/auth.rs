@@ -102,13 +102,25 @@ pub async fn resolve_caller(
             let jar = SignedCookieJar::new(state.key.clone()).add(session_cookie(&caller.id));
             req.extensions_mut().insert(caller);
             let res = next.run(req).await;
-            (jar, res).into_response()
+            // A handler that set the session itself (dev sign-in) decides who is signed in.
+            if sets_session_cookie(&res) {
+                res
+            } else {
+                (jar, res).into_response()
+            }
         }
         Resolved::Nobody if path.starts_with("/api/") => {
             ApiError::unauthenticated().into_response()
         }
         Resolved::Nobody => next.run(req).await,
     }
+}
+
+fn sets_session_cookie(res: &Response) -> bool {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(SESSION_COOKIE.as_bytes()))
 }
 
 /// Middleware: a state-changing request from another site is refused (403). Browsers send
