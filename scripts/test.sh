@@ -22,4 +22,10 @@ step "cargo leptos build --release"
 cargo leptos build --release
 
 step "Playwright (Debian chromium)"
+# Two free loopback ports for the two dashboards the browser tests start.
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+E2E_PORT="${E2E_PORT:-$(free_port)}"
+E2E_SLOW_PORT="${E2E_SLOW_PORT:-$(free_port)}"
+while [[ "$E2E_SLOW_PORT" == "$E2E_PORT" ]]; do E2E_SLOW_PORT=$(free_port); done
+export E2E_PORT E2E_SLOW_PORT
 (cd end2end && npx playwright test)

@@ -126,6 +126,13 @@ impl server_fn::error::FromServerFnError for ApiError {
 impl ApiError {
     /// Inside a server function: make the HTTP answer carry this error's status.
     pub fn set_response_status(&self) {
+        // While a page is rendered, server functions run in-process: their errors are shown on
+        // the page and must not become the page's own HTTP status.
+        let is_api_call = leptos::prelude::use_context::<http::request::Parts>()
+            .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
+        if !is_api_call {
+            return;
+        }
         if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(status) = http::StatusCode::from_u16(self.status) {
                 opts.set_status(status);

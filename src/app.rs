@@ -1,5 +1,6 @@
 //! The page shell and the dashboard page.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::SsrMode;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::api_error::ApiError;
 use crate::components::cluster_card::{ClusterCard, active_provisions};
 use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT};
+use crate::components::page_json::PageJson;
 use crate::components::provision_error_card::recent_failed_provisions;
 
 /// The HTML document around the app; rendered on the server only.
@@ -21,6 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -96,11 +99,12 @@ fn Dashboard() -> impl IntoView {
     let session = Resource::new_blocking(|| (), |_| get_session());
     // Blocking, so the last failure and the in-flight provisions are in the first HTML: no
     // flash, no wait for the browser bundle.
-    let recent_failures = Resource::new_blocking(
+    let recent_failures = Resource::<_, PageJson>::new_with_options(
         || (),
         |_| recent_failed_provisions(Some(RECENT_HOURS), Some(RECENT_LIMIT)),
+        true,
     );
-    let in_flight = Resource::new_blocking(|| (), |_| active_provisions());
+    let in_flight = Resource::<_, PageJson>::new_with_options(|| (), |_| active_provisions(), true);
     view! {
         <div class="app">
             <header class="topbar">
@@ -125,14 +129,12 @@ fn Dashboard() -> impl IntoView {
                         let failures = recent_failures.await.ok();
                         let in_flight = in_flight.await.unwrap_or_default();
                         match session.await {
-                            Ok(s) => view! {
+                            Ok(s) => Either::Left(view! {
                                 <ClusterCard session=s recent_failures=failures in_flight=in_flight />
-                            }
-                            .into_any(),
-                            Err(e) => view! {
+                            }),
+                            Err(e) => Either::Right(view! {
                                 <div class="notice notice-error" role="alert">{e.message}</div>
-                            }
-                            .into_any(),
+                            }),
                         }
                     })}
                 </Suspense>

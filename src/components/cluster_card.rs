@@ -1,14 +1,15 @@
 //! ClusterCard: the clusters of the configured subscription + resource group, the in-flight
 //! provisions of the signed-in user (with Stop), and the "Last attempt failed" banner.
 
-use std::collections::{BTreeMap, BTreeSet};
-
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
 use crate::app::SessionInfo;
 use crate::components::clock::now_ms;
+use crate::components::erase::erased_on_server;
 use crate::components::last_failed::{LastFailed, failure_from_task};
+use crate::components::page_json::PageJson;
 use crate::components::provision_error_card::ProvisionErrorCard;
 use crate::components::provision_modal::ProvisionModal;
 use crate::components::provision_progress::{ProgressFacts, StopProvision, status_label};
@@ -79,22 +80,31 @@ pub fn ClusterCard(
     last_failed.attach(recent_failures);
 
     let now = RwSignal::new(now_ms());
+    // Task ids this tab follows until they end (a short list: a Vec is enough).
     let tracked = StoredValue::new(
         in_flight
             .iter()
             .map(|t| t.task_id.clone())
-            .collect::<BTreeSet<_>>(),
+            .collect::<Vec<_>>(),
     );
     let active = RwSignal::new(in_flight);
     // Tasks the user stopped, with the partial cluster the cancel reported.
-    let stopped = RwSignal::new(BTreeMap::<String, Option<PartialCluster>>::new());
+    let stopped = RwSignal::new(Vec::<(String, Option<PartialCluster>)>::new());
     let clusters_tick = RwSignal::new(0u32);
-    let clusters = Resource::new(move || clusters_tick.get(), |_| list_clusters());
+    let clusters = Resource::<_, PageJson>::new_with_options(
+        move || clusters_tick.get(),
+        |_| list_clusters(),
+        false,
+    );
     let modal = RwSignal::new(None::<ModalOpen>);
 
     // A tracked provision ended: its failure becomes the last failure, a success clears it.
     let finished = move |task: TaskStatus| {
-        let partial = stopped.with_untracked(|s| s.get(&task.task_id).cloned().flatten());
+        let partial = stopped.with_untracked(|s| {
+            s.iter()
+                .find(|(id, _)| id == &task.task_id)
+                .and_then(|(_, p)| p.clone())
+        });
         match task.status {
             JobStatus::Succeeded => last_failed.clear_after_success(),
             JobStatus::Failed | JobStatus::Cancelled => {
@@ -104,12 +114,8 @@ pub fn ClusterCard(
             }
             JobStatus::Queued | JobStatus::Running => return,
         }
-        tracked.update_value(|t| {
-            t.remove(&task.task_id);
-        });
-        stopped.update(|s| {
-            s.remove(&task.task_id);
-        });
+        tracked.update_value(|t| t.retain(|id| id != &task.task_id));
+        stopped.update(|s| s.retain(|(id, _)| id != &task.task_id));
         active.update(|list| list.retain(|t| t.task_id != task.task_id));
         clusters_tick.update(|t| *t += 1);
     };
@@ -119,9 +125,7 @@ pub fn ClusterCard(
                 Ok(task) if task.status.is_finished() => finished(task),
                 Ok(_) => {}
                 Err(e) if e.status == 404 || e.code == "not_found" || e.code == "forbidden" => {
-                    tracked.update_value(|t| {
-                        t.remove(&task_id);
-                    });
+                    tracked.update_value(|t| t.retain(|id| id != &task_id));
                 }
                 Err(_) => {}
             }
@@ -132,9 +136,16 @@ pub fn ClusterCard(
             let Ok(list) = active_provisions().await else {
                 return;
             };
-            let ids: BTreeSet<String> = list.iter().map(|t| t.task_id.clone()).collect();
-            let gone: Vec<String> = tracked.with_value(|t| t.difference(&ids).cloned().collect());
-            tracked.update_value(|t| t.extend(ids));
+            let ids: Vec<String> = list.iter().map(|t| t.task_id.clone()).collect();
+            let gone: Vec<String> =
+                tracked.with_value(|t| t.iter().filter(|id| !ids.contains(id)).cloned().collect());
+            tracked.update_value(|t| {
+                for id in ids {
+                    if !t.contains(&id) {
+                        t.push(id);
+                    }
+                }
+            });
             if active.with_untracked(|a| a != &list) {
                 active.set(list);
             }
@@ -179,7 +190,9 @@ pub fn ClusterCard(
         move |prefill: Option<ProvisionRequest>| modal.set(Some(ModalOpen { prefill }));
     let on_started = Callback::new(move |task_id: String| {
         tracked.update_value(|t| {
-            t.insert(task_id);
+            if !t.contains(&task_id) {
+                t.push(task_id);
+            }
         });
         poll_active();
     });
@@ -190,7 +203,8 @@ pub fn ClusterCard(
     });
     let on_stopped = Callback::new(move |outcome: CancelOutcome| {
         stopped.update(|s| {
-            s.insert(outcome.task_id.clone(), outcome.partial_cluster.clone());
+            s.retain(|(id, _)| id != &outcome.task_id);
+            s.push((outcome.task_id.clone(), outcome.partial_cluster.clone()));
         });
         follow(outcome.task_id);
     });
@@ -225,7 +239,7 @@ pub fn ClusterCard(
     let resource_group = session.resource_group.clone();
     let resource_group_empty = session.resource_group.clone();
     let modal_session = session.clone();
-    view! {
+    erased_on_server(view! {
         <section class="card" data-testid="cluster-card" aria-labelledby="cluster-card-title">
             <header class="card-header">
                 <div>
@@ -267,7 +281,7 @@ pub fn ClusterCard(
                         });
                         let is_stopping = {
                             let id = t.task_id.clone();
-                            Signal::derive(move || stopped.with(|s| s.contains_key(&id)))
+                            Signal::derive(move || stopped.with(|s| s.iter().any(|(x, _)| x == &id)))
                         };
                         view! {
                             <ProgressBanner
@@ -278,7 +292,6 @@ pub fn ClusterCard(
                                 on_stopped=on_stopped
                             />
                         }
-                        .into_any()
                     }
                 />
             </div>
@@ -288,17 +301,15 @@ pub fn ClusterCard(
                     let resource_group_empty = resource_group_empty.clone();
                     async move {
                         match clusters.await {
-                            Ok(list) => view! {
+                            Ok(list) => Either::Left(view! {
                                 <ClusterTable list=list resource_group=resource_group_empty />
-                            }
-                            .into_any(),
-                            Err(e) => view! {
+                            }),
+                            Err(e) => Either::Right(view! {
                                 <div class="notice notice-warn card-notice" role="status">
                                     "The clusters of " <code>{resource_group}</code>
                                     " could not be read: " {e.message}
                                 </div>
-                            }
-                            .into_any(),
+                            }),
                         }
                     }
                 })}
@@ -318,8 +329,7 @@ pub fn ClusterCard(
                     }
                 })
         }}
-    }
-    .into_any()
+    })
 }
 
 /// One in-flight provision: what it is doing, how long it has taken, and Stop.
@@ -365,7 +375,7 @@ fn ProgressBanner(
         })
     };
     let req = initial.request.clone();
-    view! {
+    erased_on_server(view! {
         <section
             class="progress-banner"
             data-testid="provision-progress"
@@ -393,8 +403,7 @@ fn ProgressBanner(
                 />
             </div>
         </section>
-    }
-    .into_any()
+    })
 }
 
 /// The badge class of a cluster's `provisioningState`; the text is always shown too.
@@ -420,16 +429,15 @@ fn ClusterTable(list: ClusterList, resource_group: String) -> impl IntoView {
         }
     });
     if list.clusters.is_empty() {
-        return view! {
+        return Either::Left(view! {
             {error}
             <div class="empty-state">
                 <p class="empty-title">"No clusters in " <code>{resource_group}</code> " yet"</p>
                 <p class="muted">"Add one: pre-flight checks tell you before anything is created."</p>
             </div>
-        }
-        .into_any();
+        });
     }
-    view! {
+    Either::Right(view! {
         {error}
         <div class="cluster-table" role="table" aria-label="Clusters">
             <div class="cluster-head" role="row">
@@ -441,8 +449,7 @@ fn ClusterTable(list: ClusterList, resource_group: String) -> impl IntoView {
             </div>
             {list.clusters.into_iter().map(|c| view! { <ClusterRow cluster=c /> }).collect_view()}
         </div>
-    }
-    .into_any()
+    })
 }
 
 #[component]
@@ -455,7 +462,7 @@ fn ClusterRow(cluster: ClusterSummary) -> impl IntoView {
                 <li>
                     <span class="pool-name">{p.name.clone()}</span>
                     " " {p.count} " × " <code>{p.vm_size.clone()}</code>
-                    <span class="muted">" · " {p.mode.to_lowercase()}</span>
+                    <span class="muted">" · " {p.mode.to_ascii_lowercase()}</span>
                 </li>
             }
         })

@@ -50,7 +50,8 @@ pub fn read_local(raw: Option<&str>, user: &str, now_ms: i64) -> LocalRead {
     let Some(raw) = raw else {
         return LocalRead::Absent;
     };
-    let Ok(copy) = serde_json::from_str::<LocalCopy>(raw) else {
+    // From bytes: the same decoder as the API's answers (see `page_json`).
+    let Ok(copy) = serde_json::from_slice::<LocalCopy>(raw.as_bytes()) else {
         return LocalRead::Discard;
     };
     if copy.failure.job_id.is_empty() || !is_fresh(&copy.failure, now_ms) {

@@ -2,7 +2,9 @@
 
 pub mod clock;
 pub mod cluster_card;
+pub mod erase;
 pub mod last_failed;
+pub mod page_json;
 pub mod provision_error_card;
 pub mod provision_modal;
 pub mod provision_progress;

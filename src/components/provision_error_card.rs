@@ -1,10 +1,12 @@
 //! ProvisionErrorCard: one failed provision explained — headline, details, actions, Edit & retry,
 //! Dismiss, the raw Azure answer — used by the dashboard banner and by the modal.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
 use crate::components::clock::{format_ago, now_ms};
+use crate::components::erase::erased_on_server;
 use crate::components::last_failed::LastFailed;
 use crate::provisioning::classify::{
     ArmErrorDetail, ArmErrorInfo, Classification, ClassifyContext, classify_arm_error,
@@ -92,7 +94,7 @@ pub fn explain(failure: &FailedProvision) -> Classification {
 
 /// Azure's error body (`{"error":{code,message,details}}`, or the inner object alone).
 fn arm_error_of_raw(raw: &str) -> Option<ArmErrorInfo> {
-    let value: serde_json::Value = serde_json::from_str(raw).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(raw.as_bytes()).ok()?;
     let error = value.get("error").unwrap_or(&value);
     let text = |v: &serde_json::Value, key: &str| {
         v.get(key)
@@ -134,7 +136,7 @@ pub fn retry_request(failure: &FailedProvision) -> ProvisionRequest {
 /// The raw answer as people read it: pretty JSON when it is JSON.
 fn raw_for_display(failure: &FailedProvision) -> String {
     match failure.raw_error.as_deref() {
-        Some(raw) => serde_json::from_str::<serde_json::Value>(raw)
+        Some(raw) => serde_json::from_slice::<serde_json::Value>(raw.as_bytes())
             .ok()
             .and_then(|v| serde_json::to_string_pretty(&v).ok())
             .unwrap_or_else(|| raw.to_owned()),
@@ -321,11 +323,9 @@ pub fn ProvisionErrorCard(
             }
         })
     };
-    let delete_panel = move || {
-        match delete_state.get() {
+    let delete_panel = move || match delete_state.get() {
         DeleteState::Idle => None,
-        DeleteState::Confirming => Some(
-            view! {
+        DeleteState::Confirming => Some(EitherOf3::A(view! {
                 <div class="confirm" role="group" aria-label="Confirm delete">
                     <p class="confirm-text">
                         "Delete " <strong>{cluster_name.clone()}</strong> " from "
@@ -350,33 +350,20 @@ pub fn ProvisionErrorCard(
                         </button>
                     </div>
                 </div>
-            }
-            .into_any(),
-        ),
-        DeleteState::Deleting => Some(
-            view! { <p class="status-line" role="status">"Asking Azure to delete the cluster…"</p> }
-                .into_any(),
-        ),
-        DeleteState::Accepted(msg) => Some(
-            view! {
-                <p class="status-line status-ok" role="status" data-testid="delete-partial-status">
-                    {msg}
-                </p>
-            }
-            .into_any(),
-        ),
-        DeleteState::Failed(msg) => Some(
-            view! {
-                <p class="status-line status-fail" role="status" data-testid="delete-partial-status">
-                    "Could not delete the cluster: " {msg}
-                </p>
-            }
-            .into_any(),
-        ),
-    }
+        })),
+        DeleteState::Deleting => Some(EitherOf3::B(view! {
+            <p class="status-line" role="status">"Asking Azure to delete the cluster…"</p>
+        })),
+        DeleteState::Accepted(msg) => {
+            Some(EitherOf3::C(delete_status("status-line status-ok", msg)))
+        }
+        DeleteState::Failed(msg) => Some(EitherOf3::C(delete_status(
+            "status-line status-fail",
+            format!("Could not delete the cluster: {msg}"),
+        ))),
     };
 
-    view! {
+    erased_on_server(view! {
         <div
             class="error-card"
             class:error-card-cancelled=cancelled
@@ -421,8 +408,16 @@ pub fn ProvisionErrorCard(
                 <pre>{raw}</pre>
             </details>
         </div>
+    })
+}
+
+/// How the delete of a partial cluster went, in one line.
+fn delete_status(class: &'static str, message: String) -> impl IntoView {
+    view! {
+        <p class=class role="status" data-testid="delete-partial-status">
+            {message}
+        </p>
     }
-    .into_any()
 }
 
 #[cfg(test)]

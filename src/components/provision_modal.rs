@@ -1,8 +1,9 @@
 //! ProvisionModal: the create form with live pre-flight, then the steps of the create with Stop.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use leptos::either::{Either, EitherOf3};
 use leptos::ev::{KeyboardEvent, MouseEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
@@ -11,6 +12,7 @@ use crate::api_error::ApiError;
 use crate::app::SessionInfo;
 use crate::components::clock::now_ms;
 use crate::components::cluster_card::get_task_status;
+use crate::components::erase::erased_on_server;
 use crate::components::last_failed::{LastFailed, failure_from_task};
 use crate::components::provision_error_card::ProvisionErrorCard;
 use crate::components::provision_progress::{ProgressFacts, StepList, StopProvision};
@@ -271,7 +273,7 @@ pub fn ProvisionModal(
         form.fill(r);
         count_touched.set(r.node_count > 0);
     }
-    let touched = RwSignal::new(BTreeSet::<&'static str>::new());
+    let touched = RwSignal::new(Vec::<&'static str>::new());
     let submitted = RwSignal::new(false);
     let server_errors = RwSignal::new(BTreeMap::<String, String>::new());
     let notice = RwSignal::new(None::<String>);
@@ -288,14 +290,13 @@ pub fn ProvisionModal(
     let skus = RwSignal::new(None::<AvailableSkus>);
 
     let dialog_ref = NodeRef::<html::Div>::new();
-    let name_ref = NodeRef::<html::Input>::new();
 
     let client_errors = Memo::new(move |_| validate_provision_request(&form.request()));
     // A field's message: the server's from the last Create, else the form's own rule once the
     // field was left or Create was pressed.
     let error_text = move |name: &'static str| {
         server_errors.with(|s| s.get(name).cloned()).or_else(|| {
-            let show = submitted.get() || touched.with(|t| t.contains(name));
+            let show = submitted.get() || touched.with(|t| t.contains(&name));
             if show {
                 client_errors.with(|c| c.get(name).cloned())
             } else {
@@ -311,9 +312,9 @@ pub fn ProvisionModal(
         notice.set(None);
     };
     let blurred = move |name: &'static str| {
-        touched.update(|t| {
-            t.insert(name);
-        });
+        if touched.try_with_untracked(|t| !t.contains(&name)) == Some(true) {
+            touched.update(|t| t.push(name));
+        }
     };
 
     // Pre-flight: every change of what it checks (not the name) runs it again, debounced.
@@ -494,12 +495,8 @@ pub fn ProvisionModal(
     });
 
     let first_invalid_focus = move |errors: &BTreeMap<String, String>| {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(name) = FIELD_ORDER.iter().find(|f| errors.contains_key(**f))
-            && let Some(el) = document().get_element_by_id(&field_id(name))
-            && let Ok(el) = el.dyn_into::<leptos::web_sys::HtmlElement>()
-        {
-            let _ = el.focus();
+        if let Some(name) = FIELD_ORDER.iter().find(|f| errors.contains_key(**f)) {
+            focus_field(name);
         }
     };
 
@@ -585,22 +582,14 @@ pub fn ProvisionModal(
         server_errors.set(BTreeMap::new());
         submitted.set(false);
         phase.set(Phase::Form);
-        request_animation_frame(move || {
-            if let Some(el) = name_ref.get_untracked() {
-                let _ = el.focus();
-            }
-        });
+        request_animation_frame(|| focus_field(FIELD_ORDER[0]));
     };
 
     // Focus: the first field on open, kept inside the dialog, back to the opener on close.
     let opener = StoredValue::new_local(None::<leptos::web_sys::Element>);
     Effect::new(move |_| {
         opener.set_value(document().active_element());
-        request_animation_frame(move || {
-            if let Some(el) = name_ref.get_untracked() {
-                let _ = el.focus();
-            }
-        });
+        request_animation_frame(|| focus_field(FIELD_ORDER[0]));
     });
     on_cleanup(move || restore_focus(opener));
 
@@ -625,38 +614,38 @@ pub fn ProvisionModal(
         }
     };
 
-    let region_options = move || {
+    // The choices of the selects, and the hints under the fields.
+    let region_choices = Signal::stored(
         KNOWN_REGIONS
             .iter()
-            .map(|r| {
-                let value = (*r).to_owned();
-                let selected = move || form.region.with(|v| v == r);
-                view! { <option value=value.clone() selected=selected>{value.clone()}</option> }
-            })
-            .collect_view()
-    };
-    let size_options = move |sig: RwSignal<String>| {
+            .map(|r| ((*r).to_owned(), (*r).to_owned()))
+            .collect::<Vec<_>>(),
+    );
+    let size_choices = Signal::derive(move || {
         KNOWN_VM_SIZES
             .iter()
             .map(|(name, _, vcpus)| {
-                let blocked = move || {
-                    skus.with(|s| {
-                        s.as_ref()
-                            .and_then(|s| s.skus.iter().find(|k| k.name.eq_ignore_ascii_case(name)))
-                            .filter(|k| !k.available)
-                            .map(|k| k.reason.clone().unwrap_or_else(|| "blocked".into()))
+                let blocked = skus.with(|s| {
+                    s.as_ref().is_some_and(|s| {
+                        s.skus
+                            .iter()
+                            .any(|k| k.name.eq_ignore_ascii_case(name) && !k.available)
                     })
+                });
+                let label = if blocked {
+                    format!("{name} (blocked here)")
+                } else {
+                    format!("{name} ({vcpus} vCPU)")
                 };
-                let text = move || match blocked() {
-                    Some(_) => format!("{name} (blocked here)"),
-                    None => format!("{name} ({vcpus} vCPU)"),
-                };
-                let selected = move || sig.with(|v| v == name);
-                view! { <option value=*name selected=selected>{text}</option> }
+                ((*name).to_owned(), label)
             })
-            .collect_view()
-    };
-    let quota_hint = move || {
+            .collect::<Vec<_>>()
+    });
+    let no_hint = Signal::stored(None::<String>);
+    let name_hint = Signal::stored(Some(
+        "Letters, digits, '-' and '_'; starts and ends with a letter or digit.".to_owned(),
+    ));
+    let quota_hint = Signal::derive(move || {
         checks
             .with(|c| c.report.as_ref().and_then(|r| r.max_node_count))
             .map(|max| {
@@ -670,10 +659,10 @@ pub fn ProvisionModal(
                     }
                 }
             })
-    };
+    });
     // Why a chosen size is blocked, under its field.
     let blocked_hint = move |sig: RwSignal<String>| {
-        move || {
+        Signal::derive(move || {
             let size = sig.get();
             skus.with(|s| {
                 let s = s.as_ref()?;
@@ -686,8 +675,15 @@ pub fn ProvisionModal(
                     )
                 })
             })
-        }
+        })
     };
+    let on_edit = Callback::new(move |name: &'static str| {
+        if name == "node_count" {
+            count_touched.set(true);
+        }
+        edited(name);
+    });
+    let on_leave = Callback::new(blurred);
 
     let check_rows = move || {
         checks.with(|c| {
@@ -738,162 +734,59 @@ pub fn ProvisionModal(
     };
 
     let form_view = move || {
-        view! {
+        let field = move |name: &'static str,
+                          label: &'static str,
+                          kind: FieldKind,
+                          value: RwSignal<String>,
+                          hint: Signal<Option<String>>| {
+            view! {
+                <FormField
+                    name=name
+                    label=label
+                    kind=kind
+                    value=value
+                    error=field_error(name)
+                    hint=hint
+                    on_edit=on_edit
+                    on_leave=on_leave
+                />
+            }
+        };
+        let (lo, hi) = NODE_COUNT_RANGE;
+        let (sys_lo, sys_hi) = SYSTEM_NODE_COUNT_RANGE;
+        erased_on_server(view! {
             <form class="provision-form" novalidate=true on:submit=submit>
-                {view! {
-                    <fieldset class="form-section">
+                {erased_on_server(view! {
+                <fieldset class="form-section">
                     <legend>"Cluster"</legend>
                     <div class="form-grid">
-                        <Field name="cluster_name" label="Cluster name" error=field_error("cluster_name")>
-                            <input
-                                id=field_id("cluster_name")
-                                node_ref=name_ref
-                                type="text"
-                                autocomplete="off"
-                                spellcheck="false"
-                                placeholder="e.g. aks-team-dev"
-                                aria-invalid=move || error_text("cluster_name").is_some().to_string()
-                                aria-describedby="pm-cluster_name-hint pm-cluster_name-error"
-                                prop:value=move || form.cluster_name.get()
-                                on:input=move |ev| {
-                                    form.cluster_name.set(event_target_value(&ev));
-                                    edited("cluster_name");
-                                }
-                                on:blur=move |_| blurred("cluster_name")
-                            />
-                            <p class="field-hint" id="pm-cluster_name-hint">
-                                "Letters, digits, '-' and '_'; starts and ends with a letter or digit."
-                            </p>
-                        </Field>
-                        <Field name="region" label="Region" error=field_error("region")>
-                            <select
-                                id=field_id("region")
-                                prop:value=move || form.region.get()
-                                on:change=move |ev| {
-                                    form.region.set(event_target_value(&ev));
-                                    edited("region");
-                                    blurred("region");
-                                }
-                            >
-                                {region_options}
-                            </select>
-                        </Field>
-                        <Field name="subscription_id" label="Subscription ID" error=field_error("subscription_id")>
-                            <input
-                                id=field_id("subscription_id")
-                                type="text"
-                                class="mono"
-                                autocomplete="off"
-                                spellcheck="false"
-                                aria-invalid=move || error_text("subscription_id").is_some().to_string()
-                                aria-describedby="pm-subscription_id-error"
-                                prop:value=move || form.subscription_id.get()
-                                on:input=move |ev| {
-                                    form.subscription_id.set(event_target_value(&ev));
-                                    edited("subscription_id");
-                                }
-                                on:blur=move |_| blurred("subscription_id")
-                            />
-                        </Field>
-                        <Field name="resource_group" label="Resource group" error=field_error("resource_group")>
-                            <input
-                                id=field_id("resource_group")
-                                type="text"
-                                autocomplete="off"
-                                spellcheck="false"
-                                aria-invalid=move || error_text("resource_group").is_some().to_string()
-                                aria-describedby="pm-resource_group-error"
-                                prop:value=move || form.resource_group.get()
-                                on:input=move |ev| {
-                                    form.resource_group.set(event_target_value(&ev));
-                                    edited("resource_group");
-                                }
-                                on:blur=move |_| blurred("resource_group")
-                            />
-                        </Field>
+                        {field("cluster_name", "Cluster name", FieldKind::Text { mono: false }, form.cluster_name, name_hint)}
+                        {field("region", "Region", FieldKind::Select(region_choices), form.region, no_hint)}
+                        {field("subscription_id", "Subscription ID", FieldKind::Text { mono: true }, form.subscription_id, no_hint)}
+                        {field("resource_group", "Resource group", FieldKind::Text { mono: false }, form.resource_group, no_hint)}
                     </div>
-                    </fieldset>
-                }.into_any()}
-                {view! {
-                    <fieldset class="form-section">
+                </fieldset>
+                })}
+                {erased_on_server(view! {
+                <fieldset class="form-section">
                     <legend>"Node pools"</legend>
                     <div class="form-grid">
-                        <Field name="node_sku" label="Node VM size" error=field_error("node_sku")>
-                            <select
-                                id=field_id("node_sku")
-                                prop:value=move || form.node_sku.get()
-                                on:change=move |ev| {
-                                    form.node_sku.set(event_target_value(&ev));
-                                    edited("node_sku");
-                                    blurred("node_sku");
-                                }
-                            >
-                                {size_options(form.node_sku)}
-                            </select>
-                            <p class="field-hint field-hint-warn">{blocked_hint(form.node_sku)}</p>
-                        </Field>
-                        <Field name="node_count" label="Node count" error=field_error("node_count")>
-                            <input
-                                id=field_id("node_count")
-                                type="number"
-                                inputmode="numeric"
-                                min=NODE_COUNT_RANGE.0
-                                max=NODE_COUNT_RANGE.1
-                                aria-invalid=move || error_text("node_count").is_some().to_string()
-                                aria-describedby="pm-node_count-hint pm-node_count-error"
-                                prop:value=move || form.node_count.get()
-                                on:input=move |ev| {
-                                    count_touched.set(true);
-                                    form.node_count.set(event_target_value(&ev));
-                                    edited("node_count");
-                                }
-                                on:blur=move |_| blurred("node_count")
-                            />
-                            <p class="field-hint" id="pm-node_count-hint">{quota_hint}</p>
-                        </Field>
-                        <Field name="system_vm_size" label="System VM size" error=field_error("system_vm_size")>
-                            <select
-                                id=field_id("system_vm_size")
-                                prop:value=move || form.system_vm_size.get()
-                                on:change=move |ev| {
-                                    form.system_vm_size.set(event_target_value(&ev));
-                                    edited("system_vm_size");
-                                    blurred("system_vm_size");
-                                }
-                            >
-                                {size_options(form.system_vm_size)}
-                            </select>
-                            <p class="field-hint field-hint-warn">{blocked_hint(form.system_vm_size)}</p>
-                        </Field>
-                        <Field name="system_node_count" label="System node count" error=field_error("system_node_count")>
-                            <input
-                                id=field_id("system_node_count")
-                                type="number"
-                                inputmode="numeric"
-                                min=SYSTEM_NODE_COUNT_RANGE.0
-                                max=SYSTEM_NODE_COUNT_RANGE.1
-                                aria-invalid=move || error_text("system_node_count").is_some().to_string()
-                                aria-describedby="pm-system_node_count-error"
-                                prop:value=move || form.system_node_count.get()
-                                on:input=move |ev| {
-                                    form.system_node_count.set(event_target_value(&ev));
-                                    edited("system_node_count");
-                                }
-                                on:blur=move |_| blurred("system_node_count")
-                            />
-                        </Field>
+                        {field("node_sku", "Node VM size", FieldKind::Select(size_choices), form.node_sku, blocked_hint(form.node_sku))}
+                        {field("node_count", "Node count", FieldKind::Count { min: lo, max: hi }, form.node_count, quota_hint)}
+                        {field("system_vm_size", "System VM size", FieldKind::Select(size_choices), form.system_vm_size, blocked_hint(form.system_vm_size))}
+                        {field("system_node_count", "System node count", FieldKind::Count { min: sys_lo, max: sys_hi }, form.system_node_count, no_hint)}
                     </div>
-                    </fieldset>
-                }.into_any()}
-                {view! {
-                    <section class="checks" aria-labelledby="pm-checks-title">
+                </fieldset>
+                })}
+                {erased_on_server(view! {
+                <section class="checks" aria-labelledby="pm-checks-title">
                     <h3 id="pm-checks-title" class="checks-title">"Pre-flight checks"</h3>
                     <ul class="check-list" aria-live="polite" aria-busy=move || checks.with(|c| c.running).to_string()>
                         {check_rows}
                     </ul>
                     {checks_note}
-                    </section>
-                }.into_any()}
+                </section>
+                })}
                 {move || notice.get().map(|n| view! { <div class="notice notice-error" role="alert">{n}</div> })}
                 <footer class="modal-footer">
                     <button type="button" class="btn" on:click=move |_| request_close()>"Cancel"</button>
@@ -901,14 +794,14 @@ pub fn ProvisionModal(
                         type="submit"
                         class="btn btn-primary"
                         data-testid="create-button"
-                        data-state=move || format!("{:?}", create_state.get()).to_lowercase()
+                        data-state=move || format!("{:?}", create_state.get()).to_ascii_lowercase()
                         disabled=move || create_state.get() != CreateButton::Ready
                     >
                         {move || create_state.get().label()}
                     </button>
                 </footer>
             </form>
-        }
+        })
     };
 
     let creating_view = move |accepted: ProvisionAccepted| {
@@ -926,7 +819,7 @@ pub fn ProvisionModal(
             stop_requested.set(true);
             cancel_partial.set(o.partial_cluster);
         });
-        view! {
+        erased_on_server(view! {
             <div class="creating" data-testid="provision-creating">
                 <p class="creating-lead">
                     "Creating " <strong>{req.cluster_name.clone()}</strong> " in " {req.region.clone()}
@@ -951,7 +844,7 @@ pub fn ProvisionModal(
                     <button type="button" class="btn" on:click=move |_| request_close()>"Close"</button>
                 </footer>
             </div>
-        }
+        })
     };
 
     let ended_view = move |f: FailedProvision| {
@@ -960,7 +853,7 @@ pub fn ProvisionModal(
             .as_ref()
             .filter(|p| !p.portal_url.is_empty())
             .map(|p| p.portal_url.clone());
-        view! {
+        erased_on_server(view! {
             <div class="ended">
                 <ProvisionErrorCard
                     failure=f
@@ -973,7 +866,7 @@ pub fn ProvisionModal(
                     <button type="button" class="btn" on:click=move |_| close()>"Close"</button>
                 </footer>
             </div>
-        }
+        })
     };
 
     // Starting keeps the form on screen (and its focus): only a change of screen re-renders.
@@ -982,10 +875,9 @@ pub fn ProvisionModal(
         other => Some(other),
     });
     let body = move || match screen.get() {
-        None => form_view().into_any(),
-        Some(Phase::Creating(accepted)) => creating_view(accepted).into_any(),
-        Some(Phase::Ended(f)) => ended_view(*f).into_any(),
-        Some(_) => ().into_any(),
+        Some(Phase::Creating(accepted)) => EitherOf3::B(creating_view(accepted)),
+        Some(Phase::Ended(f)) => EitherOf3::C(ended_view(*f)),
+        _ => EitherOf3::A(form_view()),
     };
 
     let confirm_close_panel = move || {
@@ -1008,7 +900,7 @@ pub fn ProvisionModal(
         })
     };
 
-    view! {
+    erased_on_server(view! {
         <div class="modal-backdrop" on:mousedown=on_backdrop_down on:click=on_backdrop_click>
             <div
                 class="modal"
@@ -1040,8 +932,7 @@ pub fn ProvisionModal(
                 <div class="modal-body">{body}</div>
             </div>
         </div>
-    }
-    .into_any()
+    })
 }
 
 /// The name of a check on screen.
@@ -1053,23 +944,103 @@ fn check_label(name: &str) -> String {
         .unwrap_or_else(|| name.replace('_', " "))
 }
 
-/// One labelled field with its error message.
+/// What kind of input a form field is.
+#[derive(Clone, Copy)]
+enum FieldKind {
+    Text {
+        mono: bool,
+    },
+    Count {
+        min: u32,
+        max: u32,
+    },
+    /// `(value, label)` choices.
+    Select(Signal<Vec<(String, String)>>),
+}
+
+/// One labelled field of the form: the input, a hint, and its error message. One component
+/// for every field keeps the form's code (and the browser bundle) small.
 #[component]
-fn Field(
+fn FormField(
     name: &'static str,
     label: &'static str,
+    kind: FieldKind,
+    value: RwSignal<String>,
     error: Signal<Option<String>>,
-    children: Children,
+    hint: Signal<Option<String>>,
+    on_edit: Callback<&'static str>,
+    on_leave: Callback<&'static str>,
 ) -> impl IntoView {
-    view! {
+    let id = field_id(name);
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described = format!("{hint_id} {error_id}");
+    let invalid = move || error.with(Option::is_some).to_string();
+    let input = match kind {
+        FieldKind::Select(choices) => Either::Left(view! {
+            <select
+                id=id.clone()
+                aria-invalid=invalid
+                aria-describedby=described
+                prop:value=move || value.get()
+                on:change=move |ev| {
+                    value.set(event_target_value(&ev));
+                    on_edit.try_run(name);
+                    on_leave.try_run(name);
+                }
+            >
+                {move || {
+                    choices
+                        .get()
+                        .into_iter()
+                        .map(|(v, l)| {
+                            let selected = value.with_untracked(|cur| cur == &v);
+                            view! { <option value=v selected=selected>{l}</option> }
+                        })
+                        .collect_view()
+                }}
+            </select>
+        }),
+        FieldKind::Text { .. } | FieldKind::Count { .. } => {
+            let (kind_attr, mode, min, max, mono) = match kind {
+                FieldKind::Count { min, max } => ("number", "numeric", Some(min), Some(max), false),
+                FieldKind::Text { mono } => ("text", "text", None, None, mono),
+                FieldKind::Select(_) => ("text", "text", None, None, false),
+            };
+            Either::Right(view! {
+                <input
+                    id=id.clone()
+                    type=kind_attr
+                    inputmode=mode
+                    min=min
+                    max=max
+                    class:mono=mono
+                    autocomplete="off"
+                    spellcheck="false"
+                    aria-invalid=invalid
+                    aria-describedby=described
+                    prop:value=move || value.get()
+                    on:input=move |ev| {
+                        value.set(event_target_value(&ev));
+                        on_edit.try_run(name);
+                    }
+                    // Blur also fires while the dialog is taken down: by then the form is gone.
+                    on:blur=move |_| {
+                        on_leave.try_run(name);
+                    }
+                />
+            })
+        }
+    };
+    let warn = matches!(kind, FieldKind::Select(_));
+    erased_on_server(view! {
         <div class="field" class:field-invalid=move || error.with(Option::is_some)>
-            <label class="field-label" for=field_id(name)>{label}</label>
-            {children()}
-            <p class="field-error" id=format!("pm-{name}-error") data-field=name>
-                {move || error.get()}
-            </p>
+            <label class="field-label" for=id>{label}</label>
+            {input}
+            <p class="field-hint" class:field-hint-warn=warn id=hint_id>{move || hint.get()}</p>
+            <p class="field-error" id=error_id data-field=name>{move || error.get()}</p>
         </div>
-    }
+    })
 }
 
 #[cfg(feature = "hydrate")]
@@ -1113,6 +1084,17 @@ fn trap_focus(ev: &KeyboardEvent, dialog: NodeRef<html::Div>) {
 
 #[cfg(not(feature = "hydrate"))]
 fn trap_focus(_ev: &KeyboardEvent, _dialog: NodeRef<html::Div>) {}
+
+/// Moves the focus to a field of the form.
+fn focus_field(name: &str) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(el) = document()
+        .get_element_by_id(&field_id(name))
+        .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
 
 /// Gives the focus back to what had it before the dialog opened, or to Add cluster.
 fn restore_focus(opener: StoredValue<Option<leptos::web_sys::Element>, LocalStorage>) {

@@ -2,6 +2,7 @@
 //! it has taken, and Stop (with a confirmation that a partial cluster may remain). Shared by
 //! the dashboard's provisioning banner and the modal.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
 use crate::components::clock::format_elapsed;
@@ -206,7 +207,7 @@ pub fn StopProvision(
                 }),
                 _ => None,
             };
-            view! {
+            EitherOf3::A(view! {
                 <button
                     type="button"
                     class="btn btn-danger"
@@ -216,10 +217,9 @@ pub fn StopProvision(
                     "Stop"
                 </button>
                 {failed}
-            }
-            .into_any()
+            })
         }
-        StopState::Confirming => view! {
+        StopState::Confirming => EitherOf3::B(view! {
             <div class="confirm" role="group" aria-label="Confirm stop">
                 <p class="confirm-text">{confirm_text.clone()}</p>
                 <div class="confirm-actions">
@@ -236,14 +236,12 @@ pub fn StopProvision(
                     </button>
                 </div>
             </div>
-        }
-        .into_any(),
-        StopState::Stopping => view! {
+        }),
+        StopState::Stopping => EitherOf3::C(view! {
             <button type="button" class="btn btn-danger" data-testid="stop-button" disabled=true>
                 "Stopping…"
             </button>
-        }
-        .into_any(),
+        }),
     }
 }
 
