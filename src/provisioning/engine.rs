@@ -296,6 +296,20 @@ impl JobRecord {
     }
 }
 
+/// A node pool as the product shows it, from Azure's agent pool profile.
+pub fn pool_progress(p: &AgentPoolProfile) -> PoolProgress {
+    PoolProgress {
+        name: p.name.clone(),
+        vm_size: p.vm_size.clone(),
+        count: p.count,
+        mode: match p.mode {
+            AgentPoolMode::System => "System".into(),
+            AgentPoolMode::User => "User".into(),
+        },
+        provisioning_state: p.provisioning_state.as_ref().map(|s| s.as_str().to_owned()),
+    }
+}
+
 struct ProvisionRun {
     shared: Shared,
     holder: String,
@@ -517,16 +531,7 @@ impl ProvisionRun {
             .properties
             .agent_pool_profiles
             .iter()
-            .map(|p| PoolProgress {
-                name: p.name.clone(),
-                vm_size: p.vm_size.clone(),
-                count: p.count,
-                mode: match p.mode {
-                    AgentPoolMode::System => "System".into(),
-                    AgentPoolMode::User => "User".into(),
-                },
-                provisioning_state: p.provisioning_state.as_ref().map(|s| s.as_str().to_owned()),
-            })
+            .map(pool_progress)
             .collect();
     }
 

@@ -187,21 +187,30 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
     }
 }
 
+/// The caller's job with this task id: 404 for an unknown or malformed id, 403 for another
+/// user's.
+async fn owned_task(
+    state: &AppState,
+    caller: &Caller,
+    task_id: &str,
+) -> Result<JobRecord, ApiError> {
+    if !is_task_id(task_id) {
+        return Err(ApiError::not_found("No such task."));
+    }
+    state
+        .jobs
+        .get_for_owner(&caller.id, task_id)
+        .await
+        .map_err(access_error)
+}
+
 /// `GET /api/tasks/{task_id}`.
 pub async fn task_status(
     state: &AppState,
     caller: &Caller,
     task_id: &str,
 ) -> Result<TaskStatus, ApiError> {
-    if !is_task_id(task_id) {
-        return Err(ApiError::not_found("No such task."));
-    }
-    let job = state
-        .jobs
-        .get_for_owner(&caller.id, task_id)
-        .await
-        .map_err(access_error)?;
-    Ok(task_view(&job))
+    Ok(task_view(&owned_task(state, caller, task_id).await?))
 }
 
 /// `POST /api/aks/cancel-provision/{task_id}`: a queued job is cancelled at once; a running one
@@ -211,14 +220,7 @@ pub async fn cancel(
     caller: &Caller,
     task_id: &str,
 ) -> Result<CancelOutcome, ApiError> {
-    if !is_task_id(task_id) {
-        return Err(ApiError::not_found("No such task."));
-    }
-    let job = state
-        .jobs
-        .get_for_owner(&caller.id, task_id)
-        .await
-        .map_err(access_error)?;
+    let job = owned_task(state, caller, task_id).await?;
     let previous_status = job.status;
     let outcome = |job: &JobRecord, was_running: bool| CancelOutcome {
         task_id: job.task_id.clone(),
@@ -463,16 +465,7 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
                             .properties
                             .agent_pool_profiles
                             .iter()
-                            .map(|p| PoolProgress {
-                                name: p.name.clone(),
-                                vm_size: p.vm_size.clone(),
-                                count: p.count,
-                                mode: format!("{:?}", p.mode),
-                                provisioning_state: p
-                                    .provisioning_state
-                                    .as_ref()
-                                    .map(|s| s.as_str().to_owned()),
-                            })
+                            .map(crate::provisioning::engine::pool_progress)
                             .collect(),
                         name,
                     }
