@@ -268,7 +268,8 @@ fn fallback_code(err: &ArmError) -> &'static str {
     }
 }
 
-fn flatten_details(details: &[crate::azure::ArmErrorDetail]) -> Vec<ArmErrorDetail> {
+/// Azure's nested error details, flattened for the classifier (the real cause is often nested).
+pub fn flatten_details(details: &[crate::azure::ArmErrorDetail]) -> Vec<ArmErrorDetail> {
     let mut out = Vec::new();
     for d in details {
         out.push(ArmErrorDetail {

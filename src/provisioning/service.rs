@@ -6,12 +6,10 @@ use std::time::Duration;
 use crate::api_error::ApiError;
 use crate::azure::{ArmError, ClusterRef, cluster_portal_url};
 use crate::identity::Caller;
-use crate::provisioning::classify::{
-    ArmErrorDetail, ArmErrorInfo, ClassifyContext, classify_arm_error,
-};
+use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::provisioning::model::*;
 use crate::provisioning::preflight;
-use crate::provisioning::validate::{KNOWN_REGIONS, validate_provision_request};
+use crate::provisioning::validate::{region_error, validate_provision_request};
 use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::job_state::{JobAccessError, JobRecord, NewJob, now_ms};
@@ -123,15 +121,7 @@ fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
         .raw_error
         .as_deref()
         .and_then(crate::azure::error::parse_error_body)
-        .map(|e| {
-            e.details
-                .iter()
-                .map(|d| ArmErrorDetail {
-                    code: d.code.clone(),
-                    message: d.message.clone(),
-                })
-                .collect()
-        })
+        .map(|e| crate::provisioning::engine::flatten_details(&e.details))
         .unwrap_or_default();
     ArmErrorInfo {
         status: None,
@@ -509,12 +499,8 @@ pub async fn available_skus(
     _caller: &Caller,
     region: &str,
 ) -> Result<AvailableSkus, ApiError> {
-    if !KNOWN_REGIONS.contains(&region) {
-        let mut fields = std::collections::BTreeMap::new();
-        fields.insert(
-            "region".to_owned(),
-            format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")),
-        );
+    if let Some(rule) = region_error(region) {
+        let fields = std::collections::BTreeMap::from([("region".to_owned(), rule)]);
         return Err(ApiError::invalid_fields(fields));
     }
     let skus = state

@@ -76,6 +76,12 @@ fn is_guid(s: &str) -> bool {
             .all(|(len, p)| p.len() == *len && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// The rule a region breaks, if any: it must be one the product offers.
+pub fn region_error(region: &str) -> Option<String> {
+    (!KNOWN_REGIONS.contains(&region))
+        .then(|| format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")))
+}
+
 /// Every rule a request breaks, by field name. Empty means valid.
 pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, String> {
     let mut errors = BTreeMap::new();
@@ -97,11 +103,8 @@ pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, St
             ),
         );
     }
-    if !KNOWN_REGIONS.contains(&req.region.as_str()) {
-        fail(
-            "region",
-            format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")),
-        );
+    if let Some(rule) = region_error(&req.region) {
+        fail("region", rule);
     }
     if !is_valid_cluster_name(&req.cluster_name) {
         fail(
