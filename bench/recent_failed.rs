@@ -8,7 +8,7 @@
 //! Knobs (environment): `BENCH_ROWS` (1000000), `BENCH_OWNERS` (10000), `BENCH_SAMPLES` (300),
 //! `BENCH_REPORT` (bench/REPORT.md), `STORAGE_TEST_POSTGRES_URL` (postgres://postgres@127.0.0.1:5432).
 
-#[path = "../tests/storage_support/mod.rs"]
+#[path = "../tests/api/helpers/databases.rs"]
 #[allow(dead_code)]
 mod storage_support;
 

@@ -1,143 +1,20 @@
-//! Black-box tests of the provisioning API: the real server with its embedded ARM simulator
-//! (short create times), spoken to over HTTP as `curl` would.
+//! The provisioning API: the real server with its embedded ARM simulator (short create times),
+//! spoken to over HTTP as `curl` would.
 
 use std::time::{Duration, Instant};
 
-use aks_dashboard::config::ServeConfig;
-use aks_dashboard::startup::Server;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-struct Api {
-    server: Server,
-    base: String,
-    sim: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-async fn start_with(create_seconds: f64, workers: usize) -> Api {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = ServeConfig::for_tests(dir.path());
-    config.armsim.create_seconds = create_seconds;
-    config.armsim.abort_seconds = 0.5;
-    config.armsim.delete_seconds = 0.5;
-    config.job_workers = workers;
-    config.arm_retry_max_seconds = 5.0;
-    let server = Server::start(config).await.expect("server starts");
-    let base = format!("http://{}", server.addr);
-    let sim = server
-        .state
-        .armsim
-        .as_ref()
-        .expect("embedded simulator")
-        .base_url()
-        .to_owned();
-    Api {
-        server,
-        base,
-        sim,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    }
-}
-
-async fn start() -> Api {
-    start_with(1.5, 2).await
-}
-
-fn request(region: &str, name: &str, node_sku: &str, count: u32) -> Value {
-    json!({
-        "subscription_id": "11111111-2222-3333-4444-555555555555",
-        "resource_group": "rg-aks-dev",
-        "region": region,
-        "cluster_name": name,
-        "node_sku": node_sku,
-        "node_count": count,
-        "system_vm_size": "Standard_D2s_v3",
-        "system_node_count": 1
-    })
-}
-
-impl Api {
-    async fn post(&self, user: &str, path: &str, body: &Value) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .post(format!("{}{}", self.base, path))
-            .header("X-Dev-User", user)
-            .json(body)
-            .send()
-            .await
-            .expect("post");
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, user: &str, path: &str) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .get(format!("{}{}", self.base, path))
-            .header("X-Dev-User", user)
-            .send()
-            .await
-            .expect("get");
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn provision(&self, user: &str, body: Value) -> Value {
-        let (status, accepted) = self.post(user, "/api/aks/provision", &body).await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
-        accepted
-    }
-
-    /// Polls the task until `done` says so, collecting every answer seen.
-    async fn wait_task(
-        &self,
-        user: &str,
-        task_id: &str,
-        done: impl Fn(&Value) -> bool,
-    ) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(40);
-        let mut seen = Vec::new();
-        loop {
-            let (status, task) = self.get(user, &format!("/api/tasks/{task_id}")).await;
-            assert_eq!(status, StatusCode::OK, "{task}");
-            seen.push(task.clone());
-            if done(&task) {
-                return seen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "task did not get there in time: {task}"
-            );
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    }
-
-    async fn sim_state(&self) -> Value {
-        self.http
-            .get(format!("{}/_armsim/state", self.sim))
-            .send()
-            .await
-            .expect("state")
-            .json()
-            .await
-            .expect("state json")
-    }
-}
-
-fn finished(task: &Value) -> bool {
-    task["ready"] == true
-}
+use crate::helpers::{TestApp, creating, finished, provision_request, start_simulator};
 
 #[tokio::test]
 async fn a_provision_succeeds_and_shows_its_progress_on_the_way() {
-    let api = start().await;
+    let api = TestApp::spawn().await;
     let accepted = api
         .provision(
             "alice",
-            request("koreacentral", "aks-ok", "Standard_D4s_v3", 2),
+            provision_request("koreacentral", "aks-ok", "Standard_D4s_v3", 2),
         )
         .await;
     assert_eq!(accepted["status"], "queued");
@@ -173,7 +50,7 @@ async fn a_provision_succeeds_and_shows_its_progress_on_the_way() {
     );
     assert!(creating["progress"]["arm_elapsed_seconds"].is_number());
 
-    let state = api.sim_state().await;
+    let state = api.simulator.state::<Value>().await;
     assert_eq!(state["counters"]["create_puts_accepted"], 1);
     let (_, clusters) = api.get("alice", "/api/aks/clusters").await;
     assert!(
@@ -187,14 +64,17 @@ async fn a_provision_succeeds_and_shows_its_progress_on_the_way() {
 
 #[tokio::test]
 async fn quota_and_blocked_size_failures_keep_azures_code_message_and_category() {
-    let api = start().await;
+    let api = TestApp::spawn().await;
     let quota = api
-        .provision("bob", request("eastus", "aks-quota", "Standard_D4s_v3", 3))
+        .provision(
+            "bob",
+            provision_request("eastus", "aks-quota", "Standard_D4s_v3", 3),
+        )
         .await;
     let blocked = api
         .provision(
             "bob",
-            request("koreacentral", "aks-gpu", "Standard_NC24ads_A100_v4", 1),
+            provision_request("koreacentral", "aks-gpu", "Standard_NC24ads_A100_v4", 1),
         )
         .await;
 
@@ -238,7 +118,7 @@ async fn quota_and_blocked_size_failures_keep_azures_code_message_and_category()
 
 #[tokio::test]
 async fn recent_failures_bounds_and_degraded_answer() {
-    let api = start().await;
+    let api = TestApp::spawn().await;
     for (query, bound) in [
         ("hours=0", "hours"),
         ("hours=169", "hours"),
@@ -276,7 +156,7 @@ async fn recent_failures_bounds_and_degraded_answer() {
         .post(
             "dana",
             "/api/aks/provision",
-            &request("koreacentral", "aks-x", "Standard_D2s_v3", 1),
+            &provision_request("koreacentral", "aks-x", "Standard_D2s_v3", 1),
         )
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
@@ -286,8 +166,8 @@ async fn recent_failures_bounds_and_degraded_answer() {
 
 #[tokio::test]
 async fn bad_input_is_a_400_that_names_each_field() {
-    let api = start().await;
-    let mut body = request("mars", "-bad-", "Standard_Z9", 0);
+    let api = TestApp::spawn().await;
+    let mut body = provision_request("mars", "-bad-", "Standard_Z9", 0);
     body["system_node_count"] = json!(4);
     body["resource_group"] = json!("x".repeat(91));
     let (status, err) = api.post("erin", "/api/aks/provision", &body).await;
@@ -327,11 +207,11 @@ async fn bad_input_is_a_400_that_names_each_field() {
 
 #[tokio::test]
 async fn another_users_task_is_forbidden_and_unknown_ones_are_not_found() {
-    let api = start().await;
+    let api = TestApp::spawn().await;
     let accepted = api
         .provision(
             "frank",
-            request("koreacentral", "aks-frank", "Standard_D2s_v3", 1),
+            provision_request("koreacentral", "aks-frank", "Standard_D2s_v3", 1),
         )
         .await;
     let task_id = accepted["task_id"].as_str().expect("task id");
@@ -357,11 +237,11 @@ async fn another_users_task_is_forbidden_and_unknown_ones_are_not_found() {
 #[tokio::test]
 async fn cancel_of_a_queued_job_stops_it_before_it_starts() {
     // No workers: the job stays queued.
-    let api = start_with(1.5, 0).await;
+    let api = TestApp::builder().job_workers(0).spawn().await;
     let accepted = api
         .provision(
             "hank",
-            request("koreacentral", "aks-q", "Standard_D2s_v3", 1),
+            provision_request("koreacentral", "aks-q", "Standard_D2s_v3", 1),
         )
         .await;
     let task_id = accepted["task_id"].as_str().expect("task id");
@@ -377,23 +257,23 @@ async fn cancel_of_a_queued_job_stops_it_before_it_starts() {
     assert_eq!(out["cancelled"], true);
     assert_eq!(out["was_running"], false);
     assert_eq!(out["partial_cluster"], Value::Null);
-    assert_eq!(api.sim_state().await["counters"]["create_puts_accepted"], 0);
+    assert_eq!(
+        api.simulator.state::<Value>().await["counters"]["create_puts_accepted"],
+        0
+    );
 }
 
 #[tokio::test]
 async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
-    let api = start_with(30.0, 2).await;
+    let api = TestApp::builder().create_seconds(30.0).spawn().await;
     let accepted = api
         .provision(
             "ivy",
-            request("koreacentral", "aks-stop", "Standard_D2s_v3", 1),
+            provision_request("koreacentral", "aks-stop", "Standard_D2s_v3", 1),
         )
         .await;
     let task_id = accepted["task_id"].as_str().expect("task id").to_owned();
-    api.wait_task("ivy", &task_id, |t| {
-        t["progress"]["cluster_state"] == "Creating"
-    })
-    .await;
+    api.wait_task("ivy", &task_id, creating).await;
 
     let (status, out) = api
         .post(
@@ -422,7 +302,7 @@ async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
     );
 
     // The abort reached Azure, and the cluster resource is still there.
-    let state = api.sim_state().await;
+    let state = api.simulator.state::<Value>().await;
     assert!(
         state["counters"]["abort_requests"].as_u64() >= Some(1),
         "{state}"
@@ -451,7 +331,7 @@ async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
     assert_eq!(status, StatusCode::OK, "{del}");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let state = api.sim_state().await;
+        let state = api.simulator.state::<Value>().await;
         if !state["clusters"]
             .as_array()
             .expect("clusters")
@@ -480,14 +360,20 @@ async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
 
 #[tokio::test]
 async fn dismissed_and_superseded_failures_are_gone() {
-    let api = start_with(0.5, 2).await;
+    let api = TestApp::builder().create_seconds(0.5).spawn().await;
     let dismissed = api
-        .provision("jack", request("eastus", "aks-d", "Standard_D4s_v3", 3))
+        .provision(
+            "jack",
+            provision_request("eastus", "aks-d", "Standard_D4s_v3", 3),
+        )
         .await;
     api.wait_task("jack", dismissed["task_id"].as_str().expect("id"), finished)
         .await;
     let superseded = api
-        .provision("jack", request("eastus", "aks-s", "Standard_D4s_v3", 3))
+        .provision(
+            "jack",
+            provision_request("eastus", "aks-s", "Standard_D4s_v3", 3),
+        )
         .await;
     api.wait_task(
         "jack",
@@ -518,7 +404,10 @@ async fn dismissed_and_superseded_failures_are_gone() {
 
     // The same cluster, now small enough: it succeeds and supersedes the failure.
     let retry = api
-        .provision("jack", request("eastus", "aks-s", "Standard_D2s_v3", 1))
+        .provision(
+            "jack",
+            provision_request("eastus", "aks-s", "Standard_D2s_v3", 1),
+        )
         .await;
     let seen = api
         .wait_task("jack", retry["task_id"].as_str().expect("id"), finished)
@@ -531,12 +420,12 @@ async fn dismissed_and_superseded_failures_are_gone() {
 
 #[tokio::test]
 async fn preflight_for_the_default_world() {
-    let api = start().await;
+    let api = TestApp::spawn().await;
     let (status, report) = api
         .post(
             "lee",
             "/api/aks/preflight",
-            &request("eastus", "", "Standard_D4s_v3", 3),
+            &provision_request("eastus", "", "Standard_D4s_v3", 3),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
@@ -561,13 +450,13 @@ async fn preflight_for_the_default_world() {
         .post(
             "lee",
             "/api/aks/preflight",
-            &request("koreacentral", "", "Standard_NC24ads_A100_v4", 1),
+            &provision_request("koreacentral", "", "Standard_NC24ads_A100_v4", 1),
         )
         .await;
     assert_eq!(check_status(&report, "skus"), "fail");
     assert!(check_message(&report, "skus").contains("NotAvailableForSubscription"));
 
-    let mut other_rg = request("westeurope", "", "Standard_D4s_v3", 3);
+    let mut other_rg = provision_request("westeurope", "", "Standard_D4s_v3", 3);
     other_rg["resource_group"] = json!("rg-new-one");
     let (_, report) = api.post("lee", "/api/aks/preflight", &other_rg).await;
     assert_eq!(report["ok"], true, "{report}");
@@ -611,7 +500,7 @@ fn check_message(report: &Value, name: &str) -> String {
 
 #[tokio::test]
 async fn the_dashboard_page_renders_with_200_while_storage_is_down() {
-    let api = start().await;
+    let api = TestApp::spawn().await;
     api.server.state.storage.pool.close().await;
     let res = api
         .http
@@ -625,4 +514,54 @@ async fn the_dashboard_page_renders_with_200_while_storage_is_down() {
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.expect("html");
     assert!(html.contains(r#"data-testid="cluster-card""#));
+}
+
+#[tokio::test]
+async fn a_failure_recorded_by_one_server_shows_through_another_on_the_same_postgres() {
+    // Two replicas: one PostgreSQL database, one Azure (a standalone simulator).
+    let azure = start_simulator(Duration::from_secs(2)).await;
+    let worker = TestApp::builder()
+        .fresh_postgres()
+        .standalone_simulator(&azure)
+        .spawn()
+        .await;
+    let reader = TestApp::builder()
+        .database_url(worker.database_url())
+        .standalone_simulator(&azure)
+        .job_workers(0)
+        .spawn()
+        .await;
+    worker
+        .simulator
+        .add_fault(json!({
+            "operation": "create",
+            "cluster_name": "aks-pg",
+            "fail_after_seconds": 0.5,
+            "code": "ZonalAllocationFailed",
+            "message": "Allocation failed. We do not have sufficient capacity for the requested VM size in this zone."
+        }))
+        .await;
+
+    let accepted = worker
+        .provision(
+            "olga",
+            provision_request("koreacentral", "aks-pg", "Standard_D2s_v3", 1),
+        )
+        .await;
+    let task_id = accepted["task_id"].as_str().expect("task id");
+    let seen = worker.wait_task("olga", task_id, finished).await;
+    assert_eq!(seen.last().expect("answers")["status"], "failed");
+
+    let (status, task) = reader.get("olga", &format!("/api/tasks/{task_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(task["status"], "failed", "{task}");
+    let (_, recent) = reader
+        .get("olga", "/api/aks/recent-failed-provisions")
+        .await;
+    assert_eq!(recent["jobs"][0]["job_id"], accepted["job_id"], "{recent}");
+    assert_eq!(recent["jobs"][0]["error_code"], "ZonalAllocationFailed");
+    assert_eq!(recent["jobs"][0]["category"], "allocation");
+    let state = reader.simulator.state::<Value>().await;
+    assert_eq!(state["counters"]["faults_fired"], 1, "{state}");
+    azure.shutdown().await;
 }

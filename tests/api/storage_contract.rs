@@ -1,8 +1,5 @@
 //! The job storage contract: every scenario is written once and runs unchanged on SQLite and on
 //! PostgreSQL (`sqlite::…` and `postgres::…` tests).
-#![cfg(feature = "ssr")]
-
-mod storage_support;
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,30 +9,11 @@ use aks_dashboard::storage::{
 };
 use serde_json::json;
 
+use crate::helpers::on_both_backends;
+
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const FAILED_OR_CANCELLED: &[JobStatus] = &[JobStatus::Failed, JobStatus::Cancelled];
-
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    crate::storage_support::on_sqlite(crate::$scenario).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    crate::storage_support::on_postgres(crate::$scenario).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     recent_failures_are_failed_or_cancelled_provisions_inside_the_window,

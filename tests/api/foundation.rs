@@ -1,40 +1,14 @@
-//! Black-box tests of the foundation: the real server on a random port with a temporary
-//! database, spoken to over HTTP.
+//! The foundation: health, sign-in and identity, cross-site and oversized requests, graceful
+//! stop — the real server on a random port with a temporary database, spoken to over HTTP.
 
-use aks_dashboard::config::{AuthMode, ServeConfig};
-use aks_dashboard::startup::Server;
+use aks_dashboard::config::AuthMode;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
-struct TestServer {
-    server: Server,
-    base: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
+use crate::helpers::TestApp;
 
-async fn start(auth_mode: AuthMode) -> TestServer {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = ServeConfig::for_tests(dir.path());
-    config.auth_mode = auth_mode;
-    let server = Server::start(config).await.expect("server starts");
-    let base = format!("http://{}", server.addr);
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client");
-    TestServer {
-        server,
-        base,
-        http,
-        _dir: dir,
-    }
-}
-
-impl TestServer {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
+async fn start(auth_mode: AuthMode) -> TestApp {
+    TestApp::builder().auth_mode(auth_mode).spawn().await
 }
 
 /// The `name=value` part of the session cookie a response sets.

@@ -1,18 +1,17 @@
 //! The ARM client against the ARM simulator, over real HTTP: every call the product makes to
 //! Azure, and every way Azure answers that the product must handle.
 
-#![cfg(feature = "ssr")]
-
 use std::time::{Duration, Instant};
 
 use aks_dashboard::azure::simulator::SimulatorState;
 use aks_dashboard::azure::{
     AgentPoolMode, AgentPoolProfile, ArmClient, ArmClientConfig, ArmCredential, ArmError,
-    ArmSimulator, ClusterRef, ManagedCluster, OperationState, ProvisioningState, RetryPolicy,
-    SimulatorConfig, SimulatorHandle,
+    ClusterRef, ManagedCluster, OperationState, ProvisioningState, RetryPolicy, SimulatorHandle,
 };
 use aks_dashboard::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID};
 use serde_json::{Value, json};
+
+use crate::helpers::{SimulatorClient, TestApp, start_simulator};
 
 const SUB: &str = DEFAULT_SUBSCRIPTION_ID;
 const RG: &str = DEFAULT_RESOURCE_GROUP;
@@ -22,6 +21,8 @@ struct Azure {
     sim: SimulatorHandle,
     arm: ArmClient,
     http: reqwest::Client,
+    /// The simulator's test routes (faults, state).
+    controls: SimulatorClient,
 }
 
 /// A simulator whose creates take `create_seconds`, and a client with a small retry budget.
@@ -30,14 +31,7 @@ async fn azure(create_seconds: f64) -> Azure {
 }
 
 async fn azure_with_retry_budget(create_seconds: f64, retry_budget: Duration) -> Azure {
-    let sim = ArmSimulator::start(SimulatorConfig {
-        create_duration: Duration::from_secs_f64(create_seconds),
-        delete_duration: Duration::from_millis(500),
-        abort_duration: Duration::from_millis(500),
-        ..SimulatorConfig::default()
-    })
-    .await
-    .expect("simulator starts");
+    let sim = start_simulator(Duration::from_secs_f64(create_seconds)).await;
     let mut config = ArmClientConfig::new(sim.base_url());
     config.request_timeout = Duration::from_secs(5);
     config.retry = RetryPolicy {
@@ -49,6 +43,7 @@ async fn azure_with_retry_budget(create_seconds: f64, retry_budget: Duration) ->
     config.max_poll_interval = Duration::from_secs(1);
     let arm = ArmClient::new(config, ArmCredential::simulator()).expect("client");
     Azure {
+        controls: SimulatorClient::new(sim.base_url()),
         sim,
         arm,
         http: reqwest::Client::new(),
@@ -57,30 +52,11 @@ async fn azure_with_retry_budget(create_seconds: f64, retry_budget: Duration) ->
 
 impl Azure {
     async fn fault(&self, fault: Value) {
-        let response = self
-            .http
-            .post(format!("{}/_armsim/faults", self.sim.base_url()))
-            .json(&fault)
-            .send()
-            .await
-            .expect("fault request");
-        assert_eq!(
-            response.status(),
-            201,
-            "fault accepted: {}",
-            response.text().await.unwrap_or_default()
-        );
+        self.controls.add_fault(fault).await;
     }
 
     async fn state(&self) -> SimulatorState {
-        self.http
-            .get(format!("{}/_armsim/state", self.sim.base_url()))
-            .send()
-            .await
-            .expect("state request")
-            .json()
-            .await
-            .expect("state JSON")
+        self.controls.state().await
     }
 }
 
@@ -816,22 +792,18 @@ async fn faults_can_be_listed_and_cleared() {
 
 #[tokio::test]
 async fn the_server_without_an_arm_endpoint_talks_to_an_embedded_simulator() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = aks_dashboard::startup::Server::start(
-        aks_dashboard::config::ServeConfig::for_tests(dir.path()),
-    )
-    .await
-    .expect("server starts");
-    let armsim = server.state.armsim.clone().expect("embedded simulator");
-    assert_eq!(server.state.arm.base_url(), armsim.base_url());
-    let groups = server
+    let app = TestApp::spawn().await;
+    let armsim = app.server.state.armsim.clone().expect("embedded simulator");
+    assert_eq!(app.server.state.arm.base_url(), armsim.base_url());
+    let groups = app
+        .server
         .state
         .arm
         .get_resource_group(SUB, RG)
         .await
         .expect("ARM answers");
     assert!(groups.is_some());
-    server.stop().await.expect("stops");
+    app.server.stop().await.expect("stops");
     assert!(
         reqwest::get(format!("{}/_armsim/state", armsim.base_url()))
             .await

@@ -1,5 +1,7 @@
-//! Runs one storage scenario on a fresh database of each backend: a SQLite file in a temporary
-//! folder, or a PostgreSQL database with a random name that is dropped afterwards.
+//! Fresh databases for tests: a throw-away PostgreSQL database ([`PostgresDatabase`]), and one
+//! storage scenario run on a fresh database of each backend ([`on_sqlite`], [`on_postgres`]): a
+//! SQLite file in a temporary folder, or a PostgreSQL database with a random name that is dropped
+//! afterwards. The storage benchmark (`bench/recent_failed.rs`) includes this file too.
 //!
 //! PostgreSQL is found at `STORAGE_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432`, no database part). If it cannot be reached the test
@@ -17,10 +19,12 @@ pub fn postgres_server_url() -> String {
         .to_owned()
 }
 
-/// A throw-away PostgreSQL database.
+/// A throw-away PostgreSQL database. [`drop_database`](Self::drop_database) removes it; one that
+/// is dropped without it (a test that panicked) is removed on drop.
 pub struct PostgresDatabase {
     pub name: String,
     pub url: String,
+    removed: bool,
 }
 
 impl PostgresDatabase {
@@ -28,15 +32,39 @@ impl PostgresDatabase {
         let name = format!("aks_dashboard_test_{}", uuid::Uuid::new_v4().simple());
         admin_execute(&format!("CREATE DATABASE \"{name}\"")).await;
         let url = format!("{}/{name}", postgres_server_url());
-        Self { name, url }
+        Self {
+            name,
+            url,
+            removed: false,
+        }
     }
 
-    pub async fn drop_database(self) {
-        admin_execute(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        ))
-        .await;
+    pub async fn drop_database(mut self) {
+        admin_execute(&self.drop_statement()).await;
+        self.removed = true;
+    }
+
+    fn drop_statement(&self) -> String {
+        // FORCE: a server under test may still hold connections.
+        format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        // Drop cannot await, and may run inside a runtime that is busy unwinding: a thread with
+        // its own small runtime removes the database.
+        let sql = self.drop_statement();
+        let removal = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|runtime| runtime.block_on(admin_execute(&sql)))
+        });
+        let _ = removal.join();
     }
 }
 

@@ -1,0 +1,124 @@
+//! Calling a dashboard server as a user would: HTTP with JSON, the caller named by `X-Dev-User`
+//! (dev mode), answers as `(status, body)`. The same client speaks to an in-process server
+//! ([`TestApp`](super::TestApp)) and to a spawned process ([`DashboardProcess`](super::DashboardProcess)).
+
+use std::time::{Duration, Instant};
+
+use aks_dashboard::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// How long [`ApiClient::wait_task`] polls before the test fails: a safety net, not a timing
+/// assertion (the slowest scripted create in the tests takes 30 s).
+const TASK_DEADLINE: Duration = Duration::from_secs(60);
+const TASK_POLL: Duration = Duration::from_millis(150);
+
+pub struct ApiClient {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// Follows no redirects, so that tests see `Location`.
+    pub http: reqwest::Client,
+}
+
+impl ApiClient {
+    pub fn new(base: String) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Self { base, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// `GET path` as `user`; a body that is not JSON reads as `Value::Null`.
+    pub async fn get(&self, user: &str, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .header("X-Dev-User", user)
+            .send()
+            .await
+            .expect("get");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST path` with a JSON body as `user`; a body that is not JSON reads as `Value::Null`.
+    pub async fn post(&self, user: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(self.url(path))
+            .header("X-Dev-User", user)
+            .json(body)
+            .send()
+            .await
+            .expect("post");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Starts a provision as `user` and returns the 202 answer (`job_id`, `task_id`, …).
+    pub async fn provision(&self, user: &str, body: Value) -> Value {
+        let (status, accepted) = self.post(user, "/api/aks/provision", &body).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+        accepted
+    }
+
+    /// Polls `GET /api/tasks/{task_id}` as `user` until `done` says so, and returns every answer
+    /// seen, the last one last.
+    pub async fn wait_task(
+        &self,
+        user: &str,
+        task_id: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + TASK_DEADLINE;
+        let mut seen = Vec::new();
+        loop {
+            let (status, task) = self.get(user, &format!("/api/tasks/{task_id}")).await;
+            assert_eq!(status, StatusCode::OK, "{task}");
+            seen.push(task.clone());
+            if done(&task) {
+                return seen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "task did not get there in time: {task}"
+            );
+            tokio::time::sleep(TASK_POLL).await;
+        }
+    }
+}
+
+/// A task that has ended, whichever way.
+pub fn finished(task: &Value) -> bool {
+    task["ready"] == true
+}
+
+/// A task whose cluster Azure already shows as `Creating`.
+pub fn creating(task: &Value) -> bool {
+    task["progress"]["cluster_state"] == "Creating"
+}
+
+/// A provision request body for the simulator's default subscription and resource group, with a
+/// one-node `Standard_D2s_v3` system pool.
+pub fn provision_request(
+    region: &str,
+    cluster_name: &str,
+    node_sku: &str,
+    node_count: u32,
+) -> Value {
+    json!({
+        "subscription_id": DEFAULT_SUBSCRIPTION_ID,
+        "resource_group": DEFAULT_RESOURCE_GROUP,
+        "region": region,
+        "cluster_name": cluster_name,
+        "node_sku": node_sku,
+        "node_count": node_count,
+        "system_vm_size": "Standard_D2s_v3",
+        "system_node_count": 1
+    })
+}

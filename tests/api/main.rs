@@ -1,0 +1,12 @@
+//! The black-box tests, linked as one binary: the real server (in-process on a random port, or
+//! the real binary as a process), spoken to over HTTP; the ARM client against the simulator; the
+//! job storage contract on SQLite and PostgreSQL. `helpers` is the harness they share.
+#![cfg(feature = "ssr")]
+
+mod helpers;
+
+mod crash;
+mod foundation;
+mod provisioning;
+mod simulator;
+mod storage_contract;
