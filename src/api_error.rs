@@ -158,3 +158,70 @@ impl axum::response::IntoResponse for ApiError {
         res
     }
 }
+
+/// Storage failures reach the client as a retryable 503; the details go to the log.
+#[cfg(feature = "ssr")]
+impl From<crate::storage::StorageError> for ApiError {
+    fn from(err: crate::storage::StorageError) -> Self {
+        tracing::error!(error = %err, "storage unavailable");
+        ApiError::unavailable(
+            "storage_unavailable",
+            "The job store is not answering, so nothing was changed. Try again in a few seconds.",
+            5,
+        )
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::storage::JobAccessError> for ApiError {
+    fn from(err: crate::storage::JobAccessError) -> Self {
+        use crate::storage::JobAccessError;
+        match err {
+            JobAccessError::NotFound => ApiError::not_found("No such provision."),
+            JobAccessError::Forbidden => {
+                ApiError::forbidden("This provision belongs to another user.")
+            }
+            JobAccessError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// How long a user over the in-flight cap is asked to wait before trying again.
+#[cfg(feature = "ssr")]
+const TOO_MANY_RETRY_AFTER_SECONDS: u64 = 30;
+
+#[cfg(feature = "ssr")]
+impl From<crate::storage::CreateJobError> for ApiError {
+    fn from(err: crate::storage::CreateJobError) -> Self {
+        use crate::storage::CreateJobError;
+        match err {
+            CreateJobError::ClusterBusy => {
+                let mut api = ApiError::new(
+                    409,
+                    "cluster_busy",
+                    "A provision of this cluster is already in flight (yours or a colleague's); \
+                     watch it on the dashboard, or stop it first.",
+                );
+                api.fields.insert(
+                    "cluster_name".into(),
+                    "A create of this cluster is already in progress.".into(),
+                );
+                api
+            }
+            CreateJobError::TooManyInFlight { max_in_flight } => {
+                let mut api = ApiError::new(
+                    429,
+                    "too_many_provisions",
+                    format!(
+                        "You already have {max_in_flight} provisions queued or running; wait for \
+                         one to finish (or stop one) and try again."
+                    ),
+                );
+                api.retryable = Some(true);
+                api.retry_after_seconds = Some(TOO_MANY_RETRY_AFTER_SECONDS);
+                api
+            }
+            CreateJobError::Storage(e) => e.into(),
+        }
+    }
+}

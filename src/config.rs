@@ -99,18 +99,106 @@ pub struct ServeConfig {
     #[arg(long, env = "ARM_TOKEN", hide_env_values = true)]
     pub arm_token: Option<String>,
 
-    /// How many provision jobs this server runs at once.
-    #[arg(long, env = "JOB_WORKERS", default_value_t = 4)]
-    pub job_workers: usize,
-
-    /// How long a worker's claim on a job lasts without a heartbeat; after a crash, another
-    /// worker takes the job over once it runs out.
-    #[arg(long, env = "JOB_LEASE_SECONDS", default_value_t = 15.0, value_parser = parse_seconds)]
-    pub job_lease_seconds: f64,
+    /// How this server runs provision jobs.
+    #[command(flatten)]
+    pub jobs: JobSettings,
 
     /// Timing of the embedded ARM simulator (used when no ARM endpoint is configured).
     #[command(flatten)]
     pub armsim: ArmsimTiming,
+}
+
+/// How this server runs provision jobs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JobSettings {
+    /// Provisions this server follows at once (each one is a task that sleeps between polls of
+    /// Azure); 0: this server only serves the API and the page.
+    #[arg(
+        long = "job-max-in-flight",
+        env = "JOB_MAX_IN_FLIGHT",
+        default_value_t = 1000
+    )]
+    pub max_in_flight: usize,
+
+    /// How long a server's claim on a job lasts without renewal; after a crash, another server
+    /// takes the job over once it runs out.
+    #[arg(long = "job-lease-seconds", env = "JOB_LEASE_SECONDS", default_value_t = 15.0,
+          value_parser = parse_seconds)]
+    pub lease_seconds: f64,
+
+    /// Provisions one user may have queued or running at once; more are refused with 429.
+    #[arg(
+        long = "max-in-flight-per-user",
+        env = "MAX_IN_FLIGHT_PER_USER",
+        default_value_t = 10
+    )]
+    pub max_per_user: u32,
+
+    /// The shortest wait between two polls of a running Azure operation (Azure's `Retry-After`
+    /// is honoured between this and `--job-poll-max-seconds`).
+    #[arg(long = "job-poll-min-seconds", env = "JOB_POLL_MIN_SECONDS", default_value_t = 2.0,
+          value_parser = parse_seconds)]
+    pub poll_min_seconds: f64,
+
+    /// The longest wait between two polls of a running Azure operation.
+    #[arg(long = "job-poll-max-seconds", env = "JOB_POLL_MAX_SECONDS", default_value_t = 30.0,
+          value_parser = parse_seconds)]
+    pub poll_max_seconds: f64,
+
+    /// How long a create is followed while Azure fails to answer (throttling, outages) before
+    /// the job gives up with `arm_unreachable`.
+    #[arg(long = "job-follow-horizon-seconds", env = "JOB_FOLLOW_HORIZON_SECONDS",
+          default_value_t = 10800.0, value_parser = parse_seconds)]
+    pub follow_horizon_seconds: f64,
+
+    /// How long a cluster that a create with a lost answer may have made is looked for before
+    /// it is taken to be absent (and the create is sent again).
+    #[arg(long = "job-confirm-absent-seconds", env = "JOB_CONFIRM_ABSENT_SECONDS",
+          default_value_t = 30.0, value_parser = parse_seconds)]
+    pub confirm_absent_seconds: f64,
+
+    /// A job claimed this often without finishing fails with `internal_error`.
+    #[arg(
+        long = "job-max-attempts",
+        env = "JOB_MAX_ATTEMPTS",
+        default_value_t = 20
+    )]
+    pub max_attempts: u32,
+
+    /// Test hook: shifts this server's clock by this many seconds.
+    #[arg(
+        long = "test-clock-offset-seconds",
+        env = "AKSDASH_TEST_CLOCK_OFFSET_SECONDS",
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        hide = true
+    )]
+    pub test_clock_offset_seconds: f64,
+
+    /// Test hook: a run of a job for this cluster name panics.
+    #[arg(
+        long = "test-panic-on-cluster",
+        env = "AKSDASH_TEST_PANIC_ON_CLUSTER",
+        hide = true
+    )]
+    pub test_panic_on_cluster: Option<String>,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 1000,
+            lease_seconds: 15.0,
+            max_per_user: 10,
+            poll_min_seconds: 2.0,
+            poll_max_seconds: 30.0,
+            follow_horizon_seconds: 10800.0,
+            confirm_absent_seconds: 30.0,
+            max_attempts: 20,
+            test_clock_offset_seconds: 0.0,
+            test_panic_on_cluster: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -179,8 +267,12 @@ impl ServeConfig {
             arm_request_timeout_seconds: 30.0,
             arm_retry_max_seconds: 60.0,
             arm_token: None,
-            job_workers: 2,
-            job_lease_seconds: 15.0,
+            jobs: JobSettings {
+                poll_min_seconds: 0.2,
+                poll_max_seconds: 2.0,
+                confirm_absent_seconds: 2.0,
+                ..JobSettings::default()
+            },
             armsim: ArmsimTiming::default(),
         }
     }

@@ -7,6 +7,7 @@
 pub mod api_error;
 pub mod app;
 pub mod components;
+pub mod events;
 pub mod identity;
 pub mod provisioning;
 

@@ -15,11 +15,14 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
 use crate::azure::{
-    ArmClient, ArmConnection, ArmError, ArmSimulator, SimulatorConfig, SimulatorHandle,
+    ArmCache, ArmClient, ArmConnection, ArmError, ArmSimulator, CacheConfig, SimulatorConfig,
+    SimulatorHandle,
 };
 use crate::config::{Cli, Command, ServeConfig};
-use crate::http::{auth, health, tasks};
-use crate::provisioning::engine::{EngineConfig, JobRunner};
+use crate::events::bus::EventBus;
+use crate::http::{auth, events, health, tasks};
+use crate::provisioning::provision_run::{RunConfig, RunContext};
+use crate::provisioning::runner::{JobRunner, RunnerConfig, RunnerHandle};
 use crate::storage::job_state::JobStateRepository;
 use crate::storage::{Storage, StorageError};
 
@@ -51,10 +54,14 @@ pub struct AppState {
     pub config: Arc<ServeConfig>,
     /// Every Azure call goes through this client.
     pub arm: ArmClient,
+    /// What Azure said, shared by every page view, pre-flight and job.
+    pub azure: ArmCache,
     /// Provision jobs: the durable record of every create.
     pub jobs: JobStateRepository,
-    /// Wakes idle job workers when a job is queued.
-    pub job_waker: Arc<tokio::sync::Notify>,
+    /// The job runner: woken when a job is queued, told at once about a Stop.
+    pub runner: RunnerHandle,
+    /// Live events for the open pages (and Stop requests for the runners of other servers).
+    pub events: EventBus,
     /// The embedded ARM simulator the client points at when no ARM endpoint is configured.
     pub armsim: Option<SimulatorHandle>,
 }
@@ -116,6 +123,7 @@ pub struct Server {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<Result<(), std::io::Error>>,
     runner: Option<JobRunner>,
+    cache_refresher: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
@@ -123,6 +131,9 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartupError::Io(config.data_dir.clone(), e))?;
         let key = auth::load_or_create_key(config.session_secret.as_deref(), &config.data_dir)?;
+        crate::storage::job_state::set_clock_offset_ms(
+            (config.jobs.test_clock_offset_seconds * 1000.0) as i64,
+        );
         let storage = Storage::connect(&config.database_url).await?;
         tracing::info!(backend = ?storage.backend, "storage ready, migrations applied");
 
@@ -141,10 +152,19 @@ impl Server {
 
         let arm = ArmConnection::from_config(&config).await?;
         let jobs = JobStateRepository::new(storage.clone());
-        let mut engine = EngineConfig::new(&config.tenant_id);
-        engine.workers = config.job_workers;
-        engine.lease = std::time::Duration::from_secs_f64(config.job_lease_seconds.max(0.5));
-        let runner = JobRunner::start(jobs.clone(), arm.client.clone(), engine);
+        let events = EventBus::start(&storage, &config.database_url);
+        let azure = ArmCache::new(arm.client.clone(), events.clone(), CacheConfig::default());
+        let cache_refresher = azure.start_refreshing();
+        let runner = JobRunner::start(
+            RunContext {
+                repo: jobs.clone(),
+                arm: arm.client.clone(),
+                cache: azure.clone(),
+                events: events.clone(),
+                config: Arc::new(run_config(&config)),
+            },
+            runner_config(&config),
+        );
 
         let state = AppState {
             leptos_options,
@@ -156,8 +176,10 @@ impl Server {
             config: Arc::new(config),
             arm: arm.client,
             armsim: arm.simulator,
+            azure,
             jobs,
-            job_waker: runner.waker(),
+            runner: runner.handle(),
+            events,
         };
         let router = build_router(state.clone());
 
@@ -175,6 +197,7 @@ impl Server {
             stop,
             task,
             runner: Some(runner),
+            cache_refresher,
         })
     }
 
@@ -186,11 +209,40 @@ impl Server {
         if let Some(runner) = self.runner.take() {
             runner.stop().await;
         }
+        self.cache_refresher.abort();
+        self.state.events.shutdown();
         if let Some(armsim) = &self.state.armsim {
             armsim.shutdown().await;
         }
         self.state.storage.close().await;
         result.map_err(StartupError::Serve)
+    }
+}
+
+fn seconds(value: f64) -> std::time::Duration {
+    crate::azure::simulator::seconds(value)
+}
+
+fn run_config(config: &ServeConfig) -> RunConfig {
+    let jobs = &config.jobs;
+    let mut run = RunConfig::new(&config.tenant_id);
+    run.poll_min = seconds(jobs.poll_min_seconds);
+    run.poll_max = seconds(jobs.poll_max_seconds).max(run.poll_min);
+    run.poll_default = run.poll_default.clamp(run.poll_min, run.poll_max);
+    run.slow_wait_max = run.slow_wait_max.max(run.poll_min);
+    run.follow_horizon = seconds(jobs.follow_horizon_seconds);
+    run.confirm_absent_for = seconds(jobs.confirm_absent_seconds);
+    run.panic_on_cluster = jobs.test_panic_on_cluster.clone();
+    run
+}
+
+fn runner_config(config: &ServeConfig) -> RunnerConfig {
+    let jobs = &config.jobs;
+    RunnerConfig {
+        max_in_flight: jobs.max_in_flight,
+        lease: seconds(jobs.lease_seconds).max(std::time::Duration::from_millis(500)),
+        max_attempts: jobs.max_attempts.max(1),
+        ..RunnerConfig::default()
     }
 }
 
@@ -203,6 +255,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/auth/dev", get(auth::dev_sign_in))
         .route("/api/tasks/{task_id}", get(tasks::task_status))
+        .route("/api/events", get(events::stream))
         .route(
             "/api/aks/cancel-provision/{task_id}",
             axum::routing::post(tasks::cancel_provision),

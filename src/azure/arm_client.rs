@@ -121,6 +121,8 @@ pub struct OperationPoll {
 #[derive(Clone)]
 pub struct ArmClient {
     inner: Arc<Inner>,
+    /// This handle's retry policy: [`ArmClient::single_attempt`] gives one without retries.
+    retry: RetryPolicy,
 }
 
 struct Inner {
@@ -161,6 +163,7 @@ impl ArmClient {
         let base_url = Url::parse(base)
             .map_err(|e| ArmError::InvalidRequest(format!("ARM base URL {base:?}: {e}")))?;
         Ok(Self {
+            retry: config.retry.clone(),
             inner: Arc::new(Inner {
                 http,
                 base_url,
@@ -168,6 +171,19 @@ impl ArmClient {
                 credential,
             }),
         })
+    }
+
+    /// The same client without retries of 429/5xx/network failures: for callers that decide
+    /// themselves what a failed call means and when to try again (following an operation that
+    /// may take hours, or a create that must not be sent twice blindly).
+    pub fn single_attempt(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            retry: RetryPolicy {
+                max_elapsed: Duration::ZERO,
+                ..self.retry.clone()
+            },
+        }
     }
 
     pub fn base_url(&self) -> &str {
@@ -189,7 +205,26 @@ impl ArmClient {
         let url = self.cluster_url(cluster, "")?;
         let json = serde_json::to_value(body)
             .map_err(|e| ArmError::InvalidRequest(format!("cluster body: {e}")))?;
-        let answer = self.send(Method::PUT, url, Some(&json)).await?;
+        let answer = self.send(Method::PUT, url, Some(&json), &[]).await?;
+        Ok(started(answer))
+    }
+
+    /// `PUT …/managedClusters/{name}` with `If-None-Match: *`: a create that must not become an
+    /// update of a cluster that exists (Azure answers 412 where it honours the header). Sent
+    /// once, whatever this handle's retry policy: after a lost answer only a read of the cluster
+    /// can tell whether Azure took it.
+    pub async fn create_cluster(
+        &self,
+        cluster: &ClusterRef,
+        body: &ManagedCluster,
+    ) -> Result<OperationStarted<ManagedCluster>, ArmError> {
+        let url = self.cluster_url(cluster, "")?;
+        let json = serde_json::to_value(body)
+            .map_err(|e| ArmError::InvalidRequest(format!("cluster body: {e}")))?;
+        let answer = self
+            .single_attempt()
+            .send(Method::PUT, url, Some(&json), &[("if-none-match", "*")])
+            .await?;
         Ok(started(answer))
     }
 
@@ -223,7 +258,7 @@ impl ArmClient {
         cluster: &ClusterRef,
     ) -> Result<Option<OperationStarted<()>>, ArmError> {
         let url = self.cluster_url(cluster, "")?;
-        let answer = self.send(Method::DELETE, url, None).await?;
+        let answer = self.send(Method::DELETE, url, None, &[]).await?;
         if answer.status == StatusCode::NO_CONTENT.as_u16() {
             return Ok(None);
         }
@@ -236,27 +271,28 @@ impl ArmClient {
         cluster: &ClusterRef,
     ) -> Result<OperationStarted<()>, ArmError> {
         let url = self.cluster_url(cluster, "/abort")?;
-        let answer = self.send(Method::POST, url, None).await?;
+        let answer = self.send(Method::POST, url, None, &[]).await?;
         Ok(started_without_body(answer))
     }
 
     // ----- long-running operations -----
 
-    /// One poll of an `Azure-AsyncOperation` or `Location` URL. A `Location` URL answers 202
-    /// while running and 200/204 when done; both shapes give an [`OperationStatus`]. A failed
-    /// operation is `Ok` with status `Failed` and Azure's error (see
-    /// [`OperationStatus::into_result`]).
+    /// One poll of an `Azure-AsyncOperation` or `Location` URL. An `Azure-AsyncOperation` URL
+    /// answers `{"status": …}`; a `Location` URL answers 202 while running and, when done, 204
+    /// or 200 with the resource. Only those mean anything: a body that says nothing readable is
+    /// [`ArmError::UnexpectedResponse`], never "done". A failed operation is `Ok` with status
+    /// `Failed` and Azure's error (see [`OperationStatus::into_result`]).
     pub async fn operation_status(&self, status_url: &str) -> Result<OperationPoll, ArmError> {
         let url = self.same_origin(status_url)?;
-        let answer = self.send(Method::GET, url, None).await?;
+        let answer = self.send(Method::GET, url, None, &[]).await?;
         let retry_after = parse_retry_after(&answer.headers, SystemTime::now());
-        let status = match serde_json::from_str::<OperationStatus>(&answer.body) {
-            Ok(status) => status,
-            Err(_) if answer.status == StatusCode::ACCEPTED.as_u16() => {
-                OperationStatus::with_state(OperationState::InProgress)
+        let status = read_operation_status(answer.status, &answer.body).ok_or_else(|| {
+            ArmError::UnexpectedResponse {
+                status: answer.status,
+                message: "the operation status could not be read".into(),
+                raw_body: answer.body.clone(),
             }
-            Err(_) => OperationStatus::with_state(OperationState::Succeeded),
-        };
+        })?;
         Ok(OperationPoll {
             status,
             retry_after,
@@ -308,7 +344,7 @@ impl ArmClient {
     ) -> Result<ResourceGroup, ArmError> {
         let url = self.resource_group_url(subscription_id, resource_group)?;
         let body = serde_json::json!({ "location": location });
-        let answer = self.send(Method::PUT, url, Some(&body)).await?;
+        let answer = self.send(Method::PUT, url, Some(&body), &[]).await?;
         parse_body(&answer)
     }
 
@@ -420,7 +456,7 @@ impl ArmClient {
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ArmError> {
-        let answer = self.send(Method::GET, url, None).await?;
+        let answer = self.send(Method::GET, url, None, &[]).await?;
         parse_body(&answer)
     }
 
@@ -443,18 +479,28 @@ impl ArmClient {
 
     /// One ARM call with retries: 429, 5xx, network errors and time-outs are tried again after
     /// `Retry-After` (or an exponential backoff), until the policy's time budget would be spent.
+    /// A 401 makes the credential forget its cached token, and the call is sent once more with a
+    /// new one (a token Azure revoked early is otherwise kept until it expires).
     async fn send(
         &self,
         method: Method,
         url: Url,
         body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
     ) -> Result<HttpAnswer, ArmError> {
-        let policy = &self.inner.config.retry;
+        let policy = &self.retry;
         let started = Instant::now();
         let mut attempt: u32 = 0;
+        let mut token_renewed = false;
         loop {
             attempt += 1;
-            let error = match self.send_once(&method, &url, body).await {
+            let error = match self.send_once(&method, &url, body, headers).await {
+                Ok(answer) if answer.status == 401 && !token_renewed => {
+                    token_renewed = true;
+                    tracing::info!(%method, path = url.path(), "Azure refused the token; asking for a new one");
+                    self.inner.credential.forget_cached_token();
+                    continue;
+                }
                 Ok(answer) if answer.status < 400 => return Ok(answer),
                 Ok(answer) => ArmError::from_response(
                     answer.status,
@@ -483,6 +529,7 @@ impl ArmClient {
         method: &Method,
         url: &Url,
         body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
     ) -> Result<HttpAnswer, ArmError> {
         let token = self.inner.credential.token().await?;
         let mut request = self
@@ -491,6 +538,9 @@ impl ArmClient {
             .request(method.clone(), url.clone())
             .header(reqwest::header::AUTHORIZATION, token.header_value()?)
             .header(reqwest::header::ACCEPT, "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -600,8 +650,35 @@ fn started_without_body(answer: HttpAnswer) -> OperationStarted<()> {
     }
 }
 
+/// What one answer of an operation URL says, or `None` when it says nothing readable.
+fn read_operation_status(http_status: u16, body: &str) -> Option<OperationStatus> {
+    if let Ok(status) = serde_json::from_str::<OperationStatus>(body) {
+        return Some(status);
+    }
+    let empty = body.trim().is_empty();
+    match http_status {
+        // A `Location` URL while the operation runs.
+        202 => Some(OperationStatus::with_state(OperationState::InProgress)),
+        // A `Location` URL once done: no content, or the resource itself.
+        204 => Some(OperationStatus::with_state(OperationState::Succeeded)),
+        200 | 201 if empty || is_resource_body(body) => {
+            Some(OperationStatus::with_state(OperationState::Succeeded))
+        }
+        _ => None,
+    }
+}
+
+/// An ARM resource (`{"id": …, "properties": {…}}`), as a `Location` URL answers when done.
+fn is_resource_body(body: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| {
+        v.get("id").is_some_and(serde_json::Value::is_string)
+            && v.get("properties")
+                .is_some_and(serde_json::Value::is_object)
+    })
+}
+
 /// ±20 % so that many clients throttled together do not come back together.
-fn jitter(delay: Duration) -> Duration {
+pub fn jitter(delay: Duration) -> Duration {
     use rand::Rng;
     delay.mul_f64(rand::thread_rng().gen_range(0.8..1.2))
 }
@@ -701,6 +778,33 @@ mod tests {
         assert_eq!(policy.backoff(3), Duration::from_millis(400));
         assert_eq!(policy.backoff(4), Duration::from_millis(500));
         assert_eq!(policy.backoff(40), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn only_an_explicit_answer_ends_an_operation() {
+        let state = |status, body| read_operation_status(status, body).map(|s| s.status);
+        assert_eq!(
+            state(200, r#"{"status":"InProgress"}"#),
+            Some(OperationState::InProgress)
+        );
+        assert_eq!(
+            state(200, r#"{"status":"Succeeded"}"#),
+            Some(OperationState::Succeeded)
+        );
+        assert_eq!(state(202, ""), Some(OperationState::InProgress));
+        assert_eq!(state(204, ""), Some(OperationState::Succeeded));
+        assert_eq!(state(200, ""), Some(OperationState::Succeeded));
+        assert_eq!(
+            state(
+                200,
+                r#"{"id":"/subscriptions/s/x","properties":{"provisioningState":"Succeeded"}}"#
+            ),
+            Some(OperationState::Succeeded)
+        );
+        // A gateway's page or a truncated body says nothing: not "done".
+        assert_eq!(state(200, "<html>Bad Gateway</html>"), None);
+        assert_eq!(state(200, r#"{"stat"#), None);
+        assert_eq!(state(200, r#"{"unexpected":true}"#), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use azure_core::credentials::{AccessToken, Secret, TokenCredential};
@@ -93,6 +93,7 @@ impl ArmCredential {
                 scope: scope.into(),
                 credentials,
                 chosen: AtomicUsize::new(usize::MAX),
+                forgotten: AtomicBool::new(false),
                 cache: tokio::sync::Mutex::new(None),
             })),
         }
@@ -158,6 +159,17 @@ impl ArmCredential {
         }
     }
 
+    /// Drops the cached token, so that the next [`token`](Self::token) asks the credential
+    /// again. For a token Azure rejected (401) before it expired, e.g. after a role change or a
+    /// revoked session. A fixed token has nothing to forget.
+    pub fn forget_cached_token(&self) {
+        if let Source::Azure(azure) = &self.source {
+            // A flag, not the cache itself: a refresh may hold the cache's lock right now, and
+            // this must not wait for it.
+            azure.forgotten.store(true, Ordering::Release);
+        }
+    }
+
     pub(crate) async fn token(&self) -> Result<BearerToken, ArmError> {
         match &self.source {
             Source::Fixed(token) => Ok(BearerToken(token.to_string())),
@@ -175,6 +187,8 @@ struct AzureTokenSource {
     scope: String,
     credentials: Vec<(&'static str, Arc<dyn TokenCredential>)>,
     chosen: AtomicUsize,
+    /// Set by [`ArmCredential::forget_cached_token`]; the next `token()` refreshes.
+    forgotten: AtomicBool,
     // One refresh at a time; other requests wait for it instead of asking too.
     cache: tokio::sync::Mutex<Option<AccessToken>>,
 }
@@ -182,6 +196,9 @@ struct AzureTokenSource {
 impl AzureTokenSource {
     async fn token(&self) -> Result<BearerToken, ArmError> {
         let mut cache = self.cache.lock().await;
+        if self.forgotten.swap(false, Ordering::AcqRel) {
+            *cache = None;
+        }
         if let Some(token) = cache.as_ref()
             && token.expires_on > OffsetDateTime::now_utc() + EXPIRY_MARGIN
         {
@@ -299,6 +316,60 @@ mod tests {
         };
         let described = credential.describe();
         assert!(described.contains("developer tools") && described.contains("managed identity"));
+    }
+
+    /// A credential that hands out `token-1`, `token-2`, … and counts how often it was asked.
+    #[derive(Debug, Default)]
+    struct CountingCredential {
+        calls: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl TokenCredential for CountingCredential {
+        async fn get_token(
+            &self,
+            _scopes: &[&str],
+            _options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(AccessToken::new(
+                format!("token-{n}"),
+                OffsetDateTime::now_utc() + time::Duration::hours(1),
+            ))
+        }
+    }
+
+    fn secret_of(token: &BearerToken) -> &str {
+        &token.0
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_token_is_asked_for_again_and_a_fresh_one_is_kept() {
+        let counting = Arc::new(CountingCredential::default());
+        let credential = ArmCredential::from_azure_credentials(
+            "https://management.azure.com/.default",
+            vec![("counting", counting.clone() as Arc<dyn TokenCredential>)],
+        );
+        let first = credential.token().await.expect("first token");
+        let cached = credential.token().await.expect("cached token");
+        assert_eq!(secret_of(&first), "token-1");
+        assert_eq!(secret_of(&cached), "token-1");
+        assert_eq!(counting.calls.load(Ordering::SeqCst), 1);
+
+        credential.forget_cached_token();
+        let renewed = credential.token().await.expect("renewed token");
+        assert_eq!(secret_of(&renewed), "token-2");
+        let kept = credential.token().await.expect("kept token");
+        assert_eq!(secret_of(&kept), "token-2");
+        assert_eq!(counting.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_fixed_token_changes_nothing() {
+        let credential = ArmCredential::fixed("always");
+        credential.forget_cached_token();
+        let token = credential.token().await.expect("fixed token");
+        assert_eq!(secret_of(&token), "always");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Azure when none is configured.
 
 pub mod arm_client;
+pub mod cache;
 pub mod credential;
 pub mod error;
 pub mod models;
@@ -10,6 +11,7 @@ pub mod portal;
 pub mod simulator;
 
 pub use arm_client::{ArmClient, ArmClientConfig, OperationPoll, OperationStarted, RetryPolicy};
+pub use cache::{ArmCache, CacheConfig};
 pub use credential::ArmCredential;
 pub use error::{ArmError, ArmErrorDetail};
 pub use models::*;

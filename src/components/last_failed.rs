@@ -226,6 +226,7 @@ pub fn failure_from_task(
         updated_at: task.updated_at,
         request: Some(req.clone()),
         raw_error: error.and_then(|e| e.raw.clone()),
+        delete_blocked: None,
     })
 }
 
@@ -474,6 +475,7 @@ mod tests {
             updated_at,
             request: None,
             raw_error: None,
+            delete_blocked: None,
         }
     }
 
@@ -689,6 +691,7 @@ mod tests {
             resource_id: "/x".into(),
             portal_url: "https://portal.azure.com/#resource/x".into(),
             last_state: Some("Creating".into()),
+            abort_requested: false,
         });
         let mut second = failure("j1", NOW + 1);
         second.error_message = Some("Cancelled.".into());
@@ -747,6 +750,7 @@ mod tests {
             resource_id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-one".into(),
             portal_url: "https://portal.azure.com/#resource/x".into(),
             last_state: Some("Creating".into()),
+            abort_requested: false,
         };
         let f = failure_from_task(&task(JobStatus::Cancelled, None), Some(partial.clone()))
             .expect("a cancelled provision is shown");

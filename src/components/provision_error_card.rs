@@ -445,6 +445,7 @@ mod tests {
             updated_at: 0,
             request: None,
             raw_error: None,
+            delete_blocked: None,
         }
     }
 
@@ -476,6 +477,7 @@ mod tests {
             resource_id: "/x".into(),
             portal_url: "https://portal.azure.com/#resource/x".into(),
             last_state: Some("Creating".into()),
+            abort_requested: false,
         });
         assert!(explain(&f).details.contains("part of it may remain"));
     }

@@ -2,5 +2,6 @@
 //! routes are Leptos server functions next to the components that call them.
 
 pub mod auth;
+pub mod events;
 pub mod health;
 pub mod tasks;

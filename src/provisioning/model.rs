@@ -130,6 +130,10 @@ pub struct PartialCluster {
     pub resource_id: String,
     pub portal_url: String,
     pub last_state: Option<String>,
+    /// The job asked Azure to abort its create: a cluster still `Creating` is on its way to
+    /// `Canceled`, and may be deleted.
+    #[serde(default)]
+    pub abort_requested: bool,
 }
 
 /// Why a task failed, as recorded on the job row.
@@ -199,6 +203,9 @@ pub struct FailedProvision {
     /// Azure's raw error body, for "Show raw Azure response".
     #[serde(default)]
     pub raw_error: Option<String>,
+    /// Why "Delete partial cluster" is not offered for `partial_cluster` (absent: it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_blocked: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

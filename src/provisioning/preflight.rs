@@ -1,12 +1,14 @@
 //! Pre-flight checks before a create: `skus` (is each VM size offered here?), `quota` (do the
 //! pools fit the family and regional vCPU limits, and how many nodes would?), `resource_group`
-//! (exists, elsewhere, or will be created). Azure being unreadable is a `warn`, never a crash.
+//! (exists, elsewhere, or will be created), and with a name `name` (is it taken?). Azure being
+//! unreadable is a `warn`, never a crash.
 //!
-//! The evaluation is pure ([`evaluate_skus`], [`evaluate_quota`]); [`run_preflight`] reads ARM.
+//! The evaluation is pure ([`evaluate_skus`], [`evaluate_quota`], [`evaluate_name`]);
+//! [`run_preflight`] reads Azure through the shared cache, so a warm cache costs no ARM call.
 
 use serde_json::json;
 
-use crate::azure::{ArmClient, ArmError, ResourceGroup, ResourceSku, Usage};
+use crate::azure::{ArmCache, ArmError, ManagedCluster, ResourceGroup, ResourceSku, Usage};
 use crate::provisioning::model::{
     AvailableSkus, CheckStatus, PreflightCheck, PreflightReport, ProvisionRequest, SkuAvailability,
 };
@@ -295,6 +297,38 @@ pub fn evaluate_resource_group(
     }
 }
 
+/// The `name` check: a cluster of that name in the resource group (whoever made it) is never
+/// changed by a create, so the create would fail.
+pub fn evaluate_name(req: &ProvisionRequest, clusters: &[ManagedCluster]) -> PreflightCheck {
+    let taken = clusters.iter().find(|c| {
+        c.name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(&req.cluster_name))
+    });
+    match taken {
+        Some(c) => {
+            let state = c
+                .provisioning_state()
+                .map_or("unknown state", |s| s.as_str());
+            check(
+                "name",
+                CheckStatus::Fail,
+                format!(
+                    "A cluster named {} already exists in {} ({state}).",
+                    req.cluster_name, req.resource_group
+                ),
+                json!({ "exists": true, "state": state }),
+            )
+        }
+        None => check(
+            "name",
+            CheckStatus::Ok,
+            format!("{} is free in {}.", req.cluster_name, req.resource_group),
+            json!({ "exists": false }),
+        ),
+    }
+}
+
 fn unreadable(name: &str, what: &str, err: &ArmError) -> PreflightCheck {
     check(
         name,
@@ -304,18 +338,31 @@ fn unreadable(name: &str, what: &str, err: &ArmError) -> PreflightCheck {
     )
 }
 
-/// Runs the three checks against ARM (the reads in parallel).
+/// Runs the checks against Azure's cached answers (reads of a cold cache in parallel). The
+/// `name` check runs only when the request names the cluster.
 pub async fn run_preflight(
-    arm: &ArmClient,
+    azure: &ArmCache,
     req: &ProvisionRequest,
     portal_url: String,
 ) -> PreflightReport {
-    let (skus, usages, rg) = tokio::join!(
-        arm.list_vm_skus(&req.subscription_id, &req.region),
-        arm.list_compute_usages(&req.subscription_id, &req.region),
-        arm.get_resource_group(&req.subscription_id, &req.resource_group),
+    let with_name = !req.cluster_name.trim().is_empty();
+    let (skus, usages, rg, clusters) = tokio::join!(
+        azure.skus(&req.subscription_id, &req.region),
+        azure.usages(&req.subscription_id, &req.region),
+        azure.resource_group(&req.subscription_id, &req.resource_group),
+        async {
+            match with_name {
+                true => Some(
+                    azure
+                        .clusters(&req.subscription_id, &req.resource_group)
+                        .await,
+                ),
+                false => None,
+            }
+        },
     );
-    let mut checks = Vec::with_capacity(3);
+    let rg = rg.map(|rg| rg.as_ref().clone());
+    let mut checks = Vec::with_capacity(4);
     let mut max_node_count = None;
     match &skus {
         Ok(skus) => checks.push(evaluate_skus(req, skus)),
@@ -332,6 +379,11 @@ pub async fn run_preflight(
         }
     }
     checks.push(evaluate_resource_group(req, &rg));
+    match &clusters {
+        Some(Ok(list)) => checks.push(evaluate_name(req, list)),
+        Some(Err(err)) => checks.push(unreadable("name", "the resource group's clusters", err)),
+        None => {}
+    }
     let ok = checks.iter().all(|c| c.status != CheckStatus::Fail);
     PreflightReport {
         ok,

@@ -4,15 +4,16 @@
 use std::time::Duration;
 
 use crate::api_error::ApiError;
-use crate::azure::{ArmError, ClusterRef, cluster_portal_url};
+use crate::azure::{ArmError, ClusterRef, ManagedCluster, ProvisioningState, cluster_portal_url};
+use crate::events::DashboardEvent;
 use crate::identity::Caller;
 use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::provisioning::model::*;
 use crate::provisioning::preflight;
+use crate::provisioning::provision_run::{created_by_job, flatten_details, pool_progress};
 use crate::provisioning::validate::{region_error, validate_provision_request};
 use crate::startup::AppState;
-use crate::storage::StorageError;
-use crate::storage::job_state::{JobAccessError, JobRecord, NewJob, now_ms};
+use crate::storage::job_state::{JobRecord, NewJob, now_ms};
 
 /// Bounds of `GET /api/aks/recent-failed-provisions`.
 pub const HOURS_RANGE: (u32, u32) = (1, 168);
@@ -45,28 +46,18 @@ pub fn set_status(status: u16) {
     }
 }
 
-fn storage_unavailable(err: &StorageError) -> ApiError {
-    tracing::error!(error = %err, "storage unavailable");
-    ApiError::unavailable(
-        "storage_unavailable",
-        "The job store is not answering, so nothing was changed. Try again in a few seconds.",
-        5,
-    )
-}
-
-fn access_error(err: JobAccessError) -> ApiError {
-    match err {
-        JobAccessError::NotFound => ApiError::not_found("No such task."),
-        JobAccessError::Forbidden => ApiError::forbidden("This task belongs to another user."),
-        JobAccessError::Storage(e) => storage_unavailable(&e),
-    }
-}
+/// How long Azure may take to say whether a partial cluster can be deleted, while the recent
+/// failures are listed (the delete itself checks again).
+const DELETE_CHECK_WAIT: Duration = Duration::from_secs(2);
 
 fn is_task_id(id: &str) -> bool {
     uuid::Uuid::parse_str(id).is_ok()
 }
 
-/// `POST /api/aks/provision`: validate, store the job row, and only then queue the work.
+/// `POST /api/aks/provision`: validate, store the job row, and only then queue the work. A name
+/// the cached cluster list already shows is refused at once (`cluster_exists`, no Azure call);
+/// the job checks Azure again before it creates anything. One job per cluster in flight
+/// (`cluster_busy`) and a cap per user (`too_many_provisions`) are decided by the database.
 pub async fn provision(
     state: &AppState,
     caller: &Caller,
@@ -76,36 +67,25 @@ pub async fn provision(
     if !fields.is_empty() {
         return Err(ApiError::invalid_fields(fields));
     }
-    let in_flight = state
-        .jobs
-        .in_flight_provisions(&caller.id, 50)
-        .await
-        .map_err(|e| storage_unavailable(&e))?;
-    if in_flight
-        .iter()
-        .any(|j| j.payload.cluster_key() == req.cluster_key())
+    if let Some(existing) = state
+        .azure
+        .cached_clusters(&req.subscription_id, &req.resource_group)
+        .and_then(|list| find_cluster(&list, &req.cluster_name).cloned())
     {
-        let mut err = ApiError::new(
-            409,
-            "already_provisioning",
-            format!(
-                "{} is already being created; watch it on the dashboard or stop it first.",
-                req.cluster_name
-            ),
-        );
-        err.fields.insert(
-            "cluster_name".into(),
-            "A create of this cluster is already in progress.".into(),
-        );
-        return Err(err);
+        return Err(cluster_exists(&req, &existing));
     }
     let job = NewJob::aks_provision(&caller.id, req.clone(), now_ms());
     let stored = state
         .jobs
-        .create(&job)
-        .await
-        .map_err(|e| storage_unavailable(&e))?;
-    state.job_waker.notify_waiters();
+        .create_capped(&job, state.config.jobs.max_per_user)
+        .await?;
+    state.runner.wake();
+    state.events.to_user(
+        &caller.id,
+        DashboardEvent::TaskProgress {
+            task_id: stored.task_id.clone(),
+        },
+    );
     tracing::info!(job_id = %stored.id, task_id = %stored.task_id, owner = %caller.id, cluster = %req.cluster_name, region = %req.region, "provision queued");
     Ok(ProvisionAccepted {
         status_url: format!("/api/tasks/{}", stored.task_id),
@@ -115,13 +95,46 @@ pub async fn provision(
     })
 }
 
+/// The cluster named `name` in a list, ignoring case (Azure's names are case-insensitive).
+fn find_cluster<'a>(list: &'a [ManagedCluster], name: &str) -> Option<&'a ManagedCluster> {
+    list.iter().find(|c| {
+        c.name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    })
+}
+
+/// 409 `cluster_exists`: the dashboard never changes a cluster it did not create.
+fn cluster_exists(req: &ProvisionRequest, existing: &ManagedCluster) -> ApiError {
+    let state = existing
+        .provisioning_state()
+        .map_or("unknown state", |s| s.as_str());
+    let mut err = ApiError::new(
+        409,
+        "cluster_exists",
+        format!(
+            "A cluster named {} already exists in {} ({state}). Choose another name: the \
+             dashboard never changes a cluster it did not create.",
+            req.cluster_name, req.resource_group
+        ),
+    );
+    err.fields.insert(
+        "cluster_name".into(),
+        format!(
+            "A cluster with this name already exists in {}.",
+            req.resource_group
+        ),
+    );
+    err
+}
+
 /// The ARM error stored on a job row, with the nested details from its raw body when present.
 fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
     let details = job
         .raw_error
         .as_deref()
         .and_then(crate::azure::error::parse_error_body)
-        .map(|e| crate::provisioning::engine::flatten_details(&e.details))
+        .map(|e| flatten_details(&e.details))
         .unwrap_or_default();
     ArmErrorInfo {
         status: None,
@@ -187,11 +200,7 @@ async fn owned_task(
     if !is_task_id(task_id) {
         return Err(ApiError::not_found("No such task."));
     }
-    state
-        .jobs
-        .get_for_owner(&caller.id, task_id)
-        .await
-        .map_err(access_error)
+    Ok(state.jobs.get_for_owner(&caller.id, task_id).await?)
 }
 
 /// `GET /api/tasks/{task_id}`.
@@ -203,8 +212,10 @@ pub async fn task_status(
     Ok(task_view(&owned_task(state, caller, task_id).await?))
 }
 
-/// `POST /api/aks/cancel-provision/{task_id}`: a queued job is cancelled at once; a running one
-/// is stopped by its worker (which aborts the ARM create); a finished one is left alone.
+/// `POST /api/aks/cancel-provision/{task_id}`: a job that never sent its create to Azure is
+/// cancelled at once; any other unfinished one (running, or queued again after a restart) is
+/// stopped by a runner, which aborts the create in Azure and reads what is left; a finished one
+/// is left alone.
 pub async fn cancel(
     state: &AppState,
     caller: &Caller,
@@ -227,27 +238,23 @@ pub async fn cancel(
         });
     }
     tracing::info!(job_id = %job.id, owner = %caller.id, status = previous_status.as_str(), "cancel requested");
-    if let Some(cancelled) = state
-        .jobs
-        .cancel_if_queued(&job.id, now_ms())
-        .await
-        .map_err(|e| storage_unavailable(&e))?
-    {
+    if let Some(cancelled) = state.jobs.cancel_if_queued(&job.id, now_ms()).await? {
+        state.events.to_user(
+            &caller.id,
+            DashboardEvent::TaskEnded {
+                task_id: cancelled.task_id.clone(),
+                status: JobStatus::Cancelled,
+            },
+        );
         return Ok(outcome(&cancelled, false));
     }
-    state
-        .jobs
-        .request_cancel(&job.id)
-        .await
-        .map_err(|e| storage_unavailable(&e))?;
-    // The worker sees the request within a poll interval, aborts in Azure and records the end.
+    state.jobs.request_cancel(&job.id).await?;
+    // The runner holding the job hears it at once (here, or through the bus on another
+    // server), aborts in Azure and records the end.
+    state.runner.cancel(&job.id);
     let deadline = tokio::time::Instant::now() + CANCEL_WAIT;
     loop {
-        let current = state
-            .jobs
-            .get(&job.id)
-            .await
-            .map_err(|e| storage_unavailable(&e))?;
+        let current = state.jobs.get(&job.id).await?;
         let Some(current) = current else {
             return Err(ApiError::not_found("No such task."));
         };
@@ -296,6 +303,7 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         updated_at: job.updated_at,
         request: Some(job.payload.clone()),
         raw_error: job.raw_error.clone(),
+        delete_blocked: None,
     }
 }
 
@@ -319,10 +327,20 @@ pub async fn recent_failures(
         )
         .await
     {
-        Ok(jobs) => Ok(RecentFailures {
-            jobs: jobs.iter().map(failed_view).collect(),
-            degraded: false,
-        }),
+        Ok(jobs) => {
+            let mut views = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                let mut view = failed_view(job);
+                if view.partial_cluster.is_some() {
+                    view.delete_blocked = delete_blocked_now(state, job).await;
+                }
+                views.push(view);
+            }
+            Ok(RecentFailures {
+                jobs: views,
+                degraded: false,
+            })
+        }
         Err(err) => {
             tracing::warn!(error = %err, "recent failures unavailable; answering degraded");
             Ok(RecentFailures {
@@ -335,60 +353,158 @@ pub async fn recent_failures(
 
 /// Dismisses a failure of the caller on every device.
 pub async fn dismiss(state: &AppState, caller: &Caller, job_id: &str) -> Result<(), ApiError> {
-    state
-        .jobs
-        .dismiss(&caller.id, job_id, now_ms())
-        .await
-        .map_err(access_error)?;
+    state.jobs.dismiss(&caller.id, job_id, now_ms()).await?;
     tracing::info!(%job_id, owner = %caller.id, "failure dismissed");
+    state.events.to_user(
+        &caller.id,
+        DashboardEvent::FailureDismissed {
+            job_id: job_id.to_owned(),
+        },
+    );
     Ok(())
 }
 
-/// Deletes the cluster resource a cancelled or failed job of the caller left behind.
+/// Whether the partial cluster a job left may be deleted from the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteVerdict {
+    Allowed,
+    /// Azure has no cluster of that name any more.
+    Gone,
+    /// Not this job's to delete: a code and a sentence that says why.
+    Blocked(&'static str, String),
+}
+
+/// The delete guard: only a cluster this job created (its tag), left `Failed`/`Canceled` (or
+/// still `Creating` after an abort), and not created again since by a later provision.
+pub fn delete_verdict(
+    job: &JobRecord,
+    cluster: Option<&ManagedCluster>,
+    recreated_later: bool,
+) -> DeleteVerdict {
+    let name = &job.payload.cluster_name;
+    let Some(partial) = job
+        .partial_cluster_view()
+        .filter(|_| job.status.is_finished())
+    else {
+        return DeleteVerdict::Blocked(
+            "no_partial_cluster",
+            "This provision left no cluster to delete.".into(),
+        );
+    };
+    if recreated_later {
+        return DeleteVerdict::Blocked(
+            "cluster_recreated",
+            format!(
+                "{name} was created again by a later provision, so it is not this attempt's \
+                 leftover any more. Delete it in the Azure portal if you mean to."
+            ),
+        );
+    }
+    let Some(cluster) = cluster else {
+        return DeleteVerdict::Gone;
+    };
+    if !created_by_job(cluster, &job.id) {
+        return DeleteVerdict::Blocked(
+            "not_created_by_this_job",
+            format!(
+                "The cluster named {name} in Azure was not created by this provision (it lacks \
+                 this provision's tag), so the dashboard will not delete it."
+            ),
+        );
+    }
+    let state = cluster.provisioning_state().cloned();
+    let deletable = match &state {
+        Some(ProvisioningState::Failed | ProvisioningState::Canceled) => true,
+        Some(ProvisioningState::Creating | ProvisioningState::Other(_)) => partial.abort_requested,
+        _ => false,
+    };
+    if deletable {
+        DeleteVerdict::Allowed
+    } else {
+        let state = state.as_ref().map_or("in an unknown state", |s| s.as_str());
+        DeleteVerdict::Blocked(
+            "cluster_not_partial",
+            format!(
+                "{name} is {state} in Azure, not a leftover of a stopped or failed create. \
+                 Delete it in the Azure portal if you no longer need it."
+            ),
+        )
+    }
+}
+
+/// The delete verdict from what is known without waiting long: the cached cluster list of the
+/// job's resource group. `None` (offer the action) when Azure cannot be read in time; the delete
+/// itself checks again.
+async fn delete_blocked_now(state: &AppState, job: &JobRecord) -> Option<String> {
+    let (sub, rg) = (&job.payload.subscription_id, &job.payload.resource_group);
+    let lookup = async {
+        let recreated = state.jobs.recreated_after(job).await.ok()?;
+        let list = state.azure.clusters(sub, rg).await.ok()?;
+        let cluster = find_cluster(&list, &job.payload.cluster_name);
+        Some(delete_verdict(job, cluster, recreated))
+    };
+    match tokio::time::timeout(DELETE_CHECK_WAIT, lookup).await {
+        Ok(Some(DeleteVerdict::Blocked(_, why))) => Some(why),
+        _ => None,
+    }
+}
+
+/// Deletes the cluster resource a cancelled or failed job of the caller left behind, after the
+/// delete guard ([`delete_verdict`]) read Azure.
 pub async fn delete_partial_cluster(
     state: &AppState,
     caller: &Caller,
     job_id: &str,
 ) -> Result<DeletePartialOutcome, ApiError> {
-    let job = match state
-        .jobs
-        .get(job_id)
-        .await
-        .map_err(|e| storage_unavailable(&e))?
-    {
+    let job = match state.jobs.get(job_id).await? {
         Some(job) if job.owner_id == caller.id => job,
-        Some(_) => return Err(ApiError::forbidden("This job belongs to another user.")),
-        None => return Err(ApiError::not_found("No such job.")),
+        Some(_) => {
+            return Err(ApiError::forbidden(
+                "This provision belongs to another user.",
+            ));
+        }
+        None => return Err(ApiError::not_found("No such provision.")),
     };
-    let Some(partial) = job
-        .partial_cluster_view()
-        .filter(|_| job.status.is_finished())
-    else {
-        return Err(ApiError::new(
-            409,
-            "no_partial_cluster",
-            "This job left no cluster to delete.",
-        ));
-    };
-    let cluster = ClusterRef::new(
+    let cluster_ref = ClusterRef::new(
         &job.payload.subscription_id,
         &job.payload.resource_group,
         &job.payload.cluster_name,
     );
-    let status = match state.arm.delete_cluster(&cluster).await {
-        Ok(Some(_)) => "deleting",
-        Ok(None) => "gone",
-        Err(e) if e.is_not_found() => "gone",
-        Err(e) => return Err(arm_unavailable(&e)),
+    let recreated = state.jobs.recreated_after(&job).await?;
+    let cluster = if job.partial_cluster_view().is_some() && !recreated {
+        state
+            .arm
+            .get_cluster(&cluster_ref)
+            .await
+            .map_err(|e| arm_unavailable(&e))?
+    } else {
+        None
     };
+    let status = match delete_verdict(&job, cluster.as_ref(), recreated) {
+        DeleteVerdict::Blocked(code, why) => return Err(ApiError::new(409, code, why)),
+        DeleteVerdict::Gone => "gone",
+        DeleteVerdict::Allowed => match state.arm.delete_cluster(&cluster_ref).await {
+            Ok(Some(_)) => "deleting",
+            Ok(None) => "gone",
+            Err(e) if e.is_not_found() => "gone",
+            Err(e) => return Err(arm_unavailable(&e)),
+        },
+    };
+    state.azure.invalidate(
+        &job.payload.subscription_id,
+        &job.payload.resource_group,
+        &job.payload.region,
+    );
+    state.events.to_everyone(DashboardEvent::ClustersChanged);
     // The leftover is handled: its failure no longer needs attention anywhere.
-    if let Err(err) = state.jobs.dismiss(&caller.id, job_id, now_ms()).await {
+    if let Err(err) = dismiss(state, caller, job_id).await {
         tracing::warn!(%job_id, error = %err, "could not dismiss after deleting the partial cluster");
     }
-    tracing::info!(%job_id, resource_id = %partial.resource_id, status, "partial cluster delete requested");
+    let resource_id = cluster_ref.resource_id();
+    tracing::info!(%job_id, %resource_id, status, "partial cluster delete requested");
     Ok(DeletePartialOutcome {
         job_id: job.id,
-        resource_id: partial.resource_id,
+        resource_id,
         status: status.to_owned(),
     })
 }
@@ -416,11 +532,7 @@ pub async fn active_provisions(
     state: &AppState,
     caller: &Caller,
 ) -> Result<Vec<TaskStatus>, ApiError> {
-    let jobs = state
-        .jobs
-        .in_flight_provisions(&caller.id, 20)
-        .await
-        .map_err(|e| storage_unavailable(&e))?;
+    let jobs = state.jobs.in_flight_provisions(&caller.id, 20).await?;
     Ok(jobs.iter().map(task_view).collect())
 }
 
@@ -436,10 +548,10 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
         clusters: vec![],
         error: None,
     };
-    match state.arm.list_clusters(&sub, &rg).await {
+    match state.azure.clusters(&sub, &rg).await {
         Ok(clusters) => {
             list.clusters = clusters
-                .into_iter()
+                .iter()
                 .map(|c| {
                     let name = c.name.clone().unwrap_or_default();
                     let cref = ClusterRef::new(&sub, &rg, &name);
@@ -455,7 +567,7 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
                             .properties
                             .agent_pool_profiles
                             .iter()
-                            .map(crate::provisioning::engine::pool_progress)
+                            .map(pool_progress)
                             .collect(),
                         name,
                     }
@@ -463,7 +575,6 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
                 .collect();
             list.clusters.sort_by(|a, b| a.name.cmp(&b.name));
         }
-        Err(err) if err.is_not_found() => {}
         Err(err) => {
             tracing::warn!(error = %err, "cannot list clusters");
             list.error = Some(format!("Could not read the clusters from Azure: {err}"));
@@ -472,7 +583,7 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
     Ok(list)
 }
 
-/// `POST /api/aks/preflight`. The cluster name is not needed for the checks.
+/// `POST /api/aks/preflight`. With a cluster name, the `name` check says whether it is taken.
 pub async fn preflight(
     state: &AppState,
     _caller: &Caller,
@@ -490,7 +601,7 @@ pub async fn preflight(
             req.subscription_id, req.resource_group
         ),
     );
-    Ok(preflight::run_preflight(&state.arm, &req, portal_url).await)
+    Ok(preflight::run_preflight(&state.azure, &req, portal_url).await)
 }
 
 /// `GET /api/aks/available-skus?region=`.
@@ -504,8 +615,8 @@ pub async fn available_skus(
         return Err(ApiError::invalid_fields(fields));
     }
     let skus = state
-        .arm
-        .list_vm_skus(&state.config.subscription_id, region)
+        .azure
+        .skus(&state.config.subscription_id, region)
         .await
         .map_err(|e| arm_unavailable(&e))?;
     Ok(preflight::available_skus(region, &skus))

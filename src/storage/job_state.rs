@@ -5,6 +5,7 @@
 //! driver with `$n` placeholders. The one statement that differs is the runner's claim, see
 //! [`JobStateRepository::claim_next`].
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -17,11 +18,22 @@ use super::{Backend, Storage, StorageError};
 /// `type` of a cluster-create job.
 pub const AKS_PROVISION: &str = "aks_provision";
 
-/// Milliseconds since the Unix epoch: the unit of every timestamp column.
+/// Milliseconds since the Unix epoch: the unit of every timestamp column. Lease times do not
+/// use it: they come from the database's clock, so that servers with skewed clocks agree.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
+    let wall = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    wall.saturating_add(CLOCK_OFFSET_MS.load(Ordering::Relaxed))
+}
+
+/// A test hook: how far this server's clock is off (see `--test-clock-offset-seconds`).
+static CLOCK_OFFSET_MS: AtomicI64 = AtomicI64::new(0);
+
+/// Shifts this process's [`now_ms`] by `offset_ms`, to test that servers with skewed clocks
+/// still agree on leases.
+pub fn set_clock_offset_ms(offset_ms: i64) {
+    CLOCK_OFFSET_MS.store(offset_ms, Ordering::Relaxed);
 }
 
 pub use crate::provisioning::model::JobStatus;
@@ -77,8 +89,15 @@ pub struct JobRecord {
     pub cancel_requested: bool,
     pub lease_holder: Option<String>,
     pub lease_expires_at: Option<i64>,
-    /// How many times a runner has claimed this job.
+    /// How many times a runner has claimed this job (also the fencing token of the current
+    /// claim: a write carries it, so a runner whose claim was superseded cannot write).
     pub lease_attempts: u32,
+    /// When the create PUT was (about to be) sent: Azure may have something of this job.
+    pub arm_put_at: Option<i64>,
+    /// Runs that ended in an internal error (panic, unreadable row).
+    pub internal_errors: u32,
+    /// Not to be taken up before this time (after an internal error).
+    pub not_before: Option<i64>,
     pub dismissed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -104,6 +123,42 @@ pub struct JobUpdate {
     pub raw_error: Option<String>,
     pub partial_cluster: Option<serde_json::Value>,
     pub cancel_requested: Option<bool>,
+    pub arm_put_at: Option<i64>,
+}
+
+/// One claim of one job by a runner: its holder name and the claim's number. The number is the
+/// job's `lease_attempts` at the claim, a fencing token: every write of the runner carries it, so
+/// a runner whose claim was superseded (its lease ran out and another took the job) writes
+/// nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobLease {
+    pub job_id: String,
+    pub holder: String,
+    pub attempt: u32,
+}
+
+impl JobRecord {
+    /// The claim this row is under, if a runner holds it.
+    pub fn lease(&self) -> Option<JobLease> {
+        self.lease_holder.as_ref().map(|holder| JobLease {
+            job_id: self.id.clone(),
+            holder: holder.clone(),
+            attempt: self.lease_attempts,
+        })
+    }
+}
+
+/// Why a new job was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateJobError {
+    /// A job for the same cluster is queued or running (whoever owns it).
+    #[error("a job for this cluster is already in flight")]
+    ClusterBusy,
+    /// The owner already has this many jobs queued or running.
+    #[error("already {max_in_flight} jobs in flight")]
+    TooManyInFlight { max_in_flight: u32 },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 /// Why an owner-scoped request found no job to act on.
@@ -117,15 +172,10 @@ pub enum JobAccessError {
     Storage(#[from] StorageError),
 }
 
-const COLUMNS: &str = "id, task_id, type, status, phase, step, total_steps, owner_id, payload, \
+pub(super) const COLUMNS: &str = "id, task_id, type, status, phase, step, total_steps, owner_id, payload, \
     progress, error_code, error_message, error_category, raw_error, partial_cluster, \
     cancel_requested, lease_holder, lease_expires_at, lease_attempts, dismissed_at, created_at, \
-    updated_at";
-
-/// A job the runner may take: waiting, or running under a lease that has run out (the worker
-/// crashed or lost its connection). `$1` is "now".
-const RUNNABLE: &str = "(status = 'queued' \
-    OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1)))";
+    updated_at, arm_put_at, internal_errors, not_before";
 
 /// Reads and writes `job_state` rows.
 #[derive(Debug, Clone)]
@@ -138,13 +188,36 @@ impl JobStateRepository {
         Self { storage }
     }
 
+    pub(super) fn backend(&self) -> Backend {
+        self.storage.backend
+    }
+
+    pub(super) fn pool(&self) -> &sqlx::AnyPool {
+        &self.storage.pool
+    }
+
     /// Stores a new `queued` job and returns it as stored.
-    pub async fn create(&self, job: &NewJob) -> Result<JobRecord, StorageError> {
+    pub async fn create(&self, job: &NewJob) -> Result<JobRecord, CreateJobError> {
+        self.create_capped(job, u32::MAX).await
+    }
+
+    /// Stores a new `queued` job unless its owner already has `max_in_flight` jobs of its type
+    /// queued or running, or a job for the same cluster is in flight (whoever owns it). Both
+    /// rules are decided by the database in the one `INSERT`: the count in its `WHERE`, the
+    /// cluster by the partial unique index `job_state_one_in_flight_per_cluster`.
+    pub async fn create_capped(
+        &self,
+        job: &NewJob,
+        max_in_flight: u32,
+    ) -> Result<JobRecord, CreateJobError> {
         let payload = to_json(&job.payload)?;
         let sql = format!(
             "INSERT INTO job_state (id, task_id, type, status, owner_id, cluster_key, payload, \
              created_at, updated_at) \
-             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
+             SELECT $1, $2, $3, 'queued', $4, $5, $6, $7, $7 \
+             WHERE (SELECT COUNT(*) FROM job_state \
+                    WHERE owner_id = $4 AND type = $3 AND status IN ('queued', 'running')) < $8 \
+             RETURNING {COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(&job.id)
@@ -154,9 +227,19 @@ impl JobStateRepository {
             .bind(job.payload.cluster_key())
             .bind(payload)
             .bind(job.created_at)
-            .fetch_one(&self.storage.pool)
-            .await?;
-        job_from_row(&row)
+            .bind(i64::from(max_in_flight))
+            .fetch_optional(&self.storage.pool)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if is_in_flight_conflict(db.as_ref()) => {
+                    CreateJobError::ClusterBusy
+                }
+                _ => CreateJobError::Storage(e.into()),
+            })?;
+        match row {
+            Some(row) => Ok(job_from_row(&row)?),
+            None => Err(CreateJobError::TooManyInFlight { max_in_flight }),
+        }
     }
 
     /// Writes the given fields; `None` when there is no such job.
@@ -168,15 +251,15 @@ impl JobStateRepository {
         self.write_fields(job_id, None, update).await
     }
 
-    /// Writes the given fields only while `holder` holds the job's lease, so that a worker that
-    /// lost its lease cannot overwrite the new holder's progress. `None` when it does not.
+    /// Writes the given fields only while `lease` is the job's current claim, so that a runner
+    /// whose claim was superseded cannot overwrite the new holder's progress. `None` when it is
+    /// not.
     pub async fn update_as_holder(
         &self,
-        job_id: &str,
-        holder: &str,
+        lease: &JobLease,
         update: &JobUpdate,
     ) -> Result<Option<JobRecord>, StorageError> {
-        self.write_fields(job_id, Some(holder), update).await
+        self.write_fields(&lease.job_id, Some(lease), update).await
     }
 
     /// Any job by its id, for the runner. User-facing reads go through [`Self::get_for_owner`].
@@ -234,7 +317,7 @@ impl JobStateRepository {
             .bind(i64::from(limit))
             .fetch_all(&self.storage.pool)
             .await?;
-        rows.iter().map(job_from_row).collect()
+        Ok(readable_jobs(&rows))
     }
 
     /// The owner's provisions that are queued or running, newest first.
@@ -254,7 +337,7 @@ impl JobStateRepository {
             .bind(i64::from(limit))
             .fetch_all(&self.storage.pool)
             .await?;
-        rows.iter().map(job_from_row).collect()
+        Ok(readable_jobs(&rows))
     }
 
     /// The owner's provisions in one of `statuses` created at or after `since_ms`, not
@@ -282,7 +365,7 @@ impl JobStateRepository {
             query = query.bind(status.as_str());
         }
         let rows = query.fetch_all(&self.storage.pool).await?;
-        rows.iter().map(job_from_row).collect()
+        Ok(readable_jobs(&rows))
     }
 
     /// The statement behind [`Self::recent_failed_provisions`], public so that the benchmark can
@@ -303,6 +386,20 @@ impl JobStateRepository {
                      AND s.status = 'succeeded' AND s.created_at > j.created_at) \
              ORDER BY j.created_at DESC, j.id DESC LIMIT $4"
         )
+    }
+
+    /// Whether a provision of the same cluster (whoever made it) created after `job` succeeded:
+    /// the cluster that `job` left behind has been replaced since.
+    pub async fn recreated_after(&self, job: &JobRecord) -> Result<bool, StorageError> {
+        let later: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM job_state \
+             WHERE cluster_key = $1 AND status = 'succeeded' AND created_at > $2 LIMIT 1",
+        )
+        .bind(job.payload.cluster_key())
+        .bind(job.created_at)
+        .fetch_optional(&self.storage.pool)
+        .await?;
+        Ok(later.is_some())
     }
 
     /// Hides the owner's job from the recent-failures list, on every device. Dismissing twice
@@ -330,8 +427,9 @@ impl JobStateRepository {
         }
     }
 
-    /// Cancels the job if it is still `queued` (no worker has it), in one conditional update.
-    /// `None` when it was not queued any more.
+    /// Cancels the job if it is still `queued` (no worker has it) and never sent its create to
+    /// Azure, in one conditional update. `None` otherwise: a job that may have created something
+    /// in Azure is stopped by a runner, which aborts there (see [`Self::request_cancel`]).
     pub async fn cancel_if_queued(
         &self,
         job_id: &str,
@@ -341,7 +439,7 @@ impl JobStateRepository {
             "UPDATE job_state SET status = 'cancelled', cancel_requested = 1, \
              error_code = 'Cancelled', error_category = 'cancelled', \
              error_message = 'Provisioning was cancelled before it started.', updated_at = $2 \
-             WHERE id = $1 AND status = 'queued' RETURNING {COLUMNS}"
+             WHERE id = $1 AND status = 'queued' AND arm_put_at IS NULL RETURNING {COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(job_id)
@@ -351,7 +449,7 @@ impl JobStateRepository {
         row.as_ref().map(job_from_row).transpose()
     }
 
-    /// Asks the worker running the job to stop it; false when the job is already finished.
+    /// Asks the runner to stop the job (and abort in Azure); false when it is already finished.
     pub async fn request_cancel(&self, job_id: &str) -> Result<bool, StorageError> {
         let done = sqlx::query(
             "UPDATE job_state SET cancel_requested = 1 \
@@ -363,126 +461,10 @@ impl JobStateRepository {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Takes the oldest runnable job for `holder` with a lease until `now_ms + lease_ms`, marking
-    /// it `running`. Two workers never get the same job: on PostgreSQL the row is locked with
-    /// `FOR UPDATE SKIP LOCKED` (other workers skip it instead of waiting); SQLite has a single
-    /// writer, so one conditional `UPDATE … RETURNING` is atomic.
-    pub async fn claim_next(
-        &self,
-        holder: &str,
-        now_ms: i64,
-        lease_ms: i64,
-    ) -> Result<Option<JobRecord>, StorageError> {
-        let expires_at = now_ms.saturating_add(lease_ms);
-        let row = match self.storage.backend {
-            Backend::Postgres => {
-                let mut tx = self.storage.pool.begin().await?;
-                let pick = format!(
-                    "SELECT id FROM job_state WHERE {RUNNABLE} \
-                     ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
-                );
-                let id: Option<String> = sqlx::query_scalar(&pick)
-                    .bind(now_ms)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let row = match id {
-                    Some(id) => {
-                        sqlx::query(&take_job_sql("$4"))
-                            .bind(now_ms)
-                            .bind(holder)
-                            .bind(expires_at)
-                            .bind(id)
-                            .fetch_optional(&mut *tx)
-                            .await?
-                    }
-                    None => None,
-                };
-                tx.commit().await?;
-                row
-            }
-            Backend::Sqlite => {
-                let oldest_runnable = format!(
-                    "(SELECT id FROM job_state WHERE {RUNNABLE} ORDER BY created_at, id LIMIT 1)"
-                );
-                sqlx::query(&take_job_sql(&oldest_runnable))
-                    .bind(now_ms)
-                    .bind(holder)
-                    .bind(expires_at)
-                    .fetch_optional(&self.storage.pool)
-                    .await?
-            }
-        };
-        row.as_ref().map(job_from_row).transpose()
-    }
-
-    /// Extends `holder`'s lease to `now_ms + lease_ms`. False when the lease is no longer
-    /// `holder`'s or has already run out: the worker must stop, another may own the job now.
-    pub async fn renew_lease(
-        &self,
-        job_id: &str,
-        holder: &str,
-        now_ms: i64,
-        lease_ms: i64,
-    ) -> Result<bool, StorageError> {
-        let done = sqlx::query(
-            "UPDATE job_state SET lease_expires_at = $4 \
-             WHERE id = $1 AND lease_holder = $2 AND status = 'running' \
-               AND lease_expires_at > $3",
-        )
-        .bind(job_id)
-        .bind(holder)
-        .bind(now_ms)
-        .bind(now_ms.saturating_add(lease_ms))
-        .execute(&self.storage.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Gives the job up: clears `holder`'s lease, and a job still `running` goes back to
-    /// `queued` so the next worker takes it at once. False when `holder` held no lease on it.
-    pub async fn release_lease(
-        &self,
-        job_id: &str,
-        holder: &str,
-        now_ms: i64,
-    ) -> Result<bool, StorageError> {
-        let done = sqlx::query(
-            "UPDATE job_state SET lease_holder = NULL, lease_expires_at = NULL, \
-             status = CASE WHEN status = 'running' THEN 'queued' ELSE status END, \
-             updated_at = $3 \
-             WHERE id = $1 AND lease_holder = $2",
-        )
-        .bind(job_id)
-        .bind(holder)
-        .bind(now_ms)
-        .execute(&self.storage.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Running jobs whose lease ran out by `now_ms`, longest expired first.
-    pub async fn expired_leases(
-        &self,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<JobRecord>, StorageError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM job_state \
-             WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1) \
-             ORDER BY lease_expires_at, id LIMIT $2"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(now_ms)
-            .bind(i64::from(limit))
-            .fetch_all(&self.storage.pool)
-            .await?;
-        rows.iter().map(job_from_row).collect()
-    }
-
     async fn write_fields(
         &self,
         job_id: &str,
-        holder: Option<&str>,
+        holder: Option<&JobLease>,
         update: &JobUpdate,
     ) -> Result<Option<JobRecord>, StorageError> {
         let mut sets: Vec<(&str, Param)> = vec![("updated_at", Param::Int(now_ms()))];
@@ -522,6 +504,7 @@ impl JobStateRepository {
                 "cancel_requested",
                 update.cancel_requested.map(|b| Param::Int(i64::from(b))),
             ),
+            ("arm_put_at", update.arm_put_at.map(Param::Int)),
         ];
         sets.extend(
             fields
@@ -537,7 +520,11 @@ impl JobStateRepository {
             .join(", ");
         let id_at = sets.len() + 1;
         let holder_clause = match holder {
-            Some(_) => format!(" AND lease_holder = ${}", id_at + 1),
+            Some(_) => format!(
+                " AND lease_holder = ${} AND lease_attempts = ${}",
+                id_at + 1,
+                id_at + 2
+            ),
             None => String::new(),
         };
         let sql = format!(
@@ -552,8 +539,10 @@ impl JobStateRepository {
             };
         }
         query = query.bind(job_id);
-        if let Some(holder) = holder {
-            query = query.bind(holder);
+        if let Some(lease) = holder {
+            query = query
+                .bind(lease.holder.as_str())
+                .bind(i64::from(lease.attempt));
         }
         let row = query.fetch_optional(&self.storage.pool).await?;
         row.as_ref().map(job_from_row).transpose()
@@ -577,16 +566,6 @@ impl JobStateRepository {
     }
 }
 
-/// Marks job `target` (an id placeholder or a subquery) running under a new lease, if it is still
-/// runnable. Binds: `$1` now, `$2` holder, `$3` lease expiry.
-fn take_job_sql(target: &str) -> String {
-    format!(
-        "UPDATE job_state SET status = 'running', lease_holder = $2, lease_expires_at = $3, \
-         lease_attempts = lease_attempts + 1, updated_at = $1 \
-         WHERE id = {target} AND {RUNNABLE} RETURNING {COLUMNS}"
-    )
-}
-
 /// A value bound to an `UPDATE`'s placeholder.
 enum Param {
     Text(String),
@@ -597,7 +576,7 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, StorageError> {
     serde_json::to_string(value).map_err(|e| StorageError::Corrupt(format!("job JSON: {e}")))
 }
 
-fn column<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, StorageError>
+pub(super) fn column<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, StorageError>
 where
     T: Decode<'r, Any> + Type<Any>,
 {
@@ -617,12 +596,35 @@ fn json_column<T: serde::de::DeserializeOwned>(
     .transpose()
 }
 
-fn count_column(row: &AnyRow, name: &str) -> Result<u32, StorageError> {
+pub(super) fn count_column(row: &AnyRow, name: &str) -> Result<u32, StorageError> {
     let n: i64 = column(row, name)?;
     u32::try_from(n).map_err(|_| StorageError::Corrupt(format!("job_state.{name}: {n}")))
 }
 
-fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
+/// The rows that can be read; one that cannot (a bad migration, a hand edit) is logged and
+/// skipped, so that it cannot break its owner's lists.
+fn readable_jobs(rows: &[AnyRow]) -> Vec<JobRecord> {
+    rows.iter()
+        .filter_map(|row| match job_from_row(row) {
+            Ok(job) => Some(job),
+            Err(err) => {
+                let id: String = row.try_get("id").unwrap_or_default();
+                tracing::warn!(job_id = %id, error = %err, "skipping a job row that cannot be read");
+                None
+            }
+        })
+        .collect()
+}
+
+/// A unique violation of the one-in-flight-job-per-cluster index (its name on PostgreSQL, the
+/// column on SQLite).
+fn is_in_flight_conflict(err: &dyn sqlx::error::DatabaseError) -> bool {
+    err.kind() == sqlx::error::ErrorKind::UniqueViolation
+        && (err.constraint() == Some("job_state_one_in_flight_per_cluster")
+            || err.message().contains("cluster_key"))
+}
+
+pub(super) fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
     let status: String = column(row, "status")?;
     let cancel_requested: i64 = column(row, "cancel_requested")?;
     Ok(JobRecord {
@@ -650,5 +652,8 @@ fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
         dismissed_at: column(row, "dismissed_at")?,
         created_at: column(row, "created_at")?,
         updated_at: column(row, "updated_at")?,
+        arm_put_at: column(row, "arm_put_at")?,
+        internal_errors: count_column(row, "internal_errors")?,
+        not_before: column(row, "not_before")?,
     })
 }

@@ -3,11 +3,13 @@
 //! sqlx's `Any` driver; the few statements that differ per backend say so where they are.
 
 pub mod job_state;
+pub mod leases;
 
 pub use job_state::{
-    AKS_PROVISION, ClusterContext, JobAccessError, JobRecord, JobStateRepository, JobStatus,
-    JobUpdate, NewJob, now_ms,
+    AKS_PROVISION, ClusterContext, CreateJobError, JobAccessError, JobLease, JobRecord,
+    JobStateRepository, JobStatus, JobUpdate, NewJob, now_ms,
 };
+pub use leases::{Claimed, HeldLease, InternalErrorOutcome};
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -4,8 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use aks_dashboard::storage::{
-    ClusterContext, JobAccessError, JobRecord, JobStateRepository, JobStatus, JobUpdate, NewJob,
-    Storage, StorageError, now_ms,
+    Claimed, ClusterContext, CreateJobError, HeldLease, InternalErrorOutcome, JobAccessError,
+    JobLease, JobRecord, JobStateRepository, JobStatus, JobUpdate, NewJob, Storage, StorageError,
+    now_ms,
 };
 use serde_json::json;
 
@@ -26,6 +27,12 @@ on_both_backends!(
     an_expired_lease_is_claimable_again,
     a_renewed_lease_is_not_claimable,
     a_released_job_goes_back_to_the_queue,
+    stop_requests_reach_the_holder_with_its_renewal,
+    one_job_per_cluster_is_in_flight_whoever_asks,
+    an_owner_may_have_only_so_many_jobs_in_flight,
+    internal_errors_retry_then_fail_the_job,
+    a_job_that_may_have_reached_azure_is_not_cancelled_in_the_queue,
+    a_row_that_cannot_be_read_is_skipped_and_claimed_as_unreadable,
     update_changes_only_the_fields_given,
     a_storage_failure_is_a_typed_error,
 );
@@ -342,6 +349,28 @@ async fn owners_never_see_each_others_jobs(storage: Storage) {
     ));
 }
 
+/// One job claimed for `holder` with a lease of `lease_ms`, if any is runnable.
+async fn claim_one(repo: &JobStateRepository, holder: &str, lease_ms: i64) -> Option<JobRecord> {
+    let mut claimed = repo
+        .claim_batch(holder, lease_ms, 1, now_ms())
+        .await
+        .expect("claim");
+    assert!(claimed.len() <= 1);
+    claimed.pop().map(|c| match c {
+        Claimed::Job(job) => *job,
+        Claimed::Unreadable { lease, error } => panic!("unreadable {lease:?}: {error}"),
+    })
+}
+
+fn lease_of(job: &JobRecord) -> JobLease {
+    job.lease().expect("a claimed job has a lease")
+}
+
+/// Waits until the database's clock has moved past `ms` milliseconds from now.
+async fn let_time_pass(ms: u64) {
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
 async fn concurrent_claims_never_hand_a_job_to_two_workers(storage: Storage) {
     let repo = JobStateRepository::new(storage);
     let now = now_ms();
@@ -362,14 +391,23 @@ async fn concurrent_claims_never_hand_a_job_to_two_workers(storage: Storage) {
             tokio::spawn(async move {
                 let holder = format!("worker-{w}");
                 let mut claimed = Vec::new();
-                while let Some(job) = repo
-                    .claim_next(&holder, now_ms(), 60_000)
-                    .await
-                    .expect("claim")
-                {
-                    assert_eq!(job.lease_holder.as_deref(), Some(holder.as_str()));
-                    assert_eq!(job.status, JobStatus::Running);
-                    claimed.push(job.id);
+                loop {
+                    // Batches of up to 3: the runner claims several jobs in one statement.
+                    let batch = repo
+                        .claim_batch(&holder, 60_000, 3, now_ms())
+                        .await
+                        .expect("claim");
+                    if batch.is_empty() {
+                        break;
+                    }
+                    for c in batch {
+                        let Claimed::Job(job) = c else {
+                            panic!("every row is readable")
+                        };
+                        assert_eq!(job.lease_holder.as_deref(), Some(holder.as_str()));
+                        assert_eq!(job.status, JobStatus::Running);
+                        claimed.push(job.id);
+                    }
                 }
                 (holder, claimed)
             })
@@ -410,66 +448,51 @@ async fn concurrent_claims_never_hand_a_job_to_two_workers(storage: Storage) {
         assert_eq!(job.lease_holder.as_ref(), Some(holder));
         assert_eq!(job.lease_attempts, 1);
     }
-    let again = repo
-        .claim_next("late", now_ms(), 60_000)
-        .await
-        .expect("claim");
-    assert!(again.is_none(), "nothing is left while leases are live");
+    assert!(
+        claim_one(&repo, "late", 60_000).await.is_none(),
+        "nothing is left while leases are live"
+    );
 }
 
 async fn an_expired_lease_is_claimable_again(storage: Storage) {
     let repo = JobStateRepository::new(storage);
-    let t = now_ms();
-    let job = provision(&repo, "ana", "a", JobStatus::Queued, t).await;
+    let job = provision(&repo, "ana", "a", JobStatus::Queued, now_ms()).await;
 
-    let first = repo.claim_next("a", t, 30_000).await.expect("claim");
-    assert_eq!(first.map(|j| j.id), Some(job.id.clone()));
+    let first = claim_one(&repo, "a", 400).await.expect("claimed");
+    assert_eq!(first.id, job.id);
     assert!(
-        repo.claim_next("b", t + 10_000, 30_000)
-            .await
-            .expect("claim")
-            .is_none()
-    );
-    assert!(
-        repo.expired_leases(t + 10_000, 10)
-            .await
-            .expect("expired")
-            .is_empty()
+        claim_one(&repo, "b", 400).await.is_none(),
+        "the lease is live"
     );
 
-    let expired = repo.expired_leases(t + 30_000, 10).await.expect("expired");
-    assert_eq!(ids(&expired), [job.id.as_str()]);
-
-    let second = repo
-        .claim_next("b", t + 31_000, 30_000)
+    let_time_pass(600).await;
+    let second = claim_one(&repo, "b", 30_000)
         .await
-        .expect("claim")
         .expect("the crashed worker's job is taken over");
     assert_eq!(second.id, job.id);
     assert_eq!(second.lease_holder.as_deref(), Some("b"));
-    assert_eq!(second.lease_expires_at, Some(t + 61_000));
     assert_eq!(second.lease_attempts, 2);
 
     // The worker that lost the lease can neither renew, write nor release it.
     assert!(
-        !repo
-            .renew_lease(&job.id, "a", t + 32_000, 30_000)
+        repo.renew_leases("a", 30_000)
             .await
             .expect("renew")
+            .is_empty()
     );
     let stale_write = JobUpdate {
         phase: Some("stale".to_owned()),
         ..JobUpdate::default()
     };
     assert!(
-        repo.update_as_holder(&job.id, "a", &stale_write)
+        repo.update_as_holder(&lease_of(&first), &stale_write)
             .await
             .expect("update")
             .is_none()
     );
     assert!(
         !repo
-            .release_lease(&job.id, "a", t + 32_000)
+            .release(&lease_of(&first), None, now_ms())
             .await
             .expect("release")
     );
@@ -478,7 +501,7 @@ async fn an_expired_lease_is_claimable_again(storage: Storage) {
         ..JobUpdate::default()
     };
     let written = repo
-        .update_as_holder(&job.id, "b", &holder_write)
+        .update_as_holder(&lease_of(&second), &holder_write)
         .await
         .expect("update")
         .expect("the holder writes");
@@ -487,64 +510,42 @@ async fn an_expired_lease_is_claimable_again(storage: Storage) {
 
 async fn a_renewed_lease_is_not_claimable(storage: Storage) {
     let repo = JobStateRepository::new(storage);
-    let t = now_ms();
-    let job = provision(&repo, "ana", "a", JobStatus::Queued, t).await;
-    repo.claim_next("a", t, 30_000)
-        .await
-        .expect("claim")
-        .expect("a job");
+    let job = provision(&repo, "ana", "a", JobStatus::Queued, now_ms()).await;
+    let claimed = claim_one(&repo, "a", 700).await.expect("a job");
 
-    assert!(
-        repo.renew_lease(&job.id, "a", t + 20_000, 30_000)
-            .await
-            .expect("renew")
+    let_time_pass(350).await;
+    let held = repo.renew_leases("a", 700).await.expect("renew");
+    assert_eq!(
+        held,
+        [HeldLease {
+            job_id: job.id.clone(),
+            attempt: claimed.lease_attempts,
+            cancel_requested: false
+        }]
     );
+    assert!(repo.renew_leases("b", 700).await.expect("renew").is_empty());
+    let_time_pass(500).await;
     assert!(
-        !repo
-            .renew_lease(&job.id, "b", t + 20_000, 30_000)
-            .await
-            .expect("renew")
-    );
-    assert!(
-        repo.claim_next("b", t + 40_000, 30_000)
-            .await
-            .expect("claim")
-            .is_none(),
-        "the renewed lease runs until t + 50 s"
-    );
-    assert!(
-        repo.expired_leases(t + 40_000, 10)
-            .await
-            .expect("expired")
-            .is_empty()
+        claim_one(&repo, "b", 30_000).await.is_none(),
+        "the renewed lease outlives the first one"
     );
 
+    let_time_pass(700).await;
     assert!(
-        !repo
-            .renew_lease(&job.id, "a", t + 50_000, 30_000)
-            .await
-            .expect("renew"),
+        repo.renew_leases("a", 700).await.expect("renew").is_empty(),
         "a lease that ran out cannot be renewed"
     );
-    let taken = repo
-        .claim_next("b", t + 50_000, 30_000)
-        .await
-        .expect("claim")
-        .expect("a job");
+    let taken = claim_one(&repo, "b", 30_000).await.expect("a job");
     assert_eq!(taken.lease_holder.as_deref(), Some("b"));
 }
 
 async fn a_released_job_goes_back_to_the_queue(storage: Storage) {
     let repo = JobStateRepository::new(storage);
-    let t = now_ms();
-    let job = provision(&repo, "ana", "a", JobStatus::Queued, t).await;
-    repo.claim_next("a", t, 30_000)
-        .await
-        .expect("claim")
-        .expect("a job");
+    let job = provision(&repo, "ana", "a", JobStatus::Queued, now_ms()).await;
+    let claimed = claim_one(&repo, "a", 30_000).await.expect("a job");
 
     assert!(
-        repo.release_lease(&job.id, "a", t + 1_000)
+        repo.release(&lease_of(&claimed), None, now_ms())
             .await
             .expect("release")
     );
@@ -553,10 +554,8 @@ async fn a_released_job_goes_back_to_the_queue(storage: Storage) {
     assert_eq!(released.lease_holder, None);
     assert_eq!(released.lease_expires_at, None);
 
-    let retaken = repo
-        .claim_next("b", t + 2_000, 30_000)
+    let retaken = claim_one(&repo, "b", 30_000)
         .await
-        .expect("claim")
         .expect("released jobs are claimable at once");
     assert_eq!(retaken.id, job.id);
 
@@ -565,23 +564,208 @@ async fn a_released_job_goes_back_to_the_queue(storage: Storage) {
         status: Some(JobStatus::Succeeded),
         ..JobUpdate::default()
     };
-    repo.update_as_holder(&job.id, "b", &done)
+    repo.update_as_holder(&lease_of(&retaken), &done)
         .await
         .expect("update")
         .expect("holder");
     assert!(
-        repo.release_lease(&job.id, "b", t + 3_000)
+        repo.release(&lease_of(&retaken), None, now_ms())
             .await
             .expect("release")
     );
     let finished = repo.get(&job.id).await.expect("get").expect("exists");
     assert_eq!(finished.status, JobStatus::Succeeded);
-    assert!(
-        repo.claim_next("c", t + 4_000, 30_000)
-            .await
-            .expect("claim")
-            .is_none()
+    assert!(claim_one(&repo, "c", 30_000).await.is_none());
+}
+
+async fn stop_requests_reach_the_holder_with_its_renewal(storage: Storage) {
+    let repo = JobStateRepository::new(storage);
+    let job = provision(&repo, "ana", "a", JobStatus::Queued, now_ms()).await;
+    claim_one(&repo, "a", 30_000).await.expect("a job");
+    assert!(repo.cancel_requests("a").await.expect("read").is_empty());
+    assert!(repo.request_cancel(&job.id).await.expect("cancel"));
+    assert_eq!(
+        repo.cancel_requests("a").await.expect("read"),
+        [job.id.clone()]
     );
+    let held = repo.renew_leases("a", 30_000).await.expect("renew");
+    assert!(held[0].cancel_requested);
+}
+
+async fn one_job_per_cluster_is_in_flight_whoever_asks(storage: Storage) {
+    let repo = JobStateRepository::new(storage);
+    let now = now_ms();
+    // Ten people press Create on the same cluster in the same second.
+    let attempts: Vec<_> = (0..10)
+        .map(|i| {
+            let repo = repo.clone();
+            tokio::spawn(async move {
+                let job = NewJob::aks_provision(&format!("user{}", i % 3), cluster("same"), now);
+                repo.create_capped(&job, 10).await
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for attempt in attempts {
+        match attempt.await.expect("task") {
+            Ok(_) => stored += 1,
+            Err(CreateJobError::ClusterBusy) => {}
+            Err(other) => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!(stored, 1, "exactly one job for the cluster");
+    // The name is case-insensitive in Azure, so it is here too.
+    let other_case = repo
+        .create(&NewJob::aks_provision("x", cluster("SAME"), now))
+        .await;
+    assert!(matches!(other_case, Err(CreateJobError::ClusterBusy)));
+
+    // Once it ended, the cluster can be provisioned again.
+    let jobs = repo.list_for_owner("user0", 10).await.expect("list");
+    let mut all = jobs;
+    for owner in ["user1", "user2"] {
+        all.extend(repo.list_for_owner(owner, 10).await.expect("list"));
+    }
+    let first = all.first().expect("the stored job");
+    repo.update(
+        &first.id,
+        &JobUpdate {
+            status: Some(JobStatus::Failed),
+            ..JobUpdate::default()
+        },
+    )
+    .await
+    .expect("update");
+    repo.create(&NewJob::aks_provision("x", cluster("same"), now + 1))
+        .await
+        .expect("a new attempt once the first ended");
+}
+
+async fn an_owner_may_have_only_so_many_jobs_in_flight(storage: Storage) {
+    let repo = JobStateRepository::new(storage);
+    let now = now_ms();
+    for name in ["a", "b"] {
+        repo.create_capped(&NewJob::aks_provision("ana", cluster(name), now), 2)
+            .await
+            .expect("under the cap");
+    }
+    let third = repo
+        .create_capped(&NewJob::aks_provision("ana", cluster("c"), now), 2)
+        .await;
+    assert!(matches!(
+        third,
+        Err(CreateJobError::TooManyInFlight { max_in_flight: 2 })
+    ));
+    // Others are not affected.
+    repo.create_capped(&NewJob::aks_provision("bob", cluster("c"), now), 2)
+        .await
+        .expect("another owner");
+}
+
+async fn internal_errors_retry_then_fail_the_job(storage: Storage) {
+    let repo = JobStateRepository::new(storage);
+    let job = provision(&repo, "ana", "a", JobStatus::Queued, now_ms()).await;
+    let claimed = claim_one(&repo, "a", 30_000).await.expect("a job");
+    let outcome = repo
+        .record_internal_error(&lease_of(&claimed), "boom", 2, 400, now_ms())
+        .await
+        .expect("record");
+    assert_eq!(outcome, InternalErrorOutcome::Retried);
+    let queued = repo.get(&job.id).await.expect("get").expect("exists");
+    assert_eq!(queued.status, JobStatus::Queued);
+    assert_eq!(queued.internal_errors, 1);
+    assert!(
+        claim_one(&repo, "b", 30_000).await.is_none(),
+        "not taken up again before the pause"
+    );
+    let_time_pass(600).await;
+    let again = claim_one(&repo, "b", 30_000)
+        .await
+        .expect("after the pause");
+    let outcome = repo
+        .record_internal_error(&lease_of(&again), "boom again", 2, 400, now_ms())
+        .await
+        .expect("record");
+    assert_eq!(outcome, InternalErrorOutcome::Failed);
+    let failed = repo.get(&job.id).await.expect("get").expect("exists");
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert_eq!(failed.error_code.as_deref(), Some("internal_error"));
+    assert_eq!(failed.error_message.as_deref(), Some("boom again"));
+    assert_eq!(failed.lease_holder, None);
+    // A stale claim records nothing.
+    let stale = repo
+        .record_internal_error(&lease_of(&claimed), "late", 2, 400, now_ms())
+        .await
+        .expect("record");
+    assert_eq!(stale, InternalErrorOutcome::NotHeld);
+}
+
+async fn a_job_that_may_have_reached_azure_is_not_cancelled_in_the_queue(storage: Storage) {
+    let repo = JobStateRepository::new(storage);
+    let job = provision(&repo, "ana", "a", JobStatus::Queued, now_ms()).await;
+    let claimed = claim_one(&repo, "a", 30_000).await.expect("a job");
+    repo.update_as_holder(
+        &lease_of(&claimed),
+        &JobUpdate {
+            arm_put_at: Some(now_ms()),
+            ..JobUpdate::default()
+        },
+    )
+    .await
+    .expect("update")
+    .expect("holder");
+    // The server stops gracefully: the job goes back to the queue.
+    repo.release(&lease_of(&claimed), None, now_ms())
+        .await
+        .expect("release");
+    assert!(
+        repo.cancel_if_queued(&job.id, now_ms())
+            .await
+            .expect("cancel")
+            .is_none(),
+        "a runner must abort it in Azure"
+    );
+    let untouched = repo.get(&job.id).await.expect("get").expect("exists");
+    assert_eq!(untouched.status, JobStatus::Queued);
+
+    let fresh = provision(&repo, "ana", "b", JobStatus::Queued, now_ms()).await;
+    let cancelled = repo
+        .cancel_if_queued(&fresh.id, now_ms())
+        .await
+        .expect("cancel")
+        .expect("never sent: cancelled at once");
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+}
+
+async fn a_row_that_cannot_be_read_is_skipped_and_claimed_as_unreadable(storage: Storage) {
+    let repo = JobStateRepository::new(storage.clone());
+    let good = provision(&repo, "ana", "good", JobStatus::Failed, now_ms()).await;
+    let bad = provision(&repo, "ana", "bad", JobStatus::Queued, now_ms() - 1).await;
+    sqlx::query("UPDATE job_state SET payload = '{not json' WHERE id = $1")
+        .bind(&bad.id)
+        .execute(&storage.pool)
+        .await
+        .expect("corrupt the row");
+
+    let listed = repo.list_for_owner("ana", 10).await.expect("list");
+    assert_eq!(ids(&listed), [good.id.as_str()]);
+    let failures = repo
+        .recent_failed_provisions("ana", FAILED_OR_CANCELLED, 0, 10)
+        .await
+        .expect("recent failures");
+    assert_eq!(ids(&failures), [good.id.as_str()]);
+
+    let claimed = repo
+        .claim_batch("a", 30_000, 10, now_ms())
+        .await
+        .expect("claim");
+    match claimed.as_slice() {
+        [Claimed::Unreadable { lease, .. }] => {
+            assert_eq!(lease.job_id, bad.id);
+            assert_eq!(lease.attempt, 1);
+        }
+        other => panic!("expected the unreadable row: {other:?}"),
+    }
 }
 
 async fn update_changes_only_the_fields_given(storage: Storage) {

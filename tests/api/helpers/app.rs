@@ -119,7 +119,7 @@ impl TestAppBuilder {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = ServeConfig::for_tests(data_dir.path());
         config.auth_mode = self.auth_mode;
-        config.job_workers = self.job_workers;
+        config.jobs.max_in_flight = self.job_workers;
         config.arm_retry_max_seconds = 5.0;
         config.armsim.create_seconds = self.create_seconds;
         config.armsim.abort_seconds = 0.5;

@@ -1,0 +1,540 @@
+//! Azure, read once and shared. The clusters of a resource group, the VM sizes and vCPU usage of
+//! a region, and resource groups are kept in the server and shared by every page view, tab,
+//! pre-flight and job, so that a team's open dashboards do not each read (and throttle) the
+//! subscription.
+//!
+//! - A read of a cached entry answers at once, even when it is due for a refresh; only a key
+//!   never read before (or dropped) waits for Azure, and concurrent first reads share one call.
+//! - An entry someone read recently is refreshed in the background, so the next read is warm
+//!   and changes made outside the dashboard show up; a changed cluster list is announced on the
+//!   event bus (`clusters_changed`).
+//! - What the dashboard itself does updates the entries at once: a job's view of its cluster
+//!   replaces that cluster in the list, and a create drops the region's cached usage.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{ArmClient, ArmError, ManagedCluster, ResourceGroup, ResourceSku, Usage};
+use crate::events::DashboardEvent;
+use crate::events::bus::EventBus;
+
+/// How fresh each kind of entry is kept while someone looks at it.
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    pub clusters_every: Duration,
+    pub usages_every: Duration,
+    pub skus_every: Duration,
+    pub resource_groups_every: Duration,
+    /// An entry nobody read for this long is no longer refreshed.
+    pub keep_warm_for: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            clusters_every: Duration::from_secs(15),
+            usages_every: Duration::from_secs(60),
+            skus_every: Duration::from_secs(600),
+            resource_groups_every: Duration::from_secs(300),
+            keep_warm_for: Duration::from_secs(120),
+        }
+    }
+}
+
+/// `(subscription, resource group or region)`, lower-case.
+type Key = (String, String);
+
+fn key(subscription_id: &str, scope: &str) -> Key {
+    (
+        subscription_id.to_ascii_lowercase(),
+        scope.to_ascii_lowercase(),
+    )
+}
+
+/// The shared view of Azure. Cheap to clone.
+#[derive(Clone)]
+pub struct ArmCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    arm: ArmClient,
+    events: EventBus,
+    config: CacheConfig,
+    epoch: Instant,
+    clusters: Table<Vec<ManagedCluster>>,
+    usages: Table<Vec<Usage>>,
+    skus: Table<Vec<ResourceSku>>,
+    resource_groups: Table<Option<ResourceGroup>>,
+}
+
+impl ArmCache {
+    pub fn new(arm: ArmClient, events: EventBus, config: CacheConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                arm,
+                events,
+                config,
+                epoch: Instant::now(),
+                clusters: Table::default(),
+                usages: Table::default(),
+                skus: Table::default(),
+                resource_groups: Table::default(),
+            }),
+        }
+    }
+
+    /// The client behind the cache, for calls that are not cached.
+    pub fn arm(&self) -> &ArmClient {
+        &self.inner.arm
+    }
+
+    fn now_ms(&self) -> i64 {
+        i64::try_from(self.inner.epoch.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// The managed clusters of a resource group (none when the group does not exist).
+    pub async fn clusters(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+    ) -> Result<Arc<Vec<ManagedCluster>>, ArmError> {
+        let arm = self.inner.arm.clone();
+        let (sub, rg) = (subscription_id.to_owned(), resource_group.to_owned());
+        self.inner
+            .clusters
+            .read(
+                key(subscription_id, resource_group),
+                self.now_ms(),
+                || async move {
+                    match arm.list_clusters(&sub, &rg).await {
+                        Err(e) if e.is_not_found() => Ok(Vec::new()),
+                        other => other,
+                    }
+                },
+            )
+            .await
+    }
+
+    /// The VM sizes of a region with their restrictions.
+    pub async fn skus(
+        &self,
+        subscription_id: &str,
+        region: &str,
+    ) -> Result<Arc<Vec<ResourceSku>>, ArmError> {
+        let arm = self.inner.arm.clone();
+        let (sub, region_owned) = (subscription_id.to_owned(), region.to_owned());
+        self.inner
+            .skus
+            .read(key(subscription_id, region), self.now_ms(), || async move {
+                arm.list_vm_skus(&sub, &region_owned).await
+            })
+            .await
+    }
+
+    /// The vCPU usage and limits of a region.
+    pub async fn usages(
+        &self,
+        subscription_id: &str,
+        region: &str,
+    ) -> Result<Arc<Vec<Usage>>, ArmError> {
+        let arm = self.inner.arm.clone();
+        let (sub, region_owned) = (subscription_id.to_owned(), region.to_owned());
+        self.inner
+            .usages
+            .read(key(subscription_id, region), self.now_ms(), || async move {
+                arm.list_compute_usages(&sub, &region_owned).await
+            })
+            .await
+    }
+
+    /// A resource group, or `None` when it does not exist.
+    pub async fn resource_group(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+    ) -> Result<Arc<Option<ResourceGroup>>, ArmError> {
+        let arm = self.inner.arm.clone();
+        let (sub, rg) = (subscription_id.to_owned(), resource_group.to_owned());
+        self.inner
+            .resource_groups
+            .read(
+                key(subscription_id, resource_group),
+                self.now_ms(),
+                || async move { arm.get_resource_group(&sub, &rg).await },
+            )
+            .await
+    }
+
+    /// The cluster list of a resource group if it is cached, without asking Azure.
+    pub fn cached_clusters(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+    ) -> Option<Arc<Vec<ManagedCluster>>> {
+        self.inner
+            .clusters
+            .peek(&key(subscription_id, resource_group))
+    }
+
+    /// Somebody is looking at this resource group's clusters (an open page): keep them fresh.
+    pub fn keep_clusters_warm(&self, subscription_id: &str, resource_group: &str) {
+        self.inner
+            .clusters
+            .touch(&key(subscription_id, resource_group), self.now_ms());
+    }
+
+    /// A job read its cluster from Azure: the cached list shows it as read.
+    pub fn observe_cluster(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+        cluster: &ManagedCluster,
+    ) {
+        let Some(name) = cluster.name.clone() else {
+            return;
+        };
+        let changed = self
+            .inner
+            .clusters
+            .update(&key(subscription_id, resource_group), |list| {
+                match list.iter().position(|c| {
+                    c.name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+                }) {
+                    Some(i) if list[i] == *cluster => false,
+                    Some(i) => {
+                        list[i] = cluster.clone();
+                        true
+                    }
+                    None => {
+                        list.push(cluster.clone());
+                        true
+                    }
+                }
+            });
+        if changed {
+            self.inner
+                .events
+                .to_everyone(DashboardEvent::ClustersChanged);
+        }
+    }
+
+    /// A cluster was found gone in Azure: the cached list no longer shows it.
+    pub fn forget_cluster(&self, subscription_id: &str, resource_group: &str, name: &str) {
+        let changed = self
+            .inner
+            .clusters
+            .update(&key(subscription_id, resource_group), |list| {
+                let before = list.len();
+                list.retain(|c| {
+                    !c.name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                });
+                list.len() != before
+            });
+        if changed {
+            self.inner
+                .events
+                .to_everyone(DashboardEvent::ClustersChanged);
+        }
+    }
+
+    /// Something of this resource group or region changed through the dashboard (a create, a
+    /// delete, an abort): the next read asks Azure.
+    pub fn invalidate(&self, subscription_id: &str, resource_group: &str, region: &str) {
+        self.inner
+            .clusters
+            .drop_value(&key(subscription_id, resource_group));
+        self.inner.usages.drop_value(&key(subscription_id, region));
+        self.inner
+            .resource_groups
+            .drop_value(&key(subscription_id, resource_group));
+    }
+
+    /// Refreshes, until the process ends, the entries someone read recently; a changed cluster
+    /// list is announced. Returns the task, for shutdown.
+    pub fn start_refreshing(&self) -> tokio::task::JoinHandle<()> {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                cache.refresh_due().await;
+            }
+        })
+    }
+
+    async fn refresh_due(&self) {
+        let config = &self.inner.config;
+        let now = self.now_ms();
+        let warm = duration_ms(config.keep_warm_for);
+        for (sub, rg) in self
+            .inner
+            .clusters
+            .due(now, duration_ms(config.clusters_every), warm)
+        {
+            let before = self.cached_clusters(&sub, &rg);
+            let after = self
+                .refresh(&self.inner.clusters, sub, rg, |c, s, g| async move {
+                    match c.list_clusters(&s, &g).await {
+                        Err(e) if e.is_not_found() => Ok(Vec::new()),
+                        other => other,
+                    }
+                })
+                .await;
+            if after.is_some() && before != after {
+                self.inner
+                    .events
+                    .to_everyone(DashboardEvent::ClustersChanged);
+            }
+        }
+        for (sub, region) in self
+            .inner
+            .usages
+            .due(now, duration_ms(config.usages_every), warm)
+        {
+            self.refresh(&self.inner.usages, sub, region, |c, s, r| async move {
+                c.list_compute_usages(&s, &r).await
+            })
+            .await;
+        }
+        for (sub, region) in self
+            .inner
+            .skus
+            .due(now, duration_ms(config.skus_every), warm)
+        {
+            self.refresh(&self.inner.skus, sub, region, |c, s, r| async move {
+                c.list_vm_skus(&s, &r).await
+            })
+            .await;
+        }
+        for (sub, rg) in
+            self.inner
+                .resource_groups
+                .due(now, duration_ms(config.resource_groups_every), warm)
+        {
+            self.refresh(&self.inner.resource_groups, sub, rg, |c, s, g| async move {
+                c.get_resource_group(&s, &g).await
+            })
+            .await;
+        }
+    }
+
+    /// Reads one entry again, while readers keep getting the old value; a failed read keeps it.
+    async fn refresh<V, F, Fut>(
+        &self,
+        table: &Table<V>,
+        sub: String,
+        scope: String,
+        fetch: F,
+    ) -> Option<Arc<V>>
+    where
+        F: FnOnce(ArmClient, String, String) -> Fut,
+        Fut: std::future::Future<Output = Result<V, ArmError>>,
+    {
+        match fetch(self.inner.arm.clone(), sub.clone(), scope.clone()).await {
+            Ok(value) => {
+                let value = Arc::new(value);
+                table.put_back(&(sub, scope), value.clone(), self.now_ms());
+                Some(value)
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, %scope, "cache refresh failed");
+                None
+            }
+        }
+    }
+}
+
+fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// One kind of cached answer, by key.
+struct Table<V> {
+    slots: Mutex<HashMap<Key, Arc<Slot<V>>>>,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Self {
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+struct Slot<V> {
+    /// The value and when (ms since the cache's epoch) it was read from Azure.
+    value: Mutex<Option<(i64, Arc<V>)>>,
+    /// One first read at a time; the others wait for it.
+    loading: tokio::sync::Mutex<()>,
+    last_read: AtomicI64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<V> Table<V> {
+    fn slot(&self, key: &Key) -> Arc<Slot<V>> {
+        lock(&self.slots)
+            .entry(key.clone())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    value: Mutex::new(None),
+                    loading: tokio::sync::Mutex::new(()),
+                    last_read: AtomicI64::new(0),
+                })
+            })
+            .clone()
+    }
+
+    fn existing(&self, key: &Key) -> Option<Arc<Slot<V>>> {
+        lock(&self.slots).get(key).cloned()
+    }
+
+    /// The cached value, or the one `fetch` reads (once, for every concurrent reader).
+    async fn read<F, Fut>(&self, key: Key, now: i64, fetch: F) -> Result<Arc<V>, ArmError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, ArmError>>,
+    {
+        let slot = self.slot(&key);
+        slot.last_read.store(now, Ordering::Relaxed);
+        if let Some((_, value)) = lock(&slot.value).as_ref() {
+            return Ok(value.clone());
+        }
+        let _loading = slot.loading.lock().await;
+        if let Some((_, value)) = lock(&slot.value).as_ref() {
+            return Ok(value.clone());
+        }
+        let value = Arc::new(fetch().await?);
+        *lock(&slot.value) = Some((now, value.clone()));
+        Ok(value)
+    }
+
+    fn peek(&self, key: &Key) -> Option<Arc<V>> {
+        let slot = self.existing(key)?;
+        lock(&slot.value).as_ref().map(|(_, v)| v.clone())
+    }
+
+    fn touch(&self, key: &Key, now: i64) {
+        self.slot(key).last_read.store(now, Ordering::Relaxed);
+    }
+
+    fn drop_value(&self, key: &Key) {
+        if let Some(slot) = self.existing(key) {
+            *lock(&slot.value) = None;
+        }
+    }
+
+    /// Replaces the value, read from Azure at `now`.
+    fn put_back(&self, key: &Key, value: Arc<V>, now: i64) {
+        *lock(&self.slot(key).value) = Some((now, value));
+    }
+
+    /// Keys read within `warm` whose value is older than `every` (or missing).
+    fn due(&self, now: i64, every: i64, warm: i64) -> Vec<Key> {
+        lock(&self.slots)
+            .iter()
+            .filter(|(_, slot)| now - slot.last_read.load(Ordering::Relaxed) <= warm)
+            .filter(|(_, slot)| {
+                lock(&slot.value)
+                    .as_ref()
+                    .is_none_or(|(at, _)| now - *at >= every)
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+}
+
+impl<V: Clone> Table<V> {
+    /// Changes a cached value in place; false when nothing is cached or `change` changed
+    /// nothing.
+    fn update(&self, key: &Key, change: impl FnOnce(&mut V) -> bool) -> bool {
+        let Some(slot) = self.existing(key) else {
+            return false;
+        };
+        let mut current = lock(&slot.value);
+        let Some((at, value)) = current.as_mut() else {
+            return false;
+        };
+        let mut copy = V::clone(value);
+        if !change(&mut copy) {
+            return false;
+        }
+        *current = Some((*at, Arc::new(copy)));
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn concurrent_first_reads_share_one_fetch() {
+        let table: Arc<Table<u32>> = Arc::new(Table::default());
+        let calls = Arc::new(AtomicI64::new(0));
+        let mut readers = Vec::new();
+        for _ in 0..8 {
+            let (table, calls) = (table.clone(), calls.clone());
+            readers.push(tokio::spawn(async move {
+                table
+                    .read(key("s", "rg"), 0, || async move {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok(7)
+                    })
+                    .await
+            }));
+        }
+        for reader in readers {
+            let value = reader.await.expect("reader").expect("value");
+            assert_eq!(*value, 7);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_not_cached() {
+        let table: Table<u32> = Table::default();
+        let failed = table
+            .read(key("s", "rg"), 0, || async {
+                Err(ArmError::Network("down".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        let value = table.read(key("s", "rg"), 1, || async { Ok(3) }).await;
+        assert_eq!(value.ok().as_deref(), Some(&3));
+    }
+
+    #[test]
+    fn only_entries_read_recently_and_old_enough_are_due() {
+        let table: Table<u32> = Table::default();
+        // Read at 9.5 s, looked at since: fresh enough.
+        table.put_back(&key("s", "fresh"), Arc::new(1), 9_500);
+        table.touch(&key("s", "fresh"), 9_900);
+        // Read at 0 s, looked at 1 s ago: due.
+        table.put_back(&key("s", "old"), Arc::new(1), 0);
+        table.touch(&key("s", "old"), 9_000);
+        // Read at 0 s, nobody looked for 10 s: left alone.
+        table.put_back(&key("s", "unread"), Arc::new(1), 0);
+        table.touch(&key("s", "unread"), 0);
+        let due = table.due(10_000, 5_000, 2_000);
+        assert_eq!(due, vec![key("s", "old")]);
+    }
+
+    #[test]
+    fn keys_ignore_case() {
+        assert_eq!(key("S", "RG-Aks"), key("s", "rg-aks"));
+    }
+}

@@ -1,0 +1,72 @@
+//! `GET /api/events`: the signed-in user's live events as Server-Sent Events (the browser's
+//! `EventSource` reconnects by itself). Only the caller's own events and the ones for everyone
+//! (the cluster list changed) are sent; a page of another site may not open the stream.
+//!
+//! An open stream also tells the Azure cache that somebody is looking at the dashboard's
+//! clusters, so they are kept fresh and a change made outside the dashboard is pushed too.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use http::HeaderMap;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::api_error::ApiError;
+use crate::events::DashboardEvent;
+use crate::events::bus::BusMessage;
+use crate::identity::Caller;
+use crate::startup::AppState;
+
+/// How often an open stream marks the dashboard's clusters as looked at.
+const LOOKING_EVERY: Duration = Duration::from_secs(15);
+
+pub async fn stream(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
+    let site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("same-origin");
+    if !matches!(site, "same-origin" | "none") {
+        return ApiError::forbidden("The event stream is only for this site's pages.")
+            .into_response();
+    }
+    tracing::debug!(user = %caller.id, "event stream opened");
+    Sse::new(events_for(state, caller))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+fn events_for(state: AppState, caller: Caller) -> impl Stream<Item = Result<Event, Infallible>> {
+    let receiver = state.events.subscribe();
+    let (sub, rg) = (
+        state.config.subscription_id.clone(),
+        state.config.resource_group.clone(),
+    );
+    state.azure.keep_clusters_warm(&sub, &rg);
+    stream::unfold(receiver, move |mut receiver| {
+        let (state, caller, sub, rg) = (state.clone(), caller.clone(), sub.clone(), rg.clone());
+        async move {
+            loop {
+                let next = tokio::time::timeout(LOOKING_EVERY, receiver.recv()).await;
+                let event = match next {
+                    Err(_elapsed) => {
+                        state.azure.keep_clusters_warm(&sub, &rg);
+                        continue;
+                    }
+                    Ok(Ok(BusMessage::User { owner, event })) if owner == caller.id => event,
+                    Ok(Ok(BusMessage::Everyone { event })) => event,
+                    Ok(Ok(_)) => continue,
+                    // Fell behind: whatever was missed, the page reads everything again.
+                    Ok(Err(RecvError::Lagged(_))) => DashboardEvent::Resync,
+                    Ok(Err(RecvError::Closed)) => return None,
+                };
+                let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
+                let sse = Event::default().event(event.kind()).data(data);
+                return Some((Ok(sse), receiver));
+            }
+        }
+    })
+}
