@@ -175,13 +175,15 @@ pub struct JobSettings {
     )]
     pub test_clock_offset_seconds: f64,
 
-    /// Test hook: a run of a job for this cluster name panics.
-    #[arg(
-        long = "test-panic-on-cluster",
-        env = "AKSDASH_TEST_PANIC_ON_CLUSTER",
-        hide = true
-    )]
-    pub test_panic_on_cluster: Option<String>,
+    /// The longest wait between two tries while Azure fails to answer about a create.
+    #[arg(long = "job-slow-wait-max-seconds", env = "JOB_SLOW_WAIT_MAX_SECONDS",
+          default_value_t = 120.0, value_parser = parse_seconds)]
+    pub slow_wait_max_seconds: f64,
+
+    /// Test hook: a run of a job for cluster NAME panics (`NAME`: at its start;
+    /// `NAME@after_put`: right after Azure accepted its create).
+    #[arg(long = "test-panic", env = "AKSDASH_TEST_PANIC", hide = true)]
+    pub test_panic: Option<String>,
 }
 
 impl Default for JobSettings {
@@ -195,8 +197,9 @@ impl Default for JobSettings {
             follow_horizon_seconds: 10800.0,
             confirm_absent_seconds: 30.0,
             max_attempts: 20,
+            slow_wait_max_seconds: 120.0,
             test_clock_offset_seconds: 0.0,
-            test_panic_on_cluster: None,
+            test_panic: None,
         }
     }
 }
@@ -271,6 +274,7 @@ impl ServeConfig {
                 poll_min_seconds: 0.2,
                 poll_max_seconds: 2.0,
                 confirm_absent_seconds: 2.0,
+                slow_wait_max_seconds: 2.0,
                 ..JobSettings::default()
             },
             armsim: ArmsimTiming::default(),

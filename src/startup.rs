@@ -21,7 +21,7 @@ use crate::azure::{
 use crate::config::{Cli, Command, ServeConfig};
 use crate::events::bus::EventBus;
 use crate::http::{auth, events, health, tasks};
-use crate::provisioning::provision_run::{RunConfig, RunContext};
+use crate::provisioning::provision_run::{RunConfig, RunContext, TestPanic};
 use crate::provisioning::runner::{JobRunner, RunnerConfig, RunnerHandle};
 use crate::storage::job_state::JobStateRepository;
 use crate::storage::{Storage, StorageError};
@@ -229,10 +229,10 @@ fn run_config(config: &ServeConfig) -> RunConfig {
     run.poll_min = seconds(jobs.poll_min_seconds);
     run.poll_max = seconds(jobs.poll_max_seconds).max(run.poll_min);
     run.poll_default = run.poll_default.clamp(run.poll_min, run.poll_max);
-    run.slow_wait_max = run.slow_wait_max.max(run.poll_min);
     run.follow_horizon = seconds(jobs.follow_horizon_seconds);
     run.confirm_absent_for = seconds(jobs.confirm_absent_seconds);
-    run.panic_on_cluster = jobs.test_panic_on_cluster.clone();
+    run.slow_wait_max = seconds(jobs.slow_wait_max_seconds).max(run.poll_min);
+    run.test_panic = jobs.test_panic.as_deref().map(TestPanic::parse);
     run
 }
 

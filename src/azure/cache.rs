@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{ArmClient, ArmError, ManagedCluster, ResourceGroup, ResourceSku, Usage};
+use super::{ArmClient, ArmError, ClusterRef, ManagedCluster, ResourceGroup, ResourceSku, Usage};
 use crate::events::DashboardEvent;
 use crate::events::bus::EventBus;
 
@@ -168,6 +168,43 @@ impl ArmCache {
                 || async move { arm.get_resource_group(&sub, &rg).await },
             )
             .await
+    }
+
+    /// The cluster of this name, if the dashboard knows one: the cached list says so (read now
+    /// when `read_if_cold` and nothing is cached), and a read of that one cluster confirms it,
+    /// so a cluster deleted since the list was read does not count. Without a cached list and
+    /// `read_if_cold` false: `None`, nothing asked.
+    pub async fn known_cluster(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+        name: &str,
+        read_if_cold: bool,
+    ) -> Result<Option<ManagedCluster>, ArmError> {
+        let list = match self.cached_clusters(subscription_id, resource_group) {
+            Some(list) => list,
+            None if read_if_cold => self.clusters(subscription_id, resource_group).await?,
+            None => return Ok(None),
+        };
+        let listed = list.iter().any(|c| {
+            c.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        });
+        if !listed {
+            return Ok(None);
+        }
+        let cluster = ClusterRef::new(subscription_id, resource_group, name);
+        match self.inner.arm.get_cluster(&cluster).await? {
+            Some(found) => {
+                self.observe_cluster(subscription_id, resource_group, &found);
+                Ok(Some(found))
+            }
+            None => {
+                self.forget_cluster(subscription_id, resource_group, name);
+                Ok(None)
+            }
+        }
     }
 
     /// The cluster list of a resource group if it is cached, without asking Azure.

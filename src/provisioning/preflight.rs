@@ -299,12 +299,7 @@ pub fn evaluate_resource_group(
 
 /// The `name` check: a cluster of that name in the resource group (whoever made it) is never
 /// changed by a create, so the create would fail.
-pub fn evaluate_name(req: &ProvisionRequest, clusters: &[ManagedCluster]) -> PreflightCheck {
-    let taken = clusters.iter().find(|c| {
-        c.name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(&req.cluster_name))
-    });
+pub fn evaluate_name(req: &ProvisionRequest, taken: Option<&ManagedCluster>) -> PreflightCheck {
     match taken {
         Some(c) => {
             let state = c
@@ -346,7 +341,7 @@ pub async fn run_preflight(
     portal_url: String,
 ) -> PreflightReport {
     let with_name = !req.cluster_name.trim().is_empty();
-    let (skus, usages, rg, clusters) = tokio::join!(
+    let (skus, usages, rg, taken) = tokio::join!(
         azure.skus(&req.subscription_id, &req.region),
         azure.usages(&req.subscription_id, &req.region),
         azure.resource_group(&req.subscription_id, &req.resource_group),
@@ -354,7 +349,12 @@ pub async fn run_preflight(
             match with_name {
                 true => Some(
                     azure
-                        .clusters(&req.subscription_id, &req.resource_group)
+                        .known_cluster(
+                            &req.subscription_id,
+                            &req.resource_group,
+                            &req.cluster_name,
+                            true,
+                        )
                         .await,
                 ),
                 false => None,
@@ -379,8 +379,8 @@ pub async fn run_preflight(
         }
     }
     checks.push(evaluate_resource_group(req, &rg));
-    match &clusters {
-        Some(Ok(list)) => checks.push(evaluate_name(req, list)),
+    match &taken {
+        Some(Ok(taken)) => checks.push(evaluate_name(req, taken.as_ref())),
         Some(Err(err)) => checks.push(unreadable("name", "the resource group's clusters", err)),
         None => {}
     }

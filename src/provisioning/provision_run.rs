@@ -57,8 +57,32 @@ pub struct RunConfig {
     /// How long a cluster that a lost PUT may have created is looked for before it is taken
     /// to be absent (ARM can take a moment to show what it accepted).
     pub confirm_absent_for: Duration,
-    /// A test hook: a run of a job for this cluster name panics.
-    pub panic_on_cluster: Option<String>,
+    /// A test hook: where a run for a given cluster panics.
+    pub test_panic: Option<TestPanic>,
+}
+
+/// A test hook: a run of a job for `cluster` panics at its start, or right after Azure accepted
+/// its PUT (before the answer is written down: a crash in the worst place).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestPanic {
+    pub cluster: String,
+    pub after_put: bool,
+}
+
+impl TestPanic {
+    /// `NAME` (panic at the start) or `NAME@after_put`.
+    pub fn parse(value: &str) -> Self {
+        match value.split_once('@') {
+            Some((cluster, "after_put")) => Self {
+                cluster: cluster.to_owned(),
+                after_put: true,
+            },
+            _ => Self {
+                cluster: value.to_owned(),
+                after_put: false,
+            },
+        }
+    }
 }
 
 impl RunConfig {
@@ -71,7 +95,7 @@ impl RunConfig {
             slow_wait_max: Duration::from_secs(120),
             follow_horizon: Duration::from_secs(3 * 3600),
             confirm_absent_for: Duration::from_secs(30),
-            panic_on_cluster: None,
+            test_panic: None,
         }
     }
 }
@@ -244,8 +268,9 @@ pub struct ProvisionRun {
     progress: Progress,
     /// What was last written, to write only what changed.
     written: Option<Progress>,
-    /// Azure has shown this job's cluster during this job.
-    seen_cluster: bool,
+    /// A read of the cluster has shown it during this job (not only the PUT's answer: ARM
+    /// may not show at once what it accepted).
+    seen_by_read: bool,
     /// Since when Azure has been failing to answer, and how often in a row.
     slow_since: Option<Instant>,
     slow_tries: u32,
@@ -270,7 +295,7 @@ impl ProvisionRun {
             signals,
             request: job.payload.clone(),
             written: Some(progress.clone()),
-            seen_cluster: progress.cluster_state.is_some(),
+            seen_by_read: progress.cluster_state.is_some(),
             progress,
             job,
             slow_since: None,
@@ -296,10 +321,22 @@ impl ProvisionRun {
         self.ctx.arm.single_attempt()
     }
 
-    pub async fn execute(mut self) -> RunEnd {
-        if self.ctx.config.panic_on_cluster.as_deref() == Some(self.request.cluster_name.as_str()) {
-            panic!("test hook: a run for {} panics", self.request.cluster_name);
+    /// The test hook, if it is set for this run's cluster at this point.
+    fn test_panic(&self, after_put: bool) {
+        if let Some(hook) = &self.ctx.config.test_panic
+            && hook.cluster == self.request.cluster_name
+            && hook.after_put == after_put
+        {
+            panic!(
+                "test hook: a run for {} panics{}",
+                hook.cluster,
+                if after_put { " after its PUT" } else { "" }
+            );
         }
+    }
+
+    pub async fn execute(mut self) -> RunEnd {
+        self.test_panic(false);
         let result = if self.job.cancel_requested {
             Err(Stop::Cancel)
         } else {
@@ -502,6 +539,7 @@ impl ProvisionRun {
             self.publish(STEPS[1], message).await?;
             match self.read_cluster().await? {
                 Some(existing) if created_by_job(&existing, &self.job.id) => {
+                    self.seen_by_read = true;
                     self.observe(&existing);
                     return self.follow().await;
                 }
@@ -606,6 +644,7 @@ impl ProvisionRun {
         let (arm, cluster, body) = (self.arm(), self.cluster(), self.create_body());
         match self.azure(arm.create_cluster(&cluster, &body)).await? {
             Ok(started) => {
+                self.test_panic(true);
                 self.progress.arm_started_at = Some(now_ms());
                 self.progress.operation_url = started.status_url().map(str::to_owned);
                 if let Some(created) = &started.body {
@@ -640,7 +679,6 @@ impl ProvisionRun {
 
     /// Records what Azure shows of the cluster: its state and pools.
     fn observe(&mut self, cluster: &ManagedCluster) {
-        self.seen_cluster = true;
         if let Some(state) = cluster.provisioning_state() {
             self.progress.cluster_state = Some(state.as_str().to_owned());
         }
@@ -742,6 +780,7 @@ impl ProvisionRun {
                     return Err(Stop::Failed(self.cluster_exists(&c)));
                 }
                 Ok(Some(c)) => {
+                    self.seen_by_read = true;
                     self.observe(&c);
                     let state = c.provisioning_state().cloned();
                     match (&operation_ended, state) {
@@ -769,21 +808,25 @@ impl ProvisionRun {
                         _ => {}
                     }
                 }
-                Ok(None) if self.seen_cluster && self.progress.operation_url.is_none() => {
-                    self.ctx.cache.forget_cluster(
-                        &self.request.subscription_id,
-                        &self.request.resource_group,
-                        &name,
-                    );
-                    return Err(Stop::Failed(ArmFailure::new(
-                        "ClusterDeleted",
-                        format!("{name} was deleted in Azure while it was being created."),
-                    )));
-                }
                 Ok(None) if self.progress.operation_url.is_none() => {
-                    // No operation to follow and no cluster: a PUT whose answer was lost may
-                    // not have created it. The create step finds out (at most one more PUT).
-                    return Box::pin(self.create_cluster()).await;
+                    if !self.seen_by_read {
+                        // No operation to follow and no cluster yet: a PUT whose answer was
+                        // lost may not have created it. The create step finds out (looking
+                        // for a while before it sends, at most, one more PUT).
+                        return Box::pin(self.create_cluster()).await;
+                    }
+                    if self.confirm_absent().await? {
+                        self.ctx.cache.forget_cluster(
+                            &self.request.subscription_id,
+                            &self.request.resource_group,
+                            &name,
+                        );
+                        return Err(Stop::Failed(ArmFailure::new(
+                            "ClusterDeleted",
+                            format!("{name} was deleted in Azure while it was being created."),
+                        )));
+                    }
+                    continue;
                 }
                 // Accepted, but not visible yet (ARM read lag): the operation tells.
                 Ok(None) => {}

@@ -67,10 +67,17 @@ pub async fn provision(
     if !fields.is_empty() {
         return Err(ApiError::invalid_fields(fields));
     }
-    if let Some(existing) = state
+    // Only what the cache already knows; Azure being slow must not slow the answer (the job
+    // checks again before it creates anything).
+    if let Ok(Some(existing)) = state
         .azure
-        .cached_clusters(&req.subscription_id, &req.resource_group)
-        .and_then(|list| find_cluster(&list, &req.cluster_name).cloned())
+        .known_cluster(
+            &req.subscription_id,
+            &req.resource_group,
+            &req.cluster_name,
+            false,
+        )
+        .await
     {
         return Err(cluster_exists(&req, &existing));
     }

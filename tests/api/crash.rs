@@ -83,3 +83,108 @@ async fn two_servers_on_postgres_one_killed_the_other_finishes_its_job() {
     pg.drop_database().await;
     sim.shutdown().await;
 }
+
+/// How many times the crash test kills a server.
+const KILLS: usize = 50;
+
+/// Two servers on one PostgreSQL, killed (SIGKILL) 50 times at random moments — mid-claim,
+/// mid-PUT, mid-poll — and started again, while a dozen creates are in flight, some of which
+/// Azure fails. Every job ends as Azure ended it, with exactly one cluster and one accepted PUT.
+/// The seed is printed; `CRASH_SEED=<n>` replays a run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_kills_at_random_moments_lose_no_job_and_double_none() {
+    use rand::{Rng, SeedableRng};
+
+    let seed: u64 = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::thread_rng().r#gen());
+    eprintln!("crash test seed: CRASH_SEED={seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+
+    let sim = start_simulator(Duration::from_secs(4)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let pg = PostgresDatabase::create().await;
+    let env = [("JOB_LEASE_SECONDS", "1")];
+    let spawn = || DashboardProcess::spawn_with_env(&pg.url, &sim, dir.path(), &env);
+    let mut servers = vec![spawn().await, spawn().await];
+
+    // Some creates fail in Azure after a while: those jobs must end failed, not retried.
+    let names: Vec<String> = (0..12).map(|i| format!("aks-k{i}")).collect();
+    let doomed: Vec<&String> = names.iter().step_by(4).collect();
+    for name in &doomed {
+        let fault = serde_json::json!({"operation": "create", "cluster_name": name,
+            "fail_after_seconds": 2, "code": "ZonalAllocationFailed",
+            "message": "Allocation failed in zone 1."});
+        reqwest::Client::new()
+            .post(format!("{}/_armsim/faults", sim.base_url()))
+            .json(&fault)
+            .send()
+            .await
+            .expect("fault");
+    }
+
+    let mut tasks: Vec<(String, String)> = Vec::new();
+    let mut pending = names.iter();
+    for kill in 0..KILLS {
+        // A new create every few kills, through whichever server is up.
+        if kill % 4 == 0
+            && let Some(name) = pending.next()
+        {
+            let server = &servers[rng.gen_range(0..servers.len())];
+            tasks.push((name.clone(), provision(server, name).await));
+        }
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(100..2_500))).await;
+        let victim = rng.gen_range(0..servers.len());
+        servers[victim].kill();
+        servers[victim] = spawn().await;
+    }
+    for name in pending {
+        tasks.push((name.clone(), provision(&servers[0], name).await));
+    }
+
+    let state = loop {
+        let mut ended = 0;
+        for (_, task_id) in &tasks {
+            let (status, task) = servers[0].get(USER, &format!("/api/tasks/{task_id}")).await;
+            assert_eq!(status, reqwest::StatusCode::OK, "{task}");
+            if task["ready"] == true {
+                ended += 1;
+            }
+        }
+        if ended == tasks.len() {
+            break simulator_state(&sim);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    for (name, task_id) in &tasks {
+        let (_, task) = servers[0].get(USER, &format!("/api/tasks/{task_id}")).await;
+        let cluster = state["clusters"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == *name))
+            .unwrap_or_else(|| panic!("{name} has no cluster (seed {seed})"));
+        let expected = if doomed.contains(&name) {
+            ("failed", "Failed")
+        } else {
+            ("succeeded", "Succeeded")
+        };
+        assert_eq!(
+            (
+                task["status"].as_str(),
+                cluster["provisioning_state"].as_str()
+            ),
+            (Some(expected.0), Some(expected.1)),
+            "{name} (seed {seed}): {task}"
+        );
+        assert_eq!(clusters_named(&state, name), 1, "{name} (seed {seed})");
+    }
+    assert_eq!(
+        creates_accepted(&state),
+        tasks.len() as u64,
+        "one accepted PUT per job (seed {seed}): {}",
+        state["counters"]
+    );
+    drop(servers);
+    pg.drop_database().await;
+    sim.shutdown().await;
+}

@@ -8,5 +8,6 @@ mod helpers;
 mod crash;
 mod foundation;
 mod provisioning;
+mod safety;
 mod simulator;
 mod storage_contract;

@@ -65,6 +65,7 @@ pub struct TestAppBuilder {
     standalone_simulator: Option<String>,
     create_seconds: f64,
     job_workers: usize,
+    configure: Vec<Box<dyn FnOnce(&mut ServeConfig) + Send>>,
 }
 
 impl Default for TestAppBuilder {
@@ -75,6 +76,7 @@ impl Default for TestAppBuilder {
             standalone_simulator: None,
             create_seconds: 1.5,
             job_workers: 2,
+            configure: Vec::new(),
         }
     }
 }
@@ -94,6 +96,13 @@ impl TestAppBuilder {
     /// 0 leaves every job queued.
     pub fn job_workers(mut self, workers: usize) -> Self {
         self.job_workers = workers;
+        self
+    }
+
+    /// Any other setting, e.g. `.configure(|c| c.jobs.follow_horizon_seconds = 3.0)`; applied
+    /// last.
+    pub fn configure(mut self, change: impl FnOnce(&mut ServeConfig) + Send + 'static) -> Self {
+        self.configure.push(Box::new(change));
         self
     }
 
@@ -140,6 +149,9 @@ impl TestAppBuilder {
             config.arm_token = Some("test-token".to_owned());
         }
 
+        for change in self.configure {
+            change(&mut config);
+        }
         let server = Server::start(config).await.expect("server starts");
         let api = ApiClient::new(format!("http://{}", server.addr));
         let simulator_url = match &server.state.armsim {

@@ -40,6 +40,16 @@ impl DashboardProcess {
     /// `simulator`, with a short job lease (1.5 s) so that a dead server's job is soon taken
     /// over; returns once it is ready.
     pub async fn spawn(database_url: &str, simulator: &SimulatorHandle, data_dir: &Path) -> Self {
+        Self::spawn_with_env(database_url, simulator, data_dir, &[]).await
+    }
+
+    /// As [`spawn`](Self::spawn), with more environment variables (settings, test hooks).
+    pub async fn spawn_with_env(
+        database_url: &str,
+        simulator: &SimulatorHandle,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_aks-dashboard"))
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -52,6 +62,7 @@ impl DashboardProcess {
             .env("JOB_POLL_MAX_SECONDS", "1")
             .env("JOB_CONFIRM_ABSENT_SECONDS", "2")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

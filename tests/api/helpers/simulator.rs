@@ -56,6 +56,17 @@ impl SimulatorClient {
 
     /// `GET /_armsim/state`, as JSON (`serde_json::Value`) or as the simulator's own
     /// `SimulatorState`.
+    /// Removes every fault in force.
+    pub async fn clear_faults(&self) {
+        let response = self
+            .http
+            .delete(format!("{}/_armsim/faults", self.base_url))
+            .send()
+            .await
+            .expect("clear faults");
+        assert!(response.status().is_success());
+    }
+
     pub async fn state<T: DeserializeOwned>(&self) -> T {
         self.http
             .get(format!("{}/_armsim/state", self.base_url))
