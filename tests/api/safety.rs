@@ -601,3 +601,64 @@ async fn a_server_with_a_skewed_clock_does_not_take_live_jobs() {
     pg.drop_database().await;
     sim.shutdown().await;
 }
+
+/// A credential that hands out a new token each time it is asked, and counts.
+#[derive(Debug, Default)]
+struct CountingCredential {
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl azure_core::credentials::TokenCredential for CountingCredential {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        Ok(azure_core::credentials::AccessToken::new(
+            format!("token-{n}"),
+            azure_core::time::OffsetDateTime::now_utc() + Duration::from_secs(3600),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_token_azure_refuses_is_dropped_and_asked_for_again_once() {
+    let sim = start_simulator(Duration::from_secs(1)).await;
+    let counting = std::sync::Arc::new(CountingCredential::default());
+    let credential = aks_dashboard::azure::ArmCredential::from_azure_credentials(
+        "https://management.azure.com/.default",
+        vec![("counting", counting.clone())],
+    );
+    let arm = ArmClient::new(
+        aks_dashboard::azure::ArmClientConfig::new(sim.base_url()),
+        credential,
+    )
+    .expect("client");
+    let faults = crate::helpers::SimulatorClient::new(sim.base_url());
+    // Azure revoked the token before it expired: the first call is refused.
+    faults
+        .add_fault(json!({"operation": "get", "status": 401,
+                          "code": "InvalidAuthenticationToken", "times": 1}))
+        .await;
+    let found = arm
+        .get_cluster(&cluster_ref("aks-none"))
+        .await
+        .expect("answered with a new token");
+    assert!(found.is_none());
+    assert_eq!(
+        counting.calls.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "one token, refused, then one more"
+    );
+    // A refusal that persists is not asked about forever.
+    faults
+        .add_fault(json!({"operation": "get", "status": 401,
+                          "code": "InvalidAuthenticationToken", "times": 5}))
+        .await;
+    let refused = arm.get_cluster(&cluster_ref("aks-none")).await;
+    assert_eq!(refused.err().and_then(|e| e.status()), Some(401));
+    assert_eq!(counting.calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    sim.shutdown().await;
+}
