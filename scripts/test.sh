@@ -18,8 +18,8 @@ cargo clippy --all-features --all-targets -- -D warnings
 step "cargo test --features ssr (unit, black-box server, storage on SQLite and PostgreSQL)"
 cargo test --features ssr
 
-step "cargo leptos build --release"
-cargo leptos build --release
+step "cargo leptos build --release --precompress"
+cargo leptos build --release --precompress
 
 step "Playwright (Debian chromium)"
 # Two free loopback ports for the two dashboards the browser tests start.

@@ -20,7 +20,7 @@ use crate::azure::{
 };
 use crate::config::{Cli, Command, ServeConfig};
 use crate::events::bus::EventBus;
-use crate::http::{auth, events, health, tasks};
+use crate::http::{assets, auth, events, health, tasks};
 use crate::provisioning::provision_run::{RunConfig, RunContext, TestPanic};
 use crate::provisioning::runner::{JobRunner, RunnerConfig, RunnerHandle};
 use crate::storage::job_state::JobStateRepository;
@@ -141,6 +141,7 @@ impl Server {
             .output_name("aks-dashboard")
             .site_root(config.site_root.as_str())
             .site_pkg_dir("pkg")
+            .hash_files(assets::bundle_is_hashed("hash.txt"))
             .build();
 
         let listener = TcpListener::bind(config.listen)
@@ -266,7 +267,13 @@ pub fn build_router(state: AppState) -> Router {
             move || leptos::prelude::provide_context(context_state.clone()),
             move || shell(page_state.leptos_options.clone()),
         )
+        .merge(assets::bundle(
+            &state.leptos_options.site_root,
+            &state.leptos_options.site_pkg_dir,
+            state.leptos_options.hash_files,
+        ))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(assets::html_not_cached))
         .layer(axum::middleware::from_fn_with_state(
             state.auth.clone(),
             auth::resolve_caller,

@@ -662,3 +662,34 @@ async fn a_token_azure_refuses_is_dropped_and_asked_for_again_once() {
     assert_eq!(counting.calls.load(std::sync::atomic::Ordering::SeqCst), 3);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn stop_pressed_on_another_server_reaches_the_run_at_once() {
+    let pg = PostgresDatabase::create().await;
+    let slow_polls = |c: &mut aks_dashboard::config::ServeConfig| {
+        c.jobs.poll_min_seconds = 60.0;
+        c.jobs.poll_max_seconds = 60.0;
+    };
+    let sim = start_simulator(Duration::from_secs(120)).await;
+    let runner = TestApp::builder()
+        .database_url(&pg.url)
+        .standalone_simulator(&sim)
+        .configure(slow_polls)
+        .spawn()
+        .await;
+    let other = TestApp::builder()
+        .database_url(&pg.url)
+        .standalone_simulator(&sim)
+        .job_workers(0)
+        .spawn()
+        .await;
+    let task_id = start(&runner, "alice", "aks-far").await;
+    runner.wait_task("alice", &task_id, creating).await;
+    // The Stop arrives at a server that does not run the job.
+    let out = stop(&other, "alice", &task_id).await;
+    assert_eq!(out["cancelled"], true, "{out}");
+    assert!(out["partial_cluster"].is_object(), "{out}");
+    drop((runner, other));
+    pg.drop_database().await;
+    sim.shutdown().await;
+}

@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""Scale benchmark of the dashboard against the standalone ARM simulator (issue 12).
+
+One run measures, on the release binary:
+  1. N provisions (default 1,000) submitted at once into a big simulated world (creates take
+     --create-seconds, default 60): accept latency p50/p99, wall time until every job ended,
+     ARM requests per job, the server's peak RSS;
+  2. accept latency of single provisions while those N are in flight;
+  3. the SSR dashboard page: requests/s and latency on 2 cores (wrk when installed, else a
+     Python client), and ARM calls per page view on a warm cache;
+  4. the small case of the issue: 60 provisions at once in the default world (create 10 s).
+It writes bench/SCALE.md (or --report). Standard library only.
+
+Reproduce:  cargo leptos build --release && python3 bench/scale.py
+"""
+
+import argparse
+import concurrent.futures as futures
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
+
+
+def binary():
+    explicit = os.environ.get("AKSDASH_BIN")
+    if explicit:
+        return explicit
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    return os.path.join(target, "release", "aks-dashboard")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, headers=None, timeout=60):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    for k, v in (headers or {}).items():
+        request.add_header(k, v)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as res:
+            return res.status, res.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def wait_for(url, what, deadline=60):
+    end = time.time() + deadline
+    while time.time() < end:
+        try:
+            if http("GET", url, timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    sys.exit(f"{what} did not come up at {url}")
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Process:
+    """A child process of the benchmark, with its peak RSS sampled."""
+
+    def __init__(self, args, env):
+        self.proc = subprocess.Popen(
+            args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self.peak_rss_kb = 0
+        self._stop = False
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def rss_kb(self):
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def hwm_kb(self):
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def _sample(self):
+        while not self._stop and self.proc.poll() is None:
+            self.peak_rss_kb = max(self.peak_rss_kb, self.rss_kb())
+            time.sleep(0.25)
+
+    def stop(self):
+        self._stop = True
+        self.peak_rss_kb = max(self.peak_rss_kb, self.hwm_kb())
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_pair(args, world, create_seconds, data_dir, resource_group):
+    sim_port, dash_port = free_port(), free_port()
+    sim_cmd = [binary(), "armsim", "--port", str(sim_port)]
+    if world:
+        sim_cmd += ["--world", world]
+    sim = Process(
+        sim_cmd,
+        {"ARMSIM_CREATE_SECONDS": str(create_seconds), "RUST_LOG": "warn"},
+    )
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    wait_for(f"{sim_url}/_armsim/state", "the simulator")
+    db = os.path.join(data_dir, "bench.db")
+    dash = Process(
+        [binary()],
+        {
+            "LISTEN_ADDR": f"127.0.0.1:{dash_port}",
+            "DATABASE_URL": f"sqlite://{db}",
+            "DATA_DIR": data_dir,
+            "ARM_ENDPOINT": sim_url,
+            "ARM_TOKEN": "bench",
+            "AZURE_RESOURCE_GROUP": resource_group,
+            "LEPTOS_SITE_ROOT": os.path.join(ROOT, "target", "site"),
+            "RUST_LOG": "warn",
+            "MAX_IN_FLIGHT_PER_USER": "10",
+        },
+    )
+    base = f"http://127.0.0.1:{dash_port}"
+    wait_for(f"{base}/readyz", "the dashboard")
+    return sim, sim_url, dash, base, db
+
+
+def provision_body(region, resource_group, name, size):
+    return {
+        "subscription_id": SUBSCRIPTION,
+        "resource_group": resource_group,
+        "region": region,
+        "cluster_name": name,
+        "node_sku": size,
+        "node_count": 1,
+        "system_vm_size": size,
+        "system_node_count": 1,
+    }
+
+
+def submit(base, user, body):
+    started = time.perf_counter()
+    status, _ = http("POST", f"{base}/api/aks/provision", body, {"X-Dev-User": user})
+    return status, (time.perf_counter() - started) * 1000
+
+
+def jobs_by_status(db):
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
+        return dict(conn.execute("SELECT status, COUNT(*) FROM job_state GROUP BY status"))
+
+
+def wait_all_ended(db, started, deadline):
+    while time.time() < deadline:
+        counts = jobs_by_status(db)
+        if counts.get("queued", 0) + counts.get("running", 0) == 0:
+            return time.perf_counter() - started, counts
+        time.sleep(0.5)
+    return float("nan"), jobs_by_status(db)
+
+
+def arm_requests(sim_url):
+    status, body = http("GET", f"{sim_url}/_armsim/state")
+    state = json.loads(body)
+    return state["counters"]["requests"]
+
+
+def page_load(base, seconds, connections):
+    """Requests/s and latency of GET / with a signed-in user."""
+    wrk = shutil.which("wrk")
+    if wrk:
+        out = subprocess.run(
+            [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+             "-H", "X-Dev-User: bench-viewer", f"{base}/"],
+            capture_output=True, text=True, check=False,
+        ).stdout
+        rps = next((l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec")), "?")
+        p50 = next((l.split()[1] for l in out.splitlines() if l.strip().startswith("50%")), "?")
+        p99 = next((l.split()[1] for l in out.splitlines() if l.strip().startswith("99%")), "?")
+        total = next((l.split()[0] for l in out.splitlines() if "requests in" in l), "0")
+        return {"tool": "wrk -t2 -c%d -d%ds" % (connections, seconds), "rps": rps,
+                "p50": p50, "p99": p99, "views": int(total)}
+    latencies = []
+    end = time.time() + seconds
+    lock = threading.Lock()
+
+    def worker():
+        while time.time() < end:
+            t = time.perf_counter()
+            http("GET", f"{base}/", headers={"X-Dev-User": "bench-viewer"})
+            with lock:
+                latencies.append((time.perf_counter() - t) * 1000)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return {"tool": f"python client, {connections} threads, {seconds}s (wrk not installed)",
+            "rps": f"{len(latencies) / seconds:.0f}",
+            "p50": f"{percentile(latencies, 50):.1f}ms", "p99": f"{percentile(latencies, 99):.1f}ms",
+            "views": len(latencies)}
+
+
+def big_run(args, report):
+    data_dir = tempfile.mkdtemp(prefix="aksdash-bench-")
+    sim, sim_url, dash, base, db = start_pair(
+        args, args.world, args.create_seconds, data_dir, "rg-aks-dev")
+    try:
+        n = args.provisions
+        bodies = [(f"bench-u{i}", provision_body(args.region, args.resource_group,
+                                                  f"bench-{i}", args.size)) for i in range(n)]
+        started = time.perf_counter()
+        with futures.ThreadPoolExecutor(max_workers=min(256, n)) as pool:
+            results = list(pool.map(lambda ub: submit(base, *ub), bodies))
+        accepted = [ms for status, ms in results if status == 202]
+        statuses = {}
+        for status, _ in results:
+            statuses[status] = statuses.get(status, 0) + 1
+
+        # Single provisions while the N are in flight (other users, other clusters).
+        time.sleep(2)
+        in_flight_counts = jobs_by_status(db)
+        single = []
+        for i in range(args.single):
+            status, ms = submit(base, f"bench-single-{i}",
+                                provision_body(args.region, args.resource_group,
+                                               f"bench-single-{i}", args.size))
+            if status == 202:
+                single.append(ms)
+
+        wall, counts = wait_all_ended(db, started, time.time() + args.create_seconds * 10 + 600)
+        requests = arm_requests(sim_url)
+        total_requests = sum(requests.values())
+        jobs = n + args.single
+
+        # The page on a warm cache.
+        http("GET", f"{base}/", headers={"X-Dev-User": "bench-viewer"})
+        before = sum(arm_requests(sim_url).values())
+        load = page_load(base, args.page_seconds, args.page_connections)
+        after = sum(arm_requests(sim_url).values())
+        per_view = (after - before) / max(1, load["views"])
+    finally:
+        dash.stop()
+        sim.stop()
+    report.append(f"""## {n} provisions at once (create {args.create_seconds:g} s, world {args.world})
+
+| figure | value |
+| --- | --- |
+| answers to the {n} POSTs | {', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))} |
+| accept latency p50 / p99 ({len(accepted)} accepted at once) | {percentile(accepted, 50):.1f} ms / {percentile(accepted, 99):.1f} ms |
+| accept latency p50 / p99 of {len(single)} single provisions with {in_flight_counts.get('queued', 0) + in_flight_counts.get('running', 0)} in flight | {percentile(single, 50):.1f} ms / {percentile(single, 99):.1f} ms |
+| wall time from the first POST until every job ended | {wall:.1f} s (create takes {args.create_seconds:g} s) |
+| jobs by status at the end | {', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))} |
+| ARM requests per job | {total_requests / jobs:.1f} ({total_requests} in all: {', '.join(f'{k} {v}' for k, v in sorted(requests.items()))}) |
+| peak RSS of the dashboard | {dash.peak_rss_kb / 1024:.1f} MB |
+
+## The dashboard page (SSR, signed in, warm cache)
+
+| figure | value |
+| --- | --- |
+| load | {load['tool']} |
+| requests/s | {load['rps']} |
+| latency p50 / p99 | {load['p50']} / {load['p99']} |
+| ARM calls per page view | {per_view:.4f} ({after - before} calls for {load['views']} views) |
+""")
+
+
+def small_run(args, report):
+    data_dir = tempfile.mkdtemp(prefix="aksdash-bench-small-")
+    sim, sim_url, dash, base, db = start_pair(args, None, 10, data_dir, "rg-aks-dev")
+    try:
+        bodies = [(f"small-u{i}", provision_body("koreacentral", "rg-aks-dev",
+                                                  f"small-{i}", "Standard_D2s_v3"))
+                  for i in range(60)]
+        started = time.perf_counter()
+        with futures.ThreadPoolExecutor(max_workers=60) as pool:
+            results = list(pool.map(lambda ub: submit(base, *ub), bodies))
+        wall, counts = wait_all_ended(db, started, time.time() + 300)
+    finally:
+        dash.stop()
+        sim.stop()
+    accepted = sum(1 for s, _ in results if s == 202)
+    report.append(f"""## 60 provisions at once in the default world (create 10 s)
+
+| figure | value |
+| --- | --- |
+| accepted | {accepted} of 60 |
+| wall time until every job ended | {wall:.1f} s |
+| jobs by status at the end | {', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))} |
+""")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--provisions", type=int, default=1000)
+    parser.add_argument("--single", type=int, default=100,
+                        help="single provisions timed while the others are in flight")
+    parser.add_argument("--create-seconds", type=float, default=60)
+    parser.add_argument("--world", default=os.path.join(ROOT, "bench", "world-big.json"))
+    parser.add_argument("--region", default="benchregion")
+    parser.add_argument("--resource-group", default="rg-bench")
+    parser.add_argument("--size", default="Standard_D2s_v3")
+    parser.add_argument("--page-seconds", type=int, default=10)
+    parser.add_argument("--page-connections", type=int, default=32)
+    parser.add_argument("--report", default=os.path.join(ROOT, "bench", "SCALE.md"))
+    parser.add_argument("--skip-small", action="store_true")
+    args = parser.parse_args()
+    if not os.path.exists(binary()):
+        sys.exit(f"no release binary at {binary()}: run `cargo leptos build --release` first")
+
+    report = []
+    big_run(args, report)
+    if not args.skip_small:
+        small_run(args, report)
+    cpu = os.cpu_count()
+    header = f"""# Scale benchmark
+
+`python3 bench/scale.py` (after `cargo leptos build --release`), {time.strftime('%Y-%m-%d')},
+{cpu} cores, the release binary; the dashboard, the standalone simulator and the load generator
+share the machine. SQLite (the embedded default).
+
+"""
+    with open(args.report, "w") as f:
+        f.write(header + "\n".join(report))
+    print(header + "\n".join(report))
+
+
+if __name__ == "__main__":
+    main()
