@@ -20,8 +20,43 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+# The system and npm packages download while the Rust tools compile (those take both cores; the
+# downloads mostly wait on the network), so a fresh machine waits for the longer of the two only.
+apt_updated=false
+apt_install() {
+  if [[ $apt_updated == false ]]; then
+    apt-get update -qq
+    apt_updated=true
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+packages() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    log "installing Node.js and npm (Debian)"
+    apt_install nodejs npm
+  fi
+  # npm packages: Playwright (the test runner, no browser download) and binaryen's wasm-opt
+  # (Debian's older binaryen produces wasm that fails to hydrate).
+  if [[ ! -x end2end/node_modules/.bin/wasm-opt || end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
+    log "installing npm packages in end2end/"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [[ $for_tests == true ]]; then
+    if [[ ! -x /usr/bin/chromium ]]; then
+      log "installing Debian's chromium for the browser tests"
+      apt_install chromium
+    fi
+    if ! command -v pg_ctlcluster >/dev/null && ! command -v psql >/dev/null; then
+      log "installing PostgreSQL for the storage contract tests"
+      apt_install postgresql
+    fi
+  fi
+}
+packages &
+packages_pid=$!
+
 if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores, once)"
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 16 minutes on 2 cores, once)"
   cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
@@ -33,33 +68,7 @@ if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wb_versi
   cargo install wasm-bindgen-cli --version "$wb_version" --force
 fi
 
-apt_updated=false
-apt_install() {
-  if [[ $apt_updated == false ]]; then
-    apt-get update -qq
-    apt_updated=true
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  log "installing Node.js and npm (Debian)"
-  apt_install nodejs npm
-fi
-
-# npm packages: Playwright (the test runner, no browser download) and binaryen's wasm-opt
-# (Debian's older binaryen produces wasm that fails to hydrate).
-if [[ ! -x end2end/node_modules/.bin/wasm-opt || end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
-  log "installing npm packages in end2end/"
-  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
-fi
-
-if [[ $for_tests == true ]]; then
-  if [[ ! -x /usr/bin/chromium ]]; then
-    log "installing Debian's chromium for the browser tests"
-    apt_install chromium
-  fi
-  if ! command -v pg_ctlcluster >/dev/null && ! command -v psql >/dev/null; then
-    log "installing PostgreSQL for the storage contract tests"
-    apt_install postgresql
-  fi
+if ! wait "$packages_pid"; then
+  echo "installing the system or npm packages failed (see above)" >&2
+  exit 1
 fi
