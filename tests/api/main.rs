@@ -9,4 +9,5 @@ mod crash;
 mod foundation;
 mod provisioning;
 mod simulator;
+mod simulator_faults;
 mod storage_contract;
