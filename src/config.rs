@@ -210,6 +210,15 @@ pub struct ArmsimConfig {
     #[arg(long, env = "ARMSIM_PORT", default_value_t = 4010)]
     pub port: u16,
 
+    /// A world file (JSON: VM sizes, regions with vCPU limits and restrictions, Kubernetes
+    /// versions, resource groups); see docs/arm-simulator.md. Default: the built-in world.
+    #[arg(long, env = "ARMSIM_WORLD")]
+    pub world: Option<PathBuf>,
+
+    /// Multiplies every vCPU limit of the world (e.g. 100 for a load test).
+    #[arg(long, env = "ARMSIM_QUOTA_SCALE", default_value_t = 1.0, value_parser = parse_factor)]
+    pub quota_scale: f64,
+
     #[command(flatten)]
     pub timing: ArmsimTiming,
 }
@@ -231,6 +240,12 @@ pub struct ArmsimTiming {
     #[arg(long = "armsim-abort-seconds", env = "ARMSIM_ABORT_SECONDS", default_value_t = 3.0,
           value_parser = parse_seconds)]
     pub abort_seconds: f64,
+
+    /// `Retry-After` the simulator sends on accepted operations and their status URLs
+    /// (0: none, as AKS itself; clients then use their own interval).
+    #[arg(long = "armsim-retry-after-seconds", env = "ARMSIM_RETRY_AFTER_SECONDS",
+          default_value_t = 30.0, value_parser = parse_seconds)]
+    pub retry_after_seconds: f64,
 }
 
 impl Default for ArmsimTiming {
@@ -239,6 +254,7 @@ impl Default for ArmsimTiming {
             create_seconds: 20.0,
             delete_seconds: 10.0,
             abort_seconds: 3.0,
+            retry_after_seconds: 30.0,
         }
     }
 }
@@ -250,6 +266,14 @@ fn parse_seconds(value: &str) -> Result<f64, String> {
         _ => Err(format!(
             "{value:?} is not a number of seconds (e.g. 20 or 1.5)"
         )),
+    }
+}
+
+/// A multiplier: a finite, non-negative number.
+fn parse_factor(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(f) if f.is_finite() && f >= 0.0 => Ok(f),
+        _ => Err(format!("{value:?} is not a non-negative number (e.g. 10)")),
     }
 }
 
@@ -277,7 +301,11 @@ impl ServeConfig {
                 slow_wait_max_seconds: 2.0,
                 ..JobSettings::default()
             },
-            armsim: ArmsimTiming::default(),
+            // Tests follow creates that take seconds: a realistic 30 s would only slow them.
+            armsim: ArmsimTiming {
+                retry_after_seconds: 1.0,
+                ..ArmsimTiming::default()
+            },
         }
     }
 }

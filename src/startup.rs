@@ -104,7 +104,9 @@ pub async fn run_cli(cli: Cli) -> Result<(), StartupError> {
                 listen,
                 ..SimulatorConfig::default()
             }
-            .with_timing(timing);
+            .with_timing(timing)
+            .with_world(armsim.world.as_deref(), armsim.quota_scale)
+            .map_err(StartupError::Config)?;
             let simulator = ArmSimulator::start(config)
                 .await
                 .map_err(|e| StartupError::Bind(listen, e))?;

@@ -1,26 +1,39 @@
-//! The one error type of the Azure boundary, and the parser for Azure's error bodies.
+//! The one error type of the Azure boundary, and Azure's error object as the client keeps it.
+//! Where the error sits in a body (wrapped or bare) is known in one place,
+//! [`arm_error_object`](crate::provisioning::classify::arm_error_object), shared with the
+//! browser.
 
 use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::models::OperationState;
+use super::models::{OperationState, null_as_default};
+use crate::provisioning::classify::arm_error_object;
 
 /// Azure's error object: `{"code", "message", "target", "details": [...]}`, nested as deep as
-/// the resource provider likes. Kept whole because the classifier reads inner codes.
+/// the resource provider likes. Kept whole because the classifier reads inner codes. Any field
+/// may be `null` (AKS sends `"details": null`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArmErrorDetail {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub code: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub details: Vec<ArmErrorDetail>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub additional_info: Vec<serde_json::Value>,
 }
 
@@ -39,21 +52,23 @@ impl ArmErrorDetail {
     }
 }
 
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: ArmErrorDetail,
-}
-
-/// Reads an ARM error body: `{"error": {…}}`, or the bare `{"code", "message"}` some resource
-/// providers answer with. `None` when the body is neither (an HTML page from a gateway, say).
+/// Reads an ARM error body: `{"error": {…}}`, or the bare `{"code", "message"}` the AKS
+/// resource provider answers with. `None` when the body is neither (an HTML page from a
+/// gateway, say). A detail of an unexpected shape is dropped, never the whole error.
 pub fn parse_error_body(body: &str) -> Option<ArmErrorDetail> {
-    if let Ok(envelope) = serde_json::from_str::<ErrorEnvelope>(body) {
-        return Some(envelope.error);
-    }
-    match serde_json::from_str::<ArmErrorDetail>(body) {
-        Ok(detail) if !detail.code.is_empty() => Some(detail),
-        _ => None,
-    }
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let object = arm_error_object(&value)?;
+    serde_json::from_value::<ArmErrorDetail>(object.clone())
+        .ok()
+        .or_else(|| {
+            let text = |key: &str| {
+                object
+                    .get(key)
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+            };
+            Some(ArmErrorDetail::new(text("code"), text("message")))
+        })
 }
 
 /// Everything that can go wrong talking to Azure Resource Manager.
@@ -205,6 +220,32 @@ mod tests {
         assert_eq!(error.details()[0].code, "ErrCode_InsufficientVCPUQuota");
         assert_eq!(error.raw_body(), Some(body));
         assert!(!error.is_retryable());
+    }
+
+    #[test]
+    fn reads_the_unwrapped_aks_shape_with_null_details() {
+        // As AKS answers a quota refusal (public Terraform logs; tests/fixtures/azure has more).
+        let body = r#"{"code":"ErrCode_InsufficientVCPUQuota","details":null,
+            "message":"Insufficient regional vcpu quota left for location westus2. left regional vcpu quota 4, requested quota 6.",
+            "subcode":""}"#;
+        let error = ArmError::from_response(400, body.into(), None);
+        assert_eq!(error.code(), Some("ErrCode_InsufficientVCPUQuota"));
+        assert!(
+            error
+                .message()
+                .starts_with("Insufficient regional vcpu quota")
+        );
+        assert!(error.details().is_empty());
+        let wrapped = parse_error_body(
+            r#"{"error":{"code":"X","message":null,"details":null,"additionalInfo":null}}"#,
+        );
+        assert_eq!(wrapped, Some(ArmErrorDetail::new("X", "")));
+    }
+
+    #[test]
+    fn a_detail_of_an_unexpected_shape_keeps_the_outer_error() {
+        let odd = parse_error_body(r#"{"error":{"code":"X","message":"m","details":{"a":1}}}"#);
+        assert_eq!(odd, Some(ArmErrorDetail::new("X", "m")));
     }
 
     #[test]

@@ -1,11 +1,23 @@
 //! The ARM resources the product reads and writes, in Azure's own JSON shapes (camelCase).
-//! Unknown fields are ignored, so newer api-versions do not break reading.
+//! Reading is as lenient as Azure's own specification: unknown fields are ignored (newer
+//! api-versions add them), open string sets keep values we do not know, only what the
+//! specification requires is required, and a `null` reads like a missing field.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::error::ArmErrorDetail;
+
+/// Reads `null` like a missing field: the type's default. Azure sends `null` for empty lists and
+/// objects in many places (`"details": null`, `"tags": null`).
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
 
 /// Identifies one managed cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -194,18 +206,55 @@ impl OperationStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// `mode` of an agent pool. An open set in the specification (`System`, `User`, `Gateway`, …):
+/// values we do not know are kept as `Other`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum AgentPoolMode {
     System,
+    /// The specification's default for a pool without a mode.
+    #[default]
     User,
+    Other(String),
 }
 
+impl AgentPoolMode {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::System => "System",
+            Self::User => "User",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl From<String> for AgentPoolMode {
+    fn from(s: String) -> Self {
+        match s.to_ascii_lowercase().as_str() {
+            "system" => Self::System,
+            "user" => Self::User,
+            _ => Self::Other(s),
+        }
+    }
+}
+
+impl From<AgentPoolMode> for String {
+    fn from(mode: AgentPoolMode) -> Self {
+        mode.as_str().to_string()
+    }
+}
+
+/// One agent pool of a managed cluster. Only `name` is required by the specification; a pool
+/// read without `vmSize` or `count` (e.g. a pool of another type) has an empty size and 0 nodes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentPoolProfile {
     pub name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub vm_size: String,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub count: u32,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub mode: AgentPoolMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_type: Option<String>,
@@ -248,7 +297,9 @@ pub struct ManagedClusterProperties {
     pub dns_prefix: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fqdn: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_resource_group: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub agent_pool_profiles: Vec<AgentPoolProfile>,
 }
 
@@ -263,17 +314,62 @@ pub struct ManagedCluster {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     pub location: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub tags: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<ManagedClusterIdentity>,
-    #[serde(default)]
+    /// Changes with every write; `If-Match` compares against it.
+    #[serde(rename = "eTag", default, skip_serializing_if = "Option::is_none")]
+    pub e_tag: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub properties: ManagedClusterProperties,
 }
 
+/// The longest DNS prefix AKS accepts.
+pub const DNS_PREFIX_MAX_LEN: usize = 54;
+
+/// AKS's DNS prefix rule: 1–54 letters, digits and hyphens, starting and ending with a letter or
+/// digit.
+pub fn is_valid_dns_prefix(prefix: &str) -> bool {
+    let bytes = prefix.as_bytes();
+    (1..=DNS_PREFIX_MAX_LEN).contains(&bytes.len())
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+}
+
+/// A valid DNS prefix made from a cluster name: `_` (allowed in cluster names, not in DNS)
+/// becomes `-`, anything else outside the rule is dropped, and the result is cut to 54
+/// characters without a hyphen at either end. A name with nothing usable gives `aks`.
+pub fn dns_prefix_for(cluster_name: &str) -> String {
+    let mapped: String = cluster_name
+        .chars()
+        .filter_map(|c| match c {
+            '_' => Some('-'),
+            c if c.is_ascii_alphanumeric() || c == '-' => Some(c),
+            _ => None,
+        })
+        .collect();
+    let trimmed = mapped.trim_matches('-');
+    let cut: String = trimmed.chars().take(DNS_PREFIX_MAX_LEN).collect();
+    let prefix = cut.trim_end_matches('-');
+    if prefix.is_empty() {
+        "aks".into()
+    } else {
+        prefix.to_string()
+    }
+}
+
 impl ManagedCluster {
-    /// The body of a create: a system-assigned identity, the given pools, `dnsPrefix` from the
-    /// name, and the region's default Kubernetes version unless one is given.
+    /// The body of a create: a system-assigned identity, the given pools, a valid `dnsPrefix`
+    /// derived from the name ([`dns_prefix_for`]), and the region's default Kubernetes version
+    /// unless one is given.
     pub fn for_create(
         name: &str,
         location: impl Into<String>,
@@ -289,11 +385,13 @@ impl ManagedCluster {
             identity: Some(ManagedClusterIdentity {
                 identity_type: "SystemAssigned".into(),
             }),
+            e_tag: None,
             properties: ManagedClusterProperties {
                 provisioning_state: None,
                 kubernetes_version,
-                dns_prefix: Some(format!("{name}-dns")),
+                dns_prefix: Some(dns_prefix_for(name)),
                 fqdn: None,
+                node_resource_group: None,
                 agent_pool_profiles: pools,
             },
         }
@@ -319,9 +417,13 @@ pub struct ResourceGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub location: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub tags: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub properties: ResourceGroupProperties,
 }
 
@@ -334,9 +436,17 @@ pub struct SkuCapability {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkuRestrictionInfo {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub locations: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub zones: Vec<String>,
 }
 
@@ -347,9 +457,9 @@ pub struct SkuRestrictionInfo {
 pub struct SkuRestriction {
     #[serde(rename = "type")]
     pub restriction_type: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub values: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub restriction_info: SkuRestrictionInfo,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<String>,
@@ -359,7 +469,11 @@ pub struct SkuRestriction {
 #[serde(rename_all = "camelCase")]
 pub struct SkuLocationInfo {
     pub location: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub zones: Vec<String>,
 }
 
@@ -375,13 +489,13 @@ pub struct ResourceSku {
     pub size: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub locations: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub location_info: Vec<SkuLocationInfo>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub capabilities: Vec<SkuCapability>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub restrictions: Vec<SkuRestriction>,
 }
 
@@ -438,7 +552,7 @@ impl Usage {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct KubernetesPatchVersion {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub upgrades: Vec<String>,
 }
 
@@ -447,11 +561,11 @@ pub struct KubernetesPatchVersion {
 #[serde(rename_all = "camelCase")]
 pub struct KubernetesVersion {
     pub version: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub is_default: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub is_preview: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub patch_versions: BTreeMap<String, KubernetesPatchVersion>,
 }
 
@@ -459,7 +573,11 @@ pub struct KubernetesVersion {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArmList<T> {
-    #[serde(default = "Vec::new")]
+    #[serde(
+        default = "Vec::new",
+        deserialize_with = "null_as_default",
+        bound(deserialize = "T: Deserialize<'de>")
+    )]
     pub value: Vec<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
@@ -468,6 +586,6 @@ pub struct ArmList<T> {
 /// The AKS versions list, whose array is called `values`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct KubernetesVersionList {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub values: Vec<KubernetesVersion>,
 }

@@ -9,7 +9,7 @@ use crate::components::clock::{format_ago, now_ms};
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::LastFailed;
 use crate::provisioning::classify::{
-    ArmErrorDetail, ArmErrorInfo, Classification, ClassifyContext, classify_arm_error,
+    ArmErrorInfo, Classification, ClassifyContext, classify_arm_error,
 };
 use crate::provisioning::model::{
     DeletePartialOutcome, FailedProvision, JobStatus, ProvisionRequest, RecentFailures,
@@ -92,34 +92,10 @@ pub fn explain(failure: &FailedProvision) -> Classification {
     classify_arm_error(&err, &ctx)
 }
 
-/// Azure's error body (`{"error":{code,message,details}}`, or the inner object alone).
+/// Azure's error body (`{"error":{code,message,details}}`, or the inner object alone), with its
+/// nested details flattened.
 fn arm_error_of_raw(raw: &str) -> Option<ArmErrorInfo> {
-    let value: serde_json::Value = serde_json::from_slice(raw.as_bytes()).ok()?;
-    let error = value.get("error").unwrap_or(&value);
-    let text = |v: &serde_json::Value, key: &str| {
-        v.get(key)
-            .and_then(|s| s.as_str())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let details = error
-        .get("details")
-        .and_then(|d| d.as_array())
-        .map(|list| {
-            list.iter()
-                .map(|d| ArmErrorDetail {
-                    code: text(d, "code"),
-                    message: text(d, "message"),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Some(ArmErrorInfo {
-        status: None,
-        code: text(error, "code"),
-        message: text(error, "message"),
-        details,
-    })
+    crate::provisioning::classify::parse_arm_error(raw)
 }
 
 /// The request to retry: the one recorded, or as much of it as the failure row tells.

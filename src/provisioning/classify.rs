@@ -11,13 +11,89 @@ pub struct ArmErrorInfo {
     pub code: String,
     pub message: String,
     #[serde(default)]
-    pub details: Vec<ArmErrorDetail>,
+    pub details: Vec<ArmErrorCause>,
 }
 
+/// One nested cause of an ARM error (a `details` entry, at any depth), as the classifier reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct ArmErrorDetail {
+pub struct ArmErrorCause {
     pub code: String,
     pub message: String,
+}
+
+/// Where the error object sits in one of Azure's error bodies: ARM wraps it
+/// (`{"error": {"code", "message", …}}`, also the `error` of a failed operation's status), the
+/// AKS resource provider answers it bare (`{"code", "details": null, "message", …}`). `None` when
+/// the body is neither (an HTML page from a gateway, say). The one place that knows the shapes.
+pub fn arm_error_object(body: &serde_json::Value) -> Option<&serde_json::Value> {
+    let object = body.as_object()?;
+    if let Some(inner) = object.get("error").filter(|e| e.is_object()) {
+        return Some(inner);
+    }
+    object
+        .get("code")
+        .and_then(serde_json::Value::as_str)
+        .filter(|code| !code.is_empty())
+        .map(|_| body)
+}
+
+/// Reads one of Azure's error bodies: code, message, and the nested `details` flattened to any
+/// depth (the real cause is often several levels down). `null` anywhere reads as missing.
+pub fn parse_arm_error(raw: &str) -> Option<ArmErrorInfo> {
+    let body: serde_json::Value = serde_json::from_str(raw).ok()?;
+    let error = arm_error_object(&body)?;
+    let mut details = Vec::new();
+    flatten_details(error, &mut details);
+    Some(ArmErrorInfo {
+        status: None,
+        code: text_field(error, "code"),
+        message: text_field(error, "message"),
+        details,
+    })
+}
+
+fn text_field(value: &serde_json::Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `details` of `error`, depth first; a detail without code or message is skipped but its
+/// own details are not.
+fn flatten_details(error: &serde_json::Value, out: &mut Vec<ArmErrorCause>) {
+    let Some(details) = error.get("details").and_then(serde_json::Value::as_array) else {
+        return;
+    };
+    for detail in details {
+        let cause = ArmErrorCause {
+            code: text_field(detail, "code"),
+            message: text_field(detail, "message"),
+        };
+        if !(cause.code.is_empty() && cause.message.is_empty()) {
+            out.push(cause);
+        }
+        flatten_details(detail, out);
+    }
+}
+
+/// An ARM error as a failed job recorded it: the recorded code and message (when there are any),
+/// with the nested details read from Azure's raw answer. Server and browser read stored failures
+/// through this one function.
+pub fn recorded_arm_error(
+    code: Option<&str>,
+    message: Option<&str>,
+    raw: Option<&str>,
+) -> ArmErrorInfo {
+    let mut info = raw.and_then(parse_arm_error).unwrap_or_default();
+    if let Some(code) = code.filter(|c| !c.is_empty()) {
+        info.code = code.to_owned();
+    }
+    if let Some(message) = message.filter(|m| !m.is_empty()) {
+        info.message = message.to_owned();
+    }
+    info
 }
 
 /// Where the failure happened; used for action links and headlines.
@@ -565,7 +641,7 @@ mod tests {
                 message: "Code=\"ZonalAllocationFailed\" Message=\"Allocation failed. We do not \
                           have sufficient capacity for the requested VM size in this zone.\""
                     .into(),
-                details: vec![ArmErrorDetail {
+                details: vec![ArmErrorCause {
                     code: code.into(),
                     message: "Allocation failed.".into(),
                 }],

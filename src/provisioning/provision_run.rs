@@ -25,9 +25,7 @@ use crate::azure::{
 };
 use crate::events::DashboardEvent;
 use crate::events::bus::EventBus;
-use crate::provisioning::classify::{
-    ArmErrorDetail, ArmErrorInfo, ClassifyContext, classify_arm_error,
-};
+use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::provisioning::model::{
     JobStatus, PartialCluster, PoolProgress, Progress, ProvisionRequest, STEPS,
 };
@@ -162,14 +160,15 @@ impl ArmFailure {
 
 impl From<ArmError> for ArmFailure {
     fn from(err: ArmError) -> Self {
-        let (code, message, details) = match (err.code(), err.detail()) {
-            (Some(code), Some(detail)) => (
-                code.to_owned(),
-                detail.message.clone(),
-                flatten_details(&detail.details),
-            ),
-            (Some(code), None) => (code.to_owned(), err.message(), vec![]),
-            _ => (fallback_code(&err).to_owned(), err.to_string(), vec![]),
+        let details = err
+            .raw_body()
+            .and_then(crate::provisioning::classify::parse_arm_error)
+            .map(|parsed| parsed.details)
+            .unwrap_or_default();
+        let (code, message) = match (err.code(), err.detail()) {
+            (Some(code), Some(detail)) => (code.to_owned(), detail.message.clone()),
+            (Some(code), None) => (code.to_owned(), err.message()),
+            _ => (fallback_code(&err).to_owned(), err.to_string()),
         };
         ArmFailure {
             info: ArmErrorInfo {
@@ -190,19 +189,6 @@ fn fallback_code(err: &ArmError) -> &'static str {
         ArmError::Credential(_) => "CredentialUnavailable",
         _ => "UnexpectedResponse",
     }
-}
-
-/// Azure's nested error details, flattened for the classifier (the real cause is often nested).
-pub fn flatten_details(details: &[crate::azure::ArmErrorDetail]) -> Vec<ArmErrorDetail> {
-    let mut out = Vec::new();
-    for d in details {
-        out.push(ArmErrorDetail {
-            code: d.code.clone(),
-            message: d.message.clone(),
-        });
-        out.extend(flatten_details(&d.details));
-    }
-    out
 }
 
 /// Whether an error while following an accepted operation may go away by itself: anything but an
@@ -226,10 +212,7 @@ pub fn pool_progress(p: &AgentPoolProfile) -> PoolProgress {
         name: p.name.clone(),
         vm_size: p.vm_size.clone(),
         count: p.count,
-        mode: match p.mode {
-            AgentPoolMode::System => "System".into(),
-            AgentPoolMode::User => "User".into(),
-        },
+        mode: p.mode.as_str().to_owned(),
         provisioning_state: p.provisioning_state.as_ref().map(|s| s.as_str().to_owned()),
     }
 }

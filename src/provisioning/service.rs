@@ -10,7 +10,7 @@ use crate::identity::Caller;
 use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::provisioning::model::*;
 use crate::provisioning::preflight;
-use crate::provisioning::provision_run::{created_by_job, flatten_details, pool_progress};
+use crate::provisioning::provision_run::{created_by_job, pool_progress};
 use crate::provisioning::validate::{region_error, validate_provision_request};
 use crate::startup::AppState;
 use crate::storage::job_state::{JobRecord, NewJob, now_ms};
@@ -137,18 +137,11 @@ fn cluster_exists(req: &ProvisionRequest, existing: &ManagedCluster) -> ApiError
 
 /// The ARM error stored on a job row, with the nested details from its raw body when present.
 fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
-    let details = job
-        .raw_error
-        .as_deref()
-        .and_then(crate::azure::error::parse_error_body)
-        .map(|e| flatten_details(&e.details))
-        .unwrap_or_default();
-    ArmErrorInfo {
-        status: None,
-        code: job.error_code.clone().unwrap_or_default(),
-        message: job.error_message.clone().unwrap_or_default(),
-        details,
-    }
+    crate::provisioning::classify::recorded_arm_error(
+        job.error_code.as_deref(),
+        job.error_message.as_deref(),
+        job.raw_error.as_deref(),
+    )
 }
 
 fn classify_job(job: &JobRecord) -> crate::provisioning::classify::Classification {

@@ -20,6 +20,15 @@ pub const KNOWN_VM_SIZES: &[(&str, &str, u32)] = &[
 pub const NODE_COUNT_RANGE: (u32, u32) = (1, 100);
 pub const SYSTEM_NODE_COUNT_RANGE: (u32, u32) = (1, 3);
 pub const RESOURCE_GROUP_MAX_LEN: usize = 90;
+/// AKS names the node resource group `MC_{group}_{cluster}_{region}`; it must fit in 80
+/// characters (AKS FAQ: "What naming restrictions are enforced for AKS resources and
+/// parameters?").
+pub const NODE_RESOURCE_GROUP_MAX_LEN: usize = 80;
+
+/// The node resource group AKS creates for a cluster.
+pub fn node_resource_group_name(resource_group: &str, cluster_name: &str, region: &str) -> String {
+    format!("MC_{resource_group}_{cluster_name}_{region}")
+}
 
 /// vCPUs of a known VM size.
 pub fn vcpus_of(size: &str) -> Option<u32> {

@@ -10,4 +10,5 @@ mod foundation;
 mod provisioning;
 mod safety;
 mod simulator;
+mod simulator_faults;
 mod storage_contract;

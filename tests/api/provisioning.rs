@@ -91,8 +91,8 @@ async fn quota_and_blocked_size_failures_keep_azures_code_message_and_category()
             error["raw"]
                 .as_str()
                 .unwrap_or_default()
-                .contains("\"error\""),
-            "raw Azure body kept"
+                .contains("\"code\""),
+            "raw Azure body kept (AKS answers these unwrapped)"
         );
     }
 

@@ -131,7 +131,7 @@ async fn a_create_shows_creating_with_its_pools_then_succeeds() {
         .properties
         .agent_pool_profiles
         .iter()
-        .map(|p| (p.name.clone(), p.vm_size.clone(), p.count, p.mode))
+        .map(|p| (p.name.clone(), p.vm_size.clone(), p.count, p.mode.clone()))
         .collect();
     assert_eq!(
         pools,
@@ -245,11 +245,15 @@ async fn a_blocked_size_is_refused_as_blocked() {
         .await
         .expect_err("refused");
     assert_eq!(error.status(), Some(400));
-    assert!(error.message().contains("The VM size of Standard_NC24ads_A100_v4 is not allowed in your subscription in location 'koreacentral'"));
-    assert_eq!(
-        error.details().first().map(|d| d.code.as_str()),
-        Some("NotAvailableForSubscription")
+    // AKS names the pool, not the size, and lists the sizes that are available.
+    let message = error.message();
+    assert!(
+        message.starts_with(
+            "The VM size of AgentPoolProfile:nodepool1 is not allowed in your subscription in location 'koreacentral'. The available VM sizes are Standard_D2s_v3,"
+        ),
+        "{message}"
     );
+    assert!(!message.contains("NC24ads"), "{message}");
     assert!(azure.state().await.clusters.is_empty());
 }
 

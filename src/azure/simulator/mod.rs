@@ -2,9 +2,22 @@
 //! for the whole product to run without Azure. The server starts it in-process when no ARM
 //! endpoint is configured; `aks-dashboard armsim --port N` runs it alone so several servers can
 //! share one. Tests script faults through `/_armsim/faults` and read `/_armsim/state`.
+//! `docs/arm-simulator.md` describes what it does and how it differs from Azure.
+//!
+//! - [`catalog`]: what the subscription offers (sizes, regions, quotas, versions);
+//! - [`world`]: the resources that exist and the requests that change them;
+//! - [`operations`]: long-running operations and their status URLs;
+//! - [`rules`]: what ARM and AKS refuse, with their codes and messages;
+//! - [`faults`]: scripted misbehaviour; [`routes`]: the HTTP surface;
+//! - [`answer`]: one HTTP answer in Azure's shapes; [`connection`]: connections a fault can cut.
 
+pub mod answer;
+pub mod catalog;
+pub mod connection;
 pub mod faults;
+pub mod operations;
 pub mod routes;
+pub mod rules;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -14,13 +27,22 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use faults::{ArmOperation, Fault, FaultSpec};
-pub use world::{ClusterState, Counters, OperationKind, OperationStateView, SimulatorState};
+pub use catalog::Catalog;
+pub use faults::{ArmOperation, ErrorShape, Fault, FaultSpec};
+pub use operations::OperationKind;
+pub use world::{ClusterState, Counters, OperationStateView, SimulatorState};
 
 use crate::config::{
     ArmsimTiming, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID,
 };
+use connection::{ConnectionControl, DroppableListener};
 use world::{Timing, World};
+
+/// The `Retry-After` the simulator sends on accepted operations and their status URLs unless
+/// configured otherwise. AKS itself sends none (azure-cli recordings of `aks create` and
+/// `aks operation-abort`), so clients fall back to their own interval — 30 s in Azure's SDKs;
+/// the simulator says so explicitly.
+pub const DEFAULT_RETRY_AFTER_SECONDS: f64 = 30.0;
 
 /// How the simulator is started.
 #[derive(Debug, Clone)]
@@ -36,6 +58,10 @@ pub struct SimulatorConfig {
     pub delete_duration: Duration,
     /// How long an operation stays `Canceling` after an abort.
     pub abort_duration: Duration,
+    /// `Retry-After` on accepted operations and their status URLs; zero sends none.
+    pub retry_after: Duration,
+    /// What the subscription offers.
+    pub catalog: Catalog,
 }
 
 impl Default for SimulatorConfig {
@@ -48,6 +74,8 @@ impl Default for SimulatorConfig {
             create_duration: Duration::from_secs(20),
             delete_duration: Duration::from_secs(10),
             abort_duration: Duration::from_secs(3),
+            retry_after: seconds(DEFAULT_RETRY_AFTER_SECONDS),
+            catalog: Catalog::default(),
         }
     }
 }
@@ -58,7 +86,23 @@ impl SimulatorConfig {
         self.create_duration = seconds(timing.create_seconds);
         self.delete_duration = seconds(timing.delete_seconds);
         self.abort_duration = seconds(timing.abort_seconds);
+        self.retry_after = seconds(timing.retry_after_seconds);
         self
+    }
+
+    /// The world of a world file (when given), with every vCPU limit multiplied by
+    /// `quota_scale`.
+    pub fn with_world(
+        mut self,
+        world_file: Option<&std::path::Path>,
+        quota_scale: f64,
+    ) -> Result<Self, String> {
+        let catalog = match world_file {
+            Some(path) => Catalog::load(path)?,
+            None => self.catalog,
+        };
+        self.catalog = catalog.with_quota_scale(quota_scale)?;
+        Ok(self)
     }
 }
 
@@ -80,12 +124,14 @@ impl Shared {
             create: config.create_duration,
             delete: config.delete_duration,
             abort: config.abort_duration,
+            retry_after: config.retry_after,
         };
         Self {
             world: Mutex::new(World::new(
                 &config.subscription_id,
                 &config.tenant_id,
                 &config.resource_group,
+                config.catalog.clone(),
                 timing,
             )),
             base_url: OnceLock::new(),
@@ -123,10 +169,11 @@ impl ArmSimulator {
         let base_url = format!("http://{addr}");
         let shared = Arc::new(Shared::new(&config));
         let _ = shared.base_url.set(base_url.clone());
-        let router = routes::router(shared.clone());
+        let router = routes::router(shared.clone())
+            .into_make_service_with_connect_info::<ConnectionControl>();
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
-            axum::serve(listener, router)
+            axum::serve(DroppableListener(listener), router)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 })
@@ -180,8 +227,9 @@ impl SimulatorHandle {
     /// What `GET /_armsim/state` answers, without going through HTTP.
     pub fn state(&self) -> SimulatorState {
         let mut world = self.inner.shared.lock();
-        world.advance(tokio::time::Instant::now());
-        world.snapshot()
+        let now = tokio::time::Instant::now();
+        world.advance(now);
+        world.snapshot(now)
     }
 
     /// Stops accepting connections and waits for requests in flight. Later calls do nothing.

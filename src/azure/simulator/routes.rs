@@ -1,20 +1,27 @@
 //! The simulator's HTTP surface: ARM's paths (matched case-insensitively, as ARM does) with
-//! its bearer-token and `api-version` rules, plus the test controls under `/_armsim`.
+//! its bearer-token and `api-version` rules, scripted faults applied on the way, and the test
+//! controls under `/_armsim`.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::time::Instant;
 
 use super::Shared;
+use super::answer::Answer;
+use super::connection::ConnectionControl;
 use super::faults::{ArmOperation, FaultSpec};
-use super::world::{Answer, World};
+use super::rules::{self, ApiFamily};
+use super::world::{Preconditions, World};
+
+/// Request bodies the simulator reads (a managed cluster is a few KB).
+const MAX_BODY: usize = 1024 * 1024;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -191,6 +198,20 @@ impl ArmRoute {
         }
     }
 
+    /// Which `api-version`s the route answers.
+    fn api_family(&self) -> ApiFamily {
+        match self {
+            Self::ResourceGroup { .. } => ApiFamily::Resources,
+            Self::ListClusters { .. }
+            | Self::Cluster { .. }
+            | Self::Abort { .. }
+            | Self::KubernetesVersions { .. } => ApiFamily::ContainerService,
+            Self::Operation { .. } => ApiFamily::ContainerServiceOperation,
+            Self::Skus { .. } => ApiFamily::ComputeSkus,
+            Self::Usages { .. } => ApiFamily::ComputeUsages,
+        }
+    }
+
     /// The kind of call (for faults and counters) and the cluster it is about.
     fn operation(&self, method: &Method) -> (ArmOperation, Option<&str>) {
         match self {
@@ -221,39 +242,113 @@ pub fn filter_location(filter: &str) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
-async fn arm(
-    State(shared): State<Arc<Shared>>,
+/// One ARM request as the simulator sees it.
+struct Call {
     method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    route: ArmRoute,
+    query: Vec<(String, String)>,
+    preconditions: Preconditions,
     body: Bytes,
-) -> Response {
-    // Operation URLs point back at the host the caller used.
-    let base = headers
+    /// Operation URLs point back at the host the caller used.
+    base: String,
+}
+
+impl Call {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+async fn arm(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let connection = parts
+        .extensions
+        .get::<ConnectInfo<ConnectionControl>>()
+        .map(|c| c.0.clone());
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => body,
+        Err(e) => {
+            return Answer::error(400, "InvalidRequestContent", e.to_string()).into_response();
+        }
+    };
+    let base = parts
+        .headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(|host| format!("http://{host}"))
         .unwrap_or_else(|| shared.base_url());
-    let answer = {
+    let accepted = {
         let mut world = shared.lock();
-        world.advance(Instant::now());
-        handle(&mut world, &method, &uri, &headers, &body, &base)
+        let now = Instant::now();
+        world.advance(now);
+        admit(&mut world, &parts.method, &parts.uri, &parts.headers, now)
     };
-    tracing::debug!(%method, path = uri.path(), status = answer.status, "armsim");
-    render(answer)
+    let Admitted {
+        route,
+        query,
+        fault,
+    } = match accepted {
+        Ok(admitted) => admitted,
+        Err(answer) => return answer.into_response(),
+    };
+    let call = Call {
+        method: parts.method,
+        route,
+        query,
+        preconditions: preconditions(&parts.headers),
+        body,
+        base,
+    };
+
+    let Some(fault) = fault else {
+        return perform(&shared, &call).into_response();
+    };
+    if let Some(delay) = fault.delay() {
+        tokio::time::sleep(delay).await;
+    }
+    let performed = fault.performs_call().then(|| perform(&shared, &call));
+    if fault.drop_connection {
+        match connection {
+            Some(connection) => connection.drop_connection(),
+            None => tracing::warn!("armsim: cannot drop a connection on a mounted router"),
+        }
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let answer = match fault.answer() {
+        Some(scripted) => {
+            if !fault.performs_call() {
+                count_refusal(&shared, &call, &scripted);
+            }
+            scripted
+        }
+        None => performed.unwrap_or_else(|| Answer::empty(500)),
+    };
+    tracing::debug!(method = %call.method, status = answer.status, "armsim: scripted answer");
+    answer.into_response()
 }
 
-fn handle(
+/// A call ARM let through its door, with the fault that applies to it.
+struct Admitted {
+    route: ArmRoute,
+    query: Vec<(String, String)>,
+    fault: Option<FaultSpec>,
+}
+
+/// Authenticates, checks the path and `api-version`, counts the call and takes the fault that
+/// applies to it, if any. `Err` is ARM's answer to a call it refuses at the door.
+fn admit(
     world: &mut World,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    body: &[u8],
-    base: &str,
-) -> Answer {
+    now: Instant,
+) -> Result<Admitted, Answer> {
     if let Err(answer) = authenticate(world, headers) {
         world.counters.unauthorized_requests += 1;
-        return answer;
+        return Err(answer);
     }
     let query: Vec<(String, String)> = reqwest::Url::parse(&format!("http://armsim{uri}"))
         .map(|u| {
@@ -262,84 +357,102 @@ fn handle(
                 .collect()
         })
         .unwrap_or_default();
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    if param("api-version").is_none_or(|v| v.trim().is_empty()) {
-        return Answer::error(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        );
-    }
+    let api_version = query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("api-version"))
+        .map(|(_, v)| v.as_str());
     let Some(route) = ArmRoute::parse(uri.path()) else {
-        return Answer::error(
+        if api_version.is_none_or(|v| v.trim().is_empty()) {
+            return Err(rules::missing_api_version());
+        }
+        return Err(Answer::error(
             404,
             "InvalidResourceType",
             format!("The resource type of '{}' could not be found.", uri.path()),
-        );
+        ));
     };
+    rules::check_api_version(route.api_family(), api_version, world.catalog.regions())?;
     if !route
         .subscription()
         .eq_ignore_ascii_case(&world.subscription_id)
     {
-        return Answer::error(
+        return Err(Answer::error(
             404,
             "SubscriptionNotFound",
             format!(
                 "The subscription '{}' could not be found.",
                 route.subscription()
             ),
-        );
+        ));
     }
-
     let (operation, cluster_name) = route.operation(method);
-    let operation_name = serde_json::to_value(operation)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let cluster_name = match (&route, cluster_name) {
+        (ArmRoute::Operation { id, .. }, _) => world.operation_cluster(id).map(str::to_string),
+        (_, name) => name.map(str::to_string),
+    };
     *world
         .counters
         .requests
-        .entry(operation_name.clone())
+        .entry(operation.as_str().to_string())
         .or_default() += 1;
     if operation == ArmOperation::Abort {
         world.counters.abort_requests += 1;
     }
-    if let Some(fault) = world.faults.take_http(operation, cluster_name) {
+    let fault = world
+        .faults
+        .take_http(operation, cluster_name.as_deref(), now);
+    if fault.is_some() {
         world.counters.faults_fired += 1;
-        if operation == ArmOperation::Create {
-            world.counters.create_puts_refused += 1;
-        }
-        if operation == ArmOperation::Delete {
-            world.counters.delete_requests += 1;
-        }
-        tracing::info!(operation = %operation_name, cluster = cluster_name, "armsim: scripted fault fired");
-        let mut answer = Answer::arm_error(fault.status.unwrap_or(500), fault.error());
-        if let Some(seconds) = fault.retry_after_seconds {
-            answer = answer.with_header("retry-after", seconds.to_string());
-        }
-        return answer;
+        tracing::info!(
+            operation = operation.as_str(),
+            cluster = cluster_name,
+            "armsim: scripted fault fired"
+        );
     }
+    Ok(Admitted {
+        route,
+        query,
+        fault,
+    })
+}
 
+/// A scripted answer that replaced the call counts like a refusal of it.
+fn count_refusal(shared: &Shared, call: &Call, answer: &Answer) {
+    let (operation, _) = call.route.operation(&call.method);
+    let mut world = shared.lock();
+    if operation == ArmOperation::Create && !answer.is_success() {
+        world.counters.create_puts_refused += 1;
+    }
+    if operation == ArmOperation::Delete {
+        world.counters.delete_requests += 1;
+    }
+}
+
+/// What the simulated Azure does with a call.
+fn perform(shared: &Shared, call: &Call) -> Answer {
+    let mut world = shared.lock();
     let now = Instant::now();
+    world.advance(now);
+    let base = call.base.as_str();
     let not_allowed = || {
         Answer::error(
             405,
             "MethodNotAllowed",
-            format!("The requested method {method} is not allowed on this resource."),
+            format!(
+                "The requested method {} is not allowed on this resource.",
+                call.method
+            ),
         )
     };
-    match (&route, method.clone()) {
+    match (&call.route, call.method.clone()) {
         (ArmRoute::ResourceGroup { rg, .. }, Method::GET) => world.get_resource_group(rg),
-        (ArmRoute::ResourceGroup { rg, .. }, Method::PUT) => world.put_resource_group(rg, body),
+        (ArmRoute::ResourceGroup { rg, .. }, Method::PUT) => {
+            world.put_resource_group(rg, &call.body)
+        }
         (ArmRoute::ListClusters { rg, .. }, Method::GET) => world.list_clusters(rg.as_deref()),
         (ArmRoute::Cluster { rg, name, .. }, Method::GET) => world.get_cluster(rg, name),
         (ArmRoute::Cluster { rg, name, .. }, Method::PUT) => {
-            world.put_cluster(rg, name, body, base, now)
+            world.put_cluster(rg, name, &call.body, &call.preconditions, base, now)
         }
         (ArmRoute::Cluster { rg, name, .. }, Method::DELETE) => {
             world.delete_cluster(rg, name, base, now)
@@ -355,10 +468,25 @@ fn handle(
             world.kubernetes_versions(location)
         }
         (ArmRoute::Skus { .. }, Method::GET) => {
-            world.skus(param("$filter").and_then(filter_location).as_deref())
+            world.skus(call.param("$filter").and_then(filter_location).as_deref())
         }
         (ArmRoute::Usages { location, .. }, Method::GET) => world.usages(location),
         _ => not_allowed(),
+    }
+}
+
+fn preconditions(headers: &HeaderMap) -> Preconditions {
+    let value = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    Preconditions {
+        if_match: value(header::IF_MATCH),
+        if_none_match: value(header::IF_NONE_MATCH),
     }
 }
 
@@ -394,41 +522,24 @@ fn authenticate(world: &World, headers: &HeaderMap) -> Result<(), Answer> {
     Ok(())
 }
 
-fn render(answer: Answer) -> Response {
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = match answer.body {
-        Some(body) => (status, Json(body)).into_response(),
-        None => status.into_response(),
-    };
-    let headers = response.headers_mut();
-    for (name, value) in answer.headers {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    }
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        headers.insert("x-ms-request-id", id);
-    }
-    response
-}
-
 // ----- test controls -----
 
 async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let spec: FaultSpec = match serde_json::from_slice(&body) {
+    let spec = match FaultSpec::from_json(&body) {
         Ok(spec) => spec,
-        Err(e) => return render(Answer::error(400, "InvalidFault", e.to_string())),
+        Err(message) => return Answer::error(400, "InvalidFault", message).into_response(),
     };
-    if let Err(message) = spec.validate() {
-        return render(Answer::error(400, "InvalidFault", message));
-    }
-    let fault = shared.lock().add_fault(spec);
-    tracing::info!(id = fault.id, operation = ?fault.spec.operation, "armsim: fault added");
+    let fault = shared.lock().add_fault(spec, Instant::now());
+    tracing::info!(
+        id = fault.id,
+        operation = fault.spec.operation.as_str(),
+        "armsim: fault added"
+    );
     (StatusCode::CREATED, Json(fault)).into_response()
 }
 
 async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
-    Json(shared.lock().faults.list()).into_response()
+    Json(shared.lock().faults.list(Instant::now())).into_response()
 }
 
 async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
@@ -438,8 +549,9 @@ async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
 
 async fn state(State(shared): State<Arc<Shared>>) -> Response {
     let mut world = shared.lock();
-    world.advance(Instant::now());
-    Json(world.snapshot()).into_response()
+    let now = Instant::now();
+    world.advance(now);
+    Json(world.snapshot(now)).into_response()
 }
 
 #[cfg(test)]

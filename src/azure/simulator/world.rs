@@ -1,310 +1,39 @@
-//! The simulator's world: the default subscription (VM sizes, regions, quotas, restrictions),
-//! the resources created in it, the long-running operations on them, and the rules ARM applies
-//! when a cluster is created. State is derived from elapsed time whenever it is looked at
-//! ([`World::advance`]), so no background task is needed and tests are deterministic.
+//! The simulator's live state: the resource groups and managed clusters that exist, the vCPUs
+//! they hold, and the requests that change them (create or update, delete, abort). State is
+//! derived from elapsed time whenever it is looked at ([`World::advance`]), so no background
+//! task is needed and tests are deterministic. Per request the cost does not grow with the
+//! number of clusters, except for listing them.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::faults::{FaultBook, FaultSpec};
-use crate::azure::arm_client::CONTAINER_SERVICE_API_VERSION;
+use super::answer::Answer;
+use super::catalog::{Catalog, normalize_location};
+use super::faults::{Fault, FaultBook, FaultSpec};
+use super::operations::{OperationKind, Operations, SimOperation, StatusContext, rfc3339};
+use super::rules::{self, RegionUsage};
 use crate::azure::error::ArmErrorDetail;
-use crate::azure::models::{
-    AgentPoolMode, AgentPoolProfile, ManagedCluster, OperationState, ProvisioningState,
-};
+use crate::azure::models::{AgentPoolProfile, ManagedCluster, OperationState, ProvisioningState};
 
-/// A VM size of the default world.
-#[derive(Debug, Clone, Copy)]
-pub struct VmSize {
-    pub name: &'static str,
-    pub family: &'static str,
-    pub vcpus: u32,
-    pub memory_gb: u32,
-}
-
-pub const VM_SIZES: &[VmSize] = &[
-    VmSize {
-        name: "Standard_D2s_v3",
-        family: "standardDSv3Family",
-        vcpus: 2,
-        memory_gb: 8,
-    },
-    VmSize {
-        name: "Standard_D4s_v3",
-        family: "standardDSv3Family",
-        vcpus: 4,
-        memory_gb: 16,
-    },
-    VmSize {
-        name: "Standard_D8s_v3",
-        family: "standardDSv3Family",
-        vcpus: 8,
-        memory_gb: 32,
-    },
-    VmSize {
-        name: "Standard_E16s_v5",
-        family: "standardESv5Family",
-        vcpus: 16,
-        memory_gb: 128,
-    },
-    VmSize {
-        name: "Standard_NC24ads_A100_v4",
-        family: "standardNCADSA100v4Family",
-        vcpus: 24,
-        memory_gb: 220,
-    },
-];
-
-pub fn vm_size(name: &str) -> Option<&'static VmSize> {
-    VM_SIZES.iter().find(|s| s.name.eq_ignore_ascii_case(name))
-}
-
-/// vCPU limit of one family in a region, and what is used outside the simulated clusters.
-#[derive(Debug, Clone)]
-pub struct FamilyQuota {
-    pub family: &'static str,
-    pub limit: i64,
-    pub used: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct Region {
-    pub name: &'static str,
-    pub regional_limit: i64,
-    pub regional_used: i64,
-    pub families: Vec<FamilyQuota>,
-    /// (VM size, reason code) of sizes blocked in the whole region.
-    pub restrictions: Vec<(&'static str, &'static str)>,
-}
-
-impl Region {
-    pub fn family(&self, family: &str) -> Option<&FamilyQuota> {
-        self.families
-            .iter()
-            .find(|f| f.family.eq_ignore_ascii_case(family))
-    }
-
-    pub fn restriction(&self, size: &str) -> Option<&'static str> {
-        self.restrictions
-            .iter()
-            .find(|(s, _)| s.eq_ignore_ascii_case(size))
-            .map(|(_, r)| *r)
-    }
-}
-
-/// The regions of the default world, as PRODUCT.md describes them.
-pub fn default_regions() -> Vec<Region> {
-    let family = |family, limit, used| FamilyQuota {
-        family,
-        limit,
-        used,
-    };
-    vec![
-        Region {
-            name: "koreacentral",
-            regional_limit: 100,
-            regional_used: 0,
-            families: vec![
-                family("standardDSv3Family", 48, 0),
-                family("standardESv5Family", 32, 0),
-                family("standardNCADSA100v4Family", 0, 0),
-            ],
-            restrictions: vec![("Standard_NC24ads_A100_v4", "NotAvailableForSubscription")],
-        },
-        Region {
-            name: "eastus",
-            regional_limit: 10,
-            regional_used: 4,
-            families: vec![
-                family("standardDSv3Family", 10, 4),
-                family("standardESv5Family", 0, 0),
-            ],
-            restrictions: vec![],
-        },
-        Region {
-            name: "westeurope",
-            regional_limit: 200,
-            regional_used: 0,
-            families: vec![
-                family("standardDSv3Family", 100, 0),
-                family("standardESv5Family", 64, 0),
-                family("standardNCADSA100v4Family", 48, 0),
-            ],
-            restrictions: vec![],
-        },
-    ]
-}
-
-/// (minor version, patch versions newest first, is the default).
-pub const KUBERNETES_VERSIONS: &[(&str, &[&str], bool)] = &[
-    ("1.29", &["1.29.9", "1.29.8"], false),
-    ("1.30", &["1.30.5", "1.30.4"], true),
-    ("1.31", &["1.31.1"], false),
-];
-
-/// The patch version a requested version means: the default when none is given, the newest
-/// patch of a minor version, or the exact patch.
-pub fn resolve_kubernetes_version(requested: Option<&str>) -> Option<&'static str> {
-    match requested.map(str::trim).filter(|v| !v.is_empty()) {
-        None => KUBERNETES_VERSIONS
-            .iter()
-            .find(|(_, _, d)| *d)
-            .and_then(|(_, p, _)| p.first().copied()),
-        Some(v) => KUBERNETES_VERSIONS.iter().find_map(|(minor, patches, _)| {
-            if *minor == v {
-                patches.first().copied()
-            } else {
-                patches.iter().find(|p| **p == v).copied()
-            }
-        }),
-    }
-}
-
-/// ARM accepts "Korea Central" and "koreacentral" alike.
-pub fn normalize_location(location: &str) -> String {
-    location
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase()
-}
-
-/// vCPUs in use in a region: the regional total and per family.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RegionUsage {
-    pub regional: i64,
-    pub families: BTreeMap<String, i64>,
-}
-
-/// An HTTP answer of the simulator: status, extra headers, JSON body.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: Option<Value>,
-}
-
-impl Answer {
-    pub fn json(status: u16, body: Value) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: Some(body),
-        }
-    }
-
-    pub fn empty(status: u16) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-
-    pub fn error(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Self::arm_error(status, ArmErrorDetail::new(code, message))
-    }
-
-    pub fn arm_error(status: u16, error: ArmErrorDetail) -> Self {
-        Self::json(status, error.to_body())
-    }
-
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-}
-
-/// Refuses a create that uses a blocked or unknown size, or that does not fit the quota.
-/// `usage` is what the region already uses, not counting the cluster being written.
-pub fn check_create(
-    region: &Region,
-    pools: &[AgentPoolProfile],
-    usage: &RegionUsage,
-) -> Result<(), Answer> {
-    let mut requested_total: i64 = 0;
-    let mut requested_by_family: BTreeMap<&'static str, i64> = BTreeMap::new();
-    for pool in pools {
-        let size = vm_size(&pool.vm_size);
-        let blocked = region.restriction(&pool.vm_size);
-        if size.is_none() || blocked.is_some() {
-            let message = format!(
-                "The VM size of {} is not allowed in your subscription in location '{}'. \
-                 For more details, please visit https://aka.ms/aks/quotas-skus-regions",
-                pool.vm_size, region.name
-            );
-            let mut error = ArmErrorDetail::new("BadRequest", message);
-            if let Some(reason) = blocked {
-                error.details.push(ArmErrorDetail::new(
-                    reason,
-                    format!(
-                        "The VM size {} is currently not available in location '{}' for this subscription ({reason}).",
-                        pool.vm_size, region.name
-                    ),
-                ));
-            }
-            return Err(Answer::arm_error(400, error));
-        }
-        if let Some(size) = size {
-            let vcpus = i64::from(size.vcpus) * i64::from(pool.count);
-            requested_total += vcpus;
-            *requested_by_family.entry(size.family).or_default() += vcpus;
-        }
-    }
-
-    let regional_left = region.regional_limit - usage.regional;
-    if requested_total > regional_left {
-        return Err(Answer::error(
-            400,
-            "ErrCode_InsufficientVCPUQuota",
-            format!(
-                "Insufficient regional vcpu quota left for location {}. left regional vcpu quota {}, \
-                 requested quota {}. Please refer to https://aka.ms/aks/quotas-skus-regions for more details.",
-                region.name,
-                regional_left.max(0),
-                requested_total
-            ),
-        ));
-    }
-    for (family, requested) in requested_by_family {
-        let limit = region.family(family).map(|f| f.limit).unwrap_or(0);
-        let used = usage.families.get(family).copied().unwrap_or(0);
-        let left = limit - used;
-        if requested > left {
-            return Err(Answer::error(
-                400,
-                "ErrCode_InsufficientVCPUQuota",
-                format!(
-                    "Insufficient vcpu quota requested {requested}, remaining {} for family {family} \
-                     for region {}. Please refer to https://aka.ms/aks/quotas-skus-regions for more details.",
-                    left.max(0),
-                    region.name
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// How long simulated operations take.
+/// How long simulated operations take, and the `Retry-After` their status URLs send.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timing {
     pub create: Duration,
     pub delete: Duration,
     pub abort: Duration,
+    /// Zero sends no `Retry-After` (as AKS itself does).
+    pub retry_after: Duration,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OperationKind {
-    Create,
-    Update,
-    Delete,
-    Abort,
+/// The `If-Match` / `If-None-Match` headers of a PUT.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Preconditions {
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -314,35 +43,11 @@ struct SimCluster {
     location: String,
     kubernetes_version: String,
     dns_prefix: String,
+    e_tag: String,
     tags: BTreeMap<String, String>,
     pools: Vec<AgentPoolProfile>,
     state: ProvisioningState,
     operation_id: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-struct SimOperation {
-    id: String,
-    kind: OperationKind,
-    cluster_key: (String, String),
-    resource_group: String,
-    cluster_name: String,
-    location: String,
-    started_at: Instant,
-    started_wall: SystemTime,
-    /// When the current phase ends (the work, or the cancel once `Canceling`).
-    ends_at: Instant,
-    state: OperationState,
-    /// A scripted failure: when, and with which error.
-    failure: Option<(Instant, ArmErrorDetail)>,
-    error: Option<ArmErrorDetail>,
-    ended_wall: Option<SystemTime>,
-}
-
-impl SimOperation {
-    fn wall(&self, at: Instant) -> SystemTime {
-        self.started_wall + at.saturating_duration_since(self.started_at)
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -378,7 +83,7 @@ pub struct SimulatorState {
     pub resource_groups: Vec<ResourceGroupState>,
     pub clusters: Vec<ClusterState>,
     pub operations: Vec<OperationStateView>,
-    pub faults: Vec<super::faults::Fault>,
+    pub faults: Vec<Fault>,
     pub counters: Counters,
 }
 
@@ -397,6 +102,10 @@ pub struct ClusterState {
     pub kubernetes_version: String,
     pub agent_pools: Vec<AgentPoolProfile>,
     pub operation_id: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub dns_prefix: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -409,217 +118,210 @@ pub struct OperationStateView {
     pub error: Option<ArmErrorDetail>,
 }
 
+type ClusterKey = (String, String);
+
 pub struct World {
     pub subscription_id: String,
     pub tenant_id: String,
     pub timing: Timing,
-    regions: Vec<Region>,
-    resource_groups: BTreeMap<String, SimResourceGroup>,
-    clusters: BTreeMap<(String, String), SimCluster>,
-    operations: BTreeMap<String, SimOperation>,
+    pub catalog: Catalog,
+    resource_groups: HashMap<String, SimResourceGroup>,
+    clusters: BTreeMap<ClusterKey, SimCluster>,
+    /// vCPUs held by the simulated clusters, per region (what the catalog says is used
+    /// elsewhere is added on top).
+    cluster_usage: HashMap<String, RegionUsage>,
+    operations: Operations,
     pub faults: FaultBook,
     pub counters: Counters,
 }
 
-fn rfc3339(at: SystemTime) -> String {
-    use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::from(at)
-        .format(&Rfc3339)
-        .unwrap_or_default()
-}
-
-/// Seconds a client should wait between polls of an operation that takes `duration`.
-fn retry_after_seconds(duration: Duration) -> u64 {
-    (duration.as_secs_f64() / 10.0).ceil().clamp(1.0, 15.0) as u64
+fn cluster_key(rg: &str, name: &str) -> ClusterKey {
+    (rg.to_ascii_lowercase(), name.to_ascii_lowercase())
 }
 
 impl World {
-    /// The default world: one subscription with `rg-aks-dev` in koreacentral.
+    /// A world with the catalog's resource groups and `resource_group` (in the first region of
+    /// the catalog that is `koreacentral`, or else its first region).
     pub fn new(
         subscription_id: &str,
         tenant_id: &str,
         resource_group: &str,
+        catalog: Catalog,
         timing: Timing,
     ) -> Self {
-        let mut resource_groups = BTreeMap::new();
+        let mut resource_groups = HashMap::new();
+        let home = catalog
+            .region("koreacentral")
+            .or_else(|| catalog.regions().first())
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| "koreacentral".into());
         resource_groups.insert(
             resource_group.to_ascii_lowercase(),
             SimResourceGroup {
                 name: resource_group.into(),
-                location: "koreacentral".into(),
+                location: home,
             },
         );
+        for rg in &catalog.resource_groups {
+            resource_groups.insert(
+                rg.name.to_ascii_lowercase(),
+                SimResourceGroup {
+                    name: rg.name.clone(),
+                    location: rg.location.clone(),
+                },
+            );
+        }
         Self {
             subscription_id: subscription_id.into(),
             tenant_id: tenant_id.into(),
             timing,
-            regions: default_regions(),
+            catalog,
             resource_groups,
             clusters: BTreeMap::new(),
-            operations: BTreeMap::new(),
+            cluster_usage: HashMap::new(),
+            operations: Operations::default(),
             faults: FaultBook::default(),
             counters: Counters::default(),
         }
     }
 
-    fn region(&self, location: &str) -> Option<&Region> {
-        let location = normalize_location(location);
-        self.regions.iter().find(|r| r.name == location)
+    fn status_context<'a>(&'a self, base: &'a str) -> StatusContext<'a> {
+        StatusContext {
+            subscription_id: &self.subscription_id,
+            base,
+            retry_after: self.timing.retry_after,
+        }
     }
 
-    /// Moves every operation on to where elapsed time puts it.
+    /// Moves every operation whose next change is due on to where elapsed time puts it.
     pub fn advance(&mut self, now: Instant) {
-        let Self {
-            operations,
-            clusters,
-            ..
-        } = self;
-        for op in operations.values_mut() {
-            let cluster = clusters.get_mut(&op.cluster_key);
-            let owns_cluster = cluster
-                .as_ref()
-                .is_some_and(|c| c.operation_id.as_deref() == Some(op.id.as_str()));
-            match op.state {
-                OperationState::InProgress => match op.kind {
-                    OperationKind::Create | OperationKind::Update => {
-                        let failure = op
-                            .failure
-                            .clone()
-                            .filter(|(at, _)| *at <= op.ends_at && now >= *at);
-                        if let Some((at, error)) = failure {
-                            op.state = OperationState::Failed;
-                            op.error = Some(error);
-                            op.ended_wall = Some(op.wall(at));
-                            if let (true, Some(c)) = (owns_cluster, cluster) {
-                                c.state = ProvisioningState::Failed;
-                            }
-                        } else if now >= op.ends_at {
-                            op.state = OperationState::Succeeded;
-                            op.ended_wall = Some(op.wall(op.ends_at));
-                            if let (true, Some(c)) = (owns_cluster, cluster) {
-                                c.state = ProvisioningState::Succeeded;
-                            }
-                        }
-                    }
-                    OperationKind::Delete => {
-                        if now >= op.ends_at {
-                            op.state = OperationState::Succeeded;
-                            op.ended_wall = Some(op.wall(op.ends_at));
-                            if owns_cluster {
-                                clusters.remove(&op.cluster_key);
-                            }
-                        }
-                    }
-                    OperationKind::Abort => {
-                        if now >= op.ends_at {
-                            op.state = OperationState::Succeeded;
-                            op.ended_wall = Some(op.wall(op.ends_at));
-                        }
-                    }
-                },
-                OperationState::Canceling if now >= op.ends_at => {
-                    op.state = OperationState::Canceled;
-                    op.ended_wall = Some(op.wall(op.ends_at));
-                    if let (true, Some(c)) = (owns_cluster, cluster) {
-                        c.state = ProvisioningState::Canceled;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// vCPUs used in `region`, counting every cluster resource that exists there (creating,
-    /// succeeded, failed or canceled: their nodes hold quota until deleted) except `except`.
-    pub fn usage(&self, region: &Region, except: Option<&(String, String)>) -> RegionUsage {
-        let mut usage = RegionUsage {
-            regional: region.regional_used,
-            families: region
-                .families
-                .iter()
-                .map(|f| (f.family.to_string(), f.used))
-                .collect(),
-        };
-        for (key, cluster) in &self.clusters {
-            if Some(key) == except || cluster.location != region.name {
+        for id in self.operations.take_due(now) {
+            let Some(op) = self.operations.get(&id) else {
                 continue;
-            }
-            for pool in &cluster.pools {
-                if let Some(size) = vm_size(&pool.vm_size) {
-                    let vcpus = i64::from(size.vcpus) * i64::from(pool.count);
-                    usage.regional += vcpus;
-                    *usage.families.entry(size.family.to_string()).or_default() += vcpus;
+            };
+            let key = op.cluster_key.clone();
+            let owns_cluster = self
+                .clusters
+                .get(&key)
+                .is_some_and(|c| c.operation_id.as_deref() == Some(op.id.as_str()));
+            let failure = op
+                .failure
+                .clone()
+                .filter(|(at, _)| *at <= op.ends_at && now >= *at);
+            let (kind, state, ends_at) = (op.kind, op.state.clone(), op.ends_at);
+            let cluster_state = match (state, kind) {
+                (OperationState::InProgress, OperationKind::Create | OperationKind::Update) => {
+                    if let Some((at, error)) = failure {
+                        self.operations.update(&id, |op| {
+                            op.error = Some(error);
+                            op.end(OperationState::Failed, at);
+                        });
+                        Some(ProvisioningState::Failed)
+                    } else if now >= ends_at {
+                        self.operations
+                            .update(&id, |op| op.end(OperationState::Succeeded, ends_at));
+                        Some(ProvisioningState::Succeeded)
+                    } else {
+                        None
+                    }
                 }
+                (OperationState::InProgress, OperationKind::Delete) if now >= ends_at => {
+                    self.operations
+                        .update(&id, |op| op.end(OperationState::Succeeded, ends_at));
+                    if owns_cluster {
+                        self.remove_cluster(&key);
+                    }
+                    None
+                }
+                (OperationState::InProgress, OperationKind::Abort) if now >= ends_at => {
+                    self.operations
+                        .update(&id, |op| op.end(OperationState::Succeeded, ends_at));
+                    None
+                }
+                (OperationState::Canceling, _) if now >= ends_at => {
+                    self.operations
+                        .update(&id, |op| op.end(OperationState::Canceled, ends_at));
+                    Some(ProvisioningState::Canceled)
+                }
+                _ => {
+                    // Not due after all: back in the queue.
+                    self.operations.update(&id, |_| {});
+                    None
+                }
+            };
+            if let (true, Some(state), Some(cluster)) =
+                (owns_cluster, cluster_state, self.clusters.get_mut(&key))
+            {
+                cluster.state = state;
             }
         }
-        usage
     }
 
-    fn active_operation(&self, key: &(String, String)) -> Option<&SimOperation> {
+    /// vCPUs used in the region of `location`: what the catalog says is used elsewhere plus every
+    /// simulated cluster there (creating, succeeded, failed or canceled: their nodes hold quota
+    /// until deleted).
+    pub fn usage(&self, location: &str) -> Option<RegionUsage> {
+        let region = self.catalog.region(location)?;
+        let mut usage = RegionUsage::base(region);
+        if let Some(clusters) = self.cluster_usage.get(&region.name) {
+            usage.regional += clusters.regional;
+            for (family, vcpus) in &clusters.families {
+                *usage.families.entry(family.clone()).or_default() += vcpus;
+            }
+        }
+        Some(usage)
+    }
+
+    fn insert_cluster(&mut self, key: ClusterKey, cluster: SimCluster) {
+        self.remove_cluster(&key);
+        self.cluster_usage
+            .entry(cluster.location.clone())
+            .or_default()
+            .apply(&self.catalog, &cluster.pools, 1);
+        self.clusters.insert(key, cluster);
+    }
+
+    fn remove_cluster(&mut self, key: &ClusterKey) {
+        if let Some(old) = self.clusters.remove(key)
+            && let Some(usage) = self.cluster_usage.get_mut(&old.location)
+        {
+            usage.apply(&self.catalog, &old.pools, -1);
+        }
+    }
+
+    fn active_operation(&self, key: &ClusterKey) -> Option<&SimOperation> {
         let cluster = self.clusters.get(key)?;
         let op = self.operations.get(cluster.operation_id.as_deref()?)?;
         (!op.state.is_terminal()).then_some(op)
     }
 
-    fn operation_urls(&self, base: &str, op: &SimOperation) -> (String, String) {
-        let prefix = format!(
-            "{base}/subscriptions/{}/providers/Microsoft.ContainerService/locations/{}",
-            self.subscription_id, op.location
-        );
-        let query = format!("api-version={CONTAINER_SERVICE_API_VERSION}");
-        (
-            format!("{prefix}/operations/{}?{query}", op.id),
-            format!("{prefix}/operationresults/{}?{query}", op.id),
-        )
-    }
-
     fn start_operation(
         &mut self,
         kind: OperationKind,
-        key: &(String, String),
+        key: &ClusterKey,
         now: Instant,
         duration: Duration,
     ) -> Option<String> {
         let cluster = self.clusters.get(key)?;
-        let id = uuid::Uuid::new_v4().to_string();
-        let op = SimOperation {
-            id: id.clone(),
+        let op = SimOperation::new(
             kind,
-            cluster_key: key.clone(),
-            resource_group: cluster.resource_group.clone(),
-            cluster_name: cluster.name.clone(),
-            location: cluster.location.clone(),
-            started_at: now,
-            started_wall: SystemTime::now(),
-            ends_at: now + duration,
-            state: OperationState::InProgress,
-            failure: None,
-            error: None,
-            ended_wall: None,
-        };
-        self.operations.insert(id.clone(), op);
-        Some(id)
+            key.clone(),
+            &cluster.resource_group,
+            &cluster.name,
+            &cluster.location,
+            now,
+            duration,
+        );
+        Some(self.operations.insert(op))
     }
 
-    fn accepted(
-        &self,
-        base: &str,
-        status: u16,
-        op_id: &str,
-        duration: Duration,
-        location_header: bool,
-    ) -> Answer {
-        let Some(op) = self.operations.get(op_id) else {
-            return Answer::error(500, "InternalServerError", "operation vanished");
-        };
-        let (async_url, location_url) = self.operation_urls(base, op);
-        let mut answer = Answer::empty(status)
-            .with_header("azure-asyncoperation", async_url)
-            .with_header("retry-after", retry_after_seconds(duration).to_string());
-        if location_header {
-            answer = answer.with_header("location", location_url);
+    fn accepted(&self, base: &str, status: u16, op_id: &str, location_header: bool) -> Answer {
+        match self.operations.get(op_id) {
+            Some(op) => self
+                .status_context(base)
+                .accepted(status, op, location_header),
+            None => Answer::error(500, "InternalServerError", "operation vanished"),
         }
-        answer
     }
 
     // ----- resource groups -----
@@ -642,7 +344,7 @@ impl World {
     pub fn get_resource_group(&self, name: &str) -> Answer {
         match self.resource_groups.get(&name.to_ascii_lowercase()) {
             Some(rg) => Answer::json(200, self.resource_group_json(rg)),
-            None => resource_group_not_found(name),
+            None => rules::resource_group_not_found(name),
         }
     }
 
@@ -660,9 +362,9 @@ impl World {
                     "The location property is required for this definition.",
                 );
             }
-            Err(e) => return invalid_content(&e),
+            Err(e) => return rules::invalid_content(&e),
         };
-        if self.region(&location).is_none() {
+        if self.catalog.region(&location).is_none() {
             return Answer::error(
                 400,
                 "LocationNotAvailableForResourceGroup",
@@ -710,6 +412,7 @@ impl World {
                     "orchestratorVersion": c.kubernetes_version,
                     "provisioningState": state,
                     "powerState": { "code": "Running" },
+                    "eTag": c.e_tag,
                 })
             })
             .collect();
@@ -722,6 +425,7 @@ impl World {
             "name": c.name,
             "type": "Microsoft.ContainerService/ManagedClusters",
             "tags": c.tags,
+            "eTag": c.e_tag,
             "sku": { "name": "Base", "tier": "Free" },
             "identity": { "type": "SystemAssigned", "tenantId": self.tenant_id },
             "properties": {
@@ -732,7 +436,9 @@ impl World {
                 "dnsPrefix": c.dns_prefix,
                 "fqdn": format!("{}.hcp.{}.azmk8s.io", c.dns_prefix, c.location),
                 "agentPoolProfiles": pools,
-                "nodeResourceGroup": format!("MC_{}_{}_{}", c.resource_group, c.name, c.location),
+                "nodeResourceGroup": crate::provisioning::validate::node_resource_group_name(
+                    &c.resource_group, &c.name, &c.location
+                ),
                 "enableRBAC": true,
             },
         })
@@ -740,28 +446,42 @@ impl World {
 
     pub fn get_cluster(&self, rg: &str, name: &str) -> Answer {
         if !self.resource_group_exists(rg) {
-            return resource_group_not_found(rg);
+            return rules::resource_group_not_found(rg);
         }
         match self.clusters.get(&cluster_key(rg, name)) {
             Some(c) => Answer::json(200, self.cluster_json(c)),
-            None => cluster_not_found(rg, name),
+            None => rules::cluster_not_found(rg, name),
         }
     }
 
     /// The clusters of `rg`, or of the whole subscription.
     pub fn list_clusters(&self, rg: Option<&str>) -> Answer {
-        if let Some(rg) = rg
-            && !self.resource_group_exists(rg)
-        {
-            return resource_group_not_found(rg);
-        }
-        let value: Vec<Value> = self
-            .clusters
-            .values()
-            .filter(|c| rg.is_none_or(|rg| c.resource_group.eq_ignore_ascii_case(rg)))
-            .map(|c| self.cluster_json(c))
-            .collect();
+        let value: Vec<Value> = match rg {
+            Some(rg) => {
+                if !self.resource_group_exists(rg) {
+                    return rules::resource_group_not_found(rg);
+                }
+                let rg = rg.to_ascii_lowercase();
+                self.clusters
+                    .range((rg.clone(), String::new())..)
+                    .take_while(|((key_rg, _), _)| *key_rg == rg)
+                    .map(|(_, c)| self.cluster_json(c))
+                    .collect()
+            }
+            None => self
+                .clusters
+                .values()
+                .map(|c| self.cluster_json(c))
+                .collect(),
+        };
         Answer::json(200, json!({ "value": value }))
+    }
+
+    /// The cluster an operation works on (for faults scripted by cluster name).
+    pub fn operation_cluster(&self, operation_id: &str) -> Option<&str> {
+        self.operations
+            .get(operation_id)
+            .map(|op| op.cluster_name.as_str())
     }
 
     pub fn put_cluster(
@@ -769,11 +489,12 @@ impl World {
         rg: &str,
         name: &str,
         body: &[u8],
+        preconditions: &Preconditions,
         base: &str,
         now: Instant,
     ) -> Answer {
-        let answer = self.try_put_cluster(rg, name, body, base, now);
-        if (200..300).contains(&answer.status) {
+        let answer = self.try_put_cluster(rg, name, body, preconditions, base, now);
+        if answer.is_success() {
             self.counters.create_puts_accepted += 1;
         } else {
             self.counters.create_puts_refused += 1;
@@ -781,40 +502,93 @@ impl World {
         answer
     }
 
+    fn check_preconditions(
+        &self,
+        key: &ClusterKey,
+        name: &str,
+        preconditions: &Preconditions,
+    ) -> Result<(), Answer> {
+        let existing = self.clusters.get(key);
+        let failed = |message: String| Err(Answer::aks_error(412, "PreconditionFailed", message));
+        if let Some(value) = preconditions.if_none_match.as_deref().map(str::trim) {
+            if value != "*" {
+                return Err(Answer::aks_error(
+                    400,
+                    "InvalidParameter",
+                    format!("The If-None-Match header must be empty or '*', not '{value}'."),
+                ));
+            }
+            if existing.is_some() {
+                return failed(format!(
+                    "The managed cluster '{name}' already exists, and the request has If-None-Match: '*'."
+                ));
+            }
+        }
+        if let Some(value) = preconditions.if_match.as_deref().map(str::trim) {
+            match existing {
+                None => {
+                    return failed(format!(
+                        "The managed cluster '{name}' does not exist, and the request has If-Match: '{value}'."
+                    ));
+                }
+                Some(c) if value != "*" && value.trim_matches('"') != c.e_tag => {
+                    return failed(format!(
+                        "The eTag of managed cluster '{name}' is '{}', not '{value}' (If-Match).",
+                        c.e_tag
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
     fn try_put_cluster(
         &mut self,
         rg: &str,
         name: &str,
         body: &[u8],
+        preconditions: &Preconditions,
         base: &str,
         now: Instant,
     ) -> Answer {
         let Some(group) = self.resource_groups.get(&rg.to_ascii_lowercase()) else {
-            return resource_group_not_found(rg);
+            return rules::resource_group_not_found(rg);
         };
         let rg = group.name.clone();
         let requested: ManagedCluster = match serde_json::from_slice(body) {
             Ok(c) => c,
-            Err(e) => return invalid_content(&e),
+            Err(e) => return rules::invalid_content(&e),
         };
         let key = cluster_key(&rg, name);
+        if let Err(refusal) = self.check_preconditions(&key, name, preconditions) {
+            return refusal;
+        }
         if let Some(op) = self.active_operation(&key) {
-            return Answer::error(
+            return Answer::aks_error(
                 409,
                 "OperationNotAllowed",
                 format!(
                     "Operation is not allowed because there's an in progress {} operation (ID {}) on managed cluster '{}' \
                      started at {}. Please wait for it to finish before starting a new operation.",
-                    operation_noun(op.kind),
+                    op.kind.noun(),
                     op.id,
                     op.cluster_name,
                     rfc3339(op.started_wall)
                 ),
             );
         }
+        if let Err(refusal) = rules::check_cluster_name(name) {
+            return refusal;
+        }
         let location = normalize_location(&requested.location);
-        let Some(region) = self.region(&location) else {
-            let known: Vec<&str> = self.regions.iter().map(|r| r.name).collect();
+        let Some(region) = self.catalog.region(&location) else {
+            let known: Vec<&str> = self
+                .catalog
+                .regions()
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect();
             return Answer::error(
                 400,
                 "LocationNotAvailableForResourceType",
@@ -829,7 +603,7 @@ impl World {
         if let Some(existing) = existing
             && existing.location != location
         {
-            return Answer::error(
+            return Answer::aks_error(
                 400,
                 "BadRequest",
                 format!(
@@ -838,14 +612,23 @@ impl World {
                 ),
             );
         }
-        let pools = requested.properties.agent_pool_profiles.clone();
-        if let Err(answer) = check_pools(&pools) {
-            return answer;
+        let dns_prefix = requested.properties.dns_prefix.clone().unwrap_or_default();
+        if let Err(refusal) = rules::check_dns_prefix(&dns_prefix) {
+            return refusal;
         }
-        let Some(version) =
-            resolve_kubernetes_version(requested.properties.kubernetes_version.as_deref())
+        if let Err(refusal) = rules::check_node_resource_group(&rg, name, &location) {
+            return refusal;
+        }
+        let pools = requested.properties.agent_pool_profiles.clone();
+        if let Err(refusal) = rules::check_pools(&pools) {
+            return refusal;
+        }
+        let Some(version) = self
+            .catalog
+            .resolve_kubernetes_version(requested.properties.kubernetes_version.as_deref())
+            .map(str::to_string)
         else {
-            return Answer::error(
+            return Answer::aks_error(
                 400,
                 "K8sVersionNotSupported",
                 format!(
@@ -854,23 +637,15 @@ impl World {
                 ),
             );
         };
-        let usage = self.usage(region, Some(&key));
-        if let Err(refusal) = check_create(region, &pools, &usage) {
+        let mut usage = self.usage(&location).unwrap_or_default();
+        if let Some(existing) = existing {
+            usage.apply(&self.catalog, &existing.pools, -1);
+        }
+        if let Err(refusal) = rules::check_create(&self.catalog, region, &pools, &usage) {
             return refusal;
         }
 
         let is_new = existing.is_none();
-        let kind = if is_new {
-            OperationKind::Create
-        } else {
-            OperationKind::Update
-        };
-        let dns_prefix = requested
-            .properties
-            .dns_prefix
-            .clone()
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| format!("{name}-dns"));
         let cluster_name = existing
             .map(|c| c.name.clone())
             .unwrap_or_else(|| name.to_string());
@@ -878,8 +653,9 @@ impl World {
             resource_group: rg,
             name: cluster_name.clone(),
             location,
-            kubernetes_version: version.to_string(),
+            kubernetes_version: version,
             dns_prefix,
+            e_tag: uuid::Uuid::new_v4().to_string(),
             tags: requested.tags,
             pools: pools
                 .into_iter()
@@ -895,17 +671,21 @@ impl World {
             },
             operation_id: None,
         };
-        self.clusters.insert(key.clone(), cluster);
-        let duration = self.timing.create;
-        let Some(op_id) = self.start_operation(kind, &key, now, duration) else {
+        self.insert_cluster(key.clone(), cluster);
+        let kind = if is_new {
+            OperationKind::Create
+        } else {
+            OperationKind::Update
+        };
+        let Some(op_id) = self.start_operation(kind, &key, now, self.timing.create) else {
             return Answer::error(500, "InternalServerError", "cluster vanished");
         };
-        if let Some(fault) = self.faults.take_async_failure(&cluster_name) {
+        if let Some(fault) = self.faults.take_async_failure(&cluster_name, now) {
             self.counters.faults_fired += 1;
             let after = Duration::from_secs_f64(fault.fail_after_seconds.unwrap_or(0.0));
-            if let Some(op) = self.operations.get_mut(&op_id) {
-                op.failure = Some((now + after, fault.error()));
-            }
+            let error = fault.error();
+            self.operations
+                .update(&op_id, |op| op.failure = Some((now + after, error)));
         }
         if let Some(c) = self.clusters.get_mut(&key) {
             c.operation_id = Some(op_id.clone());
@@ -914,70 +694,65 @@ impl World {
             self.counters.clusters_created += 1;
         }
         let body = self.clusters.get(&key).map(|c| self.cluster_json(c));
-        let mut answer = self.accepted(
-            base,
-            if is_new { 201 } else { 200 },
-            &op_id,
-            duration,
-            false,
-        );
-        answer.body = body;
+        let mut answer = self.accepted(base, if is_new { 201 } else { 200 }, &op_id, false);
+        if let Some(body) = body {
+            answer.body = super::answer::AnswerBody::Json(body);
+        }
         answer
     }
 
     pub fn delete_cluster(&mut self, rg: &str, name: &str, base: &str, now: Instant) -> Answer {
         self.counters.delete_requests += 1;
         if !self.resource_group_exists(rg) {
-            return resource_group_not_found(rg);
+            return rules::resource_group_not_found(rg);
         }
         let key = cluster_key(rg, name);
         if !self.clusters.contains_key(&key) {
             return Answer::empty(204);
         }
-        let delete = self.timing.delete;
         if let Some(op) = self.active_operation(&key) {
+            let id = op.id.clone();
             if op.kind == OperationKind::Delete {
-                let id = op.id.clone();
-                return self.accepted(base, 202, &id, delete, true);
+                return self.accepted(base, 202, &id, true);
             }
             // A delete supersedes a create or update in flight.
-            let id = op.id.clone();
-            if let Some(op) = self.operations.get_mut(&id) {
-                op.state = OperationState::Canceled;
+            self.operations.update(&id, |op| {
                 op.error = Some(ArmErrorDetail::new(
                     "CanceledAndSupersededDueToAnotherOperation",
                     "The operation was canceled and superseded by a delete operation.",
                 ));
-                op.ended_wall = Some(op.wall(now));
-            }
+                op.end(OperationState::Canceled, now);
+            });
         }
-        let Some(op_id) = self.start_operation(OperationKind::Delete, &key, now, delete) else {
-            return cluster_not_found(rg, name);
+        let Some(op_id) =
+            self.start_operation(OperationKind::Delete, &key, now, self.timing.delete)
+        else {
+            return rules::cluster_not_found(rg, name);
         };
         if let Some(c) = self.clusters.get_mut(&key) {
             c.state = ProvisioningState::Deleting;
             c.operation_id = Some(op_id.clone());
         }
-        self.accepted(base, 202, &op_id, delete, true)
+        self.accepted(base, 202, &op_id, true)
     }
 
     pub fn abort(&mut self, rg: &str, name: &str, base: &str, now: Instant) -> Answer {
         if !self.resource_group_exists(rg) {
-            return resource_group_not_found(rg);
+            return rules::resource_group_not_found(rg);
         }
         let key = cluster_key(rg, name);
         if !self.clusters.contains_key(&key) {
-            return cluster_not_found(rg, name);
+            return rules::cluster_not_found(rg, name);
         }
         let Some(op) = self.active_operation(&key) else {
-            return Answer::error(
+            return Answer::aks_error(
                 409,
                 "OperationNotAllowed",
                 format!("There is no ongoing operation on managed cluster '{name}' to abort."),
             );
         };
         if op.kind == OperationKind::Delete {
-            return Answer::error(
+            return Answer::aks_error(
                 409,
                 "OperationNotAllowed",
                 format!("The delete operation on managed cluster '{name}' cannot be aborted."),
@@ -988,64 +763,26 @@ impl World {
             OperationState::Canceling => op.ends_at,
             _ => now + self.timing.abort,
         };
-        if let Some(op) = self.operations.get_mut(&target) {
+        self.operations.update(&target, |op| {
             op.state = OperationState::Canceling;
             op.ends_at = cancel_done;
             op.error = Some(ArmErrorDetail::new(
                 "OperationCanceled",
                 "The operation was canceled by an abort request (POST …/abort).",
             ));
-        }
+        });
         self.counters.aborts_accepted += 1;
         let Some(abort_id) =
             self.start_operation(OperationKind::Abort, &key, now, self.timing.abort)
         else {
-            return cluster_not_found(rg, name);
+            return rules::cluster_not_found(rg, name);
         };
-        if let Some(op) = self.operations.get_mut(&abort_id) {
-            op.ends_at = cancel_done;
-        }
-        self.accepted(base, 202, &abort_id, self.timing.abort, true)
+        self.operations
+            .update(&abort_id, |op| op.ends_at = cancel_done);
+        self.accepted(base, 202, &abort_id, true)
     }
 
-    // ----- operations -----
-
-    fn operation_json(&self, op: &SimOperation, now: Instant) -> Value {
-        let mut body = json!({
-            "id": format!(
-                "/subscriptions/{}/providers/Microsoft.ContainerService/locations/{}/operations/{}",
-                self.subscription_id, op.location, op.id
-            ),
-            "name": op.id,
-            "status": op.state.as_str(),
-            "startTime": rfc3339(op.started_wall),
-        });
-        if let Some(ended) = op.ended_wall {
-            body["endTime"] = json!(rfc3339(ended));
-        }
-        if op.state == OperationState::InProgress {
-            let total = op
-                .ends_at
-                .saturating_duration_since(op.started_at)
-                .as_secs_f64();
-            let done = now.saturating_duration_since(op.started_at).as_secs_f64();
-            let percent = if total > 0.0 {
-                (done / total * 100.0).min(99.0)
-            } else {
-                0.0
-            };
-            body["percentComplete"] = json!(percent.round());
-        }
-        if op.state.is_terminal()
-            && let Some(error) = &op.error
-        {
-            body["error"] = serde_json::to_value(error).unwrap_or(Value::Null);
-        }
-        body
-    }
-
-    /// `…/operations/{id}` (`Azure-AsyncOperation`), or with `as_location` the
-    /// `…/operationresults/{id}` (`Location`) flavour: 202 while running, 204 when it succeeded.
+    /// What an operation-status URL answers.
     pub fn operation_status(
         &self,
         id: &str,
@@ -1053,36 +790,9 @@ impl World {
         base: &str,
         now: Instant,
     ) -> Answer {
-        let Some(op) = self.operations.get(id).or_else(|| {
-            self.operations
-                .values()
-                .find(|o| o.id.eq_ignore_ascii_case(id))
-        }) else {
-            return Answer::error(404, "NotFound", format!("Operation '{id}' was not found."));
-        };
-        let retry = match op.kind {
-            OperationKind::Create | OperationKind::Update => self.timing.create,
-            OperationKind::Delete => self.timing.delete,
-            OperationKind::Abort => self.timing.abort,
-        };
-        let retry_after = retry_after_seconds(retry).to_string();
-        if as_location {
-            return match &op.state {
-                OperationState::Succeeded => Answer::empty(204),
-                s if s.is_terminal() => Answer::json(200, self.operation_json(op, now)),
-                _ => {
-                    let (_, location) = self.operation_urls(base, op);
-                    Answer::empty(202)
-                        .with_header("retry-after", retry_after)
-                        .with_header("location", location)
-                }
-            };
-        }
-        let answer = Answer::json(200, self.operation_json(op, now));
-        if op.state.is_terminal() {
-            answer
-        } else {
-            answer.with_header("retry-after", retry_after)
+        match self.operations.get(id) {
+            Some(op) => self.status_context(base).status(op, as_location, now),
+            None => Answer::error(404, "NotFound", format!("Operation '{id}' was not found.")),
         }
     }
 
@@ -1092,13 +802,13 @@ impl World {
     pub fn skus(&self, location: Option<&str>) -> Answer {
         let location = location.map(normalize_location);
         let mut value = Vec::new();
-        for region in &self.regions {
+        for region in self.catalog.regions() {
             if location.as_deref().is_some_and(|l| l != region.name) {
                 continue;
             }
-            for size in VM_SIZES {
+            for size in self.catalog.vm_sizes() {
                 let restrictions: Vec<Value> = region
-                    .restriction(size.name)
+                    .restriction(&size.name)
                     .map(|reason| {
                         json!({
                             "type": "Location",
@@ -1130,10 +840,10 @@ impl World {
 
     /// `Microsoft.Compute/locations/{region}/usages`: the regional total and each family.
     pub fn usages(&self, location: &str) -> Answer {
-        let Some(region) = self.region(location) else {
-            return location_not_found(location);
+        let (Some(region), Some(usage)) = (self.catalog.region(location), self.usage(location))
+        else {
+            return rules::location_not_found(location);
         };
-        let usage = self.usage(region, None);
         let mut value = vec![json!({
             "unit": "Count",
             "currentValue": usage.regional,
@@ -1147,7 +857,7 @@ impl World {
                 .trim_end_matches("Family");
             value.push(json!({
                 "unit": "Count",
-                "currentValue": usage.families.get(family.family).copied().unwrap_or(0),
+                "currentValue": usage.family(&family.family),
                 "limit": family.limit,
                 "name": { "value": family.family, "localizedValue": format!("Standard {label} Family vCPUs") },
             }));
@@ -1156,19 +866,22 @@ impl World {
     }
 
     pub fn kubernetes_versions(&self, location: &str) -> Answer {
-        if self.region(location).is_none() {
-            return location_not_found(location);
+        if self.catalog.region(location).is_none() {
+            return rules::location_not_found(location);
         }
-        let values: Vec<Value> = KUBERNETES_VERSIONS
+        let values: Vec<Value> = self
+            .catalog
+            .kubernetes_versions
             .iter()
-            .map(|(minor, patches, is_default)| {
-                let patch_versions: serde_json::Map<String, Value> = patches
+            .map(|minor| {
+                let patch_versions: serde_json::Map<String, Value> = minor
+                    .patches
                     .iter()
-                    .map(|p| (p.to_string(), json!({ "upgrades": [] })))
+                    .map(|p| (p.clone(), json!({ "upgrades": [] })))
                     .collect();
                 json!({
-                    "version": minor,
-                    "isDefault": is_default,
+                    "version": minor.version,
+                    "isDefault": minor.is_default,
                     "isPreview": false,
                     "capabilities": { "supportPlan": ["KubernetesOfficial"] },
                     "patchVersions": patch_versions,
@@ -1180,21 +893,23 @@ impl World {
 
     // ----- test controls -----
 
-    pub fn add_fault(&mut self, spec: FaultSpec) -> super::faults::Fault {
-        self.faults.add(spec)
+    pub fn add_fault(&mut self, spec: FaultSpec, now: Instant) -> Fault {
+        self.faults.add(spec, now)
     }
 
-    pub fn snapshot(&self) -> SimulatorState {
+    pub fn snapshot(&mut self, now: Instant) -> SimulatorState {
+        let mut resource_groups: Vec<ResourceGroupState> = self
+            .resource_groups
+            .values()
+            .map(|rg| ResourceGroupState {
+                name: rg.name.clone(),
+                location: rg.location.clone(),
+            })
+            .collect();
+        resource_groups.sort_by_key(|rg| rg.name.to_ascii_lowercase());
         SimulatorState {
             subscription_id: self.subscription_id.clone(),
-            resource_groups: self
-                .resource_groups
-                .values()
-                .map(|rg| ResourceGroupState {
-                    name: rg.name.clone(),
-                    location: rg.location.clone(),
-                })
-                .collect(),
+            resource_groups,
             clusters: self
                 .clusters
                 .values()
@@ -1206,213 +921,219 @@ impl World {
                     kubernetes_version: c.kubernetes_version.clone(),
                     agent_pools: c.pools.clone(),
                     operation_id: c.operation_id.clone(),
+                    tags: c.tags.clone(),
+                    dns_prefix: c.dns_prefix.clone(),
                 })
                 .collect(),
-            operations: {
-                let mut ops: Vec<&SimOperation> = self.operations.values().collect();
-                ops.sort_by_key(|o| o.started_at);
-                ops.into_iter()
-                    .map(|o| OperationStateView {
-                        id: o.id.clone(),
-                        kind: o.kind,
-                        resource_group: o.resource_group.clone(),
-                        cluster_name: o.cluster_name.clone(),
-                        status: o.state.clone(),
-                        error: o.error.clone().filter(|_| o.state.is_terminal()),
-                    })
-                    .collect()
-            },
-            faults: self.faults.list(),
+            operations: self
+                .operations
+                .all()
+                .into_iter()
+                .map(|o| OperationStateView {
+                    id: o.id.clone(),
+                    kind: o.kind,
+                    resource_group: o.resource_group.clone(),
+                    cluster_name: o.cluster_name.clone(),
+                    status: o.state.clone(),
+                    error: o.error.clone().filter(|_| o.state.is_terminal()),
+                })
+                .collect(),
+            faults: self.faults.list(now),
             counters: self.counters.clone(),
         }
     }
 }
 
-fn cluster_key(rg: &str, name: &str) -> (String, String) {
-    (rg.to_ascii_lowercase(), name.to_ascii_lowercase())
-}
-
-fn operation_noun(kind: OperationKind) -> &'static str {
-    match kind {
-        OperationKind::Create => "create managed cluster",
-        OperationKind::Update => "update managed cluster",
-        OperationKind::Delete => "delete managed cluster",
-        OperationKind::Abort => "abort",
-    }
-}
-
-fn check_pools(pools: &[AgentPoolProfile]) -> Result<(), Answer> {
-    if pools.is_empty() {
-        return Err(Answer::error(
-            400,
-            "InvalidParameter",
-            "The value of parameter agentPoolProfiles is invalid: at least one agent pool is required.",
-        ));
-    }
-    if !pools.iter().any(|p| p.mode == AgentPoolMode::System) {
-        return Err(Answer::error(
-            400,
-            "InvalidParameter",
-            "A managed cluster must have at least one agent pool in System mode.",
-        ));
-    }
-    if let Some(pool) = pools.iter().find(|p| p.count == 0) {
-        return Err(Answer::error(
-            400,
-            "InvalidParameter",
-            format!(
-                "The value of parameter agentPoolProfile.count of pool '{}' is invalid: it must be at least 1.",
-                pool.name
-            ),
-        ));
-    }
-    Ok(())
-}
-
-pub fn resource_group_not_found(rg: &str) -> Answer {
-    Answer::error(
-        404,
-        "ResourceGroupNotFound",
-        format!("Resource group '{rg}' could not be found."),
-    )
-}
-
-fn cluster_not_found(rg: &str, name: &str) -> Answer {
-    Answer::error(
-        404,
-        "ResourceNotFound",
-        format!(
-            "The Resource 'Microsoft.ContainerService/managedClusters/{name}' under resource group '{rg}' was not found. \
-             For more details please go to https://aka.ms/ARMResourceNotFoundFix"
-        ),
-    )
-}
-
-fn location_not_found(location: &str) -> Answer {
-    Answer::error(
-        404,
-        "LocationNotFound",
-        format!("The location '{location}' could not be found."),
-    )
-}
-
-fn invalid_content(error: &serde_json::Error) -> Answer {
-    Answer::error(
-        400,
-        "InvalidRequestContent",
-        format!("The request content was invalid and could not be deserialized: {error}"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::azure::models::AgentPoolMode;
+    use crate::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID};
 
-    fn pools(spec: &[(&str, u32, AgentPoolMode)]) -> Vec<AgentPoolProfile> {
-        spec.iter()
-            .enumerate()
-            .map(|(i, (size, count, mode))| {
-                AgentPoolProfile::new(format!("pool{i}"), *size, *count, *mode)
-            })
-            .collect()
+    fn world() -> World {
+        World::new(
+            DEFAULT_SUBSCRIPTION_ID,
+            DEFAULT_TENANT_ID,
+            DEFAULT_RESOURCE_GROUP,
+            Catalog::default(),
+            Timing {
+                create: Duration::from_secs(10),
+                delete: Duration::from_secs(5),
+                abort: Duration::from_secs(2),
+                retry_after: Duration::from_secs(30),
+            },
+        )
     }
 
-    fn region(name: &str) -> Region {
-        match default_regions().into_iter().find(|r| r.name == name) {
-            Some(r) => r,
-            None => panic!("no region {name}"),
-        }
+    fn body(name: &str, location: &str, tags: &[(&str, &str)]) -> Vec<u8> {
+        let mut cluster = ManagedCluster::for_create(
+            name,
+            location,
+            None,
+            vec![AgentPoolProfile::new(
+                "system",
+                "Standard_D2s_v3",
+                1,
+                AgentPoolMode::System,
+            )],
+        );
+        cluster.tags = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        serde_json::to_vec(&cluster).unwrap_or_default()
     }
 
-    fn base_usage(region: &Region) -> RegionUsage {
-        RegionUsage {
-            regional: region.regional_used,
-            families: region
-                .families
-                .iter()
-                .map(|f| (f.family.to_string(), f.used))
-                .collect(),
-        }
+    fn put(world: &mut World, name: &str, preconditions: &Preconditions, now: Instant) -> Answer {
+        world.put_cluster(
+            DEFAULT_RESOURCE_GROUP,
+            name,
+            &body(name, "koreacentral", &[("aks-dashboard-job", "job-1")]),
+            preconditions,
+            "http://sim",
+            now,
+        )
     }
 
     #[test]
-    fn eastus_has_six_vcpus_left_so_fourteen_are_refused_with_the_numbers() {
-        let eastus = region("eastus");
-        let request = pools(&[
-            ("Standard_D2s_v3", 1, AgentPoolMode::System),
-            ("Standard_D4s_v3", 3, AgentPoolMode::User),
-        ]);
-        let Err(refusal) = check_create(&eastus, &request, &base_usage(&eastus)) else {
-            panic!("quota not enforced");
-        };
-        let body = refusal.body.unwrap_or_default();
-        assert_eq!(refusal.status, 400);
-        assert_eq!(body["error"]["code"], "ErrCode_InsufficientVCPUQuota");
-        let message = body["error"]["message"].as_str().unwrap_or_default();
-        assert!(
-            message.contains("eastus") && message.contains(" 6,") && message.contains("14"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn a_blocked_size_is_refused_as_blocked_even_with_quota_to_spare() {
-        let korea = region("koreacentral");
-        let request = pools(&[("Standard_NC24ads_A100_v4", 1, AgentPoolMode::System)]);
-        let Err(refusal) = check_create(&korea, &request, &base_usage(&korea)) else {
-            panic!("restriction not enforced");
-        };
-        let body = refusal.body.unwrap_or_default();
-        assert!(
-            body["error"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("is not allowed in your subscription")
-        );
+    fn tags_are_stored_and_returned_by_get_and_list() {
+        let now = Instant::now();
+        let mut world = world();
         assert_eq!(
-            body["error"]["details"][0]["code"],
-            "NotAvailableForSubscription"
+            put(&mut world, "aks-1", &Preconditions::default(), now).status,
+            201
         );
+        let got = world.get_cluster(DEFAULT_RESOURCE_GROUP, "AKS-1");
+        let tags = got
+            .json_body()
+            .map(|b| b["tags"].clone())
+            .unwrap_or_default();
+        assert_eq!(tags, json!({"aks-dashboard-job": "job-1"}));
+        let listed = world.list_clusters(Some(DEFAULT_RESOURCE_GROUP));
+        let first = listed
+            .json_body()
+            .map(|b| b["value"][0]["tags"].clone())
+            .unwrap_or_default();
+        assert_eq!(first, tags);
     }
 
     #[test]
-    fn a_family_limit_binds_below_the_regional_one() {
-        let korea = region("koreacentral");
-        // 4 × 16 = 64 vCPUs of ESv5: regional 100 would allow it, the family's 32 does not.
-        let request = pools(&[("Standard_E16s_v5", 4, AgentPoolMode::System)]);
-        let Err(refusal) = check_create(&korea, &request, &base_usage(&korea)) else {
-            panic!("family quota not enforced");
+    fn if_none_match_star_refuses_an_existing_cluster_in_any_state() {
+        let now = Instant::now();
+        let mut world = world();
+        let create_only = Preconditions {
+            if_none_match: Some("*".into()),
+            ..Preconditions::default()
         };
-        let message = refusal.body.unwrap_or_default()["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        assert_eq!(put(&mut world, "aks-1", &create_only, now).status, 201);
+        // While it is Creating, and after it Succeeded.
+        for later in [now + Duration::from_secs(1), now + Duration::from_secs(11)] {
+            world.advance(later);
+            let refused = put(&mut world, "aks-1", &create_only, later);
+            assert_eq!(refused.status, 412, "{refused:?}");
+            assert_eq!(refused.error_code(), Some("PreconditionFailed"));
+        }
+        // Without the header, a PUT of an existing cluster is an update.
+        let update = put(
+            &mut world,
+            "aks-1",
+            &Preconditions::default(),
+            now + Duration::from_secs(12),
+        );
+        assert_eq!(update.status, 200);
+        assert_eq!(world.counters.create_puts_refused, 2);
+    }
+
+    #[test]
+    fn if_match_compares_the_etag() {
+        let now = Instant::now();
+        let mut world = world();
+        let any = Preconditions {
+            if_match: Some("*".into()),
+            ..Preconditions::default()
+        };
+        assert_eq!(put(&mut world, "aks-1", &any, now).status, 412, "absent");
+        put(&mut world, "aks-1", &Preconditions::default(), now);
+        world.advance(now + Duration::from_secs(11));
+        let etag = world
+            .get_cluster(DEFAULT_RESOURCE_GROUP, "aks-1")
+            .json_body()
+            .and_then(|b| b["eTag"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        let stale = Preconditions {
+            if_match: Some("other".into()),
+            ..Preconditions::default()
+        };
+        let later = now + Duration::from_secs(12);
+        assert_eq!(put(&mut world, "aks-1", &stale, later).status, 412);
+        let fresh = Preconditions {
+            if_match: Some(format!("\"{etag}\"")),
+            ..Preconditions::default()
+        };
+        assert_eq!(put(&mut world, "aks-1", &fresh, later).status, 200);
+    }
+
+    #[test]
+    fn quota_held_by_clusters_is_released_when_they_are_deleted() {
+        let now = Instant::now();
+        let mut world = world();
+        let before = world.usage("koreacentral").unwrap_or_default();
+        put(&mut world, "aks-1", &Preconditions::default(), now);
+        let during = world.usage("koreacentral").unwrap_or_default();
+        assert_eq!(during.regional, before.regional + 2);
+        world.advance(now + Duration::from_secs(11));
+        world.delete_cluster(
+            DEFAULT_RESOURCE_GROUP,
+            "aks-1",
+            "http://sim",
+            now + Duration::from_secs(11),
+        );
+        world.advance(now + Duration::from_secs(17));
+        assert_eq!(world.usage("koreacentral").unwrap_or_default(), before);
+        assert!(world.snapshot(now).clusters.is_empty());
+    }
+
+    #[test]
+    fn an_invalid_dns_prefix_is_refused_as_aks_does() {
+        let now = Instant::now();
+        let mut world = world();
+        let mut cluster: ManagedCluster =
+            serde_json::from_slice(&body("aks-1", "koreacentral", &[]))
+                .unwrap_or_else(|e| panic!("{e}"));
+        cluster.properties.dns_prefix = Some("aks_1-dns".into());
+        let refused = world.put_cluster(
+            DEFAULT_RESOURCE_GROUP,
+            "aks-1",
+            &serde_json::to_vec(&cluster).unwrap_or_default(),
+            &Preconditions::default(),
+            "http://sim",
+            now,
+        );
+        assert_eq!(refused.status, 400);
+        assert_eq!(refused.error_code(), Some("InvalidParameter"));
         assert!(
-            message.contains("standardESv5Family") && message.contains("64"),
-            "{message}"
+            refused
+                .error_message()
+                .is_some_and(|m| m.contains("dnsPrefix"))
         );
     }
 
     #[test]
-    fn what_fits_is_allowed() {
-        let westeurope = region("westeurope");
-        let request = pools(&[
-            ("Standard_D2s_v3", 1, AgentPoolMode::System),
-            ("Standard_NC24ads_A100_v4", 2, AgentPoolMode::User),
-        ]);
-        assert!(check_create(&westeurope, &request, &base_usage(&westeurope)).is_ok());
-    }
-
-    #[test]
-    fn kubernetes_versions_resolve_to_a_patch() {
-        assert_eq!(resolve_kubernetes_version(None), Some("1.30.5"));
-        assert_eq!(resolve_kubernetes_version(Some("1.29")), Some("1.29.9"));
-        assert_eq!(resolve_kubernetes_version(Some("1.31.1")), Some("1.31.1"));
-        assert_eq!(resolve_kubernetes_version(Some("1.20")), None);
-    }
-
-    #[test]
-    fn locations_are_normalized() {
-        assert_eq!(normalize_location("Korea Central"), "koreacentral");
+    fn operations_end_on_time_and_the_cluster_follows() {
+        let now = Instant::now();
+        let mut world = world();
+        put(&mut world, "aks-1", &Preconditions::default(), now);
+        world.advance(now + Duration::from_secs(9));
+        assert_eq!(
+            world.snapshot(now).clusters[0].provisioning_state,
+            ProvisioningState::Creating
+        );
+        world.advance(now + Duration::from_secs(10));
+        let state = world.snapshot(now);
+        assert_eq!(
+            state.clusters[0].provisioning_state,
+            ProvisioningState::Succeeded
+        );
+        assert_eq!(state.operations[0].status, OperationState::Succeeded);
     }
 }
