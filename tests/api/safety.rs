@@ -693,3 +693,50 @@ async fn stop_pressed_on_another_server_reaches_the_run_at_once() {
     pg.drop_database().await;
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_not_sent_again() {
+    let app = TestApp::spawn().await;
+    // Azure creates the cluster, and the answer never arrives (a reset, then a 502 from a
+    // gateway): the job finds its cluster by its tag and follows it.
+    app.simulator
+        .add_fault(json!({"operation": "create", "cluster_name": "aks-lost",
+                          "pass_through": true, "drop_connection": true}))
+        .await;
+    app.simulator
+        .add_fault(json!({"operation": "create", "cluster_name": "aks-lost2",
+                          "pass_through": true, "status": 502,
+                          "raw_body": "<html>Bad Gateway</html>", "content_type": "text/html"}))
+        .await;
+    for name in ["aks-lost", "aks-lost2"] {
+        let task_id = start(&app, "alice", name).await;
+        let end = end_of(&app, "alice", &task_id).await;
+        assert_eq!(end["status"], "succeeded", "{name}: {end}");
+        let cluster = cluster_of(&app, name).await.expect("cluster");
+        assert_eq!(
+            cluster["tags"]["aks-dashboard-job"], end["job_id"],
+            "{cluster}"
+        );
+    }
+    let state: Value = app.simulator.state().await;
+    assert_eq!(
+        counter(&state, "create_puts_accepted"),
+        2,
+        "one PUT per job: {state}"
+    );
+}
+
+#[tokio::test]
+async fn a_create_refused_as_throttled_is_sent_again_when_azure_says() {
+    let app = TestApp::spawn().await;
+    // 429: Azure did not take the request, so sending it again is safe.
+    app.simulator
+        .add_fault(json!({"operation": "create", "cluster_name": "aks-429",
+                          "status": 429, "retry_after_seconds": 1, "times": 2}))
+        .await;
+    let task_id = start(&app, "alice", "aks-429").await;
+    let end = end_of(&app, "alice", &task_id).await;
+    assert_eq!(end["status"], "succeeded", "{end}");
+    let state: Value = app.simulator.state().await;
+    assert_eq!(counter(&state, "create_puts_accepted"), 1, "{state}");
+}
