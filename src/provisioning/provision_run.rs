@@ -31,9 +31,7 @@ use crate::provisioning::model::{
 };
 use crate::storage::job_state::{JobLease, JobRecord, JobStateRepository, JobUpdate, now_ms};
 
-/// Names of the node pools the product creates.
-pub const SYSTEM_POOL: &str = "system";
-pub const USER_POOL: &str = "nodepool1";
+pub use crate::provisioning::model::{SYSTEM_POOL, USER_POOL};
 /// The ARM tag that marks a cluster as created by a job of this dashboard.
 pub const JOB_TAG: &str = "aks-dashboard-job";
 
@@ -919,10 +917,7 @@ impl ProvisionRun {
         &mut self,
         failure: ArmFailure,
     ) -> Result<bool, crate::storage::StorageError> {
-        let ctx = ClassifyContext {
-            subscription_id: self.request.subscription_id.clone(),
-            region: self.request.region.clone(),
-        };
+        let ctx = ClassifyContext::for_request(&self.request);
         let class = classify_arm_error(&failure.info, &ctx);
         tracing::info!(job_id = %self.job.id, code = %failure.info.code, category = class.category.as_str(), "provision failed");
         self.progress.message = class.headline.clone();

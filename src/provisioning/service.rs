@@ -145,10 +145,7 @@ fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
 }
 
 fn classify_job(job: &JobRecord) -> crate::provisioning::classify::Classification {
-    let ctx = ClassifyContext {
-        subscription_id: job.payload.subscription_id.clone(),
-        region: job.payload.region.clone(),
-    };
+    let ctx = ClassifyContext::for_request(&job.payload);
     classify_arm_error(&stored_error_info(job), &ctx)
 }
 
