@@ -145,8 +145,8 @@ fn available_sizes(text: &str) -> Vec<&str> {
         return Vec::new();
     };
     text[at..]
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | '.'))
-        .filter(|w| w.starts_with("Standard_"))
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | '.' | '\''))
+        .filter(|w| w.to_ascii_lowercase().starts_with("standard_"))
         .collect()
 }
 

@@ -35,22 +35,32 @@ pub fn word_after<'a>(text: &'a str, label: &str) -> Option<&'a str> {
     Some(rest[..end].trim_end_matches('.')).filter(|w| !w.is_empty())
 }
 
-/// The region in `location eastus`, `location 'eastus'`, `Location: eastus`, `region westus2`.
+/// The region in `location eastus`, `location 'eastus'`, `Location: eastus`, `for region westus2`
+/// (`location` as a word: not the end of "allocation").
 pub fn region_in(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
     for label in ["location", "for region", "in region"] {
-        let lower = text.to_ascii_lowercase();
-        let Some(at) = lower.find(label) else {
-            continue;
-        };
-        let region: String = text[at + label.len()..]
-            .trim_start_matches([' ', ':', '\'', '"'])
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
-        let region = region.to_ascii_lowercase();
-        // "location for" / "location of" are words, not regions.
-        if region.len() >= 4 && !["for", "of", "the"].contains(&region.as_str()) {
-            return Some(region);
+        let mut from = 0;
+        while let Some(found) = lower[from..].find(label) {
+            let at = from + found;
+            from = at + label.len();
+            let starts_word = lower[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_ascii_alphabetic());
+            if !starts_word {
+                continue;
+            }
+            let region: String = text[from..]
+                .trim_start_matches([' ', ':', '\'', '"'])
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            let region = region.to_ascii_lowercase();
+            // "location for" / "location of" are words, not regions.
+            if region.len() >= 4 && !["for", "of", "the"].contains(&region.as_str()) {
+                return Some(region);
+            }
         }
     }
     None
@@ -128,6 +138,10 @@ mod tests {
             region_in("requested 8, remaining 2 for family standardDSv3Family for region eastus.")
                 .as_deref(),
             Some("eastus")
+        );
+        assert_eq!(
+            region_in("Allocation failed. We do not have capacity."),
+            None
         );
     }
 
