@@ -40,6 +40,8 @@ pub const JOB_TAG: &str = "aks-dashboard-job";
 pub struct RunConfig {
     /// Tenant for portal links.
     pub tenant_id: String,
+    /// The Azure portal of the configured cloud, for links.
+    pub portal: String,
     /// Bounds of the wait between two polls of a running operation (`Retry-After` is honoured
     /// within them); the wait when Azure gives none.
     pub poll_min: Duration,
@@ -85,6 +87,7 @@ impl RunConfig {
     pub fn new(tenant_id: &str) -> Self {
         Self {
             tenant_id: tenant_id.to_owned(),
+            portal: crate::provisioning::classify::PUBLIC_PORTAL.to_owned(),
             poll_min: Duration::from_secs(2),
             poll_max: Duration::from_secs(30),
             poll_default: Duration::from_secs(5),
@@ -294,7 +297,11 @@ impl ProvisionRun {
     }
 
     fn portal_url(&self) -> String {
-        cluster_portal_url(&self.ctx.config.tenant_id, &self.cluster())
+        cluster_portal_url(
+            &self.ctx.config.portal,
+            &self.ctx.config.tenant_id,
+            &self.cluster(),
+        )
     }
 
     /// The client for following: without its own retries (the run decides when to ask again).
@@ -917,7 +924,7 @@ impl ProvisionRun {
         &mut self,
         failure: ArmFailure,
     ) -> Result<bool, crate::storage::StorageError> {
-        let ctx = ClassifyContext::for_request(&self.request);
+        let ctx = ClassifyContext::for_request(&self.request).with_portal(&self.ctx.config.portal);
         let class = classify_arm_error(&failure.info, &ctx);
         tracing::info!(job_id = %self.job.id, code = %failure.info.code, category = class.category.as_str(), "provision failed");
         self.progress.message = class.headline.clone();

@@ -553,7 +553,11 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
                     let name = c.name.clone().unwrap_or_default();
                     let cref = ClusterRef::new(&sub, &rg, &name);
                     ClusterSummary {
-                        portal_url: cluster_portal_url(&state.config.tenant_id, &cref),
+                        portal_url: cluster_portal_url(
+                            &state.config.portal(),
+                            &state.config.tenant_id,
+                            &cref,
+                        ),
                         region: c.location.clone(),
                         kubernetes_version: c.properties.kubernetes_version.clone(),
                         provisioning_state: c
@@ -592,6 +596,7 @@ pub async fn preflight(
         return Err(ApiError::invalid_fields(fields));
     }
     let portal_url = crate::azure::portal::resource_overview_url(
+        &state.config.portal(),
         &state.config.tenant_id,
         &format!(
             "/subscriptions/{}/resourceGroups/{}",
