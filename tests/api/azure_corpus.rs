@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aks_dashboard::azure::{
-    AgentPoolMode, AgentPoolProfile, ArmClient, ArmClientConfig, ArmCredential, ArmError, ArmList,
-    ClusterRef, ManagedCluster, OperationState, ResourceSku, RetryPolicy, SimulatorHandle,
+    AgentPoolMode, ArmClient, ArmClientConfig, ArmCredential, ArmError, ArmList, ClusterRef,
+    ManagedCluster, OperationState, ResourceSku, RetryPolicy, SimulatorHandle,
 };
 use aks_dashboard::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID};
 use aks_dashboard::provisioning::classify::{
@@ -16,7 +16,7 @@ use aks_dashboard::provisioning::classify::{
 use aks_dashboard::provisioning::model::ProvisionRequest;
 use serde_json::{Value, json};
 
-use crate::helpers::{SimulatorClient, start_simulator};
+use crate::helpers::{SimulatorClient, small_cluster, start_simulator};
 
 const SUB: &str = DEFAULT_SUBSCRIPTION_ID;
 const RG: &str = DEFAULT_RESOURCE_GROUP;
@@ -135,17 +135,7 @@ async fn replay() -> (SimulatorHandle, ArmClient, SimulatorClient) {
 }
 
 fn create_body() -> ManagedCluster {
-    ManagedCluster::for_create(
-        "aks-demo",
-        "koreacentral",
-        None,
-        vec![AgentPoolProfile::new(
-            "system",
-            "Standard_D2s_v3",
-            1,
-            AgentPoolMode::System,
-        )],
-    )
+    small_cluster("aks-demo", "koreacentral")
 }
 
 #[tokio::test]
