@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub use crate::azure::cloud::{AzureCloud, CloudSettings};
+
 /// The subscription, tenant and resource group of the embedded ARM simulator's default world.
 pub const DEFAULT_SUBSCRIPTION_ID: &str = "11111111-2222-3333-4444-555555555555";
 pub const DEFAULT_TENANT_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
@@ -79,6 +81,19 @@ pub struct ServeConfig {
     /// Tenant, used for Azure portal links.
     #[arg(long, env = "AZURE_TENANT_ID", default_value = DEFAULT_TENANT_ID)]
     pub tenant_id: String,
+
+    /// The Azure cloud: where tokens are issued and portal links point (`ARM_ENDPOINT` must be
+    /// that cloud's Resource Manager).
+    #[arg(long, env = "AZURE_CLOUD", value_enum, default_value = "public")]
+    pub azure_cloud: AzureCloud,
+
+    /// Sign-in authority instead of the cloud's own, e.g. https://login.microsoftonline.us.
+    #[arg(long, env = "AZURE_AUTHORITY_HOST")]
+    pub azure_authority_host: Option<String>,
+
+    /// Azure portal for links instead of the cloud's own, e.g. https://portal.azure.cn.
+    #[arg(long, env = "AZURE_PORTAL_URL")]
+    pub azure_portal_url: Option<String>,
 
     /// Folder with the built site (the output of `cargo leptos build`).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
@@ -278,6 +293,20 @@ fn parse_factor(value: &str) -> Result<f64, String> {
 }
 
 impl ServeConfig {
+    /// The configured cloud with its overrides.
+    pub fn cloud(&self) -> CloudSettings {
+        CloudSettings {
+            cloud: self.azure_cloud,
+            authority_host: self.azure_authority_host.clone(),
+            portal: self.azure_portal_url.clone(),
+        }
+    }
+
+    /// The Azure portal that links point into.
+    pub fn portal(&self) -> String {
+        self.cloud().portal().to_string()
+    }
+
     /// A configuration for tests: the defaults, with every path inside `dir` and a random port.
     pub fn for_tests(dir: &std::path::Path) -> Self {
         Self {
@@ -290,6 +319,9 @@ impl ServeConfig {
             subscription_id: DEFAULT_SUBSCRIPTION_ID.into(),
             resource_group: DEFAULT_RESOURCE_GROUP.into(),
             tenant_id: DEFAULT_TENANT_ID.into(),
+            azure_cloud: AzureCloud::Public,
+            azure_authority_host: None,
+            azure_portal_url: None,
             site_root: "target/site".into(),
             arm_request_timeout_seconds: 30.0,
             arm_retry_max_seconds: 60.0,

@@ -229,6 +229,7 @@ fn seconds(value: f64) -> std::time::Duration {
 fn run_config(config: &ServeConfig) -> RunConfig {
     let jobs = &config.jobs;
     let mut run = RunConfig::new(&config.tenant_id);
+    run.portal = config.portal();
     run.poll_min = seconds(jobs.poll_min_seconds);
     run.poll_max = seconds(jobs.poll_max_seconds).max(run.poll_min);
     run.poll_default = run.poll_default.clamp(run.poll_min, run.poll_max);

@@ -21,6 +21,7 @@ use azure_identity::{
     ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
 };
 
+use super::cloud::CloudSettings;
 use super::error::ArmError;
 
 /// The token the ARM client sends to the simulator (which accepts any bearer token).
@@ -99,14 +100,33 @@ impl ArmCredential {
         }
     }
 
-    /// The credentials this environment offers for `arm_endpoint`:
+    /// The credentials this environment offers for `arm_endpoint` in `cloud`:
     /// a client secret when `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET` are
     /// set; then developer tools (Azure CLI, Azure Developer CLI); then managed identity
-    /// (user-assigned when `AZURE_CLIENT_ID` is set). Token requests use `http`.
-    pub fn from_environment(arm_endpoint: &str, http: reqwest::Client) -> Result<Self, ArmError> {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// (user-assigned when `AZURE_CLIENT_ID` is set). Token requests use `http`, and go to the
+    /// cloud's sign-in authority.
+    pub fn from_environment(
+        arm_endpoint: &str,
+        http: reqwest::Client,
+        cloud: &CloudSettings,
+    ) -> Result<Self, ArmError> {
+        let env = |name: &str| std::env::var(name).ok();
+        let transport = Transport::new(Arc::new(AzureHttp(http)));
+        Self::from_lookup(env, transport, arm_endpoint, cloud)
+    }
+
+    /// [`from_environment`](Self::from_environment) with the environment and the transport
+    /// given (tests use their own).
+    fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        transport: Transport,
+        arm_endpoint: &str,
+        cloud: &CloudSettings,
+    ) -> Result<Self, ArmError> {
+        let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let client_options = ClientOptions {
-            transport: Some(Transport::new(Arc::new(AzureHttp(http)))),
+            transport: Some(transport),
+            cloud: Some(cloud.identity_cloud()),
             ..ClientOptions::default()
         };
         let identity_error = |e: azure_core::Error| ArmError::Credential(e.to_string());
@@ -309,8 +329,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_environment_chain_builds_without_touching_the_network() {
-        let credential =
-            ArmCredential::from_environment("https://management.azure.com", reqwest::Client::new());
+        let credential = ArmCredential::from_environment(
+            "https://management.azure.com",
+            reqwest::Client::new(),
+            &CloudSettings::default(),
+        );
         let Ok(credential) = credential else {
             panic!("credential chain: {credential:?}");
         };
@@ -370,6 +393,61 @@ mod tests {
         credential.forget_cached_token();
         let token = credential.token().await.expect("fixed token");
         assert_eq!(secret_of(&token), "always");
+    }
+
+    /// A transport that records where requests go and refuses them all.
+    #[derive(Debug, Default)]
+    struct RecordingTransport {
+        urls: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl HttpClient for RecordingTransport {
+        async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+            if let Ok(mut urls) = self.urls.lock() {
+                urls.push(request.url().to_string());
+            }
+            // A refusal, not a network error: credentials give up at once instead of retrying.
+            Ok(AsyncRawResponse::from_bytes(
+                400u16.into(),
+                Headers::new(),
+                br#"{"error":"invalid_client"}"#.as_slice(),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_secret_signs_in_at_the_authority_of_the_configured_cloud() {
+        let recording = Arc::new(RecordingTransport::default());
+        let env = |name: &str| match name {
+            "AZURE_TENANT_ID" => Some("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee".to_string()),
+            "AZURE_CLIENT_ID" => Some("client".to_string()),
+            "AZURE_CLIENT_SECRET" => Some("secret".to_string()),
+            _ => None,
+        };
+        let china = CloudSettings {
+            cloud: super::super::cloud::AzureCloud::China,
+            ..CloudSettings::default()
+        };
+        let credential = ArmCredential::from_lookup(
+            env,
+            Transport::new(recording.clone()),
+            "https://management.chinacloudapi.cn",
+            &china,
+        )
+        .expect("credentials");
+        assert!(credential.token().await.is_err(), "nothing answers");
+        let urls = recording.urls.lock().map(|u| u.clone()).unwrap_or_default();
+        assert!(
+            urls.first().is_some_and(|u| u.starts_with(
+                "https://login.chinacloudapi.cn/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/oauth2/v2.0/token"
+            )),
+            "{urls:?}"
+        );
+        assert!(
+            !urls.iter().any(|u| u.contains("login.microsoftonline.com")),
+            "{urls:?}"
+        );
     }
 
     #[test]

@@ -71,6 +71,14 @@ pub fn parse_error_body(body: &str) -> Option<ArmErrorDetail> {
         })
 }
 
+/// 404 codes that do not mean "the resource does not exist".
+const NOT_ABSENCE_404_CODES: &[&str] = &[
+    "SubscriptionNotFound",
+    "InvalidSubscriptionId",
+    "InvalidResourceType",
+    "LocationNotFound",
+];
+
 /// Everything that can go wrong talking to Azure Resource Manager.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ArmError {
@@ -193,9 +201,24 @@ impl ArmError {
         }
     }
 
-    /// True for 404: the resource (or its resource group) does not exist.
+    /// True for a 404 that says the resource (or its resource group) does not exist. Not for a
+    /// subscription ARM cannot find (`SubscriptionNotFound`: a wrong ID or no access, which
+    /// must not read as "nothing there yet"), nor for a path ARM does not know.
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
+            && !self.code().is_some_and(|code| {
+                NOT_ABSENCE_404_CODES
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(code))
+            })
+    }
+
+    /// ARM cannot find the subscription (or the caller may not see it).
+    pub fn is_subscription_not_found(&self) -> bool {
+        self.status() == Some(404)
+            && self
+                .code()
+                .is_some_and(|c| c.eq_ignore_ascii_case("SubscriptionNotFound"))
     }
 }
 
@@ -262,6 +285,25 @@ mod tests {
         assert!(error.is_retryable());
         let empty = ArmError::from_response(503, String::new(), None);
         assert_eq!(empty.message(), "HTTP 503 with no error body");
+    }
+
+    #[test]
+    fn a_missing_subscription_is_not_a_missing_resource() {
+        let gone = ArmError::from_response(
+            404,
+            r#"{"error":{"code":"ResourceGroupNotFound","message":"Resource group 'rg' could not be found."}}"#.into(),
+            None,
+        );
+        assert!(gone.is_not_found());
+        let no_body = ArmError::from_response(404, String::new(), None);
+        assert!(no_body.is_not_found());
+        let subscription = ArmError::from_response(
+            404,
+            r#"{"error":{"code":"SubscriptionNotFound","message":"The subscription 'x' could not be found."}}"#.into(),
+            None,
+        );
+        assert!(!subscription.is_not_found());
+        assert!(subscription.is_subscription_not_found());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod arm_client;
 pub mod cache;
+pub mod cloud;
 pub mod credential;
 pub mod error;
 pub mod models;
@@ -42,7 +43,13 @@ impl ArmConnection {
             Some(endpoint) => {
                 let credential = match &config.arm_token {
                     Some(token) => ArmCredential::fixed(token.clone()),
-                    None => ArmCredential::from_environment(endpoint, http.clone())?,
+                    None => {
+                        let cloud = config.cloud();
+                        if let Some(warning) = cloud.mismatch(endpoint) {
+                            tracing::warn!("{warning}");
+                        }
+                        ArmCredential::from_environment(endpoint, http.clone(), &cloud)?
+                    }
                 };
                 tracing::info!(%endpoint, credential = %credential.describe(), "using Azure Resource Manager");
                 client_config.base_url = endpoint.clone();

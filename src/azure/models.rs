@@ -589,3 +589,75 @@ pub struct KubernetesVersionList {
     #[serde(default, deserialize_with = "null_as_default")]
     pub values: Vec<KubernetesVersion>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dns_prefix_of_any_valid_cluster_name_is_valid() {
+        for (name, prefix) in [
+            ("aks-demo", "aks-demo"),
+            ("aks_team_1", "aks-team-1"),
+            ("A_", "A"),
+            ("_", "aks"),
+        ] {
+            assert_eq!(dns_prefix_for(name), prefix, "{name}");
+        }
+        let long = format!("aks_{}", "a".repeat(59));
+        let prefix = dns_prefix_for(&long);
+        assert_eq!(prefix.len(), DNS_PREFIX_MAX_LEN);
+        // Cut where a hyphen would end it: no hyphen at the end.
+        let hyphen_at_cut = format!("{}_{}", "a".repeat(53), "b".repeat(9));
+        assert_eq!(dns_prefix_for(&hyphen_at_cut), "a".repeat(53));
+        for name in ["aks-demo", "aks_team_1", &long, &hyphen_at_cut, "a"] {
+            let body = ManagedCluster::for_create(name, "eastus", None, vec![]);
+            let prefix = body.properties.dns_prefix.unwrap_or_default();
+            assert!(is_valid_dns_prefix(&prefix), "{name} → {prefix}");
+        }
+    }
+
+    #[test]
+    fn dns_prefix_rule() {
+        assert!(is_valid_dns_prefix("a"));
+        assert!(is_valid_dns_prefix("aks-1"));
+        for bad in ["", "-a", "a-", "a_b", "a.b", &"a".repeat(55)] {
+            assert!(!is_valid_dns_prefix(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pool_modes_are_an_open_set_and_only_the_name_is_required() {
+        let pool: AgentPoolProfile =
+            serde_json::from_value(serde_json::json!({"name": "gw", "mode": "Gateway"}))
+                .expect("a pool with only a name and an unknown mode");
+        assert_eq!(pool.mode, AgentPoolMode::Other("Gateway".into()));
+        assert_eq!((pool.vm_size.as_str(), pool.count), ("", 0));
+        assert_eq!(
+            serde_json::to_value(&pool.mode).expect("mode"),
+            serde_json::json!("Gateway")
+        );
+        let nulls: AgentPoolProfile = serde_json::from_value(
+            serde_json::json!({"name": "p", "vmSize": null, "count": null, "mode": null}),
+        )
+        .expect("nulls");
+        assert_eq!(nulls.mode, AgentPoolMode::User);
+        let system: AgentPoolMode =
+            serde_json::from_value(serde_json::json!("system")).expect("mode");
+        assert_eq!(system, AgentPoolMode::System);
+    }
+
+    #[test]
+    fn null_lists_and_maps_read_as_empty() {
+        let cluster: ManagedCluster = serde_json::from_value(serde_json::json!({
+            "location": "eastus", "tags": null,
+            "properties": {"agentPoolProfiles": null}
+        }))
+        .expect("nulls");
+        assert!(cluster.tags.is_empty() && cluster.properties.agent_pool_profiles.is_empty());
+        let list: ArmList<ManagedCluster> =
+            serde_json::from_value(serde_json::json!({"value": null, "nextLink": null}))
+                .expect("null list");
+        assert!(list.value.is_empty());
+    }
+}

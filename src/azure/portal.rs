@@ -1,29 +1,31 @@
-//! Links into the Azure portal.
+//! Links into the Azure portal of the configured cloud (`portal.azure.com` for public Azure,
+//! see [`CloudSettings::portal`](super::cloud::CloudSettings::portal)).
 
 use super::models::ClusterRef;
 
-const PORTAL: &str = "https://portal.azure.com";
-
 /// The portal's overview blade of any ARM resource, in the given tenant:
-/// `https://portal.azure.com/#@{tenant}/resource{resourceId}/overview`.
-pub fn resource_overview_url(tenant_id: &str, resource_id: &str) -> String {
+/// `{portal}/#@{tenant}/resource{resourceId}/overview`.
+pub fn resource_overview_url(portal: &str, tenant_id: &str, resource_id: &str) -> String {
+    let portal = portal.trim_end_matches('/');
     let resource_id = resource_id.trim_end_matches('/');
     let slash = if resource_id.starts_with('/') {
         ""
     } else {
         "/"
     };
-    format!("{PORTAL}/#@{tenant_id}/resource{slash}{resource_id}/overview")
+    format!("{portal}/#@{tenant_id}/resource{slash}{resource_id}/overview")
 }
 
 /// The portal's overview blade of a managed cluster.
-pub fn cluster_portal_url(tenant_id: &str, cluster: &ClusterRef) -> String {
-    resource_overview_url(tenant_id, &cluster.resource_id())
+pub fn cluster_portal_url(portal: &str, tenant_id: &str, cluster: &ClusterRef) -> String {
+    resource_overview_url(portal, tenant_id, &cluster.resource_id())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PUBLIC: &str = "https://portal.azure.com";
 
     #[test]
     fn links_to_the_cluster_overview_in_the_tenant() {
@@ -33,7 +35,7 @@ mod tests {
             "aks-demo",
         );
         assert_eq!(
-            cluster_portal_url("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", &cluster),
+            cluster_portal_url(PUBLIC, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", &cluster),
             "https://portal.azure.com/#@aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/resource\
              /subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-aks-dev\
              /providers/Microsoft.ContainerService/managedClusters/aks-demo/overview"
@@ -43,8 +45,21 @@ mod tests {
     #[test]
     fn tolerates_a_resource_id_without_leading_or_with_trailing_slash() {
         assert_eq!(
-            resource_overview_url("t", "subscriptions/s/resourceGroups/rg/"),
+            resource_overview_url(PUBLIC, "t", "subscriptions/s/resourceGroups/rg/"),
             "https://portal.azure.com/#@t/resource/subscriptions/s/resourceGroups/rg/overview"
+        );
+    }
+
+    #[test]
+    fn links_point_into_the_portal_of_a_sovereign_cloud() {
+        let cluster = ClusterRef::new("s", "rg", "aks");
+        let china = crate::azure::cloud::CloudSettings {
+            cloud: crate::azure::cloud::AzureCloud::China,
+            ..Default::default()
+        };
+        assert!(
+            cluster_portal_url(china.portal(), "t", &cluster)
+                .starts_with("https://portal.azure.cn/#@t/resource/subscriptions/s/")
         );
     }
 }

@@ -61,10 +61,15 @@ cluster resource — verify in the portal and delete it if needed.";
 /// the job recorded; otherwise the recorded code and message, with the nested details of
 /// Azure's raw answer, are classified.
 pub fn explain(failure: &FailedProvision) -> Classification {
-    let ctx = ClassifyContext {
-        subscription_id: failure.subscription_id.clone(),
-        region: failure.region.clone(),
-    };
+    let ctx = match &failure.request {
+        Some(request) => ClassifyContext::for_request(request),
+        None => ClassifyContext {
+            subscription_id: failure.subscription_id.clone(),
+            region: failure.region.clone(),
+            ..ClassifyContext::default()
+        },
+    }
+    .with_portal_of(failure.portal_url.as_deref());
     if failure.status == JobStatus::Cancelled || failure.category.as_deref() == Some("cancelled") {
         let cancelled = ArmErrorInfo {
             code: "Canceled".into(),

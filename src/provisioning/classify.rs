@@ -1,8 +1,25 @@
 //! `classify_arm_error`: one pure function from an Azure Resource Manager error to what a person
-//! needs — a category, a one-line headline, a details line and the actions that fix it. The
-//! server stores its category with every failure; the browser renders its headline and actions.
+//! needs — a category, a one-line headline, a details line, the actions that fix it and, where
+//! one command fixes it, that command. The server stores its category with every failure; the
+//! browser renders its headline and actions. `docs/error-classifier.md` lists the codes it knows
+//! and where the real messages it is tested on come from (`tests/fixtures/azure`).
+//!
+//! - [`body`]: reading Azure's error bodies (the one parser, shared by server and browser);
+//! - [`text`]: facts in message text; [`headlines`]: one builder per category.
+
+mod body;
+mod headlines;
+mod text;
 
 use serde::{Deserialize, Serialize};
+
+pub use body::{arm_error_object, codes_in_text, parse_arm_error, recorded_arm_error};
+pub use text::clean_message;
+
+use crate::provisioning::model::{ProvisionRequest, SYSTEM_POOL, USER_POOL};
+
+/// The portal of public Azure; sovereign clouds configure their own.
+pub const PUBLIC_PORTAL: &str = "https://portal.azure.com";
 
 /// An ARM error as recorded: HTTP status (when there was an answer), code, message, details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -21,79 +38,11 @@ pub struct ArmErrorCause {
     pub message: String,
 }
 
-/// Where the error object sits in one of Azure's error bodies: ARM wraps it
-/// (`{"error": {"code", "message", …}}`, also the `error` of a failed operation's status), the
-/// AKS resource provider answers it bare (`{"code", "details": null, "message", …}`). `None` when
-/// the body is neither (an HTML page from a gateway, say). The one place that knows the shapes.
-pub fn arm_error_object(body: &serde_json::Value) -> Option<&serde_json::Value> {
-    let object = body.as_object()?;
-    if let Some(inner) = object.get("error").filter(|e| e.is_object()) {
-        return Some(inner);
-    }
-    object
-        .get("code")
-        .and_then(serde_json::Value::as_str)
-        .filter(|code| !code.is_empty())
-        .map(|_| body)
-}
-
-/// Reads one of Azure's error bodies: code, message, and the nested `details` flattened to any
-/// depth (the real cause is often several levels down). `null` anywhere reads as missing.
-pub fn parse_arm_error(raw: &str) -> Option<ArmErrorInfo> {
-    let body: serde_json::Value = serde_json::from_str(raw).ok()?;
-    let error = arm_error_object(&body)?;
-    let mut details = Vec::new();
-    flatten_details(error, &mut details);
-    Some(ArmErrorInfo {
-        status: None,
-        code: text_field(error, "code"),
-        message: text_field(error, "message"),
-        details,
-    })
-}
-
-fn text_field(value: &serde_json::Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// The `details` of `error`, depth first; a detail without code or message is skipped but its
-/// own details are not.
-fn flatten_details(error: &serde_json::Value, out: &mut Vec<ArmErrorCause>) {
-    let Some(details) = error.get("details").and_then(serde_json::Value::as_array) else {
-        return;
-    };
-    for detail in details {
-        let cause = ArmErrorCause {
-            code: text_field(detail, "code"),
-            message: text_field(detail, "message"),
-        };
-        if !(cause.code.is_empty() && cause.message.is_empty()) {
-            out.push(cause);
-        }
-        flatten_details(detail, out);
-    }
-}
-
-/// An ARM error as a failed job recorded it: the recorded code and message (when there are any),
-/// with the nested details read from Azure's raw answer. Server and browser read stored failures
-/// through this one function.
-pub fn recorded_arm_error(
-    code: Option<&str>,
-    message: Option<&str>,
-    raw: Option<&str>,
-) -> ArmErrorInfo {
-    let mut info = raw.and_then(parse_arm_error).unwrap_or_default();
-    if let Some(code) = code.filter(|c| !c.is_empty()) {
-        info.code = code.to_owned();
-    }
-    if let Some(message) = message.filter(|m| !m.is_empty()) {
-        info.message = message.to_owned();
-    }
-    info
+/// A node pool of the failed request: AKS names pools, not sizes, in some refusals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RequestedPool {
+    pub name: String,
+    pub vm_size: String,
 }
 
 /// Where the failure happened; used for action links and headlines.
@@ -101,6 +50,58 @@ pub fn recorded_arm_error(
 pub struct ClassifyContext {
     pub subscription_id: String,
     pub region: String,
+    /// The pools the request asked for.
+    #[serde(default)]
+    pub pools: Vec<RequestedPool>,
+    /// The Azure portal of the configured cloud (`https://portal.azure.com` when empty).
+    #[serde(default)]
+    pub portal: String,
+}
+
+impl ClassifyContext {
+    /// The context of a provision request: its subscription, region and pools.
+    pub fn for_request(req: &ProvisionRequest) -> Self {
+        Self {
+            subscription_id: req.subscription_id.clone(),
+            region: req.region.clone(),
+            pools: vec![
+                RequestedPool {
+                    name: SYSTEM_POOL.into(),
+                    vm_size: req.system_vm_size.clone(),
+                },
+                RequestedPool {
+                    name: USER_POOL.into(),
+                    vm_size: req.node_sku.clone(),
+                },
+            ],
+            portal: String::new(),
+        }
+    }
+
+    /// With the portal of the configured cloud.
+    pub fn with_portal(mut self, portal: impl Into<String>) -> Self {
+        self.portal = portal.into();
+        self
+    }
+
+    /// With the portal a link of the configured cloud points into (`https://portal.azure.cn/#@…`
+    /// → `https://portal.azure.cn`); unchanged without a link.
+    pub fn with_portal_of(self, link: Option<&str>) -> Self {
+        match link.and_then(|l| l.split_once("/#")).map(|(base, _)| base) {
+            Some(base) if base.starts_with("https://") => self.with_portal(base),
+            _ => self,
+        }
+    }
+
+    /// A link into the portal of the configured cloud; `path` starts with `#`.
+    pub fn portal_link(&self, path: &str) -> String {
+        let base = if self.portal.trim().is_empty() {
+            PUBLIC_PORTAL
+        } else {
+            self.portal.trim_end_matches('/')
+        };
+        format!("{base}/{path}")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,10 +113,20 @@ pub enum Category {
     RgPermission,
     Auth,
     Allocation,
+    /// AKS itself is short of capacity in the region (`AksCapacityHeavyUsage`).
+    Capacity,
+    /// Another operation on the cluster interrupted or blocks this one.
+    OperationConflict,
+    /// Subnets, address ranges, outbound connectivity.
+    Network,
     Policy,
     ProviderRegistration,
     Throttled,
     Cancelled,
+    /// The subscription or resource group does not exist.
+    NotFound,
+    /// Azure refuses the request itself as invalid.
+    InvalidRequest,
     Unknown,
 }
 
@@ -128,10 +139,15 @@ impl Category {
             Category::RgPermission => "rg_permission",
             Category::Auth => "auth",
             Category::Allocation => "allocation",
+            Category::Capacity => "capacity",
+            Category::OperationConflict => "operation_conflict",
+            Category::Network => "network",
             Category::Policy => "policy",
             Category::ProviderRegistration => "provider_registration",
             Category::Throttled => "throttled",
             Category::Cancelled => "cancelled",
+            Category::NotFound => "not_found",
+            Category::InvalidRequest => "invalid_request",
             Category::Unknown => "unknown",
         }
     }
@@ -150,18 +166,59 @@ pub struct Classification {
     pub headline: String,
     pub details: String,
     pub actions: Vec<ErrorAction>,
+    /// A copy-ready command that fixes it (e.g. the role assignment an `AuthorizationFailed`
+    /// asks for); also quoted in `details`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }
 
-const QUOTA_CODES: &[&str] = &[
-    "ErrCode_InsufficientVCPUQuota",
-    "InsufficientVCPUQuota",
-    "QuotaExceeded",
-    "OperationNotAllowed",
+const CANCEL_CODES: &[&str] = &[
+    "Canceled",
+    "Cancelled",
+    "OperationCanceled",
+    "OperationCancelled",
+];
+const POLICY_CODES: &[&str] = &["RequestDisallowedByPolicy"];
+const PROVIDER_CODES: &[&str] = &[
+    "MissingSubscriptionRegistration",
+    "NoRegisteredProviderFound",
+];
+const CAPACITY_CODES: &[&str] = &["AKSCapacityError", "AksCapacityHeavyUsage"];
+const ALLOCATION_CODES: &[&str] = &[
+    "ZonalAllocationFailed",
+    "AllocationFailed",
+    "OverconstrainedAllocationRequest",
+    "OverconstrainedZonalAllocationRequest",
 ];
 const SKU_CODES: &[&str] = &[
     "SkuNotAvailable",
     "VMSizeNotSupported",
     "ErrCode_VMSizeNotAllowed",
+];
+const ZONE_CODES: &[&str] = &["AvailabilityZoneNotSupported"];
+/// Quota codes that always mean quota; `OperationNotAllowed` only does when the text says so.
+const QUOTA_CODES: &[&str] = &[
+    "ErrCode_InsufficientVCPUQuota",
+    "InsufficientVCPUQuota",
+    "QuotaExceeded",
+    "PublicIPCountLimitReached",
+];
+const CONFLICT_CODES: &[&str] = &[
+    "AKSOperationPreempted",
+    "AKSOperationPreemptedByDelete",
+    "CanceledAndSupersededDueToAnotherOperation",
+    "OperationPreempted",
+];
+const NETWORK_CODES: &[&str] = &[
+    "SubnetIsFull",
+    "InsufficientSubnetSize",
+    "ServiceCidrOverlapExistingSubnetsCidr",
+    "DnsServiceIPOutOfServiceCidr",
+    "InvalidResourceReference",
+    "CustomPrivateDNSZoneMissingPermissionError",
+    "OutboundConnFailVMExtensionError",
+    "K8sAPIServerConnFailVMExtensionError",
+    "K8sAPIServerDNSLookupFailVMExtensionError",
 ];
 const REGION_CODES: &[&str] = &[
     "LocationNotAvailableForResourceType",
@@ -169,85 +226,116 @@ const REGION_CODES: &[&str] = &[
     "LocationRequired",
     "RegionIsOfferRestricted",
 ];
-const ALLOCATION_CODES: &[&str] = &[
-    "ZonalAllocationFailed",
-    "AllocationFailed",
-    "OverconstrainedAllocationRequest",
-    "OverconstrainedZonalAllocationRequest",
-];
-const PROVIDER_CODES: &[&str] = &[
-    "MissingSubscriptionRegistration",
-    "NoRegisteredProviderFound",
-];
 const AUTH_CODES: &[&str] = &[
     "AuthenticationFailed",
     "InvalidAuthenticationToken",
     "ExpiredAuthenticationToken",
     "InvalidAuthenticationTokenTenant",
     "CredentialUnavailable",
+    "InvalidClientSecret",
+    "ServicePrincipalValidationClientError",
 ];
-const PERMISSION_CODES: &[&str] = &["AuthorizationFailed", "LinkedAuthorizationFailed"];
 const THROTTLE_CODES: &[&str] = &[
     "TooManyRequests",
+    "TooManyRequestsReceived",
     "SubscriptionRequestsThrottled",
+    "AKSRequestsThrottled",
     "Throttled",
 ];
-const CANCEL_CODES: &[&str] = &[
-    "Canceled",
-    "Cancelled",
-    "OperationCanceled",
-    "OperationCancelled",
+const NOT_FOUND_CODES: &[&str] = &["ResourceGroupNotFound", "SubscriptionNotFound"];
+const INVALID_CODES: &[&str] = &[
+    "InvalidParameter",
+    "ReservedResourceName",
+    "K8sVersionNotSupported",
+    "InvalidRequestContent",
+    "InvalidApiVersionParameter",
+    "PreconditionFailed",
 ];
 
-/// Classifies an ARM error. The outer code and every nested detail code are considered; the most
-/// specific match wins (Azure often wraps the real cause in a generic `BadRequest`).
+/// Classifies an ARM error. The outer code, every nested detail code and the codes written into
+/// message text are considered; the most specific match wins (Azure often wraps the real cause in
+/// a generic `BadRequest` or `ResourceOperationFailure`).
 pub fn classify_arm_error(err: &ArmErrorInfo, ctx: &ClassifyContext) -> Classification {
-    let codes: Vec<&str> = std::iter::once(err.code.as_str())
-        .chain(err.details.iter().map(|d| d.code.as_str()))
-        .collect();
     let text = full_text(err);
+    let lower = text.to_ascii_lowercase();
+    let mut codes: Vec<String> = std::iter::once(err.code.clone())
+        .chain(err.details.iter().map(|d| d.code.clone()))
+        .filter(|c| !c.is_empty())
+        .collect();
+    for code in codes_in_text(&text) {
+        if !codes.iter().any(|c| c.eq_ignore_ascii_case(&code)) {
+            codes.push(code);
+        }
+    }
     let has = |list: &[&str]| {
         codes
             .iter()
             .any(|c| list.iter().any(|l| l.eq_ignore_ascii_case(c)))
     };
-    let lower = text.to_ascii_lowercase();
+    let says_quota =
+        lower.contains("quota") && (lower.contains("insufficient") || lower.contains("exceed"));
 
     if has(CANCEL_CODES) {
-        return cancelled();
+        return headlines::cancelled();
     }
-    if has(POLICY_CODE) {
-        return policy(&text);
+    if has(POLICY_CODES) {
+        return headlines::policy(&text, ctx);
     }
     if has(PROVIDER_CODES) {
-        return provider_registration(&text, ctx);
+        if lower.contains("api version") && !lower.contains("not registered") {
+            return headlines::unsupported_api_version(&text);
+        }
+        return headlines::provider_registration(&text, ctx);
+    }
+    if has(CAPACITY_CODES) || lower.contains("aks is experiencing heavy usage") {
+        return headlines::capacity(&text, ctx);
     }
     if has(ALLOCATION_CODES) {
-        return allocation(&codes, ctx);
+        return headlines::allocation(&codes, &text, ctx);
     }
-    if has(SKU_CODES) || lower.contains("is not allowed in your subscription") {
-        return sku_blocked(&text, ctx);
+    if has(ZONE_CODES) {
+        return headlines::zone_not_supported(&text, ctx);
     }
-    if has(QUOTA_CODES) && (lower.contains("quota") || !codes.contains(&"OperationNotAllowed")) {
-        return quota(&text, ctx);
+    if has(SKU_CODES)
+        || lower.contains("is not allowed in your subscription")
+        || lower.contains("is not available in the current region")
+    {
+        return headlines::sku_blocked(&text, ctx);
+    }
+    if has(QUOTA_CODES) || says_quota {
+        return headlines::quota(&text, ctx);
+    }
+    if has(CONFLICT_CODES) || (has(&["OperationNotAllowed"]) && lower.contains("in progress")) {
+        return headlines::operation_conflict(&codes, &text);
+    }
+    if has(NETWORK_CODES) {
+        return headlines::network(&codes, &text);
     }
     if has(REGION_CODES) {
-        return region(&text, ctx);
+        return headlines::region(&text, ctx);
     }
-    if has(AUTH_CODES) || err.status == Some(401) {
-        return auth();
+    if has(AUTH_CODES) || err.status == Some(401) || lower.contains("aadsts") {
+        return headlines::auth(&text);
     }
-    if has(PERMISSION_CODES) || err.status == Some(403) {
-        return rg_permission(&text);
+    if has(&["LinkedAuthorizationFailed"]) {
+        return headlines::linked_authorization_failed(&text);
+    }
+    if has(&["AuthorizationFailed"]) || err.status == Some(403) {
+        return headlines::authorization_failed(&text);
     }
     if has(THROTTLE_CODES) || err.status == Some(429) {
-        return throttled();
+        return headlines::throttled();
     }
-    unknown(err)
+    if has(NOT_FOUND_CODES) {
+        return headlines::not_found(&codes, &text, ctx);
+    }
+    if has(INVALID_CODES) {
+        return headlines::invalid_request(err);
+    }
+    headlines::unknown(err)
 }
 
-const POLICY_CODE: &[&str] = &["RequestDisallowedByPolicy"];
-
+/// The message and every detail message not already in it.
 fn full_text(err: &ArmErrorInfo) -> String {
     let mut text = err.message.clone();
     for d in &err.details {
@@ -259,509 +347,5 @@ fn full_text(err: &ArmErrorInfo) -> String {
     text
 }
 
-/// The first whole number after `label` (case-insensitive), e.g. `Current Limit: 10` → 10.
-fn number_after(text: &str, label: &str) -> Option<u64> {
-    let lower = text.to_ascii_lowercase();
-    let start = lower.find(&label.to_ascii_lowercase())? + label.len();
-    let digits: String = text[start..]
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
-}
-
-/// The text between the first `open` after `after` and the next `close`.
-fn quoted_after<'a>(text: &'a str, after: &str, open: &str, close: &str) -> Option<&'a str> {
-    let start = text.find(after)? + after.len();
-    let rest = &text[start..];
-    let from = rest.find(open)? + open.len();
-    let rest = &rest[from..];
-    let to = rest.find(close)?;
-    Some(&rest[..to]).filter(|s| !s.is_empty())
-}
-
-fn quota_portal_url() -> String {
-    "https://portal.azure.com/#view/Microsoft_Azure_Capacity/QuotaMenuBlade/~/myQuotas".into()
-}
-
-fn quota(text: &str, ctx: &ClassifyContext) -> Classification {
-    // AKS: "left regional vcpu quota 6, requested quota 12"; Compute: "Current Limit: 10,
-    // Current Usage: 4, Additional Required: 12"; also "requested 12, remaining 6".
-    let needed = number_after(text, "Additional Required")
-        .or_else(|| number_after(text, "requested quota"))
-        .or_else(|| number_after(text, "requested"));
-    let free = number_after(text, "vcpu quota left")
-        .or_else(|| number_after(text, "left regional vcpu quota"))
-        .or_else(|| number_after(text, "remaining"))
-        .or_else(|| {
-            let limit = number_after(text, "Current Limit")?;
-            let usage = number_after(text, "Current Usage")?;
-            Some(limit.saturating_sub(usage))
-        });
-    let region = region_in(text).unwrap_or_else(|| ctx.region.clone());
-    let where_ = if region.is_empty() {
-        String::new()
-    } else {
-        format!(" in {region}")
-    };
-    let headline = match (needed, free) {
-        (Some(n), Some(f)) => format!("Not enough vCPU quota{where_}: needs {n} vCPUs, {f} free."),
-        (Some(n), None) => format!("Not enough vCPU quota{where_}: needs {n} vCPUs."),
-        _ => format!("Not enough vCPU quota{where_}."),
-    };
-    Classification {
-        category: Category::Quota,
-        headline,
-        details: format!(
-            "Use fewer or smaller nodes, pick another region, or request a quota increase for \
-             subscription {}{where_}.",
-            ctx.subscription_id
-        ),
-        actions: vec![ErrorAction {
-            label: format!("Request a quota increase{where_}"),
-            url: quota_portal_url(),
-        }],
-    }
-}
-
-/// `location eastus`, `location 'eastus'` or `Location: eastus`.
-fn region_in(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    let idx = lower.find("location")? + "location".len();
-    let region: String = text[idx..]
-        .trim_start_matches([' ', ':', '\'', '"'])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    Some(region.to_ascii_lowercase()).filter(|r| r.len() >= 4)
-}
-
-fn sku_blocked(text: &str, ctx: &ClassifyContext) -> Classification {
-    let size = text
-        .split(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == ',')
-        .find(|w| w.starts_with("Standard_") || w.starts_with("Basic_"))
-        .map(str::to_owned);
-    let region = region_in(text).unwrap_or_else(|| ctx.region.clone());
-    let headline = match &size {
-        Some(size) => format!("{size} is not available to this subscription in {region}."),
-        None => format!("The chosen VM size is not available to this subscription in {region}."),
-    };
-    Classification {
-        category: Category::SkuBlocked,
-        headline,
-        details: "Choose another VM size, or another region where this size is offered.".into(),
-        actions: vec![ErrorAction {
-            label: "VM sizes available for AKS".into(),
-            url: "https://learn.microsoft.com/azure/aks/quotas-skus-regions".into(),
-        }],
-    }
-}
-
-fn region(text: &str, ctx: &ClassifyContext) -> Classification {
-    let region = region_in(text).unwrap_or_else(|| ctx.region.clone());
-    Classification {
-        category: Category::Region,
-        headline: format!("AKS clusters cannot be created in {region} for this subscription."),
-        details: "Pick a region where Azure Kubernetes Service is available to you.".into(),
-        actions: vec![ErrorAction {
-            label: "AKS regions".into(),
-            url: "https://azure.microsoft.com/explore/global-infrastructure/products-by-region/"
-                .into(),
-        }],
-    }
-}
-
-fn rg_permission(text: &str) -> Classification {
-    let action = quoted_after(text, "perform action", "'", "'");
-    let headline = match action {
-        Some(a) => format!("Permission denied: your identity may not perform {a}."),
-        None => "Permission denied on the resource group.".into(),
-    };
-    Classification {
-        category: Category::RgPermission,
-        headline,
-        details: "Ask an owner of the subscription or resource group for the Contributor role \
-                  (or Azure Kubernetes Service Contributor), then retry."
-            .into(),
-        actions: vec![ErrorAction {
-            label: "Check access (IAM)".into(),
-            url: "https://learn.microsoft.com/azure/role-based-access-control/check-access".into(),
-        }],
-    }
-}
-
-fn auth() -> Classification {
-    Classification {
-        category: Category::Auth,
-        headline: "The dashboard could not sign in to Azure.".into(),
-        details: "Its credential is missing or expired: sign in again (az login), or check the \
-                  managed identity or client secret of the server."
-            .into(),
-        actions: vec![ErrorAction {
-            label: "Azure identity for the server".into(),
-            url: "https://learn.microsoft.com/azure/developer/intro/passwordless-overview".into(),
-        }],
-    }
-}
-
-fn allocation(codes: &[&str], ctx: &ClassifyContext) -> Classification {
-    let zonal = codes.iter().any(|c| c.contains("Zonal"));
-    let headline = if zonal {
-        format!(
-            "Azure has no capacity for this VM size in the chosen zones of {}.",
-            ctx.region
-        )
-    } else {
-        format!(
-            "Azure has no capacity for this VM size in {} right now.",
-            ctx.region
-        )
-    };
-    Classification {
-        category: Category::Allocation,
-        headline,
-        details: "Retry later, or choose another VM size, fewer zones or another region.".into(),
-        actions: vec![ErrorAction {
-            label: "Resolve allocation failures".into(),
-            url:
-                "https://learn.microsoft.com/troubleshoot/azure/virtual-machines/allocation-failure"
-                    .into(),
-        }],
-    }
-}
-
-fn policy(text: &str) -> Classification {
-    let name = quoted_after(text, "policyAssignment", "\"name\":\"", "\"")
-        .or_else(|| quoted_after(text, "policyAssignment", "\\\"name\\\":\\\"", "\\\""))
-        .or_else(|| quoted_after(text, "policy assignment", "'", "'"));
-    let headline = match name {
-        Some(n) => format!("Blocked by the Azure Policy \"{n}\"."),
-        None => "Blocked by an Azure Policy of this subscription.".into(),
-    };
-    Classification {
-        category: Category::Policy,
-        headline,
-        details: "Change the request to comply (e.g. region, tags, VM size) or ask the policy's \
-                  owner for an exemption."
-            .into(),
-        actions: vec![ErrorAction {
-            label: "Policy compliance in the portal".into(),
-            url:
-                "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyMenuBlade/~/Compliance"
-                    .into(),
-        }],
-    }
-}
-
-fn provider_registration(text: &str, ctx: &ClassifyContext) -> Classification {
-    let namespace = quoted_after(text, "namespace", "'", "'")
-        .or_else(|| quoted_after(text, "namespace", "\"", "\""))
-        .unwrap_or("Microsoft.ContainerService")
-        .to_owned();
-    Classification {
-        category: Category::ProviderRegistration,
-        headline: format!("The subscription is not registered for {namespace}."),
-        details: format!(
-            "Register the resource provider once (az provider register --namespace {namespace}), \
-             wait until it shows Registered, then retry."
-        ),
-        actions: vec![ErrorAction {
-            label: format!("Register {namespace}"),
-            url: format!(
-                "https://portal.azure.com/#@/resource/subscriptions/{}/resourceproviders",
-                ctx.subscription_id
-            ),
-        }],
-    }
-}
-
-fn throttled() -> Classification {
-    Classification {
-        category: Category::Throttled,
-        headline: "Azure is throttling requests from this subscription.".into(),
-        details: "Wait a minute and retry; the dashboard already retried with back-off.".into(),
-        actions: vec![],
-    }
-}
-
-fn cancelled() -> Classification {
-    Classification {
-        category: Category::Cancelled,
-        headline: "Provisioning was cancelled.".into(),
-        details: "The create was stopped at your request.".into(),
-        actions: vec![],
-    }
-}
-
-fn unknown(err: &ArmErrorInfo) -> Classification {
-    let cleaned = clean_message(&err.message);
-    let headline = first_sentence(&cleaned);
-    let headline = if headline.is_empty() {
-        format!(
-            "Azure answered with an error ({}).",
-            if err.code.is_empty() {
-                "no code"
-            } else {
-                &err.code
-            }
-        )
-    } else {
-        headline
-    };
-    Classification {
-        category: Category::Unknown,
-        headline,
-        details: if err.code.is_empty() {
-            cleaned
-        } else {
-            format!("{} · {}", err.code, cleaned)
-        },
-        actions: vec![],
-    }
-}
-
-/// Removes the `Code: X Message: Y` tails Azure repeats when it wraps one error in another.
-pub fn clean_message(message: &str) -> String {
-    let mut text = message.trim();
-    // "Code: X Message: Y" on its own: Y is the message.
-    if let Some(rest) = text.strip_prefix("Code:")
-        && let Some(i) = rest.find("Message:")
-    {
-        text = rest[i + "Message:".len()..].trim();
-    }
-    // Anything from a repeated tail on says nothing new.
-    for marker in [" Code:", " Details:", " Message:", " Code="] {
-        if let Some(i) = text.find(marker) {
-            text = &text[..i];
-        }
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn first_sentence(text: &str) -> String {
-    let end = text
-        .char_indices()
-        .find(|(i, c)| *c == '.' && text[i + 1..].starts_with(' '))
-        .map(|(i, _)| i + 1)
-        .unwrap_or(text.len());
-    let s = text[..end].trim();
-    if s.chars().count() > 200 {
-        let cut: String = s.chars().take(197).collect();
-        format!("{cut}…")
-    } else {
-        s.to_owned()
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ctx(region: &str) -> ClassifyContext {
-        ClassifyContext {
-            subscription_id: "11111111-2222-3333-4444-555555555555".into(),
-            region: region.into(),
-        }
-    }
-
-    fn err(status: u16, code: &str, message: &str) -> ArmErrorInfo {
-        ArmErrorInfo {
-            status: Some(status),
-            code: code.into(),
-            message: message.into(),
-            details: vec![],
-        }
-    }
-
-    #[test]
-    fn aks_regional_quota_names_needed_and_free_vcpus() {
-        let e = err(
-            400,
-            "ErrCode_InsufficientVCPUQuota",
-            "Insufficient regional vcpu quota left for location eastus. left regional vcpu quota \
-             6, requested quota 14. Please refer to https://aka.ms/aks/quotaincrease",
-        );
-        let c = classify_arm_error(&e, &ctx("eastus"));
-        assert_eq!(c.category, Category::Quota);
-        assert_eq!(
-            c.headline,
-            "Not enough vCPU quota in eastus: needs 14 vCPUs, 6 free."
-        );
-        assert!(c.actions[0].label.contains("quota increase"));
-        assert!(c.details.contains("11111111-2222-3333-4444-555555555555"));
-    }
-
-    #[test]
-    fn compute_family_quota_from_a_nested_detail() {
-        let e = ArmErrorInfo {
-            status: Some(409),
-            code: "OperationNotAllowed".into(),
-            message: "Operation could not be completed as it results in exceeding approved \
-                      standardDSv3Family Cores quota. Additional details - Deployment Model: \
-                      Resource Manager, Location: westeurope, Current Limit: 10, Current Usage: 8, \
-                      Additional Required: 4, (Minimum) New Limit Required: 12."
-                .into(),
-            details: vec![],
-        };
-        let c = classify_arm_error(&e, &ctx("westeurope"));
-        assert_eq!(c.category, Category::Quota);
-        assert_eq!(
-            c.headline,
-            "Not enough vCPU quota in westeurope: needs 4 vCPUs, 2 free."
-        );
-    }
-
-    #[test]
-    fn blocked_size_names_the_size_and_region() {
-        let e = err(
-            400,
-            "BadRequest",
-            "The VM size of Standard_NC24ads_A100_v4 is not allowed in your subscription in \
-             location 'koreacentral'.",
-        );
-        let c = classify_arm_error(&e, &ctx("koreacentral"));
-        assert_eq!(c.category, Category::SkuBlocked);
-        assert_eq!(
-            c.headline,
-            "Standard_NC24ads_A100_v4 is not available to this subscription in koreacentral."
-        );
-    }
-
-    #[test]
-    fn allocation_failures_are_recognised_inside_a_generic_wrapper() {
-        for code in [
-            "ZonalAllocationFailed",
-            "AllocationFailed",
-            "OverconstrainedAllocationRequest",
-        ] {
-            let e = ArmErrorInfo {
-                status: None,
-                code: "ReconcileVMSSAgentPoolFailed".into(),
-                message: "Code=\"ZonalAllocationFailed\" Message=\"Allocation failed. We do not \
-                          have sufficient capacity for the requested VM size in this zone.\""
-                    .into(),
-                details: vec![ArmErrorCause {
-                    code: code.into(),
-                    message: "Allocation failed.".into(),
-                }],
-            };
-            let c = classify_arm_error(&e, &ctx("westeurope"));
-            assert_eq!(c.category, Category::Allocation, "{code}");
-            assert!(c.headline.contains("no capacity"));
-        }
-    }
-
-    #[test]
-    fn policy_denial_names_the_policy() {
-        let e = err(
-            403,
-            "RequestDisallowedByPolicy",
-            "Resource 'aks-prod' was disallowed by policy. Policy identifiers: \
-             '[{\"policyAssignment\":{\"name\":\"Allowed locations\",\"id\":\"/subscriptions/1/\
-             providers/Microsoft.Authorization/policyAssignments/abc\"},\"policyDefinition\":{\
-             \"name\":\"Allowed locations\"}}]'.",
-        );
-        let c = classify_arm_error(&e, &ctx("eastus"));
-        assert_eq!(c.category, Category::Policy);
-        assert_eq!(
-            c.headline,
-            "Blocked by the Azure Policy \"Allowed locations\"."
-        );
-    }
-
-    #[test]
-    fn unregistered_provider_says_which_namespace() {
-        let e = err(
-            409,
-            "MissingSubscriptionRegistration",
-            "The subscription is not registered to use namespace 'Microsoft.ContainerService'. \
-             See https://aka.ms/rps-not-found for how to register subscriptions.",
-        );
-        let c = classify_arm_error(&e, &ctx("eastus"));
-        assert_eq!(c.category, Category::ProviderRegistration);
-        assert!(c.headline.contains("Microsoft.ContainerService"));
-        assert!(
-            c.details
-                .contains("az provider register --namespace Microsoft.ContainerService")
-        );
-        let e = err(
-            400,
-            "NoRegisteredProviderFound",
-            "No registered resource provider found for location 'eastus' and API version '2099-01-01' for type 'managedClusters'.",
-        );
-        assert_eq!(
-            classify_arm_error(&e, &ctx("eastus")).category,
-            Category::ProviderRegistration
-        );
-    }
-
-    #[test]
-    fn permission_auth_throttling_region_and_cancel() {
-        let e = err(
-            403,
-            "AuthorizationFailed",
-            "The client 'x' with object id 'y' does not have authorization to perform action \
-             'Microsoft.Resources/subscriptions/resourcegroups/write' over scope \
-             '/subscriptions/1/resourcegroups/rg' or the scope is invalid.",
-        );
-        let c = classify_arm_error(&e, &ctx("eastus"));
-        assert_eq!(c.category, Category::RgPermission);
-        assert!(
-            c.headline
-                .contains("Microsoft.Resources/subscriptions/resourcegroups/write")
-        );
-
-        let e = err(
-            401,
-            "InvalidAuthenticationToken",
-            "The access token is invalid.",
-        );
-        assert_eq!(
-            classify_arm_error(&e, &ctx("eastus")).category,
-            Category::Auth
-        );
-
-        let e = err(429, "TooManyRequests", "The request is being throttled.");
-        assert_eq!(
-            classify_arm_error(&e, &ctx("eastus")).category,
-            Category::Throttled
-        );
-
-        let e = err(
-            400,
-            "LocationNotAvailableForResourceType",
-            "The provided location 'marscentral' is not available for resource type \
-             'Microsoft.ContainerService/managedClusters'.",
-        );
-        let c = classify_arm_error(&e, &ctx("marscentral"));
-        assert_eq!(c.category, Category::Region);
-        assert!(c.headline.contains("marscentral"));
-
-        let e = err(0, "Canceled", "Operation was canceled by the user.");
-        assert_eq!(
-            classify_arm_error(&e, &ctx("eastus")).category,
-            Category::Cancelled
-        );
-    }
-
-    #[test]
-    fn unknown_errors_keep_the_text_without_repeated_tails() {
-        let e = err(
-            500,
-            "InternalServerError",
-            "Something unexpected happened in the cluster reconciler. Code: InternalServerError \
-             Message: Something unexpected happened in the cluster reconciler.",
-        );
-        let c = classify_arm_error(&e, &ctx("eastus"));
-        assert_eq!(c.category, Category::Unknown);
-        assert_eq!(
-            c.headline,
-            "Something unexpected happened in the cluster reconciler."
-        );
-        assert_eq!(
-            c.details,
-            "InternalServerError · Something unexpected happened in the cluster reconciler."
-        );
-    }
-}
+mod tests;

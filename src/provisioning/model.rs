@@ -3,6 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The node pools the product creates: the system pool and the user pool.
+pub const SYSTEM_POOL: &str = "system";
+pub const USER_POOL: &str = "nodepool1";
+
 /// What a user asks for: one AKS cluster with a system pool and one user node pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ProvisionRequest {

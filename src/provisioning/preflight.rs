@@ -288,6 +288,16 @@ pub fn evaluate_resource_group(
             format!("{} exists in {}.", req.resource_group, rg.location),
             json!({ "exists": true, "location": rg.location }),
         ),
+        Err(err) if err.is_subscription_not_found() => check(
+            "resource_group",
+            CheckStatus::Fail,
+            format!(
+                "Subscription {} was not found, or the dashboard's identity cannot see it: \
+                 nothing can be created there.",
+                req.subscription_id
+            ),
+            json!({ "error": err.to_string(), "code": err.code() }),
+        ),
         Err(err) => check(
             "resource_group",
             CheckStatus::Warn,
@@ -534,5 +544,18 @@ mod tests {
         );
         let err = Err(ArmError::Network("connection refused".into()));
         assert_eq!(evaluate_resource_group(&r, &err).status, CheckStatus::Warn);
+    }
+
+    #[test]
+    fn a_subscription_azure_cannot_find_fails_rather_than_will_be_created() {
+        let r = req("eastus", "Standard_D4s_v3", 1);
+        let missing = Err(ArmError::from_response(
+            404,
+            r#"{"error":{"code":"SubscriptionNotFound","message":"The subscription '99999999-2222-3333-4444-555555555555' could not be found."}}"#.into(),
+            None,
+        ));
+        let check = evaluate_resource_group(&r, &missing);
+        assert_eq!(check.status, CheckStatus::Fail);
+        assert!(check.message.contains("was not found"), "{}", check.message);
     }
 }

@@ -31,9 +31,7 @@ use crate::provisioning::model::{
 };
 use crate::storage::job_state::{JobLease, JobRecord, JobStateRepository, JobUpdate, now_ms};
 
-/// Names of the node pools the product creates.
-pub const SYSTEM_POOL: &str = "system";
-pub const USER_POOL: &str = "nodepool1";
+pub use crate::provisioning::model::{SYSTEM_POOL, USER_POOL};
 /// The ARM tag that marks a cluster as created by a job of this dashboard.
 pub const JOB_TAG: &str = "aks-dashboard-job";
 
@@ -42,6 +40,8 @@ pub const JOB_TAG: &str = "aks-dashboard-job";
 pub struct RunConfig {
     /// Tenant for portal links.
     pub tenant_id: String,
+    /// The Azure portal of the configured cloud, for links.
+    pub portal: String,
     /// Bounds of the wait between two polls of a running operation (`Retry-After` is honoured
     /// within them); the wait when Azure gives none.
     pub poll_min: Duration,
@@ -87,6 +87,7 @@ impl RunConfig {
     pub fn new(tenant_id: &str) -> Self {
         Self {
             tenant_id: tenant_id.to_owned(),
+            portal: crate::provisioning::classify::PUBLIC_PORTAL.to_owned(),
             poll_min: Duration::from_secs(2),
             poll_max: Duration::from_secs(30),
             poll_default: Duration::from_secs(5),
@@ -296,7 +297,11 @@ impl ProvisionRun {
     }
 
     fn portal_url(&self) -> String {
-        cluster_portal_url(&self.ctx.config.tenant_id, &self.cluster())
+        cluster_portal_url(
+            &self.ctx.config.portal,
+            &self.ctx.config.tenant_id,
+            &self.cluster(),
+        )
     }
 
     /// The client for following: without its own retries (the run decides when to ask again).
@@ -919,10 +924,7 @@ impl ProvisionRun {
         &mut self,
         failure: ArmFailure,
     ) -> Result<bool, crate::storage::StorageError> {
-        let ctx = ClassifyContext {
-            subscription_id: self.request.subscription_id.clone(),
-            region: self.request.region.clone(),
-        };
+        let ctx = ClassifyContext::for_request(&self.request).with_portal(&self.ctx.config.portal);
         let class = classify_arm_error(&failure.info, &ctx);
         tracing::info!(job_id = %self.job.id, code = %failure.info.code, category = class.category.as_str(), "provision failed");
         self.progress.message = class.headline.clone();

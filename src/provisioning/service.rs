@@ -145,10 +145,7 @@ fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
 }
 
 fn classify_job(job: &JobRecord) -> crate::provisioning::classify::Classification {
-    let ctx = ClassifyContext {
-        subscription_id: job.payload.subscription_id.clone(),
-        region: job.payload.region.clone(),
-    };
+    let ctx = ClassifyContext::for_request(&job.payload);
     classify_arm_error(&stored_error_info(job), &ctx)
 }
 
@@ -556,7 +553,11 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
                     let name = c.name.clone().unwrap_or_default();
                     let cref = ClusterRef::new(&sub, &rg, &name);
                     ClusterSummary {
-                        portal_url: cluster_portal_url(&state.config.tenant_id, &cref),
+                        portal_url: cluster_portal_url(
+                            &state.config.portal(),
+                            &state.config.tenant_id,
+                            &cref,
+                        ),
                         region: c.location.clone(),
                         kubernetes_version: c.properties.kubernetes_version.clone(),
                         provisioning_state: c
@@ -595,6 +596,7 @@ pub async fn preflight(
         return Err(ApiError::invalid_fields(fields));
     }
     let portal_url = crate::azure::portal::resource_overview_url(
+        &state.config.portal(),
         &state.config.tenant_id,
         &format!(
             "/subscriptions/{}/resourceGroups/{}",

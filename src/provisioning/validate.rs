@@ -91,6 +91,21 @@ pub fn region_error(region: &str) -> Option<String> {
         .then(|| format!("Must be one of: {}.", KNOWN_REGIONS.join(", ")))
 }
 
+/// The rule the cluster's node resource group (`MC_{group}_{cluster}_{region}`) breaks: AKS
+/// refuses a create whose node resource group name would pass 80 characters.
+pub fn node_resource_group_error(req: &ProvisionRequest) -> Option<String> {
+    let name = node_resource_group_name(&req.resource_group, &req.cluster_name, &req.region);
+    let length = name.chars().count();
+    (length > NODE_RESOURCE_GROUP_MAX_LEN).then(|| {
+        let spare = length - NODE_RESOURCE_GROUP_MAX_LEN;
+        format!(
+            "Too long with this resource group and region: AKS names the node resource group \
+             {name} ({length} characters, at most {NODE_RESOURCE_GROUP_MAX_LEN}). Shorten the \
+             cluster or resource group name by {spare}."
+        )
+    })
+}
+
 /// Every rule a request breaks, by field name. Empty means valid.
 pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, String> {
     let mut errors = BTreeMap::new();
@@ -122,6 +137,8 @@ pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, St
              digit."
                 .into(),
         );
+    } else if let Some(rule) = node_resource_group_error(req) {
+        fail("cluster_name", rule);
     }
     let sizes = || {
         KNOWN_VM_SIZES
@@ -175,6 +192,22 @@ mod tests {
         for bad in ["", "-a", "a-", "a b", "ä", &"a".repeat(64), "a.b"] {
             assert!(!is_valid_cluster_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_node_resource_group_must_fit_in_80_characters() {
+        // MC_ + rg + _ + name + _ + region: with "rg" and "westeurope", 63 characters fit exactly.
+        let mut req = valid();
+        req.resource_group = "rg".into();
+        req.region = "westeurope".into();
+        req.cluster_name = format!("aks_{}", "a".repeat(59));
+        assert_eq!(req.cluster_name.len(), 63);
+        assert!(validate_provision_request(&req).is_empty());
+        req.resource_group = "rg-aks-dev".into();
+        let errors = validate_provision_request(&req);
+        let rule = errors.get("cluster_name").cloned().unwrap_or_default();
+        assert!(rule.contains("(88 characters, at most 80)"), "{rule}");
+        assert!(rule.contains("by 8"), "{rule}");
     }
 
     #[test]

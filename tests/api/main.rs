@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod azure_conformance;
+mod azure_corpus;
 mod crash;
 mod foundation;
 mod provisioning;

@@ -3,61 +3,26 @@
 
 use std::time::{Duration, Instant};
 
-use aks_dashboard::azure::simulator::SimulatorState;
 use aks_dashboard::azure::{
-    AgentPoolMode, AgentPoolProfile, ArmClient, ArmClientConfig, ArmCredential, ArmError,
-    ClusterRef, ManagedCluster, OperationState, ProvisioningState, RetryPolicy, SimulatorHandle,
+    AgentPoolMode, AgentPoolProfile, ArmError, ClusterRef, ManagedCluster, OperationState,
+    ProvisioningState,
 };
 use aks_dashboard::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID};
 use serde_json::{Value, json};
 
-use crate::helpers::{SimulatorClient, TestApp, start_simulator};
+use crate::helpers::{SimulatedAzure as Azure, TestApp};
 
 const SUB: &str = DEFAULT_SUBSCRIPTION_ID;
 const RG: &str = DEFAULT_RESOURCE_GROUP;
 const WAIT: Duration = Duration::from_secs(20);
 
-struct Azure {
-    sim: SimulatorHandle,
-    arm: ArmClient,
-    http: reqwest::Client,
-    /// The simulator's test routes (faults, state).
-    controls: SimulatorClient,
-}
-
 /// A simulator whose creates take `create_seconds`, and a client with a small retry budget.
 async fn azure(create_seconds: f64) -> Azure {
-    azure_with_retry_budget(create_seconds, Duration::from_secs(6)).await
+    Azure::start(create_seconds).await
 }
 
 async fn azure_with_retry_budget(create_seconds: f64, retry_budget: Duration) -> Azure {
-    let sim = start_simulator(Duration::from_secs_f64(create_seconds)).await;
-    let mut config = ArmClientConfig::new(sim.base_url());
-    config.request_timeout = Duration::from_secs(5);
-    config.retry = RetryPolicy {
-        max_elapsed: retry_budget,
-        initial_backoff: Duration::from_millis(50),
-        max_backoff: Duration::from_millis(200),
-    };
-    config.default_poll_interval = Duration::from_millis(200);
-    config.max_poll_interval = Duration::from_secs(1);
-    let arm = ArmClient::new(config, ArmCredential::simulator()).expect("client");
-    Azure {
-        controls: SimulatorClient::new(sim.base_url()),
-        sim,
-        arm,
-        http: reqwest::Client::new(),
-    }
-}
-
-impl Azure {
-    async fn fault(&self, fault: Value) {
-        self.controls.add_fault(fault).await;
-    }
-
-    async fn state(&self) -> SimulatorState {
-        self.controls.state().await
-    }
+    Azure::with_retry_budget(create_seconds, retry_budget).await
 }
 
 fn cluster(name: &str) -> ClusterRef {

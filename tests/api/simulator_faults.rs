@@ -4,45 +4,26 @@
 
 use std::time::{Duration, Instant};
 
-use aks_dashboard::azure::simulator::SimulatorState;
 use aks_dashboard::azure::{
-    AgentPoolMode, AgentPoolProfile, ArmClient, ArmClientConfig, ArmCredential, ArmSimulator,
-    ClusterRef, ManagedCluster, SimulatorConfig, SimulatorHandle,
+    AgentPoolMode, AgentPoolProfile, ArmSimulator, ClusterRef, ManagedCluster, SimulatorConfig,
+    SimulatorHandle,
 };
 use aks_dashboard::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID};
 use serde_json::{Value, json};
 
-use crate::helpers::{SimulatorClient, start_simulator};
+use crate::helpers::{SimulatedAzure as Azure, small_cluster};
 
 const SUB: &str = DEFAULT_SUBSCRIPTION_ID;
 const RG: &str = DEFAULT_RESOURCE_GROUP;
 const WAIT: Duration = Duration::from_secs(20);
 const CLUSTERS: &str = "providers/Microsoft.ContainerService/managedClusters";
 
-struct Azure {
-    sim: SimulatorHandle,
-    arm: ArmClient,
-    http: reqwest::Client,
-    controls: SimulatorClient,
-}
-
 async fn azure(create_seconds: f64) -> Azure {
-    let sim = start_simulator(Duration::from_secs_f64(create_seconds)).await;
-    client_for(sim)
+    Azure::start(create_seconds).await
 }
 
 fn client_for(sim: SimulatorHandle) -> Azure {
-    let arm = ArmClient::new(
-        ArmClientConfig::new(sim.base_url()),
-        ArmCredential::simulator(),
-    )
-    .expect("client");
-    Azure {
-        controls: SimulatorClient::new(sim.base_url()),
-        sim,
-        arm,
-        http: reqwest::Client::new(),
-    }
+    Azure::for_simulator(sim, Duration::from_secs(6))
 }
 
 fn cluster(name: &str) -> ClusterRef {
@@ -62,15 +43,19 @@ fn body(location: &str, size: &str) -> ManagedCluster {
     )
 }
 
-impl Azure {
-    async fn fault(&self, fault: Value) {
-        self.controls.add_fault(fault).await;
-    }
+/// Raw ARM calls, as any client would send them.
+trait RawArm {
+    fn cluster_url(&self, name: &str) -> String;
+    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder;
+    async fn put_raw(
+        &self,
+        name: &str,
+        body: &Value,
+        if_none_match: Option<&str>,
+    ) -> reqwest::Response;
+}
 
-    async fn state(&self) -> SimulatorState {
-        self.controls.state().await
-    }
-
+impl RawArm for Azure {
     fn cluster_url(&self, name: &str) -> String {
         format!(
             "{}/subscriptions/{SUB}/resourceGroups/{RG}/{CLUSTERS}/{name}?api-version=2024-09-01",
@@ -101,18 +86,7 @@ impl Azure {
 
 /// A create body as the dashboard sends it, with `tags`.
 fn tagged_body(name: &str, tags: Value) -> Value {
-    let mut body = serde_json::to_value(ManagedCluster::for_create(
-        name,
-        "koreacentral",
-        None,
-        vec![AgentPoolProfile::new(
-            "system",
-            "Standard_D2s_v3",
-            1,
-            AgentPoolMode::System,
-        )],
-    ))
-    .expect("body");
+    let mut body = serde_json::to_value(small_cluster(name, "koreacentral")).expect("body");
     body["tags"] = tags;
     body
 }

@@ -405,6 +405,23 @@ mod tests {
     }
 
     #[test]
+    fn the_benchmark_world_fits_a_thousand_small_clusters_in_westeurope() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/world-big.json");
+        let catalog = Catalog::load(&path).expect("bench/world-big.json loads");
+        let westeurope = catalog.region("westeurope").expect("westeurope");
+        let d2 = catalog.vm_size("Standard_D2s_v3").expect("D2s_v3").vcpus;
+        // One system node and one user node of Standard_D2s_v3 per cluster.
+        let needed = 1000 * 2 * i64::from(d2);
+        assert!(westeurope.regional_limit >= needed);
+        assert!(
+            westeurope
+                .family("standardDSv3Family")
+                .is_some_and(|f| f.limit >= needed)
+        );
+        assert_eq!(catalog.resource_groups[0].name, "rg-bench");
+    }
+
+    #[test]
     fn quota_scale_multiplies_limits_not_usage() {
         let catalog = Catalog::default().with_quota_scale(10.0).expect("scale");
         let eastus = catalog.region("eastus").expect("eastus");

@@ -5,7 +5,8 @@
 //! `docs/arm-simulator.md` describes what it does and how it differs from Azure.
 //!
 //! - [`catalog`]: what the subscription offers (sizes, regions, quotas, versions);
-//! - [`world`]: the resources that exist and the requests that change them;
+//! - [`world`]: the resources that exist and the requests that change them; [`state`]: what
+//!   `/_armsim/state` shows;
 //! - [`operations`]: long-running operations and their status URLs;
 //! - [`rules`]: what ARM and AKS refuse, with their codes and messages;
 //! - [`faults`]: scripted misbehaviour; [`routes`]: the HTTP surface;
@@ -18,6 +19,7 @@ pub mod faults;
 pub mod operations;
 pub mod routes;
 pub mod rules;
+pub mod state;
 pub mod world;
 
 use std::net::SocketAddr;

@@ -51,7 +51,9 @@ pub use app::TestApp;
 pub use client::{ApiClient, creating, finished, provision_request};
 pub use databases::{PostgresDatabase, on_postgres, on_sqlite};
 pub use process::DashboardProcess;
-pub use simulator::{SimulatorClient, clusters_named, start_simulator};
+pub use simulator::{
+    SimulatedAzure, SimulatorClient, clusters_named, small_cluster, start_simulator,
+};
 
 /// Declares, for each `async fn scenario(storage: Storage)` of the calling module, a test
 /// `sqlite::scenario` on a fresh SQLite file and a test `postgres::scenario` on a fresh

@@ -4,7 +4,11 @@
 
 use std::time::Duration;
 
-use aks_dashboard::azure::{ArmSimulator, SimulatorConfig, SimulatorHandle};
+use aks_dashboard::azure::simulator::SimulatorState;
+use aks_dashboard::azure::{
+    AgentPoolMode, AgentPoolProfile, ArmClient, ArmClientConfig, ArmCredential, ArmSimulator,
+    ManagedCluster, RetryPolicy, SimulatorConfig, SimulatorHandle,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -19,6 +23,71 @@ pub async fn start_simulator(create: Duration) -> SimulatorHandle {
     })
     .await
     .expect("simulator starts")
+}
+
+/// A standalone simulator with the product's ARM client pointed at it (short time-outs, a small
+/// retry budget), plain HTTP and its test controls: what the ARM client tests use.
+pub struct SimulatedAzure {
+    pub sim: SimulatorHandle,
+    pub arm: ArmClient,
+    pub http: reqwest::Client,
+    /// The simulator's test routes (faults, state).
+    pub controls: SimulatorClient,
+}
+
+impl SimulatedAzure {
+    /// Creates take `create_seconds`; the client retries for up to 6 s.
+    pub async fn start(create_seconds: f64) -> Self {
+        Self::with_retry_budget(create_seconds, Duration::from_secs(6)).await
+    }
+
+    pub async fn with_retry_budget(create_seconds: f64, retry_budget: Duration) -> Self {
+        let sim = start_simulator(Duration::from_secs_f64(create_seconds)).await;
+        Self::for_simulator(sim, retry_budget)
+    }
+
+    /// The client and controls for a simulator started otherwise.
+    pub fn for_simulator(sim: SimulatorHandle, retry_budget: Duration) -> Self {
+        let mut config = ArmClientConfig::new(sim.base_url());
+        config.request_timeout = Duration::from_secs(5);
+        config.retry = RetryPolicy {
+            max_elapsed: retry_budget,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(200),
+        };
+        config.default_poll_interval = Duration::from_millis(200);
+        config.max_poll_interval = Duration::from_secs(1);
+        let arm = ArmClient::new(config, ArmCredential::simulator()).expect("client");
+        Self {
+            controls: SimulatorClient::new(sim.base_url()),
+            sim,
+            arm,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn fault(&self, fault: Value) {
+        self.controls.add_fault(fault).await;
+    }
+
+    pub async fn state(&self) -> SimulatorState {
+        self.controls.state().await
+    }
+}
+
+/// The body of the smallest create the simulator accepts: one `Standard_D2s_v3` system node.
+pub fn small_cluster(name: &str, location: &str) -> ManagedCluster {
+    ManagedCluster::for_create(
+        name,
+        location,
+        None,
+        vec![AgentPoolProfile::new(
+            "system",
+            "Standard_D2s_v3",
+            1,
+            AgentPoolMode::System,
+        )],
+    )
 }
 
 /// Speaks to a simulator's `/_armsim` routes.
