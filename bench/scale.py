@@ -330,7 +330,7 @@ def main():
                         help="single provisions timed while the others are in flight")
     parser.add_argument("--create-seconds", type=float, default=60)
     parser.add_argument("--world", default=os.path.join(ROOT, "bench", "world-big.json"))
-    parser.add_argument("--region", default="benchregion")
+    parser.add_argument("--region", default="westeurope")
     parser.add_argument("--resource-group", default="rg-bench")
     parser.add_argument("--size", default="Standard_D2s_v3")
     parser.add_argument("--page-seconds", type=int, default=10)

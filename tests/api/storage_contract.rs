@@ -584,10 +584,7 @@ async fn stop_requests_reach_the_holder_with_its_renewal(storage: Storage) {
     claim_one(&repo, "a", 30_000).await.expect("a job");
     assert!(repo.cancel_requests("a").await.expect("read").is_empty());
     assert!(repo.request_cancel(&job.id).await.expect("cancel"));
-    assert_eq!(
-        repo.cancel_requests("a").await.expect("read"),
-        [job.id.clone()]
-    );
+    assert_eq!(repo.cancel_requests("a").await.expect("read"), [job.id]);
     let held = repo.renew_leases("a", 30_000).await.expect("renew");
     assert!(held[0].cancel_requested);
 }

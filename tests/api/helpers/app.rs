@@ -56,6 +56,9 @@ enum Database {
     Url(String),
 }
 
+/// A change to the server's configuration, applied before it starts.
+type ConfigChange = Box<dyn FnOnce(&mut ServeConfig) + Send>;
+
 /// Options of a [`TestApp`]. Defaults: dev sign-in, a temporary SQLite file, the embedded
 /// simulator with 1.5 s creates and 0.5 s deletes and aborts, 2 job workers, ARM retries given
 /// up after 5 s.
@@ -65,7 +68,7 @@ pub struct TestAppBuilder {
     standalone_simulator: Option<String>,
     create_seconds: f64,
     job_workers: usize,
-    configure: Vec<Box<dyn FnOnce(&mut ServeConfig) + Send>>,
+    configure: Vec<ConfigChange>,
 }
 
 impl Default for TestAppBuilder {
