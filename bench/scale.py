@@ -83,10 +83,12 @@ def percentile(values, p):
 class Process:
     """A child process of the benchmark, with its peak RSS sampled."""
 
-    def __init__(self, args, env):
-        self.proc = subprocess.Popen(
-            args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+    def __init__(self, args, env, log):
+        self.log = log
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen(
+                args, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+            )
         self.peak_rss_kb = 0
         self._stop = False
         threading.Thread(target=self._sample, daemon=True).start()
@@ -134,6 +136,7 @@ def start_pair(args, world, create_seconds, data_dir, resource_group):
     sim = Process(
         sim_cmd,
         {"ARMSIM_CREATE_SECONDS": str(create_seconds), "RUST_LOG": "warn"},
+        os.path.join(data_dir, "armsim.log"),
     )
     sim_url = f"http://127.0.0.1:{sim_port}"
     wait_for(f"{sim_url}/_armsim/state", "the simulator")
@@ -151,6 +154,7 @@ def start_pair(args, world, create_seconds, data_dir, resource_group):
             "RUST_LOG": "warn",
             "MAX_IN_FLIGHT_PER_USER": "10",
         },
+        os.path.join(data_dir, "dashboard.log"),
     )
     base = f"http://127.0.0.1:{dash_port}"
     wait_for(f"{base}/readyz", "the dashboard")
@@ -233,6 +237,11 @@ def page_load(base, seconds, connections):
             "views": len(latencies)}
 
 
+def warnings(log):
+    with open(log, errors="replace") as f:
+        return sum(1 for line in f if " WARN " in line or " ERROR " in line)
+
+
 def big_run(args, report):
     data_dir = tempfile.mkdtemp(prefix="aksdash-bench-")
     sim, sim_url, dash, base, db = start_pair(
@@ -285,6 +294,7 @@ def big_run(args, report):
 | jobs by status at the end | {', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))} |
 | ARM requests per job | {total_requests / jobs:.1f} ({total_requests} in all: {', '.join(f'{k} {v}' for k, v in sorted(requests.items()))}) |
 | peak RSS of the dashboard | {dash.peak_rss_kb / 1024:.1f} MB |
+| warnings the dashboard logged | {warnings(dash.log)} |
 
 ## The dashboard page (SSR, signed in, warm cache)
 

@@ -172,6 +172,13 @@ pub struct JobSettings {
           default_value_t = 30.0, value_parser = parse_seconds)]
     pub confirm_absent_seconds: f64,
 
+    /// Azure reads per second this server may spend following running creates (0: no limit).
+    /// Resource Manager throttles reads per subscription; with many creates in flight, polls
+    /// spread out to stay within this.
+    #[arg(long = "job-arm-reads-per-second", env = "JOB_ARM_READS_PER_SECOND",
+          default_value_t = 20.0, value_parser = parse_seconds)]
+    pub arm_reads_per_second: f64,
+
     /// A job claimed this often without finishing fails with `internal_error`.
     #[arg(
         long = "job-max-attempts",
@@ -212,6 +219,7 @@ impl Default for JobSettings {
             follow_horizon_seconds: 10800.0,
             confirm_absent_seconds: 30.0,
             max_attempts: 20,
+            arm_reads_per_second: 20.0,
             slow_wait_max_seconds: 120.0,
             test_clock_offset_seconds: 0.0,
             test_panic: None,
@@ -331,6 +339,7 @@ impl ServeConfig {
                 poll_max_seconds: 2.0,
                 confirm_absent_seconds: 2.0,
                 slow_wait_max_seconds: 2.0,
+                arm_reads_per_second: 0.0,
                 ..JobSettings::default()
             },
             // Tests follow creates that take seconds: a realistic 30 s would only slow them.

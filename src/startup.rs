@@ -21,6 +21,7 @@ use crate::azure::{
 use crate::config::{Cli, Command, ServeConfig};
 use crate::events::bus::EventBus;
 use crate::http::{assets, auth, events, health, tasks};
+use crate::provisioning::poll_budget::PollBudget;
 use crate::provisioning::provision_run::{RunConfig, RunContext, TestPanic};
 use crate::provisioning::runner::{JobRunner, RunnerConfig, RunnerHandle};
 use crate::storage::job_state::JobStateRepository;
@@ -165,6 +166,11 @@ impl Server {
                 cache: azure.clone(),
                 events: events.clone(),
                 config: Arc::new(run_config(&config)),
+                reads: Arc::new(PollBudget::new(
+                    config.jobs.arm_reads_per_second,
+                    // A burst of a few seconds' worth.
+                    (config.jobs.arm_reads_per_second * 5.0).max(1.0),
+                )),
             },
             runner_config(&config),
         );

@@ -227,6 +227,7 @@ pub fn failure_from_task(
         request: Some(req.clone()),
         raw_error: error.and_then(|e| e.raw.clone()),
         delete_blocked: None,
+        fixes: vec![],
     })
 }
 
@@ -476,6 +477,7 @@ mod tests {
             request: None,
             raw_error: None,
             delete_blocked: None,
+            fixes: vec![],
         }
     }
 
@@ -733,6 +735,7 @@ mod tests {
             headline: "Azure has no capacity".into(),
             raw: Some(r#"{"error":{"code":"ZonalAllocationFailed"}}"#.into()),
             partial_cluster: None,
+            fixes: vec![],
         };
         let f = failure_from_task(&task(JobStatus::Failed, Some(error)), None).expect("a failure");
         assert_eq!(f.job_id, "j1");

@@ -427,6 +427,7 @@ mod tests {
             request: None,
             raw_error: None,
             delete_blocked: None,
+            fixes: vec![],
         }
     }
 

@@ -127,6 +127,8 @@ pub enum Category {
     NotFound,
     /// Azure refuses the request itself as invalid.
     InvalidRequest,
+    /// A cluster of that name exists (the dashboard's own `cluster_exists`).
+    NameTaken,
     Unknown,
 }
 
@@ -148,6 +150,7 @@ impl Category {
             Category::Cancelled => "cancelled",
             Category::NotFound => "not_found",
             Category::InvalidRequest => "invalid_request",
+            Category::NameTaken => "name_taken",
             Category::Unknown => "unknown",
         }
     }
@@ -277,6 +280,9 @@ pub fn classify_arm_error(err: &ArmErrorInfo, ctx: &ClassifyContext) -> Classifi
 
     if has(CANCEL_CODES) {
         return headlines::cancelled();
+    }
+    if has(&["cluster_exists"]) {
+        return headlines::name_taken(&text);
     }
     if has(POLICY_CODES) {
         return headlines::policy(&text, ctx);

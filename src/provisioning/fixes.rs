@@ -119,7 +119,9 @@ fn regional_free(view: &RegionView<'_>) -> Option<i64> {
 /// The largest node count that fits the quota where the request asked for more.
 fn fewer_nodes(req: &ProvisionRequest, home: &RegionView<'_>) -> Option<Fix> {
     let quota = preflight::evaluate_quota(req, home.skus, home.usages);
-    let fits = quota.max_node_count.filter(|n| *n >= 1 && *n < req.node_count)?;
+    let fits = quota
+        .max_node_count
+        .filter(|n| *n >= 1 && *n < req.node_count)?;
     let request = ProvisionRequest {
         node_count: fits,
         ..req.clone()
@@ -173,7 +175,8 @@ fn smaller_size(req: &ProvisionRequest, home: &RegionView<'_>) -> Option<Fix> {
         .filter(|(name, _, vcpus)| *vcpus < current.vcpus && name != &current.name)
         .collect();
     // Same family first, then the largest that is still smaller.
-    candidates.sort_by_key(|(_, family, vcpus)| (family != &current.family, std::cmp::Reverse(*vcpus)));
+    candidates
+        .sort_by_key(|(_, family, vcpus)| (family != &current.family, std::cmp::Reverse(*vcpus)));
     candidates.into_iter().find_map(|(name, _, vcpus)| {
         let request = ProvisionRequest {
             node_sku: name.clone(),
@@ -289,7 +292,7 @@ fn other_regions(req: &ProvisionRequest, regions: &[RegionView<'_>]) -> Vec<Fix>
 
 /// `name-2`, `name-3`, …: the first variant that follows Azure's rule and is not taken.
 fn free_name(req: &ProvisionRequest, taken: &HashSet<String>) -> Option<Fix> {
-    let base = req.cluster_name.trim_end_matches(|c: char| c == '-' || c == '_');
+    let base = req.cluster_name.trim_end_matches(['-', '_']);
     (2..100).find_map(|n| {
         let suffix = format!("-{n}");
         let keep = 63usize.saturating_sub(suffix.len()).min(base.len());
@@ -316,11 +319,21 @@ const REGION_PLACES: &[(&str, f64, f64)] = &[
 
 /// Great-circle distance in km between two regions; unknown ones are far away.
 fn distance_km(a: &str, b: &str) -> u32 {
-    let place = |r: &str| REGION_PLACES.iter().find(|(n, _, _)| *n == r).map(|(_, la, lo)| (*la, *lo));
+    let place = |r: &str| {
+        REGION_PLACES
+            .iter()
+            .find(|(n, _, _)| *n == r)
+            .map(|(_, la, lo)| (*la, *lo))
+    };
     let (Some((la1, lo1)), Some((la2, lo2))) = (place(a), place(b)) else {
         return u32::MAX;
     };
-    let (la1, lo1, la2, lo2) = (la1.to_radians(), lo1.to_radians(), la2.to_radians(), lo2.to_radians());
+    let (la1, lo1, la2, lo2) = (
+        la1.to_radians(),
+        lo1.to_radians(),
+        la2.to_radians(),
+        lo2.to_radians(),
+    );
     let h = ((la2 - la1) / 2.0).sin().powi(2)
         + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
     (2.0 * 6371.0 * h.sqrt().asin()) as u32
@@ -329,4 +342,312 @@ fn distance_km(a: &str, b: &str) -> u32 {
 /// The regions a fix may propose.
 pub fn candidate_regions() -> &'static [&'static str] {
     KNOWN_REGIONS
+}
+
+/// How long the fixes may wait for Azure (a cold cache) before the answer goes without them.
+const FIX_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The fixes for `req` failing with `category`, from the shared cache of Azure's answers (the
+/// regions' sizes and usage; the resource group's clusters for a taken name). No fixes when Azure
+/// cannot be read in time: the failure is shown without them.
+pub async fn fixes_for(
+    azure: &crate::azure::ArmCache,
+    req: &ProvisionRequest,
+    category: Category,
+    portal: &str,
+    tenant_id: &str,
+) -> Vec<Fix> {
+    let needs_regions = matches!(
+        category,
+        Category::Quota | Category::SkuBlocked | Category::Allocation | Category::Region
+    );
+    let mut ctx = FixContext {
+        taken_names: HashSet::new(),
+        portal: portal.to_owned(),
+        tenant_id: tenant_id.to_owned(),
+    };
+    let read = async {
+        if category == Category::NameTaken {
+            let list = azure
+                .clusters(&req.subscription_id, &req.resource_group)
+                .await
+                .ok()?;
+            ctx.taken_names = list
+                .iter()
+                .filter_map(|c| c.name.as_deref().map(str::to_ascii_lowercase))
+                .collect();
+        }
+        let mut data = Vec::new();
+        if needs_regions {
+            let reads = candidate_regions().iter().map(|region| async move {
+                let skus = azure.skus(&req.subscription_id, region).await.ok()?;
+                let usages = azure.usages(&req.subscription_id, region).await.ok()?;
+                Some((*region, skus, usages))
+            });
+            data = futures_util::future::join_all(reads)
+                .await
+                .into_iter()
+                .flatten()
+                .collect();
+        }
+        Some(data)
+    };
+    let Ok(Some(data)) = tokio::time::timeout(FIX_WAIT, read).await else {
+        return Vec::new();
+    };
+    let views: Vec<RegionView<'_>> = data
+        .iter()
+        .map(|(region, skus, usages)| RegionView {
+            region,
+            skus,
+            usages,
+        })
+        .collect();
+    compute_fixes(req, category, &views, &ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::azure::ArmList;
+    use crate::azure::simulator::answer::AnswerBody;
+    use crate::azure::simulator::catalog::Catalog;
+    use crate::azure::simulator::world::{Timing, World};
+    use crate::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID};
+
+    /// What the simulator's default world (PRODUCT.md) answers about each region.
+    fn default_world() -> Vec<(String, Vec<ResourceSku>, Vec<Usage>)> {
+        let world = World::new(
+            DEFAULT_SUBSCRIPTION_ID,
+            DEFAULT_TENANT_ID,
+            DEFAULT_RESOURCE_GROUP,
+            Catalog::default(),
+            Timing {
+                create: Duration::from_secs(1),
+                delete: Duration::from_secs(1),
+                abort: Duration::from_secs(1),
+                retry_after: Duration::ZERO,
+            },
+        );
+        fn json<T: serde::de::DeserializeOwned>(body: AnswerBody) -> Vec<T> {
+            match body {
+                AnswerBody::Json(value) => {
+                    serde_json::from_value::<ArmList<T>>(value)
+                        .expect("an ARM list")
+                        .value
+                }
+                _ => panic!("a JSON answer"),
+            }
+        }
+        KNOWN_REGIONS
+            .iter()
+            .map(|r| {
+                (
+                    (*r).to_owned(),
+                    json(world.skus(Some(r)).body),
+                    json(world.usages(r).body),
+                )
+            })
+            .collect()
+    }
+
+    fn views(data: &[(String, Vec<ResourceSku>, Vec<Usage>)]) -> Vec<RegionView<'_>> {
+        data.iter()
+            .map(|(region, skus, usages)| RegionView {
+                region,
+                skus,
+                usages,
+            })
+            .collect()
+    }
+
+    fn request(region: &str, node_sku: &str, node_count: u32) -> ProvisionRequest {
+        ProvisionRequest {
+            subscription_id: DEFAULT_SUBSCRIPTION_ID.into(),
+            resource_group: DEFAULT_RESOURCE_GROUP.into(),
+            region: region.into(),
+            cluster_name: "aks-demo".into(),
+            node_sku: node_sku.into(),
+            node_count,
+            system_vm_size: "Standard_D2s_v3".into(),
+            system_node_count: 1,
+        }
+    }
+
+    fn of_kind(fixes: &[Fix], kind: FixKind) -> Vec<&Fix> {
+        fixes.iter().filter(|f| f.kind == kind).collect()
+    }
+
+    /// Every proposed request passes the pre-flight checks of its region.
+    fn all_pass(fixes: &[Fix], regions: &[RegionView<'_>]) {
+        for fix in fixes {
+            let Some(req) = &fix.request else { continue };
+            let view = regions
+                .iter()
+                .find(|r| r.region == req.region)
+                .expect("a known region");
+            assert!(passes(req, view), "{fix:?} does not pass pre-flight");
+        }
+    }
+
+    #[test]
+    fn the_eastus_quota_case_offers_one_node_a_smaller_size_and_roomier_regions() {
+        let data = default_world();
+        let regions = views(&data);
+        // eastus: 6 vCPUs free; 1 × 2 (system) + 3 × 4 = 14 needed.
+        let req = request("eastus", "Standard_D4s_v3", 3);
+        let fixes = compute_fixes(&req, Category::Quota, &regions, &FixContext::default());
+        all_pass(&fixes, &regions);
+
+        let count = of_kind(&fixes, FixKind::NodeCount);
+        assert_eq!(count.len(), 1, "{fixes:?}");
+        assert_eq!(count[0].request.as_ref().map(|r| r.node_count), Some(1));
+        assert_eq!(
+            count[0].label,
+            "Use 1 node — fits your 6 free vCPUs in eastus"
+        );
+
+        // A smaller size at 3 nodes does not fit either (1 × 2 + 3 × 2 = 8 > 6): none offered.
+        assert!(of_kind(&fixes, FixKind::VmSize).is_empty(), "{fixes:?}");
+
+        let regions_offered: Vec<&str> = of_kind(&fixes, FixKind::Region)
+            .iter()
+            .filter_map(|f| f.request.as_ref().map(|r| r.region.as_str()))
+            .collect();
+        // westeurope is nearer to eastus than koreacentral.
+        assert_eq!(regions_offered, ["westeurope", "koreacentral"]);
+        assert!(
+            of_kind(&fixes, FixKind::Region)[0]
+                .label
+                .starts_with("Create in westeurope — 200 vCPUs free")
+        );
+    }
+
+    #[test]
+    fn a_smaller_size_of_the_same_family_is_offered_when_it_fits_at_the_count_asked() {
+        let data = default_world();
+        let regions = views(&data);
+        // 1 × 2 + 2 × 4 = 10 > 6; with D2s_v3, 1 × 2 + 2 × 2 = 6 fits.
+        let req = request("eastus", "Standard_D4s_v3", 2);
+        let fixes = compute_fixes(&req, Category::Quota, &regions, &FixContext::default());
+        all_pass(&fixes, &regions);
+        let size = of_kind(&fixes, FixKind::VmSize);
+        assert_eq!(size.len(), 1, "{fixes:?}");
+        let proposed = size[0].request.as_ref().expect("a request");
+        assert_eq!(
+            (proposed.node_sku.as_str(), proposed.node_count),
+            ("Standard_D2s_v3", 2)
+        );
+        assert_eq!(
+            size[0].label,
+            "Use Standard_D2s_v3 (2 vCPUs) — 2 nodes fit in eastus"
+        );
+    }
+
+    #[test]
+    fn the_blocked_a100_in_koreacentral_offers_an_available_size_and_a_region_that_has_it() {
+        let data = default_world();
+        let regions = views(&data);
+        let req = request("koreacentral", "Standard_NC24ads_A100_v4", 1);
+        let fixes = compute_fixes(&req, Category::SkuBlocked, &regions, &FixContext::default());
+        all_pass(&fixes, &regions);
+        let size = of_kind(&fixes, FixKind::VmSize);
+        assert_eq!(size.len(), 1, "{fixes:?}");
+        let proposed = size[0].request.as_ref().expect("a request");
+        assert_eq!(proposed.region, "koreacentral");
+        assert_ne!(proposed.node_sku, "Standard_NC24ads_A100_v4");
+        // The A100 is offered (with quota) in westeurope only.
+        let region: Vec<&str> = of_kind(&fixes, FixKind::Region)
+            .iter()
+            .filter_map(|f| f.request.as_ref().map(|r| r.region.as_str()))
+            .collect();
+        assert_eq!(region, ["westeurope"]);
+    }
+
+    #[test]
+    fn an_allocation_failure_offers_another_size_and_another_region() {
+        let data = default_world();
+        let regions = views(&data);
+        let req = request("westeurope", "Standard_D8s_v3", 2);
+        let fixes = compute_fixes(&req, Category::Allocation, &regions, &FixContext::default());
+        all_pass(&fixes, &regions);
+        let size = of_kind(&fixes, FixKind::VmSize);
+        let proposed = size[0].request.as_ref().expect("a request");
+        assert_ne!(proposed.node_sku, "Standard_D8s_v3");
+        assert_eq!(proposed.region, "westeurope");
+        assert!(!of_kind(&fixes, FixKind::Region).is_empty(), "{fixes:?}");
+    }
+
+    #[test]
+    fn a_taken_name_offers_the_first_free_variant() {
+        let ctx = FixContext {
+            taken_names: ["aks-demo", "aks-demo-2"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            ..FixContext::default()
+        };
+        let req = request("koreacentral", "Standard_D2s_v3", 1);
+        let fixes = compute_fixes(&req, Category::NameTaken, &[], &ctx);
+        assert_eq!(fixes.len(), 1);
+        assert_eq!(fixes[0].kind, FixKind::Name);
+        assert_eq!(
+            fixes[0].request.as_ref().map(|r| r.cluster_name.as_str()),
+            Some("aks-demo-3")
+        );
+        // A long name stays within Azure's 63 characters.
+        let long = ProvisionRequest {
+            cluster_name: "a".repeat(63),
+            ..req
+        };
+        let fixes = compute_fixes(&long, Category::NameTaken, &[], &ctx);
+        let name = &fixes[0].request.as_ref().expect("a request").cluster_name;
+        assert!(name.len() <= 63 && name.ends_with("-2"), "{name}");
+    }
+
+    #[test]
+    fn permission_policy_and_registration_failures_get_the_link_that_fixes_them() {
+        let ctx = FixContext {
+            portal: "https://portal.azure.com".into(),
+            tenant_id: DEFAULT_TENANT_ID.into(),
+            ..FixContext::default()
+        };
+        let req = request("eastus", "Standard_D2s_v3", 1);
+        for category in [
+            Category::RgPermission,
+            Category::Policy,
+            Category::ProviderRegistration,
+        ] {
+            let fixes = compute_fixes(&req, category, &[], &ctx);
+            assert_eq!(fixes.len(), 1, "{category:?}");
+            assert_eq!(fixes[0].kind, FixKind::Link);
+            assert!(fixes[0].request.is_none());
+            assert!(
+                fixes[0]
+                    .url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://portal.azure.com/"))
+            );
+        }
+    }
+
+    #[test]
+    fn nothing_is_proposed_that_would_fail() {
+        let data = default_world();
+        let regions = views(&data);
+        // 100 nodes of E16s fit nowhere: no fix rather than a wrong one.
+        let req = request("eastus", "Standard_E16s_v5", 100);
+        let fixes = compute_fixes(&req, Category::Quota, &regions, &FixContext::default());
+        all_pass(&fixes, &regions);
+        assert!(of_kind(&fixes, FixKind::Region).is_empty(), "{fixes:?}");
+    }
+
+    #[test]
+    fn regions_are_ordered_by_distance() {
+        assert!(distance_km("eastus", "westeurope") < distance_km("eastus", "koreacentral"));
+        assert!(distance_km("koreacentral", "westeurope") < distance_km("koreacentral", "eastus"));
+        assert_eq!(distance_km("eastus", "marscentral"), u32::MAX);
+    }
 }

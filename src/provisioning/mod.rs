@@ -7,6 +7,10 @@ pub mod model;
 pub mod validate;
 
 #[cfg(feature = "ssr")]
+pub mod fixes;
+#[cfg(feature = "ssr")]
+pub mod poll_budget;
+#[cfg(feature = "ssr")]
 pub mod preflight;
 #[cfg(feature = "ssr")]
 pub mod provision_run;

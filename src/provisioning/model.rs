@@ -128,6 +128,42 @@ pub struct Progress {
     pub arm_started_at: Option<i64>,
 }
 
+/// What a one-click fix changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixKind {
+    NodeCount,
+    VmSize,
+    Region,
+    Name,
+    /// No request fixes it; the link does (a role assignment, a policy, a registration).
+    Link,
+}
+
+impl FixKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::NodeCount => "node_count",
+            FixKind::VmSize => "vm_size",
+            FixKind::Region => "region",
+            FixKind::Name => "name",
+            FixKind::Link => "link",
+        }
+    }
+}
+
+/// A change that would work: the whole corrected request (it passed pre-flight when it was
+/// proposed), or, for `link`, where to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    pub kind: FixKind,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<ProvisionRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
 /// A cluster resource left behind by a cancelled or failed create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartialCluster {
@@ -151,6 +187,9 @@ pub struct TaskError {
     pub raw: Option<String>,
     #[serde(default)]
     pub partial_cluster: Option<PartialCluster>,
+    /// Changes that would work (see [`Fix`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
 }
 
 /// `GET /api/tasks/{task_id}`.
@@ -210,6 +249,9 @@ pub struct FailedProvision {
     /// Why "Delete partial cluster" is not offered for `partial_cluster` (absent: it is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_blocked: Option<String>,
+    /// Changes that would work (see [`Fix`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,6 +277,9 @@ pub struct PreflightCheck {
     pub message: String,
     #[serde(default)]
     pub details: serde_json::Value,
+    /// For a failing check: changes that would pass it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
 }
 
 /// `POST /api/aks/preflight`.

@@ -28,6 +28,7 @@ fn check(
         status,
         message,
         details,
+        fixes: Vec::new(),
     }
 }
 

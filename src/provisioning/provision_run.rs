@@ -29,6 +29,7 @@ use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_
 use crate::provisioning::model::{
     JobStatus, PartialCluster, PoolProgress, Progress, ProvisionRequest, STEPS,
 };
+use crate::provisioning::poll_budget::PollBudget;
 use crate::storage::job_state::{JobLease, JobRecord, JobStateRepository, JobUpdate, now_ms};
 
 pub use crate::provisioning::model::{SYSTEM_POOL, USER_POOL};
@@ -107,6 +108,8 @@ pub struct RunContext {
     pub cache: ArmCache,
     pub events: EventBus,
     pub config: Arc<RunConfig>,
+    /// The reads this server may spend following operations, shared by its runs.
+    pub reads: Arc<PollBudget>,
 }
 
 /// What the runner can tell a run while it waits: stop (the owner pressed Stop), the lease is
@@ -260,10 +263,14 @@ pub struct ProvisionRun {
     slow_tries: u32,
     /// PUTs this run sent.
     puts: u32,
+    /// Polls of the operation so far.
+    polls: u32,
 }
 
 /// The most PUTs one run sends (each only after the cluster was confirmed absent).
 const MAX_PUTS: u32 = 3;
+/// While an operation runs, the cluster is read at every this many polls.
+const CLUSTER_READ_EVERY: u32 = 4;
 
 impl ProvisionRun {
     pub fn new(
@@ -285,6 +292,7 @@ impl ProvisionRun {
             slow_since: None,
             slow_tries: 0,
             puts: 0,
+            polls: 0,
         }
     }
 
@@ -740,7 +748,12 @@ impl ProvisionRun {
             let mut operation_ended: Option<Result<(), ArmFailure>> = None;
             let mut slow: Option<ArmError> = None;
             if let Some(url) = self.progress.operation_url.clone() {
-                match self.azure(self.arm().operation_status(&url)).await? {
+                let (reads, arm) = (self.ctx.reads.clone(), self.arm());
+                let poll = async move {
+                    reads.spend().await;
+                    arm.operation_status(&url).await
+                };
+                match self.azure(poll).await? {
                     Ok(poll) => {
                         if let Some(after) = poll.retry_after {
                             wait = after;
@@ -763,11 +776,32 @@ impl ProvisionRun {
                     Err(e) => slow = Some(e),
                 }
             }
-            match self.azure(self.arm().get_cluster(&self.cluster())).await? {
-                Ok(Some(c)) if !created_by_job(&c, &self.job.id) => {
+            // While the operation runs, its status is enough; the cluster itself (its state and
+            // pools, for the progress) is read now and then, when the operation ended, and when
+            // there is no operation to ask.
+            self.polls += 1;
+            let read_cluster = self.progress.operation_url.is_none()
+                || operation_ended.is_some()
+                || !self.seen_by_read
+                || self.polls.is_multiple_of(CLUSTER_READ_EVERY);
+            let cluster = match read_cluster {
+                true => {
+                    let (reads, arm, cluster) =
+                        (self.ctx.reads.clone(), self.arm(), self.cluster());
+                    let read = async move {
+                        reads.spend().await;
+                        arm.get_cluster(&cluster).await
+                    };
+                    Some(self.azure(read).await?)
+                }
+                false => None,
+            };
+            match cluster {
+                None => {}
+                Some(Ok(Some(c))) if !created_by_job(&c, &self.job.id) => {
                     return Err(Stop::Failed(self.cluster_exists(&c)));
                 }
-                Ok(Some(c)) => {
+                Some(Ok(Some(c))) => {
                     self.seen_by_read = true;
                     self.observe(&c);
                     let state = c.provisioning_state().cloned();
@@ -796,7 +830,7 @@ impl ProvisionRun {
                         _ => {}
                     }
                 }
-                Ok(None) if self.progress.operation_url.is_none() => {
+                Some(Ok(None)) if self.progress.operation_url.is_none() => {
                     if !self.seen_by_read {
                         // No operation to follow and no cluster yet: a PUT whose answer was
                         // lost may not have created it. The create step finds out (looking
@@ -817,8 +851,8 @@ impl ProvisionRun {
                     continue;
                 }
                 // Accepted, but not visible yet (ARM read lag): the operation tells.
-                Ok(None) => {}
-                Err(e) => slow = slow.or(Some(e)),
+                Some(Ok(None)) => {}
+                Some(Err(e)) => slow = slow.or(Some(e)),
             }
             if let Some(end) = operation_ended {
                 return end.map_err(Stop::Failed);

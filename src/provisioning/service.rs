@@ -7,11 +7,12 @@ use crate::api_error::ApiError;
 use crate::azure::{ArmError, ClusterRef, ManagedCluster, ProvisioningState, cluster_portal_url};
 use crate::events::DashboardEvent;
 use crate::identity::Caller;
+use crate::provisioning::classify::Category;
 use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::provisioning::model::*;
-use crate::provisioning::preflight;
 use crate::provisioning::provision_run::{created_by_job, pool_progress};
 use crate::provisioning::validate::{region_error, validate_provision_request};
+use crate::provisioning::{fixes, preflight};
 use crate::startup::AppState;
 use crate::storage::job_state::{JobRecord, NewJob, now_ms};
 
@@ -163,6 +164,7 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
             headline: class.headline,
             raw: job.raw_error.clone(),
             partial_cluster: job.partial_cluster_view(),
+            fixes: vec![],
         }
     });
     let progress = job.progress_view();
@@ -206,7 +208,29 @@ pub async fn task_status(
     caller: &Caller,
     task_id: &str,
 ) -> Result<TaskStatus, ApiError> {
-    Ok(task_view(&owned_task(state, caller, task_id).await?))
+    let job = owned_task(state, caller, task_id).await?;
+    let mut view = task_view(&job);
+    if let Some(error) = view
+        .error
+        .as_mut()
+        .filter(|_| job.status == JobStatus::Failed)
+    {
+        error.fixes = job_fixes(state, &job).await;
+    }
+    Ok(view)
+}
+
+/// The one-click fixes of a failed job, from the cached Azure data.
+async fn job_fixes(state: &AppState, job: &JobRecord) -> Vec<Fix> {
+    let category = classify_job(job).category;
+    fixes::fixes_for(
+        &state.azure,
+        &job.payload,
+        category,
+        &state.config.portal(),
+        &state.config.tenant_id,
+    )
+    .await
 }
 
 /// `POST /api/aks/cancel-provision/{task_id}`: a job that never sent its create to Azure is
@@ -301,6 +325,7 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         request: Some(job.payload.clone()),
         raw_error: job.raw_error.clone(),
         delete_blocked: None,
+        fixes: vec![],
     }
 }
 
@@ -330,6 +355,9 @@ pub async fn recent_failures(
                 let mut view = failed_view(job);
                 if view.partial_cluster.is_some() {
                     view.delete_blocked = delete_blocked_now(state, job).await;
+                }
+                if job.status == JobStatus::Failed {
+                    view.fixes = job_fixes(state, job).await;
                 }
                 views.push(view);
             }
@@ -603,7 +631,29 @@ pub async fn preflight(
             req.subscription_id, req.resource_group
         ),
     );
-    Ok(preflight::run_preflight(&state.azure, &req, portal_url).await)
+    let mut report = preflight::run_preflight(&state.azure, &req, portal_url).await;
+    // A failing check offers the changes that would pass it.
+    for check in report
+        .checks
+        .iter_mut()
+        .filter(|c| c.status == CheckStatus::Fail)
+    {
+        let category = match check.name.as_str() {
+            "skus" => Category::SkuBlocked,
+            "quota" => Category::Quota,
+            "name" => Category::NameTaken,
+            _ => continue,
+        };
+        check.fixes = fixes::fixes_for(
+            &state.azure,
+            &req,
+            category,
+            &state.config.portal(),
+            &state.config.tenant_id,
+        )
+        .await;
+    }
+    Ok(report)
 }
 
 /// `GET /api/aks/available-skus?region=`.

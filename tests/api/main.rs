@@ -8,6 +8,7 @@ mod helpers;
 mod azure_conformance;
 mod azure_corpus;
 mod crash;
+mod fixes;
 mod foundation;
 mod provisioning;
 mod safety;

@@ -516,6 +516,23 @@ pub fn throttled() -> Classification {
     )
 }
 
+/// `cluster_exists`: the dashboard's own refusal to touch a cluster it did not create.
+pub fn name_taken(text: &str) -> Classification {
+    let headline = first_sentence(&clean_message(text));
+    let headline = if headline.is_empty() {
+        "A cluster with this name already exists.".to_owned()
+    } else {
+        headline
+    };
+    classification(
+        Category::NameTaken,
+        headline,
+        "The dashboard never changes a cluster it did not create: choose another name, or \
+         delete that cluster first if it is yours to delete.",
+        vec![],
+    )
+}
+
 pub fn cancelled() -> Classification {
     classification(
         Category::Cancelled,
