@@ -202,11 +202,7 @@ impl ArmClient {
         cluster: &ClusterRef,
         body: &ManagedCluster,
     ) -> Result<OperationStarted<ManagedCluster>, ArmError> {
-        let url = self.cluster_url(cluster, "")?;
-        let json = serde_json::to_value(body)
-            .map_err(|e| ArmError::InvalidRequest(format!("cluster body: {e}")))?;
-        let answer = self.send(Method::PUT, url, Some(&json), &[]).await?;
-        Ok(started(answer))
+        self.put_cluster(cluster, body, &[]).await
     }
 
     /// `PUT …/managedClusters/{name}` with `If-None-Match: *`: a create that must not become an
@@ -218,13 +214,21 @@ impl ArmClient {
         cluster: &ClusterRef,
         body: &ManagedCluster,
     ) -> Result<OperationStarted<ManagedCluster>, ArmError> {
+        self.single_attempt()
+            .put_cluster(cluster, body, &[("if-none-match", "*")])
+            .await
+    }
+
+    async fn put_cluster(
+        &self,
+        cluster: &ClusterRef,
+        body: &ManagedCluster,
+        headers: &[(&str, &str)],
+    ) -> Result<OperationStarted<ManagedCluster>, ArmError> {
         let url = self.cluster_url(cluster, "")?;
         let json = serde_json::to_value(body)
             .map_err(|e| ArmError::InvalidRequest(format!("cluster body: {e}")))?;
-        let answer = self
-            .single_attempt()
-            .send(Method::PUT, url, Some(&json), &[("if-none-match", "*")])
-            .await?;
+        let answer = self.send(Method::PUT, url, Some(&json), headers).await?;
         Ok(started(answer))
     }
 

@@ -12,6 +12,8 @@
 //!   replaces that cluster in the list, and a create drops the region's cached usage.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,10 +82,10 @@ impl ArmCache {
                 events,
                 config,
                 epoch: Instant::now(),
-                clusters: Table::default(),
-                usages: Table::default(),
-                skus: Table::default(),
-                resource_groups: Table::default(),
+                clusters: Table::new(fetch_clusters),
+                usages: Table::new(fetch_usages),
+                skus: Table::new(fetch_skus),
+                resource_groups: Table::new(fetch_resource_group),
             }),
         }
     }
@@ -103,20 +105,7 @@ impl ArmCache {
         subscription_id: &str,
         resource_group: &str,
     ) -> Result<Arc<Vec<ManagedCluster>>, ArmError> {
-        let arm = self.inner.arm.clone();
-        let (sub, rg) = (subscription_id.to_owned(), resource_group.to_owned());
-        self.inner
-            .clusters
-            .read(
-                key(subscription_id, resource_group),
-                self.now_ms(),
-                || async move {
-                    match arm.list_clusters(&sub, &rg).await {
-                        Err(e) if e.is_not_found() => Ok(Vec::new()),
-                        other => other,
-                    }
-                },
-            )
+        self.read(&self.inner.clusters, subscription_id, resource_group)
             .await
     }
 
@@ -126,14 +115,7 @@ impl ArmCache {
         subscription_id: &str,
         region: &str,
     ) -> Result<Arc<Vec<ResourceSku>>, ArmError> {
-        let arm = self.inner.arm.clone();
-        let (sub, region_owned) = (subscription_id.to_owned(), region.to_owned());
-        self.inner
-            .skus
-            .read(key(subscription_id, region), self.now_ms(), || async move {
-                arm.list_vm_skus(&sub, &region_owned).await
-            })
-            .await
+        self.read(&self.inner.skus, subscription_id, region).await
     }
 
     /// The vCPU usage and limits of a region.
@@ -142,14 +124,7 @@ impl ArmCache {
         subscription_id: &str,
         region: &str,
     ) -> Result<Arc<Vec<Usage>>, ArmError> {
-        let arm = self.inner.arm.clone();
-        let (sub, region_owned) = (subscription_id.to_owned(), region.to_owned());
-        self.inner
-            .usages
-            .read(key(subscription_id, region), self.now_ms(), || async move {
-                arm.list_compute_usages(&sub, &region_owned).await
-            })
-            .await
+        self.read(&self.inner.usages, subscription_id, region).await
     }
 
     /// A resource group, or `None` when it does not exist.
@@ -158,16 +133,13 @@ impl ArmCache {
         subscription_id: &str,
         resource_group: &str,
     ) -> Result<Arc<Option<ResourceGroup>>, ArmError> {
-        let arm = self.inner.arm.clone();
-        let (sub, rg) = (subscription_id.to_owned(), resource_group.to_owned());
-        self.inner
-            .resource_groups
-            .read(
-                key(subscription_id, resource_group),
-                self.now_ms(),
-                || async move { arm.get_resource_group(&sub, &rg).await },
-            )
+        self.read(&self.inner.resource_groups, subscription_id, resource_group)
             .await
+    }
+
+    async fn read<V>(&self, table: &Table<V>, sub: &str, scope: &str) -> Result<Arc<V>, ArmError> {
+        let fetch = (table.fetch)(self.inner.arm.clone(), sub.to_owned(), scope.to_owned());
+        table.read(key(sub, scope), self.now_ms(), fetch).await
     }
 
     /// The cluster of this name, if the dashboard knows one: the cached list says so (read now
@@ -319,14 +291,7 @@ impl ArmCache {
             .due(now, duration_ms(config.clusters_every), warm)
         {
             let before = self.cached_clusters(&sub, &rg);
-            let after = self
-                .refresh(&self.inner.clusters, sub, rg, |c, s, g| async move {
-                    match c.list_clusters(&s, &g).await {
-                        Err(e) if e.is_not_found() => Ok(Vec::new()),
-                        other => other,
-                    }
-                })
-                .await;
+            let after = self.refresh(&self.inner.clusters, sub, rg).await;
             if after.is_some() && before != after {
                 self.inner
                     .events
@@ -338,46 +303,28 @@ impl ArmCache {
             .usages
             .due(now, duration_ms(config.usages_every), warm)
         {
-            self.refresh(&self.inner.usages, sub, region, |c, s, r| async move {
-                c.list_compute_usages(&s, &r).await
-            })
-            .await;
+            self.refresh(&self.inner.usages, sub, region).await;
         }
         for (sub, region) in self
             .inner
             .skus
             .due(now, duration_ms(config.skus_every), warm)
         {
-            self.refresh(&self.inner.skus, sub, region, |c, s, r| async move {
-                c.list_vm_skus(&s, &r).await
-            })
-            .await;
+            self.refresh(&self.inner.skus, sub, region).await;
         }
         for (sub, rg) in
             self.inner
                 .resource_groups
                 .due(now, duration_ms(config.resource_groups_every), warm)
         {
-            self.refresh(&self.inner.resource_groups, sub, rg, |c, s, g| async move {
-                c.get_resource_group(&s, &g).await
-            })
-            .await;
+            self.refresh(&self.inner.resource_groups, sub, rg).await;
         }
     }
 
     /// Reads one entry again, while readers keep getting the old value; a failed read keeps it.
-    async fn refresh<V, F, Fut>(
-        &self,
-        table: &Table<V>,
-        sub: String,
-        scope: String,
-        fetch: F,
-    ) -> Option<Arc<V>>
-    where
-        F: FnOnce(ArmClient, String, String) -> Fut,
-        Fut: std::future::Future<Output = Result<V, ArmError>>,
-    {
-        match fetch(self.inner.arm.clone(), sub.clone(), scope.clone()).await {
+    async fn refresh<V>(&self, table: &Table<V>, sub: String, scope: String) -> Option<Arc<V>> {
+        let fetch = (table.fetch)(self.inner.arm.clone(), sub.clone(), scope.clone());
+        match fetch.await {
             Ok(value) => {
                 let value = Arc::new(value);
                 table.put_back(&(sub, scope), value.clone(), self.now_ms());
@@ -391,21 +338,39 @@ impl ArmCache {
     }
 }
 
+type Fetched<V> = Pin<Box<dyn Future<Output = Result<V, ArmError>> + Send>>;
+/// How a table reads one key from Azure: `(client, subscription, resource group or region)`.
+type Fetch<V> = fn(ArmClient, String, String) -> Fetched<V>;
+
+fn fetch_clusters(arm: ArmClient, sub: String, rg: String) -> Fetched<Vec<ManagedCluster>> {
+    Box::pin(async move {
+        match arm.list_clusters(&sub, &rg).await {
+            Err(e) if e.is_not_found() => Ok(Vec::new()),
+            other => other,
+        }
+    })
+}
+
+fn fetch_skus(arm: ArmClient, sub: String, region: String) -> Fetched<Vec<ResourceSku>> {
+    Box::pin(async move { arm.list_vm_skus(&sub, &region).await })
+}
+
+fn fetch_usages(arm: ArmClient, sub: String, region: String) -> Fetched<Vec<Usage>> {
+    Box::pin(async move { arm.list_compute_usages(&sub, &region).await })
+}
+
+fn fetch_resource_group(arm: ArmClient, sub: String, rg: String) -> Fetched<Option<ResourceGroup>> {
+    Box::pin(async move { arm.get_resource_group(&sub, &rg).await })
+}
+
 fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// One kind of cached answer, by key.
+/// One kind of cached answer, by key, and how to read it from Azure.
 struct Table<V> {
     slots: Mutex<HashMap<Key, Arc<Slot<V>>>>,
-}
-
-impl<V> Default for Table<V> {
-    fn default() -> Self {
-        Self {
-            slots: Mutex::new(HashMap::new()),
-        }
-    }
+    fetch: Fetch<V>,
 }
 
 struct Slot<V> {
@@ -421,6 +386,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl<V> Table<V> {
+    fn new(fetch: Fetch<V>) -> Self {
+        Self {
+            slots: Mutex::new(HashMap::new()),
+            fetch,
+        }
+    }
+
     fn slot(&self, key: &Key) -> Arc<Slot<V>> {
         lock(&self.slots)
             .entry(key.clone())
@@ -439,11 +411,7 @@ impl<V> Table<V> {
     }
 
     /// The cached value, or the one `fetch` reads (once, for every concurrent reader).
-    async fn read<F, Fut>(&self, key: Key, now: i64, fetch: F) -> Result<Arc<V>, ArmError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<V, ArmError>>,
-    {
+    async fn read(&self, key: Key, now: i64, fetch: Fetched<V>) -> Result<Arc<V>, ArmError> {
         let slot = self.slot(&key);
         slot.last_read.store(now, Ordering::Relaxed);
         if let Some((_, value)) = lock(&slot.value).as_ref() {
@@ -453,7 +421,7 @@ impl<V> Table<V> {
         if let Some((_, value)) = lock(&slot.value).as_ref() {
             return Ok(value.clone());
         }
-        let value = Arc::new(fetch().await?);
+        let value = Arc::new(fetch.await?);
         *lock(&slot.value) = Some((now, value.clone()));
         Ok(value)
     }
@@ -517,21 +485,24 @@ impl<V: Clone> Table<V> {
 mod tests {
     use super::*;
 
+    fn never_read(_: ArmClient, _: String, _: String) -> Fetched<u32> {
+        Box::pin(async { Err(ArmError::Network("not in this test".into())) })
+    }
+
     #[tokio::test]
     async fn concurrent_first_reads_share_one_fetch() {
-        let table: Arc<Table<u32>> = Arc::new(Table::default());
+        let table: Arc<Table<u32>> = Arc::new(Table::new(never_read));
         let calls = Arc::new(AtomicI64::new(0));
         let mut readers = Vec::new();
         for _ in 0..8 {
             let (table, calls) = (table.clone(), calls.clone());
             readers.push(tokio::spawn(async move {
-                table
-                    .read(key("s", "rg"), 0, || async move {
-                        calls.fetch_add(1, Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        Ok(7)
-                    })
-                    .await
+                let fetch: Fetched<u32> = Box::pin(async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok(7)
+                });
+                table.read(key("s", "rg"), 0, fetch).await
             }));
         }
         for reader in readers {
@@ -543,20 +514,24 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_read_is_not_cached() {
-        let table: Table<u32> = Table::default();
+        let table: Table<u32> = Table::new(never_read);
         let failed = table
-            .read(key("s", "rg"), 0, || async {
-                Err(ArmError::Network("down".into()))
-            })
+            .read(
+                key("s", "rg"),
+                0,
+                Box::pin(async { Err(ArmError::Network("down".into())) }),
+            )
             .await;
         assert!(failed.is_err());
-        let value = table.read(key("s", "rg"), 1, || async { Ok(3) }).await;
+        let value = table
+            .read(key("s", "rg"), 1, Box::pin(async { Ok(3) }))
+            .await;
         assert_eq!(value.ok().as_deref(), Some(&3));
     }
 
     #[test]
     fn only_entries_read_recently_and_old_enough_are_due() {
-        let table: Table<u32> = Table::default();
+        let table: Table<u32> = Table::new(never_read);
         // Read at 9.5 s, looked at since: fresh enough.
         table.put_back(&key("s", "fresh"), Arc::new(1), 9_500);
         table.touch(&key("s", "fresh"), 9_900);
