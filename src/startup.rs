@@ -193,6 +193,13 @@ impl Server {
         let router = build_router(state.clone());
 
         let (stop, mut stopped) = watch::channel(false);
+        // The page is streamed in pieces: without TCP_NODELAY, Nagle's algorithm and delayed
+        // ACKs hold every page back ~40 ms.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+            }
+        });
         let task = tokio::spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
