@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
 use crate::components::cluster_card::{ClusterCard, active_provisions};
-use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT};
+use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions};
 use crate::components::page_json::PageJson;
-use crate::components::provision_error_card::recent_failed_provisions;
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -1,5 +1,16 @@
 //! Wall-clock time for the components, in milliseconds since the Unix epoch, and how durations
-//! read on screen. In the browser `SystemTime` is not available, so the time comes from `Date`.
+//! and moments read on screen. In the browser `SystemTime` is not available, so the time comes
+//! from `Date`; the viewer's time zone and language come from the browser's `Intl`.
+//!
+//! [`Clock`] is the page's one ticking clock (relative times and running times stay current);
+//! [`Moment`] shows a point in time as people read it, in a `<time datetime="…">` element.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+/// How often the page's clock ticks.
+const TICK: Duration = Duration::from_secs(1);
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -25,13 +36,139 @@ pub fn format_elapsed(seconds: u64) -> String {
     }
 }
 
-/// How long ago something happened: `just now`, `5 min ago`, `3 h ago`.
+/// How long ago something happened: `just now`, `5 min ago`, `3 h ago`, `2 days ago`.
 pub fn format_ago(elapsed_ms: i64) -> String {
     let minutes = elapsed_ms.max(0) / 60_000;
     match minutes {
         0 => "just now".into(),
         m if m < 60 => format!("{m} min ago"),
-        m => format!("{} h ago", m / 60),
+        m if m < 48 * 60 => format!("{} h ago", m / 60),
+        m => format!("{} days ago", m / (24 * 60)),
+    }
+}
+
+/// `(year, month, day, hour, minute, second, millisecond)` in UTC.
+fn utc_parts(ms: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
+    let days = ms.div_euclid(86_400_000);
+    let in_day = ms.rem_euclid(86_400_000);
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, milli) = (
+        (in_day / 3_600_000) as u32,
+        (in_day / 60_000 % 60) as u32,
+        (in_day / 1000 % 60) as u32,
+        (in_day % 1000) as u32,
+    );
+    (year, month, day, h, m, s, milli)
+}
+
+/// The machine-readable moment of a `<time datetime>`: ISO 8601 in UTC, to the millisecond.
+pub fn iso_utc(ms: i64) -> String {
+    let (y, mo, d, h, mi, s, milli) = utc_parts(ms);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
+}
+
+/// A moment before the browser knows the viewer's zone (the server renders this): `2026-11-29
+/// 13:04 UTC`; `full` adds the seconds.
+pub fn utc_label(ms: i64, full: bool) -> String {
+    let (y, mo, d, h, mi, s, _) = utc_parts(ms);
+    if full {
+        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+    } else {
+        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+    }
+}
+
+/// A moment in the viewer's language and time zone: short (`29 Nov 2026, 14:04`), or `full`
+/// (weekday, seconds and the zone's name) for the hover text.
+#[cfg(feature = "hydrate")]
+pub fn local_label(ms: i64, full: bool) -> String {
+    use leptos::wasm_bindgen::JsValue;
+    use leptos::web_sys::js_sys::{Date, Object, Reflect};
+    let date = Date::new(&JsValue::from_f64(ms as f64));
+    let options = Object::new();
+    let (date_style, time_style) = if full {
+        ("full", "long")
+    } else {
+        ("medium", "short")
+    };
+    let _ = Reflect::set(&options, &"dateStyle".into(), &date_style.into());
+    let _ = Reflect::set(&options, &"timeStyle".into(), &time_style.into());
+    // "default": the browser's own language.
+    date.to_locale_string("default", &options).into()
+}
+
+/// On the server the viewer's zone is unknown: UTC, said so.
+#[cfg(not(feature = "hydrate"))]
+pub fn local_label(ms: i64, full: bool) -> String {
+    utc_label(ms, full)
+}
+
+/// The page's clock: one tick a second drives every relative and running time on the page.
+#[derive(Clone, Copy)]
+pub struct Clock(RwSignal<i64>);
+
+impl Clock {
+    /// Starts the page's clock (ticking in the browser once hydrated) and provides it to the
+    /// components below.
+    pub fn provide() -> Self {
+        let clock = Self(RwSignal::new(now_ms()));
+        provide_context(clock);
+        Effect::new(move |_| {
+            let handle = set_interval_with_handle(move || clock.0.set(now_ms()), TICK);
+            on_cleanup(move || {
+                if let Ok(h) = handle {
+                    h.clear();
+                }
+            });
+        });
+        clock
+    }
+
+    /// The current time (tracked): the page's clock, or the time now where none was provided.
+    pub fn now() -> Signal<i64> {
+        match use_context::<Self>() {
+            Some(clock) => clock.0.into(),
+            None => Signal::stored(now_ms()),
+        }
+    }
+}
+
+/// A moment as people read it: how long ago (kept current), then the time in the viewer's zone
+/// inside `<time datetime="…">`, with the full timestamp on hover.
+#[component]
+pub fn Moment(
+    /// Milliseconds since the Unix epoch.
+    at: i64,
+    /// Words before the relative time, e.g. "Failed".
+    #[prop(into)]
+    verb: String,
+) -> impl IntoView {
+    let now = Clock::now();
+    // The first render (server, then hydration) says UTC; once hydrated, the viewer's zone.
+    let in_viewer_zone = RwSignal::new(false);
+    Effect::new(move |_| in_viewer_zone.set(true));
+    let label = move |full: bool| {
+        if in_viewer_zone.get() {
+            local_label(at, full)
+        } else {
+            utc_label(at, full)
+        }
+    };
+    view! {
+        <span class="moment">
+            {verb} " " <span data-testid="time-ago">{move || format_ago(now.get() - at)}</span>
+            <span aria-hidden="true">" · "</span>
+            <time datetime=iso_utc(at) title=move || label(true)>{move || label(false)}</time>
+        </span>
     }
 }
 
@@ -53,6 +190,28 @@ mod tests {
         assert_eq!(format_ago(59_999), "just now");
         assert_eq!(format_ago(5 * 60_000 + 1), "5 min ago");
         assert_eq!(format_ago(3 * 3_600_000 + 60_000), "3 h ago");
+        assert_eq!(format_ago(3 * 86_400_000), "3 days ago");
+    }
+
+    #[test]
+    fn moments_are_written_in_iso_8601_utc() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00.000Z");
+        // 2026-11-29T13:04:05.123Z
+        assert_eq!(iso_utc(1_795_957_445_123), "2026-11-29T13:04:05.123Z");
+        // A leap day, and the last millisecond of a year.
+        assert_eq!(iso_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso_utc(1_735_689_599_999), "2024-12-31T23:59:59.999Z");
+        // Before 1970.
+        assert_eq!(iso_utc(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn before_the_browser_knows_the_zone_the_moment_says_utc() {
+        assert_eq!(utc_label(1_795_957_445_123, false), "2026-11-29 13:04 UTC");
+        assert_eq!(
+            utc_label(1_795_957_445_123, true),
+            "2026-11-29 13:04:05 UTC"
+        );
     }
 
     #[test]

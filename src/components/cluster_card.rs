@@ -1,21 +1,25 @@
 //! ClusterCard: the clusters of the configured subscription + resource group, the in-flight
-//! provisions of the signed-in user (with Stop), and the "Last attempt failed" banner.
+//! provisions of the signed-in user (with Stop), and the "Last attempt failed" banner — all
+//! kept current by the server's live events (`live`), not by polling.
 
 use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
 use crate::app::SessionInfo;
-use crate::components::clock::now_ms;
+use crate::components::clock::Clock;
 use crate::components::erase::erased_on_server;
-use crate::components::last_failed::{LastFailed, failure_from_task};
+use crate::components::in_flight::InFlight;
+use crate::components::last_failed::LastFailed;
+use crate::components::live::LiveEvents;
 use crate::components::page_json::PageJson;
 use crate::components::provision_error_card::ProvisionErrorCard;
 use crate::components::provision_modal::ProvisionModal;
 use crate::components::provision_progress::{ProgressFacts, StopProvision, status_label};
+use crate::events::DashboardEvent;
 use crate::provisioning::model::{
-    CancelOutcome, ClusterList, ClusterSummary, JobStatus, PartialCluster, ProvisionRequest,
-    RecentFailures, TaskStatus,
+    CancelOutcome, ClusterList, ClusterSummary, JobStatus, ProvisionRequest, RecentFailures,
+    TaskStatus,
 };
 
 /// The clusters of the dashboard's resource group.
@@ -65,7 +69,7 @@ struct ModalOpen {
 }
 
 /// The dashboard's card: clusters of the resource group, in-flight provisions of the signed-in
-/// user, and the last failed attempt.
+/// user, and the last failed attempt, all kept current by the server's live events.
 ///
 /// `recent_failures` and `in_flight` are what the server knew when it rendered the page; they
 /// are rendered into the first HTML and taken over live once the page is hydrated.
@@ -75,21 +79,13 @@ pub fn ClusterCard(
     #[prop(optional_no_strip)] recent_failures: Option<RecentFailures>,
     #[prop(optional)] in_flight: Vec<TaskStatus>,
 ) -> impl IntoView {
+    Clock::provide();
+    let live = LiveEvents::provide();
     let last_failed = LastFailed::new(session.user.clone(), recent_failures.as_ref());
     provide_context(last_failed);
     last_failed.attach(recent_failures);
+    let in_flight = InFlight::new(in_flight, last_failed);
 
-    let now = RwSignal::new(now_ms());
-    // Task ids this tab follows until they end (a short list: a Vec is enough).
-    let tracked = StoredValue::new(
-        in_flight
-            .iter()
-            .map(|t| t.task_id.clone())
-            .collect::<Vec<_>>(),
-    );
-    let active = RwSignal::new(in_flight);
-    // Tasks the user stopped, with the partial cluster the cancel reported.
-    let stopped = RwSignal::new(Vec::<(String, Option<PartialCluster>)>::new());
     let clusters_tick = RwSignal::new(0u32);
     let clusters = Resource::<_, PageJson>::new_with_options(
         move || clusters_tick.get(),
@@ -98,116 +94,23 @@ pub fn ClusterCard(
     );
     let modal = RwSignal::new(None::<ModalOpen>);
 
-    // A tracked provision ended: its failure becomes the last failure, a success clears it.
-    let finished = move |task: TaskStatus| {
-        let partial = stopped.with_untracked(|s| {
-            s.iter()
-                .find(|(id, _)| id == &task.task_id)
-                .and_then(|(_, p)| p.clone())
-        });
-        match task.status {
-            JobStatus::Succeeded => last_failed.clear_after_success(),
-            JobStatus::Failed | JobStatus::Cancelled => {
-                if let Some(f) = failure_from_task(&task, partial) {
-                    last_failed.record(f);
-                }
-            }
-            JobStatus::Queued | JobStatus::Running => return,
+    live.subscribe(move |event| {
+        if matches!(
+            event,
+            DashboardEvent::ClustersChanged
+                | DashboardEvent::Resync
+                | DashboardEvent::TaskEnded { .. }
+        ) {
+            clusters_tick.update(|t| *t += 1);
         }
-        tracked.update_value(|t| t.retain(|id| id != &task.task_id));
-        stopped.update(|s| s.retain(|(id, _)| id != &task.task_id));
-        active.update(|list| list.retain(|t| t.task_id != task.task_id));
-        clusters_tick.update(|t| *t += 1);
-    };
-    let follow = move |task_id: String| {
-        leptos::task::spawn_local(async move {
-            match get_task_status(task_id.clone()).await {
-                Ok(task) if task.status.is_finished() => finished(task),
-                Ok(_) => {}
-                Err(e) if e.status == 404 || e.code == "not_found" || e.code == "forbidden" => {
-                    tracked.update_value(|t| t.retain(|id| id != &task_id));
-                }
-                Err(_) => {}
-            }
-        });
-    };
-    let poll_active = move || {
-        leptos::task::spawn_local(async move {
-            let Ok(list) = active_provisions().await else {
-                return;
-            };
-            let ids: Vec<String> = list.iter().map(|t| t.task_id.clone()).collect();
-            let gone: Vec<String> =
-                tracked.with_value(|t| t.iter().filter(|id| !ids.contains(id)).cloned().collect());
-            tracked.update_value(|t| {
-                for id in ids {
-                    if !t.contains(&id) {
-                        t.push(id);
-                    }
-                }
-            });
-            if active.with_untracked(|a| a != &list) {
-                active.set(list);
-            }
-            for task_id in gone {
-                follow(task_id);
-            }
-        });
-    };
-
-    // In the browser: one heartbeat drives the clock, the in-flight poll (every 2 s while
-    // something runs, else every 6 s) and the cluster list (every 5 s); hidden tabs rest.
-    Effect::new(move |_| {
-        poll_active();
-        let beat = StoredValue::new(0u32);
-        let handle = set_interval_with_handle(
-            move || {
-                now.set(now_ms());
-                if document().hidden() {
-                    return;
-                }
-                beat.update_value(|b| *b = b.wrapping_add(1));
-                let n = beat.get_value();
-                let busy =
-                    !active.with_untracked(Vec::is_empty) || tracked.with_value(|t| !t.is_empty());
-                if (busy && n.is_multiple_of(2)) || n.is_multiple_of(6) {
-                    poll_active();
-                }
-                if n.is_multiple_of(5) {
-                    clusters_tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_secs(1),
-        );
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
+        in_flight.on_event(&event);
     });
 
     let open_modal =
         move |prefill: Option<ProvisionRequest>| modal.set(Some(ModalOpen { prefill }));
-    let on_started = Callback::new(move |task_id: String| {
-        tracked.update_value(|t| {
-            if !t.contains(&task_id) {
-                t.push(task_id);
-            }
-        });
-        poll_active();
-    });
-    let on_close = Callback::new(move |_: ()| {
-        modal.set(None);
-        poll_active();
-        clusters_tick.update(|t| *t += 1);
-    });
-    let on_stopped = Callback::new(move |outcome: CancelOutcome| {
-        stopped.update(|s| {
-            s.retain(|(id, _)| id != &outcome.task_id);
-            s.push((outcome.task_id.clone(), outcome.partial_cluster.clone()));
-        });
-        follow(outcome.task_id);
-    });
+    let on_started = Callback::new(move |task_id: String| in_flight.started(task_id));
+    let on_close = Callback::new(move |_: ()| modal.set(None));
+    let on_stopped = Callback::new(move |outcome: CancelOutcome| in_flight.stopped(outcome));
 
     let shown_failure = Memo::new(move |_| last_failed.get());
     let banner = move || {
@@ -223,7 +126,7 @@ pub fn ClusterCard(
                 "Last attempt failed"
             };
             view! {
-                <section class="last-failed" data-testid="last-failed-banner" aria-label="Last attempt failed">
+                <section class="last-failed" data-testid="last-failed-banner" aria-label=title>
                     <ProvisionErrorCard
                         failure=f
                         title=title
@@ -235,12 +138,34 @@ pub fn ClusterCard(
             }
         })
     };
+    let passing_notice = move || {
+        in_flight.notice().map(|n| {
+            view! {
+                <div class="notice notice-info passing-notice" role="status" data-testid="passing-notice">
+                    <span>{n.text}</span>
+                    <button
+                        type="button"
+                        class="btn btn-ghost btn-icon"
+                        aria-label="Close notice"
+                        on:click=move |_| in_flight.close_notice()
+                    >
+                        "✕"
+                    </button>
+                </div>
+            }
+        })
+    };
 
     let resource_group = session.resource_group.clone();
     let resource_group_empty = session.resource_group.clone();
     let modal_session = session.clone();
     erased_on_server(view! {
-        <section class="card" data-testid="cluster-card" aria-labelledby="cluster-card-title">
+        <section
+            class="card"
+            data-testid="cluster-card"
+            data-events=move || live.state().as_str()
+            aria-labelledby="cluster-card-title"
+        >
             <header class="card-header">
                 <div>
                     <h1 id="cluster-card-title" class="card-title">"Kubernetes clusters"</h1>
@@ -271,23 +196,24 @@ pub fn ClusterCard(
             </header>
             <div class="card-banners" aria-live="polite">
                 {banner}
+                {passing_notice}
                 <For
-                    each=move || active.get()
+                    each=move || in_flight.active().get()
                     key=|t| t.task_id.clone()
                     children=move |t: TaskStatus| {
                         let id = t.task_id.clone();
+                        let active = in_flight.active();
                         let task = Memo::new(move |_| {
                             active.with(|list| list.iter().find(|x| x.task_id == id).cloned())
                         });
                         let is_stopping = {
                             let id = t.task_id.clone();
-                            Signal::derive(move || stopped.with(|s| s.iter().any(|(x, _)| x == &id)))
+                            Signal::derive(move || in_flight.is_stopping(&id))
                         };
                         view! {
                             <ProgressBanner
                                 initial=t
                                 task=task.into()
-                                now=now.into()
                                 stopping=is_stopping
                                 on_stopped=on_stopped
                             />
@@ -337,10 +263,10 @@ pub fn ClusterCard(
 fn ProgressBanner(
     initial: TaskStatus,
     task: Signal<Option<TaskStatus>>,
-    now: Signal<i64>,
     stopping: Signal<bool>,
     on_stopped: Callback<CancelOutcome>,
 ) -> impl IntoView {
+    let now = Clock::now();
     let status = move || {
         if stopping.get() {
             "Stopping".to_owned()

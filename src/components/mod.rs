@@ -3,7 +3,10 @@
 pub mod clock;
 pub mod cluster_card;
 pub mod erase;
+pub mod in_flight;
 pub mod last_failed;
+pub mod live;
+pub mod notify;
 pub mod page_json;
 pub mod provision_error_card;
 pub mod provision_modal;

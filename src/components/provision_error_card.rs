@@ -5,39 +5,15 @@ use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
-use crate::components::clock::{format_ago, now_ms};
+use crate::components::clock::Moment;
 use crate::components::erase::erased_on_server;
-use crate::components::last_failed::LastFailed;
+use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failure_request};
 use crate::provisioning::classify::{
     ArmErrorInfo, Classification, ClassifyContext, classify_arm_error,
 };
 use crate::provisioning::model::{
-    DeletePartialOutcome, FailedProvision, JobStatus, ProvisionRequest, RecentFailures,
+    DeletePartialOutcome, FailedProvision, JobStatus, ProvisionRequest,
 };
-
-/// The caller's failed provisions of the last `hours` (1–168, default 24), newest first, at most
-/// `limit` (1–20, default 10). A storage failure answers `degraded: true` with no jobs.
-#[server(prefix = "/api", endpoint = "aks/recent-failed-provisions", input = server_fn::codec::GetUrl)]
-pub async fn recent_failed_provisions(
-    hours: Option<u32>,
-    limit: Option<u32>,
-) -> Result<RecentFailures, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::recent_failures(&state, &caller, hours, limit)
-        .await
-        .map_err(service::respond)
-}
-
-/// Marks a failure dismissed for the caller, on every device.
-#[server(prefix = "/api", endpoint = "aks/dismiss-failure", input = server_fn::codec::Json)]
-pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::dismiss(&state, &caller, &job_id)
-        .await
-        .map_err(service::respond)
-}
 
 /// Deletes the partial cluster a cancelled or failed job of the caller left in Azure.
 #[server(prefix = "/api", endpoint = "aks/delete-partial-cluster", input = server_fn::codec::Json)]
@@ -103,17 +79,6 @@ fn arm_error_of_raw(raw: &str) -> Option<ArmErrorInfo> {
     crate::provisioning::classify::parse_arm_error(raw)
 }
 
-/// The request to retry: the one recorded, or as much of it as the failure row tells.
-pub fn retry_request(failure: &FailedProvision) -> ProvisionRequest {
-    failure.request.clone().unwrap_or_else(|| ProvisionRequest {
-        subscription_id: failure.subscription_id.clone(),
-        resource_group: failure.resource_group.clone(),
-        region: failure.region.clone(),
-        cluster_name: failure.cluster_name.clone(),
-        ..ProvisionRequest::default()
-    })
-}
-
 /// The raw answer as people read it: pretty JSON when it is JSON.
 fn raw_for_display(failure: &FailedProvision) -> String {
     match failure.raw_error.as_deref() {
@@ -175,13 +140,17 @@ pub fn ProvisionErrorCard(
         }
         .to_owned()
     });
-    let when = format_ago(now_ms() - failure.updated_at);
+    // When it ended: a failure is read as "failed 5 min ago" (the list is ordered by when each
+    // attempt was made, see `last_failed::rules`).
+    let ended_at = failure.updated_at;
+    let verb = if cancelled { "Stopped" } else { "Failed" };
+    let delete_blocked = failure.delete_blocked.clone();
     let where_ = format!(
         "{} · {} · {}",
         failure.cluster_name, failure.region, failure.resource_group
     );
     let raw = raw_for_display(&failure);
-    let request = retry_request(&failure);
+    let request = failure_request(&failure);
     let job_id = failure.job_id.clone();
     let cluster_name = failure.cluster_name.clone();
     let resource_group = failure.resource_group.clone();
@@ -196,15 +165,16 @@ pub fn ProvisionErrorCard(
     let dismiss = {
         let job_id = job_id.clone();
         move |_| {
-            if let Some(lf) = last_failed {
-                lf.dismiss(&job_id);
-            }
-            let id = job_id.clone();
-            leptos::task::spawn_local(async move {
-                if let Err(e) = dismiss_failed_provision(id).await {
-                    leptos::logging::warn!("dismiss was not stored on the server: {e}");
+            match last_failed {
+                // Kept until the server has it, and sent again when it is back.
+                Some(lf) => lf.dismiss(&job_id),
+                None => {
+                    let id = job_id.clone();
+                    leptos::task::spawn_local(async move {
+                        let _ = dismiss_failed_provision(id).await;
+                    });
                 }
-            });
+            }
             if let Some(cb) = on_dismiss {
                 cb.run(job_id.clone());
             }
@@ -290,8 +260,9 @@ pub fn ProvisionErrorCard(
             </p>
         }
     });
+    let deletable = has_partial && delete_blocked.is_none();
     let delete_button = move || {
-        (has_partial && delete_state.get() == DeleteState::Idle).then(|| {
+        (deletable && delete_state.get() == DeleteState::Idle).then(|| {
             view! {
                 <button
                     type="button"
@@ -361,7 +332,7 @@ pub fn ProvisionErrorCard(
                 <span class="error-card-meta">
                     <strong>{where_}</strong>
                     <span aria-hidden="true">" · "</span>
-                    {when}
+                    <Moment at=ended_at verb=verb />
                 </span>
             </div>
             <p class="error-headline" data-testid="error-headline">
@@ -383,6 +354,9 @@ pub fn ProvisionErrorCard(
                 </button>
             </div>
             {portal_note}
+            {delete_blocked.filter(|_| has_partial).map(|why| view! {
+                <p class="error-partial-note delete-blocked" data-testid="delete-blocked">{why}</p>
+            })}
             {delete_panel}
             <details class="raw-response">
                 <summary>"Show raw Azure response"</summary>
@@ -479,7 +453,7 @@ mod tests {
     #[test]
     fn retry_uses_the_recorded_request_or_the_row() {
         let f = failure(JobStatus::Failed, "X", "y");
-        let r = retry_request(&f);
+        let r = failure_request(&f);
         assert_eq!(
             (r.cluster_name.as_str(), r.region.as_str()),
             ("aks-demo", "eastus")

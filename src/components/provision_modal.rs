@@ -10,12 +10,15 @@ use leptos::prelude::*;
 
 use crate::api_error::ApiError;
 use crate::app::SessionInfo;
-use crate::components::clock::now_ms;
+use crate::components::clock::Clock;
 use crate::components::cluster_card::get_task_status;
 use crate::components::erase::erased_on_server;
-use crate::components::last_failed::{LastFailed, failure_from_task};
+use crate::components::last_failed::failure_from_task;
+use crate::components::live::LiveEvents;
+use crate::components::notify;
 use crate::components::provision_error_card::ProvisionErrorCard;
 use crate::components::provision_progress::{ProgressFacts, StepList, StopProvision};
+use crate::events::DashboardEvent;
 use crate::provisioning::model::{
     AvailableSkus, CancelOutcome, CheckStatus, FailedProvision, JobStatus, PartialCluster,
     PreflightReport, ProvisionAccepted, ProvisionRequest, TaskStatus,
@@ -253,8 +256,8 @@ struct Checks {
     unavailable: Option<String>,
 }
 
-/// The create form with live pre-flight; after Create, the steps of the create with Stop.
-/// Closes itself once the cluster is visible in Azure (the dashboard follows it from there).
+/// The create form with live pre-flight; after Create, the steps of the create with Stop, and
+/// how it ended when it failed or was stopped (R-3: with the partial cluster's portal action).
 #[component]
 pub fn ProvisionModal(
     session: SessionInfo,
@@ -266,7 +269,6 @@ pub fn ProvisionModal(
     on_started: Callback<String>,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
-    let last_failed = use_context::<LastFailed>();
     let form = Form::new(&session);
     let count_touched = RwSignal::new(false);
     if let Some(r) = &prefill {
@@ -280,9 +282,8 @@ pub fn ProvisionModal(
     let phase = RwSignal::new(Phase::Form);
     let task = RwSignal::new(None::<TaskStatus>);
     let cancel_partial = RwSignal::new(None::<PartialCluster>);
-    let stop_requested = RwSignal::new(false);
     let confirm_close = RwSignal::new(false);
-    let now = RwSignal::new(now_ms());
+    let now = Clock::now();
     let checks = RwSignal::new(Checks {
         running: true,
         ..Checks::default()
@@ -430,69 +431,57 @@ pub fn ProvisionModal(
         }
     };
 
-    // Following the create: poll its task until the cluster shows in Azure or the task ends.
+    // Following the create: its task is read again whenever the server says it moved on (and
+    // on every re-read while push is down), until it ends. The modal stays open on the steps
+    // (and on the end of a stopped or failed create) until the user closes it; a success closes
+    // it, the dashboard lists the cluster.
     let creating_task = Memo::new(move |_| match phase.get() {
         Phase::Creating(a) => Some(a.task_id),
         _ => None,
     });
+    let read_task = move |task_id: String| {
+        leptos::task::spawn_local(async move {
+            let Ok(t) = get_task_status(task_id).await else {
+                return;
+            };
+            // The modal may have closed (or moved on) while the answer was on its way.
+            let creating = phase.try_with_untracked(|p| matches!(p, Phase::Creating(_)));
+            if creating != Some(true) {
+                return;
+            }
+            match t.status {
+                JobStatus::Failed | JobStatus::Cancelled => {
+                    if let Some(f) = failure_from_task(&t, cancel_partial.get_untracked()) {
+                        phase.set(Phase::Ended(Box::new(f)));
+                    }
+                }
+                JobStatus::Succeeded => close(),
+                JobStatus::Queued | JobStatus::Running => {}
+            }
+            task.set(Some(t));
+        });
+    };
     Effect::new(move |_| {
-        let Some(task_id) = creating_task.get() else {
-            return;
-        };
-        let poll = move || {
-            let task_id = task_id.clone();
-            leptos::task::spawn_local(async move {
-                let Ok(t) = get_task_status(task_id).await else {
-                    return;
-                };
-                // The modal may have closed (or moved on) while the answer was on its way.
-                let creating = phase.try_with_untracked(|p| matches!(p, Phase::Creating(_)));
-                if creating != Some(true) {
-                    return;
-                }
-                match t.status {
-                    JobStatus::Failed | JobStatus::Cancelled => {
-                        if let Some(f) = failure_from_task(&t, cancel_partial.get_untracked()) {
-                            if let Some(lf) = last_failed {
-                                lf.record(f.clone());
-                            }
-                            phase.set(Phase::Ended(Box::new(f)));
-                        }
-                    }
-                    JobStatus::Succeeded => {
-                        if let Some(lf) = last_failed {
-                            lf.clear_after_success();
-                        }
-                        close();
-                    }
-                    JobStatus::Queued | JobStatus::Running => {
-                        let visible = t
-                            .progress
-                            .as_ref()
-                            .is_some_and(|p| p.cluster_state.is_some());
-                        if visible && !stop_requested.get_untracked() {
-                            // Creating or later: the dashboard's banner takes over from here.
-                            close();
-                        }
-                    }
-                }
-                task.set(Some(t));
-            });
-        };
-        poll();
-        let handle = set_interval_with_handle(
-            move || {
-                now.set(now_ms());
-                poll();
-            },
-            Duration::from_secs(1),
-        );
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
+        if let Some(task_id) = creating_task.get() {
+            read_task(task_id);
+        }
+    });
+    if let Some(live) = LiveEvents::from_context() {
+        live.subscribe(move |event| {
+            let Some(following) = creating_task.try_get_untracked().flatten() else {
+                return;
+            };
+            let concerns = match &event {
+                DashboardEvent::TaskProgress { task_id }
+                | DashboardEvent::TaskEnded { task_id, .. } => task_id == &following,
+                DashboardEvent::Resync => true,
+                _ => false,
+            };
+            if concerns {
+                read_task(following);
             }
         });
-    });
+    }
 
     let first_invalid_focus = move |errors: &BTreeMap<String, String>| {
         if let Some(name) = FIELD_ORDER.iter().find(|f| errors.contains_key(**f)) {
@@ -529,6 +518,9 @@ pub fn ProvisionModal(
             return;
         }
         let req = form.request();
+        // The first Create is when the user learns provisions take a while: the browser asks
+        // whether the dashboard may tell them when one ends (never on page load).
+        notify::ask_permission();
         phase.set(Phase::Submitting);
         notice.set(None);
         leptos::task::spawn_local(async move {
@@ -578,7 +570,6 @@ pub fn ProvisionModal(
         }
         task.set(None);
         cancel_partial.set(None);
-        stop_requested.set(false);
         server_errors.set(BTreeMap::new());
         submitted.set(false);
         phase.set(Phase::Form);
@@ -816,8 +807,8 @@ pub fn ProvisionModal(
             .unwrap_or_else(|| "Waiting for a worker to pick the job up…".into())
         };
         let on_stopped = Callback::new(move |o: CancelOutcome| {
-            stop_requested.set(true);
             cancel_partial.set(o.partial_cluster);
+            read_task(o.task_id);
         });
         erased_on_server(view! {
             <div class="creating" data-testid="provision-creating">
@@ -828,11 +819,10 @@ pub fn ProvisionModal(
                 <ol class="steps">
                     <StepList task=task_sig />
                 </ol>
-                <ProgressFacts task=task_sig now=now.into() />
+                <ProgressFacts task=task_sig now=now />
                 <p class="progress-message muted" aria-live="polite">{message}</p>
                 <p class="field-hint">
-                    "This window closes once Azure shows the cluster; the dashboard follows it from there. "
-                    "Closing it does not stop the create."
+                    "Closing this window does not stop the create: the dashboard follows it too."
                 </p>
                 <footer class="modal-footer">
                     <StopProvision

@@ -1,234 +1,56 @@
-//! `LastFailedProvision`: the newest failed provision of the signed-in user, as every surface
-//! shows it — whether the server said so (R-1), this tab saw it, or another tab of this browser
-//! did (R-2). The one module that knows the localStorage key `elb_last_failed_provision_v1`.
+//! `LastFailed`: the newest failed provision of the signed-in user, as every surface of the page
+//! shows it — the server's list first (R-1, and live through server push), a local copy for the
+//! first paint while the server is slow or down, and the other tabs of this browser (R-2).
 //!
-//! The rules are plain functions (tested natively below); [`LastFailed`] applies them to a
-//! signal and to the browser's storage.
+//! [`rules`] decides (plain functions, tested natively); [`store`] is the browser's storage;
+//! this module applies the rules to a signal, and owns the two server functions they need: the
+//! caller's recent failures, and Dismiss.
+
+pub mod rules;
+pub mod store;
+
+use std::time::Duration;
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::provisioning::model::{
-    FailedProvision, JobStatus, PartialCluster, RecentFailures, TaskStatus,
+use crate::api_error::ApiError;
+use crate::components::clock::now_ms;
+use crate::provisioning::model::{FailedProvision, ProvisionRequest, RecentFailures};
+pub use rules::{Ending, ending_of, failure_from_task, failure_request};
+use rules::{
+    LocalCopy, LocalRead, LocalWrite, ServerAnswer, merge, pending_of, read_local, read_pending,
+    recorded, resolved_by_success, send_again, with_pending, without_pending,
 };
+use store::{LAST_FAILED_KEY, PENDING_DISMISSES_KEY};
 
-/// The localStorage key of the local copy. Versioned: a new shape gets a new key.
-pub const STORAGE_KEY: &str = "elb_last_failed_provision_v1";
-/// A failure older than this is no longer "the last attempt".
-pub const MAX_AGE_MS: i64 = 24 * 60 * 60 * 1000;
 /// What the dashboard asks `recent_failed_provisions` for.
 pub const RECENT_HOURS: u32 = 24;
 pub const RECENT_LIMIT: u32 = 10;
+/// How soon a dismiss the server did not take is sent again.
+const RESEND_AFTER: Duration = Duration::from_secs(5);
 
-/// The local copy as stored under [`STORAGE_KEY`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LocalCopy {
-    /// Whose failure it is: a browser can be shared by several signed-in users.
-    pub user: String,
-    /// The server has listed this job at least once. When the server later stops listing it,
-    /// it was dismissed on another device or its cluster was re-created, so it goes.
-    #[serde(default)]
-    pub confirmed: bool,
-    pub failure: FailedProvision,
+/// The caller's failed provisions of the last `hours` (1–168, default 24), newest first, at most
+/// `limit` (1–20, default 10). A storage failure answers `degraded: true` with no jobs.
+#[server(prefix = "/api", endpoint = "aks/recent-failed-provisions", input = server_fn::codec::GetUrl)]
+pub async fn recent_failed_provisions(
+    hours: Option<u32>,
+    limit: Option<u32>,
+) -> Result<RecentFailures, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::recent_failures(&state, &caller, hours, limit)
+        .await
+        .map_err(service::respond)
 }
 
-/// What a read of the local copy found.
-// Built a few times per page view: boxing the copy would buy nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
-pub enum LocalRead {
-    Absent,
-    Fresh(LocalCopy),
-    /// Another user's copy: not ours to show, not ours to remove.
-    OtherUser,
-    /// Malformed or older than 24 h: ignored, and removed.
-    Discard,
-}
-
-/// The freshness rule, applied to the raw localStorage value.
-pub fn read_local(raw: Option<&str>, user: &str, now_ms: i64) -> LocalRead {
-    let Some(raw) = raw else {
-        return LocalRead::Absent;
-    };
-    // From bytes: the same decoder as the API's answers (see `page_json`).
-    let Ok(copy) = serde_json::from_slice::<LocalCopy>(raw.as_bytes()) else {
-        return LocalRead::Discard;
-    };
-    if copy.failure.job_id.is_empty() || !is_fresh(&copy.failure, now_ms) {
-        LocalRead::Discard
-    } else if copy.user != user {
-        LocalRead::OtherUser
-    } else {
-        LocalRead::Fresh(copy)
-    }
-}
-
-/// Whether a failure is recent enough to be "the last attempt".
-pub fn is_fresh(failure: &FailedProvision, now_ms: i64) -> bool {
-    now_ms.saturating_sub(failure.updated_at) <= MAX_AGE_MS
-}
-
-/// The server's answer to "my recent failures", as the merge sees it.
-#[derive(Debug, Clone, Copy)]
-pub enum ServerAnswer<'a> {
-    /// Newest first.
-    Jobs(&'a [FailedProvision]),
-    /// `degraded`, or no answer at all: the local copy stands.
-    Unavailable,
-}
-
-impl<'a> ServerAnswer<'a> {
-    pub fn of(answer: Option<&'a RecentFailures>) -> Self {
-        match answer {
-            Some(r) if !r.degraded => ServerAnswer::Jobs(&r.jobs),
-            _ => ServerAnswer::Unavailable,
-        }
-    }
-}
-
-/// What to do with the local copy after a merge.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
-pub enum LocalWrite {
-    Keep,
-    Save(LocalCopy),
-    Remove,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Merged {
-    pub shown: Option<FailedProvision>,
-    pub write: LocalWrite,
-}
-
-/// The merge rule: the server's newest failure wins only when it is strictly newer than the
-/// local copy, and then it becomes the local copy. Without an answer the local copy stands.
-pub fn merge(user: &str, local: Option<&LocalCopy>, server: ServerAnswer<'_>) -> Merged {
-    let ServerAnswer::Jobs(jobs) = server else {
-        return Merged {
-            shown: local.map(|l| l.failure.clone()),
-            write: LocalWrite::Keep,
-        };
-    };
-    let newest = jobs.first();
-    let adopt = |f: &FailedProvision| Merged {
-        shown: Some(f.clone()),
-        write: LocalWrite::Save(LocalCopy {
-            user: user.to_owned(),
-            confirmed: true,
-            failure: f.clone(),
-        }),
-    };
-    let Some(local) = local else {
-        return match newest {
-            Some(s) => adopt(s),
-            None => Merged {
-                shown: None,
-                write: LocalWrite::Keep,
-            },
-        };
-    };
-    if let Some(s) = newest.filter(|s| s.updated_at > local.failure.updated_at) {
-        return adopt(s);
-    }
-    if jobs.iter().any(|j| j.job_id == local.failure.job_id) {
-        let write = if local.confirmed {
-            LocalWrite::Keep
-        } else {
-            LocalWrite::Save(LocalCopy {
-                confirmed: true,
-                ..local.clone()
-            })
-        };
-        return Merged {
-            shown: Some(local.failure.clone()),
-            write,
-        };
-    }
-    if local.confirmed {
-        // The server knew this failure and no longer lists it: dismissed elsewhere or resolved.
-        return match newest {
-            Some(s) => adopt(s),
-            None => Merged {
-                shown: None,
-                write: LocalWrite::Remove,
-            },
-        };
-    }
-    Merged {
-        shown: Some(local.failure.clone()),
-        write: LocalWrite::Keep,
-    }
-}
-
-/// What to show when this tab sees a failure: the newer of the two stays. A second report of
-/// the same job keeps the partial cluster an earlier one knew of.
-pub fn recorded(
-    current: Option<&FailedProvision>,
-    mut incoming: FailedProvision,
-) -> Option<FailedProvision> {
-    match current {
-        None => Some(incoming),
-        Some(c) if c.job_id == incoming.job_id => {
-            if incoming.partial_cluster.is_none() {
-                incoming.partial_cluster = c.partial_cluster.clone();
-            }
-            (c != &incoming).then_some(incoming)
-        }
-        Some(c) => (incoming.updated_at >= c.updated_at).then_some(incoming),
-    }
-}
-
-/// A finished task as a failed provision, or `None` when it did not fail. `cancel_partial` is
-/// what the cancel answer said was left in Azure, for when the task's error does not say.
-pub fn failure_from_task(
-    task: &TaskStatus,
-    cancel_partial: Option<PartialCluster>,
-) -> Option<FailedProvision> {
-    if !matches!(task.status, JobStatus::Failed | JobStatus::Cancelled) {
-        return None;
-    }
-    let req = &task.request;
-    let error = task.error.as_ref();
-    let (code, message) = match (error, task.status) {
-        (Some(e), _) => (e.code.clone(), e.message.clone()),
-        (None, JobStatus::Cancelled) => (
-            "Canceled".to_owned(),
-            "Provisioning was cancelled at your request.".to_owned(),
-        ),
-        (None, _) => (
-            "Unknown".to_owned(),
-            "The provision failed without an error message.".to_owned(),
-        ),
-    };
-    let category = match (error, task.status) {
-        (Some(e), _) if !e.category.is_empty() => e.category.clone(),
-        (_, JobStatus::Cancelled) => "cancelled".to_owned(),
-        _ => "unknown".to_owned(),
-    };
-    Some(FailedProvision {
-        job_id: task.job_id.clone(),
-        task_id: task.task_id.clone(),
-        status: task.status,
-        phase: task.progress.as_ref().map(|p| p.phase.clone()),
-        error_code: Some(code),
-        error_message: Some(message),
-        category: Some(category),
-        cluster_name: req.cluster_name.clone(),
-        region: req.region.clone(),
-        resource_group: req.resource_group.clone(),
-        subscription_id: req.subscription_id.clone(),
-        portal_url: task.progress.as_ref().and_then(|p| p.portal_url.clone()),
-        partial_cluster: error
-            .and_then(|e| e.partial_cluster.clone())
-            .or(cancel_partial),
-        created_at: task.created_at,
-        updated_at: task.updated_at,
-        request: Some(req.clone()),
-        raw_error: error.and_then(|e| e.raw.clone()),
-        delete_blocked: None,
-        fixes: vec![],
-    })
+/// Marks a failure dismissed for the caller, on every device.
+#[server(prefix = "/api", endpoint = "aks/dismiss-failure", input = server_fn::codec::Json)]
+pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::dismiss(&state, &caller, &job_id)
+        .await
+        .map_err(service::respond)
 }
 
 /// The last failure of the signed-in user, shared by every component of the page through
@@ -237,6 +59,14 @@ pub fn failure_from_task(
 pub struct LastFailed {
     shown: RwSignal<Option<FailedProvision>>,
     user: StoredValue<String>,
+    /// The number of the latest question to the server: an answer to an older one is stale.
+    asked: StoredValue<u64>,
+    /// A failure whose card this tab keeps although it is resolved: the user is reading how the
+    /// delete of its partial cluster went. It goes when they dismiss it.
+    held: StoredValue<Option<String>>,
+    /// Dismisses on their way to the server, so none is sent twice at once.
+    sending: StoredValue<Vec<String>>,
+    resend_planned: StoredValue<bool>,
 }
 
 impl LastFailed {
@@ -249,6 +79,10 @@ impl LastFailed {
         Self {
             shown: RwSignal::new(initial),
             user: StoredValue::new(user),
+            asked: StoredValue::new(0),
+            held: StoredValue::new(None),
+            sending: StoredValue::new(Vec::new()),
+            resend_planned: StoredValue::new(false),
         }
     }
 
@@ -258,513 +92,239 @@ impl LastFailed {
     }
 
     /// In the browser, once hydrated: merges the local copy with the server's answer the page
-    /// was rendered with, then follows the other tabs (`storage` events) and asks the server
-    /// again whenever the window gets the focus back.
+    /// was rendered with, sends the dismisses still pending, and follows the other tabs.
     pub fn attach(self, server: Option<RecentFailures>) {
         Effect::new(move |_| {
-            untrack(|| self.merge_server_answer(server.as_ref()));
+            untrack(|| {
+                self.apply_answer(server.as_ref());
+                self.send_pending();
+            });
             let storage = window_event_listener(leptos::ev::storage, move |ev| {
-                // `key` is null when another tab called `localStorage.clear()`.
-                if ev.key().is_none_or(|k| k == STORAGE_KEY) {
-                    self.follow_local_copy();
+                if store::concerns_us(ev.key().as_deref()) {
+                    self.follow_other_tab();
                 }
             });
-            let last_ask = StoredValue::new(super::clock::now_ms());
-            let focus = window_event_listener(leptos::ev::focus, move |_| {
-                let now = super::clock::now_ms();
-                if now - last_ask.get_value() > 15_000 {
-                    last_ask.set_value(now);
-                    self.refresh_from_server();
-                }
-            });
-            on_cleanup(move || {
-                storage.remove();
-                focus.remove();
-            });
+            on_cleanup(move || storage.remove());
         });
     }
 
-    /// Asks the server for the newest failures and merges the answer.
+    /// Asks the server for the newest failures and shows what it lists.
     pub fn refresh_from_server(self) {
+        let question = self.asked.get_value() + 1;
+        self.asked.set_value(question);
         leptos::task::spawn_local(async move {
-            let answer = super::provision_error_card::recent_failed_provisions(
-                Some(RECENT_HOURS),
-                Some(RECENT_LIMIT),
-            )
-            .await;
-            self.merge_server_answer(answer.ok().as_ref());
+            let answer = recent_failed_provisions(Some(RECENT_HOURS), Some(RECENT_LIMIT)).await;
+            if self.asked.try_get_value() == Some(question) {
+                self.apply_answer(answer.ok().as_ref());
+            }
         });
     }
 
-    /// Applies the merge rule to the local copy and a server answer.
-    pub fn merge_server_answer(self, server: Option<&RecentFailures>) {
-        let user = self.user.get_value();
-        let local = self.read_local_copy();
-        self.apply(merge(&user, local.as_ref(), ServerAnswer::of(server)));
-    }
-
-    /// This tab saw a provision fail: show it, keep it for the other tabs and for reloads.
+    /// This tab saw a provision fail: show it and keep it for the other tabs and for reloads at
+    /// once, then let the server's list (which has it by now) confirm it.
     pub fn record(self, failure: FailedProvision) {
         let current = self.shown.get_untracked();
-        let Some(failure) = recorded(current.as_ref(), failure) else {
+        if self.pending().contains(&failure.job_id) {
             return;
-        };
-        let user = self.user.get_value();
-        let confirmed = self
-            .read_local_copy()
-            .is_some_and(|c| c.confirmed && c.failure.job_id == failure.job_id);
-        store::write(&LocalCopy {
-            user,
-            confirmed,
-            failure: failure.clone(),
-        });
-        self.set_shown(Some(failure));
+        }
+        if let Some(failure) = recorded(current.as_ref(), failure) {
+            store::write(
+                LAST_FAILED_KEY,
+                &LocalCopy {
+                    user: self.user.get_value(),
+                    failure: failure.clone(),
+                },
+            );
+            self.show(Some(failure));
+        }
+        self.refresh_from_server();
     }
 
-    /// The user dismissed the failure (the caller tells the server).
+    /// The user dismissed a failure: it goes at once, here and in the other tabs, and stays gone
+    /// on reload even while the server cannot be reached; the server hears of it as soon as it
+    /// can (then every device drops it).
     pub fn dismiss(self, job_id: &str) {
-        store::remove();
+        if self.held.get_value().as_deref() == Some(job_id) {
+            self.held.set_value(None);
+        }
+        let user = self.user.get_value();
+        let pending = read_pending(store::read(PENDING_DISMISSES_KEY).as_deref(), now_ms());
+        write_pending(&with_pending(pending, &user, job_id, now_ms()));
+        self.forget(job_id);
+        self.send_pending();
+    }
+
+    /// Another device dismissed a failure (or deleted its partial cluster).
+    pub fn dismissed_elsewhere(self, job_id: &str) {
+        self.forget(job_id);
+        self.refresh_from_server();
+    }
+
+    /// The failure was dealt with here (its partial cluster is being deleted): the other tabs and
+    /// later visits need not show it; this tab keeps its card until the user dismisses it.
+    pub fn resolved(self, job_id: &str) {
+        self.held.set_value(Some(job_id.to_owned()));
+        if self
+            .local_copy()
+            .is_some_and(|c| c.failure.job_id == job_id)
+        {
+            store::remove(LAST_FAILED_KEY);
+        }
+    }
+
+    /// A provision succeeded: the failure of that cluster, if shown, is resolved; a failure of
+    /// another cluster stays.
+    pub fn succeeded(self, request: &ProvisionRequest) {
+        if let Some(f) = self
+            .shown
+            .get_untracked()
+            .filter(|f| resolved_by_success(f, request))
+        {
+            self.forget(&f.job_id);
+        }
+        if let Some(c) = self
+            .local_copy()
+            .filter(|c| resolved_by_success(&c.failure, request))
+        {
+            self.forget(&c.failure.job_id);
+        }
+        self.refresh_from_server();
+    }
+
+    /// Sends the dismisses the server has not confirmed; those it could not take are sent again
+    /// a little later, until it does.
+    pub fn send_pending(self) {
+        let user = self.user.get_value();
+        for job_id in self.pending() {
+            if self.sending.with_value(|s| s.contains(&job_id)) {
+                continue;
+            }
+            self.sending.update_value(|s| s.push(job_id.clone()));
+            let user = user.clone();
+            leptos::task::spawn_local(async move {
+                let answer = dismiss_failed_provision(job_id.clone()).await;
+                if self
+                    .sending
+                    .try_update_value(|s| s.retain(|j| j != &job_id))
+                    .is_none()
+                {
+                    return;
+                }
+                match answer {
+                    Err(e) if send_again(&e.code) => self.plan_resend(),
+                    // Taken, or refused for good (an unknown job): no longer pending.
+                    _ => {
+                        let pending =
+                            read_pending(store::read(PENDING_DISMISSES_KEY).as_deref(), now_ms());
+                        write_pending(&without_pending(pending, &user, &job_id));
+                    }
+                }
+            });
+        }
+    }
+
+    fn plan_resend(self) {
+        if self.resend_planned.get_value() {
+            return;
+        }
+        self.resend_planned.set_value(true);
+        set_timeout(
+            move || {
+                // Gone with the page: nothing to send from here.
+                if self
+                    .resend_planned
+                    .try_update_value(|p| *p = false)
+                    .is_none()
+                {
+                    return;
+                }
+                self.send_pending();
+            },
+            RESEND_AFTER,
+        );
+    }
+
+    /// Applies the merge rule to the local copy, the pending dismisses and a server answer.
+    fn apply_answer(self, server: Option<&RecentFailures>) {
+        let user = self.user.get_value();
+        let local = self.local_copy();
+        let merged = merge(
+            &user,
+            local.as_ref(),
+            &self.pending(),
+            ServerAnswer::of(server),
+        );
+        match merged.write {
+            LocalWrite::Keep => {}
+            LocalWrite::Save(copy) => store::write(LAST_FAILED_KEY, &copy),
+            LocalWrite::Remove => store::remove(LAST_FAILED_KEY),
+        }
+        self.show(merged.shown);
+    }
+
+    /// Another tab changed the local copy or the pending dismisses: show what they say now.
+    fn follow_other_tab(self) {
+        let pending = self.pending();
+        let shown = self
+            .local_copy()
+            .map(|c| c.failure)
+            .filter(|f| !pending.contains(&f.job_id));
+        self.show(shown);
+    }
+
+    /// Takes a failure off this page (unless its card is held) and out of the local copy.
+    fn forget(self, job_id: &str) {
+        if self
+            .local_copy()
+            .is_some_and(|c| c.failure.job_id == job_id)
+        {
+            store::remove(LAST_FAILED_KEY);
+        }
         if self
             .shown
             .get_untracked()
             .is_some_and(|f| f.job_id == job_id)
         {
-            self.set_shown(None);
+            self.show(None);
         }
     }
 
-    /// The failure was dealt with (its partial cluster is being deleted): the other tabs and
-    /// later visits need not show it, this one keeps it until dismissed.
-    pub fn resolved(self, job_id: &str) {
-        if self
-            .read_local_copy()
-            .is_some_and(|c| c.failure.job_id == job_id)
-        {
-            store::remove();
-        }
-    }
-
-    /// A provision succeeded: the last attempt no longer failed.
-    pub fn clear_after_success(self) {
-        store::remove();
-        self.set_shown(None);
-    }
-
-    /// Another tab changed the local copy: show what it holds now.
-    fn follow_local_copy(self) {
-        let raw = store::read();
-        match read_local(
-            raw.as_deref(),
-            &self.user.get_value(),
-            super::clock::now_ms(),
-        ) {
-            LocalRead::Fresh(copy) => self.set_shown(Some(copy.failure)),
-            LocalRead::Absent => self.set_shown(None),
-            LocalRead::Discard => {
-                store::remove();
-                self.set_shown(None);
-            }
-            LocalRead::OtherUser => {}
-        }
-    }
-
-    fn read_local_copy(self) -> Option<LocalCopy> {
-        let raw = store::read();
-        match read_local(
-            raw.as_deref(),
-            &self.user.get_value(),
-            super::clock::now_ms(),
-        ) {
+    /// The local copy, read by the freshness rule (a malformed or stale one is removed).
+    fn local_copy(self) -> Option<LocalCopy> {
+        let raw = store::read(LAST_FAILED_KEY);
+        match read_local(raw.as_deref(), &self.user.get_value(), now_ms()) {
             LocalRead::Fresh(copy) => Some(copy),
             LocalRead::Discard => {
-                store::remove();
+                store::remove(LAST_FAILED_KEY);
                 None
             }
             LocalRead::Absent | LocalRead::OtherUser => None,
         }
     }
 
-    fn apply(self, merged: Merged) {
-        match merged.write {
-            LocalWrite::Keep => {}
-            LocalWrite::Save(copy) => store::write(&copy),
-            LocalWrite::Remove => store::remove(),
-        }
-        self.set_shown(merged.shown);
+    /// The job ids this user dismissed here and the server has not confirmed.
+    fn pending(self) -> Vec<String> {
+        let list = read_pending(store::read(PENDING_DISMISSES_KEY).as_deref(), now_ms());
+        pending_of(&list, &self.user.get_value())
     }
 
-    fn set_shown(self, value: Option<FailedProvision>) {
-        if self.shown.get_untracked() != value {
+    /// Shows `value`, unless this tab holds a resolved card on screen.
+    fn show(self, value: Option<FailedProvision>) {
+        let current = self.shown.get_untracked();
+        let held = self.held.get_value();
+        if held.is_some() && current.as_ref().map(|f| &f.job_id) == held.as_ref() {
+            return;
+        }
+        if current != value {
             self.shown.set(value);
         }
     }
 }
 
-/// The browser's localStorage; nothing on the server. Storage may be unavailable (privacy
-/// settings, quota): then the local copy simply does not exist.
-#[cfg(feature = "hydrate")]
-mod store {
-    use gloo_storage::{LocalStorage, Storage};
-
-    use super::{LocalCopy, STORAGE_KEY};
-
-    fn available() -> bool {
-        leptos::web_sys::window()
-            .and_then(|w| w.local_storage().ok().flatten())
-            .is_some()
-    }
-
-    pub fn read() -> Option<String> {
-        if !available() {
-            return None;
-        }
-        LocalStorage::raw().get_item(STORAGE_KEY).ok().flatten()
-    }
-
-    pub fn write(copy: &LocalCopy) {
-        if available() {
-            let _ = LocalStorage::set(STORAGE_KEY, copy);
-        }
-    }
-
-    pub fn remove() {
-        if available() {
-            LocalStorage::delete(STORAGE_KEY);
-        }
-    }
-}
-
-#[cfg(not(feature = "hydrate"))]
-mod store {
-    use super::LocalCopy;
-
-    pub fn read() -> Option<String> {
-        None
-    }
-
-    pub fn write(_copy: &LocalCopy) {}
-
-    pub fn remove() {}
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::provisioning::model::{ProvisionRequest, TaskError};
-
-    const NOW: i64 = 1_800_000_000_000;
-    const MINUTE: i64 = 60_000;
-
-    fn failure(job_id: &str, updated_at: i64) -> FailedProvision {
-        FailedProvision {
-            job_id: job_id.into(),
-            task_id: format!("task-{job_id}"),
-            status: JobStatus::Failed,
-            phase: Some("arm_create_or_update".into()),
-            error_code: Some("ErrCode_InsufficientVCPUQuota".into()),
-            error_message: Some(
-                "Insufficient regional vcpu quota left for location eastus.".into(),
-            ),
-            category: Some("quota".into()),
-            cluster_name: "aks-demo".into(),
-            region: "eastus".into(),
-            resource_group: "rg-aks-dev".into(),
-            subscription_id: "11111111-2222-3333-4444-555555555555".into(),
-            portal_url: None,
-            partial_cluster: None,
-            created_at: updated_at - MINUTE,
-            updated_at,
-            request: None,
-            raw_error: None,
-            delete_blocked: None,
-            fixes: vec![],
-        }
-    }
-
-    fn copy(job_id: &str, updated_at: i64, confirmed: bool) -> LocalCopy {
-        LocalCopy {
-            user: "alice".into(),
-            confirmed,
-            failure: failure(job_id, updated_at),
-        }
-    }
-
-    fn raw(copy: &LocalCopy) -> String {
-        serde_json::to_string(copy).expect("a local copy serializes")
-    }
-
-    #[test]
-    fn a_fresh_copy_of_the_same_user_is_read() {
-        let c = copy("j1", NOW - 5 * MINUTE, false);
-        assert_eq!(
-            read_local(Some(&raw(&c)), "alice", NOW),
-            LocalRead::Fresh(c)
-        );
-        assert_eq!(read_local(None, "alice", NOW), LocalRead::Absent);
-    }
-
-    #[test]
-    fn a_malformed_copy_is_discarded() {
-        for bad in [
-            "",
-            "{",
-            "null",
-            "42",
-            r#"{"user":"alice"}"#,
-            r#"{"failure":{}}"#,
-        ] {
-            assert_eq!(
-                read_local(Some(bad), "alice", NOW),
-                LocalRead::Discard,
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_copy_older_than_a_day_is_discarded() {
-        let just_in_time = copy("j1", NOW - MAX_AGE_MS, false);
-        assert!(matches!(
-            read_local(Some(&raw(&just_in_time)), "alice", NOW),
-            LocalRead::Fresh(_)
-        ));
-        let stale = copy("j1", NOW - MAX_AGE_MS - 1, false);
-        assert_eq!(
-            read_local(Some(&raw(&stale)), "alice", NOW),
-            LocalRead::Discard
-        );
-    }
-
-    #[test]
-    fn another_users_copy_is_neither_shown_nor_removed() {
-        let c = copy("j1", NOW, false);
-        assert_eq!(read_local(Some(&raw(&c)), "bob", NOW), LocalRead::OtherUser);
-    }
-
-    #[test]
-    fn with_no_local_copy_the_servers_newest_becomes_the_local_copy() {
-        let jobs = [failure("j2", NOW), failure("j1", NOW - MINUTE)];
-        let m = merge("alice", None, ServerAnswer::Jobs(&jobs));
-        assert_eq!(m.shown, Some(jobs[0].clone()));
-        assert_eq!(
-            m.write,
-            LocalWrite::Save(LocalCopy {
-                user: "alice".into(),
-                confirmed: true,
-                failure: jobs[0].clone()
-            })
-        );
-        let m = merge("alice", None, ServerAnswer::Jobs(&[]));
-        assert_eq!(
-            m,
-            Merged {
-                shown: None,
-                write: LocalWrite::Keep
-            }
-        );
-    }
-
-    #[test]
-    fn the_server_wins_only_when_strictly_newer() {
-        let local = copy("j1", NOW - MINUTE, false);
-        let newer = [failure("j2", NOW)];
-        let m = merge("alice", Some(&local), ServerAnswer::Jobs(&newer));
-        assert_eq!(m.shown, Some(newer[0].clone()));
-        assert!(
-            matches!(m.write, LocalWrite::Save(ref c) if c.failure.job_id == "j2" && c.confirmed)
-        );
-
-        let same_time = [failure("j0", NOW - MINUTE)];
-        let m = merge("alice", Some(&local), ServerAnswer::Jobs(&same_time));
-        assert_eq!(
-            m,
-            Merged {
-                shown: Some(local.failure.clone()),
-                write: LocalWrite::Keep
-            }
-        );
-
-        let older = [failure("j0", NOW - 2 * MINUTE)];
-        let m = merge("alice", Some(&local), ServerAnswer::Jobs(&older));
-        assert_eq!(
-            m,
-            Merged {
-                shown: Some(local.failure.clone()),
-                write: LocalWrite::Keep
-            }
-        );
-    }
-
-    #[test]
-    fn when_the_server_cannot_answer_the_local_copy_stands() {
-        let local = copy("j1", NOW, true);
-        let m = merge("alice", Some(&local), ServerAnswer::Unavailable);
-        assert_eq!(
-            m,
-            Merged {
-                shown: Some(local.failure.clone()),
-                write: LocalWrite::Keep
-            }
-        );
-        let degraded = RecentFailures {
-            jobs: vec![],
-            degraded: true,
-        };
-        assert!(matches!(
-            ServerAnswer::of(Some(&degraded)),
-            ServerAnswer::Unavailable
-        ));
-        assert!(matches!(ServerAnswer::of(None), ServerAnswer::Unavailable));
-        assert_eq!(
-            merge("alice", None, ServerAnswer::Unavailable),
-            Merged {
-                shown: None,
-                write: LocalWrite::Keep
-            }
-        );
-    }
-
-    #[test]
-    fn a_local_copy_the_server_lists_is_marked_confirmed() {
-        let local = copy("j1", NOW, false);
-        let jobs = [failure("j1", NOW)];
-        let m = merge("alice", Some(&local), ServerAnswer::Jobs(&jobs));
-        assert_eq!(m.shown, Some(local.failure.clone()));
-        assert_eq!(
-            m.write,
-            LocalWrite::Save(LocalCopy {
-                confirmed: true,
-                ..local.clone()
-            })
-        );
-        let confirmed = copy("j1", NOW, true);
-        assert_eq!(
-            merge("alice", Some(&confirmed), ServerAnswer::Jobs(&jobs)).write,
-            LocalWrite::Keep
-        );
-    }
-
-    #[test]
-    fn a_failure_dismissed_on_another_device_goes_once_the_server_stops_listing_it() {
-        let local = copy("j1", NOW, true);
-        let m = merge("alice", Some(&local), ServerAnswer::Jobs(&[]));
-        assert_eq!(
-            m,
-            Merged {
-                shown: None,
-                write: LocalWrite::Remove
-            }
-        );
-
-        let older = [failure("j0", NOW - MINUTE)];
-        let m = merge("alice", Some(&local), ServerAnswer::Jobs(&older));
-        assert_eq!(m.shown, Some(older[0].clone()));
-    }
-
-    #[test]
-    fn a_failure_the_server_has_not_listed_yet_stands() {
-        let local = copy("j1", NOW, false);
-        let m = merge("alice", Some(&local), ServerAnswer::Jobs(&[]));
-        assert_eq!(
-            m,
-            Merged {
-                shown: Some(local.failure.clone()),
-                write: LocalWrite::Keep
-            }
-        );
-    }
-
-    #[test]
-    fn the_newer_failure_stays_when_this_tab_sees_one() {
-        let shown = failure("j2", NOW);
-        assert_eq!(recorded(None, shown.clone()), Some(shown.clone()));
-        assert_eq!(recorded(Some(&shown), failure("j1", NOW - MINUTE)), None);
-        assert_eq!(
-            recorded(Some(&shown), failure("j3", NOW + MINUTE)).map(|f| f.job_id),
-            Some("j3".into())
-        );
-        assert_eq!(recorded(Some(&shown), shown.clone()), None, "nothing new");
-    }
-
-    #[test]
-    fn a_second_report_of_the_same_job_keeps_the_partial_cluster() {
-        let mut first = failure("j1", NOW);
-        first.partial_cluster = Some(PartialCluster {
-            resource_id: "/x".into(),
-            portal_url: "https://portal.azure.com/#resource/x".into(),
-            last_state: Some("Creating".into()),
-            abort_requested: false,
-        });
-        let mut second = failure("j1", NOW + 1);
-        second.error_message = Some("Cancelled.".into());
-        let kept = recorded(Some(&first), second).expect("the newer report is shown");
-        assert_eq!(kept.partial_cluster, first.partial_cluster);
-        assert_eq!(kept.error_message.as_deref(), Some("Cancelled."));
-    }
-
-    fn task(status: JobStatus, error: Option<TaskError>) -> TaskStatus {
-        TaskStatus {
-            task_id: "t1".into(),
-            job_id: "j1".into(),
-            status,
-            ready: status.is_finished(),
-            progress: None,
-            error,
-            result: None,
-            request: ProvisionRequest {
-                subscription_id: "11111111-2222-3333-4444-555555555555".into(),
-                resource_group: "rg-aks-dev".into(),
-                region: "koreacentral".into(),
-                cluster_name: "aks-one".into(),
-                node_sku: "Standard_D2s_v3".into(),
-                node_count: 2,
-                system_vm_size: "Standard_D2s_v3".into(),
-                system_node_count: 1,
-            },
-            created_at: NOW - MINUTE,
-            updated_at: NOW,
-        }
-    }
-
-    #[test]
-    fn a_failed_task_becomes_a_failure_with_its_request_for_edit_and_retry() {
-        let error = TaskError {
-            code: "ZonalAllocationFailed".into(),
-            message: "Allocation failed.".into(),
-            category: "allocation".into(),
-            headline: "Azure has no capacity".into(),
-            raw: Some(r#"{"error":{"code":"ZonalAllocationFailed"}}"#.into()),
-            partial_cluster: None,
-            fixes: vec![],
-        };
-        let f = failure_from_task(&task(JobStatus::Failed, Some(error)), None).expect("a failure");
-        assert_eq!(f.job_id, "j1");
-        assert_eq!(f.error_code.as_deref(), Some("ZonalAllocationFailed"));
-        assert_eq!(f.category.as_deref(), Some("allocation"));
-        assert_eq!(f.cluster_name, "aks-one");
-        assert_eq!(f.request.as_ref().map(|r| r.node_count), Some(2));
-        assert_eq!(f.updated_at, NOW);
-        assert!(f.raw_error.is_some());
-    }
-
-    #[test]
-    fn a_cancel_without_an_error_keeps_the_partial_cluster_the_cancel_reported() {
-        let partial = PartialCluster {
-            resource_id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-one".into(),
-            portal_url: "https://portal.azure.com/#resource/x".into(),
-            last_state: Some("Creating".into()),
-            abort_requested: false,
-        };
-        let f = failure_from_task(&task(JobStatus::Cancelled, None), Some(partial.clone()))
-            .expect("a cancelled provision is shown");
-        assert_eq!(f.status, JobStatus::Cancelled);
-        assert_eq!(f.category.as_deref(), Some("cancelled"));
-        assert_eq!(f.partial_cluster, Some(partial));
-    }
-
-    #[test]
-    fn running_and_succeeded_tasks_are_not_failures() {
-        assert!(failure_from_task(&task(JobStatus::Running, None), None).is_none());
-        assert!(failure_from_task(&task(JobStatus::Succeeded, None), None).is_none());
+fn write_pending(list: &[rules::PendingDismiss]) {
+    if list.is_empty() {
+        store::remove(PENDING_DISMISSES_KEY);
+    } else {
+        store::write(PENDING_DISMISSES_KEY, &list);
     }
 }

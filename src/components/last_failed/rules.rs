@@ -1,0 +1,707 @@
+//! The rules of the last failure, as plain functions: which failure the banner shows, what the
+//! local copy becomes, what a dismiss made while the server is away turns into, and what the end
+//! of a provision means for the banner. No signals, no browser: tested natively below.
+//!
+//! One time field orders failures and says whether one is recent enough: `created_at`, the
+//! moment the attempt was made. The server windows and sorts by it (its index is on it, and a
+//! later success supersedes by it); it never changes after the row is written, whereas
+//! `updated_at` moves with every progress write, lease renewal and dismiss.
+
+use serde::{Deserialize, Serialize};
+
+use crate::provisioning::model::{
+    FailedProvision, JobStatus, PartialCluster, ProvisionRequest, RecentFailures, TaskStatus,
+};
+
+/// A failure older than this is no longer "the last attempt" (the server's window is the same).
+pub const MAX_AGE_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The local copy of the last failure, as stored in the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalCopy {
+    /// Whose failure it is: a browser can be shared by several signed-in users.
+    pub user: String,
+    pub failure: FailedProvision,
+}
+
+/// What a read of the local copy found.
+// Built a few times per page view: boxing the copy would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum LocalRead {
+    Absent,
+    Fresh(LocalCopy),
+    /// Another user's copy: not ours to show, not ours to remove.
+    OtherUser,
+    /// Malformed or older than 24 h: ignored, and removed.
+    Discard,
+}
+
+/// The freshness rule, applied to the raw stored value.
+pub fn read_local(raw: Option<&str>, user: &str, now_ms: i64) -> LocalRead {
+    let Some(raw) = raw else {
+        return LocalRead::Absent;
+    };
+    // From bytes: the same decoder as the API's answers (see `page_json`).
+    let Ok(copy) = serde_json::from_slice::<LocalCopy>(raw.as_bytes()) else {
+        return LocalRead::Discard;
+    };
+    if copy.failure.job_id.is_empty() || !is_fresh(&copy.failure, now_ms) {
+        LocalRead::Discard
+    } else if copy.user != user {
+        LocalRead::OtherUser
+    } else {
+        LocalRead::Fresh(copy)
+    }
+}
+
+/// Whether a failure is recent enough to be "the last attempt".
+pub fn is_fresh(failure: &FailedProvision, now_ms: i64) -> bool {
+    now_ms.saturating_sub(failure.created_at) <= MAX_AGE_MS
+}
+
+/// A Dismiss the server has not confirmed yet (it could not be reached). Kept in the browser,
+/// it hides its failure on every load until the server has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingDismiss {
+    pub user: String,
+    pub job_id: String,
+    /// When the user pressed Dismiss (ms since epoch).
+    pub at: i64,
+}
+
+/// The stored pending dismisses, all users': malformed storage counts as none, and one older than
+/// a day goes (its failure is out of every window by then).
+pub fn read_pending(raw: Option<&str>, now_ms: i64) -> Vec<PendingDismiss> {
+    raw.and_then(|r| serde_json::from_slice::<Vec<PendingDismiss>>(r.as_bytes()).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| now_ms.saturating_sub(p.at) <= MAX_AGE_MS)
+        .collect()
+}
+
+/// The job ids `user` dismissed and the server has not confirmed.
+pub fn pending_of(list: &[PendingDismiss], user: &str) -> Vec<String> {
+    list.iter()
+        .filter(|p| p.user == user)
+        .map(|p| p.job_id.clone())
+        .collect()
+}
+
+/// `list` with `user`'s dismiss of `job_id` added (once).
+pub fn with_pending(
+    mut list: Vec<PendingDismiss>,
+    user: &str,
+    job_id: &str,
+    now_ms: i64,
+) -> Vec<PendingDismiss> {
+    if !list.iter().any(|p| p.user == user && p.job_id == job_id) {
+        list.push(PendingDismiss {
+            user: user.to_owned(),
+            job_id: job_id.to_owned(),
+            at: now_ms,
+        });
+    }
+    list
+}
+
+/// `list` without `user`'s dismiss of `job_id`.
+pub fn without_pending(
+    mut list: Vec<PendingDismiss>,
+    user: &str,
+    job_id: &str,
+) -> Vec<PendingDismiss> {
+    list.retain(|p| !(p.user == user && p.job_id == job_id));
+    list
+}
+
+/// Whether a dismiss the server refused is worth sending again. A refusal that names the job
+/// (unknown, another user's) never changes; anything else (no network, a server or storage that
+/// is down) is sent again once the server is back.
+pub fn send_again(error_code: &str) -> bool {
+    !matches!(
+        error_code,
+        "not_found" | "forbidden" | "unauthenticated" | "invalid_request"
+    )
+}
+
+/// The server's answer to "my recent failures", as the merge sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum ServerAnswer<'a> {
+    /// Newest first.
+    Jobs(&'a [FailedProvision]),
+    /// `degraded`, or no answer at all: the local copy stands.
+    Unavailable,
+}
+
+impl<'a> ServerAnswer<'a> {
+    pub fn of(answer: Option<&'a RecentFailures>) -> Self {
+        match answer {
+            Some(r) if !r.degraded => ServerAnswer::Jobs(&r.jobs),
+            _ => ServerAnswer::Unavailable,
+        }
+    }
+}
+
+/// What to do with the local copy after a merge.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum LocalWrite {
+    Keep,
+    Save(LocalCopy),
+    Remove,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    pub shown: Option<FailedProvision>,
+    pub write: LocalWrite,
+}
+
+/// One source of truth. Once the server has answered, the banner shows the newest failure it
+/// lists (less the ones dismissed here and not yet confirmed), and that becomes the local copy;
+/// a local copy the server does not list was dismissed elsewhere or superseded, and goes. Without
+/// an answer the local copy stands, unless it was dismissed here.
+pub fn merge(
+    user: &str,
+    local: Option<&LocalCopy>,
+    dismissed: &[String],
+    server: ServerAnswer<'_>,
+) -> Merged {
+    let is_dismissed = |f: &FailedProvision| dismissed.contains(&f.job_id);
+    let ServerAnswer::Jobs(jobs) = server else {
+        return match local {
+            Some(l) if is_dismissed(&l.failure) => Merged {
+                shown: None,
+                write: LocalWrite::Remove,
+            },
+            _ => Merged {
+                shown: local.map(|l| l.failure.clone()),
+                write: LocalWrite::Keep,
+            },
+        };
+    };
+    let shown = jobs.iter().find(|j| !is_dismissed(j)).cloned();
+    let write = match (&shown, local) {
+        (Some(s), Some(l)) if &l.failure == s => LocalWrite::Keep,
+        (Some(s), _) => LocalWrite::Save(LocalCopy {
+            user: user.to_owned(),
+            failure: s.clone(),
+        }),
+        (None, Some(_)) => LocalWrite::Remove,
+        (None, None) => LocalWrite::Keep,
+    };
+    Merged { shown, write }
+}
+
+/// What to show when this tab sees a failure before the server's list says so: the newer
+/// attempt stays. A second report of the same job keeps the partial cluster an earlier one knew
+/// of. `None`: nothing changes.
+pub fn recorded(
+    current: Option<&FailedProvision>,
+    mut incoming: FailedProvision,
+) -> Option<FailedProvision> {
+    match current {
+        None => Some(incoming),
+        Some(c) if c.job_id == incoming.job_id => {
+            if incoming.partial_cluster.is_none() {
+                incoming.partial_cluster = c.partial_cluster.clone();
+            }
+            if incoming.delete_blocked.is_none() {
+                incoming.delete_blocked = c.delete_blocked.clone();
+            }
+            (c != &incoming).then_some(incoming)
+        }
+        Some(c) => (incoming.created_at >= c.created_at).then_some(incoming),
+    }
+}
+
+/// How a provision ended, as the dashboard treats it.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ending {
+    /// The cluster is there: the failure of that cluster, if shown, is resolved.
+    Succeeded(ProvisionRequest),
+    /// A failure, or a cancel that left a cluster in Azure: "Last attempt failed/cancelled".
+    Failed(FailedProvision),
+    /// Stopped before Azure had anything: a passing notice, not a "Last attempt" banner (the
+    /// server does not list it either).
+    CancelledCleanly(ProvisionRequest),
+}
+
+/// How `task` ended, or `None` while it runs. `cancel_partial` is what the cancel answer said
+/// was left in Azure, for when the task's error does not say.
+pub fn ending_of(task: &TaskStatus, cancel_partial: Option<PartialCluster>) -> Option<Ending> {
+    match task.status {
+        JobStatus::Queued | JobStatus::Running => None,
+        JobStatus::Succeeded => Some(Ending::Succeeded(task.request.clone())),
+        JobStatus::Failed | JobStatus::Cancelled => {
+            let failure = failure_from_task(task, cancel_partial)?;
+            if failure.status == JobStatus::Cancelled && failure.partial_cluster.is_none() {
+                Some(Ending::CancelledCleanly(task.request.clone()))
+            } else {
+                Some(Ending::Failed(failure))
+            }
+        }
+    }
+}
+
+/// Whether a success of `request` resolves `failure`: only a success of the same cluster (the
+/// server supersedes per cluster, by the same key).
+pub fn resolved_by_success(failure: &FailedProvision, request: &ProvisionRequest) -> bool {
+    failure_request(failure).cluster_key() == request.cluster_key()
+}
+
+/// The request a failure was made with: the one recorded, or as much of it as the row tells.
+pub fn failure_request(failure: &FailedProvision) -> ProvisionRequest {
+    failure.request.clone().unwrap_or_else(|| ProvisionRequest {
+        subscription_id: failure.subscription_id.clone(),
+        resource_group: failure.resource_group.clone(),
+        region: failure.region.clone(),
+        cluster_name: failure.cluster_name.clone(),
+        ..ProvisionRequest::default()
+    })
+}
+
+/// A finished task as a failed provision, or `None` when it did not fail.
+pub fn failure_from_task(
+    task: &TaskStatus,
+    cancel_partial: Option<PartialCluster>,
+) -> Option<FailedProvision> {
+    if !matches!(task.status, JobStatus::Failed | JobStatus::Cancelled) {
+        return None;
+    }
+    let req = &task.request;
+    let error = task.error.as_ref();
+    let (code, message) = match (error, task.status) {
+        (Some(e), _) => (e.code.clone(), e.message.clone()),
+        (None, JobStatus::Cancelled) => (
+            "Canceled".to_owned(),
+            "Provisioning was cancelled at your request.".to_owned(),
+        ),
+        (None, _) => (
+            "Unknown".to_owned(),
+            "The provision failed without an error message.".to_owned(),
+        ),
+    };
+    let category = match (error, task.status) {
+        (Some(e), _) if !e.category.is_empty() => e.category.clone(),
+        (_, JobStatus::Cancelled) => "cancelled".to_owned(),
+        _ => "unknown".to_owned(),
+    };
+    Some(FailedProvision {
+        job_id: task.job_id.clone(),
+        task_id: task.task_id.clone(),
+        status: task.status,
+        phase: task.progress.as_ref().map(|p| p.phase.clone()),
+        error_code: Some(code),
+        error_message: Some(message),
+        category: Some(category),
+        cluster_name: req.cluster_name.clone(),
+        region: req.region.clone(),
+        resource_group: req.resource_group.clone(),
+        subscription_id: req.subscription_id.clone(),
+        portal_url: task.progress.as_ref().and_then(|p| p.portal_url.clone()),
+        partial_cluster: error
+            .and_then(|e| e.partial_cluster.clone())
+            .or(cancel_partial),
+        created_at: task.created_at,
+        updated_at: task.updated_at,
+        request: Some(req.clone()),
+        raw_error: error.and_then(|e| e.raw.clone()),
+        delete_blocked: None,
+        fixes: error.map(|e| e.fixes.clone()).unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provisioning::model::TaskError;
+
+    const NOW: i64 = 1_800_000_000_000;
+    const MINUTE: i64 = 60_000;
+
+    fn failure(job_id: &str, created_at: i64) -> FailedProvision {
+        FailedProvision {
+            job_id: job_id.into(),
+            task_id: format!("task-{job_id}"),
+            status: JobStatus::Failed,
+            phase: Some("arm_create_or_update".into()),
+            error_code: Some("ErrCode_InsufficientVCPUQuota".into()),
+            error_message: Some(
+                "Insufficient regional vcpu quota left for location eastus.".into(),
+            ),
+            category: Some("quota".into()),
+            cluster_name: "aks-demo".into(),
+            region: "eastus".into(),
+            resource_group: "rg-aks-dev".into(),
+            subscription_id: "11111111-2222-3333-4444-555555555555".into(),
+            portal_url: None,
+            partial_cluster: None,
+            created_at,
+            updated_at: created_at + MINUTE,
+            request: None,
+            raw_error: None,
+            delete_blocked: None,
+            fixes: vec![],
+        }
+    }
+
+    fn copy(job_id: &str, created_at: i64) -> LocalCopy {
+        LocalCopy {
+            user: "alice".into(),
+            failure: failure(job_id, created_at),
+        }
+    }
+
+    fn raw<T: Serialize>(value: &T) -> String {
+        serde_json::to_string(value).expect("serializes")
+    }
+
+    fn saved(f: &FailedProvision) -> LocalWrite {
+        LocalWrite::Save(LocalCopy {
+            user: "alice".into(),
+            failure: f.clone(),
+        })
+    }
+
+    #[test]
+    fn a_fresh_copy_of_the_same_user_is_read() {
+        let c = copy("j1", NOW - 5 * MINUTE);
+        assert_eq!(
+            read_local(Some(&raw(&c)), "alice", NOW),
+            LocalRead::Fresh(c)
+        );
+        assert_eq!(read_local(None, "alice", NOW), LocalRead::Absent);
+    }
+
+    #[test]
+    fn a_copy_written_before_this_version_is_still_read() {
+        // Copies used to carry a `confirmed` flag: unknown fields are ignored.
+        let mut value = serde_json::to_value(copy("j1", NOW)).expect("serializes");
+        value["confirmed"] = serde_json::Value::Bool(true);
+        assert!(matches!(
+            read_local(Some(&value.to_string()), "alice", NOW),
+            LocalRead::Fresh(_)
+        ));
+    }
+
+    #[test]
+    fn a_malformed_copy_is_discarded() {
+        for bad in [
+            "",
+            "{",
+            "null",
+            "42",
+            r#"{"user":"alice"}"#,
+            r#"{"failure":{}}"#,
+        ] {
+            assert_eq!(
+                read_local(Some(bad), "alice", NOW),
+                LocalRead::Discard,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn freshness_counts_from_when_the_attempt_was_made() {
+        let just_in_time = copy("j1", NOW - MAX_AGE_MS);
+        assert!(matches!(
+            read_local(Some(&raw(&just_in_time)), "alice", NOW),
+            LocalRead::Fresh(_)
+        ));
+        // Ended recently, but made more than a day ago: out of the server's window, out here.
+        let mut stale = copy("j1", NOW - MAX_AGE_MS - 1);
+        stale.failure.updated_at = NOW - MINUTE;
+        assert_eq!(
+            read_local(Some(&raw(&stale)), "alice", NOW),
+            LocalRead::Discard
+        );
+    }
+
+    #[test]
+    fn another_users_copy_is_neither_shown_nor_removed() {
+        let c = copy("j1", NOW);
+        assert_eq!(read_local(Some(&raw(&c)), "bob", NOW), LocalRead::OtherUser);
+    }
+
+    #[test]
+    fn the_servers_newest_is_shown_and_becomes_the_local_copy() {
+        let jobs = [failure("j2", NOW), failure("j1", NOW - MINUTE)];
+        let m = merge("alice", None, &[], ServerAnswer::Jobs(&jobs));
+        assert_eq!(m.shown, Some(jobs[0].clone()));
+        assert_eq!(m.write, saved(&jobs[0]));
+
+        // Already the local copy: nothing to write (no storage event for the other tabs).
+        let local = LocalCopy {
+            user: "alice".into(),
+            failure: jobs[0].clone(),
+        };
+        let m = merge("alice", Some(&local), &[], ServerAnswer::Jobs(&jobs));
+        assert_eq!(m.write, LocalWrite::Keep);
+    }
+
+    #[test]
+    fn what_the_server_lists_wins_over_a_newer_local_copy() {
+        // The laptop watched j2 fail; the tablet dismissed it; the server lists only j1 now.
+        let local = copy("j2", NOW);
+        let listed = [failure("j1", NOW - 10 * MINUTE)];
+        let m = merge("alice", Some(&local), &[], ServerAnswer::Jobs(&listed));
+        assert_eq!(m.shown, Some(listed[0].clone()));
+        assert_eq!(m.write, saved(&listed[0]));
+    }
+
+    #[test]
+    fn a_local_copy_the_server_does_not_list_goes() {
+        // Dismissed on another device, or superseded by a success of its cluster.
+        let local = copy("j1", NOW);
+        let m = merge("alice", Some(&local), &[], ServerAnswer::Jobs(&[]));
+        assert_eq!(
+            m,
+            Merged {
+                shown: None,
+                write: LocalWrite::Remove
+            }
+        );
+        assert_eq!(
+            merge("alice", None, &[], ServerAnswer::Jobs(&[])),
+            Merged {
+                shown: None,
+                write: LocalWrite::Keep
+            }
+        );
+    }
+
+    #[test]
+    fn a_newer_answer_of_the_same_job_refreshes_the_local_copy() {
+        let local = copy("j1", NOW);
+        let mut listed = failure("j1", NOW);
+        listed.delete_blocked = Some("Created again since.".into());
+        let m = merge(
+            "alice",
+            Some(&local),
+            &[],
+            ServerAnswer::Jobs(std::slice::from_ref(&listed)),
+        );
+        assert_eq!(m.write, saved(&listed));
+    }
+
+    #[test]
+    fn when_the_server_cannot_answer_the_local_copy_stands() {
+        let local = copy("j1", NOW);
+        let m = merge("alice", Some(&local), &[], ServerAnswer::Unavailable);
+        assert_eq!(
+            m,
+            Merged {
+                shown: Some(local.failure.clone()),
+                write: LocalWrite::Keep
+            }
+        );
+        let degraded = RecentFailures {
+            jobs: vec![failure("j9", NOW)],
+            degraded: true,
+        };
+        assert!(matches!(
+            ServerAnswer::of(Some(&degraded)),
+            ServerAnswer::Unavailable
+        ));
+        assert!(matches!(ServerAnswer::of(None), ServerAnswer::Unavailable));
+        assert_eq!(
+            merge("alice", None, &[], ServerAnswer::Unavailable),
+            Merged {
+                shown: None,
+                write: LocalWrite::Keep
+            }
+        );
+    }
+
+    #[test]
+    fn a_pending_dismiss_hides_its_failure_whatever_the_server_says() {
+        let dismissed = vec!["j2".to_owned()];
+        let jobs = [failure("j2", NOW), failure("j1", NOW - MINUTE)];
+        // The server has not heard of the dismiss yet: the next failure shows.
+        let m = merge("alice", None, &dismissed, ServerAnswer::Jobs(&jobs));
+        assert_eq!(m.shown, Some(jobs[1].clone()));
+        // The server is away: the local copy, dismissed here, does not come back.
+        let local = copy("j2", NOW);
+        let m = merge("alice", Some(&local), &dismissed, ServerAnswer::Unavailable);
+        assert_eq!(
+            m,
+            Merged {
+                shown: None,
+                write: LocalWrite::Remove
+            }
+        );
+    }
+
+    #[test]
+    fn pending_dismisses_are_kept_per_user_and_for_a_day() {
+        let list = with_pending(vec![], "alice", "j1", NOW - MAX_AGE_MS - 1);
+        let list = with_pending(list, "alice", "j2", NOW);
+        let list = with_pending(list, "alice", "j2", NOW);
+        let list = with_pending(list, "bob", "j3", NOW);
+        assert_eq!(list.len(), 4 - 1, "the same dismiss is kept once");
+        let read = read_pending(Some(&raw(&list)), NOW);
+        assert_eq!(pending_of(&read, "alice"), vec!["j2".to_owned()]);
+        assert_eq!(pending_of(&read, "bob"), vec!["j3".to_owned()]);
+        let read = without_pending(read, "alice", "j2");
+        assert!(pending_of(&read, "alice").is_empty());
+        assert_eq!(pending_of(&read, "bob"), vec!["j3".to_owned()]);
+        for bad in [None, Some(""), Some("{}"), Some("[1]")] {
+            assert!(read_pending(bad, NOW).is_empty(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_dismiss_is_sent_again_unless_the_server_refused_it_for_good() {
+        assert!(send_again("network"));
+        assert!(send_again("storage_unavailable"));
+        assert!(send_again("internal"));
+        assert!(!send_again("not_found"));
+        assert!(!send_again("forbidden"));
+    }
+
+    #[test]
+    fn the_attempt_made_last_stays_when_this_tab_sees_one() {
+        let shown = failure("j2", NOW);
+        assert_eq!(recorded(None, shown.clone()), Some(shown.clone()));
+        // Made earlier, even if it ended later: not the last attempt.
+        let mut earlier = failure("j1", NOW - MINUTE);
+        earlier.updated_at = NOW + 10 * MINUTE;
+        assert_eq!(recorded(Some(&shown), earlier), None);
+        assert_eq!(
+            recorded(Some(&shown), failure("j3", NOW + MINUTE)).map(|f| f.job_id),
+            Some("j3".into())
+        );
+        assert_eq!(recorded(Some(&shown), shown.clone()), None, "nothing new");
+    }
+
+    #[test]
+    fn a_second_report_of_the_same_job_keeps_the_partial_cluster() {
+        let mut first = failure("j1", NOW);
+        first.partial_cluster = Some(PartialCluster {
+            resource_id: "/x".into(),
+            portal_url: "https://portal.azure.com/#resource/x".into(),
+            last_state: Some("Creating".into()),
+            abort_requested: false,
+        });
+        let mut second = failure("j1", NOW);
+        second.error_message = Some("Cancelled.".into());
+        let kept = recorded(Some(&first), second).expect("the newer report is shown");
+        assert_eq!(kept.partial_cluster, first.partial_cluster);
+        assert_eq!(kept.error_message.as_deref(), Some("Cancelled."));
+    }
+
+    fn request(cluster: &str) -> ProvisionRequest {
+        ProvisionRequest {
+            subscription_id: "11111111-2222-3333-4444-555555555555".into(),
+            resource_group: "rg-aks-dev".into(),
+            region: "koreacentral".into(),
+            cluster_name: cluster.into(),
+            node_sku: "Standard_D2s_v3".into(),
+            node_count: 2,
+            system_vm_size: "Standard_D2s_v3".into(),
+            system_node_count: 1,
+        }
+    }
+
+    fn task(status: JobStatus, error: Option<TaskError>) -> TaskStatus {
+        TaskStatus {
+            task_id: "t1".into(),
+            job_id: "j1".into(),
+            status,
+            ready: status.is_finished(),
+            progress: None,
+            error,
+            result: None,
+            request: request("aks-one"),
+            created_at: NOW - MINUTE,
+            updated_at: NOW,
+        }
+    }
+
+    #[test]
+    fn only_a_success_of_the_same_cluster_resolves_a_failure() {
+        let mut f = failure("j1", NOW);
+        f.request = Some(request("aks-demo"));
+        assert!(!resolved_by_success(&f, &request("aks-other")));
+        assert!(
+            resolved_by_success(&f, &request("AKS-Demo")),
+            "names ignore case"
+        );
+        let elsewhere = ProvisionRequest {
+            resource_group: "rg-other".into(),
+            ..request("aks-demo")
+        };
+        assert!(!resolved_by_success(&f, &elsewhere));
+        // A row without its request still knows its cluster.
+        f.request = None;
+        assert!(resolved_by_success(&f, &request("aks-demo")));
+    }
+
+    #[test]
+    fn a_failed_task_becomes_a_failure_with_its_request_for_edit_and_retry() {
+        let error = TaskError {
+            code: "ZonalAllocationFailed".into(),
+            message: "Allocation failed.".into(),
+            category: "allocation".into(),
+            headline: "Azure has no capacity".into(),
+            raw: Some(r#"{"error":{"code":"ZonalAllocationFailed"}}"#.into()),
+            partial_cluster: None,
+            fixes: vec![],
+        };
+        let f = failure_from_task(&task(JobStatus::Failed, Some(error)), None).expect("a failure");
+        assert_eq!(f.job_id, "j1");
+        assert_eq!(f.error_code.as_deref(), Some("ZonalAllocationFailed"));
+        assert_eq!(f.category.as_deref(), Some("allocation"));
+        assert_eq!(f.cluster_name, "aks-one");
+        assert_eq!(f.request.as_ref().map(|r| r.node_count), Some(2));
+        assert_eq!(f.created_at, NOW - MINUTE);
+        assert!(f.raw_error.is_some());
+    }
+
+    #[test]
+    fn a_cancel_without_an_error_keeps_the_partial_cluster_the_cancel_reported() {
+        let partial = PartialCluster {
+            resource_id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-one".into(),
+            portal_url: "https://portal.azure.com/#resource/x".into(),
+            last_state: Some("Creating".into()),
+            abort_requested: false,
+        };
+        let f = failure_from_task(&task(JobStatus::Cancelled, None), Some(partial.clone()))
+            .expect("a cancelled provision is shown");
+        assert_eq!(f.status, JobStatus::Cancelled);
+        assert_eq!(f.category.as_deref(), Some("cancelled"));
+        assert_eq!(f.partial_cluster, Some(partial));
+    }
+
+    #[test]
+    fn a_plain_cancel_is_a_passing_notice_and_a_cancel_with_a_cluster_is_a_last_attempt() {
+        assert_eq!(
+            ending_of(&task(JobStatus::Cancelled, None), None),
+            Some(Ending::CancelledCleanly(request("aks-one")))
+        );
+        let partial = PartialCluster {
+            resource_id: "/x".into(),
+            portal_url: "https://portal.azure.com/#resource/x".into(),
+            last_state: Some("Creating".into()),
+            abort_requested: true,
+        };
+        assert!(matches!(
+            ending_of(&task(JobStatus::Cancelled, None), Some(partial)),
+            Some(Ending::Failed(f)) if f.status == JobStatus::Cancelled
+        ));
+        assert!(matches!(
+            ending_of(&task(JobStatus::Failed, None), None),
+            Some(Ending::Failed(_))
+        ));
+        assert_eq!(
+            ending_of(&task(JobStatus::Succeeded, None), None),
+            Some(Ending::Succeeded(request("aks-one")))
+        );
+        assert_eq!(ending_of(&task(JobStatus::Running, None), None), None);
+        assert_eq!(ending_of(&task(JobStatus::Queued, None), None), None);
+    }
+}
