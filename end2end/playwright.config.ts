@@ -2,12 +2,10 @@ import { defineConfig } from "@playwright/test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { bin, chromiumLaunch, serverEnv } from "./dashboard";
 
 // The dashboard under test: the release binary built by `cargo leptos build --release`,
 // started fresh on its own port with a throw-away database and the embedded ARM simulator.
-const root = path.resolve(__dirname, "..");
-const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
-const bin = process.env.AKSDASH_BIN ?? path.join(targetDir, "release", "aks-dashboard");
 const port = Number(process.env.E2E_PORT ?? 3107);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "aksdash-e2e-"));
 // A second server whose simulated creates take a minute, for the tests that act on a cluster
@@ -27,14 +25,7 @@ function server(listenPort: number, dir: string, env: Record<string, string>) {
     stdout: "pipe" as const,
     stderr: "pipe" as const,
     gracefulShutdown: { signal: "SIGTERM" as const, timeout: 5_000 },
-    env: {
-      LISTEN_ADDR: `127.0.0.1:${listenPort}`,
-      DATA_DIR: dir,
-      DATABASE_URL: `sqlite://${path.join(dir, "e2e.db")}`,
-      LEPTOS_SITE_ROOT: path.join(root, "target", "site"),
-      RUST_LOG: process.env.RUST_LOG ?? "info,tower_http=warn",
-      ...env,
-    },
+    env: serverEnv(listenPort, dir, env),
   };
 }
 
@@ -53,20 +44,7 @@ export default defineConfig({
   use: {
     baseURL,
     browserName: "chromium",
-    launchOptions: {
-      // Debian's chromium; never a downloaded browser.
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: chromiumLaunch,
     viewport: { width: 1280, height: 860 },
     trace: "off",
   },
@@ -75,7 +53,8 @@ export default defineConfig({
     { name: "slow-create", testMatch: slowSpecs, use: { baseURL: slowBaseURL } },
   ],
   webServer: [
-    server(port, dataDir, { ARMSIM_CREATE_SECONDS: process.env.ARMSIM_CREATE_SECONDS ?? "6" }),
+    // Creates that succeed are followed closely, so a test sees the end soon after Azure's.
+    server(port, dataDir, { ARMSIM_CREATE_SECONDS: process.env.ARMSIM_CREATE_SECONDS ?? "6", JOB_POLL_MAX_SECONDS: "2" }),
     server(slowPort, slowDataDir, { ARMSIM_CREATE_SECONDS: "60", ARMSIM_DELETE_SECONDS: "3" }),
   ],
 });

@@ -28,8 +28,12 @@ test("Stop after the cluster shows Creating leaves a partial cluster the card ca
   // The steps show until Azure lists the cluster (often only briefly in the simulator).
   await page.screenshot({ path: testInfo.outputPath("modal-after-create.png") });
 
-  // The modal follows the steps until Azure shows the cluster, then the dashboard takes over.
-  await expect(modal).toHaveCount(0, { timeout: 30_000 });
+  // The modal follows the steps; once Azure shows the cluster, it is closed and the dashboard
+  // follows the create (closing while creating asks first).
+  await expect(modal.getByTestId("progress-cluster-state")).toHaveText("Creating", { timeout: 30_000 });
+  await modal.getByRole("button", { name: "Close", exact: true }).last().click();
+  await page.getByTestId("confirm-close").click();
+  await expect(modal).toHaveCount(0);
   const row = page.locator(`[data-testid="cluster-row"][data-name="${cluster}"]`);
   await expect(row).toContainText("Creating", { timeout: 20_000 });
   const progress = page.locator(`[data-testid="provision-progress"][data-cluster="${cluster}"]`);
@@ -58,5 +62,44 @@ test("Stop after the cluster shows Creating leaves a partial cluster the card ca
   await expect(banner.getByTestId("delete-partial-status")).toContainText(/deleting|gone/i);
   await expect(row).toHaveCount(0, { timeout: 45_000 });
   await page.screenshot({ path: testInfo.outputPath("partial-deleted.png"), fullPage: true });
+  expect(panics).toEqual([]);
+});
+
+test("Stop in the modal after the cluster shows Creating keeps the modal open on the cancelled card", async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  const panics = collectPanics(page);
+  const user = uniqueName("e2e-modal-stop");
+  const cluster = uniqueName("aks-modal-stop");
+  await signIn(page, user);
+
+  await page.getByTestId("add-cluster").click();
+  const modal = page.getByTestId("provision-modal");
+  await fillProvisionForm(page, { cluster_name: cluster, region: "koreacentral", node_sku: "Standard_D2s_v3" });
+  await fillProvisionForm(page, { node_count: "2" });
+  await expect(modal.getByTestId("create-button")).toHaveText("Create cluster");
+  await modal.getByTestId("create-button").click();
+
+  // Azure shows the cluster; the modal stays on the steps.
+  await expect(modal.getByTestId("progress-cluster-state")).toHaveText("Creating", { timeout: 30_000 });
+  await modal.getByTestId("stop-button").click();
+  await expect(modal).toContainText(/a partial cluster may remain/i);
+  await modal.getByTestId("confirm-stop").click();
+
+  // The modal stays open on the cancelled card, with the portal action and its tooltip (R-3).
+  const card = modal.getByTestId("provision-error-card");
+  await expect(card.getByTestId("error-headline")).toContainText(/cancelled/i, { timeout: 30_000 });
+  await expect(modal).toBeVisible();
+  const portal = card.getByTestId("open-portal-partial");
+  await expect(portal).toBeVisible();
+  await expect(portal).toHaveText(/Open cluster in Azure portal/);
+  await expect(portal).toHaveAttribute("title", TOOLTIP);
+  await expect(card.getByTestId("delete-partial")).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath("modal-cancelled-card.png"), fullPage: true });
+
+  // Behind it, the dashboard shows the same attempt as the last one, cancelled with a cluster left.
+  await modal.getByRole("button", { name: "Close", exact: true }).last().click();
+  await expect(modal).toHaveCount(0);
+  const banner = page.getByTestId("last-failed-banner");
+  await expect(banner.getByTestId("open-portal-partial")).toHaveAttribute("title", TOOLTIP);
   expect(panics).toEqual([]);
 });

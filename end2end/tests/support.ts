@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "@playwright/test";
 
 /** Opens a page and waits until the browser has hydrated it. */
 export async function openDashboard(page: Page, path = "/") {
@@ -69,23 +69,38 @@ export function quotaBreakingRequest(clusterName: string): ProvisionBody {
   };
 }
 
+/** A request that Azure (the simulator) accepts and completes: a small cluster in koreacentral. */
+export function passingRequest(clusterName: string): ProvisionBody {
+  return {
+    subscription_id: SUBSCRIPTION,
+    resource_group: RESOURCE_GROUP,
+    region: "koreacentral",
+    cluster_name: clusterName,
+    node_sku: "Standard_D2s_v3",
+    node_count: 1,
+    system_vm_size: "Standard_D2s_v3",
+    system_node_count: 1,
+  };
+}
+
 /**
- * Starts a provision through the JSON API with the page's own session (as a CLI user of the
- * same account would) and waits until its task has ended in one of `until`.
+ * Starts a provision through the JSON API — with a page's own session, or as an API client of
+ * the same account — and waits until its task has ended in one of `until`.
  */
 export async function provisionViaApi(
-  page: Page,
+  client: Page | APIRequestContext,
   body: ProvisionBody,
   until: string[] = ["failed"],
-): Promise<{ job_id: string; task_id: string; status: string; error?: { code: string } }> {
-  const started = await page.request.post("/api/aks/provision", { data: body });
+): Promise<{ job_id: string; task_id: string; status: string; updated_at: number; error?: { code: string } }> {
+  const request = "request" in client ? client.request : client;
+  const started = await request.post("/api/aks/provision", { data: body });
   expect(started.status(), await started.text()).toBe(202);
   const accepted = await started.json();
   let task: any = null;
   await expect
     .poll(
       async () => {
-        const res = await page.request.get(`/api/tasks/${accepted.task_id}`);
+        const res = await request.get(`/api/tasks/${accepted.task_id}`);
         task = await res.json();
         return task.status;
       },
@@ -138,4 +153,34 @@ export async function fillProvisionForm(
 export async function localLastFailure(page: Page): Promise<any> {
   const raw = await page.evaluate(() => window.localStorage.getItem("elb_last_failed_provision_v1"));
   return raw === null ? null : JSON.parse(raw);
+}
+
+/** The "last attempt" banner of a page. */
+export const lastFailedBanner = (page: Page) => page.getByTestId("last-failed-banner");
+
+/** Waits until the page hears the server's live events (its `EventSource` is open). */
+export async function waitLive(page: Page) {
+  await expect(page.getByTestId("cluster-card")).toHaveAttribute("data-events", "open");
+}
+
+/** Marks the page's document, so that a test can tell later that it was never reloaded. */
+export async function markDocument(page: Page) {
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+}
+
+export async function isSameDocument(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as any).__sameDocument === true);
+}
+
+/** One device of a user: its own browser context, signed in, dashboard open and live. */
+export async function openDevice(
+  browser: Browser,
+  user: string,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await signIn(page, user);
+  await waitLive(page);
+  return { context, page };
 }

@@ -185,6 +185,11 @@ pub fn ProvisionErrorCard(
         let cluster_name = cluster_name.clone();
         move |_| {
             delete_state.set(DeleteState::Deleting);
+            // The server resolves the failure as soon as the delete is accepted (and tells every
+            // device): this card stays here to say how the delete went.
+            if let Some(lf) = last_failed {
+                lf.hold(&job_id);
+            }
             let job_id = job_id.clone();
             let cluster_name = cluster_name.clone();
             leptos::task::spawn_local(async move {
@@ -197,10 +202,10 @@ pub fn ProvisionErrorCard(
                     )),
                     Err(e) => DeleteState::Failed(e.message),
                 };
-                if matches!(next, DeleteState::Accepted(_))
+                if matches!(next, DeleteState::Failed(_))
                     && let Some(lf) = last_failed
                 {
-                    lf.resolved(&job_id);
+                    lf.release(&job_id);
                 }
                 delete_state.set(next);
             });

@@ -160,15 +160,18 @@ impl LastFailed {
         self.refresh_from_server();
     }
 
-    /// The failure was dealt with here (its partial cluster is being deleted): the other tabs and
-    /// later visits need not show it; this tab keeps its card until the user dismisses it.
-    pub fn resolved(self, job_id: &str) {
+    /// The user is acting on this failure's card here (deleting its partial cluster): the card
+    /// stays on this page while the server resolves the failure (and tells every device), until
+    /// the user dismisses it or [`release`](Self::release)s it.
+    pub fn hold(self, job_id: &str) {
         self.held.set_value(Some(job_id.to_owned()));
-        if self
-            .local_copy()
-            .is_some_and(|c| c.failure.job_id == job_id)
-        {
-            store::remove(LAST_FAILED_KEY);
+    }
+
+    /// The card no longer needs to stay (the action failed): the server's list decides again.
+    pub fn release(self, job_id: &str) {
+        if self.held.get_value().as_deref() == Some(job_id) {
+            self.held.set_value(None);
+            self.refresh_from_server();
         }
     }
 
