@@ -6,10 +6,12 @@ import {
   lastFailedBanner as banner,
   localLastFailure,
   markDocument,
+  openDashboard,
   openDevice,
   passingRequest,
   provisionViaApi,
   quotaBreakingRequest,
+  signIn,
   stubPreflightAllClear,
   uniqueName,
   waitLive,
@@ -340,4 +342,55 @@ test("a Dismiss the server did not get stays dismissed on reload, and is sent on
   expect(await listedJobIds(laptop.page)).not.toContain(job_id);
   await laptop.context.close();
   await tablet.context.close();
+});
+
+test("the tabs of one browser share one event stream, and another tab takes it over when its tab closes", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const user = uniqueName("e2e-tabs-live");
+  const context = await browser.newContext();
+  // Counts the event streams each tab opens.
+  await context.addInitScript(() => {
+    const w = window as any;
+    w.__streams = 0;
+    const Real = w.EventSource;
+    w.EventSource = new Proxy(Real, {
+      construct(target, args) {
+        w.__streams += 1;
+        return Reflect.construct(target, args);
+      },
+    });
+  });
+  const first = await context.newPage();
+  await signIn(first, user);
+  await waitLive(first);
+  // Eight tabs: more than the six connections a browser opens to one host over HTTP/1.1.
+  const tabs = [first];
+  for (let i = 0; i < 7; i++) {
+    const tab = await context.newPage();
+    await openDashboard(tab);
+    await waitLive(tab);
+    tabs.push(tab);
+  }
+  const streams = (of: Page[]) => Promise.all(of.map((t) => t.evaluate(() => (window as any).__streams as number)));
+  const counts = await streams(tabs);
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
+
+  // Live progress (only events bring it) reaches every tab.
+  const progress = (page: Page, cluster: string) => page.locator(`[data-testid="provision-progress"][data-cluster="${cluster}"]`);
+  const cluster = uniqueName("aks-tabs");
+  const started = await first.request.post("/api/aks/provision", { data: passingRequest(cluster) });
+  expect(started.status()).toBe(202);
+  for (const tab of tabs) await expect(progress(tab, cluster)).toBeVisible();
+
+  // The tab holding the stream closes: another one opens it, and events reach the rest.
+  const holder = tabs[counts.indexOf(1)];
+  await holder.close();
+  const rest = tabs.filter((t) => t !== holder);
+  await expect.poll(async () => (await streams(rest)).reduce((a, b) => a + b, 0)).toBe(1);
+  for (const tab of rest) await waitLive(tab);
+  const next = uniqueName("aks-tabs-next");
+  const again = await rest[0].request.post("/api/aks/provision", { data: passingRequest(next) });
+  expect(again.status()).toBe(202);
+  for (const tab of rest) await expect(progress(tab, next)).toBeVisible();
+  await context.close();
 });

@@ -80,7 +80,7 @@ pub fn ClusterCard(
     #[prop(optional)] in_flight: Vec<TaskStatus>,
 ) -> impl IntoView {
     Clock::provide();
-    let live = LiveEvents::provide();
+    let live = LiveEvents::provide(&session.user);
     let last_failed = LastFailed::new(session.user.clone(), recent_failures.as_ref());
     provide_context(last_failed);
     last_failed.attach(recent_failures);

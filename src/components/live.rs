@@ -1,6 +1,12 @@
-//! `LiveEvents`: the page's one connection to the server's push (`GET /api/events`, read with
-//! the browser's `EventSource`, which reconnects by itself), handed to every component that
+//! `LiveEvents`: the page's connection to the server's push (`GET /api/events`, read with the
+//! browser's `EventSource`, which reconnects by itself), handed to every component that
 //! subscribes. An event names what changed; the subscriber reads it through the server functions.
+//!
+//! One stream per browser, not per tab: a browser opens at most six connections to a host over
+//! HTTP/1.1, and every open stream holds one, so a seventh tab would hang. The tab holding a Web
+//! Lock opens the stream and relays each event, and where the stream is, to the other tabs of the
+//! browser over a `BroadcastChannel`; when it closes, the lock passes to another tab, which opens
+//! the stream. (Without those APIs, every tab opens its own.)
 //!
 //! Each (re)connection is announced as a [`DashboardEvent::Resync`], since whatever happened
 //! while the stream was closed (or between the first HTML and the first connection) was missed.
@@ -45,6 +51,47 @@ impl StreamState {
             StreamState::Open => "open",
             StreamState::Down => "down",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Connecting, Self::Open, Self::Down]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// What the tab holding the stream and the other tabs of the browser tell each other.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RelayMessage {
+    /// An event as the server sent it: its name and data.
+    Event { kind: String, data: String },
+    /// Where the stream is.
+    State(StreamState),
+    /// A tab that just opened asks where the stream is.
+    Ask,
+}
+
+impl RelayMessage {
+    /// As a `BroadcastChannel` message: lines of text.
+    pub fn encode(&self) -> String {
+        match self {
+            RelayMessage::Event { kind, data } => format!("event\n{kind}\n{data}"),
+            RelayMessage::State(state) => format!("state\n{}", state.as_str()),
+            RelayMessage::Ask => "ask".to_owned(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut lines = text.splitn(3, '\n');
+        Some(match lines.next()? {
+            "event" => RelayMessage::Event {
+                kind: lines.next()?.to_owned(),
+                data: lines.next()?.to_owned(),
+            },
+            "state" => RelayMessage::State(StreamState::parse(lines.next()?)?),
+            "ask" => RelayMessage::Ask,
+            _ => return None,
+        })
     }
 }
 
@@ -94,16 +141,18 @@ pub struct LiveEvents {
 }
 
 impl LiveEvents {
-    /// Creates the page's live events and provides them to the components below. In the browser
-    /// the stream opens once the page is hydrated.
-    pub fn provide() -> Self {
+    /// Creates the live events of `user`'s page and provides them to the components below. In
+    /// the browser they start once the page is hydrated.
+    pub fn provide(user: &str) -> Self {
         let live = Self {
             listeners: StoredValue::new(Vec::new()),
             next_id: StoredValue::new(0),
             state: RwSignal::new(StreamState::Connecting),
         };
         provide_context(live);
-        Effect::new(move |_| untrack(|| live.connect()));
+        // The user's own: another user signed in in another tab has another stream.
+        let shared_name = format!("aks-dashboard-events/{user}");
+        Effect::new(move |_| untrack(|| live.connect(&shared_name)));
         live
     }
 
@@ -140,35 +189,91 @@ impl LiveEvents {
         }
     }
 
+    /// A stream that (re)opens makes every subscriber re-read: events may have been missed.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn set_state(self, state: StreamState) {
-        if self.state.try_get_untracked() != Some(state) {
+        let Some(before) = self.state.try_get_untracked() else {
+            return;
+        };
+        if before != state {
             self.state.set(state);
+            if state == StreamState::Open {
+                self.dispatch(DashboardEvent::Resync);
+            }
         }
     }
 
     #[cfg(feature = "hydrate")]
-    fn connect(self) {
+    fn connect(self, shared_name: &str) {
         let stream = StoredValue::new_local(None::<browser::Stream>);
+        let relay = StoredValue::new_local(None::<browser::Relay>);
+        let leadership = StoredValue::new_local(None::<browser::Leadership>);
+        let leading = StoredValue::new(false);
+        let post = move |message: RelayMessage| {
+            relay.with_value(|r| {
+                if let Some(r) = r {
+                    r.post(&message);
+                }
+            })
+        };
+        // This tab holds the stream: what it hears, the other tabs hear too.
         let open = move || {
             let opened = browser::Stream::open(
-                move |event| self.dispatch(event),
+                move |kind, data| {
+                    if let Some(event) = decode(&kind, &data) {
+                        self.dispatch(event);
+                        post(RelayMessage::Event { kind, data });
+                    }
+                },
                 move |state| {
                     self.set_state(state);
-                    if state == StreamState::Open {
-                        self.dispatch(DashboardEvent::Resync);
-                    }
+                    post(RelayMessage::State(state));
                 },
             );
             stream.set_value(opened);
         };
-        open();
+        let lead = move || {
+            leading.set_value(true);
+            // The other tabs re-read once this stream is open: events may have been missed
+            // while no tab held one.
+            post(RelayMessage::State(StreamState::Connecting));
+            open();
+        };
+        relay.set_value(browser::Relay::open(
+            shared_name,
+            move |message| match message {
+                RelayMessage::Event { kind, data } if !leading.get_value() => {
+                    if let Some(event) = decode(&kind, &data) {
+                        self.dispatch(event);
+                    }
+                }
+                RelayMessage::State(state) if !leading.get_value() => self.set_state(state),
+                RelayMessage::Ask if leading.get_value() => {
+                    post(RelayMessage::State(self.state.get_untracked()))
+                }
+                _ => {}
+            },
+        ));
+        let shared = relay.with_value(Option::is_some);
+        match shared
+            .then(|| browser::Leadership::request(shared_name, lead))
+            .flatten()
+        {
+            Some(waiting) => {
+                leadership.set_value(Some(waiting));
+                post(RelayMessage::Ask);
+            }
+            None => lead(),
+        }
         // The watchdog: a stream the browser gave up on (an answer that is not a stream, e.g. a
         // proxy's error page) is opened again; while there is none, the fallback poll runs.
         let watchdog = set_interval_with_handle(
             move || {
-                if stream.with_value(|s| s.as_ref().is_none_or(browser::Stream::given_up)) {
+                if leading.get_value()
+                    && stream.with_value(|s| s.as_ref().is_none_or(browser::Stream::given_up))
+                {
                     self.set_state(StreamState::Down);
+                    post(RelayMessage::State(StreamState::Down));
                     open();
                 }
                 if fallback_due(self.state.get_untracked(), document().hidden()) {
@@ -193,18 +298,23 @@ impl LiveEvents {
     }
 
     #[cfg(not(feature = "hydrate"))]
-    fn connect(self) {}
+    fn connect(self, _shared_name: &str) {}
 }
 
-/// The `EventSource` itself; closed when dropped.
+/// The browser's side: the `EventSource`, the channel to the other tabs, and the lock that
+/// says which tab holds the stream. Each is closed (or given back) when dropped.
 #[cfg(feature = "hydrate")]
 mod browser {
-    use leptos::wasm_bindgen::JsCast;
-    use leptos::wasm_bindgen::closure::Closure;
-    use leptos::web_sys::{Event, EventSource, MessageEvent};
+    use std::cell::RefCell;
+    use std::rc::Rc;
 
-    use super::{EVENT_KINDS, StreamState, decode};
-    use crate::events::DashboardEvent;
+    use leptos::prelude::window;
+    use leptos::wasm_bindgen::closure::Closure;
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+    use leptos::web_sys::js_sys::{Function, Promise, Reflect};
+    use leptos::web_sys::{BroadcastChannel, Event, EventSource, MessageEvent};
+
+    use super::{EVENT_KINDS, RelayMessage, StreamState};
 
     const URL: &str = "/api/events";
     /// `EventSource.CLOSED`: the browser will not reconnect by itself.
@@ -218,16 +328,14 @@ mod browser {
     }
 
     impl Stream {
+        /// Opens the stream; `on_event` gets each event's name and data.
         pub fn open(
-            on_event: impl Fn(DashboardEvent) + 'static,
+            on_event: impl Fn(String, String) + 'static,
             on_state: impl Fn(StreamState) + Clone + 'static,
         ) -> Option<Self> {
             let source = EventSource::new(URL).ok()?;
             let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
-                let data = ev.data().as_string().unwrap_or_default();
-                if let Some(event) = decode(&ev.type_(), &data) {
-                    on_event(event);
-                }
+                on_event(ev.type_(), ev.data().as_string().unwrap_or_default());
             });
             for kind in EVENT_KINDS {
                 let _ = source
@@ -256,6 +364,85 @@ mod browser {
             self.source.set_onopen(None);
             self.source.set_onerror(None);
             self.source.close();
+        }
+    }
+
+    /// The channel between the tabs of this browser (same site, same user).
+    pub struct Relay {
+        channel: BroadcastChannel,
+        _on_message: Closure<dyn Fn(MessageEvent)>,
+    }
+
+    impl Relay {
+        /// `None` where the browser has no `BroadcastChannel`.
+        pub fn open(name: &str, on_message: impl Fn(RelayMessage) + 'static) -> Option<Self> {
+            let channel = BroadcastChannel::new(name).ok()?;
+            let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
+                if let Some(message) = ev.data().as_string().and_then(|t| RelayMessage::parse(&t)) {
+                    on_message(message);
+                }
+            });
+            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            Some(Self {
+                channel,
+                _on_message: on_message,
+            })
+        }
+
+        pub fn post(&self, message: &RelayMessage) {
+            let _ = self
+                .channel
+                .post_message(&JsValue::from_str(&message.encode()));
+        }
+    }
+
+    impl Drop for Relay {
+        fn drop(&mut self) {
+            self.channel.set_onmessage(None);
+            self.channel.close();
+        }
+    }
+
+    /// This tab's request for the browser-wide lock `name` (Web Locks): granted to one tab at a
+    /// time, held until that tab closes (or drops this), then granted to the next one waiting.
+    pub struct Leadership {
+        release: Rc<RefCell<Option<Function>>>,
+    }
+
+    impl Leadership {
+        /// Asks for the lock; `lead` runs once this tab holds it. `None` where the browser has
+        /// no Web Locks (every tab then leads).
+        pub fn request(name: &str, lead: impl FnOnce() + 'static) -> Option<Self> {
+            let navigator = Reflect::get(&window(), &"navigator".into()).ok()?;
+            let locks = Reflect::get(&navigator, &"locks".into())
+                .ok()
+                .filter(|l| l.is_object())?;
+            let request: Function = Reflect::get(&locks, &"request".into())
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            let release = Rc::new(RefCell::new(None::<Function>));
+            let keep = release.clone();
+            // Granted: lead, and hold the lock with a promise resolved only on release.
+            let granted = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+                lead();
+                Promise::new(&mut |resolve, _reject| {
+                    *keep.borrow_mut() = Some(resolve);
+                })
+                .into()
+            });
+            request
+                .call2(&locks, &JsValue::from_str(name), &granted)
+                .ok()?;
+            Some(Self { release })
+        }
+    }
+
+    impl Drop for Leadership {
+        fn drop(&mut self) {
+            if let Some(resolve) = self.release.borrow_mut().take() {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
         }
     }
 }
@@ -334,6 +521,26 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn tabs_tell_each_other_events_and_the_streams_state_in_lines() {
+        let messages = [
+            RelayMessage::Event {
+                kind: "task_ended".into(),
+                data: r#"{"kind":"task_ended","task_id":"t1","status":"failed"}"#.into(),
+            },
+            RelayMessage::State(StreamState::Open),
+            RelayMessage::State(StreamState::Down),
+            RelayMessage::State(StreamState::Connecting),
+            RelayMessage::Ask,
+        ];
+        for message in messages {
+            assert_eq!(RelayMessage::parse(&message.encode()), Some(message));
+        }
+        for bad in ["", "event", "event\nx", "state\nsleepy", "hello"] {
+            assert_eq!(RelayMessage::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
