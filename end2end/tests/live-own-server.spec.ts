@@ -6,6 +6,7 @@ import {
   localLastFailure,
   openDevice,
   passingRequest,
+  pendingDismisses,
   provisionViaApi,
   quotaBreakingRequest,
   uniqueName,
@@ -14,13 +15,6 @@ import {
 
 // Scenarios that need a dashboard of their own: one that is stopped and started again, and one
 // that takes provisions but runs none (they stay queued until stopped).
-
-const PENDING_KEY = "elb_pending_dismisses_v1";
-
-async function pendingJobIds(page: Page): Promise<string[]> {
-  const raw = await page.evaluate((key) => window.localStorage.getItem(key), PENDING_KEY);
-  return raw === null ? [] : JSON.parse(raw).map((p: any) => p.job_id);
-}
 
 test("a Dismiss made while the server is down survives its restart and reaches every device", async ({ browser }, testInfo) => {
   test.setTimeout(120_000);
@@ -43,14 +37,14 @@ test("a Dismiss made while the server is down survives its restart and reaches e
     // Dismiss on the laptop: gone at once, kept as pending.
     await banner(laptop.page).getByTestId("dismiss-error").click();
     await expect(banner(laptop.page)).toHaveCount(0);
-    expect(await pendingJobIds(laptop.page)).toEqual([job_id]);
+    expect(await pendingDismisses(laptop.page)).toEqual([job_id]);
     expect(await localLastFailure(laptop.page)).toBeNull();
     await laptop.page.screenshot({ path: testInfo.outputPath("dismissed-while-down.png"), fullPage: true });
 
     // The server is back (same database): the dismiss is sent, the tablet drops the failure.
     await server.resume();
     await waitLive(laptop.page);
-    await expect.poll(() => pendingJobIds(laptop.page), { timeout: 20_000 }).toEqual([]);
+    await expect.poll(() => pendingDismisses(laptop.page), { timeout: 20_000 }).toEqual([]);
     await expect(banner(tablet.page)).toHaveCount(0, { timeout: 20_000 });
 
     for (const d of [laptop, tablet]) {

@@ -9,6 +9,7 @@ import {
   openDashboard,
   openDevice,
   passingRequest,
+  pendingDismisses,
   provisionViaApi,
   quotaBreakingRequest,
   signIn,
@@ -19,13 +20,6 @@ import {
 
 // Issue 11: the last failure tells the truth on every device, live. Two browser contexts of one
 // user are two devices (a laptop and a tablet); the server pushes what changed to both.
-
-const PENDING_KEY = "elb_pending_dismisses_v1";
-
-async function pendingDismisses(page: Page): Promise<any[]> {
-  const raw = await page.evaluate((key) => window.localStorage.getItem(key), PENDING_KEY);
-  return raw === null ? [] : JSON.parse(raw);
-}
 
 /** The caller's recent failures as the server lists them. */
 async function listedJobIds(page: Page): Promise<string[]> {
@@ -324,7 +318,7 @@ test("a Dismiss the server did not get stays dismissed on reload, and is sent on
   await laptop.page.route("**/api/aks/dismiss-failure", (route) => route.abort("connectionrefused"));
   await banner(laptop.page).getByTestId("dismiss-error").click();
   await expect(banner(laptop.page)).toHaveCount(0);
-  expect((await pendingDismisses(laptop.page)).map((p) => p.job_id)).toEqual([job_id]);
+  expect(await pendingDismisses(laptop.page)).toEqual([job_id]);
   expect(await listedJobIds(laptop.page)).toContain(job_id);
 
   // A reload meanwhile: the server still lists the failure, the laptop keeps it dismissed.

@@ -155,6 +155,12 @@ export async function localLastFailure(page: Page): Promise<any> {
   return raw === null ? null : JSON.parse(raw);
 }
 
+/** The dismisses this page's browser keeps until the server has them, as job ids. */
+export async function pendingDismisses(page: Page): Promise<string[]> {
+  const raw = await page.evaluate(() => window.localStorage.getItem("elb_pending_dismisses_v1"));
+  return raw === null ? [] : JSON.parse(raw).map((p: { job_id: string }) => p.job_id);
+}
+
 /** The "last attempt" banner of a page. */
 export const lastFailedBanner = (page: Page) => page.getByTestId("last-failed-banner");
 
