@@ -243,20 +243,14 @@ impl InFlight {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::components::fixtures;
     use crate::provisioning::model::JobStatus;
 
     fn task(id: &str, updated_at: i64) -> TaskStatus {
         TaskStatus {
             task_id: id.into(),
-            job_id: format!("job-{id}"),
-            status: JobStatus::Running,
-            ready: false,
-            progress: None,
-            error: None,
-            result: None,
-            request: ProvisionRequest::default(),
-            created_at: 0,
             updated_at,
+            ..fixtures::task(JobStatus::Running, None)
         }
     }
 

@@ -3,6 +3,8 @@
 pub mod clock;
 pub mod cluster_card;
 pub mod erase;
+#[cfg(test)]
+mod fixtures;
 pub mod in_flight;
 pub mod last_failed;
 pub mod live;

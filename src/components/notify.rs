@@ -125,27 +125,8 @@ pub use browser::{ask_permission, show_if_hidden};
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provisioning::model::{PartialCluster, ProvisionRequest, TaskError};
-
-    fn task(status: JobStatus, error: Option<TaskError>) -> TaskStatus {
-        TaskStatus {
-            task_id: "t1".into(),
-            job_id: "j1".into(),
-            status,
-            ready: status.is_finished(),
-            progress: None,
-            error,
-            result: None,
-            request: ProvisionRequest {
-                cluster_name: "aks-one".into(),
-                region: "koreacentral".into(),
-                resource_group: "rg-aks-dev".into(),
-                ..ProvisionRequest::default()
-            },
-            created_at: 0,
-            updated_at: 0,
-        }
-    }
+    use crate::components::fixtures::task;
+    use crate::provisioning::model::{PartialCluster, TaskError};
 
     fn error(headline: &str, partial: bool) -> TaskError {
         TaskError {

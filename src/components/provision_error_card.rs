@@ -383,30 +383,18 @@ fn delete_status(class: &'static str, message: String) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::components::fixtures;
     use crate::provisioning::classify::Category;
     use crate::provisioning::model::PartialCluster;
 
     fn failure(status: JobStatus, code: &str, message: &str) -> FailedProvision {
         FailedProvision {
-            job_id: "j1".into(),
-            task_id: "t1".into(),
             status,
             phase: None,
             error_code: Some(code.into()),
             error_message: Some(message.into()),
             category: None,
-            cluster_name: "aks-demo".into(),
-            region: "eastus".into(),
-            resource_group: "rg-aks-dev".into(),
-            subscription_id: "11111111-2222-3333-4444-555555555555".into(),
-            portal_url: None,
-            partial_cluster: None,
-            created_at: 0,
-            updated_at: 0,
-            request: None,
-            raw_error: None,
-            delete_blocked: None,
-            fixes: vec![],
+            ..fixtures::failure("j1", 0)
         }
     }
 

@@ -2,10 +2,11 @@
 //! shows it — the server's list first (R-1, and live through server push), a local copy for the
 //! first paint while the server is slow or down, and the other tabs of this browser.
 //!
-//! [`rules`] decides (plain functions, tested natively); [`store`] is the browser's storage;
-//! this module applies the rules to a signal, and owns the two server functions they need: the
-//! caller's recent failures, and Dismiss.
+//! [`rules`] and [`pending`] decide (plain functions, tested natively); [`store`] is the
+//! browser's storage; this module applies the rules to a signal, and owns the two server
+//! functions they need: the caller's recent failures, and Dismiss.
 
+pub mod pending;
 pub mod rules;
 pub mod store;
 
@@ -16,10 +17,11 @@ use leptos::prelude::*;
 use crate::api_error::ApiError;
 use crate::components::clock::now_ms;
 use crate::provisioning::model::{FailedProvision, ProvisionRequest, RecentFailures};
+use pending::{pending_of, read_pending, send_again, with_pending, without_pending};
 pub use rules::{Ending, ending_of, failure_from_task, failure_request};
 use rules::{
-    LocalCopy, LocalRead, LocalWrite, ServerAnswer, merge, pending_of, read_local, read_pending,
-    recorded, resolved_by_success, send_again, with_pending, without_pending,
+    LocalCopy, LocalRead, LocalWrite, ServerAnswer, merge, read_local, recorded,
+    resolved_by_success,
 };
 use store::{LAST_FAILED_KEY, PENDING_DISMISSES_KEY};
 
@@ -324,7 +326,7 @@ impl LastFailed {
     }
 }
 
-fn write_pending(list: &[rules::PendingDismiss]) {
+fn write_pending(list: &[pending::PendingDismiss]) {
     if list.is_empty() {
         store::remove(PENDING_DISMISSES_KEY);
     } else {

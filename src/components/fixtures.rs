@@ -1,0 +1,65 @@
+//! What the components' unit tests start from: a provision request, a task and a failed
+//! provision as the server sends them, at a fixed "now".
+
+use crate::provisioning::model::{
+    FailedProvision, JobStatus, ProvisionRequest, TaskError, TaskStatus,
+};
+
+/// The tests' "now" (2027-01-15), and a minute.
+pub const NOW: i64 = 1_800_000_000_000;
+pub const MINUTE: i64 = 60_000;
+
+/// A small cluster in koreacentral, in the simulator's subscription and resource group.
+pub fn request(cluster: &str) -> ProvisionRequest {
+    ProvisionRequest {
+        subscription_id: "11111111-2222-3333-4444-555555555555".into(),
+        resource_group: "rg-aks-dev".into(),
+        region: "koreacentral".into(),
+        cluster_name: cluster.into(),
+        node_sku: "Standard_D2s_v3".into(),
+        node_count: 2,
+        system_vm_size: "Standard_D2s_v3".into(),
+        system_node_count: 1,
+    }
+}
+
+/// Task `t1` of job `j1` for cluster `aks-one`, made a minute before [`NOW`], last written at it.
+pub fn task(status: JobStatus, error: Option<TaskError>) -> TaskStatus {
+    TaskStatus {
+        task_id: "t1".into(),
+        job_id: "j1".into(),
+        status,
+        ready: status.is_finished(),
+        progress: None,
+        error,
+        result: None,
+        request: request("aks-one"),
+        created_at: NOW - MINUTE,
+        updated_at: NOW,
+    }
+}
+
+/// A quota failure of `aks-demo` in eastus, made at `created_at` and ended a minute later.
+pub fn failure(job_id: &str, created_at: i64) -> FailedProvision {
+    FailedProvision {
+        job_id: job_id.into(),
+        task_id: format!("task-{job_id}"),
+        status: JobStatus::Failed,
+        phase: Some("arm_create_or_update".into()),
+        error_code: Some("ErrCode_InsufficientVCPUQuota".into()),
+        error_message: Some("Insufficient regional vcpu quota left for location eastus.".into()),
+        category: Some("quota".into()),
+        cluster_name: "aks-demo".into(),
+        region: "eastus".into(),
+        resource_group: "rg-aks-dev".into(),
+        subscription_id: "11111111-2222-3333-4444-555555555555".into(),
+        portal_url: None,
+        partial_cluster: None,
+        created_at,
+        updated_at: created_at + MINUTE,
+        request: None,
+        raw_error: None,
+        delete_blocked: None,
+        fixes: vec![],
+    }
+}
