@@ -9,7 +9,7 @@
 // MutationObserver. Results go to bench/PROPAGATION.md; nothing is asserted on time.
 //
 //   (cd end2end && npx playwright test -c bench/playwright.config.ts)
-// BENCH_RUNS (default 40) sets the runs per setup; STORAGE_TEST_POSTGRES_URL the PostgreSQL
+// BENCH_RUNS sets the runs per setup (default 100); STORAGE_TEST_POSTGRES_URL the PostgreSQL
 // server (default postgres://postgres@127.0.0.1:5432).
 import { test, expect, request, type Browser, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
@@ -19,7 +19,7 @@ import * as path from "node:path";
 import { DashboardProcess, root } from "../dashboard";
 import { quotaBreakingRequest, signIn, uniqueName, waitLive } from "../tests/support";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const RUNS = Number(process.env.BENCH_RUNS ?? 100);
 const PG_URL = process.env.STORAGE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432";
 const REPORT = path.join(root, "bench", "PROPAGATION.md");
 
@@ -145,7 +145,7 @@ function writeReport(results: SetupResult[]) {
     "(cd end2end && npx playwright test -c bench/playwright.config.ts)",
     "```",
     "",
-    `(\`BENCH_RUNS\` runs per setup, default 40, after 2 warm-up runs; PostgreSQL at \`STORAGE_TEST_POSTGRES_URL\`, default \`postgres://postgres@127.0.0.1:5432\`; the run creates and drops its own database.)`,
+    `(\`BENCH_RUNS\` runs per setup, default 100, after 2 warm-up runs; PostgreSQL at \`STORAGE_TEST_POSTGRES_URL\`, default \`postgres://postgres@127.0.0.1:5432\`; the run creates and drops its own database.)`,
     "",
     "## What is measured",
     "",
