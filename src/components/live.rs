@@ -135,9 +135,27 @@ pub fn fallback_due(state: StreamState, hidden: bool) -> bool {
 /// The page's live events. Cheap to copy; shared through context.
 #[derive(Clone, Copy)]
 pub struct LiveEvents {
-    listeners: StoredValue<Vec<(u64, Callback<DashboardEvent>)>>,
-    next_id: StoredValue<u64>,
+    listeners: StoredValue<Listeners>,
     state: RwSignal<StreamState>,
+}
+
+/// The subscribers, each with the number it unsubscribes by.
+#[derive(Default)]
+struct Listeners {
+    next_id: u64,
+    all: Vec<(u64, Callback<DashboardEvent>)>,
+}
+
+/// This tab's side of the stream, in one stored value (each stored type costs the browser
+/// bundle its own copy of the reactive machinery).
+#[cfg(feature = "hydrate")]
+#[derive(Default)]
+struct Tab {
+    stream: Option<browser::Stream>,
+    relay: Option<browser::Relay>,
+    leadership: Option<browser::Leadership>,
+    /// This tab holds the stream, and relays it to the others.
+    leading: bool,
 }
 
 impl LiveEvents {
@@ -145,8 +163,7 @@ impl LiveEvents {
     /// the browser they start once the page is hydrated.
     pub fn provide(user: &str) -> Self {
         let live = Self {
-            listeners: StoredValue::new(Vec::new()),
-            next_id: StoredValue::new(0),
+            listeners: StoredValue::new(Listeners::default()),
             state: RwSignal::new(StreamState::Connecting),
         };
         provide_context(live);
@@ -168,20 +185,22 @@ impl LiveEvents {
 
     /// Calls `on_event` for every event until the calling component is gone.
     pub fn subscribe(self, on_event: impl Fn(DashboardEvent) + Send + Sync + 'static) {
-        let id = self.next_id.get_value();
-        self.next_id.set_value(id + 1);
         let callback = Callback::new(on_event);
-        self.listeners.update_value(|l| l.push((id, callback)));
+        let id = self.listeners.with_value(|l| l.next_id);
+        self.listeners.update_value(|l| {
+            l.next_id += 1;
+            l.all.push((id, callback));
+        });
         on_cleanup(move || {
             self.listeners
-                .try_update_value(|l| l.retain(|(other, _)| *other != id));
+                .try_update_value(|l| l.all.retain(|(other, _)| *other != id));
         });
     }
 
     // Only the browser receives events.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn dispatch(self, event: DashboardEvent) {
-        let Some(listeners) = self.listeners.try_get_value() else {
+        let Some(listeners) = self.listeners.try_with_value(|l| l.all.clone()) else {
             return;
         };
         for (_, callback) in listeners {
@@ -205,16 +224,14 @@ impl LiveEvents {
 
     #[cfg(feature = "hydrate")]
     fn connect(self, shared_name: &str) {
-        let stream = StoredValue::new_local(None::<browser::Stream>);
-        let relay = StoredValue::new_local(None::<browser::Relay>);
-        let leadership = StoredValue::new_local(None::<browser::Leadership>);
-        let leading = StoredValue::new(false);
+        let tab = StoredValue::new_local(Tab::default());
+        let leading = move || tab.try_with_value(|t| t.leading).unwrap_or(false);
         let post = move |message: RelayMessage| {
-            relay.with_value(|r| {
-                if let Some(r) = r {
+            tab.try_with_value(|t| {
+                if let Some(r) = &t.relay {
                     r.post(&message);
                 }
-            })
+            });
         };
         // This tab holds the stream: what it hears, the other tabs hear too.
         let open = move || {
@@ -230,37 +247,33 @@ impl LiveEvents {
                     post(RelayMessage::State(state));
                 },
             );
-            stream.set_value(opened);
+            tab.update_value(|t| t.stream = opened);
         };
         let lead = move || {
-            leading.set_value(true);
+            tab.update_value(|t| t.leading = true);
             // The other tabs re-read once this stream is open: events may have been missed
             // while no tab held one.
             post(RelayMessage::State(StreamState::Connecting));
             open();
         };
-        relay.set_value(browser::Relay::open(
-            shared_name,
-            move |message| match message {
-                RelayMessage::Event { kind, data } if !leading.get_value() => {
-                    if let Some(event) = decode(&kind, &data) {
-                        self.dispatch(event);
-                    }
+        let relay = browser::Relay::open(shared_name, move |message| match message {
+            RelayMessage::Event { kind, data } if !leading() => {
+                if let Some(event) = decode(&kind, &data) {
+                    self.dispatch(event);
                 }
-                RelayMessage::State(state) if !leading.get_value() => self.set_state(state),
-                RelayMessage::Ask if leading.get_value() => {
-                    post(RelayMessage::State(self.state.get_untracked()))
-                }
-                _ => {}
-            },
-        ));
-        let shared = relay.with_value(Option::is_some);
+            }
+            RelayMessage::State(state) if !leading() => self.set_state(state),
+            RelayMessage::Ask if leading() => post(RelayMessage::State(self.state.get_untracked())),
+            _ => {}
+        });
+        let shared = relay.is_some();
+        tab.update_value(|t| t.relay = relay);
         match shared
             .then(|| browser::Leadership::request(shared_name, lead))
             .flatten()
         {
             Some(waiting) => {
-                leadership.set_value(Some(waiting));
+                tab.update_value(|t| t.leadership = Some(waiting));
                 post(RelayMessage::Ask);
             }
             None => lead(),
@@ -269,9 +282,10 @@ impl LiveEvents {
         // proxy's error page) is opened again; while there is none, the fallback poll runs.
         let watchdog = set_interval_with_handle(
             move || {
-                if leading.get_value()
-                    && stream.with_value(|s| s.as_ref().is_none_or(browser::Stream::given_up))
-                {
+                let given_up = tab.with_value(|t| {
+                    t.leading && t.stream.as_ref().is_none_or(browser::Stream::given_up)
+                });
+                if given_up {
                     self.set_state(StreamState::Down);
                     post(RelayMessage::State(StreamState::Down));
                     open();

@@ -60,15 +60,22 @@ pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
 #[derive(Clone, Copy)]
 pub struct LastFailed {
     shown: RwSignal<Option<FailedProvision>>,
-    user: StoredValue<String>,
+    tab: StoredValue<TabState>,
+}
+
+/// What this tab keeps besides the failure it shows (one stored value: each stored type costs
+/// the browser bundle its own copy of the reactive machinery).
+#[derive(Default)]
+struct TabState {
+    user: String,
     /// The number of the latest question to the server: an answer to an older one is stale.
-    asked: StoredValue<u64>,
+    asked: u64,
     /// A failure whose card this tab keeps although it is resolved: the user is reading how the
     /// delete of its partial cluster went. It goes when they dismiss it.
-    held: StoredValue<Option<String>>,
+    held: Option<String>,
     /// Dismisses on their way to the server, so none is sent twice at once.
-    sending: StoredValue<Vec<String>>,
-    resend_planned: StoredValue<bool>,
+    sending: Vec<String>,
+    resend_planned: bool,
 }
 
 impl LastFailed {
@@ -80,11 +87,10 @@ impl LastFailed {
         };
         Self {
             shown: RwSignal::new(initial),
-            user: StoredValue::new(user),
-            asked: StoredValue::new(0),
-            held: StoredValue::new(None),
-            sending: StoredValue::new(Vec::new()),
-            resend_planned: StoredValue::new(false),
+            tab: StoredValue::new(TabState {
+                user,
+                ..TabState::default()
+            }),
         }
     }
 
@@ -112,11 +118,11 @@ impl LastFailed {
 
     /// Asks the server for the newest failures and shows what it lists.
     pub fn refresh_from_server(self) {
-        let question = self.asked.get_value() + 1;
-        self.asked.set_value(question);
+        let question = self.tab.with_value(|t| t.asked) + 1;
+        self.tab.update_value(|t| t.asked = question);
         leptos::task::spawn_local(async move {
             let answer = recent_failed_provisions(Some(RECENT_HOURS), Some(RECENT_LIMIT)).await;
-            if self.asked.try_get_value() == Some(question) {
+            if self.tab.try_with_value(|t| t.asked) == Some(question) {
                 self.apply_answer(answer.ok().as_ref());
             }
         });
@@ -133,7 +139,7 @@ impl LastFailed {
             store::write(
                 LAST_FAILED_KEY,
                 &LocalCopy {
-                    user: self.user.get_value(),
+                    user: self.user(),
                     failure: failure.clone(),
                 },
             );
@@ -146,10 +152,8 @@ impl LastFailed {
     /// on reload even while the server cannot be reached; the server hears of it as soon as it
     /// can (then every device drops it).
     pub fn dismiss(self, job_id: &str) {
-        if self.held.get_value().as_deref() == Some(job_id) {
-            self.held.set_value(None);
-        }
-        let user = self.user.get_value();
+        self.unhold(job_id);
+        let user = self.user();
         let pending = read_pending(store::read(PENDING_DISMISSES_KEY).as_deref(), now_ms());
         write_pending(&with_pending(pending, &user, job_id, now_ms()));
         self.forget(job_id);
@@ -166,13 +170,12 @@ impl LastFailed {
     /// stays on this page while the server resolves the failure (and tells every device), until
     /// the user dismisses it or [`release`](Self::release)s it.
     pub fn hold(self, job_id: &str) {
-        self.held.set_value(Some(job_id.to_owned()));
+        self.tab.update_value(|t| t.held = Some(job_id.to_owned()));
     }
 
     /// The card no longer needs to stay (the action failed): the server's list decides again.
     pub fn release(self, job_id: &str) {
-        if self.held.get_value().as_deref() == Some(job_id) {
-            self.held.set_value(None);
+        if self.unhold(job_id) {
             self.refresh_from_server();
         }
     }
@@ -199,18 +202,19 @@ impl LastFailed {
     /// Sends the dismisses the server has not confirmed; those it could not take are sent again
     /// a little later, until it does.
     pub fn send_pending(self) {
-        let user = self.user.get_value();
+        let user = self.user();
         for job_id in self.pending() {
-            if self.sending.with_value(|s| s.contains(&job_id)) {
+            let already = self.tab.with_value(|t| t.sending.contains(&job_id));
+            if already {
                 continue;
             }
-            self.sending.update_value(|s| s.push(job_id.clone()));
+            self.tab.update_value(|t| t.sending.push(job_id.clone()));
             let user = user.clone();
             leptos::task::spawn_local(async move {
                 let answer = dismiss_failed_provision(job_id.clone()).await;
                 if self
-                    .sending
-                    .try_update_value(|s| s.retain(|j| j != &job_id))
+                    .tab
+                    .try_update_value(|t| t.sending.retain(|j| j != &job_id))
                     .is_none()
                 {
                     return;
@@ -229,16 +233,16 @@ impl LastFailed {
     }
 
     fn plan_resend(self) {
-        if self.resend_planned.get_value() {
+        if self.tab.with_value(|t| t.resend_planned) {
             return;
         }
-        self.resend_planned.set_value(true);
+        self.tab.update_value(|t| t.resend_planned = true);
         set_timeout(
             move || {
                 // Gone with the page: nothing to send from here.
                 if self
-                    .resend_planned
-                    .try_update_value(|p| *p = false)
+                    .tab
+                    .try_update_value(|t| t.resend_planned = false)
                     .is_none()
                 {
                     return;
@@ -251,7 +255,7 @@ impl LastFailed {
 
     /// Applies the merge rule to the local copy, the pending dismisses and a server answer.
     fn apply_answer(self, server: Option<&RecentFailures>) {
-        let user = self.user.get_value();
+        let user = self.user();
         let local = self.local_copy();
         let merged = merge(
             &user,
@@ -294,10 +298,27 @@ impl LastFailed {
         }
     }
 
+    fn user(self) -> String {
+        self.tab.with_value(|t| t.user.clone())
+    }
+
+    /// Lets a held card go; whether it was held.
+    fn unhold(self, job_id: &str) -> bool {
+        self.tab
+            .try_update_value(|t| {
+                let held = t.held.as_deref() == Some(job_id);
+                if held {
+                    t.held = None;
+                }
+                held
+            })
+            .unwrap_or(false)
+    }
+
     /// The local copy, read by the freshness rule (a malformed or stale one is removed).
     fn local_copy(self) -> Option<LocalCopy> {
         let raw = store::read(LAST_FAILED_KEY);
-        match read_local(raw.as_deref(), &self.user.get_value(), now_ms()) {
+        match read_local(raw.as_deref(), &self.user(), now_ms()) {
             LocalRead::Fresh(copy) => Some(copy),
             LocalRead::Discard => {
                 store::remove(LAST_FAILED_KEY);
@@ -310,13 +331,13 @@ impl LastFailed {
     /// The job ids this user dismissed here and the server has not confirmed.
     fn pending(self) -> Vec<String> {
         let list = read_pending(store::read(PENDING_DISMISSES_KEY).as_deref(), now_ms());
-        pending_of(&list, &self.user.get_value())
+        pending_of(&list, &self.user())
     }
 
     /// Shows `value`, unless this tab holds a resolved card on screen.
     fn show(self, value: Option<FailedProvision>) {
         let current = self.shown.get_untracked();
-        let held = self.held.get_value();
+        let held = self.tab.with_value(|t| t.held.clone());
         if held.is_some() && current.as_ref().map(|f| &f.job_id) == held.as_ref() {
             return;
         }
