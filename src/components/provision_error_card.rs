@@ -1,7 +1,7 @@
 //! ProvisionErrorCard: one failed provision explained — headline, details, actions, Edit & retry,
 //! Dismiss, the raw Azure answer — used by the dashboard banner and by the modal.
 
-use leptos::either::EitherOf3;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
@@ -12,7 +12,7 @@ use crate::provisioning::classify::{
     ArmErrorInfo, Classification, ClassifyContext, classify_arm_error,
 };
 use crate::provisioning::model::{
-    DeletePartialOutcome, FailedProvision, JobStatus, ProvisionRequest,
+    DeletePartialOutcome, FailedProvision, Fix, JobStatus, ProvisionRequest,
 };
 
 /// Deletes the partial cluster a cancelled or failed job of the caller left in Azure.
@@ -211,6 +211,17 @@ pub fn ProvisionErrorCard(
             });
         }
     };
+    // The changes that would work, before Edit & retry: a click opens the form with one.
+    let fixes = {
+        let fixes: Vec<Fix> = failure
+            .fixes
+            .iter()
+            .filter(|f| f.request.is_none() || on_edit_retry.is_some())
+            .cloned()
+            .collect();
+        let apply = on_edit_retry.unwrap_or_else(|| Callback::new(|_| {}));
+        (!fixes.is_empty()).then(|| view! { <FixActions fixes=fixes on_apply=apply /> })
+    };
     let edit_retry = on_edit_retry.map(|cb| {
         view! {
             <button
@@ -345,6 +356,7 @@ pub fn ProvisionErrorCard(
             </p>
             <p class="error-details">{explained.details.clone()}</p>
             <div class="error-actions">
+                {fixes}
                 {edit_retry}
                 {actions}
                 {portal}
@@ -369,6 +381,44 @@ pub fn ProvisionErrorCard(
             </details>
         </div>
     })
+}
+
+/// The one-click fixes of a failure or of a failing pre-flight check: a button per changed
+/// request (`on_apply` opens or fills the form with it), a link for what no request fixes.
+#[component]
+pub fn FixActions(fixes: Vec<Fix>, on_apply: Callback<ProvisionRequest>) -> impl IntoView {
+    fixes
+        .into_iter()
+        .map(|fix| {
+            let kind = fix.kind.as_str();
+            match (fix.request, fix.url) {
+                (Some(request), _) => Either::Left(view! {
+                    <button
+                        type="button"
+                        class="btn btn-fix"
+                        data-testid="fix-action"
+                        data-fix=kind
+                        on:click=move |_| on_apply.run(request.clone())
+                    >
+                        {fix.label}
+                    </button>
+                }),
+                (None, url) => Either::Right(view! {
+                    <a
+                        class="btn btn-fix"
+                        data-testid="fix-action"
+                        data-fix=kind
+                        href=url.unwrap_or_default()
+                        target="_blank"
+                        rel="noopener noreferrer"
+                    >
+                        {fix.label}
+                        <span aria-hidden="true">" ↗"</span>
+                    </a>
+                }),
+            }
+        })
+        .collect_view()
 }
 
 /// How the delete of a partial cluster went, in one line.

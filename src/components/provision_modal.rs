@@ -16,11 +16,11 @@ use crate::components::erase::erased_on_server;
 use crate::components::last_failed::failure_from_task;
 use crate::components::live::LiveEvents;
 use crate::components::notify;
-use crate::components::provision_error_card::ProvisionErrorCard;
+use crate::components::provision_error_card::{FixActions, ProvisionErrorCard};
 use crate::components::provision_progress::{ProgressFacts, StepList, StopProvision};
 use crate::events::DashboardEvent;
 use crate::provisioning::model::{
-    AvailableSkus, CancelOutcome, CheckStatus, FailedProvision, JobStatus, PartialCluster,
+    AvailableSkus, CancelOutcome, CheckStatus, FailedProvision, Fix, JobStatus, PartialCluster,
     PreflightReport, ProvisionAccepted, ProvisionRequest, TaskStatus,
 };
 use crate::provisioning::validate::{
@@ -114,10 +114,11 @@ const FIELD_ORDER: [&str; 8] = [
 ];
 
 /// The pre-flight checks the server runs, with their names on screen.
-const CHECKS: [(&str, &str); 3] = [
+const CHECKS: [(&str, &str); 4] = [
     ("skus", "VM sizes"),
     ("quota", "vCPU quota"),
     ("resource_group", "Resource group"),
+    ("name", "Name"),
 ];
 
 /// How long the form waits after an edit before it runs the checks again.
@@ -271,9 +272,13 @@ pub fn ProvisionModal(
 ) -> impl IntoView {
     let form = Form::new(&session);
     let count_touched = RwSignal::new(false);
+    // The name the `name` check looks at: set when the name field is left (typing alone does
+    // not run the checks) and when a request is loaded.
+    let name_for_checks = RwSignal::new(String::new());
     if let Some(r) = &prefill {
         form.fill(r);
         count_touched.set(r.node_count > 0);
+        name_for_checks.set(checked_name(&r.cluster_name));
     }
     let touched = RwSignal::new(Vec::<&'static str>::new());
     let submitted = RwSignal::new(false);
@@ -316,11 +321,24 @@ pub fn ProvisionModal(
         if touched.try_with_untracked(|t| !t.contains(&name)) == Some(true) {
             touched.update(|t| t.push(name));
         }
+        // Blur also fires while the dialog is taken down: by then the signals are gone.
+        if name == "cluster_name"
+            && let Some(typed) = form.cluster_name.try_get_untracked()
+        {
+            let now = checked_name(&typed);
+            if name_for_checks
+                .try_get_untracked()
+                .is_some_and(|c| c != now)
+            {
+                let _ = name_for_checks.try_set(now);
+            }
+        }
     };
 
-    // Pre-flight: every change of what it checks (not the name) runs it again, debounced.
+    // Pre-flight: every change of what it checks runs it again, debounced; the name only once
+    // its field is left.
     let preflight_input = Memo::new(move |_| ProvisionRequest {
-        cluster_name: String::new(),
+        cluster_name: name_for_checks.get(),
         ..form.request()
     });
     let run_seq = StoredValue::new(0u64);
@@ -352,7 +370,7 @@ pub fn ProvisionModal(
                     req.subscription_id,
                     req.resource_group,
                     req.region,
-                    String::new(),
+                    req.cluster_name,
                     req.node_sku,
                     req.node_count,
                     req.system_vm_size,
@@ -563,10 +581,23 @@ pub fn ProvisionModal(
         });
     };
 
+    // A request to start from (Edit & retry, a fix): the form takes it and checks it at once.
+    let load = move |r: &ProvisionRequest| {
+        form.fill(r);
+        count_touched.set(r.node_count > 0);
+        name_for_checks.set(checked_name(&r.cluster_name));
+        immediate.set_value(true);
+    };
+    // A fix from a failing check: the form takes it, and the focus goes to what it changed
+    // (the button itself goes away with the check's new answer).
+    let apply_fix = move |r: ProvisionRequest| {
+        let changed = first_changed_field(&form.request(), &r);
+        load(&r);
+        request_animation_frame(move || focus_field(changed));
+    };
     let back_to_form = move |r: Option<ProvisionRequest>| {
         if let Some(r) = r {
-            form.fill(&r);
-            count_touched.set(r.node_count > 0);
+            load(&r);
         }
         task.set(None);
         cancel_partial.set(None);
@@ -678,7 +709,8 @@ pub fn ProvisionModal(
 
     let check_rows = move || {
         checks.with(|c| {
-            let rows: Vec<(String, String, String, String)> = match &c.report {
+            type Row = (String, String, String, String, Vec<Fix>);
+            let rows: Vec<Row> = match &c.report {
                 Some(r) => r
                     .checks
                     .iter()
@@ -689,17 +721,26 @@ pub fn ProvisionModal(
                             CheckStatus::Fail => "fail",
                         };
                         let status = if c.running { "pending" } else { status };
-                        (k.name.clone(), check_label(&k.name), status.to_owned(), k.message.clone())
+                        let fixes = if c.running { vec![] } else { k.fixes.clone() };
+                        (k.name.clone(), check_label(&k.name), status.to_owned(), k.message.clone(), fixes)
                     })
                     .collect(),
                 None if c.running => CHECKS
                     .iter()
-                    .map(|(n, l)| ((*n).to_owned(), (*l).to_owned(), "pending".to_owned(), "Checking…".to_owned()))
+                    .filter(|(n, _)| *n != "name" || !name_for_checks.get_untracked().is_empty())
+                    .map(|(n, l)| ((*n).to_owned(), (*l).to_owned(), "pending".to_owned(), "Checking…".to_owned(), vec![]))
                     .collect(),
                 None => vec![],
             };
             rows.into_iter()
-                .map(|(name, label, status, message)| {
+                .map(|(name, label, status, message, fixes)| {
+                    let fixes = (!fixes.is_empty()).then(|| {
+                        view! {
+                            <div class="check-fixes">
+                                <FixActions fixes=fixes on_apply=Callback::new(apply_fix) />
+                            </div>
+                        }
+                    });
                     let (icon, badge, word) = match status.as_str() {
                         "ok" => ("✓", "badge badge-ok", "OK"),
                         "warn" => ("!", "badge badge-warn", "Warning"),
@@ -712,6 +753,7 @@ pub fn ProvisionModal(
                             <span class="check-name">{label}</span>
                             <span class=badge>{word}</span>
                             <span class="check-message">{message}</span>
+                            {fixes}
                         </li>
                     }
                 })
@@ -925,6 +967,35 @@ pub fn ProvisionModal(
     })
 }
 
+/// The first field of the form (in screen order) whose value differs between two requests.
+fn first_changed_field(before: &ProvisionRequest, after: &ProvisionRequest) -> &'static str {
+    let value = |r: &ProvisionRequest, name: &str| match name {
+        "cluster_name" => r.cluster_name.clone(),
+        "region" => r.region.clone(),
+        "subscription_id" => r.subscription_id.clone(),
+        "resource_group" => r.resource_group.clone(),
+        "node_sku" => r.node_sku.clone(),
+        "node_count" => r.node_count.to_string(),
+        "system_vm_size" => r.system_vm_size.clone(),
+        _ => r.system_node_count.to_string(),
+    };
+    FIELD_ORDER
+        .iter()
+        .find(|f| value(before, f) != value(after, f))
+        .copied()
+        .unwrap_or(FIELD_ORDER[0])
+}
+
+/// The name the `name` check is asked about: a name Azure would accept, else none.
+fn checked_name(typed: &str) -> String {
+    let name = typed.trim();
+    if crate::provisioning::validate::is_valid_cluster_name(name) {
+        name.to_owned()
+    } else {
+        String::new()
+    }
+}
+
 /// The name of a check on screen.
 fn check_label(name: &str) -> String {
     CHECKS
@@ -1127,6 +1198,27 @@ mod tests {
             "nothing fits: keep what the form has"
         );
         assert_eq!(default_node_count(None), None);
+    }
+
+    #[test]
+    fn a_fix_moves_the_focus_to_what_it_changed() {
+        let before = ProvisionRequest {
+            region: "eastus".into(),
+            node_sku: "Standard_D4s_v3".into(),
+            node_count: 3,
+            ..ProvisionRequest::default()
+        };
+        let fewer = ProvisionRequest {
+            node_count: 1,
+            ..before.clone()
+        };
+        assert_eq!(first_changed_field(&before, &fewer), "node_count");
+        let elsewhere = ProvisionRequest {
+            region: "westeurope".into(),
+            ..before.clone()
+        };
+        assert_eq!(first_changed_field(&before, &elsewhere), "region");
+        assert_eq!(first_changed_field(&before, &before), "cluster_name");
     }
 
     #[test]

@@ -273,12 +273,13 @@ pub fn evaluate_resource_group(
             ),
             json!({ "exists": false }),
         ),
+        // A group's location is only where its metadata lives: clusters of any region may
+        // belong to it, so this is no reason to hesitate — said, not warned.
         Ok(Some(rg)) if !rg.location.eq_ignore_ascii_case(&req.region) => check(
             "resource_group",
-            CheckStatus::Warn,
+            CheckStatus::Ok,
             format!(
-                "{} is in {}; the cluster will be created in {} (allowed, but resources are split \
-                 across regions).",
+                "{} exists (in {}); the cluster goes to {}.",
                 req.resource_group, rg.location, req.region
             ),
             json!({ "exists": true, "location": rg.location }),
@@ -539,10 +540,9 @@ mod tests {
             tags: Default::default(),
             properties: Default::default(),
         };
-        assert_eq!(
-            evaluate_resource_group(&r, &Ok(Some(elsewhere))).status,
-            CheckStatus::Warn
-        );
+        let other_region = evaluate_resource_group(&r, &Ok(Some(elsewhere)));
+        assert_eq!(other_region.status, CheckStatus::Ok);
+        assert!(other_region.message.contains("(in koreacentral)"));
         let err = Err(ArmError::Network("connection refused".into()));
         assert_eq!(evaluate_resource_group(&r, &err).status, CheckStatus::Warn);
     }
