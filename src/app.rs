@@ -15,6 +15,8 @@ use crate::components::page_json::PageJson;
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -31,6 +33,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy names the nonce Leptos puts on this answer's scripts
+/// (`leptos_axum` makes a new one per request). Without it the page would get the policy that
+/// allows no script at all, which is the right failure.
+#[cfg(feature = "ssr")]
+fn set_page_security_policy() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let policy = crate::http::security_headers::page_policy(&nonce, None);
+    if let (Some(res), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&policy),
+    ) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

@@ -56,6 +56,11 @@ pub struct ServeConfig {
     #[arg(long, env = "AUTH_MODE", value_enum, default_value = "dev")]
     pub auth_mode: AuthMode,
 
+    /// Serve dev sign-in on a non-loopback address anyway: anyone who can reach the port can
+    /// act as any user. Only for a closed network you trust.
+    #[arg(long, env = "INSECURE_DEV_AUTH_ON_NETWORK")]
+    pub insecure_dev_auth_on_network: bool,
+
     /// Secret that signs the session cookie (at least 64 bytes). Default: a random secret kept
     /// in `<data dir>/session.key`, so sessions survive restarts.
     #[arg(long, env = "SESSION_SECRET", hide_env_values = true)]
@@ -315,12 +320,30 @@ impl ServeConfig {
         self.cloud().portal().to_string()
     }
 
+    /// Dev sign-in trusts whoever asks, so it is served on loopback only, unless the operator
+    /// opted in by name. The error is the one line the operator reads.
+    pub fn check_dev_identity_exposure(&self) -> Result<(), String> {
+        if self.auth_mode != AuthMode::Dev
+            || self.listen.ip().is_loopback()
+            || self.insecure_dev_auth_on_network
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to serve AUTH_MODE=dev on {}: anyone who can reach it could act as any \
+             user. Listen on 127.0.0.1, use AUTH_MODE=easyauth behind App Service, or pass \
+             --insecure-dev-auth-on-network (INSECURE_DEV_AUTH_ON_NETWORK=true) to accept that",
+            self.listen
+        ))
+    }
+
     /// A configuration for tests: the defaults, with every path inside `dir` and a random port.
     pub fn for_tests(dir: &std::path::Path) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: format!("sqlite://{}", dir.join("test.db").display()),
             auth_mode: AuthMode::Dev,
+            insecure_dev_auth_on_network: false,
             session_secret: None,
             data_dir: dir.to_path_buf(),
             arm_endpoint: None,

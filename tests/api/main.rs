@@ -12,6 +12,7 @@ mod fixes;
 mod foundation;
 mod provisioning;
 mod safety;
+mod security;
 mod simulator;
 mod simulator_faults;
 mod storage_contract;
