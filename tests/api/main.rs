@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod authorization;
 mod azure_conformance;
 mod azure_corpus;
 mod crash;
