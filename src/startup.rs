@@ -21,7 +21,7 @@ use crate::azure::{
 use crate::config::{Cli, Command, ServeConfig};
 use crate::events::bus::EventBus;
 use crate::http::{
-    api_json, assets, auth, body_limit, events, health, security_headers, tasks,
+    api_json, assets, auth, body_limit, events, health, input_errors, security_headers, tasks,
 };
 use crate::provisioning::poll_budget::PollBudget;
 use crate::provisioning::provision_run::{RunConfig, RunContext, TestPanic};
@@ -293,6 +293,7 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(assets::html_not_cached))
+        .layer(axum::middleware::from_fn(input_errors::name_the_field))
         .layer(axum::middleware::from_fn_with_state(
             state.auth.clone(),
             auth::resolve_caller,

@@ -7,7 +7,7 @@
 //!
 //! `/api/*` without a caller is answered 401 here, so no handler can forget the check.
 
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, Key, SameSite, SignedCookieJar};
@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::api_error::ApiError;
 use crate::config::AuthMode;
+use crate::http::input_errors::decode_query;
 use crate::http::local_redirect::local_redirect_target;
 use crate::identity::{Caller, is_valid_dev_user};
 
@@ -164,13 +165,14 @@ pub struct DevSignIn {
 /// `GET /auth/dev?user=NAME&next=/`: switch the dev session to NAME (dev mode only).
 pub async fn dev_sign_in(
     State(state): State<AuthState>,
-    Query(q): Query<DevSignIn>,
+    uri: http::Uri,
 ) -> Result<Response, ApiError> {
     if state.mode != AuthMode::Dev {
         return Err(ApiError::not_found(
             "Dev sign-in exists only with AUTH_MODE=dev.",
         ));
     }
+    let q: DevSignIn = decode_query(&uri)?;
     if !is_valid_dev_user(&q.user) {
         let mut fields = std::collections::BTreeMap::new();
         fields.insert(

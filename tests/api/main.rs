@@ -11,6 +11,7 @@ mod azure_corpus;
 mod crash;
 mod fixes;
 mod foundation;
+mod hostile_input;
 mod provisioning;
 mod safety;
 mod security;

@@ -134,13 +134,7 @@ async fn every_api_path_answers_json_for_unknown_routes_and_wrong_methods() {
         "/api/aks/nope/deeper",
         "/api/",
     ] {
-        let res = app
-            .http
-            .get(app.url(path))
-            .header("X-Dev-User", "dev")
-            .send()
-            .await
-            .expect("get");
+        let res = app.get_response("dev", path).await;
         assert_json_error(res, StatusCode::NOT_FOUND, "not_found").await;
     }
 
@@ -274,13 +268,7 @@ async fn the_page_has_a_nonce_policy_and_every_answer_the_security_headers() {
     assert_ne!(nonces[0], nonces[1], "a new nonce per answer");
 
     for path in ["/api/session", "/api/nope", "/healthz", "/favicon.svg"] {
-        let res = app
-            .http
-            .get(app.url(path))
-            .header("X-Dev-User", "dev")
-            .send()
-            .await
-            .expect("get");
+        let res = app.get_response("dev", path).await;
         assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
         assert!(res.headers().contains_key("referrer-policy"), "{path}");
         let policy = res.headers()[CONTENT_SECURITY_POLICY]

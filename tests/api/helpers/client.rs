@@ -37,15 +37,19 @@ impl ApiClient {
 
     /// `GET path` as `user`; a body that is not JSON reads as `Value::Null`.
     pub async fn get(&self, user: &str, path: &str) -> (StatusCode, Value) {
-        let res = self
-            .http
+        let res = self.get_response(user, path).await;
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET path` as `user`, the whole answer (headers, a body that is not JSON).
+    pub async fn get_response(&self, user: &str, path: &str) -> reqwest::Response {
+        self.http
             .get(self.url(path))
             .header("X-Dev-User", user)
             .send()
             .await
-            .expect("get");
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
+            .expect("get")
     }
 
     /// `POST path` with a JSON body as `user`; a body that is not JSON reads as `Value::Null`.

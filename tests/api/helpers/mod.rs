@@ -25,6 +25,7 @@
 //! `app.wait_task(user, task_id, finished)` polls until a condition ([`finished`],
 //! [`creating`] or any closure) and returns every answer seen. For anything else (other
 //! headers, raw bodies) use `app.http` with `app.url(path)`; it follows no redirects.
+//! `app.get_response(user, path)` is the whole answer (headers too);
 //! `app.post_chunked(user, path, &chunks)` sends a chunked body over a raw connection.
 //!
 //! # Script Azure
