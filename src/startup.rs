@@ -147,6 +147,8 @@ impl Server {
             .site_root(config.site_root.as_str())
             .site_pkg_dir("pkg")
             .hash_files(assets::bundle_is_hashed("hash.txt"))
+            .site_addr(config.listen)
+            .reload_port(u32::from(config.reload_port))
             .build();
 
         let listener = TcpListener::bind(config.listen)

@@ -36,6 +36,12 @@ pub fn page_policy(nonce: &str, extra_connect: Option<&str>) -> String {
     )
 }
 
+/// Where the live-reload script of `cargo leptos watch` connects: the page's own host (any, as
+/// the script uses `location.hostname`) on the reload port.
+pub fn live_reload_source(reload_port: u32) -> String {
+    format!("ws://*:{reload_port} wss://*:{reload_port}")
+}
+
 /// Middleware: adds the headers; keeps a policy the page already set.
 pub async fn add_security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
@@ -60,7 +66,7 @@ mod tests {
         assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"));
         assert!(policy.contains("frame-ancestors 'none'"));
         assert!(policy.contains("connect-src 'self';"));
-        let watching = page_policy("abc123", Some("ws://127.0.0.1:3001"));
-        assert!(watching.contains("connect-src 'self' ws://127.0.0.1:3001;"));
+        let watching = page_policy("abc123", Some(&live_reload_source(3001)));
+        assert!(watching.contains("connect-src 'self' ws://*:3001 wss://*:3001;"));
     }
 }

@@ -9,6 +9,7 @@ mod authorization;
 mod azure_conformance;
 mod azure_corpus;
 mod crash;
+mod develop;
 mod fixes;
 mod foundation;
 mod hostile_input;

@@ -54,7 +54,7 @@ mod simulator;
 pub use app::TestApp;
 pub use client::{ApiClient, creating, finished, provision_request};
 pub use databases::{PostgresDatabase, on_postgres, on_sqlite};
-pub use process::{DashboardProcess, refused_start};
+pub use process::{DashboardProcess, free_port, refused_start};
 pub use simulator::{
     SimulatedAzure, SimulatorClient, clusters_named, small_cluster, start_simulator,
 };
