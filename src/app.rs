@@ -15,6 +15,8 @@ use crate::components::page_json::PageJson;
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_security_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -24,6 +26,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
+                // Only under `cargo leptos watch` (LEPTOS_WATCH): reloads the page after a
+                // rebuild, swaps the stylesheet in place after a style change.
+                <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -31,6 +36,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy names the nonce Leptos puts on this answer's scripts
+/// (`leptos_axum` makes a new one per request). Without it the page would get the policy that
+/// allows no script at all, which is the right failure. In watch mode it also lets the
+/// live-reload script reach cargo-leptos' socket.
+#[cfg(feature = "ssr")]
+fn set_page_security_policy(options: &LeptosOptions) {
+    use crate::http::security_headers::{live_reload_source, page_policy};
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let watching = std::env::var_os("LEPTOS_WATCH").is_some();
+    let reload_port = options.reload_external_port.unwrap_or(options.reload_port);
+    let policy = page_policy(
+        &nonce,
+        watching.then(|| live_reload_source(reload_port)).as_deref(),
+    );
+    if let (Some(res), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&policy),
+    ) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

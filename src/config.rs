@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use crate::azure::cloud::{AzureCloud, CloudSettings};
 
@@ -12,6 +13,9 @@ pub use crate::azure::cloud::{AzureCloud, CloudSettings};
 pub const DEFAULT_SUBSCRIPTION_ID: &str = "11111111-2222-3333-4444-555555555555";
 pub const DEFAULT_TENANT_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 pub const DEFAULT_RESOURCE_GROUP: &str = "rg-aks-dev";
+/// cargo-leptos' defaults too (`site-addr`, `reload-port`).
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_RELOAD_PORT: u16 = 3001;
 
 #[derive(Debug, Parser)]
 #[command(name = "aks-dashboard", version, about = "AKS provisioning dashboard")]
@@ -20,6 +24,25 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub serve: ServeConfig,
+}
+
+impl Cli {
+    /// The command line and the environment, with the one rule clap cannot say: the listen
+    /// address is `--listen`, else `LISTEN_ADDR`, else cargo-leptos' `LEPTOS_SITE_ADDR`, else
+    /// the default. So `site-addr` in Cargo.toml means what cargo-leptos users expect.
+    pub fn from_env() -> Self {
+        Self::from_matches(Self::command().get_matches()).unwrap_or_else(|e| e.exit())
+    }
+
+    fn from_matches(matches: clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut cli = Self::from_arg_matches(&matches)?;
+        if matches.value_source("listen") == Some(ValueSource::DefaultValue)
+            && let Some(site_addr) = cli.serve.leptos_site_addr
+        {
+            cli.serve.listen = site_addr;
+        }
+        Ok(cli)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,9 +63,19 @@ pub enum AuthMode {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeConfig {
-    /// Address the dashboard listens on.
-    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
+    /// Address the dashboard listens on. Default: cargo-leptos' `site-addr` (LEPTOS_SITE_ADDR)
+    /// when it runs the server, else 127.0.0.1:3000.
+    #[arg(long, env = "LISTEN_ADDR", default_value = DEFAULT_LISTEN_ADDR)]
     pub listen: SocketAddr,
+
+    /// Where cargo-leptos asks the server to listen (`site-addr` in Cargo.toml); used only when
+    /// neither --listen nor LISTEN_ADDR is given (see [`Cli::from_env`]).
+    #[arg(long = "leptos-site-addr", env = "LEPTOS_SITE_ADDR", hide = true)]
+    pub leptos_site_addr: Option<SocketAddr>,
+
+    /// Port of cargo-leptos' live-reload socket in watch mode (`reload-port` in Cargo.toml).
+    #[arg(long, env = "LEPTOS_RELOAD_PORT", default_value_t = DEFAULT_RELOAD_PORT)]
+    pub reload_port: u16,
 
     /// Job storage: `sqlite://PATH` or `postgres://…`. Default: a SQLite file under ./data/.
     #[arg(
@@ -55,6 +88,11 @@ pub struct ServeConfig {
     /// How callers are identified.
     #[arg(long, env = "AUTH_MODE", value_enum, default_value = "dev")]
     pub auth_mode: AuthMode,
+
+    /// Serve dev sign-in on a non-loopback address anyway: anyone who can reach the port can
+    /// act as any user. Only for a closed network you trust.
+    #[arg(long, env = "INSECURE_DEV_AUTH_ON_NETWORK")]
+    pub insecure_dev_auth_on_network: bool,
 
     /// Secret that signs the session cookie (at least 64 bytes). Default: a random secret kept
     /// in `<data dir>/session.key`, so sessions survive restarts.
@@ -315,12 +353,32 @@ impl ServeConfig {
         self.cloud().portal().to_string()
     }
 
+    /// Dev sign-in trusts whoever asks, so it is served on loopback only, unless the operator
+    /// opted in by name. The error is the one line the operator reads.
+    pub fn check_dev_identity_exposure(&self) -> Result<(), String> {
+        if self.auth_mode != AuthMode::Dev
+            || self.listen.ip().is_loopback()
+            || self.insecure_dev_auth_on_network
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to serve AUTH_MODE=dev on {}: anyone who can reach it could act as any \
+             user. Listen on 127.0.0.1, use AUTH_MODE=easyauth behind App Service, or pass \
+             --insecure-dev-auth-on-network (INSECURE_DEV_AUTH_ON_NETWORK=true) to accept that",
+            self.listen
+        ))
+    }
+
     /// A configuration for tests: the defaults, with every path inside `dir` and a random port.
     pub fn for_tests(dir: &std::path::Path) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            leptos_site_addr: None,
+            reload_port: DEFAULT_RELOAD_PORT,
             database_url: format!("sqlite://{}", dir.join("test.db").display()),
             auth_mode: AuthMode::Dev,
+            insecure_dev_auth_on_network: false,
             session_secret: None,
             data_dir: dir.to_path_buf(),
             arm_endpoint: None,

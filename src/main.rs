@@ -1,11 +1,10 @@
 //! The dashboard server binary: `aks-dashboard [serve]` or `aks-dashboard armsim --port N`.
 
 use aks_dashboard::{config::Cli, startup};
-use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     startup::init_tracing();
     match startup::run_cli(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{any, get};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -20,15 +20,14 @@ use crate::azure::{
 };
 use crate::config::{Cli, Command, ServeConfig};
 use crate::events::bus::EventBus;
-use crate::http::{assets, auth, events, health, tasks};
+use crate::http::{
+    api_json, assets, auth, body_limit, events, health, input_errors, security_headers, tasks,
+};
 use crate::provisioning::poll_budget::PollBudget;
 use crate::provisioning::provision_run::{RunConfig, RunContext, TestPanic};
 use crate::provisioning::runner::{JobRunner, RunnerConfig, RunnerHandle};
 use crate::storage::job_state::JobStateRepository;
 use crate::storage::{Storage, StorageError};
-
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -131,6 +130,9 @@ pub struct Server {
 
 impl Server {
     pub async fn start(config: ServeConfig) -> Result<Self, StartupError> {
+        config
+            .check_dev_identity_exposure()
+            .map_err(StartupError::Config)?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartupError::Io(config.data_dir.clone(), e))?;
         let key = auth::load_or_create_key(config.session_secret.as_deref(), &config.data_dir)?;
@@ -145,6 +147,8 @@ impl Server {
             .site_root(config.site_root.as_str())
             .site_pkg_dir("pkg")
             .hash_files(assets::bundle_is_hashed("hash.txt"))
+            .site_addr(config.listen)
+            .reload_port(u32::from(config.reload_port))
             .build();
 
         let listener = TcpListener::bind(config.listen)
@@ -273,6 +277,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/auth/dev", get(auth::dev_sign_in))
         .route("/api/tasks/{task_id}", get(tasks::task_status))
         .route("/api/events", get(events::stream))
+        .route("/api/{*rest}", any(api_json::api_route_not_found))
         .route(
             "/api/aks/cancel-provision/{task_id}",
             axum::routing::post(tasks::cancel_provision),
@@ -290,13 +295,16 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(assets::html_not_cached))
+        .layer(axum::middleware::from_fn(input_errors::name_the_field))
         .layer(axum::middleware::from_fn_with_state(
             state.auth.clone(),
             auth::resolve_caller,
         ))
         .layer(axum::middleware::from_fn(auth::refuse_cross_site))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            MAX_BODY_BYTES,
+        .layer(axum::middleware::from_fn(body_limit::limit_request_body))
+        .layer(axum::middleware::from_fn(api_json::json_errors_under_api))
+        .layer(axum::middleware::from_fn(
+            security_headers::add_security_headers,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,8 +1,14 @@
-//! Plain axum routes and middleware: identity, cross-site protection, health. The product's API
-//! routes are Leptos server functions next to the components that call them.
+//! Plain axum routes and middleware: identity, cross-site protection, the body limit, JSON
+//! errors under `/api/`, bad input named by its field, security headers, health. The product's
+//! API routes are Leptos server functions next to the components that call them.
 
+pub mod api_json;
 pub mod assets;
 pub mod auth;
+pub mod body_limit;
 pub mod events;
 pub mod health;
+pub mod input_errors;
+pub mod local_redirect;
+pub mod security_headers;
 pub mod tasks;

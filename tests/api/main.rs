@@ -5,13 +5,17 @@
 
 mod helpers;
 
+mod authorization;
 mod azure_conformance;
 mod azure_corpus;
 mod crash;
+mod develop;
 mod fixes;
 mod foundation;
+mod hostile_input;
 mod provisioning;
 mod safety;
+mod security;
 mod simulator;
 mod simulator_faults;
 mod storage_contract;

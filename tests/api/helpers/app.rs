@@ -2,11 +2,12 @@
 //! ([`TestAppBuilder`]): which database, which ARM simulator, how callers are identified, how
 //! fast the simulator is and how many job workers run.
 
+use std::net::Ipv4Addr;
 use std::ops::Deref;
 
 use aks_dashboard::azure::SimulatorHandle;
 use aks_dashboard::config::{AuthMode, ServeConfig};
-use aks_dashboard::startup::Server;
+use aks_dashboard::startup::{Server, StartupError};
 
 use super::client::ApiClient;
 use super::databases::PostgresDatabase;
@@ -128,6 +129,11 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
+        self.try_spawn().await.expect("server starts")
+    }
+
+    /// Starts the server, or says why it refused to.
+    pub async fn try_spawn(self) -> Result<TestApp, StartupError> {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = ServeConfig::for_tests(data_dir.path());
         config.auth_mode = self.auth_mode;
@@ -155,18 +161,23 @@ impl TestAppBuilder {
         for change in self.configure {
             change(&mut config);
         }
-        let server = Server::start(config).await.expect("server starts");
-        let api = ApiClient::new(format!("http://{}", server.addr));
+        let server = Server::start(config).await?;
+        // A server on every interface (0.0.0.0) is called over loopback.
+        let mut reachable = server.addr;
+        if reachable.ip().is_unspecified() {
+            reachable.set_ip(Ipv4Addr::LOCALHOST.into());
+        }
+        let api = ApiClient::new(format!("http://{reachable}"));
         let simulator_url = match &server.state.armsim {
             Some(embedded) => embedded.base_url().to_owned(),
             None => server.state.arm.base_url().to_owned(),
         };
-        TestApp {
+        Ok(TestApp {
             server,
             api,
             simulator: SimulatorClient::new(&simulator_url),
             _data_dir: data_dir,
             _postgres: postgres,
-        }
+        })
     }
 }

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use aks_dashboard::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// How long [`ApiClient::wait_task`] polls before the test fails: a safety net, not a timing
 /// assertion (the slowest scripted create in the tests takes 30 s).
@@ -35,15 +37,19 @@ impl ApiClient {
 
     /// `GET path` as `user`; a body that is not JSON reads as `Value::Null`.
     pub async fn get(&self, user: &str, path: &str) -> (StatusCode, Value) {
-        let res = self
-            .http
+        let res = self.get_response(user, path).await;
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET path` as `user`, the whole answer (headers, a body that is not JSON).
+    pub async fn get_response(&self, user: &str, path: &str) -> reqwest::Response {
+        self.http
             .get(self.url(path))
             .header("X-Dev-User", user)
             .send()
             .await
-            .expect("get");
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
+            .expect("get")
     }
 
     /// `POST path` with a JSON body as `user`; a body that is not JSON reads as `Value::Null`.
@@ -58,6 +64,36 @@ impl ApiClient {
             .expect("post");
         let status = res.status();
         (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST path` as `user` with a body sent in chunks (`Transfer-Encoding: chunked`, no
+    /// `Content-Length`), over a raw connection; the answer's status and body (JSON, else
+    /// `Value::Null`).
+    pub async fn post_chunked(
+        &self,
+        user: &str,
+        path: &str,
+        chunks: &[&[u8]],
+    ) -> (StatusCode, Value) {
+        let host = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).await.expect("connect");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nX-Dev-User: {user}\r\n\
+             Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\
+             Connection: close\r\n\r\n"
+        );
+        let mut request = head.into_bytes();
+        for chunk in chunks {
+            request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            request.extend_from_slice(chunk);
+            request.extend_from_slice(b"\r\n");
+        }
+        request.extend_from_slice(b"0\r\n\r\n");
+        // The server may answer (and stop reading) before the whole body is sent.
+        let _ = stream.write_all(&request).await;
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        parse_raw_answer(&answer)
     }
 
     /// Starts a provision as `user` and returns the 202 answer (`job_id`, `task_id`, …).
@@ -91,6 +127,28 @@ impl ApiClient {
             tokio::time::sleep(TASK_POLL).await;
         }
     }
+}
+
+/// The status and JSON body of a raw HTTP/1.1 answer (a body with `Content-Length`, or chunked).
+fn parse_raw_answer(answer: &[u8]) -> (StatusCode, Value) {
+    let text = String::from_utf8_lossy(answer);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse::<u16>().ok())
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        // size line, data, size line, data, …, 0
+        body.split("\r\n").skip(1).step_by(2).collect::<String>()
+    } else {
+        body.to_owned()
+    };
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 /// A task that has ended, whichever way.

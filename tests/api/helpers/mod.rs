@@ -10,7 +10,8 @@
 //!     .job_workers(0)                                // default 2; 0 keeps jobs queued
 //!     .fresh_postgres()                              // default: a temporary SQLite file
 //!     .standalone_simulator(&simulator)              // default: the embedded simulator
-//!     .spawn()
+//!     .configure(|config| config.job_lease_seconds = 1.0) // any other ServeConfig field
+//!     .spawn()                                       // or .try_spawn(): Err when it refuses
 //!     .await;
 //! ```
 //! The server runs in the test's process on a random port; `app.server.state` reaches inside
@@ -24,6 +25,8 @@
 //! `app.wait_task(user, task_id, finished)` polls until a condition ([`finished`],
 //! [`creating`] or any closure) and returns every answer seen. For anything else (other
 //! headers, raw bodies) use `app.http` with `app.url(path)`; it follows no redirects.
+//! `app.get_response(user, path)` is the whole answer (headers too);
+//! `app.post_chunked(user, path, &chunks)` sends a chunked body over a raw connection.
 //!
 //! # Script Azure
 //! `app.simulator.add_fault(json!({"operation": "create", "cluster_name": "aks-x",
@@ -35,7 +38,8 @@
 //!
 //! # Kill a server
 //! [`DashboardProcess::spawn`] runs the real binary as a child process (for SIGKILL tests); it
-//! derefs to an [`ApiClient`] too.
+//! derefs to an [`ApiClient`] too. `DashboardProcess::spawn_with(host, dir, &[(VAR, value)])`
+//! sets the listen host and environment; [`refused_start`] expects the binary to exit instead.
 //!
 //! # Databases
 //! [`PostgresDatabase::create`] makes a throw-away PostgreSQL database; [`on_both_backends!`]
@@ -50,7 +54,7 @@ mod simulator;
 pub use app::TestApp;
 pub use client::{ApiClient, creating, finished, provision_request};
 pub use databases::{PostgresDatabase, on_postgres, on_sqlite};
-pub use process::DashboardProcess;
+pub use process::{DashboardProcess, free_port, refused_start};
 pub use simulator::{
     SimulatedAzure, SimulatorClient, clusters_named, small_cluster, start_simulator,
 };
