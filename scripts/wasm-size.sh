@@ -43,8 +43,9 @@ twiggy dominators -d 3 -r 12 "$work/named.wasm" | cut -c1-160 > "$work/dominator
 served_raw=0
 for f in "$pkg_dir"/*.wasm; do served_raw=$((served_raw + $(stat -c %s "$f"))); done
 commit=$(git rev-parse --short HEAD)
+# Only what goes into the wasm counts as a change.
 dirty=false
-[[ -n "$(git status --porcelain --untracked-files=no)" ]] && dirty=true
+[[ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock)" ]] && dirty=true
 cat > "$work/meta.json" <<EOF
 {"date": "$(date -u '+%Y-%m-%d %H:%M') (UTC)", "commit": "$commit", "dirty": $dirty,
  "pkgDir": "$pkg_dir", "servedRaw": $served_raw, "wasmOpt": "${wasm_opt_flags[*]}"}
