@@ -2,6 +2,11 @@
 
 use aks_dashboard::{config::Cli, startup};
 
+/// mimalloc instead of glibc malloc: the SSR page allocates many small strings per view, and
+/// glibc's allocator took about a fifth of its CPU (measured with `perf`, bench/SCALE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::from_env();
