@@ -29,64 +29,29 @@ use crate::provisioning::validate::{
 };
 
 /// Starts a provision. 202 with the job and task ids; 400 with per-field errors; 503 when the
-/// job cannot be stored.
-#[allow(clippy::too_many_arguments)]
+/// job cannot be stored. The request's fields are the JSON body's top-level fields.
 #[server(prefix = "/api", endpoint = "aks/provision", input = server_fn::codec::Json)]
 pub async fn provision(
-    subscription_id: String,
-    resource_group: String,
-    region: String,
-    cluster_name: String,
-    node_sku: String,
-    node_count: u32,
-    system_vm_size: String,
-    system_node_count: u32,
+    #[server(flatten)] request: ProvisionRequest,
 ) -> Result<ProvisionAccepted, ApiError> {
-    use crate::provisioning::{model::ProvisionRequest, service};
+    use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    let req = ProvisionRequest {
-        subscription_id,
-        resource_group,
-        region,
-        cluster_name,
-        node_sku,
-        node_count,
-        system_vm_size,
-        system_node_count,
-    };
-    let accepted = service::provision(&state, &caller, req)
+    let accepted = service::provision(&state, &caller, request)
         .await
         .map_err(service::respond)?;
     service::set_status(202);
     Ok(accepted)
 }
 
-/// Live pre-flight checks (`skus`, `quota`, `resource_group`) for a would-be provision.
-#[allow(clippy::too_many_arguments)]
+/// Live pre-flight checks (`skus`, `quota`, `resource_group`) for a would-be provision; the
+/// cluster name may be left out.
 #[server(prefix = "/api", endpoint = "aks/preflight", input = server_fn::codec::Json)]
 pub async fn preflight(
-    subscription_id: String,
-    resource_group: String,
-    region: String,
-    #[server(default)] cluster_name: String,
-    node_sku: String,
-    node_count: u32,
-    system_vm_size: String,
-    system_node_count: u32,
+    #[server(flatten)] request: ProvisionRequest,
 ) -> Result<PreflightReport, ApiError> {
-    use crate::provisioning::{model::ProvisionRequest, service};
+    use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    let req = ProvisionRequest {
-        subscription_id,
-        resource_group,
-        region,
-        cluster_name,
-        node_sku,
-        node_count,
-        system_vm_size,
-        system_node_count,
-    };
-    service::preflight(&state, &caller, req)
+    service::preflight(&state, &caller, request)
         .await
         .map_err(service::respond)
 }
@@ -366,17 +331,7 @@ pub fn ProvisionModal(
         checks.update(|c| c.running = true);
         let run = move || {
             leptos::task::spawn_local(async move {
-                let answer = preflight(
-                    req.subscription_id,
-                    req.resource_group,
-                    req.region,
-                    req.cluster_name,
-                    req.node_sku,
-                    req.node_count,
-                    req.system_vm_size,
-                    req.system_node_count,
-                )
-                .await;
+                let answer = preflight(req).await;
                 if run_seq.try_get_value() != Some(seq) {
                     // A newer edit ran the checks again, or the modal is gone.
                     return;
@@ -542,17 +497,7 @@ pub fn ProvisionModal(
         phase.set(Phase::Submitting);
         notice.set(None);
         leptos::task::spawn_local(async move {
-            let answer = provision(
-                req.subscription_id,
-                req.resource_group,
-                req.region,
-                req.cluster_name,
-                req.node_sku,
-                req.node_count,
-                req.system_vm_size,
-                req.system_node_count,
-            )
-            .await;
+            let answer = provision(req).await;
             match answer {
                 Ok(accepted) => {
                     on_started.try_run(accepted.task_id.clone());

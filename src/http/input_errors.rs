@@ -26,6 +26,7 @@ use crate::components::last_failed::{DismissFailedProvision, RecentFailedProvisi
 use crate::components::provision_error_card::DeletePartialCluster;
 use crate::components::provision_modal::{GetAvailableSkus, Preflight, Provision};
 use crate::http::body_limit::MAX_BODY_BYTES;
+use crate::provisioning::model::ProvisionRequest;
 
 /// Checks one server function's input: its query string or its JSON body.
 type InputCheck = fn(&Uri, &[u8]) -> Result<(), ApiError>;
@@ -34,8 +35,10 @@ type InputCheck = fn(&Uri, &[u8]) -> Result<(), ApiError>;
 /// line here (the hostile-input test finds one that is missing).
 fn server_fn_inputs() -> [(&'static str, Method, InputCheck); 11] {
     [
-        (Provision::PATH, Method::POST, json::<Provision>),
-        (Preflight::PATH, Method::POST, json::<Preflight>),
+        // These two take the request flattened: serde loses the field's path through
+        // `flatten`, so the gate reads the request itself.
+        (Provision::PATH, Method::POST, json::<ProvisionRequest>),
+        (Preflight::PATH, Method::POST, json::<ProvisionRequest>),
         (CancelProvision::PATH, Method::POST, json::<CancelProvision>),
         (
             DismissFailedProvision::PATH,

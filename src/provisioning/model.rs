@@ -13,6 +13,9 @@ pub struct ProvisionRequest {
     pub subscription_id: String,
     pub resource_group: String,
     pub region: String,
+    /// Left out, it is empty: pre-flight needs no name, and a provision without one is refused
+    /// by validation with the field named.
+    #[serde(default)]
     pub cluster_name: String,
     pub node_sku: String,
     pub node_count: u32,

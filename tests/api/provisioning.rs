@@ -418,6 +418,37 @@ async fn dismissed_and_superseded_failures_are_gone() {
     assert_eq!(recent["jobs"], json!([]), "{recent}");
 }
 
+/// The request travels as the body's top-level fields (the server functions take it as one
+/// flattened struct): pre-flight needs no cluster name; a provision without one is refused with
+/// the field named, and a wrong type inside the request still names its field.
+#[tokio::test]
+async fn the_request_is_the_bodys_top_level_fields_and_the_name_is_optional_for_preflight_only() {
+    let api = TestApp::spawn().await;
+    let mut body = provision_request("westeurope", "aks-nameless", "Standard_D4s_v3", 2);
+    body.as_object_mut().expect("object").remove("cluster_name");
+
+    let (status, report) = api.post("nia", "/api/aks/preflight", &body).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(
+        report["checks"].as_array().is_some_and(|c| !c.is_empty()),
+        "{report}"
+    );
+
+    let (status, err) = api.post("nia", "/api/aks/provision", &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert!(err["fields"]["cluster_name"].is_string(), "{err}");
+
+    let mut wrong_type = provision_request("westeurope", "aks-typed", "Standard_D4s_v3", 2);
+    wrong_type["node_count"] = json!("two");
+    for path in ["/api/aks/provision", "/api/aks/preflight"] {
+        let (status, err) = api.post("nia", path, &wrong_type).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {err}");
+        assert!(err["fields"]["node_count"].is_string(), "{path}: {err}");
+    }
+    let (_, jobs) = api.get("nia", "/api/aks/active-provisions").await;
+    assert_eq!(jobs, json!([]), "nothing half-written: {jobs}");
+}
+
 #[tokio::test]
 async fn preflight_for_the_default_world() {
     let api = TestApp::spawn().await;
