@@ -55,16 +55,6 @@ pub async fn get_task_status(task_id: String) -> Result<TaskStatus, ApiError> {
         .map_err(service::respond)
 }
 
-/// Stops a provision (the same behaviour as `POST /api/aks/cancel-provision/{task_id}`).
-#[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
-pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::cancel(&state, &caller, &task_id)
-        .await
-        .map_err(service::respond)
-}
-
 /// Why the modal is open: a new cluster, or Edit & retry of a failed attempt.
 #[derive(Debug, Clone, PartialEq)]
 struct ModalOpen {
