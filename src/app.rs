@@ -1,6 +1,6 @@
 //! The page shell and the dashboard page.
 
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::SsrMode;
@@ -9,7 +9,7 @@ use leptos_router::path;
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
-use crate::components::cluster_card::{ClusterCard, active_provisions};
+use crate::components::cluster_card::{CardData, ClusterCard, active_provisions};
 use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions};
 use crate::components::page_json::PageJson;
 
@@ -29,7 +29,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Only under `cargo leptos watch` (LEPTOS_WATCH): reloads the page after a
                 // rebuild, swaps the stylesheet in place after a style change.
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                // Islands: the script hydrates each `<leptos-island>`, with this answer's nonce.
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -93,7 +94,6 @@ pub async fn get_session() -> Result<SessionInfo, ApiError> {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    mark_hydrated();
     view! {
         <Title text="AKS clusters · dashboard" />
         <Router>
@@ -109,8 +109,9 @@ pub fn App() -> impl IntoView {
 }
 
 /// Sets `<html data-hydrated="true">` once the browser has taken over; effects never run on the
-/// server, so the attribute is absent from the first HTML and tests can wait for it.
-fn mark_hydrated() {
+/// server, so the attribute is absent from the first HTML and tests can wait for it. Called by
+/// the page's island (`ClusterCard`): `App` itself runs on the server only.
+pub fn mark_hydrated() {
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(root) = web_sys::window()
@@ -154,14 +155,21 @@ fn Dashboard() -> impl IntoView {
             <main class="content">
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
-                        let failures = recent_failures.await.ok();
+                        let recent_failures = recent_failures.await.ok();
                         let in_flight = in_flight.await.unwrap_or_default();
-                        match session.await {
-                            Ok(s) => Either::Left(view! {
-                                <ClusterCard session=s recent_failures=failures in_flight=in_flight />
-                            }),
-                            Err(e) => Either::Right(view! {
+                        let session = match session.await {
+                            Ok(session) => session,
+                            Err(e) => return EitherOf3::A(view! {
                                 <div class="notice notice-error" role="alert">{e.message}</div>
+                            }),
+                        };
+                        let data = CardData { session, recent_failures, in_flight };
+                        match data.to_prop() {
+                            Ok(data) => EitherOf3::B(view! { <ClusterCard data=data /> }),
+                            Err(e) => EitherOf3::C(view! {
+                                <div class="notice notice-error" role="alert">
+                                    "The page could not be prepared: " {e.to_string()}
+                                </div>
                             }),
                         }
                     })}

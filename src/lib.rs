@@ -1,8 +1,9 @@
 //! AKS provisioning dashboard.
 //!
 //! One crate, two builds: the server (`ssr`: axum, storage, Azure, job runner) and the browser
-//! bundle (`hydrate`: the same components, hydrated). Modules shared by both hold the page, the
-//! components and the data types they exchange; server-only modules sit behind `feature = "ssr"`.
+//! bundle (`hydrate`: the page's islands, hydrated from the server's HTML). Modules shared by
+//! both hold the page, the components and the data types they exchange; server-only modules sit
+//! behind `feature = "ssr"`.
 
 pub mod api_error;
 pub mod app;
@@ -22,10 +23,11 @@ pub mod startup;
 #[cfg(feature = "ssr")]
 pub mod storage;
 
-/// Browser entry point: hydrates the server-rendered page.
+/// Browser entry point: prepares the islands' root owner. Leptos' island script then hydrates
+/// each `<leptos-island>` of the server-rendered page; the rest of the page stays server HTML.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

@@ -1,12 +1,15 @@
 //! ClusterCard: the clusters of the configured subscription + resource group, the in-flight
 //! provisions of the signed-in user (with Stop), and the "Last attempt failed" banner — all
-//! kept current by the server's live events (`live`), not by polling.
+//! kept current by the server's live events (`live`), not by polling. It is the page's island:
+//! the only part of the page that runs in the browser.
 
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::server::codee::{Decoder, Encoder};
+use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
-use crate::app::SessionInfo;
+use crate::app::{SessionInfo, mark_hydrated};
 use crate::components::clock::Clock;
 use crate::components::erase::erased_on_server;
 use crate::components::in_flight::InFlight;
@@ -52,33 +55,55 @@ pub async fn get_task_status(task_id: String) -> Result<TaskStatus, ApiError> {
         .map_err(service::respond)
 }
 
-/// Stops a provision (the same behaviour as `POST /api/aks/cancel-provision/{task_id}`).
-#[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
-pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::cancel(&state, &caller, &task_id)
-        .await
-        .map_err(service::respond)
-}
-
 /// Why the modal is open: a new cluster, or Edit & retry of a failed attempt.
 #[derive(Debug, Clone, PartialEq)]
 struct ModalOpen {
     prefill: Option<ProvisionRequest>,
 }
 
+/// What the server knew when it rendered the page. `recent_failures` and `in_flight` are
+/// rendered into the first HTML and taken over live once the card is hydrated.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CardData {
+    pub session: SessionInfo,
+    pub recent_failures: Option<RecentFailures>,
+    pub in_flight: Vec<TaskStatus>,
+}
+
+impl CardData {
+    /// The card's prop. One JSON string rather than typed props: an island's typed props would
+    /// be decoded by a second JSON decoder per type (`serde_json::from_str`), this one by
+    /// `PageJson`, the decoder the server functions' answers already use.
+    pub fn to_prop(&self) -> Result<String, serde_json::Error> {
+        <PageJson as Encoder<Self>>::encode(self)
+    }
+
+    fn from_prop(prop: &str) -> Result<Self, serde_json::Error> {
+        <PageJson as Decoder<Self>>::decode(prop)
+    }
+}
+
 /// The dashboard's card: clusters of the resource group, in-flight provisions of the signed-in
 /// user, and the last failed attempt, all kept current by the server's live events.
 ///
-/// `recent_failures` and `in_flight` are what the server knew when it rendered the page; they
-/// are rendered into the first HTML and taken over live once the page is hydrated.
-#[component]
-pub fn ClusterCard(
-    session: SessionInfo,
-    #[prop(optional_no_strip)] recent_failures: Option<RecentFailures>,
-    #[prop(optional)] in_flight: Vec<TaskStatus>,
-) -> impl IntoView {
+/// `data` is a [`CardData`] as JSON ([`CardData::to_prop`]).
+#[island]
+pub fn ClusterCard(data: String) -> impl IntoView {
+    mark_hydrated();
+    let CardData {
+        session,
+        recent_failures,
+        in_flight,
+    } = match CardData::from_prop(&data) {
+        Ok(data) => data,
+        Err(e) => {
+            return Either::Right(view! {
+                <div class="notice notice-error" role="alert">
+                    "The page's data could not be read: " {e.to_string()}
+                </div>
+            });
+        }
+    };
     Clock::provide();
     let live = LiveEvents::provide(&session.user);
     let last_failed = LastFailed::new(session.user.clone(), recent_failures.as_ref());
@@ -159,7 +184,7 @@ pub fn ClusterCard(
     let resource_group = session.resource_group.clone();
     let resource_group_empty = session.resource_group.clone();
     let modal_session = session.clone();
-    erased_on_server(view! {
+    Either::Left(erased_on_server(view! {
         <section
             class="card"
             data-testid="cluster-card"
@@ -255,7 +280,7 @@ pub fn ClusterCard(
                     }
                 })
         }}
-    })
+    }))
 }
 
 /// One in-flight provision: what it is doing, how long it has taken, and Stop.

@@ -1,12 +1,12 @@
 //! A running provision as people follow it: its steps, the cluster's state in Azure, the time
-//! it has taken, and Stop (with a confirmation that a partial cluster may remain). Shared by
-//! the dashboard's provisioning banner and the modal.
+//! it has taken, and Stop (with a confirmation that a partial cluster may remain) with the
+//! server function it calls. Shared by the dashboard's provisioning banner and the modal.
 
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
+use crate::api_error::ApiError;
 use crate::components::clock::format_elapsed;
-use crate::components::cluster_card::cancel_provision;
 use crate::provisioning::model::{CancelOutcome, JobStatus, STEPS, TaskStatus};
 
 /// A step's name in the product's words.
@@ -163,6 +163,16 @@ pub fn StepList(task: Signal<Option<TaskStatus>>) -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// Stops a provision (the same behaviour as `POST /api/aks/cancel-provision/{task_id}`).
+#[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
+pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::cancel(&state, &caller, &task_id)
+        .await
+        .map_err(service::respond)
 }
 
 #[derive(Debug, Clone, PartialEq)]

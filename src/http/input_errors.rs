@@ -19,12 +19,11 @@ use server_fn::ServerFn;
 
 use crate::api_error::ApiError;
 use crate::app::GetSession;
-use crate::components::cluster_card::{
-    ActiveProvisions, CancelProvision, GetTaskStatus, ListClusters,
-};
+use crate::components::cluster_card::{ActiveProvisions, GetTaskStatus, ListClusters};
 use crate::components::last_failed::{DismissFailedProvision, RecentFailedProvisions};
 use crate::components::provision_error_card::DeletePartialCluster;
 use crate::components::provision_modal::{GetAvailableSkus, Preflight, Provision};
+use crate::components::provision_progress::CancelProvision;
 use crate::http::body_limit::MAX_BODY_BYTES;
 use crate::provisioning::model::ProvisionRequest;
 
