@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod cluster_card;
+pub mod confirm_panel;
 pub mod erase;
 #[cfg(test)]
 mod fixtures;

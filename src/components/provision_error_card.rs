@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::api_error::ApiError;
 use crate::components::clock::Moment;
+use crate::components::confirm_panel::ConfirmPanel;
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failure_request};
 use crate::provisioning::classify::{
@@ -183,7 +184,7 @@ pub fn ProvisionErrorCard(
     let delete_partial = {
         let job_id = job_id.clone();
         let cluster_name = cluster_name.clone();
-        move |_| {
+        Callback::new(move |()| {
             delete_state.set(DeleteState::Deleting);
             // The server resolves the failure as soon as the delete is accepted (and tells every
             // device): this card stays here to say how the delete went.
@@ -209,7 +210,7 @@ pub fn ProvisionErrorCard(
                 }
                 delete_state.set(next);
             });
-        }
+        })
     };
     // The changes that would work, before Edit & retry: a click opens the form with one.
     let fixes = {
@@ -293,32 +294,24 @@ pub fn ProvisionErrorCard(
     };
     let delete_panel = move || match delete_state.get() {
         DeleteState::Idle => None,
-        DeleteState::Confirming => Some(EitherOf3::A(view! {
-                <div class="confirm" role="group" aria-label="Confirm delete">
-                    <p class="confirm-text">
-                        "Delete " <strong>{cluster_name.clone()}</strong> " from "
-                        <code>{resource_group.clone()}</code>
-                        "? Whatever Azure created for it so far is removed. This cannot be undone."
-                    </p>
-                    <div class="confirm-actions">
-                        <button
-                            type="button"
-                            class="btn btn-danger-solid"
-                            data-testid="confirm-delete-partial"
-                            on:click=delete_partial.clone()
-                        >
-                            "Delete cluster"
-                        </button>
-                        <button
-                            type="button"
-                            class="btn"
-                            on:click=move |_| delete_state.set(DeleteState::Idle)
-                        >
-                            "Keep it"
-                        </button>
-                    </div>
-                </div>
-        })),
+        DeleteState::Confirming => {
+            let (name, group) = (cluster_name.clone(), resource_group.clone());
+            Some(EitherOf3::A(view! {
+                <ConfirmPanel
+                    label="Confirm delete"
+                    confirm_label="Delete cluster"
+                    confirm_class="btn-danger-solid"
+                    confirm_testid="confirm-delete-partial"
+                    cancel_label="Keep it"
+                    on_confirm=delete_partial
+                    on_cancel=Callback::new(move |()| delete_state.set(DeleteState::Idle))
+                >
+                    "Delete " <strong>{name}</strong> " from "
+                    <code>{group}</code>
+                    "? Whatever Azure created for it so far is removed. This cannot be undone."
+                </ConfirmPanel>
+            }))
+        }
         DeleteState::Deleting => Some(EitherOf3::B(view! {
             <p class="status-line" role="status">"Asking Azure to delete the cluster…"</p>
         })),

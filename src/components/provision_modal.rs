@@ -12,6 +12,7 @@ use crate::api_error::ApiError;
 use crate::app::SessionInfo;
 use crate::components::clock::Clock;
 use crate::components::cluster_card::get_task_status;
+use crate::components::confirm_panel::ConfirmPanel;
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::failure_from_task;
 use crate::components::live::LiveEvents;
@@ -860,19 +861,19 @@ pub fn ProvisionModal(
     let confirm_close_panel = move || {
         confirm_close.get().then(|| {
             view! {
-                <div class="confirm confirm-close" role="alertdialog" aria-labelledby="pm-confirm-close-text">
-                    <p class="confirm-text" id="pm-confirm-close-text">
-                        "Close this window? Provisioning goes on in the background — you can follow it and stop it from the dashboard."
-                    </p>
-                    <div class="confirm-actions">
-                        <button type="button" class="btn btn-primary" data-testid="confirm-close" on:click=move |_| close()>
-                            "Close window"
-                        </button>
-                        <button type="button" class="btn" on:click=move |_| confirm_close.set(false)>
-                            "Keep watching"
-                        </button>
-                    </div>
-                </div>
+                <ConfirmPanel
+                    label="Close this window?"
+                    alert=true
+                    extra_class="confirm-close"
+                    confirm_label="Close window"
+                    confirm_class="btn-primary"
+                    confirm_testid="confirm-close"
+                    cancel_label="Keep watching"
+                    on_confirm=Callback::new(move |()| close())
+                    on_cancel=Callback::new(move |()| confirm_close.set(false))
+                >
+                    "Close this window? Provisioning goes on in the background — you can follow it and stop it from the dashboard."
+                </ConfirmPanel>
             }
         })
     };

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::api_error::ApiError;
 use crate::components::clock::format_elapsed;
+use crate::components::confirm_panel::ConfirmPanel;
 use crate::provisioning::model::{CancelOutcome, JobStatus, STEPS, TaskStatus};
 
 /// A step's name in the product's words.
@@ -193,7 +194,7 @@ pub fn StopProvision(
     #[prop(into)] on_stopped: Callback<CancelOutcome>,
 ) -> impl IntoView {
     let state = RwSignal::new(StopState::Idle);
-    let stop = move |_| {
+    let stop = Callback::new(move |()| {
         state.set(StopState::Stopping);
         let task_id = task_id.clone();
         leptos::task::spawn_local(async move {
@@ -204,7 +205,7 @@ pub fn StopProvision(
                 Err(e) => state.set(StopState::Failed(e.message)),
             }
         });
-    };
+    });
     let confirm_text = format!(
         "Stop creating {cluster_name}? Azure is asked to abort the create. A partial cluster may \
          remain in {resource_group} — you can open it in the Azure portal or delete it afterwards."
@@ -229,24 +230,22 @@ pub fn StopProvision(
                 {failed}
             })
         }
-        StopState::Confirming => EitherOf3::B(view! {
-            <div class="confirm" role="group" aria-label="Confirm stop">
-                <p class="confirm-text">{confirm_text.clone()}</p>
-                <div class="confirm-actions">
-                    <button
-                        type="button"
-                        class="btn btn-danger-solid"
-                        data-testid="confirm-stop"
-                        on:click=stop.clone()
-                    >
-                        "Stop provisioning"
-                    </button>
-                    <button type="button" class="btn" on:click=move |_| state.set(StopState::Idle)>
-                        "Keep creating"
-                    </button>
-                </div>
-            </div>
-        }),
+        StopState::Confirming => {
+            let text = confirm_text.clone();
+            EitherOf3::B(view! {
+                <ConfirmPanel
+                    label="Confirm stop"
+                    confirm_label="Stop provisioning"
+                    confirm_class="btn-danger-solid"
+                    confirm_testid="confirm-stop"
+                    cancel_label="Keep creating"
+                    on_confirm=stop
+                    on_cancel=Callback::new(move |()| state.set(StopState::Idle))
+                >
+                    {text}
+                </ConfirmPanel>
+            })
+        }
         StopState::Stopping => EitherOf3::C(view! {
             <button type="button" class="btn btn-danger" data-testid="stop-button" disabled=true>
                 "Stopping…"
