@@ -65,7 +65,7 @@ tool_install() {
 }
 
 if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10 minutes on 2 cores, once)"
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 18 minutes on 2 cores, once)"
   tool_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
