@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { RESOURCE_GROUP, SUBSCRIPTION, collectPanics, provisionViaApi, signIn, uniqueName } from "./support";
+import { BLOCKED_SIZE, RESOURCE_GROUP, blockedSizeRequest, collectPanics, provisionViaApi, signIn, uniqueName } from "./support";
 
 test("Edit & retry reopens the form with the failed values, and the checks block the size again", async ({ page }, testInfo) => {
   const panics = collectPanics(page);
@@ -8,19 +8,10 @@ test("Edit & retry reopens the form with the failed values, and the checks block
   await signIn(page, user);
 
   // An attempt with a size this subscription may not use in koreacentral.
-  await provisionViaApi(page, {
-    subscription_id: SUBSCRIPTION,
-    resource_group: RESOURCE_GROUP,
-    region: "koreacentral",
-    cluster_name: cluster,
-    node_sku: "Standard_NC24ads_A100_v4",
-    node_count: 2,
-    system_vm_size: "Standard_D2s_v3",
-    system_node_count: 1,
-  });
+  await provisionViaApi(page, blockedSizeRequest(cluster, 2));
   await page.reload();
   const banner = page.getByTestId("last-failed-banner");
-  await expect(banner.getByTestId("error-headline")).toContainText("Standard_NC24ads_A100_v4");
+  await expect(banner.getByTestId("error-headline")).toContainText(BLOCKED_SIZE);
 
   await banner.getByTestId("edit-retry").click();
   const modal = page.getByTestId("provision-modal");
@@ -30,7 +21,7 @@ test("Edit & retry reopens the form with the failed values, and the checks block
   await expect(modal.locator("#pm-cluster_name")).toBeFocused();
   await expect(modal.locator("#pm-cluster_name")).toHaveValue(cluster);
   await expect(modal.locator("#pm-region")).toHaveValue("koreacentral");
-  await expect(modal.locator("#pm-node_sku")).toHaveValue("Standard_NC24ads_A100_v4");
+  await expect(modal.locator("#pm-node_sku")).toHaveValue(BLOCKED_SIZE);
   await expect(modal.locator("#pm-node_count")).toHaveValue("2");
   await expect(modal.locator("#pm-system_vm_size")).toHaveValue("Standard_D2s_v3");
   await expect(modal.locator("#pm-resource_group")).toHaveValue(RESOURCE_GROUP);

@@ -1,8 +1,8 @@
 import { test, expect, type Page } from "@playwright/test";
 import { DashboardProcess } from "../dashboard";
 import {
-  RESOURCE_GROUP,
-  SUBSCRIPTION,
+  BLOCKED_SIZE,
+  blockedSizeRequest,
   collectPanics,
   openDevice,
   provisionViaApi,
@@ -71,16 +71,7 @@ test("a blocked size offers a size or region that passes pre-flight, inline in t
   const user = uniqueName("e2e-fix");
   const cluster = uniqueName("aks-gpu");
   await signIn(page, user);
-  await provisionViaApi(page, {
-    subscription_id: SUBSCRIPTION,
-    resource_group: RESOURCE_GROUP,
-    region: "koreacentral",
-    cluster_name: cluster,
-    node_sku: "Standard_NC24ads_A100_v4",
-    node_count: 1,
-    system_vm_size: "Standard_D2s_v3",
-    system_node_count: 1,
-  });
+  await provisionViaApi(page, blockedSizeRequest(cluster, 1));
   await page.reload();
   const banner = page.getByTestId("last-failed-banner");
   const offered = banner.locator('[data-testid="fix-action"][data-fix="vm_size"], [data-testid="fix-action"][data-fix="region"]');
@@ -94,7 +85,7 @@ test("a blocked size offers a size or region that passes pre-flight, inline in t
   const inline = skus.locator('[data-testid="fix-action"][data-fix="vm_size"]');
   await expect(inline).toBeVisible();
   await inline.click();
-  await expect(modal.locator("#pm-node_sku")).not.toHaveValue("Standard_NC24ads_A100_v4");
+  await expect(modal.locator("#pm-node_sku")).not.toHaveValue(BLOCKED_SIZE);
   await allChecksOk(page);
 
   // The banner's region fix passes pre-flight as proposed.

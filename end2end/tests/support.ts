@@ -69,6 +69,23 @@ export function quotaBreakingRequest(clusterName: string): ProvisionBody {
   };
 }
 
+/** A GPU size the default world does not offer this subscription in koreacentral. */
+export const BLOCKED_SIZE = "Standard_NC24ads_A100_v4";
+
+/** The request of the blocked-size scenario: the A100 size is not available to this subscription in koreacentral. */
+export function blockedSizeRequest(clusterName: string, nodeCount: number): ProvisionBody {
+  return {
+    subscription_id: SUBSCRIPTION,
+    resource_group: RESOURCE_GROUP,
+    region: "koreacentral",
+    cluster_name: clusterName,
+    node_sku: BLOCKED_SIZE,
+    node_count: nodeCount,
+    system_vm_size: "Standard_D2s_v3",
+    system_node_count: 1,
+  };
+}
+
 /** A request that Azure (the simulator) accepts and completes: a small cluster in koreacentral. */
 export function passingRequest(clusterName: string): ProvisionBody {
   return {
