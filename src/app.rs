@@ -9,7 +9,9 @@ use leptos_router::path;
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
-use crate::components::cluster_card::{CardData, ClusterCard, active_provisions};
+use crate::components::cluster_card::{
+    CardData, ClusterCard, ClusterListView, active_provisions, list_clusters,
+};
 use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions};
 use crate::components::page_json::PageJson;
 
@@ -163,9 +165,17 @@ fn Dashboard() -> impl IntoView {
                                 <div class="notice notice-error" role="alert">{e.message}</div>
                             }),
                         };
+                        // Read here, not in the card: the list is server HTML in the card's
+                        // children, so no row is rendered by the browser's code.
+                        let clusters = list_clusters().await;
+                        let resource_group = session.resource_group.clone();
                         let data = CardData { session, recent_failures, in_flight };
                         match data.to_prop() {
-                            Ok(data) => EitherOf3::B(view! { <ClusterCard data=data /> }),
+                            Ok(data) => EitherOf3::B(view! {
+                                <ClusterCard data=data>
+                                    <ClusterListView list=clusters resource_group=resource_group />
+                                </ClusterCard>
+                            }),
                             Err(e) => EitherOf3::C(view! {
                                 <div class="notice notice-error" role="alert">
                                     "The page could not be prepared: " {e.to_string()}

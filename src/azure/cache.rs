@@ -137,7 +137,12 @@ impl ArmCache {
             .await
     }
 
-    async fn read<V>(&self, table: &Table<V>, sub: &str, scope: &str) -> Result<Arc<V>, ArmError> {
+    async fn read<V: Send + Sync + 'static>(
+        &self,
+        table: &Table<V>,
+        sub: &str,
+        scope: &str,
+    ) -> Result<Arc<V>, ArmError> {
         let fetch = (table.fetch)(self.inner.arm.clone(), sub.to_owned(), scope.to_owned());
         table.read(key(sub, scope), self.now_ms(), fetch).await
     }
@@ -376,8 +381,9 @@ struct Table<V> {
 struct Slot<V> {
     /// The value and when (ms since the cache's epoch) it was read from Azure.
     value: Mutex<Option<(i64, Arc<V>)>>,
-    /// One first read at a time; the others wait for it.
-    loading: tokio::sync::Mutex<()>,
+    /// One first read at a time; the others wait for it. Held by the read itself, not by the
+    /// reader that started it.
+    loading: Arc<tokio::sync::Mutex<()>>,
     last_read: AtomicI64,
 }
 
@@ -399,7 +405,7 @@ impl<V> Table<V> {
             .or_insert_with(|| {
                 Arc::new(Slot {
                     value: Mutex::new(None),
-                    loading: tokio::sync::Mutex::new(()),
+                    loading: Arc::new(tokio::sync::Mutex::new(())),
                     last_read: AtomicI64::new(0),
                 })
             })
@@ -411,19 +417,35 @@ impl<V> Table<V> {
     }
 
     /// The cached value, or the one `fetch` reads (once, for every concurrent reader).
-    async fn read(&self, key: Key, now: i64, fetch: Fetched<V>) -> Result<Arc<V>, ArmError> {
+    ///
+    /// The read from Azure runs as its own task: when the reader that started it goes away (a
+    /// page whose visitor left), the answer still fills the cache for the next reader, and
+    /// Azure is not asked again.
+    async fn read(&self, key: Key, now: i64, fetch: Fetched<V>) -> Result<Arc<V>, ArmError>
+    where
+        V: Send + Sync + 'static,
+    {
         let slot = self.slot(&key);
         slot.last_read.store(now, Ordering::Relaxed);
         if let Some((_, value)) = lock(&slot.value).as_ref() {
             return Ok(value.clone());
         }
-        let _loading = slot.loading.lock().await;
+        let loading = slot.loading.clone().lock_owned().await;
         if let Some((_, value)) = lock(&slot.value).as_ref() {
             return Ok(value.clone());
         }
-        let value = Arc::new(fetch.await?);
-        *lock(&slot.value) = Some((now, value.clone()));
-        Ok(value)
+        let filling = slot.clone();
+        let read = tokio::spawn(async move {
+            let _loading = loading;
+            let value = Arc::new(fetch.await?);
+            *lock(&filling.value) = Some((now, value.clone()));
+            Ok(value)
+        });
+        match read.await {
+            Ok(answer) => answer,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(ArmError::Network("the read was stopped (shutdown)".into())),
+        }
     }
 
     fn peek(&self, key: &Key) -> Option<Arc<V>> {
@@ -509,6 +531,36 @@ mod tests {
             let value = reader.await.expect("reader").expect("value");
             assert_eq!(*value, 7);
         }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_first_read_whose_reader_left_still_fills_the_cache() {
+        let table: Arc<Table<u32>> = Arc::new(Table::new(never_read));
+        let calls = Arc::new(AtomicI64::new(0));
+        let counted = |calls: Arc<AtomicI64>| -> Fetched<u32> {
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok(7)
+            })
+        };
+        // A page whose visitor left while Azure was being read: its reader is dropped.
+        let left = tokio::time::timeout(
+            Duration::from_millis(10),
+            table.read(key("s", "rg"), 0, counted(calls.clone())),
+        )
+        .await;
+        assert!(
+            left.is_err(),
+            "the first reader gave up before Azure answered"
+        );
+        // The next reader gets that read's answer: Azure was asked once.
+        let value = table
+            .read(key("s", "rg"), 0, counted(calls.clone()))
+            .await
+            .expect("value");
+        assert_eq!(*value, 7);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 

@@ -35,6 +35,19 @@ pub async fn list_clusters() -> Result<ClusterList, ApiError> {
         .map_err(service::respond)
 }
 
+/// The cluster list as the page shows it, rendered on the server: the card swaps it in when
+/// Azure's clusters change, so the browser carries no code to render rows.
+#[server(prefix = "/api", endpoint = "aks/cluster-list-html", input = server_fn::codec::GetUrl)]
+pub async fn cluster_list_html() -> Result<String, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    let list = service::list_clusters(&state, &caller)
+        .await
+        .map_err(service::respond);
+    let resource_group = state.config.resource_group.clone();
+    Ok(view! { <ClusterListContent list=list resource_group=resource_group /> }.to_html())
+}
+
 /// The caller's queued and running provisions, newest first.
 #[server(prefix = "/api", endpoint = "aks/active-provisions", input = server_fn::codec::GetUrl)]
 pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
@@ -86,9 +99,10 @@ impl CardData {
 /// The dashboard's card: clusters of the resource group, in-flight provisions of the signed-in
 /// user, and the last failed attempt, all kept current by the server's live events.
 ///
-/// `data` is a [`CardData`] as JSON ([`CardData::to_prop`]).
+/// `data` is a [`CardData`] as JSON ([`CardData::to_prop`]); `children` is the cluster list as
+/// the server rendered it ([`ClusterListView`]), swapped for a fresh rendering when it changes.
 #[island]
-pub fn ClusterCard(data: String) -> impl IntoView {
+pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
     mark_hydrated();
     let CardData {
         session,
@@ -111,12 +125,27 @@ pub fn ClusterCard(data: String) -> impl IntoView {
     last_failed.attach(recent_failures);
     let in_flight = InFlight::new(in_flight, last_failed);
 
-    let clusters_tick = RwSignal::new(0u32);
-    let clusters = Resource::<_, PageJson>::new_with_options(
-        move || clusters_tick.get(),
-        |_| list_clusters(),
-        false,
-    );
+    // Why the last refresh of the list failed; the list stays as it was.
+    let list_error = RwSignal::new(None::<String>);
+    let list_reads = StoredValue::new(0u64);
+    let refresh_list = move || {
+        list_reads.update_value(|n| *n += 1);
+        let read = list_reads.get_value();
+        leptos::task::spawn_local(async move {
+            let answer = cluster_list_html().await;
+            // Only the newest read is shown (answers can overtake each other).
+            if list_reads.try_get_value() != Some(read) {
+                return;
+            }
+            match answer {
+                Ok(html) => {
+                    list_error.set(None);
+                    replace_list(&html);
+                }
+                Err(e) => list_error.set(Some(e.message)),
+            }
+        });
+    };
     let modal = RwSignal::new(None::<ModalOpen>);
 
     live.subscribe(move |event| {
@@ -126,7 +155,7 @@ pub fn ClusterCard(data: String) -> impl IntoView {
                 | DashboardEvent::Resync
                 | DashboardEvent::TaskEnded { .. }
         ) {
-            clusters_tick.update(|t| *t += 1);
+            refresh_list();
         }
         in_flight.on_event(&event);
     });
@@ -181,8 +210,6 @@ pub fn ClusterCard(data: String) -> impl IntoView {
         })
     };
 
-    let resource_group = session.resource_group.clone();
-    let resource_group_empty = session.resource_group.clone();
     let modal_session = session.clone();
     Either::Left(erased_on_server(view! {
         <section
@@ -246,25 +273,16 @@ pub fn ClusterCard(data: String) -> impl IntoView {
                     }
                 />
             </div>
-            <Transition fallback=|| view! { <p class="card-loading muted">"Loading clusters…"</p> }>
-                {move || Suspend::new({
-                    let resource_group = resource_group.clone();
-                    let resource_group_empty = resource_group_empty.clone();
-                    async move {
-                        match clusters.await {
-                            Ok(list) => Either::Left(view! {
-                                <ClusterTable list=list resource_group=resource_group_empty />
-                            }),
-                            Err(e) => Either::Right(view! {
-                                <div class="notice notice-warn card-notice" role="status">
-                                    "The clusters of " <code>{resource_group}</code>
-                                    " could not be read: " {e.message}
-                                </div>
-                            }),
-                        }
+            {move || {
+                list_error.get().map(|m| {
+                    view! {
+                        <div class="notice notice-warn card-notice" role="status">
+                            "The cluster list could not be refreshed: " {m}
+                        </div>
                     }
-                })}
-            </Transition>
+                })
+            }}
+            {children()}
         </section>
         {move || {
             modal
@@ -367,6 +385,52 @@ fn state_class(state: &str) -> &'static str {
             "badge badge-warn"
         }
         _ => "badge badge-neutral",
+    }
+}
+
+/// Puts a fresh rendering of the cluster list in place of the one on screen.
+fn replace_list(html: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(el) = document().get_element_by_id(CLUSTER_LIST_ID) {
+        el.set_inner_html(html);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = html;
+}
+
+/// The element whose content is the cluster list.
+const CLUSTER_LIST_ID: &str = "cluster-list";
+
+/// The cluster list with its container: what the card shows under its banners, rendered by
+/// the server only.
+#[component]
+pub fn ClusterListView(
+    list: Result<ClusterList, ApiError>,
+    resource_group: String,
+) -> impl IntoView {
+    view! {
+        <div id=CLUSTER_LIST_ID class="cluster-list">
+            <ClusterListContent list=list resource_group=resource_group />
+        </div>
+    }
+}
+
+/// What is inside the cluster list's container: the table, the empty state, or why Azure's
+/// clusters could not be read.
+#[component]
+fn ClusterListContent(
+    list: Result<ClusterList, ApiError>,
+    resource_group: String,
+) -> impl IntoView {
+    match list {
+        Ok(list) => {
+            Either::Left(view! { <ClusterTable list=list resource_group=resource_group /> })
+        }
+        Err(e) => Either::Right(view! {
+            <div class="notice notice-warn card-notice" role="status">
+                "The clusters of " <code>{resource_group}</code> " could not be read: " {e.message}
+            </div>
+        }),
     }
 }
 

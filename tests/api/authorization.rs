@@ -37,6 +37,7 @@ const DOORS: &[Door] = &[
     Door("GET", "/api/aks/recent-failed-provisions?hours=24&limit=10", "", [200, 200, 401]),
     Door("GET", "/api/aks/active-provisions", "", [200, 200, 401]),
     Door("GET", "/api/aks/clusters", "", [200, 200, 401]),
+    Door("GET", "/api/aks/cluster-list-html", "", [200, 200, 401]),
     Door("GET", "/api/aks/available-skus?region=koreacentral", "", [200, 200, 401]),
     Door("POST", "/api/aks/preflight", PROVISION, [200, 200, 401]),
     Door("GET", "/api/events", "", [200, 200, 401]),

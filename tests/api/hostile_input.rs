@@ -90,6 +90,10 @@ const QUERY_ROUTES: &[QueryRoute] = &[
         params: &[],
     },
     QueryRoute {
+        path: "/api/aks/cluster-list-html",
+        params: &[],
+    },
+    QueryRoute {
         path: "/auth/dev",
         params: &[("user", "dev"), ("next", "/")],
     },

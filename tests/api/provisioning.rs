@@ -60,6 +60,15 @@ async fn a_provision_succeeds_and_shows_its_progress_on_the_way() {
             .iter()
             .any(|c| c["name"] == "aks-ok" && c["provisioning_state"] == "Succeeded")
     );
+    // The card's list as the page shows it: server HTML with the new cluster's row.
+    let (status, html) = api.get("alice", "/api/aks/cluster-list-html").await;
+    assert_eq!(status, 200);
+    let html = html.as_str().expect("the list is one JSON string of HTML");
+    assert!(
+        html.contains(r#"data-name="aks-ok""#) && html.contains(r#"data-state="Succeeded""#),
+        "{html}"
+    );
+    assert!(!html.contains("No clusters in"), "{html}");
 }
 
 #[tokio::test]

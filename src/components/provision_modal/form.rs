@@ -1,28 +1,21 @@
-//! ProvisionModal: the create form with live pre-flight, then the steps of the create with Stop.
+//! The create form: its fields, the live pre-flight rows with their fixes, the Create button,
+//! and the server functions the form calls.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use leptos::either::{Either, EitherOf3};
-use leptos::ev::{KeyboardEvent, MouseEvent, SubmitEvent};
-use leptos::html;
+use leptos::either::Either;
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::{Modal, Phase};
 use crate::api_error::ApiError;
 use crate::app::SessionInfo;
-use crate::components::clock::Clock;
-use crate::components::cluster_card::get_task_status;
-use crate::components::confirm_panel::ConfirmPanel;
 use crate::components::erase::erased_on_server;
-use crate::components::last_failed::failure_from_task;
-use crate::components::live::LiveEvents;
 use crate::components::notify;
-use crate::components::provision_error_card::{FixActions, ProvisionErrorCard};
-use crate::components::provision_progress::{ProgressFacts, StepList, StopProvision};
-use crate::events::DashboardEvent;
+use crate::components::provision_error_card::FixActions;
 use crate::provisioning::model::{
-    AvailableSkus, CancelOutcome, CheckStatus, FailedProvision, Fix, JobStatus, PartialCluster,
-    PreflightReport, ProvisionAccepted, ProvisionRequest, TaskStatus,
+    AvailableSkus, CheckStatus, Fix, PreflightReport, ProvisionAccepted, ProvisionRequest,
 };
 use crate::provisioning::validate::{
     KNOWN_REGIONS, KNOWN_VM_SIZES, NODE_COUNT_RANGE, SYSTEM_NODE_COUNT_RANGE,
@@ -68,7 +61,7 @@ pub async fn get_available_skus(region: String) -> Result<AvailableSkus, ApiErro
 }
 
 /// The form's fields in screen order: focus goes to the first one with an error.
-const FIELD_ORDER: [&str; 8] = [
+pub(super) const FIELD_ORDER: [&str; 8] = [
     "cluster_name",
     "region",
     "subscription_id",
@@ -204,16 +197,6 @@ impl Form {
     }
 }
 
-/// Where the modal is: filling in the form, starting, following the create, or showing how it
-/// ended.
-#[derive(Debug, Clone, PartialEq)]
-enum Phase {
-    Form,
-    Submitting,
-    Creating(ProvisionAccepted),
-    Ended(Box<FailedProvision>),
-}
-
 /// Pre-flight as the form knows it.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Checks {
@@ -223,83 +206,81 @@ struct Checks {
     unavailable: Option<String>,
 }
 
-/// The create form with live pre-flight; after Create, the steps of the create with Stop, and
-/// how it ended when it failed or was stopped (R-3: with the partial cluster's portal action).
-#[component]
-pub fn ProvisionModal(
-    session: SessionInfo,
-    /// Values to start from, e.g. the failed attempt for Edit & retry.
-    #[prop(optional_no_strip)]
-    prefill: Option<ProvisionRequest>,
-    /// A provision was accepted: its task id.
-    #[prop(into)]
-    on_started: Callback<String>,
-    #[prop(into)] on_close: Callback<()>,
-) -> impl IntoView {
-    let form = Form::new(&session);
-    let count_touched = RwSignal::new(false);
-    // The name the `name` check looks at: set when the name field is left (typing alone does
-    // not run the checks) and when a request is loaded.
-    let name_for_checks = RwSignal::new(String::new());
-    if let Some(r) = &prefill {
-        form.fill(r);
-        count_touched.set(r.node_count > 0);
-        name_for_checks.set(checked_name(&r.cluster_name));
+/// The form's state, shared with the screens that lead back to it.
+#[derive(Clone, Copy)]
+pub(super) struct FormState {
+    values: Form,
+    /// The node count was typed or loaded: the quota's largest fit no longer replaces it.
+    count_touched: RwSignal<bool>,
+    /// The name the `name` check looks at: set when the name field is left (typing alone does
+    /// not run the checks) and when a request is loaded.
+    name_for_checks: RwSignal<String>,
+    /// Fields the user has left: their own rule's message shows from then on.
+    touched: RwSignal<Vec<&'static str>>,
+    /// Create was pressed: every field's message shows.
+    pub(super) submitted: RwSignal<bool>,
+    /// The server's messages by field, from the last Create.
+    pub(super) server_errors: RwSignal<BTreeMap<String, String>>,
+    /// The server's answer to the last Create when it names no field.
+    notice: RwSignal<Option<String>>,
+    checks: RwSignal<Checks>,
+    /// The VM sizes of the chosen region.
+    skus: RwSignal<Option<AvailableSkus>>,
+    /// The next pre-flight runs at once instead of after the debounce.
+    immediate: StoredValue<bool>,
+}
+
+impl FormState {
+    pub(super) fn new(session: &SessionInfo, prefill: Option<&ProvisionRequest>) -> Self {
+        let state = Self {
+            values: Form::new(session),
+            count_touched: RwSignal::new(false),
+            name_for_checks: RwSignal::new(String::new()),
+            touched: RwSignal::new(Vec::new()),
+            submitted: RwSignal::new(false),
+            server_errors: RwSignal::new(BTreeMap::new()),
+            notice: RwSignal::new(None),
+            checks: RwSignal::new(Checks {
+                running: true,
+                ..Checks::default()
+            }),
+            skus: RwSignal::new(None),
+            immediate: StoredValue::new(true),
+        };
+        if let Some(r) = prefill {
+            state.values.fill(r);
+            state.count_touched.set(r.node_count > 0);
+            state.name_for_checks.set(checked_name(&r.cluster_name));
+        }
+        state
     }
-    let touched = RwSignal::new(Vec::<&'static str>::new());
-    let submitted = RwSignal::new(false);
-    let server_errors = RwSignal::new(BTreeMap::<String, String>::new());
-    let notice = RwSignal::new(None::<String>);
-    let phase = RwSignal::new(Phase::Form);
-    let task = RwSignal::new(None::<TaskStatus>);
-    let cancel_partial = RwSignal::new(None::<PartialCluster>);
-    let confirm_close = RwSignal::new(false);
-    let now = Clock::now();
-    let checks = RwSignal::new(Checks {
-        running: true,
-        ..Checks::default()
-    });
-    let skus = RwSignal::new(None::<AvailableSkus>);
 
-    let dialog_ref = NodeRef::<html::Div>::new();
+    /// The request the form's values make.
+    pub(super) fn request(&self) -> ProvisionRequest {
+        self.values.request()
+    }
 
-    let client_errors = Memo::new(move |_| validate_provision_request(&form.request()));
-    // A field's message: the server's from the last Create, else the form's own rule once the
-    // field was left or Create was pressed.
-    let error_text = move |name: &'static str| {
-        server_errors.with(|s| s.get(name).cloned()).or_else(|| {
-            let show = submitted.get() || touched.with(|t| t.contains(&name));
-            if show {
-                client_errors.with(|c| c.get(name).cloned())
-            } else {
-                None
-            }
-        })
-    };
-    let field_error = move |name: &'static str| Signal::derive(move || error_text(name));
-    let edited = move |name: &'static str| {
-        server_errors.update(|s| {
-            s.remove(name);
-        });
-        notice.set(None);
-    };
-    let blurred = move |name: &'static str| {
-        if touched.try_with_untracked(|t| !t.contains(&name)) == Some(true) {
-            touched.update(|t| t.push(name));
-        }
-        // Blur also fires while the dialog is taken down: by then the signals are gone.
-        if name == "cluster_name"
-            && let Some(typed) = form.cluster_name.try_get_untracked()
-        {
-            let now = checked_name(&typed);
-            if name_for_checks
-                .try_get_untracked()
-                .is_some_and(|c| c != now)
-            {
-                let _ = name_for_checks.try_set(now);
-            }
-        }
-    };
+    /// A request to start from (Edit & retry, a fix): the form takes it and checks it at once.
+    pub(super) fn load(self, r: &ProvisionRequest) {
+        self.values.fill(r);
+        self.count_touched.set(r.node_count > 0);
+        self.name_for_checks.set(checked_name(&r.cluster_name));
+        self.immediate.set_value(true);
+    }
+}
+
+/// Runs pre-flight whenever what it checks changes (debounced; the name once its field is left)
+/// and reads the VM sizes of the chosen region, for as long as the modal is open.
+pub(super) fn start_checks(state: FormState) {
+    let FormState {
+        values: form,
+        count_touched,
+        name_for_checks,
+        checks,
+        skus,
+        immediate,
+        ..
+    } = state;
 
     // Pre-flight: every change of what it checks runs it again, debounced; the name only once
     // its field is left.
@@ -309,7 +290,6 @@ pub fn ProvisionModal(
     });
     let run_seq = StoredValue::new(0u64);
     let timer = StoredValue::new(None::<TimeoutHandle>);
-    let immediate = StoredValue::new(true);
     Effect::new(move |_| {
         let req = preflight_input.get();
         if let Some(t) = timer.get_value() {
@@ -389,73 +369,63 @@ pub fn ProvisionModal(
             }
         });
     });
+}
 
-    let close = move || on_close.run(());
-    let busy = move || {
-        matches!(
-            phase.get_untracked(),
-            Phase::Submitting | Phase::Creating(_)
-        )
+/// The form: its fields, the pre-flight rows with their fixes, and Create.
+pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl IntoView {
+    let state = modal.form;
+    let FormState {
+        values: form,
+        count_touched,
+        name_for_checks,
+        touched,
+        submitted,
+        server_errors,
+        notice,
+        checks,
+        skus,
+        ..
+    } = state;
+    let phase = modal.phase;
+    let request_close = move || modal.request_close();
+
+    let client_errors = Memo::new(move |_| validate_provision_request(&form.request()));
+    // A field's message: the server's from the last Create, else the form's own rule once the
+    // field was left or Create was pressed.
+    let error_text = move |name: &'static str| {
+        server_errors.with(|s| s.get(name).cloned()).or_else(|| {
+            let show = submitted.get() || touched.with(|t| t.contains(&name));
+            if show {
+                client_errors.with(|c| c.get(name).cloned())
+            } else {
+                None
+            }
+        })
     };
-    let request_close = move || {
-        if busy() {
-            confirm_close.set(true);
-        } else {
-            close();
+    let field_error = move |name: &'static str| Signal::derive(move || error_text(name));
+    let edited = move |name: &'static str| {
+        server_errors.update(|s| {
+            s.remove(name);
+        });
+        notice.set(None);
+    };
+    let blurred = move |name: &'static str| {
+        if touched.try_with_untracked(|t| !t.contains(&name)) == Some(true) {
+            touched.update(|t| t.push(name));
+        }
+        // Blur also fires while the dialog is taken down: by then the signals are gone.
+        if name == "cluster_name"
+            && let Some(typed) = form.cluster_name.try_get_untracked()
+        {
+            let now = checked_name(&typed);
+            if name_for_checks
+                .try_get_untracked()
+                .is_some_and(|c| c != now)
+            {
+                let _ = name_for_checks.try_set(now);
+            }
         }
     };
-
-    // Following the create: its task is read again whenever the server says it moved on (and
-    // on every re-read while push is down), until it ends. The modal stays open on the steps
-    // (and on the end of a stopped or failed create) until the user closes it; a success closes
-    // it, the dashboard lists the cluster.
-    let creating_task = Memo::new(move |_| match phase.get() {
-        Phase::Creating(a) => Some(a.task_id),
-        _ => None,
-    });
-    let read_task = move |task_id: String| {
-        leptos::task::spawn_local(async move {
-            let Ok(t) = get_task_status(task_id).await else {
-                return;
-            };
-            // The modal may have closed (or moved on) while the answer was on its way.
-            let creating = phase.try_with_untracked(|p| matches!(p, Phase::Creating(_)));
-            if creating != Some(true) {
-                return;
-            }
-            match t.status {
-                JobStatus::Failed | JobStatus::Cancelled => {
-                    if let Some(f) = failure_from_task(&t, cancel_partial.get_untracked()) {
-                        phase.set(Phase::Ended(Box::new(f)));
-                    }
-                }
-                JobStatus::Succeeded => close(),
-                JobStatus::Queued | JobStatus::Running => {}
-            }
-            task.set(Some(t));
-        });
-    };
-    Effect::new(move |_| {
-        if let Some(task_id) = creating_task.get() {
-            read_task(task_id);
-        }
-    });
-    if let Some(live) = LiveEvents::from_context() {
-        live.subscribe(move |event| {
-            let Some(following) = creating_task.try_get_untracked().flatten() else {
-                return;
-            };
-            let concerns = match &event {
-                DashboardEvent::TaskProgress { task_id }
-                | DashboardEvent::TaskEnded { task_id, .. } => task_id == &following,
-                DashboardEvent::Resync => true,
-                _ => false,
-            };
-            if concerns {
-                read_task(following);
-            }
-        });
-    }
 
     let first_invalid_focus = move |errors: &BTreeMap<String, String>| {
         if let Some(name) = FIELD_ORDER.iter().find(|f| errors.contains_key(**f)) {
@@ -527,59 +497,12 @@ pub fn ProvisionModal(
         });
     };
 
-    // A request to start from (Edit & retry, a fix): the form takes it and checks it at once.
-    let load = move |r: &ProvisionRequest| {
-        form.fill(r);
-        count_touched.set(r.node_count > 0);
-        name_for_checks.set(checked_name(&r.cluster_name));
-        immediate.set_value(true);
-    };
     // A fix from a failing check: the form takes it, and the focus goes to what it changed
     // (the button itself goes away with the check's new answer).
     let apply_fix = move |r: ProvisionRequest| {
         let changed = first_changed_field(&form.request(), &r);
-        load(&r);
+        state.load(&r);
         request_animation_frame(move || focus_field(changed));
-    };
-    let back_to_form = move |r: Option<ProvisionRequest>| {
-        if let Some(r) = r {
-            load(&r);
-        }
-        task.set(None);
-        cancel_partial.set(None);
-        server_errors.set(BTreeMap::new());
-        submitted.set(false);
-        phase.set(Phase::Form);
-        request_animation_frame(|| focus_field(FIELD_ORDER[0]));
-    };
-
-    // Focus: the first field on open, kept inside the dialog, back to the opener on close.
-    let opener = StoredValue::new_local(None::<leptos::web_sys::Element>);
-    Effect::new(move |_| {
-        opener.set_value(document().active_element());
-        request_animation_frame(|| focus_field(FIELD_ORDER[0]));
-    });
-    on_cleanup(move || restore_focus(opener));
-
-    let on_keydown = move |ev: KeyboardEvent| match ev.key().as_str() {
-        "Escape" => {
-            ev.prevent_default();
-            if confirm_close.get_untracked() {
-                confirm_close.set(false);
-            } else {
-                request_close();
-            }
-        }
-        "Tab" => trap_focus(&ev, dialog_ref),
-        _ => {}
-    };
-    let pressed_on_backdrop = StoredValue::new(false);
-    let on_backdrop_down =
-        move |ev: MouseEvent| pressed_on_backdrop.set_value(ev.target() == ev.current_target());
-    let on_backdrop_click = move |ev: MouseEvent| {
-        if pressed_on_backdrop.get_value() && ev.target() == ev.current_target() {
-            request_close();
-        }
     };
 
     // The choices of the selects, and the hints under the fields.
@@ -783,134 +706,7 @@ pub fn ProvisionModal(
         })
     };
 
-    let creating_view = move |accepted: ProvisionAccepted| {
-        let req = untrack(|| form.request());
-        let task_sig: Signal<Option<TaskStatus>> = task.into();
-        let message = move || {
-            task.with(|t| {
-                t.as_ref()
-                    .and_then(|t| t.progress.as_ref())
-                    .map(|p| p.message.clone())
-            })
-            .unwrap_or_else(|| "Waiting for a worker to pick the job up…".into())
-        };
-        let on_stopped = Callback::new(move |o: CancelOutcome| {
-            cancel_partial.set(o.partial_cluster);
-            read_task(o.task_id);
-        });
-        erased_on_server(view! {
-            <div class="creating" data-testid="provision-creating">
-                <p class="creating-lead">
-                    "Creating " <strong>{req.cluster_name.clone()}</strong> " in " {req.region.clone()}
-                    " · " <code>{req.resource_group.clone()}</code>
-                </p>
-                <ol class="steps">
-                    <StepList task=task_sig />
-                </ol>
-                <ProgressFacts task=task_sig now=now />
-                <p class="progress-message muted" aria-live="polite">{message}</p>
-                <p class="field-hint">
-                    "Closing this window does not stop the create: the dashboard follows it too."
-                </p>
-                <footer class="modal-footer">
-                    <StopProvision
-                        task_id=accepted.task_id.clone()
-                        cluster_name=req.cluster_name.clone()
-                        resource_group=req.resource_group.clone()
-                        on_stopped=on_stopped
-                    />
-                    <button type="button" class="btn" on:click=move |_| request_close()>"Close"</button>
-                </footer>
-            </div>
-        })
-    };
-
-    let ended_view = move |f: FailedProvision| {
-        let portal = f
-            .partial_cluster
-            .as_ref()
-            .filter(|p| !p.portal_url.is_empty())
-            .map(|p| p.portal_url.clone());
-        erased_on_server(view! {
-            <div class="ended">
-                <ProvisionErrorCard
-                    failure=f
-                    id="modal-failure"
-                    extra_portal_url=portal
-                    on_edit_retry=Callback::new(move |r: ProvisionRequest| back_to_form(Some(r)))
-                    on_dismiss=Callback::new(move |_: String| back_to_form(None))
-                />
-                <footer class="modal-footer">
-                    <button type="button" class="btn" on:click=move |_| close()>"Close"</button>
-                </footer>
-            </div>
-        })
-    };
-
-    // Starting keeps the form on screen (and its focus): only a change of screen re-renders.
-    let screen = Memo::new(move |_| match phase.get() {
-        Phase::Form | Phase::Submitting => None,
-        other => Some(other),
-    });
-    let body = move || match screen.get() {
-        Some(Phase::Creating(accepted)) => EitherOf3::B(creating_view(accepted)),
-        Some(Phase::Ended(f)) => EitherOf3::C(ended_view(*f)),
-        _ => EitherOf3::A(form_view()),
-    };
-
-    let confirm_close_panel = move || {
-        confirm_close.get().then(|| {
-            view! {
-                <ConfirmPanel
-                    label="Close this window?"
-                    alert=true
-                    extra_class="confirm-close"
-                    confirm_label="Close window"
-                    confirm_class="btn-primary"
-                    confirm_testid="confirm-close"
-                    cancel_label="Keep watching"
-                    on_confirm=Callback::new(move |()| close())
-                    on_cancel=Callback::new(move |()| confirm_close.set(false))
-                >
-                    "Close this window? Provisioning goes on in the background — you can follow it and stop it from the dashboard."
-                </ConfirmPanel>
-            }
-        })
-    };
-
-    erased_on_server(view! {
-        <div class="modal-backdrop" on:mousedown=on_backdrop_down on:click=on_backdrop_click>
-            <div
-                class="modal"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="provision-modal-title"
-                aria-describedby="provision-modal-desc"
-                data-testid="provision-modal"
-                node_ref=dialog_ref
-                on:keydown=on_keydown
-            >
-                <header class="modal-header">
-                    <div>
-                        <h2 id="provision-modal-title" class="modal-title">"Add an AKS cluster"</h2>
-                        <p id="provision-modal-desc" class="muted modal-desc">
-                            "Checks run as you edit; nothing is created until you press Create."
-                        </p>
-                    </div>
-                    <button
-                        type="button"
-                        class="btn btn-icon"
-                        aria-label="Close"
-                        on:click=move |_| request_close()
-                    >
-                        "✕"
-                    </button>
-                </header>
-                {confirm_close_panel}
-                <div class="modal-body">{body}</div>
-            </div>
-        </div>
-    })
+    form_view()
 }
 
 /// The first field of the form (in screen order) whose value differs between two requests.
@@ -1050,71 +846,14 @@ fn FormField(
     })
 }
 
-#[cfg(feature = "hydrate")]
-const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]), \
-select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
-
-/// Keeps Tab and Shift+Tab inside the dialog.
-#[cfg(feature = "hydrate")]
-fn trap_focus(ev: &KeyboardEvent, dialog: NodeRef<html::Div>) {
-    use leptos::wasm_bindgen::JsCast;
-    use leptos::web_sys::HtmlElement;
-    let Some(root) = dialog.get_untracked() else {
-        return;
-    };
-    let Ok(list) = root.query_selector_all(FOCUSABLE) else {
-        return;
-    };
-    let items: Vec<HtmlElement> = (0..list.length())
-        .filter_map(|i| list.item(i))
-        .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
-        .filter(|e| e.offset_parent().is_some())
-        .collect();
-    let (Some(first), Some(last)) = (items.first(), items.last()) else {
-        return;
-    };
-    let active = document().active_element();
-    let is = |el: &HtmlElement| {
-        active
-            .as_ref()
-            .is_some_and(|a| a == el.unchecked_ref::<leptos::web_sys::Element>())
-    };
-    let inside = active.as_ref().is_some_and(|a| root.contains(Some(a)));
-    if ev.shift_key() && (is(first) || !inside) {
-        ev.prevent_default();
-        let _ = last.focus();
-    } else if !ev.shift_key() && (is(last) || !inside) {
-        ev.prevent_default();
-        let _ = first.focus();
-    }
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn trap_focus(_ev: &KeyboardEvent, _dialog: NodeRef<html::Div>) {}
-
 /// Moves the focus to a field of the form.
-fn focus_field(name: &str) {
+pub(super) fn focus_field(name: &str) {
     use leptos::wasm_bindgen::JsCast;
     if let Some(el) = document()
         .get_element_by_id(&field_id(name))
         .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
     {
         let _ = el.focus();
-    }
-}
-
-/// Gives the focus back to what had it before the dialog opened, or to Add cluster.
-fn restore_focus(opener: StoredValue<Option<leptos::web_sys::Element>, LocalStorage>) {
-    use leptos::wasm_bindgen::JsCast;
-    let target = opener
-        .try_get_value()
-        .flatten()
-        .filter(|el| el.is_connected())
-        .or_else(|| document().get_element_by_id("add-cluster"));
-    if let Some(el) = target.and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok()) {
-        request_animation_frame(move || {
-            let _ = el.focus();
-        });
     }
 }
 

@@ -1,0 +1,163 @@
+//! The dialog around the modal's screens: the focus (first field on open, kept inside, back to
+//! the opener on close), Escape and the backdrop, and "Close this window?" while a create runs.
+
+use leptos::ev::{KeyboardEvent, MouseEvent};
+use leptos::html;
+use leptos::prelude::*;
+
+use super::Modal;
+use super::form::{FIELD_ORDER, focus_field};
+use crate::components::confirm_panel::ConfirmPanel;
+use crate::components::erase::erased_on_server;
+
+/// The dialog with `body` (the screen the modal is on) inside.
+pub(super) fn dialog<B, V>(modal: Modal, body: B) -> impl IntoView
+where
+    B: Fn() -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let confirm_close = modal.confirm_close;
+    let close = move || modal.close();
+    let request_close = move || modal.request_close();
+    let dialog_ref = NodeRef::<html::Div>::new();
+
+    // Focus: the first field on open, kept inside the dialog, back to the opener on close.
+    let opener = StoredValue::new_local(None::<leptos::web_sys::Element>);
+    Effect::new(move |_| {
+        opener.set_value(document().active_element());
+        request_animation_frame(|| focus_field(FIELD_ORDER[0]));
+    });
+    on_cleanup(move || restore_focus(opener));
+
+    let on_keydown = move |ev: KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            if confirm_close.get_untracked() {
+                confirm_close.set(false);
+            } else {
+                request_close();
+            }
+        }
+        "Tab" => trap_focus(&ev, dialog_ref),
+        _ => {}
+    };
+    let pressed_on_backdrop = StoredValue::new(false);
+    let on_backdrop_down =
+        move |ev: MouseEvent| pressed_on_backdrop.set_value(ev.target() == ev.current_target());
+    let on_backdrop_click = move |ev: MouseEvent| {
+        if pressed_on_backdrop.get_value() && ev.target() == ev.current_target() {
+            request_close();
+        }
+    };
+
+    let confirm_close_panel = move || {
+        confirm_close.get().then(|| {
+            view! {
+                <ConfirmPanel
+                    label="Close this window?"
+                    alert=true
+                    extra_class="confirm-close"
+                    confirm_label="Close window"
+                    confirm_class="btn-primary"
+                    confirm_testid="confirm-close"
+                    cancel_label="Keep watching"
+                    on_confirm=Callback::new(move |()| close())
+                    on_cancel=Callback::new(move |()| confirm_close.set(false))
+                >
+                    "Close this window? Provisioning goes on in the background — you can follow it and stop it from the dashboard."
+                </ConfirmPanel>
+            }
+        })
+    };
+
+    erased_on_server(view! {
+        <div class="modal-backdrop" on:mousedown=on_backdrop_down on:click=on_backdrop_click>
+            <div
+                class="modal"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="provision-modal-title"
+                aria-describedby="provision-modal-desc"
+                data-testid="provision-modal"
+                node_ref=dialog_ref
+                on:keydown=on_keydown
+            >
+                <header class="modal-header">
+                    <div>
+                        <h2 id="provision-modal-title" class="modal-title">"Add an AKS cluster"</h2>
+                        <p id="provision-modal-desc" class="muted modal-desc">
+                            "Checks run as you edit; nothing is created until you press Create."
+                        </p>
+                    </div>
+                    <button
+                        type="button"
+                        class="btn btn-icon"
+                        aria-label="Close"
+                        on:click=move |_| request_close()
+                    >
+                        "✕"
+                    </button>
+                </header>
+                {confirm_close_panel}
+                <div class="modal-body">{body}</div>
+            </div>
+        </div>
+    })
+}
+
+#[cfg(feature = "hydrate")]
+const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]), \
+select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
+
+/// Keeps Tab and Shift+Tab inside the dialog.
+#[cfg(feature = "hydrate")]
+fn trap_focus(ev: &KeyboardEvent, dialog: NodeRef<html::Div>) {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::web_sys::HtmlElement;
+    let Some(root) = dialog.get_untracked() else {
+        return;
+    };
+    let Ok(list) = root.query_selector_all(FOCUSABLE) else {
+        return;
+    };
+    let items: Vec<HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
+        .filter(|e| e.offset_parent().is_some())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
+    let active = document().active_element();
+    let is = |el: &HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<leptos::web_sys::Element>())
+    };
+    let inside = active.as_ref().is_some_and(|a| root.contains(Some(a)));
+    if ev.shift_key() && (is(first) || !inside) {
+        ev.prevent_default();
+        let _ = last.focus();
+    } else if !ev.shift_key() && (is(last) || !inside) {
+        ev.prevent_default();
+        let _ = first.focus();
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn trap_focus(_ev: &KeyboardEvent, _dialog: NodeRef<html::Div>) {}
+
+/// Gives the focus back to what had it before the dialog opened, or to Add cluster.
+fn restore_focus(opener: StoredValue<Option<leptos::web_sys::Element>, LocalStorage>) {
+    use leptos::wasm_bindgen::JsCast;
+    let target = opener
+        .try_get_value()
+        .flatten()
+        .filter(|el| el.is_connected())
+        .or_else(|| document().get_element_by_id("add-cluster"));
+    if let Some(el) = target.and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok()) {
+        request_animation_frame(move || {
+            let _ = el.focus();
+        });
+    }
+}
