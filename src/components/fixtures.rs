@@ -61,5 +61,6 @@ pub fn failure(job_id: &str, created_at: i64) -> FailedProvision {
         raw_error: None,
         delete_blocked: None,
         fixes: vec![],
+        explanation: None,
     }
 }

@@ -5,7 +5,7 @@ pub mod cluster_card;
 pub mod confirm_panel;
 pub mod erase;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod in_flight;
 pub mod last_failed;
 pub mod live;

@@ -142,6 +142,7 @@ mod tests {
                 abort_requested: true,
             }),
             fixes: vec![],
+            explanation: None,
         }
     }
 

@@ -9,9 +9,7 @@ use crate::components::clock::Moment;
 use crate::components::confirm_panel::ConfirmPanel;
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failure_request};
-use crate::provisioning::classify::{
-    ArmErrorInfo, Classification, ClassifyContext, classify_arm_error,
-};
+use crate::provisioning::classify::{Category, Classification};
 use crate::provisioning::model::{
     DeletePartialOutcome, FailedProvision, Fix, JobStatus, ProvisionRequest,
 };
@@ -34,50 +32,23 @@ though the task was cancelled — verify in the portal and delete if needed.";
 const PARTIAL_AFTER_FAILURE_TOOLTIP: &str = "The create failed after Azure had created the \
 cluster resource — verify in the portal and delete it if needed.";
 
-/// A failed provision in the classifier's words. A cancel is always "cancelled", whatever code
-/// the job recorded; otherwise the recorded code and message, with the nested details of
-/// Azure's raw answer, are classified.
-pub fn explain(failure: &FailedProvision) -> Classification {
-    let ctx = match &failure.request {
-        Some(request) => ClassifyContext::for_request(request),
-        None => ClassifyContext {
-            subscription_id: failure.subscription_id.clone(),
-            region: failure.region.clone(),
-            ..ClassifyContext::default()
-        },
-    }
-    .with_portal_of(failure.portal_url.as_deref());
-    if failure.status == JobStatus::Cancelled || failure.category.as_deref() == Some("cancelled") {
-        let cancelled = ArmErrorInfo {
-            code: "Canceled".into(),
-            ..ArmErrorInfo::default()
-        };
-        let mut c = classify_arm_error(&cancelled, &ctx);
-        if failure.partial_cluster.is_some() {
-            c.details = "The create was stopped at your request after Azure had started the \
-                         cluster, so part of it may remain in the resource group."
-                .into();
-        }
-        return c;
-    }
-    let mut err = failure
-        .raw_error
-        .as_deref()
-        .and_then(arm_error_of_raw)
-        .unwrap_or_default();
-    if let Some(code) = failure.error_code.as_ref().filter(|c| !c.is_empty()) {
-        err.code = code.clone();
-    }
-    if let Some(message) = failure.error_message.as_ref().filter(|m| !m.is_empty()) {
-        err.message = message.clone();
-    }
-    classify_arm_error(&err, &ctx)
-}
-
-/// Azure's error body (`{"error":{code,message,details}}`, or the inner object alone), with its
-/// nested details flattened.
-fn arm_error_of_raw(raw: &str) -> Option<ArmErrorInfo> {
-    crate::provisioning::classify::parse_arm_error(raw)
+/// The failure as the card explains it: the server's classification, or (from a server that
+/// sent none) its own code and message.
+fn explanation_of(failure: &FailedProvision) -> Classification {
+    failure
+        .explanation
+        .clone()
+        .unwrap_or_else(|| Classification {
+            category: Category::Unknown,
+            headline: failure
+                .error_message
+                .clone()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "Provisioning failed".into()),
+            details: failure.error_code.clone().unwrap_or_default(),
+            actions: vec![],
+            command: None,
+        })
 }
 
 /// The raw answer as people read it: pretty JSON when it is JSON.
@@ -129,7 +100,7 @@ pub fn ProvisionErrorCard(
     on_dismiss: Option<Callback<String>>,
 ) -> impl IntoView {
     let last_failed = use_context::<LastFailed>();
-    let explained = explain(&failure);
+    let explained = explanation_of(&failure);
     let cancelled = failure.status == JobStatus::Cancelled;
     let id = id.unwrap_or_else(|| format!("failure-{}", failure.job_id));
     let note_id = format!("{id}-partial-note");
@@ -427,8 +398,6 @@ fn delete_status(class: &'static str, message: String) -> impl IntoView {
 mod tests {
     use super::*;
     use crate::components::fixtures;
-    use crate::provisioning::classify::Category;
-    use crate::provisioning::model::PartialCluster;
 
     fn failure(status: JobStatus, code: &str, message: &str) -> FailedProvision {
         FailedProvision {
@@ -442,48 +411,13 @@ mod tests {
     }
 
     #[test]
-    fn a_quota_failure_reads_as_a_quota_headline() {
-        let f = failure(
-            JobStatus::Failed,
-            "ErrCode_InsufficientVCPUQuota",
-            "Insufficient regional vcpu quota left for location eastus. left regional vcpu quota 6, \
-             requested quota 14.",
-        );
-        let c = explain(&f);
-        assert_eq!(c.category, Category::Quota);
-        assert!(
-            c.headline.contains("needs 14 vCPUs, 6 free"),
-            "{}",
-            c.headline
-        );
-        assert!(!c.actions.is_empty());
-    }
-
-    #[test]
-    fn a_cancel_reads_as_cancelled_whatever_the_recorded_code() {
-        let mut f = failure(JobStatus::Cancelled, "OperationAborted", "aborted by user");
-        let c = explain(&f);
-        assert_eq!(c.category, Category::Cancelled);
-        assert!(c.headline.to_lowercase().contains("cancelled"));
-        f.partial_cluster = Some(PartialCluster {
-            resource_id: "/x".into(),
-            portal_url: "https://portal.azure.com/#resource/x".into(),
-            last_state: Some("Creating".into()),
-            abort_requested: false,
-        });
-        assert!(explain(&f).details.contains("part of it may remain"));
-    }
-
-    #[test]
-    fn nested_details_of_the_raw_answer_are_classified() {
-        let mut f = failure(JobStatus::Failed, "", "");
-        f.error_code = None;
-        f.error_message = None;
-        f.raw_error = Some(
-            r#"{"error":{"code":"BadRequest","message":"Deployment failed.","details":[{"code":"ZonalAllocationFailed","message":"No capacity."}]}}"#
-                .into(),
-        );
-        assert_eq!(explain(&f).category, Category::Allocation);
+    fn the_card_shows_the_servers_explanation_or_the_recorded_message() {
+        let mut f = failure(JobStatus::Failed, "QuotaExceeded", "Not enough vCPUs.");
+        let c = explanation_of(&f);
+        assert_eq!(c.category, Category::Unknown);
+        assert_eq!(c.headline, "Not enough vCPUs.");
+        f.explanation = Some(crate::provisioning::classify::explain_failure(&f));
+        assert_eq!(explanation_of(&f), f.explanation.clone().unwrap());
     }
 
     #[test]

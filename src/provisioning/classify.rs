@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 pub use body::{arm_error_object, codes_in_text, parse_arm_error, recorded_arm_error};
 pub use text::clean_message;
 
-use crate::provisioning::model::{ProvisionRequest, SYSTEM_POOL, USER_POOL};
+use crate::provisioning::model::{
+    FailedProvision, JobStatus, ProvisionRequest, SYSTEM_POOL, USER_POOL,
+};
 
 /// The portal of public Azure; sovereign clouds configure their own.
 pub const PUBLIC_PORTAL: &str = "https://portal.azure.com";
@@ -351,6 +353,46 @@ fn full_text(err: &ArmErrorInfo) -> String {
         }
     }
     text
+}
+
+/// A failed provision in the classifier's words. A cancel is always "cancelled", whatever code
+/// the job recorded; otherwise the recorded code and message, with the nested details of
+/// Azure's raw answer, are classified.
+pub fn explain_failure(failure: &FailedProvision) -> Classification {
+    let ctx = match &failure.request {
+        Some(request) => ClassifyContext::for_request(request),
+        None => ClassifyContext {
+            subscription_id: failure.subscription_id.clone(),
+            region: failure.region.clone(),
+            ..ClassifyContext::default()
+        },
+    }
+    .with_portal_of(failure.portal_url.as_deref());
+    if failure.status == JobStatus::Cancelled || failure.category.as_deref() == Some("cancelled") {
+        let cancelled = ArmErrorInfo {
+            code: "Canceled".into(),
+            ..ArmErrorInfo::default()
+        };
+        let mut c = classify_arm_error(&cancelled, &ctx);
+        if failure.partial_cluster.is_some() {
+            c.details = "The create was stopped at your request after Azure had started the \
+                         cluster, so part of it may remain in the resource group."
+                .into();
+        }
+        return c;
+    }
+    let mut err = failure
+        .raw_error
+        .as_deref()
+        .and_then(parse_arm_error)
+        .unwrap_or_default();
+    if let Some(code) = failure.error_code.as_ref().filter(|c| !c.is_empty()) {
+        err.code = code.clone();
+    }
+    if let Some(message) = failure.error_message.as_ref().filter(|m| !m.is_empty()) {
+        err.message = message.clone();
+    }
+    classify_arm_error(&err, &ctx)
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::provisioning::classify::Classification;
+
 /// The node pools the product creates: the system pool and the user pool.
 pub const SYSTEM_POOL: &str = "system";
 pub const USER_POOL: &str = "nodepool1";
@@ -193,6 +195,10 @@ pub struct TaskError {
     /// Changes that would work (see [`Fix`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<Fix>,
+    /// The failure in the classifier's words, as the error card shows it (computed by the
+    /// server, so the browser carries no classifier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Classification>,
 }
 
 /// `GET /api/tasks/{task_id}`.
@@ -255,6 +261,10 @@ pub struct FailedProvision {
     /// Changes that would work (see [`Fix`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<Fix>,
+    /// The failure in the classifier's words, as the error card shows it (computed by the
+    /// server, so the browser carries no classifier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Classification>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

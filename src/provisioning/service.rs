@@ -165,6 +165,7 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
             raw: job.raw_error.clone(),
             partial_cluster: job.partial_cluster_view(),
             fixes: vec![],
+            explanation: None,
         }
     });
     let progress = job.progress_view();
@@ -175,7 +176,7 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
             "portal_url": progress.as_ref().and_then(|p| p.portal_url.clone()),
         })
     });
-    TaskStatus {
+    let mut task = TaskStatus {
         task_id: job.task_id.clone(),
         job_id: job.id.clone(),
         status: job.status,
@@ -186,7 +187,14 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
         request: job.payload.clone(),
         created_at: job.created_at,
         updated_at: job.updated_at,
+    };
+    // The error card's words, as for the recent failures: the browser shows them as they are.
+    let explanation = crate::components::last_failed::failure_from_task(&task, None)
+        .map(|f| crate::provisioning::classify::explain_failure(&f));
+    if let Some(error) = task.error.as_mut() {
+        error.explanation = explanation;
     }
+    task
 }
 
 /// The caller's job with this task id: 404 for an unknown or malformed id, 403 for another
@@ -306,7 +314,7 @@ fn bounded(
 
 /// A failed job row as the recent-failures API shows it.
 pub fn failed_view(job: &JobRecord) -> FailedProvision {
-    FailedProvision {
+    let mut view = FailedProvision {
         job_id: job.id.clone(),
         task_id: job.task_id.clone(),
         status: job.status,
@@ -326,7 +334,10 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         raw_error: job.raw_error.clone(),
         delete_blocked: None,
         fixes: vec![],
-    }
+        explanation: None,
+    };
+    view.explanation = Some(crate::provisioning::classify::explain_failure(&view));
+    view
 }
 
 /// `GET /api/aks/recent-failed-provisions`: a storage failure is `degraded`, never an error.

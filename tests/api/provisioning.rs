@@ -103,6 +103,13 @@ async fn quota_and_blocked_size_failures_keep_azures_code_message_and_category()
                 .contains("\"code\""),
             "raw Azure body kept (AKS answers these unwrapped)"
         );
+        // The error card's words come from the server, in the category it stored.
+        assert_eq!(error["explanation"]["category"], category, "{task}");
+        assert!(
+            error["explanation"]["headline"]
+                .as_str()
+                .is_some_and(|h| !h.is_empty())
+        );
     }
 
     let (status, recent) = api
@@ -118,6 +125,23 @@ async fn quota_and_blocked_size_failures_keep_azures_code_message_and_category()
     assert_eq!(jobs[1]["cluster_name"], "aks-quota");
     assert_eq!(jobs[1]["error_code"], "ErrCode_InsufficientVCPUQuota");
     assert_eq!(jobs[1]["category"], "quota");
+    assert_eq!(jobs[1]["explanation"]["category"], "quota", "{recent}");
+    assert!(
+        jobs[1]["explanation"]["headline"]
+            .as_str()
+            .is_some_and(|h| h.contains("vCPU")),
+        "{recent}"
+    );
+    assert!(
+        !jobs[1]["explanation"]["actions"]
+            .as_array()
+            .expect("actions")
+            .is_empty()
+    );
+    assert_eq!(
+        jobs[0]["explanation"]["category"], "sku_blocked",
+        "{recent}"
+    );
     assert!(jobs[0]["created_at"].as_i64() >= jobs[1]["created_at"].as_i64());
 
     // Other users see none of it.

@@ -244,6 +244,7 @@ pub fn failure_from_task(
         updated_at: task.updated_at,
         request: Some(req.clone()),
         raw_error: error.and_then(|e| e.raw.clone()),
+        explanation: error.and_then(|e| e.explanation.clone()),
         delete_blocked: None,
         fixes: error.map(|e| e.fixes.clone()).unwrap_or_default(),
     })
@@ -503,6 +504,7 @@ mod tests {
             raw: Some(r#"{"error":{"code":"ZonalAllocationFailed"}}"#.into()),
             partial_cluster: None,
             fixes: vec![],
+            explanation: None,
         };
         let f = failure_from_task(&task(JobStatus::Failed, Some(error)), None).expect("a failure");
         assert_eq!(f.job_id, "j1");

@@ -537,3 +537,64 @@ fn portal_links_follow_the_configured_cloud() {
             .starts_with("https://portal.azure.com/#view/")
     );
 }
+
+/// A recorded failure, as the recent-failures API and the task view explain it.
+fn recorded(status: JobStatus, code: &str, message: &str) -> FailedProvision {
+    FailedProvision {
+        status,
+        phase: None,
+        error_code: Some(code.into()),
+        error_message: Some(message.into()),
+        category: None,
+        ..crate::components::fixtures::failure("j1", 0)
+    }
+}
+
+#[test]
+fn a_quota_failure_reads_as_a_quota_headline() {
+    let f = recorded(
+        JobStatus::Failed,
+        "ErrCode_InsufficientVCPUQuota",
+        "Insufficient regional vcpu quota left for location eastus. left regional vcpu quota 6, \
+         requested quota 14.",
+    );
+    let c = explain_failure(&f);
+    assert_eq!(c.category, Category::Quota);
+    assert!(
+        c.headline.contains("needs 14 vCPUs, 6 free"),
+        "{}",
+        c.headline
+    );
+    assert!(!c.actions.is_empty());
+}
+
+#[test]
+fn a_cancel_reads_as_cancelled_whatever_the_recorded_code() {
+    let mut f = recorded(JobStatus::Cancelled, "OperationAborted", "aborted by user");
+    let c = explain_failure(&f);
+    assert_eq!(c.category, Category::Cancelled);
+    assert!(c.headline.to_lowercase().contains("cancelled"));
+    f.partial_cluster = Some(crate::provisioning::model::PartialCluster {
+        resource_id: "/x".into(),
+        portal_url: "https://portal.azure.com/#resource/x".into(),
+        last_state: Some("Creating".into()),
+        abort_requested: false,
+    });
+    assert!(
+        explain_failure(&f)
+            .details
+            .contains("part of it may remain")
+    );
+}
+
+#[test]
+fn nested_details_of_the_raw_answer_are_classified() {
+    let mut f = recorded(JobStatus::Failed, "", "");
+    f.error_code = None;
+    f.error_message = None;
+    f.raw_error = Some(
+        r#"{"error":{"code":"BadRequest","message":"Deployment failed.","details":[{"code":"ZonalAllocationFailed","message":"No capacity."}]}}"#
+            .into(),
+    );
+    assert_eq!(explain_failure(&f).category, Category::Allocation);
+}
