@@ -21,6 +21,9 @@ cargo test --features ssr
 step "cargo leptos build --release --precompress"
 cargo leptos build --release --precompress
 
+step "browser bundle within its ceiling (scripts/wasm-size.mjs; goal and ceiling: docs/bundle.md)"
+scripts/wasm-budget.sh
+
 step "Playwright (Debian chromium)"
 # Two free loopback ports for the two dashboards the browser tests start.
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }

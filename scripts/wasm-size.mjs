@@ -18,7 +18,15 @@ import path from "node:path";
 import zlib from "node:zlib";
 
 /** The goal of issue 13 for all `.wasm` files the site serves, added up (1 KB = 1,000 B). */
-const BUDGET = { raw: 450_000, brotli: 150_000 };
+const GOAL = { raw: 450_000, brotli: 150_000 };
+
+/**
+ * What CI holds the bundle to until the goal is met: a ratchet. It is the size on main when the
+ * bundle last shrank, plus 1 % so that an unrelated change of a few hundred bytes does not fail
+ * CI. Lower it whenever the bundle shrinks (the report says by how much it can go down); raising
+ * it needs a reason in the commit message. Once the bundle is within the goal, CEILING = GOAL.
+ */
+const CEILING = { raw: 819_100, brotli: 243_400 };
 
 const KB = 1000;
 
@@ -51,13 +59,13 @@ function bundle(pkgDir) {
   return { files, total };
 }
 
-/** The budget's verdict on a total: one line per limit. */
-function verdict(total) {
+/** A total against a set of limits: one line per measure. */
+function verdict(total, limits) {
   return ["raw", "brotli"].map((k) => ({
     what: k,
     bytes: total[k],
-    limit: BUDGET[k],
-    ok: total[k] <= BUDGET[k],
+    limit: limits[k],
+    ok: total[k] <= limits[k],
   }));
 }
 
@@ -69,13 +77,16 @@ function check(pkgDir) {
   const { files, total } = bundle(pkgDir);
   for (const f of files) console.log(`${f.name}: ${n(f.raw)} B raw, ${n(f.brotli)} B brotli`);
   let ok = true;
-  for (const v of verdict(total)) {
+  for (const v of verdict(total, CEILING)) {
     const word = v.ok ? "within" : "OVER";
-    console.log(`wasm total ${v.what}: ${n(v.bytes)} B, ${word} the budget of ${n(v.limit)} B`);
+    console.log(`wasm total ${v.what}: ${n(v.bytes)} B, ${word} the ceiling of ${n(v.limit)} B`);
     ok &&= v.ok;
   }
+  for (const v of verdict(total, GOAL)) {
+    if (!v.ok) console.log(`  (the goal is ${n(v.limit)} B ${v.what}: ${n(v.bytes - v.limit)} B to go)`);
+  }
   if (!ok) {
-    console.log("The browser bundle grew past its budget (limits: scripts/wasm-size.mjs, report: scripts/wasm-size.sh).");
+    console.log("The browser bundle grew past its ceiling (limits: scripts/wasm-size.mjs, report: scripts/wasm-size.sh).");
   }
   return ok ? 0 : 1;
 }
@@ -195,11 +206,15 @@ function report(pkgDir, twiggyDir, out) {
   for (const f of files) L.push(`| \`${f.name}\` | ${n(f.raw)} | ${n(f.gzip)} | ${n(f.brotli)} |`);
   L.push(`| **total** | **${n(total.raw)}** | **${n(total.gzip)}** | **${n(total.brotli)}** |`);
   L.push("");
-  L.push("| budget (`scripts/wasm-size.mjs`) | limit | now | |");
+  L.push("| limit (`scripts/wasm-size.mjs`) | raw / brotli | now | |");
   L.push("| --- | ---: | ---: | --- |");
-  for (const v of verdict(total)) {
-    const state = v.ok ? "within" : `over by ${n(v.bytes - v.limit)} B (${pct(v.bytes - v.limit, v.limit)} %)`;
-    L.push(`| ${v.what} | ${n(v.limit)} | ${n(v.bytes)} | ${state} |`);
+  for (const [name, limits] of [["goal (issue 13)", GOAL], ["ceiling (CI fails above it)", CEILING]]) {
+    for (const v of verdict(total, limits)) {
+      const state = v.ok
+        ? `within, ${n(v.limit - v.bytes)} B to spare`
+        : `over by ${n(v.bytes - v.limit)} B (${pct(v.bytes - v.limit, v.limit)} %)`;
+      L.push(`| ${name}, ${v.what} | ${n(v.limit)} | ${n(v.bytes)} | ${state} |`);
+    }
   }
   L.push("");
   L.push("## Where the bytes go (twiggy)");
