@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 source scripts/env.sh
-cargo leptos build --release --precompress
+leptos_release_build --precompress
 exec "${CARGO_TARGET_DIR:-target}/release/aks-dashboard" "$@"

@@ -27,7 +27,7 @@ wasm_opt_flags=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int)
 command -v twiggy >/dev/null || { echo "twiggy is required: cargo install twiggy --locked" >&2; exit 1; }
 
 if [[ $build == true ]]; then
-  cargo leptos build --release --precompress --frontend-only
+  leptos_release_build --precompress --frontend-only
 fi
 [[ -f "$rustc_wasm" ]] || { echo "no release wasm at $rustc_wasm: run without --no-build" >&2; exit 1; }
 
@@ -45,9 +45,13 @@ for f in "$pkg_dir"/*.wasm; do served_raw=$((served_raw + $(stat -c %s "$f"))); 
 commit=$(git rev-parse --short HEAD)
 # Only what goes into the wasm counts as a change.
 dirty=false
-[[ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock)" ]] && dirty=true
+[[ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock scripts/env.sh)" ]] && dirty=true
+# The toolchain leptos_release_build (scripts/env.sh) compiles the bundle with.
+toolchain="$WASM_NIGHTLY, std rebuilt, immediate-abort"
+[[ "${AKS_WASM_STABLE:-}" == 1 ]] && toolchain="stable"
 cat > "$work/meta.json" <<EOF
 {"date": "$(date -u '+%Y-%m-%d %H:%M') (UTC)", "commit": "$commit", "dirty": $dirty,
+ "toolchain": "$toolchain",
  "pkgDir": "$pkg_dir", "servedRaw": $served_raw, "wasmOpt": "${wasm_opt_flags[*]}"}
 EOF
 
