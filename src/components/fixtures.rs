@@ -64,3 +64,15 @@ pub fn failure(job_id: &str, created_at: i64) -> FailedProvision {
         explanation: None,
     }
 }
+
+/// Job `j1`'s failure with this status and Azure's code and message, and nothing classified.
+pub fn recorded_failure(status: JobStatus, code: &str, message: &str) -> FailedProvision {
+    FailedProvision {
+        status,
+        phase: None,
+        error_code: Some(code.into()),
+        error_message: Some(message.into()),
+        category: None,
+        ..failure("j1", 0)
+    }
+}

@@ -397,18 +397,7 @@ fn delete_status(class: &'static str, message: String) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::fixtures;
-
-    fn failure(status: JobStatus, code: &str, message: &str) -> FailedProvision {
-        FailedProvision {
-            status,
-            phase: None,
-            error_code: Some(code.into()),
-            error_message: Some(message.into()),
-            category: None,
-            ..fixtures::failure("j1", 0)
-        }
-    }
+    use crate::components::fixtures::recorded_failure as failure;
 
     #[test]
     fn the_card_shows_the_servers_explanation_or_the_recorded_message() {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::components::fixtures::recorded_failure as recorded;
 
 fn ctx(region: &str) -> ClassifyContext {
     ClassifyContext::for_request(&ProvisionRequest {
@@ -536,18 +537,6 @@ fn portal_links_follow_the_configured_cloud() {
             .url
             .starts_with("https://portal.azure.com/#view/")
     );
-}
-
-/// A recorded failure, as the recent-failures API and the task view explain it.
-fn recorded(status: JobStatus, code: &str, message: &str) -> FailedProvision {
-    FailedProvision {
-        status,
-        phase: None,
-        error_code: Some(code.into()),
-        error_message: Some(message.into()),
-        category: None,
-        ..crate::components::fixtures::failure("j1", 0)
-    }
 }
 
 #[test]
