@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Writes bench/LEVERS.md: what each build lever does to the browser bundle, each measured alone
-# from the same baseline (the `wasm-release` profile and wasm-opt flags as committed).
+# from the same baseline: the `wasm-release` profile and wasm-opt flags as committed, built on
+# stable. (The site's bundle is built on the pinned nightly, `leptos_release_build` in
+# scripts/env.sh: that is the row "nightly … no panic locations" below.)
 #
 #   scripts/wasm-levers.sh
 #
@@ -25,12 +27,12 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # Builds the browser lib as cargo-leptos does (same command, same LEPTOS_OUTPUT_NAME, which
 # Leptos compiles in) and leaves wasm-bindgen's output in $work/NAME/. The output name stays
 # the site's: every import of the wasm names its JS module, so another name changes the size.
-# NIGHTLY_ARGS, when set, builds with the nightly toolchain and those -Z flags.
+# NIGHTLY_ARGS, when set, builds with the pinned nightly ($WASM_NIGHTLY) and those -Z flags.
 build_front() {
   local name=$1 dir=$2
   shift 2
   local cargo=(cargo)
-  [[ -n "${NIGHTLY_ARGS:-}" ]] && cargo=(cargo +nightly)
+  [[ -n "${NIGHTLY_ARGS:-}" ]] && cargo=(cargo "+$WASM_NIGHTLY")
   log "lever $name: $* ${cargo[*]} build ${NIGHTLY_ARGS:-}(wasm-release)"
   # shellcheck disable=SC2086 # NIGHTLY_ARGS is a list of flags
   env "$@" LEPTOS_OUTPUT_NAME=aks-dashboard "${cargo[@]}" build ${NIGHTLY_ARGS:-} \
@@ -51,8 +53,9 @@ optimise() {
   printf '%s\t%s\t%s\twasm-opt %s s\n' "$name" "$change" "$work/$name.wasm" $((SECONDS - start)) >> "$list"
 }
 
-# The baseline: the front build cargo-leptos itself made (same folder, so nothing rebuilds).
-build_front baseline "$target_dir/front"
+# The baseline: the committed profile on stable, in a folder of its own (the site's front folder
+# holds the nightly build).
+build_front baseline "$target_dir/levers/baseline"
 optimise baseline "committed: \`opt-level = \"z\"\`, \`lto = true\`, \`codegen-units = 1\`, \`panic = \"abort\"\`; wasm-opt \`${wasm_opt_flags[*]}\`" baseline "${wasm_opt_flags[@]}"
 
 # wasm-opt levers, on the baseline's wasm-bindgen output.
@@ -77,17 +80,21 @@ cargo_lever strip "\`strip = true\`" CARGO_PROFILE_WASM_RELEASE_STRIP=true
 cargo_lever erase-components "\`--cfg erase_components\` (front only)" \
   "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=--cfg erase_components"
 
-# Nightly levers (std rebuilt for the wasm: -Zbuild-std), when nightly has rust-src.
-if rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
-  NIGHTLY_ARGS="-Zbuild-std=std,panic_abort -Zpanic-immediate-abort" cargo_lever \
-    nightly-immediate-abort "nightly, \`-Zbuild-std\`, \`panic = \"immediate-abort\"\`" \
-    CARGO_PROFILE_WASM_RELEASE_PANIC=immediate-abort
-  NIGHTLY_ARGS="-Zbuild-std=std,panic_abort -Zpanic-immediate-abort" cargo_lever \
-    nightly-no-fmt-detail "the same, and \`-Zlocation-detail=none -Zfmt-debug=none\`" \
-    CARGO_PROFILE_WASM_RELEASE_PANIC=immediate-abort \
-    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Zlocation-detail=none -Zfmt-debug=none"
+# Nightly levers (std rebuilt for the wasm: -Zbuild-std), when the pinned nightly has rust-src
+# (scripts/install.sh installs it). Cargo's `panic = "immediate-abort"` needs `cargo-features`
+# in Cargo.toml, so the panic strategy is the rustc flag, after the profile's (the last wins).
+if rustup component list --toolchain "$WASM_NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src'; then
+  NIGHTLY_ARGS="-Zbuild-std=std,panic_abort" cargo_lever \
+    nightly-immediate-abort "$WASM_NIGHTLY, \`-Zbuild-std\`, \`-Cpanic=immediate-abort\`" \
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Cpanic=immediate-abort -Zunstable-options"
+  NIGHTLY_ARGS="-Zbuild-std=std,panic_abort" cargo_lever \
+    nightly-no-location "the same, and \`-Zlocation-detail=none\` (what the site uses)" \
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Cpanic=immediate-abort -Zunstable-options -Zlocation-detail=none"
+  NIGHTLY_ARGS="-Zbuild-std=std,panic_abort" cargo_lever \
+    nightly-no-fmt-debug "the same, and \`-Zfmt-debug=none\` (not used: it empties every \`{:?}\`)" \
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Cpanic=immediate-abort -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none"
 else
-  log "no nightly with rust-src: the nightly levers are skipped (rustup component add rust-src --toolchain nightly)"
+  log "no $WASM_NIGHTLY with rust-src: the nightly levers are skipped (scripts/install.sh installs it)"
 fi
 
 commit=$(git rev-parse --short HEAD)
