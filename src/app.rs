@@ -9,9 +9,8 @@ use leptos_router::path;
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
-use crate::components::cluster_card::{
-    CardData, ClusterCard, ClusterListView, active_provisions, list_clusters,
-};
+use crate::components::cluster_card::{CardData, ClusterCard, active_provisions};
+use crate::components::cluster_list::{ClusterListView, list_clusters};
 use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions};
 use crate::components::page_json::PageJson;
 

@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod cluster_card;
+pub mod cluster_list;
 pub mod confirm_panel;
 pub mod erase;
 #[cfg(test)]

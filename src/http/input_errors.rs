@@ -19,7 +19,8 @@ use server_fn::ServerFn;
 
 use crate::api_error::ApiError;
 use crate::app::GetSession;
-use crate::components::cluster_card::{ActiveProvisions, GetTaskStatus, ListClusters};
+use crate::components::cluster_card::{ActiveProvisions, GetTaskStatus};
+use crate::components::cluster_list::ListClusters;
 use crate::components::last_failed::{DismissFailedProvision, RecentFailedProvisions};
 use crate::components::provision_error_card::DeletePartialCluster;
 use crate::components::provision_modal::{GetAvailableSkus, Preflight, Provision};
