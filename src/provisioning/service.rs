@@ -165,7 +165,8 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
             raw: job.raw_error.clone(),
             partial_cluster: job.partial_cluster_view(),
             fixes: vec![],
-            explanation: None,
+            // The error card's words, the same as the recent failures give for this job.
+            explanation: failed_view(job).explanation,
         }
     });
     let progress = job.progress_view();
@@ -176,7 +177,7 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
             "portal_url": progress.as_ref().and_then(|p| p.portal_url.clone()),
         })
     });
-    let mut task = TaskStatus {
+    TaskStatus {
         task_id: job.task_id.clone(),
         job_id: job.id.clone(),
         status: job.status,
@@ -187,14 +188,7 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
         request: job.payload.clone(),
         created_at: job.created_at,
         updated_at: job.updated_at,
-    };
-    // The error card's words, as for the recent failures: the browser shows them as they are.
-    let explanation = crate::components::last_failed::failure_from_task(&task, None)
-        .map(|f| crate::provisioning::classify::explain_failure(&f));
-    if let Some(error) = task.error.as_mut() {
-        error.explanation = explanation;
     }
-    task
 }
 
 /// The caller's job with this task id: 404 for an unknown or malformed id, 403 for another
