@@ -78,7 +78,8 @@ impl CardData {
 /// user, and the last failed attempt, all kept current by the server's live events.
 ///
 /// `data` is a [`CardData`] as JSON ([`CardData::to_prop`]); `children` is the cluster list as
-/// the server rendered it ([`ClusterListView`](crate::components::cluster_list::ClusterListView)), swapped for a fresh rendering when it changes.
+/// the server rendered it ([`crate::components::cluster_list::ClusterListView`]), swapped for a
+/// fresh rendering when it changes.
 #[island]
 pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
     mark_hydrated();

@@ -248,9 +248,7 @@ impl FormState {
             immediate: StoredValue::new(true),
         };
         if let Some(r) = prefill {
-            state.values.fill(r);
-            state.count_touched.set(r.node_count > 0);
-            state.name_for_checks.set(checked_name(&r.cluster_name));
+            state.load(r);
         }
         state
     }
