@@ -8,7 +8,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # clippy and `scripts/watch.sh` stay on stable. AKS_WASM_STABLE=1 builds the bundle on stable
 # instead (bigger, but a browser panic then prints its message and location in the console).
 WASM_NIGHTLY=nightly-2026-10-30
-export WASM_NIGHTLY
+WASM_NIGHTLY_RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options -Zlocation-detail=none"
+export WASM_NIGHTLY WASM_NIGHTLY_RUSTFLAGS
 
 # `cargo leptos build --release ARGS…` with the browser bundle on $WASM_NIGHTLY (see above).
 leptos_release_build() {
@@ -18,6 +19,6 @@ leptos_release_build() {
   fi
   RUSTUP_TOOLCHAIN="$WASM_NIGHTLY" \
     LEPTOS_BIN_CARGO_COMMAND="cargo +stable" \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options -Zlocation-detail=none" \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_NIGHTLY_RUSTFLAGS" \
     cargo leptos build --release --lib-cargo-args=-Zbuild-std=std,panic_abort "$@"
 }

@@ -89,10 +89,10 @@ if rustup component list --toolchain "$WASM_NIGHTLY" --installed 2>/dev/null | g
     "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Cpanic=immediate-abort -Zunstable-options"
   NIGHTLY_ARGS="-Zbuild-std=std,panic_abort" cargo_lever \
     nightly-no-location "the same, and \`-Zlocation-detail=none\` (what the site uses)" \
-    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Cpanic=immediate-abort -Zunstable-options -Zlocation-detail=none"
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=$WASM_NIGHTLY_RUSTFLAGS"
   NIGHTLY_ARGS="-Zbuild-std=std,panic_abort" cargo_lever \
     nightly-no-fmt-debug "the same, and \`-Zfmt-debug=none\` (not used: it empties every \`{:?}\`)" \
-    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Cpanic=immediate-abort -Zunstable-options -Zlocation-detail=none -Zfmt-debug=none"
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=$WASM_NIGHTLY_RUSTFLAGS -Zfmt-debug=none"
 else
   log "no $WASM_NIGHTLY with rust-src: the nightly levers are skipped (scripts/install.sh installs it)"
 fi
