@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::components::markup::Html;
+
 /// How often the page's clock ticks.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -142,33 +144,71 @@ impl Clock {
     }
 }
 
-/// A moment as people read it: how long ago (kept current), then the time in the viewer's zone
-/// inside `<time datetime="…">`, with the full timestamp on hover.
-#[component]
-pub fn Moment(
-    /// Milliseconds since the Unix epoch.
-    at: i64,
-    /// Words before the relative time, e.g. "Failed".
-    #[prop(into)]
-    verb: String,
-) -> impl IntoView {
-    let now = Clock::now();
-    // The first render (server, then hydration) says UTC; once hydrated, the viewer's zone.
-    let in_viewer_zone = RwSignal::new(false);
-    Effect::new(move |_| in_viewer_zone.set(true));
-    let label = move |full: bool| {
-        if in_viewer_zone.get() {
-            local_label(at, full)
-        } else {
-            utc_label(at, full)
+/// A moment as people read it: how long ago, then the time in the viewer's zone inside
+/// `<time datetime="…">`, with the full timestamp on hover. Markup (the server's first HTML and
+/// the browser's redraws write the same); in the browser [`refresh_moments`] keeps it current.
+/// The server says UTC; the browser, its own zone.
+pub fn moment_markup(h: &mut Html, at: i64, verb: &str, now: i64) {
+    h.start("span")
+        .attr("class", "moment")
+        .attr("data-at", &at.to_string())
+        .end()
+        .text(verb)
+        .text(" ")
+        .element(
+            "span",
+            &[("data-testid", "time-ago")],
+            &format_ago(now - at),
+        )
+        .element("span", &[("aria-hidden", "true")], " · ")
+        .element(
+            "time",
+            &[
+                ("datetime", &iso_utc(at)),
+                ("title", &local_label(at, true)),
+            ],
+            &local_label(at, false),
+        )
+        .close("span");
+}
+
+/// Keeps every [`moment_markup`] under `root` current: the relative time, and the time in the
+/// viewer's zone where the server wrote UTC.
+pub fn refresh_moments(root: &leptos::web_sys::Element, now: i64) {
+    // Runs in the browser only (the server's markup is already current when it is sent).
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (root, now);
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        use leptos::web_sys::Element;
+        fn set_text(el: &Element, text: &str) {
+            if el.text_content().as_deref() != Some(text) {
+                el.set_text_content(Some(text));
+            }
         }
-    };
-    view! {
-        <span class="moment">
-            {verb} " " <span data-testid="time-ago">{move || format_ago(now.get() - at)}</span>
-            <span aria-hidden="true">" · "</span>
-            <time datetime=iso_utc(at) title=move || label(true)>{move || label(false)}</time>
-        </span>
+        let Ok(moments) = root.query_selector_all(".moment[data-at]") else {
+            return;
+        };
+        for i in 0..moments.length() {
+            let Some(moment) = moments.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                continue;
+            };
+            let Some(at) = moment
+                .get_attribute("data-at")
+                .and_then(|a| a.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            if let Ok(Some(ago)) = moment.query_selector("[data-testid=time-ago]") {
+                set_text(&ago, &format_ago(now - at));
+            }
+            if let Ok(Some(time)) = moment.query_selector("time:not([data-zone])") {
+                set_text(&time, &local_label(at, false));
+                let _ = time.set_attribute("title", &local_label(at, true));
+                let _ = time.set_attribute("data-zone", "viewer");
+            }
+        }
     }
 }
 

@@ -4,9 +4,12 @@
 
 use leptos::prelude::*;
 
+use crate::components::markup::Html;
+
 /// A confirmation. `children` is the sentence; `confirm_testid` names the confirming button for
 /// tests. With `alert`, it is an `alertdialog` (it interrupts: the modal asks before closing);
-/// otherwise a labelled group that sits where the button that asked was.
+/// otherwise a labelled group that sits where the button that asked was. [`ConfirmMarkup`] is
+/// the same panel for a part drawn as markup.
 #[component]
 pub fn ConfirmPanel(
     /// What is being confirmed, for screen readers ("Confirm stop").
@@ -42,6 +45,50 @@ pub fn ConfirmPanel(
                 </button>
             </div>
         </div>
+    }
+}
+
+/// The same panel as markup, for a part of the page drawn as markup (the error card): the
+/// buttons carry `actions` as their `data-action`, `sentence` writes the question.
+pub struct ConfirmMarkup {
+    pub label: &'static str,
+    pub confirm_label: &'static str,
+    pub confirm_class: &'static str,
+    pub confirm_testid: &'static str,
+    pub cancel_label: &'static str,
+    /// The `data-action` of the confirming and of the cancelling button.
+    pub actions: (&'static str, &'static str),
+}
+
+impl ConfirmMarkup {
+    pub fn write(&self, h: &mut Html, sentence: impl FnOnce(&mut Html)) {
+        h.start("div")
+            .attr("class", "confirm")
+            .attr("role", "group")
+            .attr("aria-label", self.label)
+            .end();
+        h.start("p").attr("class", "confirm-text").end();
+        sentence(h);
+        h.close("p");
+        h.start("div").attr("class", "confirm-actions").end();
+        h.start("button")
+            .attr("type", "button")
+            .attr("class", &format!("btn {}", self.confirm_class))
+            .attr("data-testid", self.confirm_testid)
+            .attr("data-action", self.actions.0)
+            .end()
+            .text(self.confirm_label)
+            .close("button");
+        h.element(
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "btn"),
+                ("data-action", self.actions.1),
+            ],
+            self.cancel_label,
+        );
+        h.close("div").close("div");
     }
 }
 

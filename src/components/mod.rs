@@ -10,6 +10,7 @@ pub(crate) mod fixtures;
 pub mod in_flight;
 pub mod last_failed;
 pub mod live;
+pub mod markup;
 pub mod notify;
 pub mod page_json;
 pub mod provision_error_card;

@@ -1,14 +1,13 @@
 //! ProvisionErrorCard: one failed provision explained — headline, details, actions, Edit & retry,
 //! Dismiss, the raw Azure answer — used by the dashboard banner and by the modal.
 
-use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
-use crate::components::clock::Moment;
-use crate::components::confirm_panel::ConfirmPanel;
-use crate::components::erase::erased_on_server;
+use crate::components::clock::{Clock, moment_markup, now_ms, refresh_moments};
+use crate::components::confirm_panel::ConfirmMarkup;
 use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failure_request};
+use crate::components::markup::{Clicked, Html};
 use crate::provisioning::classify::{Category, Classification};
 use crate::provisioning::model::{
     DeletePartialOutcome, FailedProvision, Fix, JobStatus, ProvisionRequest,
@@ -66,6 +65,7 @@ fn raw_for_display(failure: &FailedProvision) -> String {
     }
 }
 
+/// Where the delete of a partial cluster stands, as the card shows it.
 #[derive(Debug, Clone, PartialEq)]
 enum DeleteState {
     Idle,
@@ -73,6 +73,241 @@ enum DeleteState {
     Deleting,
     Accepted(String),
     Failed(String),
+}
+
+/// What the card offers besides the failure itself.
+#[derive(Debug, Clone, PartialEq)]
+struct CardShape {
+    /// What the card is about, e.g. "Last attempt failed".
+    title: Option<String>,
+    /// Prefix of the element ids, unique on the page.
+    id: String,
+    /// The warning-accented portal action, e.g. for a cluster a cancel left behind.
+    extra_portal_url: Option<String>,
+    extra_portal_label: Option<String>,
+    /// Whether Edit & retry (and the fixes that change the request) are offered.
+    edit_retry: bool,
+}
+
+/// The fixes the card offers: those that change the request only where the form can be opened.
+fn offered_fixes(failure: &FailedProvision, edit_retry: bool) -> Vec<Fix> {
+    failure
+        .fixes
+        .iter()
+        .filter(|f| f.request.is_none() || edit_retry)
+        .cloned()
+        .collect()
+}
+
+/// The card as HTML. The card is markup whose buttons say what they do in `data-action` (and a
+/// fix its place in `data-index`); [`ProvisionErrorCard`] puts it in the page and acts on the
+/// clicks. The server writes the same markup into the first HTML, so the banner is there before
+/// any script runs.
+fn card_markup(failure: &FailedProvision, shape: &CardShape, delete: &DeleteState) -> String {
+    let explained = explanation_of(failure);
+    let cancelled = failure.status == JobStatus::Cancelled;
+    let note_id = format!("{}-partial-note", shape.id);
+    let title = shape.title.as_deref().unwrap_or(if cancelled {
+        "Provisioning cancelled"
+    } else {
+        "Provisioning failed"
+    });
+    // When it ended: a failure is read as "failed 5 min ago" (the list is ordered by when each
+    // attempt was made, see `last_failed::rules`).
+    let verb = if cancelled { "Stopped" } else { "Failed" };
+    let where_ = format!(
+        "{} · {} · {}",
+        failure.cluster_name, failure.region, failure.resource_group
+    );
+    let has_partial = failure.partial_cluster.is_some();
+    let portal_tooltip = if cancelled {
+        PARTIAL_CLUSTER_TOOLTIP
+    } else {
+        PARTIAL_AFTER_FAILURE_TOOLTIP
+    };
+    let external = [("target", "_blank"), ("rel", "noopener noreferrer")];
+
+    let mut h = Html::new();
+    h.start("div")
+        .attr(
+            "class",
+            if cancelled {
+                "error-card error-card-cancelled"
+            } else {
+                "error-card"
+            },
+        )
+        .attr("data-testid", "provision-error-card")
+        .attr("data-job-id", &failure.job_id)
+        .attr("data-category", explained.category.as_str())
+        .attr("role", "alert")
+        .end();
+    h.start("div").attr("class", "error-card-top").end();
+    h.element(
+        "span",
+        &[(
+            "class",
+            if cancelled {
+                "badge badge-warn"
+            } else {
+                "badge badge-fail"
+            },
+        )],
+        if cancelled { "Cancelled" } else { "Failed" },
+    );
+    h.element("span", &[("class", "error-card-title")], title);
+    h.start("span").attr("class", "error-card-meta").end();
+    h.element("strong", &[], &where_);
+    h.element("span", &[("aria-hidden", "true")], " · ");
+    moment_markup(&mut h, failure.updated_at, verb, now_ms());
+    h.close("span").close("div");
+    h.element(
+        "p",
+        &[
+            ("class", "error-headline"),
+            ("data-testid", "error-headline"),
+        ],
+        &explained.headline,
+    );
+    h.element("p", &[("class", "error-details")], &explained.details);
+
+    h.start("div").attr("class", "error-actions").end();
+    // The changes that would work, before Edit & retry: a click opens the form with one.
+    fix_actions(&mut h, &offered_fixes(failure, shape.edit_retry));
+    if shape.edit_retry {
+        h.element(
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "btn btn-primary"),
+                ("data-testid", "edit-retry"),
+                ("data-action", "edit-retry"),
+            ],
+            "Edit & retry",
+        );
+    }
+    for a in &explained.actions {
+        h.start("a")
+            .attr("class", "btn")
+            .attr("data-testid", "error-action")
+            .attr("href", &a.url);
+        for (name, value) in external {
+            h.attr(name, value);
+        }
+        h.end()
+            .text(&a.label)
+            .element("span", &[("aria-hidden", "true")], " ↗")
+            .close("a");
+    }
+    if let Some(url) = &shape.extra_portal_url {
+        h.start("a")
+            .attr("class", "btn btn-warning")
+            .attr("data-testid", "open-portal-partial")
+            .attr("href", url);
+        for (name, value) in external {
+            h.attr(name, value);
+        }
+        h.attr("title", portal_tooltip)
+            .attr("aria-describedby", &note_id)
+            .end()
+            .element("span", &[("aria-hidden", "true")], "⚠ ")
+            .text(
+                shape
+                    .extra_portal_label
+                    .as_deref()
+                    .unwrap_or(DEFAULT_PORTAL_LABEL),
+            )
+            .close("a");
+    }
+    let deletable = has_partial && failure.delete_blocked.is_none();
+    if deletable && *delete == DeleteState::Idle {
+        h.element(
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "btn btn-danger"),
+                ("data-testid", "delete-partial"),
+                ("data-action", "delete"),
+            ],
+            "Delete partial cluster",
+        );
+    }
+    h.element(
+        "button",
+        &[
+            ("type", "button"),
+            ("class", "btn btn-ghost error-dismiss"),
+            ("data-testid", "dismiss-error"),
+            ("data-action", "dismiss"),
+        ],
+        "Dismiss",
+    );
+    h.close("div");
+
+    if shape.extra_portal_url.is_some() {
+        h.element(
+            "p",
+            &[("class", "error-partial-note"), ("id", &note_id)],
+            portal_tooltip,
+        );
+    }
+    if let Some(why) = failure.delete_blocked.as_deref().filter(|_| has_partial) {
+        h.element(
+            "p",
+            &[
+                ("class", "error-partial-note delete-blocked"),
+                ("data-testid", "delete-blocked"),
+            ],
+            why,
+        );
+    }
+    let status = |h: &mut Html, class: &str, message: &str| {
+        h.element(
+            "p",
+            &[
+                ("class", class),
+                ("role", "status"),
+                ("data-testid", "delete-partial-status"),
+            ],
+            message,
+        );
+    };
+    match delete {
+        DeleteState::Idle => {}
+        DeleteState::Confirming => ConfirmMarkup {
+            label: "Confirm delete",
+            confirm_label: "Delete cluster",
+            confirm_class: "btn-danger-solid",
+            confirm_testid: "confirm-delete-partial",
+            cancel_label: "Keep it",
+            actions: ("delete-confirm", "delete-keep"),
+        }
+        .write(&mut h, |h| {
+            h.text("Delete ")
+                .element("strong", &[], &failure.cluster_name)
+                .text(" from ")
+                .element("code", &[], &failure.resource_group)
+                .text("? Whatever Azure created for it so far is removed. This cannot be undone.");
+        }),
+        DeleteState::Deleting => {
+            h.element(
+                "p",
+                &[("class", "status-line"), ("role", "status")],
+                "Asking Azure to delete the cluster…",
+            );
+        }
+        DeleteState::Accepted(msg) => status(&mut h, "status-line status-ok", msg),
+        DeleteState::Failed(msg) => status(
+            &mut h,
+            "status-line status-fail",
+            &format!("Could not delete the cluster: {msg}"),
+        ),
+    }
+    h.start("details").attr("class", "raw-response").end();
+    h.element("summary", &[], "Show raw Azure response");
+    h.element("pre", &[], &raw_for_display(failure));
+    h.close("details").close("div");
+    h.finish()
 }
 
 /// One failed provision, explained. Used by the dashboard's "Last attempt failed" banner and by
@@ -100,297 +335,136 @@ pub fn ProvisionErrorCard(
     on_dismiss: Option<Callback<String>>,
 ) -> impl IntoView {
     let last_failed = use_context::<LastFailed>();
-    let explained = explanation_of(&failure);
-    let cancelled = failure.status == JobStatus::Cancelled;
-    let id = id.unwrap_or_else(|| format!("failure-{}", failure.job_id));
-    let note_id = format!("{id}-partial-note");
-    let title = title.unwrap_or_else(|| {
-        if cancelled {
-            "Provisioning cancelled"
-        } else {
-            "Provisioning failed"
-        }
-        .to_owned()
-    });
-    // When it ended: a failure is read as "failed 5 min ago" (the list is ordered by when each
-    // attempt was made, see `last_failed::rules`).
-    let ended_at = failure.updated_at;
-    let verb = if cancelled { "Stopped" } else { "Failed" };
-    let delete_blocked = failure.delete_blocked.clone();
-    let where_ = format!(
-        "{} · {} · {}",
-        failure.cluster_name, failure.region, failure.resource_group
-    );
-    let raw = raw_for_display(&failure);
-    let request = failure_request(&failure);
-    let job_id = failure.job_id.clone();
-    let cluster_name = failure.cluster_name.clone();
-    let resource_group = failure.resource_group.clone();
-    let has_partial = failure.partial_cluster.is_some();
-    let portal_tooltip = if cancelled {
-        PARTIAL_CLUSTER_TOOLTIP
-    } else {
-        PARTIAL_AFTER_FAILURE_TOOLTIP
+    let shape = CardShape {
+        title,
+        id: id.unwrap_or_else(|| format!("failure-{}", failure.job_id)),
+        extra_portal_url,
+        extra_portal_label,
+        edit_retry: on_edit_retry.is_some(),
     };
     let delete_state = RwSignal::new(DeleteState::Idle);
+    let root = NodeRef::<leptos::html::Div>::new();
+    let failure = StoredValue::new(failure);
+    let markup = move || failure.with_value(|f| card_markup(f, &shape, &delete_state.get()));
 
-    let dismiss = {
-        let job_id = job_id.clone();
-        move |_| {
-            match last_failed {
-                // Kept until the server has it, and sent again when it is back.
-                Some(lf) => lf.dismiss(&job_id),
-                None => {
-                    let id = job_id.clone();
-                    leptos::task::spawn_local(async move {
-                        let _ = dismiss_failed_provision(id).await;
-                    });
+    // "Failed 5 min ago" stays true, and the time is shown in the viewer's zone.
+    let now = Clock::now();
+    Effect::new(move |_| {
+        let now = now.get();
+        if let Some(el) = root.get() {
+            refresh_moments(&el, now);
+        }
+    });
+
+    let delete_partial = move || {
+        let (job_id, cluster_name) =
+            failure.with_value(|f| (f.job_id.clone(), f.cluster_name.clone()));
+        delete_state.set(DeleteState::Deleting);
+        // The server resolves the failure as soon as the delete is accepted (and tells every
+        // device): this card stays here to say how the delete went.
+        if let Some(lf) = last_failed {
+            lf.hold(&job_id);
+        }
+        leptos::task::spawn_local(async move {
+            let next = match delete_partial_cluster(job_id.clone()).await {
+                Ok(o) if o.status == "gone" => {
+                    DeleteState::Accepted(format!("{cluster_name} was already gone from Azure."))
+                }
+                Ok(_) => DeleteState::Accepted(format!(
+                    "Azure is deleting {cluster_name}; it leaves the list when done."
+                )),
+                Err(e) => DeleteState::Failed(e.message),
+            };
+            if matches!(next, DeleteState::Failed(_))
+                && let Some(lf) = last_failed
+            {
+                lf.release(&job_id);
+            }
+            delete_state.set(next);
+        });
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(clicked) = Clicked::of(&ev) else {
+            return;
+        };
+        match clicked.action.as_str() {
+            "dismiss" => {
+                let job_id = failure.with_value(|f| f.job_id.clone());
+                match last_failed {
+                    // Kept until the server has it, and sent again when it is back.
+                    Some(lf) => lf.dismiss(&job_id),
+                    None => {
+                        let id = job_id.clone();
+                        leptos::task::spawn_local(async move {
+                            let _ = dismiss_failed_provision(id).await;
+                        });
+                    }
+                }
+                if let Some(cb) = on_dismiss {
+                    cb.run(job_id);
                 }
             }
-            if let Some(cb) = on_dismiss {
-                cb.run(job_id.clone());
-            }
-        }
-    };
-    let delete_partial = {
-        let job_id = job_id.clone();
-        let cluster_name = cluster_name.clone();
-        Callback::new(move |()| {
-            delete_state.set(DeleteState::Deleting);
-            // The server resolves the failure as soon as the delete is accepted (and tells every
-            // device): this card stays here to say how the delete went.
-            if let Some(lf) = last_failed {
-                lf.hold(&job_id);
-            }
-            let job_id = job_id.clone();
-            let cluster_name = cluster_name.clone();
-            leptos::task::spawn_local(async move {
-                let next = match delete_partial_cluster(job_id.clone()).await {
-                    Ok(o) if o.status == "gone" => DeleteState::Accepted(format!(
-                        "{cluster_name} was already gone from Azure."
-                    )),
-                    Ok(_) => DeleteState::Accepted(format!(
-                        "Azure is deleting {cluster_name}; it leaves the list when done."
-                    )),
-                    Err(e) => DeleteState::Failed(e.message),
-                };
-                if matches!(next, DeleteState::Failed(_))
-                    && let Some(lf) = last_failed
-                {
-                    lf.release(&job_id);
+            "edit-retry" => {
+                if let Some(cb) = on_edit_retry {
+                    cb.run(failure.with_value(failure_request));
                 }
-                delete_state.set(next);
-            });
-        })
-    };
-    // The changes that would work, before Edit & retry: a click opens the form with one.
-    let fixes = {
-        let fixes: Vec<Fix> = failure
-            .fixes
-            .iter()
-            .filter(|f| f.request.is_none() || on_edit_retry.is_some())
-            .cloned()
-            .collect();
-        let apply = on_edit_retry.unwrap_or_else(|| Callback::new(|_| {}));
-        (!fixes.is_empty()).then(|| view! { <FixActions fixes=fixes on_apply=apply /> })
-    };
-    let edit_retry = on_edit_retry.map(|cb| {
-        view! {
-            <button
-                type="button"
-                class="btn btn-primary"
-                data-testid="edit-retry"
-                on:click=move |_| cb.run(request.clone())
-            >
-                "Edit & retry"
-            </button>
-        }
-    });
-    let actions = explained
-        .actions
-        .iter()
-        .map(|a| {
-            view! {
-                <a
-                    class="btn"
-                    data-testid="error-action"
-                    href=a.url.clone()
-                    target="_blank"
-                    rel="noopener noreferrer"
-                >
-                    {a.label.clone()}
-                    <span aria-hidden="true">" ↗"</span>
-                </a>
             }
-        })
-        .collect_view();
-    let portal = extra_portal_url.map(|url| {
-        let label = extra_portal_label.unwrap_or_else(|| DEFAULT_PORTAL_LABEL.to_owned());
-        view! {
-            <a
-                class="btn btn-warning"
-                data-testid="open-portal-partial"
-                href=url
-                target="_blank"
-                rel="noopener noreferrer"
-                title=portal_tooltip
-                aria-describedby=note_id.clone()
-            >
-                <span aria-hidden="true">"⚠ "</span>
-                {label}
-            </a>
-        }
-    });
-    let portal_note = portal.is_some().then(|| {
-        view! {
-            <p class="error-partial-note" id=note_id.clone()>
-                {portal_tooltip}
-            </p>
-        }
-    });
-    let deletable = has_partial && delete_blocked.is_none();
-    let delete_button = move || {
-        (deletable && delete_state.get() == DeleteState::Idle).then(|| {
-            view! {
-                <button
-                    type="button"
-                    class="btn btn-danger"
-                    data-testid="delete-partial"
-                    on:click=move |_| delete_state.set(DeleteState::Confirming)
-                >
-                    "Delete partial cluster"
-                </button>
+            "fix" => {
+                let fix = clicked.index().and_then(|i| {
+                    failure.with_value(|f| offered_fixes(f, true).into_iter().nth(i))
+                });
+                if let (Some(cb), Some(request)) = (on_edit_retry, fix.and_then(|f| f.request)) {
+                    cb.run(request);
+                }
             }
-        })
-    };
-    let delete_panel = move || match delete_state.get() {
-        DeleteState::Idle => None,
-        DeleteState::Confirming => {
-            let (name, group) = (cluster_name.clone(), resource_group.clone());
-            Some(EitherOf3::A(view! {
-                <ConfirmPanel
-                    label="Confirm delete"
-                    confirm_label="Delete cluster"
-                    confirm_class="btn-danger-solid"
-                    confirm_testid="confirm-delete-partial"
-                    cancel_label="Keep it"
-                    on_confirm=delete_partial
-                    on_cancel=Callback::new(move |()| delete_state.set(DeleteState::Idle))
-                >
-                    "Delete " <strong>{name}</strong> " from "
-                    <code>{group}</code>
-                    "? Whatever Azure created for it so far is removed. This cannot be undone."
-                </ConfirmPanel>
-            }))
+            "delete" => {
+                delete_state.set(DeleteState::Confirming);
+                clicked.focus_after_redraw("[data-action=delete-confirm]");
+            }
+            "delete-keep" => {
+                delete_state.set(DeleteState::Idle);
+                clicked.focus_after_redraw("[data-action=delete]");
+            }
+            "delete-confirm" => delete_partial(),
+            _ => {}
         }
-        DeleteState::Deleting => Some(EitherOf3::B(view! {
-            <p class="status-line" role="status">"Asking Azure to delete the cluster…"</p>
-        })),
-        DeleteState::Accepted(msg) => {
-            Some(EitherOf3::C(delete_status("status-line status-ok", msg)))
-        }
-        DeleteState::Failed(msg) => Some(EitherOf3::C(delete_status(
-            "status-line status-fail",
-            format!("Could not delete the cluster: {msg}"),
-        ))),
     };
 
-    erased_on_server(view! {
-        <div
-            class="error-card"
-            class:error-card-cancelled=cancelled
-            data-testid="provision-error-card"
-            data-job-id=job_id.clone()
-            data-category=explained.category.as_str()
-            role="alert"
-        >
-            <div class="error-card-top">
-                <span class=if cancelled { "badge badge-warn" } else { "badge badge-fail" }>
-                    {if cancelled { "Cancelled" } else { "Failed" }}
-                </span>
-                <span class="error-card-title">{title}</span>
-                <span class="error-card-meta">
-                    <strong>{where_}</strong>
-                    <span aria-hidden="true">" · "</span>
-                    <Moment at=ended_at verb=verb />
-                </span>
-            </div>
-            <p class="error-headline" data-testid="error-headline">
-                {explained.headline.clone()}
-            </p>
-            <p class="error-details">{explained.details.clone()}</p>
-            <div class="error-actions">
-                {fixes}
-                {edit_retry}
-                {actions}
-                {portal}
-                {delete_button}
-                <button
-                    type="button"
-                    class="btn btn-ghost error-dismiss"
-                    data-testid="dismiss-error"
-                    on:click=dismiss
-                >
-                    "Dismiss"
-                </button>
-            </div>
-            {portal_note}
-            {delete_blocked.filter(|_| has_partial).map(|why| view! {
-                <p class="error-partial-note delete-blocked" data-testid="delete-blocked">{why}</p>
-            })}
-            {delete_panel}
-            <details class="raw-response">
-                <summary>"Show raw Azure response"</summary>
-                <pre>{raw}</pre>
-            </details>
-        </div>
-    })
+    view! { <div class="error-card-slot" node_ref=root inner_html=markup on:click=on_click></div> }
 }
 
-/// The one-click fixes of a failure or of a failing pre-flight check: a button per changed
-/// request (`on_apply` opens or fills the form with it), a link for what no request fixes.
-#[component]
-pub fn FixActions(fixes: Vec<Fix>, on_apply: Callback<ProvisionRequest>) -> impl IntoView {
-    fixes
-        .into_iter()
-        .map(|fix| {
-            let kind = fix.kind.as_str();
-            match (fix.request, fix.url) {
-                (Some(request), _) => Either::Left(view! {
-                    <button
-                        type="button"
-                        class="btn btn-fix"
-                        data-testid="fix-action"
-                        data-fix=kind
-                        on:click=move |_| on_apply.run(request.clone())
-                    >
-                        {fix.label}
-                    </button>
-                }),
-                (None, url) => Either::Right(view! {
-                    <a
-                        class="btn btn-fix"
-                        data-testid="fix-action"
-                        data-fix=kind
-                        href=url.unwrap_or_default()
-                        target="_blank"
-                        rel="noopener noreferrer"
-                    >
-                        {fix.label}
-                        <span aria-hidden="true">" ↗"</span>
-                    </a>
-                }),
-            }
-        })
-        .collect_view()
-}
-
-/// How the delete of a partial cluster went, in one line.
-fn delete_status(class: &'static str, message: String) -> impl IntoView {
-    view! {
-        <p class=class role="status" data-testid="delete-partial-status">
-            {message}
-        </p>
+/// The one-click fixes of a failure or of a failing pre-flight check, as markup: a button per
+/// changed request (`data-action="fix"`, `data-index` its place in `fixes`; the container's
+/// click handler opens or fills the form with its request), a link for what no request fixes.
+pub fn fix_actions(h: &mut Html, fixes: &[Fix]) {
+    for (index, fix) in fixes.iter().enumerate() {
+        let kind = fix.kind.as_str();
+        if fix.request.is_some() {
+            h.element(
+                "button",
+                &[
+                    ("type", "button"),
+                    ("class", "btn btn-fix"),
+                    ("data-testid", "fix-action"),
+                    ("data-fix", kind),
+                    ("data-action", "fix"),
+                    ("data-index", &index.to_string()),
+                ],
+                &fix.label,
+            );
+        } else {
+            h.start("a")
+                .attr("class", "btn btn-fix")
+                .attr("data-testid", "fix-action")
+                .attr("data-fix", kind)
+                .attr("href", fix.url.as_deref().unwrap_or_default())
+                .attr("target", "_blank")
+                .attr("rel", "noopener noreferrer")
+                .end()
+                .text(&fix.label)
+                .element("span", &[("aria-hidden", "true")], " ↗")
+                .close("a");
+        }
     }
 }
 
@@ -429,5 +503,130 @@ mod tests {
         assert_eq!(raw_for_display(&f), "X: y");
         f.raw_error = Some(r#"{"error":{"code":"X"}}"#.into());
         assert!(raw_for_display(&f).contains("\n"));
+    }
+
+    fn shape(edit_retry: bool) -> CardShape {
+        CardShape {
+            title: Some("Last attempt cancelled".into()),
+            id: "last-failed".into(),
+            extra_portal_url: Some("https://portal.azure.com/#resource/x".into()),
+            extra_portal_label: None,
+            edit_retry,
+        }
+    }
+
+    fn with_partial_and_fixes() -> FailedProvision {
+        use crate::provisioning::model::{FixKind, PartialCluster};
+        let mut f = failure(JobStatus::Cancelled, "Cancelled", "Stopped by the user.");
+        f.partial_cluster = Some(PartialCluster {
+            resource_id: "/subscriptions/s/resourceGroups/rg/providers/x/aks-demo".into(),
+            portal_url: "https://portal.azure.com/#resource/x".into(),
+            last_state: Some("Creating".into()),
+            abort_requested: true,
+        });
+        f.fixes = vec![
+            Fix {
+                kind: FixKind::Link,
+                label: "Request quota".into(),
+                request: None,
+                url: Some("https://portal.azure.com/#quota".into()),
+            },
+            Fix {
+                kind: FixKind::NodeCount,
+                label: "Use 1 node".into(),
+                request: Some(failure_request(&f)),
+                url: None,
+            },
+        ];
+        f
+    }
+
+    #[test]
+    fn every_button_of_the_card_says_what_it_does() {
+        let f = with_partial_and_fixes();
+        let html = card_markup(&f, &shape(true), &DeleteState::Idle);
+        for action in [
+            r#"data-action="dismiss""#,
+            r#"data-action="edit-retry""#,
+            r#"data-action="delete""#,
+        ] {
+            assert_eq!(html.matches(action).count(), 1, "{action} in {html}");
+        }
+        // The link fix is offered as a link, the request fix as the button at index 1.
+        assert!(
+            html.contains(r##"href="https://portal.azure.com/#quota""##),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-action="fix" data-index="1""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"aria-describedby="last-failed-partial-note""#));
+        assert!(html.contains(r#"id="last-failed-partial-note""#));
+        assert!(html.contains("error-card error-card-cancelled"), "{html}");
+        assert!(html.contains("Last attempt cancelled"), "{html}");
+        // What the click handler finds at that index is the request fix.
+        assert_eq!(
+            offered_fixes(&f, true)[1].kind,
+            crate::provisioning::model::FixKind::NodeCount
+        );
+    }
+
+    #[test]
+    fn without_edit_and_retry_no_request_is_offered() {
+        let html = card_markup(&with_partial_and_fixes(), &shape(false), &DeleteState::Idle);
+        assert!(!html.contains("edit-retry"), "{html}");
+        assert!(!html.contains(r#"data-action="fix""#), "{html}");
+        assert!(html.contains("Request quota"), "{html}");
+    }
+
+    #[test]
+    fn the_delete_flow_is_drawn_from_its_state() {
+        let f = with_partial_and_fixes();
+        let confirming = card_markup(&f, &shape(true), &DeleteState::Confirming);
+        assert!(
+            !confirming.contains(r#"data-action="delete""#),
+            "{confirming}"
+        );
+        assert!(confirming.contains(r#"data-action="delete-confirm""#));
+        assert!(confirming.contains(r#"data-action="delete-keep""#));
+        assert!(confirming.contains(r#"data-testid="confirm-delete-partial""#));
+        assert!(
+            confirming.contains("Delete <strong>aks-demo</strong> from <code>rg-aks-dev</code>?")
+        );
+        let failed = card_markup(&f, &shape(true), &DeleteState::Failed("Throttled".into()));
+        assert!(
+            failed.contains("Could not delete the cluster: Throttled"),
+            "{failed}"
+        );
+        assert!(failed.contains("status-fail"));
+    }
+
+    #[test]
+    fn what_azure_wrote_is_text_in_the_markup_never_markup() {
+        let f = failure(
+            JobStatus::Failed,
+            "X\"><img src=x onerror=alert(1)>",
+            "<script>alert(1)</script>",
+        );
+        let html = card_markup(&f, &shape(true), &DeleteState::Idle);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn the_moment_is_in_the_markup_with_its_time() {
+        let f = failure(JobStatus::Failed, "X", "y");
+        let html = card_markup(&f, &shape(true), &DeleteState::Idle);
+        assert!(html.contains(r#"data-at="60000""#), "{html}");
+        assert!(
+            html.contains(r#"datetime="1970-01-01T00:01:00.000Z""#),
+            "{html}"
+        );
+        assert!(html.contains("Failed"), "{html}");
     }
 }

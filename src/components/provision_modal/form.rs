@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use leptos::either::Either;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -12,8 +11,9 @@ use super::{Modal, Phase};
 use crate::api_error::ApiError;
 use crate::app::SessionInfo;
 use crate::components::erase::erased_on_server;
+use crate::components::markup::{Clicked, Html};
 use crate::components::notify;
-use crate::components::provision_error_card::FixActions;
+use crate::components::provision_error_card::fix_actions;
 use crate::provisioning::model::{
     AvailableSkus, CheckStatus, Fix, PreflightReport, ProvisionAccepted, ProvisionRequest,
 };
@@ -125,6 +125,16 @@ impl CreateButton {
         }
     }
 
+    /// The state's name, for the button's `data-state`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreateButton::Ready => "ready",
+            CreateButton::Validating => "validating",
+            CreateButton::FixErrors => "fixerrors",
+            CreateButton::Starting => "starting",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             CreateButton::Ready => "Create cluster",
@@ -181,6 +191,26 @@ impl Form {
         if r.system_node_count > 0 {
             self.system_node_count.set(r.system_node_count.to_string());
         }
+    }
+
+    /// The signal of the field called `name` (see [`FIELD_ORDER`]).
+    fn field(&self, name: &str) -> Option<RwSignal<String>> {
+        Some(match name {
+            "subscription_id" => self.subscription_id,
+            "resource_group" => self.resource_group,
+            "region" => self.region,
+            "cluster_name" => self.cluster_name,
+            "node_sku" => self.node_sku,
+            "node_count" => self.node_count,
+            "system_vm_size" => self.system_vm_size,
+            "system_node_count" => self.system_node_count,
+            _ => return None,
+        })
+    }
+
+    /// The request the values make, read without subscribing to them.
+    fn request_untracked(&self) -> ProvisionRequest {
+        untrack(|| self.request())
     }
 
     fn request(&self) -> ProvisionRequest {
@@ -400,7 +430,6 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
             }
         })
     };
-    let field_error = move |name: &'static str| Signal::derive(move || error_text(name));
     let edited = move |name: &'static str| {
         server_errors.update(|s| {
             s.remove(name);
@@ -510,26 +539,7 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
             .map(|r| ((*r).to_owned(), (*r).to_owned()))
             .collect::<Vec<_>>(),
     );
-    let size_choices = Signal::derive(move || {
-        KNOWN_VM_SIZES
-            .iter()
-            .map(|(name, _, vcpus)| {
-                let blocked = skus.with(|s| {
-                    s.as_ref().is_some_and(|s| {
-                        s.skus
-                            .iter()
-                            .any(|k| k.name.eq_ignore_ascii_case(name) && !k.available)
-                    })
-                });
-                let label = if blocked {
-                    format!("{name} (blocked here)")
-                } else {
-                    format!("{name} ({vcpus} vCPU)")
-                };
-                ((*name).to_owned(), label)
-            })
-            .collect::<Vec<_>>()
-    });
+    let size_choices = Signal::derive(move || skus.with(|s| size_choices_of(s.as_ref())));
     let no_hint = Signal::stored(None::<String>);
     let name_hint = Signal::stored(Some(
         "Letters, digits, '-' and '_'; starts and ends with a letter or digit.".to_owned(),
@@ -574,58 +584,27 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
     });
     let on_leave = Callback::new(blurred);
 
-    let check_rows = move || {
-        checks.with(|c| {
-            type Row = (String, String, String, String, Vec<Fix>);
-            let rows: Vec<Row> = match &c.report {
-                Some(r) => r
-                    .checks
-                    .iter()
-                    .map(|k| {
-                        let status = match k.status {
-                            CheckStatus::Ok => "ok",
-                            CheckStatus::Warn => "warn",
-                            CheckStatus::Fail => "fail",
-                        };
-                        let status = if c.running { "pending" } else { status };
-                        let fixes = if c.running { vec![] } else { k.fixes.clone() };
-                        (k.name.clone(), check_label(&k.name), status.to_owned(), k.message.clone(), fixes)
-                    })
-                    .collect(),
-                None if c.running => CHECKS
-                    .iter()
-                    .filter(|(n, _)| *n != "name" || !name_for_checks.get_untracked().is_empty())
-                    .map(|(n, l)| ((*n).to_owned(), (*l).to_owned(), "pending".to_owned(), "Checking…".to_owned(), vec![]))
-                    .collect(),
-                None => vec![],
-            };
-            rows.into_iter()
-                .map(|(name, label, status, message, fixes)| {
-                    let fixes = (!fixes.is_empty()).then(|| {
-                        view! {
-                            <div class="check-fixes">
-                                <FixActions fixes=fixes on_apply=Callback::new(apply_fix) />
-                            </div>
-                        }
-                    });
-                    let (icon, badge, word) = match status.as_str() {
-                        "ok" => ("✓", "badge badge-ok", "OK"),
-                        "warn" => ("!", "badge badge-warn", "Warning"),
-                        "fail" => ("✕", "badge badge-fail", "Failed"),
-                        _ => ("…", "badge badge-neutral", "Checking"),
-                    };
-                    view! {
-                        <li class="check" data-testid="preflight-check" data-check=name data-status=status>
-                            <span class="check-icon" aria-hidden="true">{icon}</span>
-                            <span class="check-name">{label}</span>
-                            <span class=badge>{word}</span>
-                            <span class="check-message">{message}</span>
-                            {fixes}
-                        </li>
-                    }
-                })
-                .collect_view()
-        })
+    // The rows are markup (`check_rows_markup`); a fix button says which check's fix it is.
+    let check_rows =
+        move || checks.with(|c| check_rows_markup(c, !name_for_checks.get_untracked().is_empty()));
+    let on_fix = move |ev: leptos::ev::MouseEvent| {
+        let Some(clicked) = Clicked::of(&ev) else {
+            return;
+        };
+        let check = clicked.around("data-check");
+        let request = checks.with_untracked(|c| {
+            let report = c.report.as_ref()?;
+            let check = report
+                .checks
+                .iter()
+                .find(|k| Some(&k.name) == check.as_ref())?;
+            check.fixes.get(clicked.index()?)?.request.clone()
+        });
+        if clicked.action == "fix"
+            && let Some(r) = request
+        {
+            apply_fix(r);
+        }
     };
     let checks_note = move || {
         checks
@@ -633,57 +612,92 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
             .map(|msg| view! { <p class="checks-note">{msg}</p> })
     };
 
+    // The fields are markup (`fields_markup`), drawn once with the form's values; one effect
+    // per field keeps its value, hint and message current, and three listeners on the form
+    // read what is typed, chosen and left.
+    let fields = [
+        (form.cluster_name, name_hint, None),
+        (form.region, no_hint, Some(region_choices)),
+        (form.subscription_id, no_hint, None),
+        (form.resource_group, no_hint, None),
+        (
+            form.node_sku,
+            blocked_hint(form.node_sku),
+            Some(size_choices),
+        ),
+        (form.node_count, quota_hint, None),
+        (
+            form.system_vm_size,
+            blocked_hint(form.system_vm_size),
+            Some(size_choices),
+        ),
+        (form.system_node_count, no_hint, None),
+    ];
+    for (name, (value, hint, choices)) in FIELD_ORDER.into_iter().zip(fields) {
+        bind_field(
+            name,
+            value,
+            hint,
+            choices,
+            Signal::derive(move || error_text(name)),
+        );
+    }
+    let fields_html = fields_markup(&form.request_untracked());
+    let field_of = move |ev: &leptos::ev::Event| {
+        use leptos::wasm_bindgen::JsCast;
+        let name = ev
+            .target()?
+            .dyn_into::<leptos::web_sys::Element>()
+            .ok()?
+            .get_attribute("data-field")?;
+        let name = FIELD_ORDER.into_iter().find(|f| *f == name)?;
+        Some((name, form.field(name)?))
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        if let Some((name, value)) = field_of(&ev) {
+            value.set(event_target_value(&ev));
+            on_edit.run(name);
+        }
+    };
+    let is_choice = move |value: RwSignal<String>| {
+        [form.region, form.node_sku, form.system_vm_size].contains(&value)
+    };
+    // A select is chosen and left in one go; a text field's `change` is its `input`s again.
+    let on_change = move |ev: leptos::ev::Event| {
+        if let Some((name, value)) = field_of(&ev).filter(|(_, v)| is_choice(*v)) {
+            value.set(event_target_value(&ev));
+            on_edit.run(name);
+            on_leave.run(name);
+        }
+    };
+    let on_focusout = move |ev: leptos::ev::FocusEvent| {
+        if let Some((name, _)) = field_of(&ev) {
+            // Focus also leaves while the dialog is taken down: by then the form is gone.
+            on_leave.try_run(name);
+        }
+    };
+
     let form_view = move || {
-        let field = move |name: &'static str,
-                          label: &'static str,
-                          kind: FieldKind,
-                          value: RwSignal<String>,
-                          hint: Signal<Option<String>>| {
-            view! {
-                <FormField
-                    name=name
-                    label=label
-                    kind=kind
-                    value=value
-                    error=field_error(name)
-                    hint=hint
-                    on_edit=on_edit
-                    on_leave=on_leave
-                />
-            }
-        };
-        let (lo, hi) = NODE_COUNT_RANGE;
-        let (sys_lo, sys_hi) = SYSTEM_NODE_COUNT_RANGE;
         erased_on_server(view! {
-            <form class="provision-form" novalidate=true on:submit=submit>
-                {erased_on_server(view! {
-                <fieldset class="form-section">
-                    <legend>"Cluster"</legend>
-                    <div class="form-grid">
-                        {field("cluster_name", "Cluster name", FieldKind::Text { mono: false }, form.cluster_name, name_hint)}
-                        {field("region", "Region", FieldKind::Select(region_choices), form.region, no_hint)}
-                        {field("subscription_id", "Subscription ID", FieldKind::Text { mono: true }, form.subscription_id, no_hint)}
-                        {field("resource_group", "Resource group", FieldKind::Text { mono: false }, form.resource_group, no_hint)}
-                    </div>
-                </fieldset>
-                })}
-                {erased_on_server(view! {
-                <fieldset class="form-section">
-                    <legend>"Node pools"</legend>
-                    <div class="form-grid">
-                        {field("node_sku", "Node VM size", FieldKind::Select(size_choices), form.node_sku, blocked_hint(form.node_sku))}
-                        {field("node_count", "Node count", FieldKind::Count { min: lo, max: hi }, form.node_count, quota_hint)}
-                        {field("system_vm_size", "System VM size", FieldKind::Select(size_choices), form.system_vm_size, blocked_hint(form.system_vm_size))}
-                        {field("system_node_count", "System node count", FieldKind::Count { min: sys_lo, max: sys_hi }, form.system_node_count, no_hint)}
-                    </div>
-                </fieldset>
-                })}
+            <form
+                class="provision-form"
+                novalidate=true
+                on:submit=submit
+                on:input=on_input
+                on:change=on_change
+                on:focusout=on_focusout
+            >
+                <div class="form-fields" inner_html=fields_html.clone()></div>
                 {erased_on_server(view! {
                 <section class="checks" aria-labelledby="pm-checks-title">
                     <h3 id="pm-checks-title" class="checks-title">"Pre-flight checks"</h3>
-                    <ul class="check-list" aria-live="polite" aria-busy=move || checks.with(|c| c.running).to_string()>
-                        {check_rows}
-                    </ul>
+                    <ul
+                        class="check-list"
+                        aria-live="polite"
+                        aria-busy=move || checks.with(|c| c.running).to_string()
+                        inner_html=check_rows
+                        on:click=on_fix
+                    ></ul>
                     {checks_note}
                 </section>
                 })}
@@ -694,7 +708,7 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
                         type="submit"
                         class="btn btn-primary"
                         data-testid="create-button"
-                        data-state=move || format!("{:?}", create_state.get()).to_ascii_lowercase()
+                        data-state=move || create_state.get().as_str()
                         disabled=move || create_state.get() != CreateButton::Ready
                     >
                         {move || create_state.get().label()}
@@ -705,6 +719,80 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
     };
 
     form_view()
+}
+
+/// The pre-flight rows as markup: each check with its state and message, and the fixes of a
+/// failing one (`FixActions`: a button's `data-index` is its place in the check's fixes).
+/// While the checks run, the last answer's rows say "Checking…", or, before any answer, the
+/// checks that will run.
+fn check_rows_markup(c: &Checks, name_checked: bool) -> String {
+    type Row = (String, String, &'static str, String, Vec<Fix>);
+    let rows: Vec<Row> = match &c.report {
+        Some(r) => r
+            .checks
+            .iter()
+            .map(|k| {
+                let status = match k.status {
+                    _ if c.running => "pending",
+                    CheckStatus::Ok => "ok",
+                    CheckStatus::Warn => "warn",
+                    CheckStatus::Fail => "fail",
+                };
+                let fixes = if c.running { vec![] } else { k.fixes.clone() };
+                (
+                    k.name.clone(),
+                    check_label(&k.name),
+                    status,
+                    k.message.clone(),
+                    fixes,
+                )
+            })
+            .collect(),
+        None if c.running => CHECKS
+            .iter()
+            .filter(|(n, _)| *n != "name" || name_checked)
+            .map(|(n, l)| {
+                (
+                    (*n).to_owned(),
+                    (*l).to_owned(),
+                    "pending",
+                    "Checking…".to_owned(),
+                    vec![],
+                )
+            })
+            .collect(),
+        None => vec![],
+    };
+    let mut h = Html::new();
+    for (name, label, status, message, fixes) in rows {
+        let (icon, badge, word) = match status {
+            "ok" => ("✓", "badge badge-ok", "OK"),
+            "warn" => ("!", "badge badge-warn", "Warning"),
+            "fail" => ("✕", "badge badge-fail", "Failed"),
+            _ => ("…", "badge badge-neutral", "Checking"),
+        };
+        h.start("li")
+            .attr("class", "check")
+            .attr("data-testid", "preflight-check")
+            .attr("data-check", &name)
+            .attr("data-status", status)
+            .end()
+            .element(
+                "span",
+                &[("class", "check-icon"), ("aria-hidden", "true")],
+                icon,
+            )
+            .element("span", &[("class", "check-name")], &label)
+            .element("span", &[("class", badge)], word)
+            .element("span", &[("class", "check-message")], &message);
+        if !fixes.is_empty() {
+            h.start("div").attr("class", "check-fixes").end();
+            fix_actions(&mut h, &fixes);
+            h.close("div");
+        }
+        h.close("li");
+    }
+    h.finish()
 }
 
 /// The first field of the form (in screen order) whose value differs between two requests.
@@ -747,7 +835,7 @@ fn check_label(name: &str) -> String {
 
 /// What kind of input a form field is.
 #[derive(Clone, Copy)]
-enum FieldKind {
+enum FieldKind<'a> {
     Text {
         mono: bool,
     },
@@ -756,92 +844,247 @@ enum FieldKind {
         max: u32,
     },
     /// `(value, label)` choices.
-    Select(Signal<Vec<(String, String)>>),
+    Select(&'a [(String, String)]),
 }
 
-/// One labelled field of the form: the input, a hint, and its error message. One component
-/// for every field keeps the form's code (and the browser bundle) small.
-#[component]
-fn FormField(
-    name: &'static str,
-    label: &'static str,
-    kind: FieldKind,
-    value: RwSignal<String>,
-    error: Signal<Option<String>>,
-    hint: Signal<Option<String>>,
-    on_edit: Callback<&'static str>,
-    on_leave: Callback<&'static str>,
-) -> impl IntoView {
+/// The form's fields in their two sections, as markup, with these values: label, input,
+/// hint and message of each, ids from `field_id`. [`bind_field`] keeps them current.
+fn fields_markup(values: &ProvisionRequest) -> String {
+    let (lo, hi) = NODE_COUNT_RANGE;
+    let (sys_lo, sys_hi) = SYSTEM_NODE_COUNT_RANGE;
+    let regions: Vec<(String, String)> = KNOWN_REGIONS
+        .iter()
+        .map(|r| ((*r).to_owned(), (*r).to_owned()))
+        .collect();
+    let sizes = size_choices_of(None);
+    let count = |n: u32| if n == 0 { String::new() } else { n.to_string() };
+    let text = FieldKind::Text { mono: false };
+    let mut h = Html::new();
+    section_start(&mut h, "Cluster");
+    field_markup(
+        &mut h,
+        "cluster_name",
+        "Cluster name",
+        text,
+        &values.cluster_name,
+    );
+    field_markup(
+        &mut h,
+        "region",
+        "Region",
+        FieldKind::Select(&regions),
+        &values.region,
+    );
+    let mono = FieldKind::Text { mono: true };
+    field_markup(
+        &mut h,
+        "subscription_id",
+        "Subscription ID",
+        mono,
+        &values.subscription_id,
+    );
+    field_markup(
+        &mut h,
+        "resource_group",
+        "Resource group",
+        text,
+        &values.resource_group,
+    );
+    h.close("div").close("fieldset");
+    section_start(&mut h, "Node pools");
+    let size = FieldKind::Select(&sizes);
+    field_markup(&mut h, "node_sku", "Node VM size", size, &values.node_sku);
+    let nodes = FieldKind::Count { min: lo, max: hi };
+    field_markup(
+        &mut h,
+        "node_count",
+        "Node count",
+        nodes,
+        &count(values.node_count),
+    );
+    field_markup(
+        &mut h,
+        "system_vm_size",
+        "System VM size",
+        size,
+        &values.system_vm_size,
+    );
+    let system = FieldKind::Count {
+        min: sys_lo,
+        max: sys_hi,
+    };
+    let system_count = count(values.system_node_count);
+    field_markup(
+        &mut h,
+        "system_node_count",
+        "System node count",
+        system,
+        &system_count,
+    );
+    h.close("div").close("fieldset");
+    h.finish()
+}
+
+/// `<fieldset>` with its legend, and the grid its fields go in.
+fn section_start(h: &mut Html, legend: &str) {
+    h.start("fieldset").attr("class", "form-section").end();
+    h.element("legend", &[], legend);
+    h.start("div").attr("class", "form-grid").end();
+}
+
+/// One labelled field: the input, its hint and its message (both empty until
+/// [`bind_field`] fills them).
+fn field_markup(h: &mut Html, name: &'static str, label: &str, kind: FieldKind, value: &str) {
     let id = field_id(name);
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let described = format!("{hint_id} {error_id}");
-    let invalid = move || error.with(Option::is_some).to_string();
-    let input = match kind {
-        FieldKind::Select(choices) => Either::Left(view! {
-            <select
-                id=id.clone()
-                aria-invalid=invalid
-                aria-describedby=described
-                prop:value=move || value.get()
-                on:change=move |ev| {
-                    value.set(event_target_value(&ev));
-                    on_edit.try_run(name);
-                    on_leave.try_run(name);
-                }
-            >
-                {move || {
-                    choices
-                        .get()
-                        .into_iter()
-                        .map(|(v, l)| {
-                            let selected = value.with_untracked(|cur| cur == &v);
-                            view! { <option value=v selected=selected>{l}</option> }
-                        })
-                        .collect_view()
-                }}
-            </select>
-        }),
-        FieldKind::Text { .. } | FieldKind::Count { .. } => {
-            let (kind_attr, mode, min, max, mono) = match kind {
-                FieldKind::Count { min, max } => ("number", "numeric", Some(min), Some(max), false),
-                FieldKind::Text { mono } => ("text", "text", None, None, mono),
-                FieldKind::Select(_) => ("text", "text", None, None, false),
+    h.start("div").attr("class", "field").end();
+    h.element("label", &[("class", "field-label"), ("for", &id)], label);
+    h.start(if matches!(kind, FieldKind::Select(_)) {
+        "select"
+    } else {
+        "input"
+    })
+    .attr("id", &id)
+    .attr("data-field", name)
+    .attr("aria-invalid", "false")
+    .attr("aria-describedby", &format!("{hint_id} {error_id}"));
+    match kind {
+        FieldKind::Select(choices) => {
+            h.end();
+            options_into(h, choices, value);
+            h.close("select");
+        }
+        FieldKind::Count { min, max } => {
+            h.attr("type", "number")
+                .attr("inputmode", "numeric")
+                .attr("min", &min.to_string())
+                .attr("max", &max.to_string());
+        }
+        FieldKind::Text { mono } => {
+            h.attr("type", "text")
+                .attr("inputmode", "text")
+                .attr_if(mono, "class", "mono");
+        }
+    }
+    let select = matches!(kind, FieldKind::Select(_));
+    if !select {
+        h.attr("autocomplete", "off")
+            .attr("spellcheck", "false")
+            .attr("value", value)
+            .end();
+    }
+    let hint_class = if select {
+        "field-hint field-hint-warn"
+    } else {
+        "field-hint"
+    };
+    h.element("p", &[("class", hint_class), ("id", &hint_id)], "")
+        .element(
+            "p",
+            &[
+                ("class", "field-error"),
+                ("id", &error_id),
+                ("data-field", name),
+            ],
+            "",
+        )
+        .close("div");
+}
+
+/// The VM sizes a select offers, each with its vCPUs, or "blocked here" where the region's
+/// list says Azure blocks it.
+fn size_choices_of(skus: Option<&AvailableSkus>) -> Vec<(String, String)> {
+    KNOWN_VM_SIZES
+        .iter()
+        .map(|(name, _, vcpus)| {
+            let blocked = skus.is_some_and(|s| {
+                s.skus
+                    .iter()
+                    .any(|k| k.name.eq_ignore_ascii_case(name) && !k.available)
+            });
+            let label = if blocked {
+                format!("{name} (blocked here)")
+            } else {
+                format!("{name} ({vcpus} vCPU)")
             };
-            Either::Right(view! {
-                <input
-                    id=id.clone()
-                    type=kind_attr
-                    inputmode=mode
-                    min=min
-                    max=max
-                    class:mono=mono
-                    autocomplete="off"
-                    spellcheck="false"
-                    aria-invalid=invalid
-                    aria-describedby=described
-                    prop:value=move || value.get()
-                    on:input=move |ev| {
-                        value.set(event_target_value(&ev));
-                        on_edit.try_run(name);
-                    }
-                    // Blur also fires while the dialog is taken down: by then the form is gone.
-                    on:blur=move |_| {
-                        on_leave.try_run(name);
-                    }
-                />
-            })
+            ((*name).to_owned(), label)
+        })
+        .collect()
+}
+
+/// Keeps one field of [`fields_markup`] current: its value (when it changed other than by
+/// typing), its choices, its hint, and its message (with `aria-invalid` and the field's
+/// invalid style).
+fn bind_field(
+    name: &'static str,
+    value: RwSignal<String>,
+    hint: Signal<Option<String>>,
+    choices: Option<Signal<Vec<(String, String)>>>,
+    error: Signal<Option<String>>,
+) {
+    use leptos::wasm_bindgen::JsValue;
+    use leptos::web_sys::js_sys::Reflect;
+    let id = field_id(name);
+    let by_id = move |suffix: &str| document().get_element_by_id(&format!("{id}{suffix}"));
+    let set_text = |el: Option<leptos::web_sys::Element>, text: &str| {
+        if let Some(el) = el.filter(|el| el.text_content().as_deref() != Some(text)) {
+            el.set_text_content(Some(text));
         }
     };
-    let warn = matches!(kind, FieldKind::Select(_));
-    erased_on_server(view! {
-        <div class="field" class:field-invalid=move || error.with(Option::is_some)>
-            <label class="field-label" for=id>{label}</label>
-            {input}
-            <p class="field-hint" class:field-hint-warn=warn id=hint_id>{move || hint.get()}</p>
-            <p class="field-error" id=error_id data-field=name>{move || error.get()}</p>
-        </div>
-    })
+    Effect::new(move |shown_choices: Option<String>| {
+        let Some(input) = by_id("") else {
+            return shown_choices.unwrap_or_default();
+        };
+        let value = value.get();
+        // The choices first (with the value selected), then the value.
+        let choices = choices
+            .map(|c| c.with(|c| options_markup(c, &value)))
+            .unwrap_or_default();
+        if shown_choices.as_deref() != Some(choices.as_str()) {
+            input.set_inner_html(&choices);
+        }
+        let key = JsValue::from_str("value");
+        if Reflect::get(&input, &key)
+            .ok()
+            .and_then(|v| v.as_string())
+            .as_deref()
+            != Some(&value)
+        {
+            let _ = Reflect::set(&input, &key, &JsValue::from_str(&value));
+        }
+        let error = error.get();
+        let _ = input.set_attribute(
+            "aria-invalid",
+            if error.is_some() { "true" } else { "false" },
+        );
+        if let Some(field) = input.parent_element() {
+            let _ = field
+                .class_list()
+                .toggle_with_force("field-invalid", error.is_some());
+        }
+        set_text(by_id("-error"), error.as_deref().unwrap_or_default());
+        set_text(by_id("-hint"), hint.get().as_deref().unwrap_or_default());
+        choices
+    });
+}
+
+/// A select's `(value, label)` choices as `<option>` markup, `current` selected.
+fn options_markup(choices: &[(String, String)], current: &str) -> String {
+    let mut h = Html::new();
+    options_into(&mut h, choices, current);
+    h.finish()
+}
+
+fn options_into(h: &mut Html, choices: &[(String, String)], current: &str) {
+    for (value, label) in choices {
+        h.start("option")
+            .attr("value", value)
+            .attr_if(value == current, "selected", "")
+            .end()
+            .text(label)
+            .close("option");
+    }
 }
 
 /// Moves the focus to a field of the form.
@@ -909,5 +1152,170 @@ mod tests {
         assert_eq!(parse_count(" 3 "), 3);
         assert_eq!(parse_count(""), 0);
         assert_eq!(parse_count("-1"), 0);
+    }
+
+    fn quota_report() -> PreflightReport {
+        use crate::provisioning::model::{FixKind, PreflightCheck};
+        let check = |name: &str, status, fixes| PreflightCheck {
+            name: name.into(),
+            status,
+            message: format!("{name} says <so>"),
+            details: serde_json::Value::Null,
+            fixes,
+        };
+        PreflightReport {
+            ok: false,
+            checks: vec![
+                check("skus", CheckStatus::Ok, vec![]),
+                check(
+                    "quota",
+                    CheckStatus::Fail,
+                    vec![
+                        Fix {
+                            kind: FixKind::Link,
+                            label: "Request more quota".into(),
+                            request: None,
+                            url: Some("https://portal.azure.com/#quota".into()),
+                        },
+                        Fix {
+                            kind: FixKind::NodeCount,
+                            label: "Use 1 node".into(),
+                            request: Some(ProvisionRequest {
+                                node_count: 1,
+                                ..ProvisionRequest::default()
+                            }),
+                            url: None,
+                        },
+                    ],
+                ),
+            ],
+            portal_url: String::new(),
+            max_node_count: Some(1),
+        }
+    }
+
+    #[test]
+    fn a_failing_check_offers_its_fixes_by_their_place() {
+        let checks = Checks {
+            running: false,
+            report: Some(quota_report()),
+            unavailable: None,
+        };
+        let html = check_rows_markup(&checks, true);
+        assert!(
+            html.contains(r#"data-check="skus" data-status="ok""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-check="quota" data-status="fail""#),
+            "{html}"
+        );
+        // The link first, then the request fix at index 1: the click handler reads the same
+        // index from the check's fixes.
+        assert!(
+            html.contains(r##"href="https://portal.azure.com/#quota""##),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-action="fix" data-index="1""#),
+            "{html}"
+        );
+        assert!(html.contains("quota says &lt;so&gt;"), "{html}");
+    }
+
+    #[test]
+    fn while_the_checks_run_every_row_says_checking_and_offers_nothing() {
+        let running = Checks {
+            running: true,
+            report: Some(quota_report()),
+            unavailable: None,
+        };
+        let html = check_rows_markup(&running, true);
+        assert_eq!(
+            html.matches(r#"data-status="pending""#).count(),
+            2,
+            "{html}"
+        );
+        assert!(!html.contains("data-action"), "{html}");
+        let first = Checks {
+            running: true,
+            report: None,
+            unavailable: None,
+        };
+        let html = check_rows_markup(&first, false);
+        assert_eq!(
+            html.matches(r#"data-status="pending""#).count(),
+            3,
+            "{html}"
+        );
+        assert!(!html.contains(r#"data-check="name""#), "{html}");
+        assert_eq!(
+            check_rows_markup(&first, true)
+                .matches(r#"data-status="pending""#)
+                .count(),
+            4
+        );
+    }
+
+    #[test]
+    fn a_select_shows_its_choices_with_the_current_one_selected() {
+        let choices = vec![
+            ("a".to_owned(), "A (2 vCPU)".to_owned()),
+            ("b".to_owned(), "B <blocked here>".to_owned()),
+        ];
+        let html = options_markup(&choices, "b");
+        assert!(
+            html.contains(r#"<option value="a">A (2 vCPU)</option>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<option value="b" selected="">B &lt;blocked here&gt;</option>"#),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn the_fields_are_drawn_with_the_forms_values_and_ids() {
+        let values = ProvisionRequest {
+            cluster_name: "aks-\"one\"".into(),
+            region: "westeurope".into(),
+            node_count: 3,
+            system_node_count: 0,
+            ..ProvisionRequest::default()
+        };
+        let html = fields_markup(&values);
+        for name in FIELD_ORDER {
+            assert!(
+                html.contains(&format!(r#"id="pm-{name}" data-field="{name}""#)),
+                "{name}: {html}"
+            );
+            assert!(html.contains(&format!(r#"id="pm-{name}-hint""#)), "{name}");
+            assert!(
+                html.contains(&format!(r#"id="pm-{name}-error" data-field="{name}""#)),
+                "{name}"
+            );
+            assert!(
+                html.contains(&format!(r#"<label class="field-label" for="pm-{name}">"#)),
+                "{name}"
+            );
+        }
+        assert!(html.contains(r#"value="aks-&quot;one&quot;""#), "{html}");
+        assert!(
+            html.contains(r#"<option value="westeurope" selected="">"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"type="number" inputmode="numeric" min="1""#),
+            "{html}"
+        );
+        // An unknown count is left empty for the user, not written as 0.
+        assert!(html.contains(r#"value="3""#), "{html}");
+        assert!(!html.contains(r#"value="0""#), "{html}");
+        assert_eq!(html.matches("<fieldset").count(), 2);
+        assert_eq!(
+            html.matches("<fieldset").count(),
+            html.matches("</fieldset>").count()
+        );
+        assert_eq!(html.matches("<div").count(), html.matches("</div>").count());
     }
 }

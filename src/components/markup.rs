@@ -1,0 +1,186 @@
+//! Parts of the page drawn as markup: a function writes the part's HTML with [`Html`], the
+//! server puts it in the first HTML and the browser, when the part changes, in the container's
+//! `innerHTML`. The buttons inside say what they do in `data-action` (and which item in
+//! `data-index`), and one click handler on the container acts on them ([`Clicked`]).
+//!
+//! Why: a reactive view is compiled into the browser bundle once per element with its build,
+//! hydrate and update code; a markup function only with its string writing. The error card,
+//! the pre-flight rows and the form's fields are written this way (docs/bundle.md). Leptos'
+//! own `to_html` cannot do it: without its `ssr` feature it refuses to render elements.
+
+use leptos::ev::MouseEvent;
+use leptos::prelude::request_animation_frame;
+use leptos::wasm_bindgen::JsCast;
+use leptos::web_sys::{Element, HtmlElement};
+
+/// HTML written into a string: text and attribute values are always escaped, tags and
+/// attribute names are the caller's constants.
+///
+/// ```text
+/// h.start("p").attr("class", "hint").end().text(hint).close("p");
+/// ```
+#[derive(Default)]
+pub struct Html(String);
+
+impl Html {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `<tag` (attributes follow, then [`Html::end`]).
+    pub fn start(&mut self, tag: &str) -> &mut Self {
+        self.0.push('<');
+        self.0.push_str(tag);
+        self
+    }
+
+    /// ` name="value"`.
+    pub fn attr(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.push(' ');
+        self.0.push_str(name);
+        self.0.push_str("=\"");
+        escape_into(&mut self.0, value);
+        self.0.push('"');
+        self
+    }
+
+    /// The attribute when `on`, else nothing (`value` "" for a boolean attribute).
+    pub fn attr_if(&mut self, on: bool, name: &str, value: &str) -> &mut Self {
+        if on {
+            self.attr(name, value);
+        }
+        self
+    }
+
+    /// `>`: the start tag is complete.
+    pub fn end(&mut self) -> &mut Self {
+        self.0.push('>');
+        self
+    }
+
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        escape_into(&mut self.0, text);
+        self
+    }
+
+    /// `</tag>`.
+    pub fn close(&mut self, tag: &str) -> &mut Self {
+        self.0.push_str("</");
+        self.0.push_str(tag);
+        self.0.push('>');
+        self
+    }
+
+    /// `<tag attributes…>text</tag>`.
+    pub fn element(&mut self, tag: &str, attrs: &[(&str, &str)], text: &str) -> &mut Self {
+        self.start(tag);
+        for (name, value) in attrs {
+            self.attr(name, value);
+        }
+        self.end().text(text).close(tag)
+    }
+
+    pub fn finish(self) -> String {
+        self.0
+    }
+}
+
+/// Text as HTML text or attribute value: `&`, `<`, `>`, `"` and `'` escaped.
+fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A click on a button with a `data-action`, inside the element that listens.
+pub struct Clicked {
+    /// The button's `data-action`.
+    pub action: String,
+    button: Element,
+    container: Element,
+}
+
+impl Clicked {
+    /// The action clicked, if the click landed on (or inside) a button that has one.
+    pub fn of(ev: &MouseEvent) -> Option<Self> {
+        let target = ev.target()?.dyn_into::<Element>().ok()?;
+        let container = ev.current_target()?.dyn_into::<Element>().ok()?;
+        let button = target.closest("[data-action]").ok()??;
+        if !container.contains(Some(&button)) {
+            return None;
+        }
+        Some(Self {
+            action: button.get_attribute("data-action")?,
+            button,
+            container,
+        })
+    }
+
+    /// The button's `data-index`: which of a list of items it acts on.
+    pub fn index(&self) -> Option<usize> {
+        self.button
+            .get_attribute("data-index")
+            .and_then(|i| i.parse().ok())
+    }
+
+    /// The value of `attribute` on the button or the nearest element around it that has it.
+    pub fn around(&self, attribute: &str) -> Option<String> {
+        self.button
+            .closest(&format!("[{attribute}]"))
+            .ok()??
+            .get_attribute(attribute)
+    }
+
+    /// Moves the focus to the first element in the container that matches `selector`, once the
+    /// container has been redrawn (its markup is replaced by a render effect, which runs before
+    /// the next frame).
+    pub fn focus_after_redraw(&self, selector: &'static str) {
+        let container = self.container.clone();
+        request_animation_frame(move || {
+            if let Some(el) = container
+                .query_selector(selector)
+                .ok()
+                .flatten()
+                .and_then(|el| el.dyn_into::<HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_attribute_values_are_escaped() {
+        let mut h = Html::new();
+        h.start("a")
+            .attr("href", "x\" onclick=\"alert('1')")
+            .attr_if(false, "hidden", "")
+            .attr_if(true, "data-on", "")
+            .end()
+            .text("<script>&</script>")
+            .close("a");
+        assert_eq!(
+            h.finish(),
+            r#"<a href="x&quot; onclick=&quot;alert(&#39;1&#39;)" data-on=""><script>&amp;</script></a>"#
+                .replace("<script>&amp;</script>", "&lt;script&gt;&amp;&lt;/script&gt;")
+        );
+    }
+
+    #[test]
+    fn an_element_is_its_tag_attributes_and_text() {
+        let mut h = Html::new();
+        h.element("p", &[("class", "hint"), ("id", "pm-x-hint")], "a < b");
+        assert_eq!(h.finish(), r#"<p class="hint" id="pm-x-hint">a &lt; b</p>"#);
+    }
+}
