@@ -92,6 +92,15 @@ impl ApiError {
     }
 }
 
+/// A sentence and what the error said, if it said anything: some of the browser's errors come
+/// through `Debug`, which the release bundle compiles to nothing (`-Zfmt-debug=none`).
+fn with_detail(lead: &str, detail: &str) -> String {
+    match detail.trim() {
+        "" => format!("{lead}."),
+        detail => format!("{lead}: {detail}"),
+    }
+}
+
 impl server_fn::error::FromServerFnError for ApiError {
     type Encoder = server_fn::codec::JsonEncoding;
 
@@ -99,20 +108,20 @@ impl server_fn::error::FromServerFnError for ApiError {
         use server_fn::error::ServerFnErrorErr as E;
         let err = match &value {
             E::Args(msg) | E::Deserialization(msg) => {
-                ApiError::bad_request(format!("The request body is not valid: {msg}"))
+                ApiError::bad_request(with_detail("The request body is not valid", msg))
             }
             E::Request(msg) => ApiError::new(
                 0,
                 "network",
-                format!("The server could not be reached: {msg}"),
+                with_detail("The server could not be reached", msg),
             ),
             E::Response(msg) => ApiError::new(
                 0,
                 "network",
-                format!("The server's answer could not be read: {msg}"),
+                with_detail("The server's answer could not be read", msg),
             ),
             E::MissingArg(msg) => {
-                ApiError::bad_request(format!("A required field is missing: {msg}"))
+                ApiError::bad_request(with_detail("A required field is missing", msg))
             }
             _ => ApiError::internal(),
         };
