@@ -2,12 +2,12 @@
 //! it has taken, and Stop (with a confirmation that a partial cluster may remain) with the
 //! server function it calls. Shared by the dashboard's provisioning banner and the modal.
 
-use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
 use crate::components::clock::format_elapsed;
-use crate::components::confirm_panel::ConfirmPanel;
+use crate::components::confirm_panel::ConfirmMarkup;
+use crate::components::markup::{Clicked, Html};
 use crate::provisioning::model::{CancelOutcome, JobStatus, STEPS, TaskStatus};
 
 /// A step's name in the product's words.
@@ -46,127 +46,111 @@ pub fn elapsed_seconds(task: &TaskStatus, now_ms: i64) -> u64 {
     (now_ms.saturating_sub(task.created_at) / 1000).max(0) as u64
 }
 
-/// Step, cluster state and elapsed time of one task, as a definition list.
+/// What a create is doing: a progress bar, the step, the cluster's state in Azure and the time
+/// it has taken — markup ([`facts_markup`]) redrawn as the task changes and the clock ticks
+/// (nothing in it takes the focus).
 #[component]
 pub fn ProgressFacts(task: Signal<Option<TaskStatus>>, now: Signal<i64>) -> impl IntoView {
-    let step = move || {
-        task.with(|t| {
-            t.as_ref().map(|t| {
-                let (step, total) = step_of(t);
-                let phase = t
-                    .progress
-                    .as_ref()
-                    .map(|p| p.phase.as_str())
-                    .unwrap_or("queued");
-                format!("{step} of {total} · {}", step_label(phase))
-            })
-        })
-    };
-    let state = move || {
-        task.with(|t| {
-            t.as_ref()
-                .and_then(|t| t.progress.as_ref())
-                .and_then(|p| p.cluster_state.clone())
-                .unwrap_or_else(|| "Not in Azure yet".to_owned())
-        })
-    };
-    let elapsed = move || {
-        let now = now.get();
-        task.with(|t| t.as_ref().map(|t| format_elapsed(elapsed_seconds(t, now))))
-    };
-    let percent = move || {
-        task.with(|t| {
-            t.as_ref().map(|t| {
-                let (step, total) = step_of(t);
-                if t.status == JobStatus::Succeeded {
-                    100
-                } else {
-                    (step.saturating_sub(1) * 100 + 50) / total
-                }
-            })
-        })
-        .unwrap_or(0)
-    };
-    let (valuenow, valuemax) = (
-        move || task.with(|t| t.as_ref().map(|t| step_of(t).0).unwrap_or(0)),
-        move || {
-            task.with(|t| {
-                t.as_ref()
-                    .map(|t| step_of(t).1)
-                    .unwrap_or(STEPS.len() as u32)
-            })
-        },
-    );
     view! {
         <div
-            class="progress-bar"
-            role="progressbar"
-            aria-label="Provisioning progress"
-            aria-valuemin="0"
-            aria-valuenow=valuenow
-            aria-valuemax=valuemax
-        >
-            <span class="progress-bar-fill" style:width=move || format!("{}%", percent())></span>
-        </div>
-        <dl class="progress-facts">
-            <div>
-                <dt>"Step"</dt>
-                <dd data-testid="progress-step">{step}</dd>
-            </div>
-            <div>
-                <dt>"Cluster state"</dt>
-                <dd data-testid="progress-cluster-state">{state}</dd>
-            </div>
-            <div>
-                <dt>"Elapsed"</dt>
-                <dd data-testid="progress-elapsed">{elapsed}</dd>
-            </div>
-        </dl>
+            class="progress-facts-slot"
+            inner_html=move || task.with(|t| facts_markup(t.as_ref(), now.get()))
+        ></div>
     }
 }
 
-/// The steps of a provision, done / current / to do.
-#[component]
-pub fn StepList(task: Signal<Option<TaskStatus>>) -> impl IntoView {
-    let current = move || task.with(|t| t.as_ref().map(|t| step_of(t).0).unwrap_or(0));
-    let done_all =
-        move || task.with(|t| t.as_ref().is_some_and(|t| t.status == JobStatus::Succeeded));
-    STEPS
-        .iter()
-        .enumerate()
-        .map(|(i, phase)| {
-            let n = i as u32 + 1;
-            let state = move || {
-                let c = current();
-                if done_all() || n < c {
-                    "done"
-                } else if n == c {
-                    "current"
-                } else {
-                    "todo"
-                }
-            };
-            let marker = move || match state() {
-                "done" => "✓".to_owned(),
-                _ => n.to_string(),
-            };
-            let sr = move || match state() {
-                "done" => "done",
-                "current" => "in progress",
-                _ => "to do",
-            };
-            view! {
-                <li class="step" data-state=state>
-                    <span class="step-marker" aria-hidden="true">{marker}</span>
-                    <span class="step-label">{step_label(phase)}</span>
-                    <span class="visually-hidden">" (" {sr} ")"</span>
-                </li>
-            }
-        })
-        .collect_view()
+/// The markup of [`ProgressFacts`].
+fn facts_markup(task: Option<&TaskStatus>, now: i64) -> String {
+    let (step, total) = task.map(step_of).unwrap_or((0, STEPS.len() as u32));
+    let percent = match task {
+        Some(t) if t.status == JobStatus::Succeeded => 100,
+        Some(_) => (step.saturating_sub(1) * 100 + 50) / total,
+        None => 0,
+    };
+    let progress = task.and_then(|t| t.progress.as_ref());
+    let phase = progress.map(|p| p.phase.as_str()).unwrap_or("queued");
+    let step_text = task
+        .map(|_| format!("{step} of {total} · {}", step_label(phase)))
+        .unwrap_or_default();
+    let state = progress
+        .and_then(|p| p.cluster_state.as_deref())
+        .unwrap_or("Not in Azure yet");
+    let elapsed = task
+        .map(|t| format_elapsed(elapsed_seconds(t, now)))
+        .unwrap_or_default();
+    let mut h = Html::new();
+    h.start("div")
+        .attr("class", "progress-bar")
+        .attr("role", "progressbar")
+        .attr("aria-label", "Provisioning progress")
+        .attr("aria-valuemin", "0")
+        .attr("aria-valuenow", &step.to_string())
+        .attr("aria-valuemax", &total.to_string())
+        .end()
+        .element(
+            "span",
+            &[
+                ("class", "progress-bar-fill"),
+                ("style", &format!("width: {percent}%")),
+            ],
+            "",
+        )
+        .close("div");
+    h.start("dl").attr("class", "progress-facts").end();
+    for (term, testid, value) in [
+        ("Step", "progress-step", step_text.as_str()),
+        ("Cluster state", "progress-cluster-state", state),
+        ("Elapsed", "progress-elapsed", elapsed.as_str()),
+    ] {
+        h.start("div").end().element("dt", &[], term);
+        h.element("dd", &[("data-testid", testid)], value)
+            .close("div");
+    }
+    h.close("dl");
+    h.finish()
 }
 
-/// Stops a provision (the same behaviour as `POST /api/aks/cancel-provision/{task_id}`).
+/// The steps of a create as a list (done, current, to do), in an `<ol class="steps">`.
+#[component]
+pub fn StepList(task: Signal<Option<TaskStatus>>) -> impl IntoView {
+    view! { <ol class="steps" inner_html=move || task.with(|t| steps_markup(t.as_ref()))></ol> }
+}
+
+/// The items of [`StepList`].
+fn steps_markup(task: Option<&TaskStatus>) -> String {
+    let current = task.map(|t| step_of(t).0).unwrap_or(0);
+    let done_all = task.is_some_and(|t| t.status == JobStatus::Succeeded);
+    let mut h = Html::new();
+    for (i, phase) in STEPS.iter().enumerate() {
+        let n = i as u32 + 1;
+        let (state, sr) = if done_all || n < current {
+            ("done", "done")
+        } else if n == current {
+            ("current", "in progress")
+        } else {
+            ("todo", "to do")
+        };
+        let marker = if state == "done" {
+            "✓".to_owned()
+        } else {
+            n.to_string()
+        };
+        h.start("li")
+            .attr("class", "step")
+            .attr("data-state", state)
+            .end()
+            .element(
+                "span",
+                &[("class", "step-marker"), ("aria-hidden", "true")],
+                &marker,
+            )
+            .element("span", &[("class", "step-label")], step_label(phase))
+            .element("span", &[("class", "visually-hidden")], &format!(" ({sr})"))
+            .close("li");
+    }
+    h.finish()
+}
+
 #[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
 pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {
     use crate::provisioning::service;
@@ -184,8 +168,8 @@ enum StopState {
     Failed(String),
 }
 
-/// Stop, with a confirmation that says a partial cluster may remain. `on_stopped` gets the
-/// cancel's answer (including any partial cluster Azure already has).
+/// Stop for one in-flight provision: asks first (a partial cluster may remain), then cancels.
+/// Markup ([`stop_markup`]) redrawn when its state changes, with one click handler.
 #[component]
 pub fn StopProvision(
     task_id: String,
@@ -194,64 +178,83 @@ pub fn StopProvision(
     #[prop(into)] on_stopped: Callback<CancelOutcome>,
 ) -> impl IntoView {
     let state = RwSignal::new(StopState::Idle);
-    let stop = Callback::new(move |()| {
-        state.set(StopState::Stopping);
-        let task_id = task_id.clone();
-        leptos::task::spawn_local(async move {
-            match cancel_provision(task_id).await {
-                Ok(outcome) => {
-                    on_stopped.try_run(outcome);
-                }
-                Err(e) => state.set(StopState::Failed(e.message)),
+    let markup = move || state.with(|s| stop_markup(&cluster_name, &resource_group, s));
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(clicked) = Clicked::of(&ev) else {
+            return;
+        };
+        match clicked.action.as_str() {
+            "stop" => {
+                state.set(StopState::Confirming);
+                clicked.focus_after_redraw("[data-action=stop-confirm]");
             }
-        });
-    });
-    let confirm_text = format!(
-        "Stop creating {cluster_name}? Azure is asked to abort the create. A partial cluster may \
-         remain in {resource_group} — you can open it in the Azure portal or delete it afterwards."
-    );
-    move || match state.get() {
-        StopState::Idle | StopState::Failed(_) => {
-            let failed = match state.get() {
-                StopState::Failed(msg) => Some(view! {
-                    <span class="status-line status-fail" role="status">"Could not stop: " {msg}</span>
-                }),
-                _ => None,
-            };
-            EitherOf3::A(view! {
-                <button
-                    type="button"
-                    class="btn btn-danger"
-                    data-testid="stop-button"
-                    on:click=move |_| state.set(StopState::Confirming)
-                >
-                    "Stop"
-                </button>
-                {failed}
-            })
+            "stop-keep" => {
+                state.set(StopState::Idle);
+                clicked.focus_after_redraw("[data-action=stop]");
+            }
+            "stop-confirm" => {
+                state.set(StopState::Stopping);
+                let task_id = task_id.clone();
+                leptos::task::spawn_local(async move {
+                    match cancel_provision(task_id).await {
+                        Ok(outcome) => {
+                            on_stopped.try_run(outcome);
+                        }
+                        Err(e) => {
+                            let _ = state.try_set(StopState::Failed(e.message));
+                        }
+                    }
+                });
+            }
+            _ => {}
         }
-        StopState::Confirming => {
-            let text = confirm_text.clone();
-            EitherOf3::B(view! {
-                <ConfirmPanel
-                    label="Confirm stop"
-                    confirm_label="Stop provisioning"
-                    confirm_class="btn-danger-solid"
-                    confirm_testid="confirm-stop"
-                    cancel_label="Keep creating"
-                    on_confirm=stop
-                    on_cancel=Callback::new(move |()| state.set(StopState::Idle))
-                >
-                    {text}
-                </ConfirmPanel>
-            })
+    };
+    view! { <span class="stop-slot" inner_html=markup on:click=on_click></span> }
+}
+
+/// The markup of [`StopProvision`] in one state: the Stop button (with why the last stop
+/// failed), the confirmation, or the disabled "Stopping…".
+fn stop_markup(cluster_name: &str, resource_group: &str, state: &StopState) -> String {
+    let mut h = Html::new();
+    let stop_button = |h: &mut Html, stopping: bool| {
+        h.start("button")
+            .attr("type", "button")
+            .attr("class", "btn btn-danger")
+            .attr("data-testid", "stop-button")
+            .attr_if(!stopping, "data-action", "stop")
+            .attr_if(stopping, "disabled", "")
+            .end()
+            .text(if stopping { "Stopping…" } else { "Stop" })
+            .close("button");
+    };
+    match state {
+        StopState::Idle => stop_button(&mut h, false),
+        StopState::Failed(msg) => {
+            stop_button(&mut h, false);
+            h.element(
+                "span",
+                &[("class", "status-line status-fail"), ("role", "status")],
+                &format!("Could not stop: {msg}"),
+            );
         }
-        StopState::Stopping => EitherOf3::C(view! {
-            <button type="button" class="btn btn-danger" data-testid="stop-button" disabled=true>
-                "Stopping…"
-            </button>
+        StopState::Confirming => ConfirmMarkup {
+            label: "Confirm stop",
+            confirm_label: "Stop provisioning",
+            confirm_class: "btn-danger-solid",
+            confirm_testid: "confirm-stop",
+            cancel_label: "Keep creating",
+            actions: ("stop-confirm", "stop-keep"),
+        }
+        .write(&mut h, |h| {
+            h.text(&format!(
+                "Stop creating {cluster_name}? Azure is asked to abort the create. A partial \
+                 cluster may remain in {resource_group} — you can open it in the Azure portal or \
+                 delete it afterwards."
+            ));
         }),
+        StopState::Stopping => stop_button(&mut h, true),
     }
+    h.finish()
 }
 
 #[cfg(test)]
@@ -298,5 +301,77 @@ mod tests {
     fn elapsed_never_goes_negative() {
         assert_eq!(elapsed_seconds(&task(None), 5_000), 0);
         assert_eq!(elapsed_seconds(&task(None), 75_000), 65);
+    }
+
+    fn creating() -> TaskStatus {
+        task(Some(Progress {
+            phase: "arm_create_or_update".into(),
+            step: 2,
+            total_steps: 3,
+            cluster_state: Some("Creating".into()),
+            ..Progress::default()
+        }))
+    }
+
+    #[test]
+    fn the_facts_say_the_step_the_state_and_the_time() {
+        let html = facts_markup(Some(&creating()), 75_000);
+        assert!(
+            html.contains(r#"aria-valuenow="2" aria-valuemax="3""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"style="width: 50%""#), "{html}");
+        assert!(
+            html.contains("2 of 3 · Creating the cluster in Azure"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<dd data-testid="progress-cluster-state">Creating</dd>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<dd data-testid="progress-elapsed">1m 05s</dd>"#),
+            "{html}"
+        );
+        let queued = facts_markup(Some(&task(None)), 10_000);
+        assert!(queued.contains("Not in Azure yet"), "{queued}");
+    }
+
+    #[test]
+    fn the_steps_before_the_current_one_are_done() {
+        let html = steps_markup(Some(&creating()));
+        let states: Vec<&str> = html
+            .split(r#"data-state=""#)
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap_or(0)])
+            .collect();
+        assert_eq!(states, ["done", "current", "todo"], "{html}");
+        assert!(html.contains(" (in progress)"), "{html}");
+    }
+
+    #[test]
+    fn stop_asks_first_then_says_it_is_stopping() {
+        let idle = stop_markup("aks-<one>", "rg", &StopState::Idle);
+        assert!(idle.contains(r#"data-action="stop""#), "{idle}");
+        let asking = stop_markup("aks-<one>", "rg", &StopState::Confirming);
+        assert!(
+            asking.contains(r#"data-testid="confirm-stop" data-action="stop-confirm""#),
+            "{asking}"
+        );
+        assert!(asking.contains(r#"data-action="stop-keep""#), "{asking}");
+        assert!(
+            asking.contains("Stop creating aks-&lt;one&gt;?"),
+            "{asking}"
+        );
+        assert!(
+            asking.contains("A partial cluster may remain in rg"),
+            "{asking}"
+        );
+        let stopping = stop_markup("aks-one", "rg", &StopState::Stopping);
+        assert!(stopping.contains("disabled"), "{stopping}");
+        assert!(!stopping.contains("data-action"), "{stopping}");
+        let failed = stop_markup("aks-one", "rg", &StopState::Failed("Throttled".into()));
+        assert!(failed.contains("Could not stop: Throttled"), "{failed}");
+        assert!(failed.contains(r#"data-action="stop""#), "{failed}");
     }
 }

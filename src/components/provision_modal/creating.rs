@@ -106,9 +106,7 @@ pub(super) fn creating_view(modal: Modal, accepted: ProvisionAccepted) -> impl I
                 "Creating " <strong>{req.cluster_name.clone()}</strong> " in " {req.region.clone()}
                 " · " <code>{req.resource_group.clone()}</code>
             </p>
-            <ol class="steps">
-                <StepList task=task_sig />
-            </ol>
+            <StepList task=task_sig />
             <ProgressFacts task=task_sig now=now />
             <p class="progress-message muted" aria-live="polite">{message}</p>
             <p class="field-hint">
