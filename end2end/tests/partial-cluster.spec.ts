@@ -40,6 +40,10 @@ test("Stop after the cluster shows Creating leaves a partial cluster the card ca
   await expect(progress).toBeVisible();
   await expect(progress).toContainText(/of 3/);
   await page.screenshot({ path: testInfo.outputPath("creating.png"), fullPage: true });
+  // The banner's elapsed time runs on between redraws.
+  const elapsed = progress.getByTestId("progress-elapsed");
+  const first = await elapsed.textContent();
+  await expect(elapsed).not.toHaveText(first ?? "", { timeout: 5_000 });
 
   await progress.getByTestId("stop-button").click();
   await expect(progress).toContainText(/a partial cluster may remain/i);

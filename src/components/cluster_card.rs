@@ -4,6 +4,8 @@
 //! (`live`), not by polling. It is the page's island: the only part of the page that runs in
 //! the browser.
 
+use std::collections::BTreeMap;
+
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server::codee::{Decoder, Encoder};
@@ -11,16 +13,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
 use crate::app::{SessionInfo, mark_hydrated};
-use crate::components::clock::Clock;
+use crate::components::clock::{Clock, now_ms};
 use crate::components::cluster_list::{cluster_list_html, replace_list};
 use crate::components::erase::erased_on_server;
 use crate::components::in_flight::InFlight;
 use crate::components::last_failed::LastFailed;
 use crate::components::live::LiveEvents;
+use crate::components::markup::{Clicked, redraw_keeping_focus};
 use crate::components::page_json::PageJson;
 use crate::components::provision_error_card::ProvisionErrorCard;
 use crate::components::provision_modal::ProvisionModal;
-use crate::components::provision_progress::{ProgressFacts, StopProvision, status_label};
+use crate::components::provision_progress::{
+    StopStates, banners_markup, on_stop_click, refresh_elapsed,
+};
 use crate::events::DashboardEvent;
 use crate::provisioning::model::{
     CancelOutcome, JobStatus, ProvisionRequest, RecentFailures, TaskStatus,
@@ -189,6 +194,41 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
         })
     };
 
+    // The in-flight provisions' banners are markup (`banners_markup`): redrawn when the list,
+    // a Stop or an accepted stop changes (the focus stays on the button it was on), their
+    // elapsed times kept current in place each tick.
+    let stops: StopStates = RwSignal::new(BTreeMap::new());
+    let banners = NodeRef::<leptos::html::Div>::new();
+    let banners_now = move || {
+        in_flight.active().with(|list| {
+            stops.with(|s| banners_markup(list, |id| in_flight.is_stopping(id), s, now_ms()))
+        })
+    };
+    let first_banners = untrack(banners_now);
+    Effect::new(move |shown: Option<String>| {
+        let html = banners_now();
+        if let Some(root) = banners.get_untracked()
+            && shown.as_deref() != Some(html.as_str())
+        {
+            redraw_keeping_focus(&root, &html, "data-task-id");
+        }
+        html
+    });
+    let clock = Clock::now();
+    Effect::new(move |_| {
+        let now = clock.get();
+        if let Some(root) = banners.get() {
+            refresh_elapsed(&root, now);
+        }
+    });
+    let on_banner_click = move |ev: leptos::ev::MouseEvent| {
+        if let Some(clicked) = Clicked::of(&ev)
+            && let Some(task_id) = clicked.around("data-task-id")
+        {
+            on_stop_click(&clicked, task_id, stops, on_stopped);
+        }
+    };
+
     let modal_session = session.clone();
     Either::Left(erased_on_server(view! {
         <section
@@ -228,29 +268,7 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
             <div class="card-banners" aria-live="polite">
                 {banner}
                 {passing_notice}
-                <For
-                    each=move || in_flight.active().get()
-                    key=|t| t.task_id.clone()
-                    children=move |t: TaskStatus| {
-                        let id = t.task_id.clone();
-                        let active = in_flight.active();
-                        let task = Memo::new(move |_| {
-                            active.with(|list| list.iter().find(|x| x.task_id == id).cloned())
-                        });
-                        let is_stopping = {
-                            let id = t.task_id.clone();
-                            Signal::derive(move || in_flight.is_stopping(&id))
-                        };
-                        view! {
-                            <ProgressBanner
-                                initial=t
-                                task=task.into()
-                                stopping=is_stopping
-                                on_stopped=on_stopped
-                            />
-                        }
-                    }
-                />
+                <div class="in-flight" node_ref=banners inner_html=first_banners on:click=on_banner_click></div>
             </div>
             {move || {
                 list_error.get().map(|m| {
@@ -278,78 +296,4 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
                 })
         }}
     }))
-}
-
-/// One in-flight provision: what it is doing, how long it has taken, and Stop.
-#[component]
-fn ProgressBanner(
-    initial: TaskStatus,
-    task: Signal<Option<TaskStatus>>,
-    stopping: Signal<bool>,
-    on_stopped: Callback<CancelOutcome>,
-) -> impl IntoView {
-    let now = Clock::now();
-    let status = move || {
-        if stopping.get() {
-            "Stopping".to_owned()
-        } else {
-            task.with(|t| {
-                t.as_ref()
-                    .map(|t| status_label(t.status))
-                    .unwrap_or("Running")
-                    .to_owned()
-            })
-        }
-    };
-    let message = move || {
-        task.with(|t| {
-            t.as_ref()
-                .and_then(|t| t.progress.as_ref())
-                .map(|p| p.message.clone())
-        })
-    };
-    let portal = move || {
-        task.with(|t| {
-            t.as_ref()
-                .and_then(|t| t.progress.as_ref())
-                .and_then(|p| p.portal_url.clone())
-        })
-        .map(|url| {
-            view! {
-                <a class="btn" href=url target="_blank" rel="noopener noreferrer">
-                    "Open in Azure portal" <span aria-hidden="true">" ↗"</span>
-                </a>
-            }
-        })
-    };
-    let req = initial.request.clone();
-    erased_on_server(view! {
-        <section
-            class="progress-banner"
-            data-testid="provision-progress"
-            data-task-id=initial.task_id.clone()
-            data-cluster=req.cluster_name.clone()
-            aria-label=format!("Provisioning {}", req.cluster_name)
-        >
-            <div class="progress-top">
-                <span class="spinner" aria-hidden="true"></span>
-                <strong class="progress-title">"Creating " {req.cluster_name.clone()}</strong>
-                <span class="badge badge-info">{status}</span>
-                <span class="muted progress-where">
-                    {req.region.clone()} " · " {req.node_count} " × " {req.node_sku.clone()}
-                </span>
-            </div>
-            <ProgressFacts task=task now=now />
-            <p class="progress-message muted">{message}</p>
-            <div class="progress-actions">
-                {portal}
-                <StopProvision
-                    task_id=initial.task_id.clone()
-                    cluster_name=req.cluster_name.clone()
-                    resource_group=req.resource_group.clone()
-                    on_stopped=on_stopped
-                />
-            </div>
-        </section>
-    })
 }

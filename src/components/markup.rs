@@ -99,6 +99,29 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
+/// Puts `html` into `root`, keeping the focus where it was: a focused button with a
+/// `data-action` inside an element with `key` (e.g. `data-task-id`) gets it back in the new
+/// markup. For parts redrawn while someone may be on one of their buttons.
+pub fn redraw_keeping_focus(root: &Element, html: &str, key: &str) {
+    let again = leptos::prelude::document()
+        .active_element()
+        .filter(|el| root.contains(Some(el)))
+        .and_then(|el| {
+            let action = el.get_attribute("data-action")?;
+            let owner = el.closest(&format!("[{key}]")).ok()??.get_attribute(key)?;
+            let plain = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            (plain(&action) && plain(&owner))
+                .then(|| format!("[{key}=\"{owner}\"] [data-action=\"{action}\"]"))
+        });
+    root.set_inner_html(html);
+    if let Some(el) = again
+        .and_then(|selector| root.query_selector(&selector).ok().flatten())
+        .and_then(|el| el.dyn_into::<HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
 /// A click on a button with a `data-action`, inside the element that listens.
 pub struct Clicked {
     /// The button's `data-action`.

@@ -2,6 +2,8 @@
 //! it has taken, and Stop (with a confirmation that a partial cluster may remain) with the
 //! server function it calls. Shared by the dashboard's provisioning banner and the modal.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
@@ -47,20 +49,34 @@ pub fn elapsed_seconds(task: &TaskStatus, now_ms: i64) -> u64 {
 }
 
 /// What a create is doing: a progress bar, the step, the cluster's state in Azure and the time
-/// it has taken — markup ([`facts_markup`]) redrawn as the task changes and the clock ticks
-/// (nothing in it takes the focus).
+/// it has taken — markup ([`facts_markup`]) redrawn as the task changes; the time is kept
+/// current in place ([`refresh_elapsed`]).
 #[component]
 pub fn ProgressFacts(task: Signal<Option<TaskStatus>>, now: Signal<i64>) -> impl IntoView {
+    let root = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let now = now.get();
+        if let Some(el) = root.get() {
+            refresh_elapsed(&el, now);
+        }
+    });
     view! {
         <div
             class="progress-facts-slot"
-            inner_html=move || task.with(|t| facts_markup(t.as_ref(), now.get()))
+            node_ref=root
+            inner_html=move || task.with(|t| facts_markup(t.as_ref(), now.get_untracked()))
         ></div>
     }
 }
 
 /// The markup of [`ProgressFacts`].
 fn facts_markup(task: Option<&TaskStatus>, now: i64) -> String {
+    let mut h = Html::new();
+    facts_into(&mut h, task, now);
+    h.finish()
+}
+
+fn facts_into(h: &mut Html, task: Option<&TaskStatus>, now: i64) {
     let (step, total) = task.map(step_of).unwrap_or((0, STEPS.len() as u32));
     let percent = match task {
         Some(t) if t.status == JobStatus::Succeeded => 100,
@@ -78,7 +94,6 @@ fn facts_markup(task: Option<&TaskStatus>, now: i64) -> String {
     let elapsed = task
         .map(|t| format_elapsed(elapsed_seconds(t, now)))
         .unwrap_or_default();
-    let mut h = Html::new();
     h.start("div")
         .attr("class", "progress-bar")
         .attr("role", "progressbar")
@@ -97,17 +112,26 @@ fn facts_markup(task: Option<&TaskStatus>, now: i64) -> String {
         )
         .close("div");
     h.start("dl").attr("class", "progress-facts").end();
+    let started = task.map(|t| t.created_at.to_string()).unwrap_or_default();
     for (term, testid, value) in [
         ("Step", "progress-step", step_text.as_str()),
         ("Cluster state", "progress-cluster-state", state),
         ("Elapsed", "progress-elapsed", elapsed.as_str()),
     ] {
         h.start("div").end().element("dt", &[], term);
-        h.element("dd", &[("data-testid", testid)], value)
+        h.start("dd")
+            .attr("data-testid", testid)
+            .attr_if(
+                testid == "progress-elapsed" && !started.is_empty(),
+                "data-started-at",
+                &started,
+            )
+            .end()
+            .text(value)
+            .close("dd")
             .close("div");
     }
     h.close("dl");
-    h.finish()
 }
 
 /// The steps of a create as a list (done, current, to do), in an `<ol class="steps">`.
@@ -160,12 +184,52 @@ pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError
         .map_err(service::respond)
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum StopState {
+/// Where one Stop stands.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum StopState {
+    #[default]
     Idle,
     Confirming,
     Stopping,
     Failed(String),
+}
+
+/// Where each Stop on the page stands, by task id (a redraw of the markup keeps it).
+pub type StopStates = RwSignal<BTreeMap<String, StopState>>;
+
+/// Acts on a click on the Stop markup of task `task_id` ([`stop_markup`]): asks first, keeps
+/// creating, or cancels the task and reports the outcome to `on_stopped`.
+pub fn on_stop_click(
+    clicked: &Clicked,
+    task_id: String,
+    states: StopStates,
+    on_stopped: Callback<CancelOutcome>,
+) {
+    let set = move |id: &str, state: StopState| {
+        states.try_update(|s| s.insert(id.to_owned(), state));
+    };
+    match clicked.action.as_str() {
+        "stop" => {
+            set(&task_id, StopState::Confirming);
+            clicked.focus_after_redraw("[data-action=stop-confirm]");
+        }
+        "stop-keep" => {
+            set(&task_id, StopState::Idle);
+            clicked.focus_after_redraw("[data-action=stop]");
+        }
+        "stop-confirm" => {
+            set(&task_id, StopState::Stopping);
+            leptos::task::spawn_local(async move {
+                match cancel_provision(task_id.clone()).await {
+                    Ok(outcome) => {
+                        on_stopped.try_run(outcome);
+                    }
+                    Err(e) => set(&task_id, StopState::Failed(e.message)),
+                }
+            });
+        }
+        _ => {}
+    }
 }
 
 /// Stop for one in-flight provision: asks first (a partial cluster may remain), then cancels.
@@ -177,45 +241,124 @@ pub fn StopProvision(
     resource_group: String,
     #[prop(into)] on_stopped: Callback<CancelOutcome>,
 ) -> impl IntoView {
-    let state = RwSignal::new(StopState::Idle);
-    let markup = move || state.with(|s| stop_markup(&cluster_name, &resource_group, s));
+    let states: StopStates = RwSignal::new(BTreeMap::new());
+    let id = task_id.clone();
+    let markup = move || {
+        states.with(|s| {
+            let state = s.get(&id).cloned().unwrap_or_default();
+            stop_markup(&cluster_name, &resource_group, &state)
+        })
+    };
     let on_click = move |ev: leptos::ev::MouseEvent| {
-        let Some(clicked) = Clicked::of(&ev) else {
-            return;
-        };
-        match clicked.action.as_str() {
-            "stop" => {
-                state.set(StopState::Confirming);
-                clicked.focus_after_redraw("[data-action=stop-confirm]");
-            }
-            "stop-keep" => {
-                state.set(StopState::Idle);
-                clicked.focus_after_redraw("[data-action=stop]");
-            }
-            "stop-confirm" => {
-                state.set(StopState::Stopping);
-                let task_id = task_id.clone();
-                leptos::task::spawn_local(async move {
-                    match cancel_provision(task_id).await {
-                        Ok(outcome) => {
-                            on_stopped.try_run(outcome);
-                        }
-                        Err(e) => {
-                            let _ = state.try_set(StopState::Failed(e.message));
-                        }
-                    }
-                });
-            }
-            _ => {}
+        if let Some(clicked) = Clicked::of(&ev) {
+            on_stop_click(&clicked, task_id.clone(), states, on_stopped);
         }
     };
     view! { <span class="stop-slot" inner_html=markup on:click=on_click></span> }
+}
+
+/// The in-flight provisions' banners as markup: what each is doing, how long it has taken
+/// (`data-started-at`, kept current by [`refresh_elapsed`]), its portal link and Stop.
+/// `stopping` says whether a task's Stop was accepted.
+pub fn banners_markup(
+    tasks: &[TaskStatus],
+    stopping: impl Fn(&str) -> bool,
+    stops: &BTreeMap<String, StopState>,
+    now: i64,
+) -> String {
+    let mut h = Html::new();
+    for t in tasks {
+        let r = &t.request;
+        let status = if stopping(&t.task_id) {
+            "Stopping"
+        } else {
+            status_label(t.status)
+        };
+        let progress = t.progress.as_ref();
+        h.start("section")
+            .attr("class", "progress-banner")
+            .attr("data-testid", "provision-progress")
+            .attr("data-task-id", &t.task_id)
+            .attr("data-cluster", &r.cluster_name)
+            .attr("aria-label", &format!("Provisioning {}", r.cluster_name))
+            .end();
+        h.start("div").attr("class", "progress-top").end();
+        h.element("span", &[("class", "spinner"), ("aria-hidden", "true")], "")
+            .element(
+                "strong",
+                &[("class", "progress-title")],
+                &format!("Creating {}", r.cluster_name),
+            )
+            .element("span", &[("class", "badge badge-info")], status)
+            .element(
+                "span",
+                &[("class", "muted progress-where")],
+                &format!("{} · {} × {}", r.region, r.node_count, r.node_sku),
+            )
+            .close("div");
+        facts_into(&mut h, Some(t), now);
+        h.element(
+            "p",
+            &[("class", "progress-message muted")],
+            progress.map(|p| p.message.as_str()).unwrap_or_default(),
+        );
+        h.start("div").attr("class", "progress-actions").end();
+        if let Some(url) = progress.and_then(|p| p.portal_url.as_deref()) {
+            h.start("a")
+                .attr("class", "btn")
+                .attr("href", url)
+                .attr("target", "_blank")
+                .attr("rel", "noopener noreferrer")
+                .end()
+                .text("Open in Azure portal")
+                .element("span", &[("aria-hidden", "true")], " ↗")
+                .close("a");
+        }
+        let stop = stops.get(&t.task_id).cloned().unwrap_or_default();
+        stop_into(&mut h, &r.cluster_name, &r.resource_group, &stop);
+        h.close("div").close("section");
+    }
+    h.finish()
+}
+
+/// Keeps every elapsed time under `root` (`data-started-at`, from [`facts_markup`]) current.
+pub fn refresh_elapsed(root: &leptos::web_sys::Element, now: i64) {
+    // Runs in the browser only (the server's markup is current when it is sent).
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (root, now);
+    #[cfg(feature = "hydrate")]
+    if let Ok(list) = root.query_selector_all("[data-started-at]") {
+        use leptos::wasm_bindgen::JsCast;
+        for i in 0..list.length() {
+            let Some(el) = list
+                .item(i)
+                .and_then(|n| n.dyn_into::<leptos::web_sys::Element>().ok())
+            else {
+                continue;
+            };
+            let Some(at) = el
+                .get_attribute("data-started-at")
+                .and_then(|a| a.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let text = format_elapsed((now.saturating_sub(at) / 1000).max(0) as u64);
+            if el.text_content().as_deref() != Some(text.as_str()) {
+                el.set_text_content(Some(&text));
+            }
+        }
+    }
 }
 
 /// The markup of [`StopProvision`] in one state: the Stop button (with why the last stop
 /// failed), the confirmation, or the disabled "Stopping…".
 fn stop_markup(cluster_name: &str, resource_group: &str, state: &StopState) -> String {
     let mut h = Html::new();
+    stop_into(&mut h, cluster_name, resource_group, state);
+    h.finish()
+}
+
+fn stop_into(h: &mut Html, cluster_name: &str, resource_group: &str, state: &StopState) {
     let stop_button = |h: &mut Html, stopping: bool| {
         h.start("button")
             .attr("type", "button")
@@ -228,9 +371,9 @@ fn stop_markup(cluster_name: &str, resource_group: &str, state: &StopState) -> S
             .close("button");
     };
     match state {
-        StopState::Idle => stop_button(&mut h, false),
+        StopState::Idle => stop_button(h, false),
         StopState::Failed(msg) => {
-            stop_button(&mut h, false);
+            stop_button(h, false);
             h.element(
                 "span",
                 &[("class", "status-line status-fail"), ("role", "status")],
@@ -245,16 +388,15 @@ fn stop_markup(cluster_name: &str, resource_group: &str, state: &StopState) -> S
             cancel_label: "Keep creating",
             actions: ("stop-confirm", "stop-keep"),
         }
-        .write(&mut h, |h| {
+        .write(h, |h| {
             h.text(&format!(
                 "Stop creating {cluster_name}? Azure is asked to abort the create. A partial \
                  cluster may remain in {resource_group} — you can open it in the Azure portal or \
                  delete it afterwards."
             ));
         }),
-        StopState::Stopping => stop_button(&mut h, true),
+        StopState::Stopping => stop_button(h, true),
     }
-    h.finish()
 }
 
 #[cfg(test)]
@@ -330,7 +472,9 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.contains(r#"<dd data-testid="progress-elapsed">1m 05s</dd>"#),
+            html.contains(
+                r#"<dd data-testid="progress-elapsed" data-started-at="10000">1m 05s</dd>"#
+            ),
             "{html}"
         );
         let queued = facts_markup(Some(&task(None)), 10_000);
@@ -373,5 +517,35 @@ mod tests {
         let failed = stop_markup("aks-one", "rg", &StopState::Failed("Throttled".into()));
         assert!(failed.contains("Could not stop: Throttled"), "{failed}");
         assert!(failed.contains(r#"data-action="stop""#), "{failed}");
+    }
+
+    #[test]
+    fn each_banner_says_what_its_create_is_doing_with_its_own_stop() {
+        let mut one = creating();
+        one.task_id = "t-1".into();
+        one.request.cluster_name = "aks-one".into();
+        let mut two = task(None);
+        two.task_id = "t-2".into();
+        two.request.cluster_name = "aks-two".into();
+        let stops = BTreeMap::from([("t-2".to_owned(), StopState::Confirming)]);
+        let html = banners_markup(&[one, two], |id| id == "t-1", &stops, 75_000);
+        assert_eq!(
+            html.matches(r#"data-testid="provision-progress""#).count(),
+            2
+        );
+        assert!(
+            html.contains(r#"data-task-id="t-1" data-cluster="aks-one""#),
+            "{html}"
+        );
+        // t-1's stop was accepted; t-2 is asking first.
+        let (first, second) = html.split_at(html.find(r#"data-task-id="t-2""#).unwrap());
+        assert!(
+            first.contains(r#"<span class="badge badge-info">Stopping</span>"#),
+            "{first}"
+        );
+        assert!(first.contains(r#"data-action="stop""#), "{first}");
+        assert!(second.contains(r#"data-testid="confirm-stop""#), "{second}");
+        assert!(second.contains("Stop creating aks-two?"), "{second}");
+        assert!(html.contains(r#"data-started-at="10000">1m 05s"#), "{html}");
     }
 }
