@@ -179,37 +179,17 @@ pub fn refresh_moments(root: &leptos::web_sys::Element, now: i64) {
     #[cfg(not(feature = "hydrate"))]
     let _ = (root, now);
     #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        use leptos::web_sys::Element;
-        fn set_text(el: &Element, text: &str) {
-            if el.text_content().as_deref() != Some(text) {
-                el.set_text_content(Some(text));
-            }
+    crate::components::markup::each_stamped(root, "data-at", |moment, at| {
+        use crate::components::markup::set_text;
+        if let Ok(Some(ago)) = moment.query_selector("[data-testid=time-ago]") {
+            set_text(&ago, &format_ago(now - at));
         }
-        let Ok(moments) = root.query_selector_all(".moment[data-at]") else {
-            return;
-        };
-        for i in 0..moments.length() {
-            let Some(moment) = moments.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
-                continue;
-            };
-            let Some(at) = moment
-                .get_attribute("data-at")
-                .and_then(|a| a.parse::<i64>().ok())
-            else {
-                continue;
-            };
-            if let Ok(Some(ago)) = moment.query_selector("[data-testid=time-ago]") {
-                set_text(&ago, &format_ago(now - at));
-            }
-            if let Ok(Some(time)) = moment.query_selector("time:not([data-zone])") {
-                set_text(&time, &local_label(at, false));
-                let _ = time.set_attribute("title", &local_label(at, true));
-                let _ = time.set_attribute("data-zone", "viewer");
-            }
+        if let Ok(Some(time)) = moment.query_selector("time:not([data-zone])") {
+            set_text(&time, &local_label(at, false));
+            let _ = time.set_attribute("title", &local_label(at, true));
+            let _ = time.set_attribute("data-zone", "viewer");
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -122,6 +122,29 @@ pub fn redraw_keeping_focus(root: &Element, html: &str, key: &str) {
     }
 }
 
+/// Calls `each` with every element under `root` that has `attribute`, and the attribute's value
+/// read as a number (a time in milliseconds: what a part keeps current in place).
+#[cfg(feature = "hydrate")]
+pub fn each_stamped(root: &Element, attribute: &str, mut each: impl FnMut(&Element, i64)) {
+    let Ok(list) = root.query_selector_all(&format!("[{attribute}]")) else {
+        return;
+    };
+    for i in 0..list.length() {
+        if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok())
+            && let Some(at) = el.get_attribute(attribute).and_then(|a| a.parse().ok())
+        {
+            each(&el, at);
+        }
+    }
+}
+
+/// Sets an element's text, unless it already says that.
+pub fn set_text(el: &Element, text: &str) {
+    if el.text_content().as_deref() != Some(text) {
+        el.set_text_content(Some(text));
+    }
+}
+
 /// A click on a button with a `data-action`, inside the element that listens.
 pub struct Clicked {
     /// The button's `data-action`.

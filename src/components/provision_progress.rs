@@ -327,27 +327,10 @@ pub fn refresh_elapsed(root: &leptos::web_sys::Element, now: i64) {
     #[cfg(not(feature = "hydrate"))]
     let _ = (root, now);
     #[cfg(feature = "hydrate")]
-    if let Ok(list) = root.query_selector_all("[data-started-at]") {
-        use leptos::wasm_bindgen::JsCast;
-        for i in 0..list.length() {
-            let Some(el) = list
-                .item(i)
-                .and_then(|n| n.dyn_into::<leptos::web_sys::Element>().ok())
-            else {
-                continue;
-            };
-            let Some(at) = el
-                .get_attribute("data-started-at")
-                .and_then(|a| a.parse::<i64>().ok())
-            else {
-                continue;
-            };
-            let text = format_elapsed((now.saturating_sub(at) / 1000).max(0) as u64);
-            if el.text_content().as_deref() != Some(text.as_str()) {
-                el.set_text_content(Some(&text));
-            }
-        }
-    }
+    crate::components::markup::each_stamped(root, "data-started-at", |el, at| {
+        let seconds = (now.saturating_sub(at) / 1000).max(0) as u64;
+        crate::components::markup::set_text(el, &format_elapsed(seconds));
+    });
 }
 
 /// The markup of [`StopProvision`] in one state: the Stop button (with why the last stop
