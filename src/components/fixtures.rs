@@ -2,7 +2,7 @@
 //! provision as the server sends them, at a fixed "now".
 
 use crate::provisioning::model::{
-    FailedProvision, JobStatus, ProvisionRequest, TaskError, TaskStatus,
+    FailedProvision, Fix, FixKind, JobStatus, ProvisionRequest, TaskError, TaskStatus,
 };
 
 /// The tests' "now" (2027-01-15), and a minute.
@@ -75,4 +75,25 @@ pub fn recorded_failure(status: JobStatus, code: &str, message: &str) -> FailedP
         category: None,
         ..failure("j1", 0)
     }
+}
+
+/// The fixes of a quota shortfall: a link to request more quota, then `request` with 1 node.
+pub fn quota_fixes(request: ProvisionRequest) -> Vec<Fix> {
+    vec![
+        Fix {
+            kind: FixKind::Link,
+            label: "Request more quota".into(),
+            request: None,
+            url: Some("https://portal.azure.com/#quota".into()),
+        },
+        Fix {
+            kind: FixKind::NodeCount,
+            label: "Use 1 node".into(),
+            request: Some(ProvisionRequest {
+                node_count: 1,
+                ..request
+            }),
+            url: None,
+        },
+    ]
 }

@@ -125,7 +125,6 @@ fn card_markup(failure: &FailedProvision, shape: &CardShape, delete: &DeleteStat
     } else {
         PARTIAL_AFTER_FAILURE_TOOLTIP
     };
-    let external = [("target", "_blank"), ("rel", "noopener noreferrer")];
 
     let mut h = Html::new();
     h.start("div")
@@ -190,11 +189,9 @@ fn card_markup(failure: &FailedProvision, shape: &CardShape, delete: &DeleteStat
         h.start("a")
             .attr("class", "btn")
             .attr("data-testid", "error-action")
-            .attr("href", &a.url);
-        for (name, value) in external {
-            h.attr(name, value);
-        }
-        h.end()
+            .attr("href", &a.url)
+            .new_tab()
+            .end()
             .text(&a.label)
             .element("span", &[("aria-hidden", "true")], " ↗")
             .close("a");
@@ -203,11 +200,9 @@ fn card_markup(failure: &FailedProvision, shape: &CardShape, delete: &DeleteStat
         h.start("a")
             .attr("class", "btn btn-warning")
             .attr("data-testid", "open-portal-partial")
-            .attr("href", url);
-        for (name, value) in external {
-            h.attr(name, value);
-        }
-        h.attr("title", portal_tooltip)
+            .attr("href", url)
+            .new_tab()
+            .attr("title", portal_tooltip)
             .attr("aria-describedby", &note_id)
             .end()
             .element("span", &[("aria-hidden", "true")], "⚠ ")
@@ -458,8 +453,7 @@ pub fn fix_actions(h: &mut Html, fixes: &[Fix]) {
                 .attr("data-testid", "fix-action")
                 .attr("data-fix", kind)
                 .attr("href", fix.url.as_deref().unwrap_or_default())
-                .attr("target", "_blank")
-                .attr("rel", "noopener noreferrer")
+                .new_tab()
                 .end()
                 .text(&fix.label)
                 .element("span", &[("aria-hidden", "true")], " ↗")
@@ -471,7 +465,7 @@ pub fn fix_actions(h: &mut Html, fixes: &[Fix]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::fixtures::recorded_failure as failure;
+    use crate::components::fixtures::{quota_fixes, recorded_failure as failure};
 
     #[test]
     fn the_card_shows_the_servers_explanation_or_the_recorded_message() {
@@ -516,7 +510,7 @@ mod tests {
     }
 
     fn with_partial_and_fixes() -> FailedProvision {
-        use crate::provisioning::model::{FixKind, PartialCluster};
+        use crate::provisioning::model::PartialCluster;
         let mut f = failure(JobStatus::Cancelled, "Cancelled", "Stopped by the user.");
         f.partial_cluster = Some(PartialCluster {
             resource_id: "/subscriptions/s/resourceGroups/rg/providers/x/aks-demo".into(),
@@ -524,20 +518,7 @@ mod tests {
             last_state: Some("Creating".into()),
             abort_requested: true,
         });
-        f.fixes = vec![
-            Fix {
-                kind: FixKind::Link,
-                label: "Request quota".into(),
-                request: None,
-                url: Some("https://portal.azure.com/#quota".into()),
-            },
-            Fix {
-                kind: FixKind::NodeCount,
-                label: "Use 1 node".into(),
-                request: Some(failure_request(&f)),
-                url: None,
-            },
-        ];
+        f.fixes = quota_fixes(failure_request(&f));
         f
     }
 
@@ -577,7 +558,7 @@ mod tests {
         let html = card_markup(&with_partial_and_fixes(), &shape(false), &DeleteState::Idle);
         assert!(!html.contains("edit-retry"), "{html}");
         assert!(!html.contains(r#"data-action="fix""#), "{html}");
-        assert!(html.contains("Request quota"), "{html}");
+        assert!(html.contains("Request more quota"), "{html}");
     }
 
     #[test]

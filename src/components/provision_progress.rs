@@ -45,7 +45,12 @@ pub fn status_label(status: JobStatus) -> &'static str {
 
 /// Seconds since the task was created, never negative.
 pub fn elapsed_seconds(task: &TaskStatus, now_ms: i64) -> u64 {
-    (now_ms.saturating_sub(task.created_at) / 1000).max(0) as u64
+    seconds_since(task.created_at, now_ms)
+}
+
+/// Whole seconds from `at` to `now_ms` (both in milliseconds), never negative.
+fn seconds_since(at: i64, now_ms: i64) -> u64 {
+    (now_ms.saturating_sub(at) / 1000).max(0) as u64
 }
 
 /// What a create is doing: a progress bar, the step, the cluster's state in Azure and the time
@@ -307,8 +312,7 @@ pub fn banners_markup(
             h.start("a")
                 .attr("class", "btn")
                 .attr("href", url)
-                .attr("target", "_blank")
-                .attr("rel", "noopener noreferrer")
+                .new_tab()
                 .end()
                 .text("Open in Azure portal")
                 .element("span", &[("aria-hidden", "true")], " ↗")
@@ -328,8 +332,7 @@ pub fn refresh_elapsed(root: &leptos::web_sys::Element, now: i64) {
     let _ = (root, now);
     #[cfg(feature = "hydrate")]
     crate::components::markup::each_stamped(root, "data-started-at", |el, at| {
-        let seconds = (now.saturating_sub(at) / 1000).max(0) as u64;
-        crate::components::markup::set_text(el, &format_elapsed(seconds));
+        crate::components::markup::set_text(el, &format_elapsed(seconds_since(at, now)));
     });
 }
 

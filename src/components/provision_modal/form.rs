@@ -11,7 +11,7 @@ use super::{Modal, Phase};
 use crate::api_error::ApiError;
 use crate::app::SessionInfo;
 use crate::components::erase::erased_on_server;
-use crate::components::markup::{Clicked, Html};
+use crate::components::markup::{Clicked, Html, set_text};
 use crate::components::notify;
 use crate::components::provision_error_card::fix_actions;
 use crate::provisioning::model::{
@@ -533,12 +533,7 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
     };
 
     // The choices of the selects, and the hints under the fields.
-    let region_choices = Signal::stored(
-        KNOWN_REGIONS
-            .iter()
-            .map(|r| ((*r).to_owned(), (*r).to_owned()))
-            .collect::<Vec<_>>(),
-    );
+    let region_choices = Signal::stored(regions_offered());
     let size_choices = Signal::derive(move || skus.with(|s| size_choices_of(s.as_ref())));
     let no_hint = Signal::stored(None::<String>);
     let name_hint = Signal::stored(Some(
@@ -642,7 +637,11 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
             Signal::derive(move || error_text(name)),
         );
     }
-    let fields_html = fields_markup(&form.request_untracked());
+    let fields_html = fields_markup(
+        &form.request_untracked(),
+        &region_choices.get_untracked(),
+        &size_choices.get_untracked(),
+    );
     let field_of = move |ev: &leptos::ev::Event| {
         use leptos::wasm_bindgen::JsCast;
         let name = ev
@@ -659,12 +658,10 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
             on_edit.run(name);
         }
     };
-    let is_choice = move |value: RwSignal<String>| {
-        [form.region, form.node_sku, form.system_vm_size].contains(&value)
-    };
     // A select is chosen and left in one go; a text field's `change` is its `input`s again.
     let on_change = move |ev: leptos::ev::Event| {
-        if let Some((name, value)) = field_of(&ev).filter(|(_, v)| is_choice(*v)) {
+        let select = event_target::<leptos::web_sys::Element>(&ev).tag_name() == "SELECT";
+        if let Some((name, value)) = field_of(&ev).filter(|_| select) {
             value.set(event_target_value(&ev));
             on_edit.run(name);
             on_leave.run(name);
@@ -722,7 +719,7 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
 }
 
 /// The pre-flight rows as markup: each check with its state and message, and the fixes of a
-/// failing one (`FixActions`: a button's `data-index` is its place in the check's fixes).
+/// failing one (`fix_actions`: a button's `data-index` is its place in the check's fixes).
 /// While the checks run, the last answer's rows say "Checking…", or, before any answer, the
 /// checks that will run.
 fn check_rows_markup(c: &Checks, name_checked: bool) -> String {
@@ -847,16 +844,15 @@ enum FieldKind<'a> {
     Select(&'a [(String, String)]),
 }
 
-/// The form's fields in their two sections, as markup, with these values: label, input,
-/// hint and message of each, ids from `field_id`. [`bind_field`] keeps them current.
-fn fields_markup(values: &ProvisionRequest) -> String {
+/// The form's fields in their two sections, as markup, with these values and choices: label,
+/// input, hint and message of each, ids from `field_id`. [`bind_field`] keeps them current.
+fn fields_markup(
+    values: &ProvisionRequest,
+    regions: &[(String, String)],
+    sizes: &[(String, String)],
+) -> String {
     let (lo, hi) = NODE_COUNT_RANGE;
     let (sys_lo, sys_hi) = SYSTEM_NODE_COUNT_RANGE;
-    let regions: Vec<(String, String)> = KNOWN_REGIONS
-        .iter()
-        .map(|r| ((*r).to_owned(), (*r).to_owned()))
-        .collect();
-    let sizes = size_choices_of(None);
     let count = |n: u32| if n == 0 { String::new() } else { n.to_string() };
     let text = FieldKind::Text { mono: false };
     let mut h = Html::new();
@@ -872,7 +868,7 @@ fn fields_markup(values: &ProvisionRequest) -> String {
         &mut h,
         "region",
         "Region",
-        FieldKind::Select(&regions),
+        FieldKind::Select(regions),
         &values.region,
     );
     let mono = FieldKind::Text { mono: true };
@@ -892,7 +888,7 @@ fn fields_markup(values: &ProvisionRequest) -> String {
     );
     h.close("div").close("fieldset");
     section_start(&mut h, "Node pools");
-    let size = FieldKind::Select(&sizes);
+    let size = FieldKind::Select(sizes);
     field_markup(&mut h, "node_sku", "Node VM size", size, &values.node_sku);
     let nodes = FieldKind::Count { min: lo, max: hi };
     field_markup(
@@ -938,17 +934,14 @@ fn field_markup(h: &mut Html, name: &'static str, label: &str, kind: FieldKind, 
     let id = field_id(name);
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
+    let select = matches!(kind, FieldKind::Select(_));
     h.start("div").attr("class", "field").end();
     h.element("label", &[("class", "field-label"), ("for", &id)], label);
-    h.start(if matches!(kind, FieldKind::Select(_)) {
-        "select"
-    } else {
-        "input"
-    })
-    .attr("id", &id)
-    .attr("data-field", name)
-    .attr("aria-invalid", "false")
-    .attr("aria-describedby", &format!("{hint_id} {error_id}"));
+    h.start(if select { "select" } else { "input" })
+        .attr("id", &id)
+        .attr("data-field", name)
+        .attr("aria-invalid", "false")
+        .attr("aria-describedby", &format!("{hint_id} {error_id}"));
     match kind {
         FieldKind::Select(choices) => {
             h.end();
@@ -967,7 +960,6 @@ fn field_markup(h: &mut Html, name: &'static str, label: &str, kind: FieldKind, 
                 .attr_if(mono, "class", "mono");
         }
     }
-    let select = matches!(kind, FieldKind::Select(_));
     if !select {
         h.attr("autocomplete", "off")
             .attr("spellcheck", "false")
@@ -990,6 +982,14 @@ fn field_markup(h: &mut Html, name: &'static str, label: &str, kind: FieldKind, 
             "",
         )
         .close("div");
+}
+
+/// The regions the form offers.
+fn regions_offered() -> Vec<(String, String)> {
+    KNOWN_REGIONS
+        .iter()
+        .map(|r| ((*r).to_owned(), (*r).to_owned()))
+        .collect()
 }
 
 /// The VM sizes a select offers, each with its vCPUs, or "blocked here" where the region's
@@ -1028,21 +1028,21 @@ fn bind_field(
     let id = field_id(name);
     let by_id = move |suffix: &str| document().get_element_by_id(&format!("{id}{suffix}"));
     let set_text = |el: Option<leptos::web_sys::Element>, text: &str| {
-        if let Some(el) = el.filter(|el| el.text_content().as_deref() != Some(text)) {
-            el.set_text_content(Some(text));
+        if let Some(el) = el {
+            set_text(&el, text);
         }
     };
-    Effect::new(move |shown_choices: Option<String>| {
+    // Remembers the options it last wrote (a select's only).
+    Effect::new(move |shown: Option<Option<String>>| {
+        let shown = shown.flatten();
         let Some(input) = by_id("") else {
-            return shown_choices.unwrap_or_default();
+            return shown;
         };
         let value = value.get();
-        // The choices first (with the value selected), then the value.
-        let choices = choices
-            .map(|c| c.with(|c| options_markup(c, &value)))
-            .unwrap_or_default();
-        if shown_choices.as_deref() != Some(choices.as_str()) {
-            input.set_inner_html(&choices);
+        // A select's choices first (with the value selected), then the value.
+        let options = choices.map(|c| c.with(|c| options_markup(c, &value)));
+        if let Some(options) = options.as_ref().filter(|o| shown.as_ref() != Some(*o)) {
+            input.set_inner_html(options);
         }
         let key = JsValue::from_str("value");
         if Reflect::get(&input, &key)
@@ -1065,7 +1065,7 @@ fn bind_field(
         }
         set_text(by_id("-error"), error.as_deref().unwrap_or_default());
         set_text(by_id("-hint"), hint.get().as_deref().unwrap_or_default());
-        choices
+        options
     });
 }
 
@@ -1155,7 +1155,8 @@ mod tests {
     }
 
     fn quota_report() -> PreflightReport {
-        use crate::provisioning::model::{FixKind, PreflightCheck};
+        use crate::components::fixtures::quota_fixes;
+        use crate::provisioning::model::PreflightCheck;
         let check = |name: &str, status, fixes| PreflightCheck {
             name: name.into(),
             status,
@@ -1170,23 +1171,7 @@ mod tests {
                 check(
                     "quota",
                     CheckStatus::Fail,
-                    vec![
-                        Fix {
-                            kind: FixKind::Link,
-                            label: "Request more quota".into(),
-                            request: None,
-                            url: Some("https://portal.azure.com/#quota".into()),
-                        },
-                        Fix {
-                            kind: FixKind::NodeCount,
-                            label: "Use 1 node".into(),
-                            request: Some(ProvisionRequest {
-                                node_count: 1,
-                                ..ProvisionRequest::default()
-                            }),
-                            url: None,
-                        },
-                    ],
+                    quota_fixes(ProvisionRequest::default()),
                 ),
             ],
             portal_url: String::new(),
@@ -1283,7 +1268,7 @@ mod tests {
             system_node_count: 0,
             ..ProvisionRequest::default()
         };
-        let html = fields_markup(&values);
+        let html = fields_markup(&values, &regions_offered(), &size_choices_of(None));
         for name in FIELD_ORDER {
             assert!(
                 html.contains(&format!(r#"id="pm-{name}" data-field="{name}""#)),
