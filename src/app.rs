@@ -9,7 +9,7 @@ use leptos_router::path;
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
-use crate::components::cluster_card::{CardData, ClusterCard, active_provisions};
+use crate::components::cluster_card::{CARD_DATA_ID, CardData, ClusterCard, active_provisions};
 use crate::components::cluster_list::{ClusterListView, list_clusters};
 use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions};
 use crate::components::page_json::PageJson;
@@ -75,7 +75,19 @@ pub struct SessionInfo {
     pub arm_mode: String,
 }
 
-#[server(prefix = "/api", endpoint = "session", input = server_fn::codec::GetUrl)]
+impl crate::wire::FromJson for SessionInfo {
+    fn from_json(v: &serde_json::Value) -> Result<Self, crate::wire::WireError> {
+        let f = crate::wire::Fields::of(v)?;
+        Ok(Self {
+            user: f.req("user")?,
+            subscription_id: f.req("subscription_id")?,
+            resource_group: f.req("resource_group")?,
+            arm_mode: f.req("arm_mode")?,
+        })
+    }
+}
+
+#[server(prefix = "/api", endpoint = "session", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
 pub async fn get_session() -> Result<SessionInfo, ApiError> {
     let caller = crate::identity::require_caller().await?;
     let state = expect_context::<crate::startup::AppState>();
@@ -169,12 +181,18 @@ fn Dashboard() -> impl IntoView {
                         let clusters = list_clusters().await;
                         let resource_group = session.resource_group.clone();
                         let data = CardData { session, recent_failures, in_flight };
-                        match data.to_prop() {
-                            Ok(data) => EitherOf3::B(view! {
-                                <ClusterCard data=data>
-                                    <ClusterListView list=clusters resource_group=resource_group />
-                                </ClusterCard>
-                            }),
+                        match data.to_script() {
+                            Ok(script) => {
+                                // The card reads its data from this context on the server and
+                                // from the script block in the browser (`CardData::of_page`).
+                                provide_context(data);
+                                EitherOf3::B(view! {
+                                    <script type="application/json" id=CARD_DATA_ID inner_html=script></script>
+                                    <ClusterCard>
+                                        <ClusterListView list=clusters resource_group=resource_group />
+                                    </ClusterCard>
+                                })
+                            }
                             Err(e) => EitherOf3::C(view! {
                                 <div class="notice notice-error" role="alert">
                                     "The page could not be prepared: " {e.to_string()}

@@ -11,6 +11,7 @@ pub mod components;
 pub mod events;
 pub mod identity;
 pub mod provisioning;
+pub mod wire;
 
 #[cfg(feature = "ssr")]
 pub mod azure;

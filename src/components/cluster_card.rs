@@ -19,7 +19,7 @@ use crate::components::erase::erased_on_server;
 use crate::components::in_flight::InFlight;
 use crate::components::last_failed::LastFailed;
 use crate::components::live::LiveEvents;
-use crate::components::markup::{Clicked, redraw_keeping_focus};
+use crate::components::markup::{Clicked, Html, redraw_keeping_focus};
 use crate::components::page_json::PageJson;
 use crate::components::provision_error_card::ProvisionErrorCard;
 use crate::components::provision_modal::ProvisionModal;
@@ -32,7 +32,7 @@ use crate::provisioning::model::{
 };
 
 /// The caller's queued and running provisions, newest first.
-#[server(prefix = "/api", endpoint = "aks/active-provisions", input = server_fn::codec::GetUrl)]
+#[server(prefix = "/api", endpoint = "aks/active-provisions", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
 pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
@@ -42,7 +42,7 @@ pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
 }
 
 /// Status and progress of one task (the same behaviour as `GET /api/tasks/{task_id}`).
-#[server(prefix = "/api", endpoint = "aks/task-status", input = server_fn::codec::GetUrl)]
+#[server(prefix = "/api", endpoint = "aks/task-status", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
 pub async fn get_task_status(task_id: String) -> Result<TaskStatus, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
@@ -59,45 +59,79 @@ struct ModalOpen {
 
 /// What the server knew when it rendered the page. `recent_failures` and `in_flight` are
 /// rendered into the first HTML and taken over live once the card is hydrated.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardData {
     pub session: SessionInfo,
     pub recent_failures: Option<RecentFailures>,
     pub in_flight: Vec<TaskStatus>,
 }
 
+/// The id of the page's `<script type="application/json">` that holds the card's data.
+pub const CARD_DATA_ID: &str = "card-data";
+
 impl CardData {
-    /// The card's prop. One JSON string rather than typed props: an island's typed props would
-    /// be decoded by a second JSON decoder per type (`serde_json::from_str`), this one by
-    /// `PageJson`, the decoder the server functions' answers already use.
-    pub fn to_prop(&self) -> Result<String, serde_json::Error> {
-        <PageJson as Encoder<Self>>::encode(self)
+    /// The card's data as the text of a JSON script block ([`CARD_DATA_ID`]), which the
+    /// browser reads with the server functions' reader (`crate::wire`). Not an island prop:
+    /// those are decoded by serde's derived decoder (`serde_json::from_str`), a second JSON
+    /// decoder in the bundle. Every `<` is written `\u003c` (the same string to JSON), so no
+    /// text in it can close the script block.
+    pub fn to_script(&self) -> Result<String, serde_json::Error> {
+        <PageJson as Encoder<Self>>::encode(self).map(|json| json.replace('<', "\\u003c"))
     }
 
-    fn from_prop(prop: &str) -> Result<Self, serde_json::Error> {
-        <PageJson as Decoder<Self>>::decode(prop)
+    #[cfg(any(not(feature = "ssr"), test))]
+    fn from_script(text: &str) -> Result<Self, crate::wire::WireError> {
+        <PageJson as Decoder<Self>>::decode(text)
+    }
+
+    /// What the server put in the page: on the server, from the context `Dashboard` provides;
+    /// in the browser, from the script block it rendered.
+    fn of_page() -> Result<Self, String> {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<Self>().ok_or_else(|| "the page gave the card no data".to_owned())
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            let text = document()
+                .get_element_by_id(CARD_DATA_ID)
+                .and_then(|el| el.text_content())
+                .ok_or_else(|| "the page has no card data".to_owned())?;
+            Self::from_script(&text).map_err(|e| e.to_string())
+        }
+    }
+}
+
+impl crate::wire::FromJson for CardData {
+    fn from_json(v: &serde_json::Value) -> Result<Self, crate::wire::WireError> {
+        let f = crate::wire::Fields::of(v)?;
+        Ok(Self {
+            session: f.req("session")?,
+            recent_failures: f.req("recent_failures")?,
+            in_flight: f.req("in_flight")?,
+        })
     }
 }
 
 /// The dashboard's card: clusters of the resource group, in-flight provisions of the signed-in
 /// user, and the last failed attempt, all kept current by the server's live events.
 ///
-/// `data` is a [`CardData`] as JSON ([`CardData::to_prop`]); `children` is the cluster list as
+/// Its data is the page's [`CardData`] ([`CardData::of_page`]); `children` is the cluster list as
 /// the server rendered it ([`crate::components::cluster_list::ClusterListView`]), swapped for a
 /// fresh rendering when it changes.
 #[island]
-pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
+pub fn ClusterCard(children: Children) -> impl IntoView {
     mark_hydrated();
     let CardData {
         session,
         recent_failures,
         in_flight,
-    } = match CardData::from_prop(&data) {
+    } = match CardData::of_page() {
         Ok(data) => data,
         Err(e) => {
             return Either::Right(view! {
                 <div class="notice notice-error" role="alert">
-                    "The page's data could not be read: " {e.to_string()}
+                    "The page's data could not be read: " {e}
                 </div>
             });
         }
@@ -176,23 +210,26 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
             }
         })
     };
-    let passing_notice = move || {
-        in_flight.notice().map(|n| {
-            view! {
-                <div class="notice notice-info passing-notice" role="status" data-testid="passing-notice">
-                    <span>{n.text}</span>
-                    <button
-                        type="button"
-                        class="btn btn-ghost btn-icon"
-                        aria-label="Close notice"
-                        on:click=move |_| in_flight.close_notice()
-                    >
-                        "✕"
-                    </button>
-                </div>
-            }
-        })
-    };
+    // The card's notices are markup, redrawn when their text changes.
+    let notice_slot = NodeRef::<leptos::html::Div>::new();
+    let passing_now = move || passing_markup(in_flight.notice().map(|n| n.text).as_deref());
+    let first_passing = untrack(passing_now);
+    Effect::new(move |shown: Option<String>| {
+        let html = passing_now();
+        if let Some(root) = notice_slot.get_untracked()
+            && shown.as_deref() != Some(html.as_str())
+        {
+            root.set_inner_html(&html);
+        }
+        html
+    });
+    let list_error_slot = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let html = list_error_markup(list_error.get().as_deref());
+        if let Some(root) = list_error_slot.get() {
+            root.set_inner_html(&html);
+        }
+    });
 
     // The in-flight provisions' banners are markup (`banners_markup`): redrawn when the list,
     // a Stop or an accepted stop changes (the focus stays on the button it was on), their
@@ -221,14 +258,24 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
             refresh_elapsed(&root, now);
         }
     });
-    let on_banner_click = move |ev: leptos::ev::MouseEvent| {
-        if let Some(clicked) = Clicked::of(&ev)
-            && let Some(task_id) = clicked.around("data-task-id")
-        {
-            on_stop_click(&clicked, task_id, stops, on_stopped);
+    // One listener for the card's own buttons: Add cluster, the notice's close, and Stop in
+    // the banners (the error card listens on its own).
+    let on_card_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(clicked) = Clicked::of(&ev) else {
+            return;
+        };
+        match clicked.action.as_str() {
+            "add-cluster" => open_modal(None),
+            "close-notice" => in_flight.close_notice(),
+            _ => {
+                if let Some(task_id) = clicked.around("data-task-id") {
+                    on_stop_click(&clicked, task_id, stops, on_stopped);
+                }
+            }
         }
     };
 
+    let header = header_markup(&session);
     let modal_session = session.clone();
     Either::Left(erased_on_server(view! {
         <section
@@ -236,49 +283,15 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
             data-testid="cluster-card"
             data-events=move || live.state().as_str()
             aria-labelledby="cluster-card-title"
+            on:click=on_card_click
         >
-            <header class="card-header">
-                <div>
-                    <h1 id="cluster-card-title" class="card-title">"Kubernetes clusters"</h1>
-                    <p class="card-subtitle">
-                        <span class="label">"Resource group"</span>
-                        <code>{session.resource_group.clone()}</code>
-                        <span class="sep" aria-hidden="true">"·"</span>
-                        <span class="label">"Subscription"</span>
-                        <code>{session.subscription_id.clone()}</code>
-                    </p>
-                </div>
-                <div class="card-header-actions">
-                    <span class="badge badge-neutral" title="Where Azure calls go">
-                        {if session.arm_mode == "simulator" { "ARM simulator" } else { "Azure" }}
-                    </span>
-                    <button
-                        type="button"
-                        id="add-cluster"
-                        class="btn btn-primary"
-                        data-testid="add-cluster"
-                        aria-haspopup="dialog"
-                        on:click=move |_| open_modal(None)
-                    >
-                        <span aria-hidden="true">"+ "</span>
-                        "Add cluster"
-                    </button>
-                </div>
-            </header>
+            <header class="card-header" inner_html=header></header>
             <div class="card-banners" aria-live="polite">
                 {banner}
-                {passing_notice}
-                <div class="in-flight" node_ref=banners inner_html=first_banners on:click=on_banner_click></div>
+                <div class="notice-slot" node_ref=notice_slot inner_html=first_passing></div>
+                <div class="in-flight" node_ref=banners inner_html=first_banners></div>
             </div>
-            {move || {
-                list_error.get().map(|m| {
-                    view! {
-                        <div class="notice notice-warn card-notice" role="status">
-                            "The cluster list could not be refreshed: " {m}
-                        </div>
-                    }
-                })
-            }}
+            <div class="notice-slot" node_ref=list_error_slot></div>
             {children()}
         </section>
         {move || {
@@ -296,4 +309,169 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
                 })
         }}
     }))
+}
+
+/// The inside of the card's header: where the clusters are, where Azure calls go, and the
+/// Add cluster button (`data-action="add-cluster"`).
+fn header_markup(session: &SessionInfo) -> String {
+    let mut h = Html::new();
+    h.start("div")
+        .end()
+        .element(
+            "h1",
+            &[("id", "cluster-card-title"), ("class", "card-title")],
+            "Kubernetes clusters",
+        )
+        .start("p")
+        .attr("class", "card-subtitle")
+        .end()
+        .element("span", &[("class", "label")], "Resource group")
+        .element("code", &[], &session.resource_group)
+        .element("span", &[("class", "sep"), ("aria-hidden", "true")], "·")
+        .element("span", &[("class", "label")], "Subscription")
+        .element("code", &[], &session.subscription_id)
+        .close("p")
+        .close("div");
+    let calls_go_to = if session.arm_mode == "simulator" {
+        "ARM simulator"
+    } else {
+        "Azure"
+    };
+    h.start("div")
+        .attr("class", "card-header-actions")
+        .end()
+        .element(
+            "span",
+            &[
+                ("class", "badge badge-neutral"),
+                ("title", "Where Azure calls go"),
+            ],
+            calls_go_to,
+        )
+        .start("button")
+        .attr("type", "button")
+        .attr("id", "add-cluster")
+        .attr("class", "btn btn-primary")
+        .attr("data-testid", "add-cluster")
+        .attr("data-action", "add-cluster")
+        .attr("aria-haspopup", "dialog")
+        .end()
+        .element("span", &[("aria-hidden", "true")], "+ ")
+        .text("Add cluster")
+        .close("button")
+        .close("div");
+    h.finish()
+}
+
+/// The notice of a provision that passed without leaving anything (stopped in time), if any.
+fn passing_markup(text: Option<&str>) -> String {
+    let mut h = Html::new();
+    if let Some(text) = text {
+        h.start("div")
+            .attr("class", "notice notice-info passing-notice")
+            .attr("role", "status")
+            .attr("data-testid", "passing-notice")
+            .end()
+            .element("span", &[], text)
+            .element(
+                "button",
+                &[
+                    ("type", "button"),
+                    ("class", "btn btn-ghost btn-icon"),
+                    ("aria-label", "Close notice"),
+                    ("data-action", "close-notice"),
+                ],
+                "✕",
+            )
+            .close("div");
+    }
+    h.finish()
+}
+
+/// Why the list could not be refreshed (the list stays as it was), if it could not.
+fn list_error_markup(message: Option<&str>) -> String {
+    let mut h = Html::new();
+    if let Some(message) = message {
+        h.element(
+            "div",
+            &[
+                ("class", "notice notice-warn card-notice"),
+                ("role", "status"),
+            ],
+            &format!("The cluster list could not be refreshed: {message}"),
+        );
+    }
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(arm_mode: &str) -> SessionInfo {
+        SessionInfo {
+            user: "dev@example.com".into(),
+            subscription_id: "11111111-2222-3333-4444-555555555555".into(),
+            resource_group: "rg-<aks>".into(),
+            arm_mode: arm_mode.into(),
+        }
+    }
+
+    #[test]
+    fn the_header_says_where_and_offers_add_cluster() {
+        let html = header_markup(&session("simulator"));
+        assert!(html.contains("<code>rg-&lt;aks&gt;</code>"), "{html}");
+        assert!(
+            html.contains("11111111-2222-3333-4444-555555555555"),
+            "{html}"
+        );
+        assert!(html.contains(">ARM simulator</span>"), "{html}");
+        assert!(
+            html.contains(r#"id="add-cluster" class="btn btn-primary" data-testid="add-cluster" data-action="add-cluster""#),
+            "{html}"
+        );
+        assert!(header_markup(&session("azure")).contains(">Azure</span>"));
+        assert_eq!(html.matches("<div").count(), html.matches("</div>").count());
+    }
+
+    #[test]
+    fn the_card_data_script_cannot_be_closed_by_its_text() {
+        let mut failure = crate::components::fixtures::failure("j1", 0);
+        failure.error_message = Some("</script><script>alert(1)</script> <!--".into());
+        let data = CardData {
+            session: session("simulator"),
+            recent_failures: Some(crate::provisioning::model::RecentFailures {
+                jobs: vec![failure],
+                degraded: false,
+            }),
+            in_flight: vec![],
+        };
+        let script = data.to_script().expect("encodes");
+        assert!(!script.contains('<'), "{script}");
+        assert_eq!(CardData::from_script(&script).expect("reads back"), data);
+    }
+
+    #[test]
+    fn notices_are_drawn_only_when_there_is_something_to_say() {
+        assert_eq!(passing_markup(None), "");
+        assert_eq!(list_error_markup(None), "");
+        let passing = passing_markup(Some("Creating <x> was stopped"));
+        assert!(
+            passing.contains(r#"data-testid="passing-notice""#),
+            "{passing}"
+        );
+        assert!(
+            passing.contains("Creating &lt;x&gt; was stopped"),
+            "{passing}"
+        );
+        assert!(
+            passing.contains(r#"data-action="close-notice""#),
+            "{passing}"
+        );
+        let error = list_error_markup(Some("throttled"));
+        assert!(
+            error.contains("The cluster list could not be refreshed: throttled"),
+            "{error}"
+        );
+    }
 }

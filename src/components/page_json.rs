@@ -1,11 +1,11 @@
 //! `PageJson`: how the data the server renders into the page travels to the browser. It is
-//! JSON, as with Leptos' default codec, but the browser decodes it from bytes with the very
-//! code that decodes the server functions' answers, so the bundle carries one JSON decoder per
-//! type instead of two.
+//! JSON, as with Leptos' default codec, but the browser reads it with the very code that reads
+//! the server functions' answers (`crate::wire`), so the bundle carries one reader per type.
 
 use leptos::server::codee::{Decoder, Encoder};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+
+use crate::wire::{FromJson, WireError};
 
 /// The codec of the dashboard's resources.
 pub struct PageJson;
@@ -19,12 +19,12 @@ impl<T: Serialize> Encoder<T> for PageJson {
     }
 }
 
-impl<T: DeserializeOwned> Decoder<T> for PageJson {
-    type Error = serde_json::Error;
+impl<T: FromJson> Decoder<T> for PageJson {
+    type Error = WireError;
     type Encoded = str;
 
     fn decode(val: &Self::Encoded) -> Result<T, Self::Error> {
-        serde_json::from_slice(val.as_bytes())
+        crate::wire::from_slice(val.as_bytes())
     }
 }
 

@@ -180,7 +180,7 @@ fn steps_markup(task: Option<&TaskStatus>) -> String {
     h.finish()
 }
 
-#[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json, output = crate::wire::Wire)]
 pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;

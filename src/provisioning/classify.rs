@@ -397,3 +397,59 @@ pub fn explain_failure(failure: &FailedProvision) -> Classification {
 
 #[cfg(test)]
 mod tests;
+
+// How the browser reads an explanation (`crate::wire`); proven in model.rs' `wire_tests`.
+mod from_json {
+    use super::*;
+    use crate::wire::{Fields, FromJson, WireError, named};
+    use serde_json::Value;
+
+    impl FromJson for Category {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            use Category::*;
+            let all = [
+                Quota,
+                SkuBlocked,
+                Region,
+                RgPermission,
+                Auth,
+                Allocation,
+                Capacity,
+                OperationConflict,
+                Network,
+                Policy,
+                ProviderRegistration,
+                Throttled,
+                Cancelled,
+                NotFound,
+                InvalidRequest,
+                NameTaken,
+                Unknown,
+            ];
+            named(v, &all, Self::as_str)
+        }
+    }
+
+    impl FromJson for ErrorAction {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                label: f.req("label")?,
+                url: f.req("url")?,
+            })
+        }
+    }
+
+    impl FromJson for Classification {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                category: f.req("category")?,
+                headline: f.req("headline")?,
+                details: f.req("details")?,
+                actions: f.req("actions")?,
+                command: f.or_default("command")?,
+            })
+        }
+    }
+}

@@ -354,3 +354,295 @@ pub struct DeletePartialOutcome {
     /// `deleting` once Azure accepted the delete, `gone` when it was already gone.
     pub status: String,
 }
+
+// How the browser reads these types (`crate::wire`); `wire_tests` below proves each reads back
+// what serde writes.
+mod from_json {
+    use super::*;
+    use crate::wire::{Fields, FromJson, WireError, named};
+    use serde_json::Value;
+
+    impl FromJson for ProvisionRequest {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                subscription_id: f.req("subscription_id")?,
+                resource_group: f.req("resource_group")?,
+                region: f.req("region")?,
+                cluster_name: f.or_default("cluster_name")?,
+                node_sku: f.req("node_sku")?,
+                node_count: f.req("node_count")?,
+                system_vm_size: f.req("system_vm_size")?,
+                system_node_count: f.req("system_node_count")?,
+            })
+        }
+    }
+
+    impl FromJson for ProvisionAccepted {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                job_id: f.req("job_id")?,
+                task_id: f.req("task_id")?,
+                status: f.req("status")?,
+                status_url: f.req("status_url")?,
+            })
+        }
+    }
+
+    impl FromJson for JobStatus {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            use JobStatus::*;
+            named(
+                v,
+                &[Queued, Running, Succeeded, Failed, Cancelled],
+                Self::as_str,
+            )
+        }
+    }
+
+    impl FromJson for FixKind {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            use FixKind::*;
+            named(v, &[NodeCount, VmSize, Region, Name, Link], Self::as_str)
+        }
+    }
+
+    impl FromJson for CheckStatus {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            use CheckStatus::*;
+            named(v, &[Ok, Warn, Fail], |s| match s {
+                Ok => "ok",
+                Warn => "warn",
+                Fail => "fail",
+            })
+        }
+    }
+
+    impl FromJson for PoolProgress {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                name: f.req("name")?,
+                vm_size: f.req("vm_size")?,
+                count: f.req("count")?,
+                mode: f.req("mode")?,
+                provisioning_state: f.or_default("provisioning_state")?,
+            })
+        }
+    }
+
+    impl FromJson for Progress {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                phase: f.req("phase")?,
+                step: f.req("step")?,
+                total_steps: f.req("total_steps")?,
+                message: f.req("message")?,
+                updated_at: f.req("updated_at")?,
+                cluster_state: f.or_default("cluster_state")?,
+                pools: f.or_default("pools")?,
+                portal_url: f.or_default("portal_url")?,
+                arm_elapsed_seconds: f.or_default("arm_elapsed_seconds")?,
+                operation_url: f.or_default("operation_url")?,
+                arm_started_at: f.or_default("arm_started_at")?,
+            })
+        }
+    }
+
+    impl FromJson for Fix {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                kind: f.req("kind")?,
+                label: f.req("label")?,
+                request: f.or_default("request")?,
+                url: f.or_default("url")?,
+            })
+        }
+    }
+
+    impl FromJson for PartialCluster {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                resource_id: f.req("resource_id")?,
+                portal_url: f.req("portal_url")?,
+                last_state: f.req("last_state")?,
+                abort_requested: f.or_default("abort_requested")?,
+            })
+        }
+    }
+
+    impl FromJson for TaskError {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                code: f.req("code")?,
+                message: f.req("message")?,
+                category: f.req("category")?,
+                headline: f.req("headline")?,
+                raw: f.or_default("raw")?,
+                partial_cluster: f.or_default("partial_cluster")?,
+                fixes: f.or_default("fixes")?,
+                explanation: f.or_default("explanation")?,
+            })
+        }
+    }
+
+    impl FromJson for TaskStatus {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                task_id: f.req("task_id")?,
+                job_id: f.req("job_id")?,
+                status: f.req("status")?,
+                ready: f.req("ready")?,
+                progress: f.or_default("progress")?,
+                error: f.or_default("error")?,
+                result: f.or_default("result")?,
+                request: f.req("request")?,
+                created_at: f.req("created_at")?,
+                updated_at: f.req("updated_at")?,
+            })
+        }
+    }
+
+    impl FromJson for CancelOutcome {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                task_id: f.req("task_id")?,
+                job_id: f.req("job_id")?,
+                previous_status: f.req("previous_status")?,
+                was_running: f.req("was_running")?,
+                cancelled: f.req("cancelled")?,
+                partial_cluster: f.req("partial_cluster")?,
+            })
+        }
+    }
+
+    impl FromJson for FailedProvision {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                job_id: f.req("job_id")?,
+                task_id: f.req("task_id")?,
+                status: f.req("status")?,
+                phase: f.req("phase")?,
+                error_code: f.req("error_code")?,
+                error_message: f.req("error_message")?,
+                category: f.req("category")?,
+                cluster_name: f.req("cluster_name")?,
+                region: f.req("region")?,
+                resource_group: f.req("resource_group")?,
+                subscription_id: f.req("subscription_id")?,
+                portal_url: f.req("portal_url")?,
+                partial_cluster: f.req("partial_cluster")?,
+                created_at: f.req("created_at")?,
+                updated_at: f.req("updated_at")?,
+                request: f.or_default("request")?,
+                raw_error: f.or_default("raw_error")?,
+                delete_blocked: f.or_default("delete_blocked")?,
+                fixes: f.or_default("fixes")?,
+                explanation: f.or_default("explanation")?,
+            })
+        }
+    }
+
+    impl FromJson for RecentFailures {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                jobs: f.req("jobs")?,
+                degraded: f.req("degraded")?,
+            })
+        }
+    }
+
+    impl FromJson for PreflightCheck {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                name: f.req("name")?,
+                status: f.req("status")?,
+                message: f.req("message")?,
+                details: f.or_default("details")?,
+                fixes: f.or_default("fixes")?,
+            })
+        }
+    }
+
+    impl FromJson for PreflightReport {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                ok: f.req("ok")?,
+                checks: f.req("checks")?,
+                portal_url: f.req("portal_url")?,
+                max_node_count: f.or_default("max_node_count")?,
+            })
+        }
+    }
+
+    impl FromJson for SkuAvailability {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                name: f.req("name")?,
+                family: f.req("family")?,
+                vcpus: f.req("vcpus")?,
+                available: f.req("available")?,
+                reason: f.or_default("reason")?,
+            })
+        }
+    }
+
+    impl FromJson for AvailableSkus {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                region: f.req("region")?,
+                skus: f.req("skus")?,
+            })
+        }
+    }
+
+    impl FromJson for ClusterSummary {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                name: f.req("name")?,
+                region: f.req("region")?,
+                kubernetes_version: f.req("kubernetes_version")?,
+                provisioning_state: f.req("provisioning_state")?,
+                pools: f.req("pools")?,
+                portal_url: f.req("portal_url")?,
+            })
+        }
+    }
+
+    impl FromJson for ClusterList {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                subscription_id: f.req("subscription_id")?,
+                resource_group: f.req("resource_group")?,
+                clusters: f.req("clusters")?,
+                error: f.req("error")?,
+            })
+        }
+    }
+
+    impl FromJson for DeletePartialOutcome {
+        fn from_json(v: &Value) -> Result<Self, WireError> {
+            let f = Fields::of(v)?;
+            Ok(Self {
+                job_id: f.req("job_id")?,
+                resource_id: f.req("resource_id")?,
+                status: f.req("status")?,
+            })
+        }
+    }
+}

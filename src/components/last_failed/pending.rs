@@ -16,10 +16,21 @@ pub struct PendingDismiss {
     pub at: i64,
 }
 
+impl crate::wire::FromJson for PendingDismiss {
+    fn from_json(v: &serde_json::Value) -> Result<Self, crate::wire::WireError> {
+        let f = crate::wire::Fields::of(v)?;
+        Ok(Self {
+            user: f.req("user")?,
+            job_id: f.req("job_id")?,
+            at: f.req("at")?,
+        })
+    }
+}
+
 /// The stored pending dismisses, all users': malformed storage counts as none, and one older than
 /// a day goes (its failure is out of every window by then).
 pub fn read_pending(raw: Option<&str>, now_ms: i64) -> Vec<PendingDismiss> {
-    raw.and_then(|r| serde_json::from_slice::<Vec<PendingDismiss>>(r.as_bytes()).ok())
+    raw.and_then(|r| crate::wire::from_slice::<Vec<PendingDismiss>>(r.as_bytes()).ok())
         .unwrap_or_default()
         .into_iter()
         .filter(|p| now_ms.saturating_sub(p.at) <= MAX_AGE_MS)

@@ -24,6 +24,16 @@ pub struct LocalCopy {
     pub failure: FailedProvision,
 }
 
+impl crate::wire::FromJson for LocalCopy {
+    fn from_json(v: &serde_json::Value) -> Result<Self, crate::wire::WireError> {
+        let f = crate::wire::Fields::of(v)?;
+        Ok(Self {
+            user: f.req("user")?,
+            failure: f.req("failure")?,
+        })
+    }
+}
+
 /// What a read of the local copy found.
 // Built a few times per page view: boxing the copy would buy nothing.
 #[allow(clippy::large_enum_variant)]
@@ -42,8 +52,8 @@ pub fn read_local(raw: Option<&str>, user: &str, now_ms: i64) -> LocalRead {
     let Some(raw) = raw else {
         return LocalRead::Absent;
     };
-    // From bytes: the same decoder as the API's answers (see `page_json`).
-    let Ok(copy) = serde_json::from_slice::<LocalCopy>(raw.as_bytes()) else {
+    // The same reader as the API's answers (`crate::wire`).
+    let Ok(copy) = crate::wire::from_slice::<LocalCopy>(raw.as_bytes()) else {
         return LocalRead::Discard;
     };
     if copy.failure.job_id.is_empty() || !is_fresh(&copy.failure, now_ms) {

@@ -24,7 +24,7 @@ use crate::provisioning::validate::{
 
 /// Starts a provision. 202 with the job and task ids; 400 with per-field errors; 503 when the
 /// job cannot be stored. The request's fields are the JSON body's top-level fields.
-#[server(prefix = "/api", endpoint = "aks/provision", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "aks/provision", input = server_fn::codec::Json, output = crate::wire::Wire)]
 pub async fn provision(
     #[server(flatten)] request: ProvisionRequest,
 ) -> Result<ProvisionAccepted, ApiError> {
@@ -39,7 +39,7 @@ pub async fn provision(
 
 /// Live pre-flight checks (`skus`, `quota`, `resource_group`) for a would-be provision; the
 /// cluster name may be left out.
-#[server(prefix = "/api", endpoint = "aks/preflight", input = server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "aks/preflight", input = server_fn::codec::Json, output = crate::wire::Wire)]
 pub async fn preflight(
     #[server(flatten)] request: ProvisionRequest,
 ) -> Result<PreflightReport, ApiError> {
@@ -51,7 +51,7 @@ pub async fn preflight(
 }
 
 /// The VM sizes of a region, with availability and Azure's reason when blocked.
-#[server(prefix = "/api", endpoint = "aks/available-skus", input = server_fn::codec::GetUrl)]
+#[server(prefix = "/api", endpoint = "aks/available-skus", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
 pub async fn get_available_skus(region: String) -> Result<AvailableSkus, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
