@@ -44,9 +44,74 @@ pub trait FromJson: Sized {
 
 /// Parses JSON text and reads a `T` out of it.
 pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, WireError> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| WireError(format!("not JSON: {e}")))?;
-    T::from_json(&value)
+    let text = std::str::from_utf8(bytes).map_err(|_| WireError("not UTF-8 text".into()))?;
+    T::from_json(&parse(text)?)
+}
+
+/// Parses JSON text into a `Value`: on the server with serde_json, in the browser with the
+/// browser's own parser (`JSON.parse`), so the bundle carries no JSON parser at all.
+#[cfg(any(feature = "ssr", not(target_arch = "wasm32")))]
+pub fn parse(text: &str) -> Result<Value, WireError> {
+    serde_json::from_str(text).map_err(|e| WireError(format!("not JSON: {e}")))
+}
+
+/// Parses JSON text into a `Value`: on the server with serde_json, in the browser with the
+/// browser's own parser (`JSON.parse`), so the bundle carries no JSON parser at all.
+#[cfg(all(not(feature = "ssr"), target_arch = "wasm32"))]
+pub fn parse(text: &str) -> Result<Value, WireError> {
+    let parsed = web_sys::js_sys::JSON::parse(text).map_err(|_| WireError("not JSON".into()))?;
+    Ok(browser::to_value(&parsed))
+}
+
+#[cfg(all(not(feature = "ssr"), target_arch = "wasm32"))]
+mod browser {
+    use serde_json::{Map, Number, Value};
+    use wasm_bindgen::{JsCast, JsValue};
+    use web_sys::js_sys::{Array, Object};
+
+    /// What `JSON.parse` gave, as a `Value`. Numbers: a whole one (JSON has one number type;
+    /// JavaScript holds it as a double, exact up to 2⁵³) becomes an integer, any other a float.
+    pub fn to_value(v: &JsValue) -> Value {
+        if let Some(b) = v.as_bool() {
+            Value::Bool(b)
+        } else if let Some(n) = v.as_f64() {
+            number(n)
+        } else if let Some(s) = v.as_string() {
+            Value::String(s)
+        } else if Array::is_array(v) {
+            Value::Array(
+                v.unchecked_ref::<Array>()
+                    .iter()
+                    .map(|item| to_value(&item))
+                    .collect(),
+            )
+        } else if v.is_object() {
+            let mut map = Map::new();
+            for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
+                let pair = entry.unchecked_into::<Array>();
+                if let Some(key) = pair.get(0).as_string() {
+                    map.insert(key, to_value(&pair.get(1)));
+                }
+            }
+            Value::Object(map)
+        } else {
+            Value::Null
+        }
+    }
+
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2⁵³
+
+    fn number(n: f64) -> Value {
+        if n.fract() == 0.0 && n.abs() <= EXACT {
+            if n >= 0.0 {
+                Value::Number(Number::from(n as u64))
+            } else {
+                Value::Number(Number::from(n as i64))
+            }
+        } else {
+            Number::from_f64(n).map_or(Value::Null, Value::Number)
+        }
+    }
 }
 
 /// The fields of a JSON object.
@@ -63,11 +128,14 @@ impl<'a> Fields<'a> {
     }
 
     /// A field without a default: a missing one reads as `null` (which only an `Option` takes).
+    // Not inlined: one copy per field type rather than one per field.
+    #[inline(never)]
     pub fn req<T: FromJson>(&self, name: &str) -> Result<T, WireError> {
         T::from_json(self.0.get(name).unwrap_or(&NULL)).map_err(|e| in_field(name, e))
     }
 
     /// A `#[serde(default)]` field: a missing one is `T::default()`.
+    #[inline(never)]
     pub fn or_default<T: FromJson + Default>(&self, name: &str) -> Result<T, WireError> {
         match self.0.get(name) {
             None => Ok(T::default()),

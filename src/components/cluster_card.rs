@@ -275,8 +275,44 @@ pub fn ClusterCard(children: Children) -> impl IntoView {
         }
     };
 
-    let header = header_markup(&session);
+    // The modal is built in the browser when it opens and taken down when it closes: it is
+    // never server HTML, so it is mounted rather than part of the hydrated view (whose code
+    // would carry a hydration path for it that never runs). Its handle, dropped, unmounts it
+    // and disposes its reactive owner, a child of the card's (it uses the card's contexts).
+    let modal_slot = NodeRef::<leptos::html::Div>::new();
+    let card_owner = Owner::current();
+    let shown_modal = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
     let modal_session = session.clone();
+    Effect::new(move |_| {
+        let open = modal.get();
+        // Taken out first and dropped once the stored value is no longer borrowed: taking the
+        // modal down disposes reactive nodes of its own.
+        let shown = shown_modal.try_update_value(Option::take).flatten();
+        drop(shown);
+        let (Some(open), Some(slot), Some(owner)) =
+            (open, modal_slot.get_untracked(), card_owner.clone())
+        else {
+            return;
+        };
+        let session = modal_session.clone();
+        let handle = untrack(|| {
+            owner.with(|| {
+                leptos::mount::mount_to_renderer(&slot, move || {
+                    view! {
+                        <ProvisionModal
+                            session=session
+                            prefill=open.prefill
+                            on_started=on_started
+                            on_close=on_close
+                        />
+                    }
+                })
+            })
+        });
+        shown_modal.set_value(Some(Box::new(handle)));
+    });
+
+    let header = header_markup(&session);
     Either::Left(erased_on_server(view! {
         <section
             class="card"
@@ -294,20 +330,7 @@ pub fn ClusterCard(children: Children) -> impl IntoView {
             <div class="notice-slot" node_ref=list_error_slot></div>
             {children()}
         </section>
-        {move || {
-            modal
-                .get()
-                .map(|m| {
-                    view! {
-                        <ProvisionModal
-                            session=modal_session.clone()
-                            prefill=m.prefill
-                            on_started=on_started
-                            on_close=on_close
-                        />
-                    }
-                })
-        }}
+        <div class="modal-slot" node_ref=modal_slot></div>
     }))
 }
 

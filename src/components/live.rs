@@ -97,11 +97,11 @@ impl RelayMessage {
 
 /// One named SSE event as a dashboard event; `None` for anything the page does not know.
 ///
-/// Read field by field from a `serde_json::Value` rather than with the derived decoder: the
-/// browser bundle has `Value` already, while an internally tagged enum would bring serde's whole
-/// buffering machinery in for six small events (the test below holds the two readings together).
+/// Read field by field from a `serde_json::Value` (`crate::wire::parse`) rather than with the
+/// derived decoder: an internally tagged enum would bring serde's whole buffering machinery in
+/// for six small events (the test below holds the two readings together).
 pub fn decode(kind: &str, data: &str) -> Option<DashboardEvent> {
-    let value: serde_json::Value = serde_json::from_slice(data.as_bytes()).ok()?;
+    let value = crate::wire::parse(data).ok()?;
     if value.get("kind")?.as_str()? != kind {
         return None;
     }
