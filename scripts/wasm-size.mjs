@@ -26,7 +26,7 @@ const GOAL = { raw: 450_000, brotli: 150_000 };
  * CI. Lower it whenever the bundle shrinks (the report says by how much it can go down); raising
  * it needs a reason in the commit message. Once the bundle is within the goal, CEILING = GOAL.
  */
-const CEILING = { raw: 627_900, brotli: 193_800 };
+const CEILING = { raw: 510_900, brotli: 158_900 };
 
 const KB = 1000;
 
@@ -151,6 +151,7 @@ function crateOf(name) {
 function ourModuleOf(name) {
   const m = name
     .replace(/::h[0-9a-f]{16}$/, "")
+    .replace(/\[[0-9a-f]+\]/g, "") // the crate hashes of v0 symbol names
     .match(/aks_dashboard::([a-z][a-z0-9_]*)(?:::([a-z][a-z0-9_]*)::[A-Za-z_])?/);
   if (!m) return null;
   return m[2] ? `${m[1]}::${m[2]}` : m[1];
