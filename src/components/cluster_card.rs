@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos::server::codee::{Decoder, Encoder};
+use leptos::server::codee::Encoder;
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
@@ -81,7 +81,7 @@ impl CardData {
 
     #[cfg(any(not(feature = "ssr"), test))]
     fn from_script(text: &str) -> Result<Self, crate::wire::WireError> {
-        <PageJson as Decoder<Self>>::decode(text)
+        <PageJson as leptos::server::codee::Decoder<Self>>::decode(text)
     }
 
     /// What the server put in the page: on the server, from the context `Dashboard` provides;

@@ -276,6 +276,8 @@ fn card_markup(failure: &FailedProvision, shape: &CardShape, delete: &DeleteStat
             confirm_testid: "confirm-delete-partial",
             cancel_label: "Keep it",
             actions: ("delete-confirm", "delete-keep"),
+            alert: false,
+            extra_class: "",
         }
         .write(&mut h, |h| {
             h.text("Delete ")

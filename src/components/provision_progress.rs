@@ -54,28 +54,8 @@ fn seconds_since(at: i64, now_ms: i64) -> u64 {
 }
 
 /// What a create is doing: a progress bar, the step, the cluster's state in Azure and the time
-/// it has taken — markup ([`facts_markup`]) redrawn as the task changes; the time is kept
-/// current in place ([`refresh_elapsed`]).
-#[component]
-pub fn ProgressFacts(task: Signal<Option<TaskStatus>>, now: Signal<i64>) -> impl IntoView {
-    let root = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        let now = now.get();
-        if let Some(el) = root.get() {
-            refresh_elapsed(&el, now);
-        }
-    });
-    view! {
-        <div
-            class="progress-facts-slot"
-            node_ref=root
-            inner_html=move || task.with(|t| facts_markup(t.as_ref(), now.get_untracked()))
-        ></div>
-    }
-}
-
-/// The markup of [`ProgressFacts`].
-fn facts_markup(task: Option<&TaskStatus>, now: i64) -> String {
+/// it has taken (`data-started-at`: kept current in place by [`refresh_elapsed`]).
+pub fn facts_markup(task: Option<&TaskStatus>, now: i64) -> String {
     let mut h = Html::new();
     facts_into(&mut h, task, now);
     h.finish()
@@ -139,14 +119,8 @@ fn facts_into(h: &mut Html, task: Option<&TaskStatus>, now: i64) {
     h.close("dl");
 }
 
-/// The steps of a create as a list (done, current, to do), in an `<ol class="steps">`.
-#[component]
-pub fn StepList(task: Signal<Option<TaskStatus>>) -> impl IntoView {
-    view! { <ol class="steps" inner_html=move || task.with(|t| steps_markup(t.as_ref()))></ol> }
-}
-
-/// The items of [`StepList`].
-fn steps_markup(task: Option<&TaskStatus>) -> String {
+/// The steps of a create (done, current, to do): the items of an `<ol class="steps">`.
+pub fn steps_markup(task: Option<&TaskStatus>) -> String {
     let current = task.map(|t| step_of(t).0).unwrap_or(0);
     let done_all = task.is_some_and(|t| t.status == JobStatus::Succeeded);
     let mut h = Html::new();
@@ -202,7 +176,7 @@ pub enum StopState {
 /// Where each Stop on the page stands, by task id (a redraw of the markup keeps it).
 pub type StopStates = RwSignal<BTreeMap<String, StopState>>;
 
-/// Acts on a click on the Stop markup of task `task_id` ([`stop_markup`]): asks first, keeps
+/// Acts on a click on the Stop markup of task `task_id` ([`stop_into`]): asks first, keeps
 /// creating, or cancels the task and reports the outcome to `on_stopped`.
 pub fn on_stop_click(
     clicked: &Clicked,
@@ -235,31 +209,6 @@ pub fn on_stop_click(
         }
         _ => {}
     }
-}
-
-/// Stop for one in-flight provision: asks first (a partial cluster may remain), then cancels.
-/// Markup ([`stop_markup`]) redrawn when its state changes, with one click handler.
-#[component]
-pub fn StopProvision(
-    task_id: String,
-    cluster_name: String,
-    resource_group: String,
-    #[prop(into)] on_stopped: Callback<CancelOutcome>,
-) -> impl IntoView {
-    let states: StopStates = RwSignal::new(BTreeMap::new());
-    let id = task_id.clone();
-    let markup = move || {
-        states.with(|s| {
-            let state = s.get(&id).cloned().unwrap_or_default();
-            stop_markup(&cluster_name, &resource_group, &state)
-        })
-    };
-    let on_click = move |ev: leptos::ev::MouseEvent| {
-        if let Some(clicked) = Clicked::of(&ev) {
-            on_stop_click(&clicked, task_id.clone(), states, on_stopped);
-        }
-    };
-    view! { <span class="stop-slot" inner_html=markup on:click=on_click></span> }
 }
 
 /// The in-flight provisions' banners as markup: what each is doing, how long it has taken
@@ -336,15 +285,18 @@ pub fn refresh_elapsed(root: &leptos::web_sys::Element, now: i64) {
     });
 }
 
-/// The markup of [`StopProvision`] in one state: the Stop button (with why the last stop
-/// failed), the confirmation, or the disabled "Stopping…".
+/// [`stop_into`] on its own.
+#[cfg(test)]
 fn stop_markup(cluster_name: &str, resource_group: &str, state: &StopState) -> String {
     let mut h = Html::new();
     stop_into(&mut h, cluster_name, resource_group, state);
     h.finish()
 }
 
-fn stop_into(h: &mut Html, cluster_name: &str, resource_group: &str, state: &StopState) {
+/// Stop for one provision in one state: the Stop button (with why the last stop failed), the
+/// confirmation (a partial cluster may remain), or the disabled "Stopping…"; its clicks go to
+/// [`on_stop_click`].
+pub fn stop_into(h: &mut Html, cluster_name: &str, resource_group: &str, state: &StopState) {
     let stop_button = |h: &mut Html, stopping: bool| {
         h.start("button")
             .attr("type", "button")
@@ -373,6 +325,8 @@ fn stop_into(h: &mut Html, cluster_name: &str, resource_group: &str, state: &Sto
             confirm_testid: "confirm-stop",
             cancel_label: "Keep creating",
             actions: ("stop-confirm", "stop-keep"),
+            alert: false,
+            extra_class: "",
         }
         .write(h, |h| {
             h.text(&format!(

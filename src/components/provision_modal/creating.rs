@@ -1,6 +1,8 @@
 //! Following the create the form started: its steps with Stop, and how it ended when it failed
 //! or was stopped (R-3: with the partial cluster's portal action and Edit & retry).
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 
 use super::{Modal, Phase};
@@ -9,11 +11,14 @@ use crate::components::cluster_card::get_task_status;
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::failure_from_task;
 use crate::components::live::LiveEvents;
+use crate::components::markup::{Clicked, Html};
 use crate::components::provision_error_card::ProvisionErrorCard;
-use crate::components::provision_progress::{ProgressFacts, StepList, StopProvision};
+use crate::components::provision_progress::{
+    StopState, StopStates, facts_markup, on_stop_click, refresh_elapsed, steps_markup, stop_into,
+};
 use crate::events::DashboardEvent;
 use crate::provisioning::model::{
-    CancelOutcome, FailedProvision, JobStatus, ProvisionAccepted, ProvisionRequest, TaskStatus,
+    CancelOutcome, FailedProvision, JobStatus, ProvisionAccepted, ProvisionRequest,
 };
 
 /// Following the create: its task is read again whenever the server says it moved on (and on
@@ -78,7 +83,8 @@ fn read_task(modal: Modal, task_id: String) {
     });
 }
 
-/// The steps of the create, how long it has taken, and Stop.
+/// The steps of the create, how long it has taken, and Stop: markup redrawn as the task and
+/// Stop change (the elapsed time kept current in place), with one click listener.
 pub(super) fn creating_view(modal: Modal, accepted: ProvisionAccepted) -> impl IntoView {
     let Modal {
         task,
@@ -87,7 +93,6 @@ pub(super) fn creating_view(modal: Modal, accepted: ProvisionAccepted) -> impl I
     } = modal;
     let now = Clock::now();
     let req = untrack(|| modal.form.request());
-    let task_sig: Signal<Option<TaskStatus>> = task.into();
     let message = move || {
         task.with(|t| {
             t.as_ref()
@@ -100,29 +105,80 @@ pub(super) fn creating_view(modal: Modal, accepted: ProvisionAccepted) -> impl I
         cancel_partial.set(o.partial_cluster);
         read_task(modal, o.task_id);
     });
+    let stops: StopStates = RwSignal::new(BTreeMap::new());
+    let task_id = accepted.task_id;
+    let footer = {
+        let (id, name, group) = (
+            task_id.clone(),
+            req.cluster_name.clone(),
+            req.resource_group.clone(),
+        );
+        move || stops.with(|s| footer_markup(&name, &group, s.get(&id)))
+    };
+    let facts = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let now = now.get();
+        if let Some(el) = facts.get() {
+            refresh_elapsed(&el, now);
+        }
+    });
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        if let Some(clicked) = Clicked::of(&ev) {
+            if clicked.action == "creating-close" {
+                modal.request_close();
+            } else {
+                on_stop_click(&clicked, task_id.clone(), stops, on_stopped);
+            }
+        }
+    };
     erased_on_server(view! {
-        <div class="creating" data-testid="provision-creating">
-            <p class="creating-lead">
-                "Creating " <strong>{req.cluster_name.clone()}</strong> " in " {req.region.clone()}
-                " · " <code>{req.resource_group.clone()}</code>
-            </p>
-            <StepList task=task_sig />
-            <ProgressFacts task=task_sig now=now />
+        <div class="creating" data-testid="provision-creating" on:click=on_click>
+            <p class="creating-lead" inner_html=lead_markup(&req)></p>
+            <ol class="steps" inner_html=move || task.with(|t| steps_markup(t.as_ref()))></ol>
+            <div
+                class="progress-facts-slot"
+                node_ref=facts
+                inner_html=move || task.with(|t| facts_markup(t.as_ref(), now.get_untracked()))
+            ></div>
             <p class="progress-message muted" aria-live="polite">{message}</p>
             <p class="field-hint">
                 "Closing this window does not stop the create: the dashboard follows it too."
             </p>
-            <footer class="modal-footer">
-                <StopProvision
-                    task_id=accepted.task_id.clone()
-                    cluster_name=req.cluster_name.clone()
-                    resource_group=req.resource_group.clone()
-                    on_stopped=on_stopped
-                />
-                <button type="button" class="btn" on:click=move |_| modal.request_close()>"Close"</button>
-            </footer>
+            <footer class="modal-footer" inner_html=footer></footer>
         </div>
     })
+}
+
+/// "Creating aks-one in eastus · rg-aks-dev".
+fn lead_markup(req: &ProvisionRequest) -> String {
+    let mut h = Html::new();
+    h.text("Creating ")
+        .element("strong", &[], &req.cluster_name)
+        .text(&format!(" in {} · ", req.region))
+        .element("code", &[], &req.resource_group);
+    h.finish()
+}
+
+/// The creating screen's footer: Stop in its state, and Close.
+fn footer_markup(cluster_name: &str, resource_group: &str, stop: Option<&StopState>) -> String {
+    let mut h = Html::new();
+    h.start("span").attr("class", "stop-slot").end();
+    stop_into(
+        &mut h,
+        cluster_name,
+        resource_group,
+        stop.unwrap_or(&StopState::Idle),
+    );
+    h.close("span").element(
+        "button",
+        &[
+            ("type", "button"),
+            ("class", "btn"),
+            ("data-action", "creating-close"),
+        ],
+        "Close",
+    );
+    h.finish()
 }
 
 /// How the create ended: the error card, with Edit & retry back to the form.
@@ -146,4 +202,36 @@ pub(super) fn ended_view(modal: Modal, f: FailedProvision) -> impl IntoView {
             </footer>
         </div>
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::fixtures::request;
+
+    #[test]
+    fn the_lead_says_what_is_created_where_as_text() {
+        let html = lead_markup(&request("aks-<one>"));
+        assert_eq!(
+            html,
+            "Creating <strong>aks-&lt;one&gt;</strong> in koreacentral · <code>rg-aks-dev</code>"
+        );
+    }
+
+    #[test]
+    fn the_footer_has_stop_in_its_state_and_close() {
+        let idle = footer_markup("aks-one", "rg", None);
+        assert!(idle.starts_with(r#"<span class="stop-slot">"#), "{idle}");
+        assert!(idle.contains(r#"data-action="stop""#), "{idle}");
+        assert!(
+            idle.contains(r#"data-action="creating-close">Close</button>"#),
+            "{idle}"
+        );
+        let asking = footer_markup("aks-one", "rg", Some(&StopState::Confirming));
+        assert!(asking.contains(r#"data-testid="confirm-stop""#), "{asking}");
+        assert!(
+            asking.contains(r#"data-action="creating-close""#),
+            "{asking}"
+        );
+    }
 }

@@ -7,8 +7,9 @@ use leptos::prelude::*;
 
 use super::Modal;
 use super::form::{FIELD_ORDER, focus_field};
-use crate::components::confirm_panel::ConfirmPanel;
+use crate::components::confirm_panel::ConfirmMarkup;
 use crate::components::erase::erased_on_server;
+use crate::components::markup::{Clicked, Html};
 
 /// The dialog with `body` (the screen the modal is on) inside.
 pub(super) fn dialog<B, V>(modal: Modal, body: B) -> impl IntoView
@@ -50,24 +51,23 @@ where
         }
     };
 
-    let confirm_close_panel = move || {
-        confirm_close.get().then(|| {
-            view! {
-                <ConfirmPanel
-                    label="Close this window?"
-                    alert=true
-                    extra_class="confirm-close"
-                    confirm_label="Close window"
-                    confirm_class="btn-primary"
-                    confirm_testid="confirm-close"
-                    cancel_label="Keep watching"
-                    on_confirm=Callback::new(move |()| close())
-                    on_cancel=Callback::new(move |()| confirm_close.set(false))
-                >
-                    "Close this window? Provisioning goes on in the background — you can follow it and stop it from the dashboard."
-                </ConfirmPanel>
+    // The header and "Close this window?" are markup; one listener takes their buttons.
+    let confirm_slot = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        let html = confirm_close_markup(confirm_close.get());
+        if let Some(slot) = confirm_slot.get() {
+            slot.set_inner_html(&html);
+        }
+    });
+    let on_click = move |ev: MouseEvent| {
+        if let Some(clicked) = Clicked::of(&ev) {
+            match clicked.action.as_str() {
+                "dialog-close" => request_close(),
+                "dialog-close-confirmed" => close(),
+                "dialog-keep-open" => confirm_close.set(false),
+                _ => {}
             }
-        })
+        }
     };
 
     erased_on_server(view! {
@@ -81,28 +81,70 @@ where
                 data-testid="provision-modal"
                 node_ref=dialog_ref
                 on:keydown=on_keydown
+                on:click=on_click
             >
-                <header class="modal-header">
-                    <div>
-                        <h2 id="provision-modal-title" class="modal-title">"Add an AKS cluster"</h2>
-                        <p id="provision-modal-desc" class="muted modal-desc">
-                            "Checks run as you edit; nothing is created until you press Create."
-                        </p>
-                    </div>
-                    <button
-                        type="button"
-                        class="btn btn-icon"
-                        aria-label="Close"
-                        on:click=move |_| request_close()
-                    >
-                        "✕"
-                    </button>
-                </header>
-                {confirm_close_panel}
+                <header class="modal-header" inner_html=header_markup()></header>
+                <div class="notice-slot" node_ref=confirm_slot></div>
                 <div class="modal-body">{body}</div>
             </div>
         </div>
     })
+}
+
+/// The inside of the dialog's header: its title, what it does, and Close.
+fn header_markup() -> String {
+    let mut h = Html::new();
+    h.start("div")
+        .end()
+        .element(
+            "h2",
+            &[("id", "provision-modal-title"), ("class", "modal-title")],
+            "Add an AKS cluster",
+        )
+        .element(
+            "p",
+            &[
+                ("id", "provision-modal-desc"),
+                ("class", "muted modal-desc"),
+            ],
+            "Checks run as you edit; nothing is created until you press Create.",
+        )
+        .close("div")
+        .element(
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "btn btn-icon"),
+                ("aria-label", "Close"),
+                ("data-action", "dialog-close"),
+            ],
+            "✕",
+        );
+    h.finish()
+}
+
+/// "Close this window?", asked while a create starts or runs; nothing when not asked.
+fn confirm_close_markup(asked: bool) -> String {
+    let mut h = Html::new();
+    if asked {
+        ConfirmMarkup {
+            label: "Close this window?",
+            confirm_label: "Close window",
+            confirm_class: "btn-primary",
+            confirm_testid: "confirm-close",
+            cancel_label: "Keep watching",
+            actions: ("dialog-close-confirmed", "dialog-keep-open"),
+            alert: true,
+            extra_class: "confirm-close",
+        }
+        .write(&mut h, |h| {
+            h.text(
+                "Close this window? Provisioning goes on in the background — you can follow it \
+                 and stop it from the dashboard.",
+            );
+        });
+    }
+    h.finish()
 }
 
 #[cfg(feature = "hydrate")]
@@ -159,5 +201,41 @@ fn restore_focus(opener: StoredValue<Option<leptos::web_sys::Element>, LocalStor
         request_animation_frame(move || {
             let _ = el.focus();
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_names_the_dialog_and_offers_close() {
+        let html = header_markup();
+        assert!(html.contains(r#"<h2 id="provision-modal-title""#), "{html}");
+        assert!(html.contains(r#"id="provision-modal-desc""#), "{html}");
+        assert!(
+            html.contains(r#"aria-label="Close" data-action="dialog-close""#),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn closing_while_a_create_runs_asks_as_an_alertdialog() {
+        assert_eq!(confirm_close_markup(false), "");
+        let html = confirm_close_markup(true);
+        assert!(
+            html.contains(r#"class="confirm confirm-close" role="alertdialog""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-testid="confirm-close""#), "{html}");
+        assert!(
+            html.contains(r#"data-action="dialog-close-confirmed""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-action="dialog-keep-open""#), "{html}");
+        assert!(
+            html.contains("Provisioning goes on in the background"),
+            "{html}"
+        );
     }
 }
