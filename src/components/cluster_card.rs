@@ -19,7 +19,9 @@ use crate::components::erase::erased_on_server;
 use crate::components::in_flight::InFlight;
 use crate::components::last_failed::LastFailed;
 use crate::components::live::LiveEvents;
-use crate::components::markup::{Clicked, Html, redraw_keeping_focus};
+use crate::components::markup::{
+    Clicked, Html, Slot, keep_drawn, optional_element, redraw_keeping_focus,
+};
 use crate::components::page_json::PageJson;
 use crate::components::provision_error_card::ProvisionErrorCard;
 use crate::components::provision_modal::ProvisionModal;
@@ -211,25 +213,26 @@ pub fn ClusterCard(children: Children) -> impl IntoView {
         })
     };
     // The card's notices are markup, redrawn when their text changes.
-    let notice_slot = NodeRef::<leptos::html::Div>::new();
+    let notice_slot = Slot::new();
     let passing_now = move || passing_markup(in_flight.notice().map(|n| n.text).as_deref());
     let first_passing = untrack(passing_now);
-    Effect::new(move |shown: Option<String>| {
-        let html = passing_now();
-        if let Some(root) = notice_slot.get_untracked()
-            && shown.as_deref() != Some(html.as_str())
-        {
-            root.set_inner_html(&html);
-        }
-        html
-    });
-    let list_error_slot = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        let html = list_error_markup(list_error.get().as_deref());
-        if let Some(root) = list_error_slot.get() {
-            root.set_inner_html(&html);
-        }
-    });
+    keep_drawn(notice_slot, Box::new(passing_now));
+    let list_error_slot = Slot::new();
+    keep_drawn(
+        list_error_slot,
+        Box::new(move || {
+            let message = list_error.get();
+            let text = message.map(|m| format!("The cluster list could not be refreshed: {m}"));
+            optional_element(
+                "div",
+                &[
+                    ("class", "notice notice-warn card-notice"),
+                    ("role", "status"),
+                ],
+                text.as_deref(),
+            )
+        }),
+    );
 
     // The in-flight provisions' banners are markup (`banners_markup`): redrawn when the list,
     // a Stop or an accepted stop changes (the focus stays on the button it was on), their
@@ -411,22 +414,6 @@ fn passing_markup(text: Option<&str>) -> String {
     h.finish()
 }
 
-/// Why the list could not be refreshed (the list stays as it was), if it could not.
-fn list_error_markup(message: Option<&str>) -> String {
-    let mut h = Html::new();
-    if let Some(message) = message {
-        h.element(
-            "div",
-            &[
-                ("class", "notice notice-warn card-notice"),
-                ("role", "status"),
-            ],
-            &format!("The cluster list could not be refreshed: {message}"),
-        );
-    }
-    h.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,7 +464,6 @@ mod tests {
     #[test]
     fn notices_are_drawn_only_when_there_is_something_to_say() {
         assert_eq!(passing_markup(None), "");
-        assert_eq!(list_error_markup(None), "");
         let passing = passing_markup(Some("Creating <x> was stopped"));
         assert!(
             passing.contains(r#"data-testid="passing-notice""#),
@@ -490,11 +476,6 @@ mod tests {
         assert!(
             passing.contains(r#"data-action="close-notice""#),
             "{passing}"
-        );
-        let error = list_error_markup(Some("throttled"));
-        assert!(
-            error.contains("The cluster list could not be refreshed: throttled"),
-            "{error}"
         );
     }
 }

@@ -127,6 +127,33 @@ pub fn redraw_keeping_focus(root: &Element, html: &str, key: &str) {
     }
 }
 
+/// A container whose content is markup: [`keep_drawn`] keeps it current.
+pub type Slot = leptos::prelude::NodeRef<leptos::html::Div>;
+
+/// Keeps `slot`'s content the markup `draw` writes, redrawn when a signal `draw` reads changes
+/// (and not when it writes the same again). For parts with no button to keep the focus on.
+/// `draw` is boxed: every slot of the page shares one effect's code.
+pub fn keep_drawn(slot: Slot, draw: Box<dyn Fn() -> String>) {
+    use leptos::prelude::{Effect, Get};
+    Effect::new(move |shown: Option<Option<String>>| {
+        let html = draw();
+        let el = slot.get()?;
+        if shown.flatten().as_deref() != Some(html.as_str()) {
+            el.set_inner_html(&html);
+        }
+        Some(html)
+    });
+}
+
+/// `text` in one element, or nothing when there is no text: a notice that comes and goes.
+pub fn optional_element(tag: &str, attrs: &[(&str, &str)], text: Option<&str>) -> String {
+    let mut h = Html::new();
+    if let Some(text) = text {
+        h.element(tag, attrs, text);
+    }
+    h.finish()
+}
+
 /// Moves the focus to the first element under `root` that matches `selector`, if there is one.
 fn focus_first(root: &Element, selector: &str) {
     if let Some(el) = root
@@ -227,6 +254,15 @@ mod tests {
         assert_eq!(
             h.finish(),
             r#"<a href="x&quot; onclick=&quot;alert(&#39;1&#39;)" data-on="">&lt;script&gt;&amp;&lt;/script&gt;</a>"#
+        );
+    }
+
+    #[test]
+    fn an_optional_element_is_nothing_without_text() {
+        assert_eq!(optional_element("p", &[("class", "x")], None), "");
+        assert_eq!(
+            optional_element("p", &[("class", "x")], Some("a < b")),
+            r#"<p class="x">a &lt; b</p>"#
         );
     }
 

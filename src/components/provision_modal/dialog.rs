@@ -9,7 +9,7 @@ use super::Modal;
 use super::form::{FIELD_ORDER, focus_field};
 use crate::components::confirm_panel::ConfirmMarkup;
 use crate::components::erase::erased_on_server;
-use crate::components::markup::{Clicked, Html};
+use crate::components::markup::{Clicked, Html, Slot, keep_drawn};
 
 /// The dialog with `body` (the screen the modal is on) inside.
 pub(super) fn dialog<B, V>(modal: Modal, body: B) -> impl IntoView
@@ -52,13 +52,11 @@ where
     };
 
     // The header and "Close this window?" are markup; one listener takes their buttons.
-    let confirm_slot = NodeRef::<html::Div>::new();
-    Effect::new(move |_| {
-        let html = confirm_close_markup(confirm_close.get());
-        if let Some(slot) = confirm_slot.get() {
-            slot.set_inner_html(&html);
-        }
-    });
+    let confirm_slot = Slot::new();
+    keep_drawn(
+        confirm_slot,
+        Box::new(move || confirm_close_markup(confirm_close.get())),
+    );
     let on_click = move |ev: MouseEvent| {
         if let Some(clicked) = Clicked::of(&ev) {
             match clicked.action.as_str() {

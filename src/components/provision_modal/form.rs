@@ -11,7 +11,7 @@ use super::{Modal, Phase};
 use crate::api_error::ApiError;
 use crate::app::SessionInfo;
 use crate::components::erase::erased_on_server;
-use crate::components::markup::{Clicked, Html, set_text};
+use crate::components::markup::{Clicked, Html, Slot, keep_drawn, optional_element, set_text};
 use crate::components::notify;
 use crate::components::provision_error_card::fix_actions;
 use crate::provisioning::model::{
@@ -477,6 +477,18 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
         )
     });
 
+    // Create says what it waits for: its label, `data-state` and `disabled` set in place.
+    let create_button = NodeRef::<leptos::html::Button>::new();
+    let first_state = create_state.get_untracked();
+    Effect::new(move |_| {
+        let state = create_state.get();
+        if let Some(button) = create_button.get() {
+            let _ = button.set_attribute("data-state", state.as_str());
+            button.set_disabled(state != CreateButton::Ready);
+            set_text(&button, state.label());
+        }
+    });
+
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         submitted.set(true);
@@ -601,11 +613,29 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
             apply_fix(r);
         }
     };
-    let checks_note = move || {
-        checks
-            .with(|c| c.unavailable.clone())
-            .map(|msg| view! { <p class="checks-note">{msg}</p> })
-    };
+    // Why the checks could not run, and the form's own notice: markup that comes and goes.
+    let checks_note = Slot::new();
+    keep_drawn(
+        checks_note,
+        Box::new(move || {
+            checks.with(|c| {
+                optional_element("p", &[("class", "checks-note")], c.unavailable.as_deref())
+            })
+        }),
+    );
+    let notice_slot = Slot::new();
+    keep_drawn(
+        notice_slot,
+        Box::new(move || {
+            notice.with(|n| {
+                optional_element(
+                    "div",
+                    &[("class", "notice notice-error"), ("role", "alert")],
+                    n.as_deref(),
+                )
+            })
+        }),
+    );
 
     // The fields are markup (`fields_markup`), drawn once with the form's values; one effect
     // per field keeps its value, hint and message current, and three listeners on the form
@@ -695,20 +725,21 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
                         inner_html=check_rows
                         on:click=on_fix
                     ></ul>
-                    {checks_note}
+                    <div class="notice-slot" node_ref=checks_note></div>
                 </section>
                 })}
-                {move || notice.get().map(|n| view! { <div class="notice notice-error" role="alert">{n}</div> })}
+                <div class="notice-slot" node_ref=notice_slot></div>
                 <footer class="modal-footer">
                     <button type="button" class="btn" on:click=move |_| request_close()>"Cancel"</button>
                     <button
                         type="submit"
                         class="btn btn-primary"
                         data-testid="create-button"
-                        data-state=move || create_state.get().as_str()
-                        disabled=move || create_state.get() != CreateButton::Ready
+                        node_ref=create_button
+                        data-state=first_state.as_str()
+                        disabled=first_state != CreateButton::Ready
                     >
-                        {move || create_state.get().label()}
+                        {first_state.label()}
                     </button>
                 </footer>
             </form>
