@@ -26,7 +26,7 @@ const GOAL = { raw: 450_000, brotli: 150_000 };
  * CI. Lower it whenever the bundle shrinks (the report says by how much it can go down); raising
  * it needs a reason in the commit message. Once the bundle is within the goal, CEILING = GOAL.
  */
-const CEILING = { raw: 510_900, brotli: 158_900 };
+const CEILING = { raw: 483_500, brotli: 150_000 };
 
 const KB = 1000;
 

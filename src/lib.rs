@@ -29,6 +29,10 @@ pub mod storage;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Under `-Cpanic=immediate-abort` (the release bundle, scripts/env.sh) a panic never reaches
+    // a hook, so the hook would only be bytes; a stable build prints panics to the console.
+    #[allow(unexpected_cfgs)]
+    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
 }

@@ -63,6 +63,26 @@ pub fn parse(text: &str) -> Result<Value, WireError> {
     Ok(browser::to_value(&parsed))
 }
 
+/// JSON text indented by two spaces, or `None` when it is not JSON: with serde_json on the
+/// server (keys sorted), with the browser's `JSON.stringify` in the browser (keys in the order
+/// they came), so the bundle has no JSON writer for it.
+#[cfg(any(feature = "ssr", not(target_arch = "wasm32")))]
+pub fn pretty(text: &str) -> Option<String> {
+    serde_json::to_string_pretty(&parse(text).ok()?).ok()
+}
+
+/// JSON text indented by two spaces, or `None` when it is not JSON: with serde_json on the
+/// server (keys sorted), with the browser's `JSON.stringify` in the browser (keys in the order
+/// they came), so the bundle has no JSON writer for it.
+#[cfg(all(not(feature = "ssr"), target_arch = "wasm32"))]
+pub fn pretty(text: &str) -> Option<String> {
+    use web_sys::js_sys::JSON;
+    let value = JSON::parse(text).ok()?;
+    JSON::stringify_with_replacer_and_space(&value, &wasm_bindgen::JsValue::NULL, &2.into())
+        .ok()?
+        .as_string()
+}
+
 #[cfg(all(not(feature = "ssr"), target_arch = "wasm32"))]
 mod browser {
     use serde_json::{Map, Number, Value};

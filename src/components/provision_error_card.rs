@@ -53,10 +53,7 @@ fn explanation_of(failure: &FailedProvision) -> Classification {
 /// The raw answer as people read it: pretty JSON when it is JSON.
 fn raw_for_display(failure: &FailedProvision) -> String {
     match failure.raw_error.as_deref() {
-        Some(raw) => crate::wire::parse(raw)
-            .ok()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok())
-            .unwrap_or_else(|| raw.to_owned()),
+        Some(raw) => crate::wire::pretty(raw).unwrap_or_else(|| raw.to_owned()),
         None => format!(
             "{}: {}",
             failure.error_code.as_deref().unwrap_or("(no code)"),

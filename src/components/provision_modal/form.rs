@@ -515,12 +515,10 @@ pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl Into
                 }
                 Err(e) => {
                     phase.set(Phase::Form);
-                    let known: BTreeMap<String, String> = e
-                        .fields
-                        .iter()
-                        .filter(|(k, _)| FIELD_ORDER.contains(&k.as_str()))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
+                    // The messages of the form's fields (kept in place: `collect` into a map would
+                    // bring a sort into the bundle for a handful of entries).
+                    let mut known = e.fields;
+                    known.retain(|k, _| FIELD_ORDER.contains(&k.as_str()));
                     if known.is_empty() {
                         let retry = e
                             .retry_after_seconds
