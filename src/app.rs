@@ -75,17 +75,12 @@ pub struct SessionInfo {
     pub arm_mode: String,
 }
 
-impl crate::wire::FromJson for SessionInfo {
-    fn from_json(v: &serde_json::Value) -> Result<Self, crate::wire::WireError> {
-        let f = crate::wire::Fields::of(v)?;
-        Ok(Self {
-            user: f.req("user")?,
-            subscription_id: f.req("subscription_id")?,
-            resource_group: f.req("resource_group")?,
-            arm_mode: f.req("arm_mode")?,
-        })
-    }
-}
+crate::wire::read_struct!(SessionInfo {
+    user: req,
+    subscription_id: req,
+    resource_group: req,
+    arm_mode: req,
+});
 
 #[server(prefix = "/api", endpoint = "session", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
 pub async fn get_session() -> Result<SessionInfo, ApiError> {
@@ -187,7 +182,14 @@ fn Dashboard() -> impl IntoView {
                                 // from the script block in the browser (`CardData::of_page`).
                                 provide_context(data);
                                 EitherOf3::B(view! {
-                                    <script type="application/json" id=CARD_DATA_ID inner_html=script></script>
+                                    // Data, not code; it carries the nonce all the same, so
+                                    // every script of the page does.
+                                    <script
+                                        type="application/json"
+                                        id=CARD_DATA_ID
+                                        nonce=leptos::nonce::use_nonce()
+                                        inner_html=script
+                                    ></script>
                                     <ClusterCard>
                                         <ClusterListView list=clusters resource_group=resource_group />
                                     </ClusterCard>

@@ -164,6 +164,27 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Implements [`FromJson`] for a struct, field by field: `req` for a field without a default,
+/// `or_default` for a `#[serde(default)]` one (see [`Fields`]). A field of the struct left out
+/// does not compile.
+///
+/// ```text
+/// read_struct!(PendingDismiss { user: req, job_id: req, at: req });
+/// ```
+macro_rules! read_struct {
+    ($ty:ty { $($field:ident: $how:ident),* $(,)? }) => {
+        impl $crate::wire::FromJson for $ty {
+            fn from_json(v: &::serde_json::Value) -> Result<Self, $crate::wire::WireError> {
+                let f = $crate::wire::Fields::of(v)?;
+                Ok(Self {
+                    $($field: f.$how(stringify!($field))?,)*
+                })
+            }
+        }
+    };
+}
+pub(crate) use read_struct;
+
 fn in_field(name: &str, e: WireError) -> WireError {
     WireError(format!("`{name}`: {}", e.0))
 }

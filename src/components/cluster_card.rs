@@ -104,16 +104,11 @@ impl CardData {
     }
 }
 
-impl crate::wire::FromJson for CardData {
-    fn from_json(v: &serde_json::Value) -> Result<Self, crate::wire::WireError> {
-        let f = crate::wire::Fields::of(v)?;
-        Ok(Self {
-            session: f.req("session")?,
-            recent_failures: f.req("recent_failures")?,
-            in_flight: f.req("in_flight")?,
-        })
-    }
-}
+crate::wire::read_struct!(CardData {
+    session: req,
+    recent_failures: req,
+    in_flight: req,
+});
 
 /// The dashboard's card: clusters of the resource group, in-flight provisions of the signed-in
 /// user, and the last failed attempt, all kept current by the server's live events.

@@ -401,7 +401,7 @@ mod tests;
 // How the browser reads an explanation (`crate::wire`); proven in model.rs' `wire_tests`.
 mod from_json {
     use super::*;
-    use crate::wire::{Fields, FromJson, WireError, named};
+    use crate::wire::{FromJson, WireError, named, read_struct};
     use serde_json::Value;
 
     impl FromJson for Category {
@@ -430,26 +430,16 @@ mod from_json {
         }
     }
 
-    impl FromJson for ErrorAction {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                label: f.req("label")?,
-                url: f.req("url")?,
-            })
-        }
-    }
+    read_struct!(ErrorAction {
+        label: req,
+        url: req,
+    });
 
-    impl FromJson for Classification {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                category: f.req("category")?,
-                headline: f.req("headline")?,
-                details: f.req("details")?,
-                actions: f.req("actions")?,
-                command: f.or_default("command")?,
-            })
-        }
-    }
+    read_struct!(Classification {
+        category: req,
+        headline: req,
+        details: req,
+        actions: req,
+        command: or_default,
+    });
 }

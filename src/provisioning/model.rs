@@ -359,36 +359,26 @@ pub struct DeletePartialOutcome {
 // what serde writes.
 mod from_json {
     use super::*;
-    use crate::wire::{Fields, FromJson, WireError, named};
+    use crate::wire::{FromJson, WireError, named, read_struct};
     use serde_json::Value;
 
-    impl FromJson for ProvisionRequest {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                subscription_id: f.req("subscription_id")?,
-                resource_group: f.req("resource_group")?,
-                region: f.req("region")?,
-                cluster_name: f.or_default("cluster_name")?,
-                node_sku: f.req("node_sku")?,
-                node_count: f.req("node_count")?,
-                system_vm_size: f.req("system_vm_size")?,
-                system_node_count: f.req("system_node_count")?,
-            })
-        }
-    }
+    read_struct!(ProvisionRequest {
+        subscription_id: req,
+        resource_group: req,
+        region: req,
+        cluster_name: or_default,
+        node_sku: req,
+        node_count: req,
+        system_vm_size: req,
+        system_node_count: req,
+    });
 
-    impl FromJson for ProvisionAccepted {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                job_id: f.req("job_id")?,
-                task_id: f.req("task_id")?,
-                status: f.req("status")?,
-                status_url: f.req("status_url")?,
-            })
-        }
-    }
+    read_struct!(ProvisionAccepted {
+        job_id: req,
+        task_id: req,
+        status: req,
+        status_url: req,
+    });
 
     impl FromJson for JobStatus {
         fn from_json(v: &Value) -> Result<Self, WireError> {
@@ -419,230 +409,150 @@ mod from_json {
         }
     }
 
-    impl FromJson for PoolProgress {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                name: f.req("name")?,
-                vm_size: f.req("vm_size")?,
-                count: f.req("count")?,
-                mode: f.req("mode")?,
-                provisioning_state: f.or_default("provisioning_state")?,
-            })
-        }
-    }
+    read_struct!(PoolProgress {
+        name: req,
+        vm_size: req,
+        count: req,
+        mode: req,
+        provisioning_state: or_default,
+    });
 
-    impl FromJson for Progress {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                phase: f.req("phase")?,
-                step: f.req("step")?,
-                total_steps: f.req("total_steps")?,
-                message: f.req("message")?,
-                updated_at: f.req("updated_at")?,
-                cluster_state: f.or_default("cluster_state")?,
-                pools: f.or_default("pools")?,
-                portal_url: f.or_default("portal_url")?,
-                arm_elapsed_seconds: f.or_default("arm_elapsed_seconds")?,
-                operation_url: f.or_default("operation_url")?,
-                arm_started_at: f.or_default("arm_started_at")?,
-            })
-        }
-    }
+    read_struct!(Progress {
+        phase: req,
+        step: req,
+        total_steps: req,
+        message: req,
+        updated_at: req,
+        cluster_state: or_default,
+        pools: or_default,
+        portal_url: or_default,
+        arm_elapsed_seconds: or_default,
+        operation_url: or_default,
+        arm_started_at: or_default,
+    });
 
-    impl FromJson for Fix {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                kind: f.req("kind")?,
-                label: f.req("label")?,
-                request: f.or_default("request")?,
-                url: f.or_default("url")?,
-            })
-        }
-    }
+    read_struct!(Fix {
+        kind: req,
+        label: req,
+        request: or_default,
+        url: or_default,
+    });
 
-    impl FromJson for PartialCluster {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                resource_id: f.req("resource_id")?,
-                portal_url: f.req("portal_url")?,
-                last_state: f.req("last_state")?,
-                abort_requested: f.or_default("abort_requested")?,
-            })
-        }
-    }
+    read_struct!(PartialCluster {
+        resource_id: req,
+        portal_url: req,
+        last_state: req,
+        abort_requested: or_default,
+    });
 
-    impl FromJson for TaskError {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                code: f.req("code")?,
-                message: f.req("message")?,
-                category: f.req("category")?,
-                headline: f.req("headline")?,
-                raw: f.or_default("raw")?,
-                partial_cluster: f.or_default("partial_cluster")?,
-                fixes: f.or_default("fixes")?,
-                explanation: f.or_default("explanation")?,
-            })
-        }
-    }
+    read_struct!(TaskError {
+        code: req,
+        message: req,
+        category: req,
+        headline: req,
+        raw: or_default,
+        partial_cluster: or_default,
+        fixes: or_default,
+        explanation: or_default,
+    });
 
-    impl FromJson for TaskStatus {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                task_id: f.req("task_id")?,
-                job_id: f.req("job_id")?,
-                status: f.req("status")?,
-                ready: f.req("ready")?,
-                progress: f.or_default("progress")?,
-                error: f.or_default("error")?,
-                result: f.or_default("result")?,
-                request: f.req("request")?,
-                created_at: f.req("created_at")?,
-                updated_at: f.req("updated_at")?,
-            })
-        }
-    }
+    read_struct!(TaskStatus {
+        task_id: req,
+        job_id: req,
+        status: req,
+        ready: req,
+        progress: or_default,
+        error: or_default,
+        result: or_default,
+        request: req,
+        created_at: req,
+        updated_at: req,
+    });
 
-    impl FromJson for CancelOutcome {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                task_id: f.req("task_id")?,
-                job_id: f.req("job_id")?,
-                previous_status: f.req("previous_status")?,
-                was_running: f.req("was_running")?,
-                cancelled: f.req("cancelled")?,
-                partial_cluster: f.req("partial_cluster")?,
-            })
-        }
-    }
+    read_struct!(CancelOutcome {
+        task_id: req,
+        job_id: req,
+        previous_status: req,
+        was_running: req,
+        cancelled: req,
+        partial_cluster: req,
+    });
 
-    impl FromJson for FailedProvision {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                job_id: f.req("job_id")?,
-                task_id: f.req("task_id")?,
-                status: f.req("status")?,
-                phase: f.req("phase")?,
-                error_code: f.req("error_code")?,
-                error_message: f.req("error_message")?,
-                category: f.req("category")?,
-                cluster_name: f.req("cluster_name")?,
-                region: f.req("region")?,
-                resource_group: f.req("resource_group")?,
-                subscription_id: f.req("subscription_id")?,
-                portal_url: f.req("portal_url")?,
-                partial_cluster: f.req("partial_cluster")?,
-                created_at: f.req("created_at")?,
-                updated_at: f.req("updated_at")?,
-                request: f.or_default("request")?,
-                raw_error: f.or_default("raw_error")?,
-                delete_blocked: f.or_default("delete_blocked")?,
-                fixes: f.or_default("fixes")?,
-                explanation: f.or_default("explanation")?,
-            })
-        }
-    }
+    read_struct!(FailedProvision {
+        job_id: req,
+        task_id: req,
+        status: req,
+        phase: req,
+        error_code: req,
+        error_message: req,
+        category: req,
+        cluster_name: req,
+        region: req,
+        resource_group: req,
+        subscription_id: req,
+        portal_url: req,
+        partial_cluster: req,
+        created_at: req,
+        updated_at: req,
+        request: or_default,
+        raw_error: or_default,
+        delete_blocked: or_default,
+        fixes: or_default,
+        explanation: or_default,
+    });
 
-    impl FromJson for RecentFailures {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                jobs: f.req("jobs")?,
-                degraded: f.req("degraded")?,
-            })
-        }
-    }
+    read_struct!(RecentFailures {
+        jobs: req,
+        degraded: req,
+    });
 
-    impl FromJson for PreflightCheck {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                name: f.req("name")?,
-                status: f.req("status")?,
-                message: f.req("message")?,
-                details: f.or_default("details")?,
-                fixes: f.or_default("fixes")?,
-            })
-        }
-    }
+    read_struct!(PreflightCheck {
+        name: req,
+        status: req,
+        message: req,
+        details: or_default,
+        fixes: or_default,
+    });
 
-    impl FromJson for PreflightReport {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                ok: f.req("ok")?,
-                checks: f.req("checks")?,
-                portal_url: f.req("portal_url")?,
-                max_node_count: f.or_default("max_node_count")?,
-            })
-        }
-    }
+    read_struct!(PreflightReport {
+        ok: req,
+        checks: req,
+        portal_url: req,
+        max_node_count: or_default,
+    });
 
-    impl FromJson for SkuAvailability {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                name: f.req("name")?,
-                family: f.req("family")?,
-                vcpus: f.req("vcpus")?,
-                available: f.req("available")?,
-                reason: f.or_default("reason")?,
-            })
-        }
-    }
+    read_struct!(SkuAvailability {
+        name: req,
+        family: req,
+        vcpus: req,
+        available: req,
+        reason: or_default,
+    });
 
-    impl FromJson for AvailableSkus {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                region: f.req("region")?,
-                skus: f.req("skus")?,
-            })
-        }
-    }
+    read_struct!(AvailableSkus {
+        region: req,
+        skus: req,
+    });
 
-    impl FromJson for ClusterSummary {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                name: f.req("name")?,
-                region: f.req("region")?,
-                kubernetes_version: f.req("kubernetes_version")?,
-                provisioning_state: f.req("provisioning_state")?,
-                pools: f.req("pools")?,
-                portal_url: f.req("portal_url")?,
-            })
-        }
-    }
+    read_struct!(ClusterSummary {
+        name: req,
+        region: req,
+        kubernetes_version: req,
+        provisioning_state: req,
+        pools: req,
+        portal_url: req,
+    });
 
-    impl FromJson for ClusterList {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                subscription_id: f.req("subscription_id")?,
-                resource_group: f.req("resource_group")?,
-                clusters: f.req("clusters")?,
-                error: f.req("error")?,
-            })
-        }
-    }
+    read_struct!(ClusterList {
+        subscription_id: req,
+        resource_group: req,
+        clusters: req,
+        error: req,
+    });
 
-    impl FromJson for DeletePartialOutcome {
-        fn from_json(v: &Value) -> Result<Self, WireError> {
-            let f = Fields::of(v)?;
-            Ok(Self {
-                job_id: f.req("job_id")?,
-                resource_id: f.req("resource_id")?,
-                status: f.req("status")?,
-            })
-        }
-    }
+    read_struct!(DeletePartialOutcome {
+        job_id: req,
+        resource_id: req,
+        status: req,
+    });
 }

@@ -16,16 +16,11 @@ pub struct PendingDismiss {
     pub at: i64,
 }
 
-impl crate::wire::FromJson for PendingDismiss {
-    fn from_json(v: &serde_json::Value) -> Result<Self, crate::wire::WireError> {
-        let f = crate::wire::Fields::of(v)?;
-        Ok(Self {
-            user: f.req("user")?,
-            job_id: f.req("job_id")?,
-            at: f.req("at")?,
-        })
-    }
-}
+crate::wire::read_struct!(PendingDismiss {
+    user: req,
+    job_id: req,
+    at: req,
+});
 
 /// The stored pending dismisses, all users': malformed storage counts as none, and one older than
 /// a day goes (its failure is out of every window by then).

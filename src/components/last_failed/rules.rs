@@ -24,15 +24,10 @@ pub struct LocalCopy {
     pub failure: FailedProvision,
 }
 
-impl crate::wire::FromJson for LocalCopy {
-    fn from_json(v: &serde_json::Value) -> Result<Self, crate::wire::WireError> {
-        let f = crate::wire::Fields::of(v)?;
-        Ok(Self {
-            user: f.req("user")?,
-            failure: f.req("failure")?,
-        })
-    }
-}
+crate::wire::read_struct!(LocalCopy {
+    user: req,
+    failure: req,
+});
 
 /// What a read of the local copy found.
 // Built a few times per page view: boxing the copy would buy nothing.
