@@ -50,37 +50,48 @@ pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, WireError> {
 
 /// Parses JSON text into a `Value`: on the server with serde_json, in the browser with the
 /// browser's own parser (`JSON.parse`), so the bundle carries no JSON parser at all.
-#[cfg(any(feature = "ssr", not(target_arch = "wasm32")))]
 pub fn parse(text: &str) -> Result<Value, WireError> {
-    serde_json::from_str(text).map_err(|e| WireError(format!("not JSON: {e}")))
-}
-
-/// Parses JSON text into a `Value`: on the server with serde_json, in the browser with the
-/// browser's own parser (`JSON.parse`), so the bundle carries no JSON parser at all.
-#[cfg(all(not(feature = "ssr"), target_arch = "wasm32"))]
-pub fn parse(text: &str) -> Result<Value, WireError> {
-    let parsed = web_sys::js_sys::JSON::parse(text).map_err(|_| WireError("not JSON".into()))?;
-    Ok(browser::to_value(&parsed))
+    engine::parse(text)
 }
 
 /// JSON text indented by two spaces, or `None` when it is not JSON: with serde_json on the
 /// server (keys sorted), with the browser's `JSON.stringify` in the browser (keys in the order
 /// they came), so the bundle has no JSON writer for it.
-#[cfg(any(feature = "ssr", not(target_arch = "wasm32")))]
 pub fn pretty(text: &str) -> Option<String> {
-    serde_json::to_string_pretty(&parse(text).ok()?).ok()
+    engine::pretty(text)
 }
 
-/// JSON text indented by two spaces, or `None` when it is not JSON: with serde_json on the
-/// server (keys sorted), with the browser's `JSON.stringify` in the browser (keys in the order
-/// they came), so the bundle has no JSON writer for it.
+/// [`parse`] and [`pretty`] on the server (and in native tests).
+#[cfg(any(feature = "ssr", not(target_arch = "wasm32")))]
+mod engine {
+    use super::{Value, WireError};
+
+    pub fn parse(text: &str) -> Result<Value, WireError> {
+        serde_json::from_str(text).map_err(|e| WireError(format!("not JSON: {e}")))
+    }
+
+    pub fn pretty(text: &str) -> Option<String> {
+        serde_json::to_string_pretty(&parse(text).ok()?).ok()
+    }
+}
+
+/// [`parse`] and [`pretty`] in the browser.
 #[cfg(all(not(feature = "ssr"), target_arch = "wasm32"))]
-pub fn pretty(text: &str) -> Option<String> {
+mod engine {
+    use super::{Value, WireError, browser};
     use web_sys::js_sys::JSON;
-    let value = JSON::parse(text).ok()?;
-    JSON::stringify_with_replacer_and_space(&value, &wasm_bindgen::JsValue::NULL, &2.into())
-        .ok()?
-        .as_string()
+
+    pub fn parse(text: &str) -> Result<Value, WireError> {
+        let parsed = JSON::parse(text).map_err(|_| WireError("not JSON".into()))?;
+        Ok(browser::to_value(&parsed))
+    }
+
+    pub fn pretty(text: &str) -> Option<String> {
+        let value = JSON::parse(text).ok()?;
+        JSON::stringify_with_replacer_and_space(&value, &wasm_bindgen::JsValue::NULL, &2.into())
+            .ok()?
+            .as_string()
+    }
 }
 
 #[cfg(all(not(feature = "ssr"), target_arch = "wasm32"))]
