@@ -82,7 +82,7 @@ crate::wire::read_struct!(SessionInfo {
     arm_mode: req,
 });
 
-#[server(prefix = "/api", endpoint = "session", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "session", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
 pub async fn get_session() -> Result<SessionInfo, ApiError> {
     let caller = crate::identity::require_caller().await?;
     let state = expect_context::<crate::startup::AppState>();

@@ -11,6 +11,7 @@ pub mod components;
 pub mod events;
 pub mod identity;
 pub mod provisioning;
+pub mod server_call;
 pub mod wire;
 
 #[cfg(feature = "ssr")]

@@ -9,7 +9,7 @@ use crate::api_error::ApiError;
 use crate::provisioning::model::{ClusterList, ClusterSummary};
 
 /// The clusters of the dashboard's resource group.
-#[server(prefix = "/api", endpoint = "aks/clusters", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/clusters", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
 pub async fn list_clusters() -> Result<ClusterList, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
@@ -20,7 +20,7 @@ pub async fn list_clusters() -> Result<ClusterList, ApiError> {
 
 /// The cluster list as the page shows it, rendered on the server: the card swaps it in when
 /// Azure's clusters change, so the browser carries no code to render rows.
-#[server(prefix = "/api", endpoint = "aks/cluster-list-html", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/cluster-list-html", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
 pub async fn cluster_list_html() -> Result<String, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;

@@ -14,7 +14,7 @@ use crate::provisioning::model::{
 };
 
 /// Deletes the partial cluster a cancelled or failed job of the caller left in Azure.
-#[server(prefix = "/api", endpoint = "aks/delete-partial-cluster", input = server_fn::codec::Json, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/delete-partial-cluster", protocol = crate::server_call::Api<server_fn::codec::Json>)]
 pub async fn delete_partial_cluster(job_id: String) -> Result<DeletePartialOutcome, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;

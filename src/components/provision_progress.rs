@@ -154,7 +154,7 @@ pub fn steps_markup(task: Option<&TaskStatus>) -> String {
     h.finish()
 }
 
-#[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/cancel", protocol = crate::server_call::Api<server_fn::codec::Json>)]
 pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;

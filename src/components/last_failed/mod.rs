@@ -33,7 +33,7 @@ const RESEND_AFTER: Duration = Duration::from_secs(5);
 
 /// The caller's failed provisions of the last `hours` (1–168, default 24), newest first, at most
 /// `limit` (1–20, default 10). A storage failure answers `degraded: true` with no jobs.
-#[server(prefix = "/api", endpoint = "aks/recent-failed-provisions", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/recent-failed-provisions", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
 pub async fn recent_failed_provisions(
     hours: Option<u32>,
     limit: Option<u32>,
@@ -46,7 +46,7 @@ pub async fn recent_failed_provisions(
 }
 
 /// Marks a failure dismissed for the caller, on every device.
-#[server(prefix = "/api", endpoint = "aks/dismiss-failure", input = server_fn::codec::Json, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/dismiss-failure", protocol = crate::server_call::Api<server_fn::codec::Json>)]
 pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
