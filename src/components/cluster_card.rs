@@ -20,7 +20,7 @@ use crate::components::in_flight::InFlight;
 use crate::components::last_failed::LastFailed;
 use crate::components::live::LiveEvents;
 use crate::components::markup::{
-    Clicked, Html, Slot, keep_drawn, optional_element, redraw_keeping_focus,
+    Clicked, Html, Place, Slot, keep_drawn, optional_element, redraw_keeping_focus,
 };
 use crate::components::page_json::PageJson;
 use crate::components::provision_error_card::ProvisionErrorCard;
@@ -34,7 +34,7 @@ use crate::provisioning::model::{
 };
 
 /// The caller's queued and running provisions, newest first.
-#[server(prefix = "/api", endpoint = "aks/active-provisions", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/active-provisions", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
 pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
@@ -44,7 +44,7 @@ pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
 }
 
 /// Status and progress of one task (the same behaviour as `GET /api/tasks/{task_id}`).
-#[server(prefix = "/api", endpoint = "aks/task-status", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/task-status", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
 pub async fn get_task_status(task_id: String) -> Result<TaskStatus, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
@@ -211,10 +211,10 @@ pub fn ClusterCard(children: Children) -> impl IntoView {
     let notice_slot = Slot::new();
     let passing_now = move || passing_markup(in_flight.notice().map(|n| n.text).as_deref());
     let first_passing = untrack(passing_now);
-    keep_drawn(notice_slot, Box::new(passing_now));
+    keep_drawn(Place::Slot(notice_slot), Box::new(passing_now));
     let list_error_slot = Slot::new();
     keep_drawn(
-        list_error_slot,
+        Place::Slot(list_error_slot),
         Box::new(move || {
             let message = list_error.get();
             let text = message.map(|m| format!("The cluster list could not be refreshed: {m}"));

@@ -5,9 +5,12 @@
 //!
 //! Why: a reactive view is compiled into the browser bundle once per element with its build,
 //! hydrate and update code; a markup function only with its string writing. The error card,
-//! the pre-flight rows, the form's fields, Stop, the progress facts and the in-flight banners
-//! are written this way (docs/bundle.md). Leptos' own `to_html` cannot do it: without its `ssr`
-//! feature it refuses to render elements.
+//! the card's header, notices and in-flight banners (with Stop and the progress facts), and
+//! every screen of the modal (the form with its fields and pre-flight rows, the creating
+//! screen, the end of a create around the error card) are written this way; the modal's
+//! screens are drawn whole when the modal moves to them and kept current in place by effects
+//! that find their parts by id ([`Place::Id`]) (docs/bundle.md). Leptos' own `to_html` cannot
+//! do it: without its `ssr` feature it refuses to render elements.
 
 use leptos::ev::MouseEvent;
 use leptos::prelude::request_animation_frame;
@@ -63,6 +66,12 @@ impl Html {
     /// `>`: the start tag is complete.
     pub fn end(&mut self) -> &mut Self {
         self.0.push('>');
+        self
+    }
+
+    /// Markup another [`Html`] wrote (never text from elsewhere: it goes in as it is).
+    pub fn raw(&mut self, markup: &str) -> &mut Self {
+        self.0.push_str(markup);
         self
     }
 
@@ -130,14 +139,32 @@ pub fn redraw_keeping_focus(root: &Element, html: &str, key: &str) {
 /// A container whose content is markup: [`keep_drawn`] keeps it current.
 pub type Slot = leptos::prelude::NodeRef<leptos::html::Div>;
 
-/// Keeps `slot`'s content the markup `draw` writes, redrawn when a signal `draw` reads changes
-/// (and not when it writes the same again). For parts with no button to keep the focus on.
-/// `draw` is boxed: every slot of the page shares one effect's code.
-pub fn keep_drawn(slot: Slot, draw: Box<dyn Fn() -> String>) {
-    use leptos::prelude::{Effect, Get};
+/// Where markup kept by [`keep_drawn`] goes: a container of a view, or the element with an id
+/// in markup drawn elsewhere (nothing is drawn while it is not on the page).
+#[derive(Clone, Copy)]
+pub enum Place {
+    Slot(Slot),
+    Id(&'static str),
+}
+
+impl Place {
+    fn element(self) -> Option<Element> {
+        use leptos::prelude::Get;
+        match self {
+            Place::Slot(slot) => slot.get().map(Into::into),
+            Place::Id(id) => leptos::prelude::document().get_element_by_id(id),
+        }
+    }
+}
+
+/// Keeps the content of the element at `place` the markup `draw` writes, redrawn when a signal
+/// `draw` reads changes (and not when it writes the same again). For parts with no button to
+/// keep the focus on. `draw` is boxed: every such part of the page shares one effect's code.
+pub fn keep_drawn(place: Place, draw: Box<dyn Fn() -> String>) {
+    use leptos::prelude::Effect;
     Effect::new(move |shown: Option<Option<String>>| {
         let html = draw();
-        let el = slot.get()?;
+        let el = place.element()?;
         if shown.flatten().as_deref() != Some(html.as_str()) {
             el.set_inner_html(&html);
         }

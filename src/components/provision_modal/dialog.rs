@@ -5,18 +5,16 @@ use leptos::ev::{KeyboardEvent, MouseEvent};
 use leptos::html;
 use leptos::prelude::*;
 
-use super::Modal;
-use super::form::{FIELD_ORDER, focus_field};
+use super::form::{self, FIELD_ORDER, focus_field};
+use super::{Modal, creating};
 use crate::components::confirm_panel::ConfirmMarkup;
 use crate::components::erase::erased_on_server;
-use crate::components::markup::{Clicked, Html, Slot, keep_drawn};
+use crate::components::markup::{Clicked, Html, Place, Slot, keep_drawn};
 
-/// The dialog with `body` (the screen the modal is on) inside.
-pub(super) fn dialog<B, V>(modal: Modal, body: B) -> impl IntoView
-where
-    B: Fn() -> V + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
+/// The dialog, with an empty body the screens are drawn into. Its listeners take the events of
+/// every screen's markup: the buttons by their `data-action`, and the form's submit, edits and
+/// focus.
+pub(super) fn dialog(modal: Modal) -> impl IntoView {
     let confirm_close = modal.confirm_close;
     let close = move || modal.close();
     let request_close = move || modal.request_close();
@@ -54,16 +52,17 @@ where
     // The header and "Close this window?" are markup; one listener takes their buttons.
     let confirm_slot = Slot::new();
     keep_drawn(
-        confirm_slot,
+        Place::Slot(confirm_slot),
         Box::new(move || confirm_close_markup(confirm_close.get())),
     );
     let on_click = move |ev: MouseEvent| {
         if let Some(clicked) = Clicked::of(&ev) {
             match clicked.action.as_str() {
-                "dialog-close" => request_close(),
-                "dialog-close-confirmed" => close(),
+                "dialog-close" | "form-cancel" | "creating-close" => request_close(),
+                "dialog-close-confirmed" | "ended-close" => close(),
                 "dialog-keep-open" => confirm_close.set(false),
-                _ => {}
+                "fix" => form::on_fix(modal, &clicked),
+                _ => creating::on_click(modal, &clicked),
             }
         }
     };
@@ -80,10 +79,14 @@ where
                 node_ref=dialog_ref
                 on:keydown=on_keydown
                 on:click=on_click
+                on:submit=move |ev| form::on_submit(modal, ev)
+                on:input=move |ev| form::on_input(modal, &ev)
+                on:change=move |ev| form::on_change(modal, &ev)
+                on:focusout=move |ev| form::on_focusout(modal, &ev)
             >
                 <header class="modal-header" inner_html=header_markup()></header>
                 <div class="notice-slot" node_ref=confirm_slot></div>
-                <div class="modal-body">{body}</div>
+                <div class="modal-body" node_ref=modal.body></div>
             </div>
         </div>
     })

@@ -10,8 +10,7 @@ use leptos::prelude::*;
 use super::{Modal, Phase};
 use crate::api_error::ApiError;
 use crate::app::SessionInfo;
-use crate::components::erase::erased_on_server;
-use crate::components::markup::{Clicked, Html, Slot, keep_drawn, optional_element, set_text};
+use crate::components::markup::{Clicked, Html, Place, keep_drawn, optional_element, set_text};
 use crate::components::notify;
 use crate::components::provision_error_card::fix_actions;
 use crate::provisioning::model::{
@@ -24,7 +23,7 @@ use crate::provisioning::validate::{
 
 /// Starts a provision. 202 with the job and task ids; 400 with per-field errors; 503 when the
 /// job cannot be stored. The request's fields are the JSON body's top-level fields.
-#[server(prefix = "/api", endpoint = "aks/provision", input = server_fn::codec::Json, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/provision", protocol = crate::server_call::Api<server_fn::codec::Json>)]
 pub async fn provision(
     #[server(flatten)] request: ProvisionRequest,
 ) -> Result<ProvisionAccepted, ApiError> {
@@ -39,7 +38,7 @@ pub async fn provision(
 
 /// Live pre-flight checks (`skus`, `quota`, `resource_group`) for a would-be provision; the
 /// cluster name may be left out.
-#[server(prefix = "/api", endpoint = "aks/preflight", input = server_fn::codec::Json, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/preflight", protocol = crate::server_call::Api<server_fn::codec::Json>)]
 pub async fn preflight(
     #[server(flatten)] request: ProvisionRequest,
 ) -> Result<PreflightReport, ApiError> {
@@ -51,7 +50,7 @@ pub async fn preflight(
 }
 
 /// The VM sizes of a region, with availability and Azure's reason when blocked.
-#[server(prefix = "/api", endpoint = "aks/available-skus", input = server_fn::codec::GetUrl, output = crate::wire::Wire)]
+#[server(prefix = "/api", endpoint = "aks/available-skus", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
 pub async fn get_available_skus(region: String) -> Result<AvailableSkus, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
@@ -258,12 +257,15 @@ pub(super) struct FormState {
     skus: RwSignal<Option<AvailableSkus>>,
     /// The next pre-flight runs at once instead of after the debounce.
     immediate: StoredValue<bool>,
+    /// The form's own rules broken by its values, by field.
+    client_errors: Memo<BTreeMap<String, String>>,
 }
 
 impl FormState {
     pub(super) fn new(session: &SessionInfo, prefill: Option<&ProvisionRequest>) -> Self {
+        let values = Form::new(session);
         let state = Self {
-            values: Form::new(session),
+            values,
             count_touched: RwSignal::new(false),
             name_for_checks: RwSignal::new(String::new()),
             touched: RwSignal::new(Vec::new()),
@@ -276,6 +278,7 @@ impl FormState {
             }),
             skus: RwSignal::new(None),
             immediate: StoredValue::new(true),
+            client_errors: Memo::new(move |_| validate_provision_request(&values.request())),
         };
         if let Some(r) = prefill {
             state.load(r);
@@ -288,12 +291,97 @@ impl FormState {
         self.values.request()
     }
 
+    /// The same, read without subscribing to the values.
+    pub(super) fn request_untracked(&self) -> ProvisionRequest {
+        self.values.request_untracked()
+    }
+
     /// A request to start from (Edit & retry, a fix): the form takes it and checks it at once.
     pub(super) fn load(self, r: &ProvisionRequest) {
         self.values.fill(r);
         self.count_touched.set(r.node_count > 0);
         self.name_for_checks.set(checked_name(&r.cluster_name));
         self.immediate.set_value(true);
+    }
+
+    /// A field's message: the server's from the last Create, else the form's own rule once the
+    /// field was left or Create was pressed.
+    fn error_text(self, name: &str) -> Option<String> {
+        self.server_errors
+            .with(|s| s.get(name).cloned())
+            .or_else(|| {
+                let show = self.submitted.get() || self.touched.with(|t| t.contains(&name));
+                if show {
+                    self.client_errors.with(|c| c.get(name).cloned())
+                } else {
+                    None
+                }
+            })
+    }
+
+    /// What the Create button says, and whether it can be pressed.
+    fn create_button(self, submitting: bool) -> CreateButton {
+        let (running, any_fails) = self.checks.with(|c| {
+            let fails = c
+                .report
+                .as_ref()
+                .is_some_and(|r| !r.ok || r.checks.iter().any(|k| k.status == CheckStatus::Fail));
+            (c.running, fails)
+        });
+        CreateButton::decide(
+            submitting,
+            running,
+            any_fails,
+            FIELD_ORDER.iter().any(|f| self.error_text(f).is_some()),
+        )
+    }
+
+    /// The hint under a field: how many nodes fit the quota, or why a chosen size is blocked.
+    fn hint(self, name: &str) -> Option<String> {
+        let form = self.values;
+        match name {
+            "cluster_name" => Some(
+                "Letters, digits, '-' and '_'; starts and ends with a letter or digit.".to_owned(),
+            ),
+            "node_count" => {
+                let max = self
+                    .checks
+                    .with(|c| c.report.as_ref().and_then(|r| r.max_node_count))?;
+                let region = form.region.get();
+                Some(match (max, self.count_touched.get()) {
+                    (0, _) => format!("No node of this size fits your vCPU quota in {region}."),
+                    (1, _) => format!("1 node fits your vCPU quota in {region}."),
+                    (_, true) => format!("Up to {max} nodes fit your vCPU quota in {region}."),
+                    (_, false) => {
+                        format!("Set to the most that fit your vCPU quota in {region}: {max}.")
+                    }
+                })
+            }
+            "node_sku" | "system_vm_size" => {
+                let size = form.field(name)?.get();
+                self.skus.with(|s| {
+                    let s = s.as_ref()?;
+                    let k = s.skus.iter().find(|k| k.name.eq_ignore_ascii_case(&size))?;
+                    let reason = k.reason.clone().unwrap_or_else(|| "restricted".into());
+                    (!k.available).then(|| {
+                        format!(
+                            "Not offered to this subscription in {} ({reason}).",
+                            s.region
+                        )
+                    })
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The choices of a select field; none for the other fields.
+    fn choices(self, name: &str) -> Option<Vec<(String, String)>> {
+        match name {
+            "region" => Some(regions_offered()),
+            "node_sku" | "system_vm_size" => Some(self.skus.with(|s| size_choices_of(s.as_ref()))),
+            _ => None,
+        }
     }
 }
 
@@ -399,352 +487,285 @@ pub(super) fn start_checks(state: FormState) {
     });
 }
 
-/// The form: its fields, the pre-flight rows with their fixes, and Create.
-pub(super) fn form_view(modal: Modal, on_started: Callback<String>) -> impl IntoView {
+/// Keeps the form's markup current while it is on screen: each field's value, choices, hint and
+/// message, the pre-flight rows, the notices, and the Create button.
+pub(super) fn keep_current(modal: Modal) {
     let state = modal.form;
-    let FormState {
-        values: form,
-        count_touched,
-        name_for_checks,
-        touched,
-        submitted,
-        server_errors,
-        notice,
-        checks,
-        skus,
-        ..
-    } = state;
-    let phase = modal.phase;
-    let request_close = move || modal.request_close();
-
-    let client_errors = Memo::new(move |_| validate_provision_request(&form.request()));
-    // A field's message: the server's from the last Create, else the form's own rule once the
-    // field was left or Create was pressed.
-    let error_text = move |name: &'static str| {
-        server_errors.with(|s| s.get(name).cloned()).or_else(|| {
-            let show = submitted.get() || touched.with(|t| t.contains(&name));
-            if show {
-                client_errors.with(|c| c.get(name).cloned())
-            } else {
-                None
-            }
-        })
-    };
-    let edited = move |name: &'static str| {
-        server_errors.update(|s| {
-            s.remove(name);
-        });
-        notice.set(None);
-    };
-    let blurred = move |name: &'static str| {
-        if touched.try_with_untracked(|t| !t.contains(&name)) == Some(true) {
-            touched.update(|t| t.push(name));
-        }
-        // Blur also fires while the dialog is taken down: by then the signals are gone.
-        if name == "cluster_name"
-            && let Some(typed) = form.cluster_name.try_get_untracked()
-        {
-            let now = checked_name(&typed);
-            if name_for_checks
-                .try_get_untracked()
-                .is_some_and(|c| c != now)
-            {
-                let _ = name_for_checks.try_set(now);
-            }
-        }
-    };
-
-    let first_invalid_focus = move |errors: &BTreeMap<String, String>| {
-        if let Some(name) = FIELD_ORDER.iter().find(|f| errors.contains_key(**f)) {
-            focus_field(name);
-        }
-    };
-
-    let any_check_fails = move || {
-        checks.with(|c| {
-            c.report
-                .as_ref()
-                .is_some_and(|r| !r.ok || r.checks.iter().any(|k| k.status == CheckStatus::Fail))
-        })
-    };
-    let shown_field_errors = move || FIELD_ORDER.iter().any(|f| error_text(f).is_some());
-    let create_state = Memo::new(move |_| {
-        CreateButton::decide(
-            phase.with(|p| matches!(p, Phase::Submitting)),
-            checks.with(|c| c.running),
-            any_check_fails(),
-            shown_field_errors(),
-        )
-    });
-
-    // Create says what it waits for: its label, `data-state` and `disabled` set in place.
-    let create_button = NodeRef::<leptos::html::Button>::new();
-    let first_state = create_state.get_untracked();
+    for name in FIELD_ORDER {
+        bind_field(state, name);
+    }
+    let checks = state.checks;
     Effect::new(move |_| {
-        let state = create_state.get();
-        if let Some(button) = create_button.get() {
-            let _ = button.set_attribute("data-state", state.as_str());
-            button.set_disabled(state != CreateButton::Ready);
-            set_text(&button, state.label());
+        let name_checked = !state.name_for_checks.get_untracked().is_empty();
+        let (busy, rows) = checks.with(|c| (c.running, check_rows_markup(c, name_checked)));
+        if let Some(list) = document().get_element_by_id("pm-checks") {
+            let _ = list.set_attribute("aria-busy", if busy { "true" } else { "false" });
+            list.set_inner_html(&rows);
         }
     });
+    keep_drawn(
+        Place::Id("pm-checks-note"),
+        Box::new(move || checks.with(|c| checks_note_markup(c.unavailable.as_deref()))),
+    );
+    keep_drawn(
+        Place::Id("pm-notice"),
+        Box::new(move || state.notice.with(|n| notice_markup(n.as_deref()))),
+    );
+    // Create says what it waits for: its label, `data-state` and `disabled` set in place.
+    Effect::new(move |_| {
+        let now = state.create_button(modal.phase.with(|p| matches!(p, Phase::Submitting)));
+        if let Some(button) = document().get_element_by_id("pm-create") {
+            let _ = button.set_attribute("data-state", now.as_str());
+            let _ = if now == CreateButton::Ready {
+                button.remove_attribute("disabled")
+            } else {
+                button.set_attribute("disabled", "")
+            };
+            set_text(&button, now.label());
+        }
+    });
+}
 
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        submitted.set(true);
-        let errors = client_errors.get_untracked();
-        if !errors.is_empty() {
-            first_invalid_focus(&errors);
-            return;
+/// Draws the form into `body` as it stands.
+pub(super) fn draw(modal: Modal, body: &leptos::web_sys::Element) {
+    let html = untrack(|| form_markup(modal));
+    body.set_inner_html(&html);
+}
+
+/// The whole form as markup, with the state it has now: fields, pre-flight rows, notices and
+/// the Create button (the ids [`keep_current`] keeps current).
+fn form_markup(modal: Modal) -> String {
+    let state = modal.form;
+    let submitting = modal.phase.with(|p| matches!(p, Phase::Submitting));
+    let create = state.create_button(submitting);
+    let name_checked = !state.name_for_checks.get().is_empty();
+    let mut h = Html::new();
+    h.start("form")
+        .attr("class", "provision-form")
+        .attr("novalidate", "")
+        .end();
+    h.start("div").attr("class", "form-fields").end();
+    let field = |name: &str| FieldNow {
+        hint: state.hint(name),
+        error: state.error_text(name),
+        choices: state.choices(name).unwrap_or_default(),
+    };
+    fields_into(&mut h, &state.request(), &field);
+    h.close("div");
+    h.start("section")
+        .attr("class", "checks")
+        .attr("aria-labelledby", "pm-checks-title")
+        .end()
+        .element(
+            "h3",
+            &[("id", "pm-checks-title"), ("class", "checks-title")],
+            "Pre-flight checks",
+        );
+    state.checks.with(|c| {
+        h.start("ul")
+            .attr("class", "check-list")
+            .attr("id", "pm-checks")
+            .attr("aria-live", "polite")
+            .attr("aria-busy", if c.running { "true" } else { "false" })
+            .end()
+            .raw(&check_rows_markup(c, name_checked))
+            .close("ul");
+        h.start("div")
+            .attr("class", "notice-slot")
+            .attr("id", "pm-checks-note")
+            .end()
+            .raw(&checks_note_markup(c.unavailable.as_deref()))
+            .close("div");
+    });
+    h.close("section");
+    h.start("div")
+        .attr("class", "notice-slot")
+        .attr("id", "pm-notice")
+        .end()
+        .raw(&state.notice.with(|n| notice_markup(n.as_deref())))
+        .close("div");
+    h.start("footer").attr("class", "modal-footer").end();
+    h.element(
+        "button",
+        &[
+            ("type", "button"),
+            ("class", "btn"),
+            ("data-action", "form-cancel"),
+        ],
+        "Cancel",
+    );
+    h.start("button")
+        .attr("type", "submit")
+        .attr("class", "btn btn-primary")
+        .attr("data-testid", "create-button")
+        .attr("id", "pm-create")
+        .attr("data-state", create.as_str())
+        .attr_if(create != CreateButton::Ready, "disabled", "")
+        .end()
+        .text(create.label())
+        .close("button")
+        .close("footer")
+        .close("form");
+    h.finish()
+}
+
+/// Why the checks could not run.
+fn checks_note_markup(unavailable: Option<&str>) -> String {
+    optional_element("p", &[("class", "checks-note")], unavailable)
+}
+
+/// The server's answer to the last Create when it names no field.
+fn notice_markup(notice: Option<&str>) -> String {
+    optional_element(
+        "div",
+        &[("class", "notice notice-error"), ("role", "alert")],
+        notice,
+    )
+}
+
+/// The field an event happened in (its `data-field`), with its value's signal.
+fn field_of(state: FormState, ev: &leptos::ev::Event) -> Option<(&'static str, RwSignal<String>)> {
+    use leptos::wasm_bindgen::JsCast;
+    let name = ev
+        .target()?
+        .dyn_into::<leptos::web_sys::Element>()
+        .ok()?
+        .get_attribute("data-field")?;
+    let name = FIELD_ORDER.into_iter().find(|f| *f == name)?;
+    Some((name, state.values.field(name)?))
+}
+
+/// Something was typed into a field.
+pub(super) fn on_input(modal: Modal, ev: &leptos::ev::Event) {
+    let state = modal.form;
+    if let Some((name, value)) = field_of(state, ev) {
+        value.set(event_target_value(ev));
+        edited(state, name);
+    }
+}
+
+/// A select is chosen and left in one go; a text field's `change` is its `input`s again.
+pub(super) fn on_change(modal: Modal, ev: &leptos::ev::Event) {
+    let state = modal.form;
+    let select = event_target::<leptos::web_sys::Element>(ev).tag_name() == "SELECT";
+    if let Some((name, value)) = field_of(state, ev).filter(|_| select) {
+        value.set(event_target_value(ev));
+        edited(state, name);
+        left(state, name);
+    }
+}
+
+/// The focus left a field.
+pub(super) fn on_focusout(modal: Modal, ev: &leptos::ev::FocusEvent) {
+    // Focus also leaves while the dialog is taken down: by then the form is gone.
+    if modal.form.touched.is_disposed() {
+        return;
+    }
+    if let Some((name, _)) = field_of(modal.form, ev) {
+        left(modal.form, name);
+    }
+}
+
+/// A field was edited: the server's message about it and the form's notice go.
+fn edited(state: FormState, name: &'static str) {
+    if name == "node_count" {
+        state.count_touched.set(true);
+    }
+    state.server_errors.update(|s| {
+        s.remove(name);
+    });
+    state.notice.set(None);
+}
+
+/// A field was left: its own rule's message shows from now on, and a name the checks can ask
+/// about is checked.
+fn left(state: FormState, name: &'static str) {
+    if state.touched.with_untracked(|t| !t.contains(&name)) {
+        state.touched.update(|t| t.push(name));
+    }
+    if name == "cluster_name" {
+        let now = checked_name(&state.values.cluster_name.get_untracked());
+        if state.name_for_checks.get_untracked() != now {
+            state.name_for_checks.set(now);
         }
-        if create_state.get_untracked() != CreateButton::Ready {
-            return;
-        }
-        let req = form.request();
-        // The first Create is when the user learns provisions take a while: the browser asks
-        // whether the dashboard may tell them when one ends (never on page load).
-        notify::ask_permission();
-        phase.set(Phase::Submitting);
-        notice.set(None);
-        leptos::task::spawn_local(async move {
-            let answer = provision(req).await;
-            match answer {
-                Ok(accepted) => {
-                    on_started.try_run(accepted.task_id.clone());
-                    phase.set(Phase::Creating(accepted));
-                }
-                Err(e) => {
-                    phase.set(Phase::Form);
-                    // The messages of the form's fields (kept in place: `collect` into a map would
-                    // bring a sort into the bundle for a handful of entries).
-                    let mut known = e.fields;
-                    known.retain(|k, _| FIELD_ORDER.contains(&k.as_str()));
-                    if known.is_empty() {
-                        let retry = e
-                            .retry_after_seconds
-                            .map(|s| format!(" Try again in {s} s."))
-                            .unwrap_or_default();
-                        notice.set(Some(format!("{}{retry}", e.message)));
-                    } else {
-                        first_invalid_focus(&known);
-                        server_errors.set(known);
-                    }
+    }
+}
+
+/// Focus goes to the first field (in screen order) with an error.
+fn focus_first_invalid(errors: &BTreeMap<String, String>) {
+    if let Some(name) = FIELD_ORDER.iter().find(|f| errors.contains_key(**f)) {
+        focus_field(name);
+    }
+}
+
+/// Create: the form's own rules first, then the server, which answers with the create's task
+/// or with what to correct.
+pub(super) fn on_submit(modal: Modal, ev: SubmitEvent) {
+    ev.prevent_default();
+    let state = modal.form;
+    let phase = modal.phase;
+    state.submitted.set(true);
+    let errors = state.client_errors.get_untracked();
+    if !errors.is_empty() {
+        focus_first_invalid(&errors);
+        return;
+    }
+    let submitting = phase.with_untracked(|p| matches!(p, Phase::Submitting));
+    if untrack(|| state.create_button(submitting)) != CreateButton::Ready {
+        return;
+    }
+    let req = state.request_untracked();
+    // The first Create is when the user learns provisions take a while: the browser asks
+    // whether the dashboard may tell them when one ends (never on page load).
+    notify::ask_permission();
+    phase.set(Phase::Submitting);
+    state.notice.set(None);
+    leptos::task::spawn_local(async move {
+        let answer = provision(req).await;
+        match answer {
+            Ok(accepted) => {
+                modal.on_started.try_run(accepted.task_id.clone());
+                phase.set(Phase::Creating(accepted));
+            }
+            Err(e) => {
+                phase.set(Phase::Form);
+                // The messages of the form's fields (kept in place: `collect` into a map would
+                // bring a sort into the bundle for a handful of entries).
+                let mut known = e.fields;
+                known.retain(|k, _| FIELD_ORDER.contains(&k.as_str()));
+                if known.is_empty() {
+                    let retry = e
+                        .retry_after_seconds
+                        .map(|s| format!(" Try again in {s} s."))
+                        .unwrap_or_default();
+                    state.notice.set(Some(format!("{}{retry}", e.message)));
+                } else {
+                    focus_first_invalid(&known);
+                    state.server_errors.set(known);
                 }
             }
-        });
-    };
+        }
+    });
+}
 
-    // A fix from a failing check: the form takes it, and the focus goes to what it changed
-    // (the button itself goes away with the check's new answer).
-    let apply_fix = move |r: ProvisionRequest| {
-        let changed = first_changed_field(&form.request(), &r);
+/// A fix from a failing check (its `data-index` in the check's fixes): the form takes it, and
+/// the focus goes to what it changed (the button itself goes away with the check's new answer).
+pub(super) fn on_fix(modal: Modal, clicked: &Clicked) {
+    let state = modal.form;
+    let check = clicked.around("data-check");
+    let request = state.checks.with_untracked(|c| {
+        let report = c.report.as_ref()?;
+        let check = report
+            .checks
+            .iter()
+            .find(|k| Some(&k.name) == check.as_ref())?;
+        check.fixes.get(clicked.index()?)?.request.clone()
+    });
+    if let Some(r) = request {
+        let changed = first_changed_field(&state.request_untracked(), &r);
         state.load(&r);
         request_animation_frame(move || focus_field(changed));
-    };
-
-    // The choices of the selects, and the hints under the fields.
-    let region_choices = Signal::stored(regions_offered());
-    let size_choices = Signal::derive(move || skus.with(|s| size_choices_of(s.as_ref())));
-    let no_hint = Signal::stored(None::<String>);
-    let name_hint = Signal::stored(Some(
-        "Letters, digits, '-' and '_'; starts and ends with a letter or digit.".to_owned(),
-    ));
-    let quota_hint = Signal::derive(move || {
-        checks
-            .with(|c| c.report.as_ref().and_then(|r| r.max_node_count))
-            .map(|max| {
-                let region = form.region.get();
-                match (max, count_touched.get()) {
-                    (0, _) => format!("No node of this size fits your vCPU quota in {region}."),
-                    (1, _) => format!("1 node fits your vCPU quota in {region}."),
-                    (_, true) => format!("Up to {max} nodes fit your vCPU quota in {region}."),
-                    (_, false) => {
-                        format!("Set to the most that fit your vCPU quota in {region}: {max}.")
-                    }
-                }
-            })
-    });
-    // Why a chosen size is blocked, under its field.
-    let blocked_hint = move |sig: RwSignal<String>| {
-        Signal::derive(move || {
-            let size = sig.get();
-            skus.with(|s| {
-                let s = s.as_ref()?;
-                let k = s.skus.iter().find(|k| k.name.eq_ignore_ascii_case(&size))?;
-                let reason = k.reason.clone().unwrap_or_else(|| "restricted".into());
-                (!k.available).then(|| {
-                    format!(
-                        "Not offered to this subscription in {} ({reason}).",
-                        s.region
-                    )
-                })
-            })
-        })
-    };
-    let on_edit = Callback::new(move |name: &'static str| {
-        if name == "node_count" {
-            count_touched.set(true);
-        }
-        edited(name);
-    });
-    let on_leave = Callback::new(blurred);
-
-    // The rows are markup (`check_rows_markup`); a fix button says which check's fix it is.
-    let check_rows =
-        move || checks.with(|c| check_rows_markup(c, !name_for_checks.get_untracked().is_empty()));
-    let on_fix = move |ev: leptos::ev::MouseEvent| {
-        let Some(clicked) = Clicked::of(&ev) else {
-            return;
-        };
-        let check = clicked.around("data-check");
-        let request = checks.with_untracked(|c| {
-            let report = c.report.as_ref()?;
-            let check = report
-                .checks
-                .iter()
-                .find(|k| Some(&k.name) == check.as_ref())?;
-            check.fixes.get(clicked.index()?)?.request.clone()
-        });
-        if clicked.action == "fix"
-            && let Some(r) = request
-        {
-            apply_fix(r);
-        }
-    };
-    // Why the checks could not run, and the form's own notice: markup that comes and goes.
-    let checks_note = Slot::new();
-    keep_drawn(
-        checks_note,
-        Box::new(move || {
-            checks.with(|c| {
-                optional_element("p", &[("class", "checks-note")], c.unavailable.as_deref())
-            })
-        }),
-    );
-    let notice_slot = Slot::new();
-    keep_drawn(
-        notice_slot,
-        Box::new(move || {
-            notice.with(|n| {
-                optional_element(
-                    "div",
-                    &[("class", "notice notice-error"), ("role", "alert")],
-                    n.as_deref(),
-                )
-            })
-        }),
-    );
-
-    // The fields are markup (`fields_markup`), drawn once with the form's values; one effect
-    // per field keeps its value, hint and message current, and three listeners on the form
-    // read what is typed, chosen and left.
-    let fields = [
-        (form.cluster_name, name_hint, None),
-        (form.region, no_hint, Some(region_choices)),
-        (form.subscription_id, no_hint, None),
-        (form.resource_group, no_hint, None),
-        (
-            form.node_sku,
-            blocked_hint(form.node_sku),
-            Some(size_choices),
-        ),
-        (form.node_count, quota_hint, None),
-        (
-            form.system_vm_size,
-            blocked_hint(form.system_vm_size),
-            Some(size_choices),
-        ),
-        (form.system_node_count, no_hint, None),
-    ];
-    for (name, (value, hint, choices)) in FIELD_ORDER.into_iter().zip(fields) {
-        bind_field(
-            name,
-            value,
-            hint,
-            choices,
-            Signal::derive(move || error_text(name)),
-        );
     }
-    let fields_html = fields_markup(
-        &form.request_untracked(),
-        &region_choices.get_untracked(),
-        &size_choices.get_untracked(),
-    );
-    let field_of = move |ev: &leptos::ev::Event| {
-        use leptos::wasm_bindgen::JsCast;
-        let name = ev
-            .target()?
-            .dyn_into::<leptos::web_sys::Element>()
-            .ok()?
-            .get_attribute("data-field")?;
-        let name = FIELD_ORDER.into_iter().find(|f| *f == name)?;
-        Some((name, form.field(name)?))
-    };
-    let on_input = move |ev: leptos::ev::Event| {
-        if let Some((name, value)) = field_of(&ev) {
-            value.set(event_target_value(&ev));
-            on_edit.run(name);
-        }
-    };
-    // A select is chosen and left in one go; a text field's `change` is its `input`s again.
-    let on_change = move |ev: leptos::ev::Event| {
-        let select = event_target::<leptos::web_sys::Element>(&ev).tag_name() == "SELECT";
-        if let Some((name, value)) = field_of(&ev).filter(|_| select) {
-            value.set(event_target_value(&ev));
-            on_edit.run(name);
-            on_leave.run(name);
-        }
-    };
-    let on_focusout = move |ev: leptos::ev::FocusEvent| {
-        if let Some((name, _)) = field_of(&ev) {
-            // Focus also leaves while the dialog is taken down: by then the form is gone.
-            on_leave.try_run(name);
-        }
-    };
-
-    let form_view = move || {
-        erased_on_server(view! {
-            <form
-                class="provision-form"
-                novalidate=true
-                on:submit=submit
-                on:input=on_input
-                on:change=on_change
-                on:focusout=on_focusout
-            >
-                <div class="form-fields" inner_html=fields_html.clone()></div>
-                {erased_on_server(view! {
-                <section class="checks" aria-labelledby="pm-checks-title">
-                    <h3 id="pm-checks-title" class="checks-title">"Pre-flight checks"</h3>
-                    <ul
-                        class="check-list"
-                        aria-live="polite"
-                        aria-busy=move || checks.with(|c| c.running).to_string()
-                        inner_html=check_rows
-                        on:click=on_fix
-                    ></ul>
-                    <div class="notice-slot" node_ref=checks_note></div>
-                </section>
-                })}
-                <div class="notice-slot" node_ref=notice_slot></div>
-                <footer class="modal-footer">
-                    <button type="button" class="btn" on:click=move |_| request_close()>"Cancel"</button>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="create-button"
-                        node_ref=create_button
-                        data-state=first_state.as_str()
-                        disabled=first_state != CreateButton::Ready
-                    >
-                        {first_state.label()}
-                    </button>
-                </footer>
-            </form>
-        })
-    };
-
-    form_view()
 }
 
 /// The pre-flight rows as markup: each check with its state and message, and the fixes of a
@@ -861,120 +882,123 @@ fn check_label(name: &str) -> String {
 
 /// What kind of input a form field is.
 #[derive(Clone, Copy)]
-enum FieldKind<'a> {
-    Text {
-        mono: bool,
-    },
-    Count {
-        min: u32,
-        max: u32,
-    },
-    /// `(value, label)` choices.
-    Select(&'a [(String, String)]),
+enum FieldKind {
+    Text { mono: bool },
+    Count { min: u32, max: u32 },
+    Select,
 }
 
-/// The form's fields in their two sections, as markup, with these values and choices: label,
-/// input, hint and message of each, ids from `field_id`. [`bind_field`] keeps them current.
-fn fields_markup(
-    values: &ProvisionRequest,
-    regions: &[(String, String)],
-    sizes: &[(String, String)],
-) -> String {
+/// What a field shows besides its value: its hint, its message, and a select's
+/// `(value, label)` choices.
+#[derive(Default)]
+struct FieldNow {
+    hint: Option<String>,
+    error: Option<String>,
+    choices: Vec<(String, String)>,
+}
+
+/// The form's fields in their two sections, as markup, with these values and what `now` says
+/// of each field: label, input, hint and message, ids from `field_id`. [`bind_field`] keeps
+/// them current.
+fn fields_into(h: &mut Html, values: &ProvisionRequest, now: &dyn Fn(&str) -> FieldNow) {
     let (lo, hi) = NODE_COUNT_RANGE;
     let (sys_lo, sys_hi) = SYSTEM_NODE_COUNT_RANGE;
     let count = |n: u32| if n == 0 { String::new() } else { n.to_string() };
     let text = FieldKind::Text { mono: false };
-    let mut h = Html::new();
-    section_start(&mut h, "Cluster");
-    field_markup(
-        &mut h,
-        "cluster_name",
-        "Cluster name",
-        text,
-        &values.cluster_name,
-    );
-    field_markup(
-        &mut h,
-        "region",
-        "Region",
-        FieldKind::Select(regions),
-        &values.region,
-    );
     let mono = FieldKind::Text { mono: true };
-    field_markup(
-        &mut h,
-        "subscription_id",
-        "Subscription ID",
-        mono,
-        &values.subscription_id,
-    );
-    field_markup(
-        &mut h,
-        "resource_group",
-        "Resource group",
-        text,
-        &values.resource_group,
-    );
-    h.close("div").close("fieldset");
-    section_start(&mut h, "Node pools");
-    let size = FieldKind::Select(sizes);
-    field_markup(&mut h, "node_sku", "Node VM size", size, &values.node_sku);
     let nodes = FieldKind::Count { min: lo, max: hi };
-    field_markup(
-        &mut h,
-        "node_count",
-        "Node count",
-        nodes,
-        &count(values.node_count),
-    );
-    field_markup(
-        &mut h,
-        "system_vm_size",
-        "System VM size",
-        size,
-        &values.system_vm_size,
-    );
     let system = FieldKind::Count {
         min: sys_lo,
         max: sys_hi,
     };
-    let system_count = count(values.system_node_count);
-    field_markup(
-        &mut h,
-        "system_node_count",
-        "System node count",
-        system,
-        &system_count,
-    );
-    h.close("div").close("fieldset");
-    h.finish()
+    let fields: [(&'static str, &str, FieldKind, String); 8] = [
+        (
+            "cluster_name",
+            "Cluster name",
+            text,
+            values.cluster_name.clone(),
+        ),
+        ("region", "Region", FieldKind::Select, values.region.clone()),
+        (
+            "subscription_id",
+            "Subscription ID",
+            mono,
+            values.subscription_id.clone(),
+        ),
+        (
+            "resource_group",
+            "Resource group",
+            text,
+            values.resource_group.clone(),
+        ),
+        (
+            "node_sku",
+            "Node VM size",
+            FieldKind::Select,
+            values.node_sku.clone(),
+        ),
+        ("node_count", "Node count", nodes, count(values.node_count)),
+        (
+            "system_vm_size",
+            "System VM size",
+            FieldKind::Select,
+            values.system_vm_size.clone(),
+        ),
+        (
+            "system_node_count",
+            "System node count",
+            system,
+            count(values.system_node_count),
+        ),
+    ];
+    for (i, (name, label, kind, value)) in fields.into_iter().enumerate() {
+        if i % 4 == 0 {
+            let legend = if i == 0 { "Cluster" } else { "Node pools" };
+            h.start("fieldset").attr("class", "form-section").end();
+            h.element("legend", &[], legend);
+            h.start("div").attr("class", "form-grid").end();
+        }
+        field_into(h, name, label, kind, &value, &now(name));
+        if i % 4 == 3 {
+            h.close("div").close("fieldset");
+        }
+    }
 }
 
-/// `<fieldset>` with its legend, and the grid its fields go in.
-fn section_start(h: &mut Html, legend: &str) {
-    h.start("fieldset").attr("class", "form-section").end();
-    h.element("legend", &[], legend);
-    h.start("div").attr("class", "form-grid").end();
-}
-
-/// One labelled field: the input, its hint and its message (both empty until
-/// [`bind_field`] fills them).
-fn field_markup(h: &mut Html, name: &'static str, label: &str, kind: FieldKind, value: &str) {
+/// One labelled field: the input, its hint and its message.
+fn field_into(
+    h: &mut Html,
+    name: &'static str,
+    label: &str,
+    kind: FieldKind,
+    value: &str,
+    now: &FieldNow,
+) {
     let id = field_id(name);
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let select = matches!(kind, FieldKind::Select(_));
-    h.start("div").attr("class", "field").end();
+    let select = matches!(kind, FieldKind::Select);
+    let invalid = now.error.is_some();
+    h.start("div")
+        .attr(
+            "class",
+            if invalid {
+                "field field-invalid"
+            } else {
+                "field"
+            },
+        )
+        .end();
     h.element("label", &[("class", "field-label"), ("for", &id)], label);
     h.start(if select { "select" } else { "input" })
         .attr("id", &id)
         .attr("data-field", name)
-        .attr("aria-invalid", "false")
+        .attr("aria-invalid", if invalid { "true" } else { "false" })
         .attr("aria-describedby", &format!("{hint_id} {error_id}"));
     match kind {
-        FieldKind::Select(choices) => {
+        FieldKind::Select => {
             h.end();
-            options_into(h, choices, value);
+            options_into(h, &now.choices, value);
             h.close("select");
         }
         FieldKind::Count { min, max } => {
@@ -1000,17 +1024,21 @@ fn field_markup(h: &mut Html, name: &'static str, label: &str, kind: FieldKind, 
     } else {
         "field-hint"
     };
-    h.element("p", &[("class", hint_class), ("id", &hint_id)], "")
-        .element(
-            "p",
-            &[
-                ("class", "field-error"),
-                ("id", &error_id),
-                ("data-field", name),
-            ],
-            "",
-        )
-        .close("div");
+    h.element(
+        "p",
+        &[("class", hint_class), ("id", &hint_id)],
+        now.hint.as_deref().unwrap_or_default(),
+    )
+    .element(
+        "p",
+        &[
+            ("class", "field-error"),
+            ("id", &error_id),
+            ("data-field", name),
+        ],
+        now.error.as_deref().unwrap_or_default(),
+    )
+    .close("div");
 }
 
 /// The regions the form offers.
@@ -1042,18 +1070,15 @@ fn size_choices_of(skus: Option<&AvailableSkus>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Keeps one field of [`fields_markup`] current: its value (when it changed other than by
-/// typing), its choices, its hint, and its message (with `aria-invalid` and the field's
+/// Keeps one field of the form current while it is on screen: its value (when it changed other
+/// than by typing), its choices, its hint, and its message (with `aria-invalid` and the field's
 /// invalid style).
-fn bind_field(
-    name: &'static str,
-    value: RwSignal<String>,
-    hint: Signal<Option<String>>,
-    choices: Option<Signal<Vec<(String, String)>>>,
-    error: Signal<Option<String>>,
-) {
+fn bind_field(state: FormState, name: &'static str) {
     use leptos::wasm_bindgen::JsValue;
     use leptos::web_sys::js_sys::Reflect;
+    let Some(value) = state.values.field(name) else {
+        return;
+    };
     let id = field_id(name);
     let by_id = move |suffix: &str| document().get_element_by_id(&format!("{id}{suffix}"));
     let set_text = |el: Option<leptos::web_sys::Element>, text: &str| {
@@ -1064,12 +1089,14 @@ fn bind_field(
     // Remembers the options it last wrote (a select's only).
     Effect::new(move |shown: Option<Option<String>>| {
         let shown = shown.flatten();
+        let value = value.get();
+        let options = state.choices(name).map(|c| options_markup(&c, &value));
+        let error = state.error_text(name);
+        let hint = state.hint(name);
         let Some(input) = by_id("") else {
             return shown;
         };
-        let value = value.get();
         // A select's choices first (with the value selected), then the value.
-        let options = choices.map(|c| c.with(|c| options_markup(c, &value)));
         if let Some(options) = options.as_ref().filter(|o| shown.as_ref() != Some(*o)) {
             input.set_inner_html(options);
         }
@@ -1082,7 +1109,6 @@ fn bind_field(
         {
             let _ = Reflect::set(&input, &key, &JsValue::from_str(&value));
         }
-        let error = error.get();
         let _ = input.set_attribute(
             "aria-invalid",
             if error.is_some() { "true" } else { "false" },
@@ -1093,7 +1119,7 @@ fn bind_field(
                 .toggle_with_force("field-invalid", error.is_some());
         }
         set_text(by_id("-error"), error.as_deref().unwrap_or_default());
-        set_text(by_id("-hint"), hint.get().as_deref().unwrap_or_default());
+        set_text(by_id("-hint"), hint.as_deref().unwrap_or_default());
         options
     });
 }
@@ -1297,7 +1323,36 @@ mod tests {
             system_node_count: 0,
             ..ProvisionRequest::default()
         };
-        let html = fields_markup(&values, &regions_offered(), &size_choices_of(None));
+        let now = |name: &str| FieldNow {
+            choices: match name {
+                "region" => regions_offered(),
+                "node_sku" | "system_vm_size" => size_choices_of(None),
+                _ => vec![],
+            },
+            error: (name == "node_count").then(|| "Between 1 and <100>.".to_owned()),
+            hint: (name == "cluster_name").then(|| "Letters & digits.".to_owned()),
+        };
+        let mut h = Html::new();
+        fields_into(&mut h, &values, &now);
+        let html = h.finish();
+        assert!(
+            html.contains(r#"<div class="field field-invalid"><label class="field-label" for="pm-node_count">"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"id="pm-node_count" data-field="node_count" aria-invalid="true""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<p class="field-error" id="pm-node_count-error" data-field="node_count">Between 1 and &lt;100&gt;.</p>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                r#"<p class="field-hint" id="pm-cluster_name-hint">Letters &amp; digits.</p>"#
+            ),
+            "{html}"
+        );
         for name in FIELD_ORDER {
             assert!(
                 html.contains(&format!(r#"id="pm-{name}" data-field="{name}""#)),

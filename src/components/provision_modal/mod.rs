@@ -16,10 +16,11 @@ pub use form::{
 
 use std::collections::BTreeMap;
 
-use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
 use crate::app::SessionInfo;
+use crate::components::markup::Slot;
+use crate::components::provision_progress::StopStates;
 use crate::provisioning::model::{
     FailedProvision, PartialCluster, ProvisionAccepted, ProvisionRequest, TaskStatus,
 };
@@ -46,6 +47,11 @@ struct Modal {
     cancel_partial: RwSignal<Option<PartialCluster>>,
     /// "Close this window?" is asked.
     confirm_close: RwSignal<bool>,
+    /// Stop on the creating screen, by task id.
+    stops: StopStates,
+    /// The screen's container: its markup is drawn here ([`draw_screens`]).
+    body: Slot,
+    on_started: Callback<String>,
     on_close: Callback<()>,
 }
 
@@ -83,6 +89,10 @@ impl Modal {
 
 /// The create form with live pre-flight; after Create, the steps of the create with Stop, and
 /// how it ended when it failed or was stopped (R-3: with the partial cluster's portal action).
+///
+/// The dialog is the one view; each screen is markup drawn into its body when the modal moves
+/// to it, kept current in place by effects that live as long as the modal, and acted on by the
+/// dialog's listeners (docs/bundle.md).
 #[component]
 pub fn ProvisionModal(
     session: SessionInfo,
@@ -100,20 +110,49 @@ pub fn ProvisionModal(
         task: RwSignal::new(None),
         cancel_partial: RwSignal::new(None),
         confirm_close: RwSignal::new(false),
+        stops: RwSignal::new(BTreeMap::new()),
+        body: Slot::new(),
+        on_started,
         on_close,
     };
     form::start_checks(modal.form);
+    form::keep_current(modal);
     creating::follow(modal);
+    creating::keep_current(modal);
+    draw_screens(modal);
+    dialog::dialog(modal)
+}
 
-    // Starting keeps the form on screen (and its focus): only a change of screen re-renders.
+/// Draws the screen the modal is on into its body when it moves to another one (starting keeps
+/// the form on screen, and its focus).
+fn draw_screens(modal: Modal) {
     let screen = Memo::new(move |_| match modal.phase.get() {
         Phase::Form | Phase::Submitting => None,
         other => Some(other),
     });
-    let body = move || match screen.get() {
-        Some(Phase::Creating(accepted)) => EitherOf3::B(creating::creating_view(modal, accepted)),
-        Some(Phase::Ended(f)) => EitherOf3::C(creating::ended_view(modal, *f)),
-        _ => EitherOf3::A(form::form_view(modal, on_started)),
-    };
-    dialog::dialog(modal, body)
+    // The error card of the ended screen is a component mounted into it; its handle, dropped,
+    // takes it down.
+    // Taken out first and dropped once the stored value is no longer borrowed (taking the card
+    // down disposes reactive nodes of its own), and before the modal's own nodes go.
+    let mounted = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
+    let take_down = move || drop(mounted.try_update_value(Option::take).flatten());
+    on_cleanup(take_down);
+    // Weak: the effect belongs to this owner, and a strong reference would keep it alive.
+    let owner = Owner::current().map(|o| o.downgrade());
+    Effect::new(move |_| {
+        let screen = screen.get();
+        take_down();
+        let body = modal.body.get()?;
+        match screen {
+            None => form::draw(modal, &body),
+            Some(Phase::Creating(accepted)) => creating::draw(modal, &body, accepted.task_id),
+            Some(Phase::Ended(f)) => {
+                let owner = owner.as_ref()?.upgrade()?;
+                let handle = creating::draw_ended(modal, &body, *f, owner);
+                mounted.set_value(handle);
+            }
+            Some(_) => {}
+        }
+        Some(())
+    });
 }
