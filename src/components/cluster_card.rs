@@ -20,7 +20,7 @@ use crate::components::in_flight::InFlight;
 use crate::components::last_failed::LastFailed;
 use crate::components::live::LiveEvents;
 use crate::components::markup::{
-    Clicked, Html, Place, Slot, keep_drawn, optional_element, redraw_keeping_focus,
+    Clicked, Html, Place, Slot, keep_drawn, mount_under, optional_element, redraw_keeping_focus,
 };
 use crate::components::page_json::PageJson;
 use crate::components::provision_error_card::ProvisionErrorCard;
@@ -293,21 +293,17 @@ pub fn ClusterCard(children: Children) -> impl IntoView {
             return;
         };
         let session = modal_session.clone();
-        let handle = untrack(|| {
-            owner.with(|| {
-                leptos::mount::mount_to_renderer(&slot, move || {
-                    view! {
-                        <ProvisionModal
-                            session=session
-                            prefill=open.prefill
-                            on_started=on_started
-                            on_close=on_close
-                        />
-                    }
-                })
-            })
+        let handle = mount_under(&owner, &slot, move || {
+            view! {
+                <ProvisionModal
+                    session=session
+                    prefill=open.prefill
+                    on_started=on_started
+                    on_close=on_close
+                />
+            }
         });
-        shown_modal.set_value(Some(Box::new(handle)));
+        shown_modal.set_value(Some(handle));
     });
 
     let header = header_markup(&session);

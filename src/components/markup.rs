@@ -172,6 +172,22 @@ pub fn keep_drawn(place: Place, draw: Box<dyn Fn() -> String>) {
     });
 }
 
+/// Mounts the view `view` builds into `parent`, under `owner` (so it sees that owner's
+/// contexts). The handle, dropped, unmounts it and disposes its reactive owner: for views the
+/// browser builds when they are needed (the modal, the error card of a create that ended).
+pub fn mount_under<V>(
+    owner: &leptos::prelude::Owner,
+    parent: &Element,
+    view: impl FnOnce() -> V + 'static,
+) -> Box<dyn std::any::Any>
+where
+    V: leptos::tachys::view::Render + 'static,
+{
+    let handle =
+        leptos::prelude::untrack(|| owner.with(|| leptos::mount::mount_to_renderer(parent, view)));
+    Box::new(handle)
+}
+
 /// `text` in one element, or nothing when there is no text: a notice that comes and goes.
 pub fn optional_element(tag: &str, attrs: &[(&str, &str)], text: Option<&str>) -> String {
     let mut h = Html::new();

@@ -9,7 +9,7 @@ use crate::components::clock::Clock;
 use crate::components::cluster_card::get_task_status;
 use crate::components::last_failed::failure_from_task;
 use crate::components::live::LiveEvents;
-use crate::components::markup::{Clicked, Html, set_text};
+use crate::components::markup::{Clicked, Html, mount_under, set_text};
 use crate::components::provision_error_card::ProvisionErrorCard;
 use crate::components::provision_progress::{
     StopState, facts_markup, on_stop_click, refresh_elapsed, steps_markup, stop_into,
@@ -276,22 +276,17 @@ pub(super) fn draw_ended(
         .as_ref()
         .filter(|p| !p.portal_url.is_empty())
         .map(|p| p.portal_url.clone());
-    let handle = untrack(|| {
-        owner.with(|| {
-            leptos::mount::mount_to_renderer(&slot, move || {
-                view! {
-                    <ProvisionErrorCard
-                        failure=f
-                        id="modal-failure"
-                        extra_portal_url=portal
-                        on_edit_retry=Callback::new(move |r: ProvisionRequest| modal.back_to_form(Some(r)))
-                        on_dismiss=Callback::new(move |_: String| modal.back_to_form(None))
-                    />
-                }
-            })
-        })
-    });
-    Some(Box::new(handle))
+    Some(mount_under(&owner, &slot, move || {
+        view! {
+            <ProvisionErrorCard
+                failure=f
+                id="modal-failure"
+                extra_portal_url=portal
+                on_edit_retry=Callback::new(move |r: ProvisionRequest| modal.back_to_form(Some(r)))
+                on_dismiss=Callback::new(move |_: String| modal.back_to_form(None))
+            />
+        }
+    }))
 }
 
 #[cfg(test)]
