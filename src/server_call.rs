@@ -134,9 +134,9 @@ impl Request {
     }
 }
 
-#[cfg(any(feature = "hydrate", test))]
 /// Percent-encodes `text` as `encodeURIComponent` does: every byte but letters, digits and
 /// `-_.!~*'()`.
+#[cfg(any(feature = "hydrate", test))]
 fn encode_into(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in text.bytes() {
