@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::web_sys::Element;
 
 use super::{Modal, Phase};
-use crate::components::clock::Clock;
+use crate::components::clock::{Clock, now_ms};
 use crate::components::cluster_card::get_task_status;
 use crate::components::last_failed::failure_from_task;
 use crate::components::live::LiveEvents;
@@ -138,14 +138,9 @@ fn message(task: Option<&TaskStatus>) -> String {
 pub(super) fn draw(modal: Modal, body: &Element, task_id: String) {
     let req = modal.form.request_untracked();
     let stop = modal.stops.with_untracked(|s| s.get(&task_id).cloned());
-    let html = modal.task.with_untracked(|t| {
-        creating_markup(
-            &req,
-            t.as_ref(),
-            stop.as_ref(),
-            Clock::now().get_untracked(),
-        )
-    });
+    let html = modal
+        .task
+        .with_untracked(|t| creating_markup(&req, t.as_ref(), stop.as_ref(), now_ms()));
     body.set_inner_html(&html);
 }
 

@@ -320,7 +320,7 @@ impl FormState {
     }
 
     /// What the Create button says, and whether it can be pressed.
-    fn create_button(self, submitting: bool) -> CreateButton {
+    pub(super) fn create_button(self, submitting: bool) -> CreateButton {
         let (running, any_fails) = self.checks.with(|c| {
             let fails = c
                 .report
@@ -513,7 +513,7 @@ pub(super) fn keep_current(modal: Modal) {
     );
     // Create says what it waits for: its label, `data-state` and `disabled` set in place.
     Effect::new(move |_| {
-        let now = state.create_button(modal.phase.with(|p| matches!(p, Phase::Submitting)));
+        let now = modal.create_button();
         if let Some(button) = document().get_element_by_id("pm-create") {
             let _ = button.set_attribute("data-state", now.as_str());
             let _ = if now == CreateButton::Ready {
@@ -536,8 +536,7 @@ pub(super) fn draw(modal: Modal, body: &leptos::web_sys::Element) {
 /// the Create button (the ids [`keep_current`] keeps current).
 fn form_markup(modal: Modal) -> String {
     let state = modal.form;
-    let submitting = modal.phase.with(|p| matches!(p, Phase::Submitting));
-    let create = state.create_button(submitting);
+    let create = modal.create_button();
     let name_checked = !state.name_for_checks.get().is_empty();
     let mut h = Html::new();
     h.start("form")
@@ -710,8 +709,7 @@ pub(super) fn on_submit(modal: Modal, ev: SubmitEvent) {
         focus_first_invalid(&errors);
         return;
     }
-    let submitting = phase.with_untracked(|p| matches!(p, Phase::Submitting));
-    if untrack(|| state.create_button(submitting)) != CreateButton::Ready {
+    if untrack(|| modal.create_button()) != CreateButton::Ready {
         return;
     }
     let req = state.request_untracked();

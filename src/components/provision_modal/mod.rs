@@ -73,6 +73,13 @@ impl Modal {
         }
     }
 
+    /// What the Create button says now (tracked): the form's state, and whether a create is
+    /// starting.
+    fn create_button(self) -> form::CreateButton {
+        let submitting = self.phase.with(|p| matches!(p, Phase::Submitting));
+        self.form.create_button(submitting)
+    }
+
     /// Back to the form from how a create ended, optionally with a request to start from.
     fn back_to_form(self, r: Option<ProvisionRequest>) {
         if let Some(r) = r {
