@@ -20,16 +20,6 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
-# The release site's browser bundle is built with a pinned nightly (scripts/env.sh explains
-# why); with the standard library's source, which -Zbuild-std compiles.
-source scripts/env.sh
-if [[ "${AKS_WASM_STABLE:-}" != 1 ]] \
-  && ! rustup component list --toolchain "$WASM_NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src'; then
-  log "installing the $WASM_NIGHTLY toolchain for the browser bundle (rust-src, wasm32)"
-  rustup toolchain install "$WASM_NIGHTLY" --profile minimal \
-    --component rust-src --target wasm32-unknown-unknown
-fi
-
 # The system and npm packages download while the Rust tools compile (those take both cores; the
 # downloads mostly wait on the network), so a fresh machine waits for the longer of the two only.
 apt_updated=false

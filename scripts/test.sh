@@ -18,7 +18,7 @@ cargo clippy --all-features --all-targets -- -D warnings
 step "cargo test --features ssr (unit, black-box server, storage on SQLite and PostgreSQL)"
 cargo test --features ssr
 
-step "cargo leptos build --release --precompress (the browser bundle on $WASM_NIGHTLY, scripts/env.sh)"
+step "cargo leptos build --release --split --precompress (stable; scripts/env.sh)"
 leptos_release_build --precompress
 
 step "browser bundle within its ceiling (scripts/wasm-size.mjs; goal and ceiling: docs/bundle.md)"

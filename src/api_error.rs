@@ -92,8 +92,7 @@ impl ApiError {
     }
 }
 
-/// A sentence and what the error said, if it said anything: some of the browser's errors come
-/// through `Debug`, which the release bundle compiles to nothing (`-Zfmt-debug=none`).
+/// A sentence and what the error said, if it said anything.
 fn with_detail(lead: &str, detail: &str) -> String {
     match detail.trim() {
         "" => format!("{lead}."),
@@ -101,23 +100,8 @@ fn with_detail(lead: &str, detail: &str) -> String {
     }
 }
 
-impl crate::wire::FromJson for ApiError {
-    fn from_json(v: &serde_json::Value) -> Result<Self, crate::wire::WireError> {
-        let f = crate::wire::Fields::of(v)?;
-        Ok(Self {
-            code: f.req("code")?,
-            message: f.req("message")?,
-            fields: f.or_default("fields")?,
-            retryable: f.or_default("retryable")?,
-            retry_after_seconds: f.or_default("retry_after_seconds")?,
-            status: default_status(),
-        })
-    }
-}
-
 impl server_fn::error::FromServerFnError for ApiError {
-    // The same JSON as `server_fn`'s `JsonEncoding`, read in the browser by `FromJson`.
-    type Encoder = crate::wire::WireEncoding;
+    type Encoder = server_fn::codec::JsonEncoding;
 
     fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
         use server_fn::error::ServerFnErrorErr as E;

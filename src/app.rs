@@ -1,18 +1,20 @@
 //! The page shell and the dashboard page.
 
-use leptos::either::EitherOf3;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
-use serde::{Deserialize, Serialize};
 
-use crate::api_error::ApiError;
-use crate::components::cluster_card::{CARD_DATA_ID, CardData, ClusterCard, active_provisions};
-use crate::components::cluster_list::{ClusterListView, list_clusters};
-use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions};
-use crate::components::page_json::PageJson;
+use crate::components::cluster_card::{
+    CardData, CardHeader, ClusterCard, ClusterListView, LiveClusterList, list_clusters,
+};
+use crate::components::in_flight::{InFlightBanners, active_provisions};
+use crate::components::last_failed::{
+    LastFailedBanner, RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions,
+};
+use crate::components::session::{SignedInUser, get_session};
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -65,40 +67,6 @@ fn set_page_security_policy(options: &LeptosOptions) {
     }
 }
 
-/// What the page needs to know about this session: who, and which resource group it shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    pub user: String,
-    pub subscription_id: String,
-    pub resource_group: String,
-    /// `simulator` (the embedded ARM simulator) or `azure`.
-    pub arm_mode: String,
-}
-
-crate::wire::read_struct!(SessionInfo {
-    user: req,
-    subscription_id: req,
-    resource_group: req,
-    arm_mode: req,
-});
-
-#[server(prefix = "/api", endpoint = "session", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
-pub async fn get_session() -> Result<SessionInfo, ApiError> {
-    let caller = crate::identity::require_caller().await?;
-    let state = expect_context::<crate::startup::AppState>();
-    Ok(SessionInfo {
-        user: caller.id,
-        subscription_id: state.config.subscription_id.clone(),
-        resource_group: state.config.resource_group.clone(),
-        arm_mode: if state.config.arm_endpoint.is_some() {
-            "azure"
-        } else {
-            "simulator"
-        }
-        .into(),
-    })
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -116,32 +84,16 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Sets `<html data-hydrated="true">` once the browser has taken over; effects never run on the
-/// server, so the attribute is absent from the first HTML and tests can wait for it. Called by
-/// the page's island (`ClusterCard`): `App` itself runs on the server only.
-pub fn mark_hydrated() {
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(root) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
-}
-
 #[component]
 fn Dashboard() -> impl IntoView {
     let session = Resource::new_blocking(|| (), |_| get_session());
     // Blocking, so the last failure and the in-flight provisions are in the first HTML: no
     // flash, no wait for the browser bundle.
-    let recent_failures = Resource::<_, PageJson>::new_with_options(
+    let recent_failures = Resource::new_blocking(
         || (),
         |_| recent_failed_provisions(Some(RECENT_HOURS), Some(RECENT_LIMIT)),
-        true,
     );
-    let in_flight = Resource::<_, PageJson>::new_with_options(|| (), |_| active_provisions(), true);
+    let in_flight = Resource::new_blocking(|| (), |_| active_provisions());
     view! {
         <div class="app">
             <header class="topbar">
@@ -154,8 +106,8 @@ fn Dashboard() -> impl IntoView {
                         session
                             .get()
                             .map(|s| match s {
-                                Ok(s) => view! { <SignedInUser user=s.user /> }.into_any(),
-                                Err(_) => view! { <span class="muted">"Not signed in"</span> }.into_any(),
+                                Ok(s) => Either::Left(view! { <SignedInUser user=s.user /> }),
+                                Err(_) => Either::Right(view! { <span class="muted">"Not signed in"</span> }),
                             })
                     }}
                 </Suspense>
@@ -167,53 +119,31 @@ fn Dashboard() -> impl IntoView {
                         let in_flight = in_flight.await.unwrap_or_default();
                         let session = match session.await {
                             Ok(session) => session,
-                            Err(e) => return EitherOf3::A(view! {
+                            Err(e) => return Either::Left(view! {
                                 <div class="notice notice-error" role="alert">{e.message}</div>
                             }),
                         };
-                        // Read here, not in the card: the list is server HTML in the card's
-                        // children, so no row is rendered by the browser's code.
+                        // The list is server HTML in the card's children: no row is rendered
+                        // by the browser's code.
                         let clusters = list_clusters().await;
                         let resource_group = session.resource_group.clone();
-                        let data = CardData { session, recent_failures, in_flight };
-                        match data.to_script() {
-                            Ok(script) => {
-                                // The card reads its data from this context on the server and
-                                // from the script block in the browser (`CardData::of_page`).
-                                provide_context(data);
-                                EitherOf3::B(view! {
-                                    // Data, not code; it carries the nonce all the same, so
-                                    // every script of the page does.
-                                    <script
-                                        type="application/json"
-                                        id=CARD_DATA_ID
-                                        nonce=leptos::nonce::use_nonce()
-                                        inner_html=script
-                                    ></script>
-                                    <ClusterCard>
-                                        <ClusterListView list=clusters resource_group=resource_group />
-                                    </ClusterCard>
-                                })
-                            }
-                            Err(e) => EitherOf3::C(view! {
-                                <div class="notice notice-error" role="alert">
-                                    "The page could not be prepared: " {e.to_string()}
+                        let data = CardData { session: session.clone(), recent_failures, in_flight }
+                            .to_prop();
+                        Either::Right(view! {
+                            <ClusterCard data>
+                                <CardHeader session />
+                                <div class="card-banners">
+                                    <LastFailedBanner />
+                                    <InFlightBanners />
                                 </div>
-                            }),
-                        }
+                                <LiveClusterList>
+                                    <ClusterListView list=clusters resource_group />
+                                </LiveClusterList>
+                            </ClusterCard>
+                        })
                     })}
                 </Suspense>
             </main>
-        </div>
-    }
-}
-
-#[component]
-fn SignedInUser(user: String) -> impl IntoView {
-    view! {
-        <div class="user">
-            <span class="user-label">"Signed in as"</span>
-            <span class="user-name" data-testid="signed-in-user">{user}</span>
         </div>
     }
 }

@@ -1,7 +1,18 @@
 //! Who is calling. The server resolves the caller once per request (see `http::auth`) and
-//! stores it in the request; server functions and handlers read it through [`Caller`].
+//! stores it in the request; server functions and handlers read it through [`Caller`]. The page
+//! learns who is signed in, and where it works, as a [`SessionInfo`].
 
 use serde::{Deserialize, Serialize};
+
+/// What the page needs to know about this session: who, and which resource group it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user: String,
+    pub subscription_id: String,
+    pub resource_group: String,
+    /// `simulator` (the embedded ARM simulator) or `azure`.
+    pub arm_mode: String,
+}
 
 /// The signed-in user. `id` owns jobs; it is what every query is scoped by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +26,14 @@ pub fn is_valid_dev_user(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
+/// How the server knows who calls: the mode, and the key that signs its session cookie.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct AuthState {
+    pub mode: crate::config::AuthMode,
+    pub key: axum_extra::extract::cookie::Key,
 }
 
 #[cfg(feature = "ssr")]

@@ -5,14 +5,16 @@
 //! both hold the page, the components and the data types they exchange; server-only modules sit
 //! behind `feature = "ssr"`.
 
+// The view types of the modal's screens nest deeper than rustc's default query depth when the
+// lazy modal is erased into an `AnyView` for the browser.
+#![recursion_limit = "256"]
+
 pub mod api_error;
 pub mod app;
 pub mod components;
 pub mod events;
 pub mod identity;
 pub mod provisioning;
-pub mod server_call;
-pub mod wire;
 
 #[cfg(feature = "ssr")]
 pub mod azure;
@@ -23,6 +25,8 @@ pub mod http;
 #[cfg(feature = "ssr")]
 pub mod startup;
 #[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
 pub mod storage;
 
 /// Browser entry point: prepares the islands' root owner. Leptos' island script then hydrates
@@ -30,10 +34,6 @@ pub mod storage;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    // Under `-Cpanic=immediate-abort` (the release bundle, scripts/env.sh) a panic never reaches
-    // a hook, so the hook would only be bytes; a stable build prints panics to the console.
-    #[allow(unexpected_cfgs)]
-    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
 }

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRef;
 use axum::routing::{any, get};
+use axum_extra::extract::cookie::Key;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -14,18 +14,17 @@ use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
-use crate::azure::{
-    ArmCache, ArmClient, ArmConnection, ArmError, ArmSimulator, CacheConfig, SimulatorConfig,
-    SimulatorHandle,
-};
+use crate::azure::{ArmCache, ArmConnection, ArmError, ArmSimulator, CacheConfig, SimulatorConfig};
 use crate::config::{Cli, Command, ServeConfig};
 use crate::events::bus::EventBus;
 use crate::http::{
     api_json, assets, auth, body_limit, events, health, input_errors, security_headers, tasks,
 };
+use crate::identity::AuthState;
 use crate::provisioning::poll_budget::PollBudget;
 use crate::provisioning::provision_run::{RunConfig, RunContext, TestPanic};
-use crate::provisioning::runner::{JobRunner, RunnerConfig, RunnerHandle};
+use crate::provisioning::runner::{JobRunner, RunnerConfig};
+use crate::state::AppState;
 use crate::storage::job_state::JobStateRepository;
 use crate::storage::{Storage, StorageError};
 
@@ -43,39 +42,6 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("Azure: {0}")]
     Azure(#[from] ArmError),
-}
-
-/// Everything a request handler or server function may need.
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub storage: Storage,
-    pub auth: auth::AuthState,
-    pub config: Arc<ServeConfig>,
-    /// Every Azure call goes through this client.
-    pub arm: ArmClient,
-    /// What Azure said, shared by every page view, pre-flight and job.
-    pub azure: ArmCache,
-    /// Provision jobs: the durable record of every create.
-    pub jobs: JobStateRepository,
-    /// The job runner: woken when a job is queued, told at once about a Stop.
-    pub runner: RunnerHandle,
-    /// Live events for the open pages (and Stop requests for the runners of other servers).
-    pub events: EventBus,
-    /// The embedded ARM simulator the client points at when no ARM endpoint is configured.
-    pub armsim: Option<SimulatorHandle>,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
-
-impl FromRef<AppState> for auth::AuthState {
-    fn from_ref(state: &AppState) -> Self {
-        state.auth.clone()
-    }
 }
 
 pub fn init_tracing() {
@@ -135,7 +101,7 @@ impl Server {
             .map_err(StartupError::Config)?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartupError::Io(config.data_dir.clone(), e))?;
-        let key = auth::load_or_create_key(config.session_secret.as_deref(), &config.data_dir)?;
+        let key = load_or_create_key(config.session_secret.as_deref(), &config.data_dir)?;
         crate::storage::job_state::set_clock_offset_ms(
             (config.jobs.test_clock_offset_seconds * 1000.0) as i64,
         );
@@ -182,7 +148,7 @@ impl Server {
         let state = AppState {
             leptos_options,
             storage,
-            auth: auth::AuthState {
+            auth: AuthState {
                 mode: config.auth_mode,
                 key,
             },
@@ -330,4 +296,30 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+/// The cookie-signing key: `SESSION_SECRET`, or a random one kept in the data folder.
+fn load_or_create_key(
+    secret: Option<&str>,
+    data_dir: &std::path::Path,
+) -> Result<Key, StartupError> {
+    let bytes: Vec<u8> = match secret {
+        Some(s) => s.as_bytes().to_vec(),
+        None => {
+            let path = data_dir.join("session.key");
+            match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(_) => {
+                    use rand::RngCore;
+                    let mut raw = [0u8; 64];
+                    rand::thread_rng().fill_bytes(&mut raw);
+                    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+                    std::fs::write(&path, &hex).map_err(|e| StartupError::Io(path.clone(), e))?;
+                    hex.into_bytes()
+                }
+            }
+        }
+    };
+    Key::try_from(bytes.as_slice())
+        .map_err(|_| StartupError::Config("SESSION_SECRET must be at least 64 bytes long".into()))
 }

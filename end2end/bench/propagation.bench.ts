@@ -8,7 +8,7 @@
 // Times are the machine's own clock (servers and browser run here), read in the pages by a
 // MutationObserver. Results go to bench/PROPAGATION.md; nothing is asserted on time.
 //
-//   (cd end2end && npx playwright test -c bench/playwright.config.ts)
+//   (cd end2end && npx playwright test -c bench/playwright.config.ts propagation)
 // BENCH_RUNS sets the runs per setup (default 100); STORAGE_TEST_POSTGRES_URL the PostgreSQL
 // server (default postgres://postgres@127.0.0.1:5432).
 import { test, expect, request, type Browser, type Page } from "@playwright/test";
@@ -142,7 +142,7 @@ function writeReport(results: SetupResult[]) {
     "",
     "```sh",
     "cargo leptos build --release --precompress   # the site and server under test",
-    "(cd end2end && npx playwright test -c bench/playwright.config.ts)",
+    "(cd end2end && npx playwright test -c bench/playwright.config.ts propagation)",
     "```",
     "",
     `(\`BENCH_RUNS\` runs per setup, default 100, after 2 warm-up runs; PostgreSQL at \`STORAGE_TEST_POSTGRES_URL\`, default \`postgres://postgres@127.0.0.1:5432\`; the run creates and drops its own database.)`,

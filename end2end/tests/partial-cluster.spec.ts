@@ -61,9 +61,20 @@ test("Stop after the cluster shows Creating leaves a partial cluster the card ca
   expect(await portal.evaluate((el) => getComputedStyle(el).borderLeftColor)).toBe("rgb(242, 169, 0)");
   await page.screenshot({ path: testInfo.outputPath("cancelled-with-partial.png"), fullPage: true });
 
+  // The raw answer, once opened, stays open while the delete is asked, put off and done: the
+  // card changes in place. The question takes the focus; "Keep it" gives it back.
+  const raw = banner.locator("details.raw-response");
+  await raw.locator("summary").click();
+  await expect(raw).toHaveAttribute("open", "");
+  await banner.getByTestId("delete-partial").click();
+  await expect(banner.getByTestId("confirm-delete-partial")).toBeFocused();
+  await expect(raw).toHaveAttribute("open", "");
+  await banner.getByRole("button", { name: "Keep it" }).click();
+  await expect(banner.getByTestId("delete-partial")).toBeFocused();
   await banner.getByTestId("delete-partial").click();
   await banner.getByTestId("confirm-delete-partial").click();
   await expect(banner.getByTestId("delete-partial-status")).toContainText(/deleting|gone/i);
+  await expect(raw).toHaveAttribute("open", "");
   await expect(row).toHaveCount(0, { timeout: 45_000 });
   await page.screenshot({ path: testInfo.outputPath("partial-deleted.png"), fullPage: true });
   expect(panics).toEqual([]);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::components::markup::Html;
+use crate::components::erase::erased_on_server;
 
 /// How often the page's clock ticks.
 const TICK: Duration = Duration::from_secs(1);
@@ -144,52 +144,39 @@ impl Clock {
     }
 }
 
-/// A moment as people read it: how long ago, then the time in the viewer's zone inside
-/// `<time datetime="…">`, with the full timestamp on hover. Markup (the server's first HTML and
-/// the browser's redraws write the same); in the browser [`refresh_moments`] keeps it current.
-/// The server says UTC; the browser, its own zone.
-pub fn moment_markup(h: &mut Html, at: i64, verb: &str, now: i64) {
-    h.start("span")
-        .attr("class", "moment")
-        .attr("data-at", &at.to_string())
-        .end()
-        .text(verb)
-        .text(" ")
-        .element(
-            "span",
-            &[("data-testid", "time-ago")],
-            &format_ago(now - at),
-        )
-        .element("span", &[("aria-hidden", "true")], " · ")
-        .element(
-            "time",
-            &[
-                ("datetime", &iso_utc(at)),
-                ("title", &local_label(at, true)),
-            ],
-            &local_label(at, false),
-        )
-        .close("span");
-}
-
-/// Keeps every [`moment_markup`] under `root` current: the relative time, and the time in the
-/// viewer's zone where the server wrote UTC.
-pub fn refresh_moments(root: &leptos::web_sys::Element, now: i64) {
-    // Runs in the browser only (the server's markup is already current when it is sent).
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (root, now);
-    #[cfg(feature = "hydrate")]
-    crate::components::markup::each_stamped(root, "data-at", |moment, at| {
-        use crate::components::markup::set_text;
-        if let Ok(Some(ago)) = moment.query_selector("[data-testid=time-ago]") {
-            set_text(&ago, &format_ago(now - at));
+/// A moment as people read it: how long ago, then the time inside `<time datetime="…">`, with
+/// the full timestamp on hover; both kept current by the page's [`Clock`]. The server writes
+/// UTC (it does not know the viewer's zone); once hydrated, the browser writes its own zone.
+#[component]
+pub fn Moment(
+    /// Milliseconds since the Unix epoch.
+    at: i64,
+    /// What happened then, e.g. "Failed".
+    verb: &'static str,
+) -> impl IntoView {
+    let now = Clock::now();
+    // Effects run in the browser only, after hydration: the first render agrees with the
+    // server's HTML, then the viewer's zone takes over.
+    let in_viewer_zone = RwSignal::new(false);
+    Effect::new(move |_| in_viewer_zone.set(true));
+    let label = move |full: bool| {
+        if in_viewer_zone.get() {
+            local_label(at, full)
+        } else {
+            utc_label(at, full)
         }
-        if let Ok(Some(time)) = moment.query_selector("time:not([data-zone])") {
-            set_text(&time, &local_label(at, false));
-            let _ = time.set_attribute("title", &local_label(at, true));
-            let _ = time.set_attribute("data-zone", "viewer");
-        }
-    });
+    };
+    erased_on_server(view! {
+        <span class="moment">
+            {verb}
+            " "
+            <span data-testid="time-ago">{move || format_ago(now.get() - at)}</span>
+            <span aria-hidden="true">" · "</span>
+            <time datetime=iso_utc(at) title=move || label(true)>
+                {move || label(false)}
+            </time>
+        </span>
+    })
 }
 
 #[cfg(test)]

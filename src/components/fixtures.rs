@@ -97,3 +97,9 @@ pub fn quota_fixes(request: ProvisionRequest) -> Vec<Fix> {
         },
     ]
 }
+
+/// A view rendered to HTML as the server renders it, inside a reactive owner of its own.
+pub fn server_html<V: leptos::prelude::IntoView + 'static>(view: impl FnOnce() -> V) -> String {
+    use leptos::prelude::Owner;
+    Owner::new().with(|| view().to_html())
+}

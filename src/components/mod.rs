@@ -1,18 +1,26 @@
 //! The dashboard's components, each with the server functions it calls.
+//!
+//! The page is server HTML (`crate::app`); what must act in the browser is an `#[island]`:
+//! - [`cluster_card::ClusterCard`], the provider: the page's live state (the event stream, the
+//!   last failure, the in-flight provisions, the clock, the modal) shared by context with the
+//!   islands nested in its server-rendered children;
+//! - [`cluster_card::AddCluster`], [`last_failed::LastFailedBanner`],
+//!   [`in_flight::InFlightBanners`] and [`cluster_card::LiveClusterList`], the parts that react;
+//! - [`provision_modal`], loaded only when it is wanted (a lazy split of the bundle).
+//!
+//! Everything else (the header, the cluster rows) is rendered by the server only.
 
 pub mod clock;
 pub mod cluster_card;
-pub mod cluster_list;
-pub mod confirm_panel;
+pub mod confirm;
 pub mod erase;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod hydration;
 pub mod in_flight;
 pub mod last_failed;
 pub mod live;
-pub mod markup;
 pub mod notify;
-pub mod page_json;
 pub mod provision_error_card;
 pub mod provision_modal;
-pub mod provision_progress;
+pub mod session;

@@ -10,7 +10,7 @@
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, Key, SameSite, SignedCookieJar};
+use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
 use http::{HeaderMap, Method, header};
 use serde::Deserialize;
 
@@ -18,18 +18,12 @@ use crate::api_error::ApiError;
 use crate::config::AuthMode;
 use crate::http::input_errors::decode_query;
 use crate::http::local_redirect::local_redirect_target;
-use crate::identity::{Caller, is_valid_dev_user};
+use crate::identity::{AuthState, Caller, is_valid_dev_user};
 
 pub const SESSION_COOKIE: &str = "aksdash_user";
 pub const DEV_USER_HEADER: &str = "x-dev-user";
 pub const EASYAUTH_HEADER: &str = "x-ms-client-principal-id";
 const DEFAULT_DEV_USER: &str = "dev";
-
-#[derive(Clone)]
-pub struct AuthState {
-    pub mode: AuthMode,
-    pub key: Key,
-}
 
 /// Where the caller came from; decides whether the answer must set the session cookie.
 enum Resolved {
@@ -189,33 +183,6 @@ pub async fn dev_sign_in(
     tracing::info!(user = %q.user, "dev sign-in");
     let jar = SignedCookieJar::new(state.key.clone()).add(session_cookie(&q.user));
     Ok((jar, Redirect::to(next)).into_response())
-}
-
-/// The cookie-signing key: `SESSION_SECRET`, or a random one kept in the data folder.
-pub fn load_or_create_key(
-    secret: Option<&str>,
-    data_dir: &std::path::Path,
-) -> Result<Key, crate::startup::StartupError> {
-    use crate::startup::StartupError;
-    let bytes: Vec<u8> = match secret {
-        Some(s) => s.as_bytes().to_vec(),
-        None => {
-            let path = data_dir.join("session.key");
-            match std::fs::read(&path) {
-                Ok(bytes) => bytes,
-                Err(_) => {
-                    use rand::RngCore;
-                    let mut raw = [0u8; 64];
-                    rand::thread_rng().fill_bytes(&mut raw);
-                    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-                    std::fs::write(&path, &hex).map_err(|e| StartupError::Io(path.clone(), e))?;
-                    hex.into_bytes()
-                }
-            }
-        }
-    };
-    Key::try_from(bytes.as_slice())
-        .map_err(|_| StartupError::Config("SESSION_SECRET must be at least 64 bytes long".into()))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::api_error::ApiError;
 use crate::events::DashboardEvent;
 use crate::events::bus::BusMessage;
 use crate::identity::Caller;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How often an open stream marks the dashboard's clusters as looked at.
 const LOOKING_EVERY: Duration = Duration::from_secs(15);

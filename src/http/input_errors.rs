@@ -18,13 +18,12 @@ use serde::de::DeserializeOwned;
 use server_fn::ServerFn;
 
 use crate::api_error::ApiError;
-use crate::app::GetSession;
-use crate::components::cluster_card::{ActiveProvisions, GetTaskStatus};
-use crate::components::cluster_list::ListClusters;
+use crate::components::cluster_card::ListClusters;
+use crate::components::in_flight::{ActiveProvisions, CancelProvision, GetTaskStatus};
 use crate::components::last_failed::{DismissFailedProvision, RecentFailedProvisions};
 use crate::components::provision_error_card::DeletePartialCluster;
 use crate::components::provision_modal::{GetAvailableSkus, Preflight, Provision};
-use crate::components::provision_progress::CancelProvision;
+use crate::components::session::GetSession;
 use crate::http::body_limit::MAX_BODY_BYTES;
 use crate::provisioning::model::ProvisionRequest;
 

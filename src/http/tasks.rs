@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::identity::Caller;
 use crate::provisioning::service;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `GET /api/tasks/{task_id}`.
 pub async fn task_status(

@@ -13,7 +13,7 @@ use crate::provisioning::model::*;
 use crate::provisioning::provision_run::{created_by_job, pool_progress};
 use crate::provisioning::validate::{region_error, validate_provision_request};
 use crate::provisioning::{fixes, preflight};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::job_state::{JobRecord, NewJob, now_ms};
 
 /// Bounds of `GET /api/aks/recent-failed-provisions`.

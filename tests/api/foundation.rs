@@ -91,7 +91,7 @@ async fn a_page_visit_in_dev_mode_signs_in_as_dev_and_shows_it() {
     assert!(html.contains(r#"data-testid="cluster-card""#));
     // The cluster list is server HTML inside the card (the browser only swaps it when it
     // changes): the default world's resource group has no cluster yet.
-    assert!(html.contains(r#"id="cluster-list""#), "{html}");
+    assert!(html.contains(r#"class="cluster-list""#), "{html}");
     assert!(html.contains("No clusters in"), "{html}");
 
     // The cookie identifies the caller to the API.

@@ -6,9 +6,13 @@
 //! browser's storage; this module applies the rules to a signal, and owns the two server
 //! functions they need: the caller's recent failures, and Dismiss.
 
+mod banner;
+pub mod ending;
 pub mod pending;
 pub mod rules;
 pub mod store;
+
+pub use banner::LastFailedBanner;
 
 use std::time::Duration;
 
@@ -16,13 +20,12 @@ use leptos::prelude::*;
 
 use crate::api_error::ApiError;
 use crate::components::clock::now_ms;
+use crate::components::hydration::once_hydrated;
 use crate::provisioning::model::{FailedProvision, ProvisionRequest, RecentFailures};
+use ending::resolved_by_success;
+pub use ending::{Ending, ending_of, failure_from_task, failure_request};
 use pending::{pending_of, read_pending, send_again, with_pending, without_pending};
-pub use rules::{Ending, ending_of, failure_from_task, failure_request};
-use rules::{
-    LocalCopy, LocalRead, LocalWrite, ServerAnswer, merge, read_local, recorded,
-    resolved_by_success,
-};
+use rules::{LocalCopy, LocalRead, LocalWrite, ServerAnswer, merge, read_local, recorded};
 use store::{LAST_FAILED_KEY, PENDING_DISMISSES_KEY};
 
 /// What the dashboard asks `recent_failed_provisions` for.
@@ -33,7 +36,7 @@ const RESEND_AFTER: Duration = Duration::from_secs(5);
 
 /// The caller's failed provisions of the last `hours` (1–168, default 24), newest first, at most
 /// `limit` (1–20, default 10). A storage failure answers `degraded: true` with no jobs.
-#[server(prefix = "/api", endpoint = "aks/recent-failed-provisions", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
+#[server(prefix = "/api", endpoint = "aks/recent-failed-provisions", input = server_fn::codec::GetUrl)]
 pub async fn recent_failed_provisions(
     hours: Option<u32>,
     limit: Option<u32>,
@@ -46,7 +49,7 @@ pub async fn recent_failed_provisions(
 }
 
 /// Marks a failure dismissed for the caller, on every device.
-#[server(prefix = "/api", endpoint = "aks/dismiss-failure", protocol = crate::server_call::Api<server_fn::codec::Json>)]
+#[server(prefix = "/api", endpoint = "aks/dismiss-failure", input = server_fn::codec::Json)]
 pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
@@ -99,14 +102,19 @@ impl LastFailed {
         self.shown.get()
     }
 
-    /// In the browser, once hydrated: merges the local copy with the server's answer the page
-    /// was rendered with, sends the dismisses still pending, and follows the other tabs.
+    /// In the browser, once every island is hydrated: merges the local copy with the server's
+    /// answer the page was rendered with and sends the dismisses still pending; and follows the
+    /// other tabs.
     pub fn attach(self, server: Option<RecentFailures>) {
+        // Once every island is hydrated: until then the banner shows what the server rendered.
+        once_hydrated(move || {
+            if self.shown.is_disposed() {
+                return;
+            }
+            self.apply_answer(server.as_ref());
+            self.send_pending();
+        });
         Effect::new(move |_| {
-            untrack(|| {
-                self.apply_answer(server.as_ref());
-                self.send_pending();
-            });
             let storage = window_event_listener(leptos::ev::storage, move |ev| {
                 if store::concerns_us(ev.key().as_deref()) {
                     self.follow_other_tab();

@@ -16,16 +16,10 @@ pub struct PendingDismiss {
     pub at: i64,
 }
 
-crate::wire::read_struct!(PendingDismiss {
-    user: req,
-    job_id: req,
-    at: req,
-});
-
 /// The stored pending dismisses, all users': malformed storage counts as none, and one older than
 /// a day goes (its failure is out of every window by then).
 pub fn read_pending(raw: Option<&str>, now_ms: i64) -> Vec<PendingDismiss> {
-    raw.and_then(|r| crate::wire::from_slice::<Vec<PendingDismiss>>(r.as_bytes()).ok())
+    raw.and_then(|r| serde_json::from_slice::<Vec<PendingDismiss>>(r.as_bytes()).ok())
         .unwrap_or_default()
         .into_iter()
         .filter(|p| now_ms.saturating_sub(p.at) <= MAX_AGE_MS)

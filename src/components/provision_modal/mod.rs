@@ -1,29 +1,150 @@
 //! ProvisionModal: the create form with live pre-flight, then the steps of the create with Stop,
-//! then how it ended. One file per part:
+//! then how it ended.
+//!
+//! [`ModalControl`] is the small part every page carries: whether the modal is open, and with
+//! what. The modal itself is behind a `#[lazy]` function: `cargo leptos build --split` puts its
+//! code in a wasm file of its own, fetched when the user heads for a button that opens it
+//! ([`ModalControl::preload`]) or, at the latest, when it opens. One file per part:
 //! - `dialog.rs`: the dialog around every screen (focus, Escape, the backdrop, the close
 //!   confirmation);
-//! - `form.rs`: the form with its pre-flight rows, and the server functions it calls;
+//! - `form/`: the form (one [`form::FormField`] per field), its pre-flight rows, the Create
+//!   button, and the server functions it calls;
 //! - `creating.rs`: following the create (steps, Stop) and how it ended.
 
 mod creating;
 mod dialog;
-mod form;
+pub mod form;
 
 pub use form::{
     CreateButton, GetAvailableSkus, Preflight, Provision, default_node_count, get_available_skus,
     preflight, provision,
 };
 
-use std::collections::BTreeMap;
-
+use leptos::either::EitherOf3;
+use leptos::html;
 use leptos::prelude::*;
 
-use crate::app::SessionInfo;
-use crate::components::markup::Slot;
-use crate::components::provision_progress::StopStates;
+use crate::components::in_flight::InFlight;
+use crate::identity::SessionInfo;
 use crate::provisioning::model::{
     FailedProvision, PartialCluster, ProvisionAccepted, ProvisionRequest, TaskStatus,
 };
+
+/// The page's handle on the modal: opens it (with values to start from), closes it, and fetches
+/// its code ahead of time. Provided by the `ClusterCard` island; cheap to copy.
+#[derive(Clone, Copy)]
+pub struct ModalControl {
+    // Read where the modal is mounted: in the browser.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    session: StoredValue<SessionInfo>,
+    /// `Some(prefill)` while the modal is open.
+    open: RwSignal<Option<Option<ProvisionRequest>>>,
+    /// Where the focus goes when the modal closes and what opened it is gone: Add cluster.
+    fallback_focus: StoredValue<Option<NodeRef<html::Button>>>,
+    preloading: StoredValue<bool>,
+}
+
+impl ModalControl {
+    /// Creates the page's modal control and provides it to the components below.
+    pub fn provide(session: SessionInfo) -> Self {
+        let control = Self {
+            session: StoredValue::new(session),
+            open: RwSignal::new(None),
+            fallback_focus: StoredValue::new(None),
+            preloading: StoredValue::new(false),
+        };
+        provide_context(control);
+        control
+    }
+
+    /// Opens the modal, empty or with a request to start from (Edit & retry, a fix).
+    pub fn open(self, prefill: Option<ProvisionRequest>) {
+        self.open.set(Some(prefill));
+    }
+
+    pub fn close(self) {
+        self.open.set(None);
+    }
+
+    /// Fetches the modal's code now, so that opening it does not wait for the network.
+    pub fn preload(self) {
+        if self.preloading.get_value() {
+            return;
+        }
+        self.preloading.set_value(true);
+        #[cfg(feature = "hydrate")]
+        {
+            let _loaded = lazy_preload!(mount_provision_modal);
+        }
+    }
+
+    /// Add cluster, for the focus to return to.
+    pub fn set_fallback_focus(self, button: NodeRef<html::Button>) {
+        self.fallback_focus.set_value(Some(button));
+    }
+
+    fn focus_fallback(self) {
+        if let Some(button) = self
+            .fallback_focus
+            .get_value()
+            .and_then(|b| b.get_untracked())
+        {
+            let _ = button.focus();
+        }
+    }
+
+    /// Where the modal goes: an empty slot in the first HTML and on a page where it is closed.
+    /// Opening it fetches its code (when it was not fetched yet) and mounts it there; closing it
+    /// takes it down.
+    pub fn host(self) -> impl IntoView {
+        let slot = NodeRef::<html::Div>::new();
+        #[cfg(feature = "hydrate")]
+        {
+            // The mounted modal: dropped, it unmounts and disposes its reactive owner.
+            let shown = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
+            let openings = StoredValue::new(0u64);
+            Effect::new(move |_| {
+                let open = self.open.get();
+                // Taken out first and dropped once the stored value is no longer borrowed:
+                // taking the modal down disposes reactive nodes of its own.
+                let previous = shown.try_update_value(Option::take).flatten();
+                drop(previous);
+                openings.update_value(|n| *n += 1);
+                let (Some(prefill), Some(parent)) = (open, slot.get_untracked()) else {
+                    return;
+                };
+                let this = openings.get_value();
+                let session = self.session.get_value();
+                // Scoped: the modal's owner is a child of this one, so it sees the page's
+                // contexts (the live events, the in-flight provisions, this control).
+                leptos::task::spawn_local_scoped(async move {
+                    let modal = mount_provision_modal(parent.into(), session, prefill).await;
+                    // Closed (or opened again) while its code was on the way.
+                    if openings.try_get_value() == Some(this) {
+                        shown.set_value(Some(modal));
+                    }
+                });
+            });
+        }
+        view! { <div class="modal-slot" node_ref=slot></div> }
+    }
+}
+
+/// Mounts the modal under `parent`, from a split of the bundle of its own. It is built, never
+/// hydrated (the server never renders it), so it is mounted rather than returned as an
+/// `AnyView`, which would carry hydration code for every screen of it (docs/bundle.md). The
+/// handle, dropped, unmounts it and disposes its reactive owner, a child of the caller's.
+#[cfg(feature = "hydrate")]
+#[lazy]
+fn mount_provision_modal(
+    parent: leptos::web_sys::HtmlElement,
+    session: SessionInfo,
+    prefill: Option<ProvisionRequest>,
+) -> Box<dyn std::any::Any> {
+    Box::new(leptos::mount::mount_to(parent, move || {
+        view! { <ProvisionModal session prefill /> }
+    }))
+}
 
 /// Where the modal is: filling in the form, starting, following the create, or showing how it
 /// ended.
@@ -35,10 +156,18 @@ enum Phase {
     Ended(Box<FailedProvision>),
 }
 
+/// The screen the modal shows: starting a create keeps the form on screen (and its focus).
+#[derive(Debug, Clone, PartialEq)]
+enum Screen {
+    Form,
+    Creating(String),
+    Ended(Box<FailedProvision>),
+}
+
 /// What the modal's screens share: the form's state, where the modal is, and the create it
 /// follows.
 #[derive(Clone, Copy)]
-struct Modal {
+pub struct Modal {
     form: form::FormState,
     phase: RwSignal<Phase>,
     /// The followed create's task, as last read.
@@ -47,17 +176,15 @@ struct Modal {
     cancel_partial: RwSignal<Option<PartialCluster>>,
     /// "Close this window?" is asked.
     confirm_close: RwSignal<bool>,
-    /// Stop on the creating screen, by task id.
-    stops: StopStates,
-    /// The screen's container: its markup is drawn here ([`draw_screens`]).
-    body: Slot,
-    on_started: Callback<String>,
-    on_close: Callback<()>,
+    control: Option<ModalControl>,
+    in_flight: Option<InFlight>,
 }
 
 impl Modal {
     fn close(self) {
-        self.on_close.run(());
+        if let Some(control) = self.control {
+            control.close();
+        }
     }
 
     /// Closing while a create starts or runs asks first.
@@ -73,11 +200,9 @@ impl Modal {
         }
     }
 
-    /// What the Create button says now (tracked): the form's state, and whether a create is
-    /// starting.
-    fn create_button(self) -> form::CreateButton {
-        let submitting = self.phase.with(|p| matches!(p, Phase::Submitting));
-        self.form.create_button(submitting)
+    /// Whether a create is starting (tracked).
+    fn submitting(self) -> bool {
+        self.phase.with(|p| matches!(p, Phase::Submitting))
     }
 
     /// Back to the form from how a create ended, optionally with a request to start from.
@@ -87,79 +212,71 @@ impl Modal {
         }
         self.task.set(None);
         self.cancel_partial.set(None);
-        self.form.server_errors.set(BTreeMap::new());
-        self.form.submitted.set(false);
+        self.form.reset_after_create();
         self.phase.set(Phase::Form);
-        request_animation_frame(|| form::focus_field(form::FIELD_ORDER[0]));
     }
 }
 
 /// The create form with live pre-flight; after Create, the steps of the create with Stop, and
 /// how it ended when it failed or was stopped (R-3: with the partial cluster's portal action).
-///
-/// The dialog is the one view; each screen is markup drawn into its body when the modal moves
-/// to it, kept current in place by effects that live as long as the modal, and acted on by the
-/// dialog's listeners (docs/bundle.md).
 #[component]
 pub fn ProvisionModal(
     session: SessionInfo,
     /// Values to start from, e.g. the failed attempt for Edit & retry.
-    #[prop(optional_no_strip)]
     prefill: Option<ProvisionRequest>,
-    /// A provision was accepted: its task id.
-    #[prop(into)]
-    on_started: Callback<String>,
-    #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
+    let control = use_context::<ModalControl>();
     let modal = Modal {
         form: form::FormState::new(&session, prefill.as_ref()),
         phase: RwSignal::new(Phase::Form),
         task: RwSignal::new(None),
         cancel_partial: RwSignal::new(None),
         confirm_close: RwSignal::new(false),
-        stops: RwSignal::new(BTreeMap::new()),
-        body: Slot::new(),
-        on_started,
-        on_close,
+        control,
+        in_flight: use_context::<InFlight>(),
     };
     form::start_checks(modal.form);
-    form::keep_current(modal);
     creating::follow(modal);
-    creating::keep_current(modal);
-    draw_screens(modal);
-    dialog::dialog(modal)
+    // The focus goes back where it was when the modal opened (or to Add cluster).
+    let opener = StoredValue::new_local(document().active_element());
+    on_cleanup(move || restore_focus(opener, control));
+
+    let screen = Memo::new(move |_| match modal.phase.get() {
+        Phase::Form | Phase::Submitting => Screen::Form,
+        Phase::Creating(accepted) => Screen::Creating(accepted.task_id),
+        Phase::Ended(failure) => Screen::Ended(failure),
+    });
+    let body = move || match screen.get() {
+        Screen::Form => EitherOf3::A(view! { <form::ProvisionForm modal /> }),
+        Screen::Creating(task_id) => {
+            EitherOf3::B(view! { <creating::CreatingScreen modal task_id /> })
+        }
+        Screen::Ended(failure) => {
+            EitherOf3::C(view! { <creating::EndedScreen modal failure=*failure /> })
+        }
+    };
+    view! { <dialog::Dialog modal>{body}</dialog::Dialog> }
 }
 
-/// Draws the screen the modal is on into its body when it moves to another one (starting keeps
-/// the form on screen, and its focus).
-fn draw_screens(modal: Modal) {
-    let screen = Memo::new(move |_| match modal.phase.get() {
-        Phase::Form | Phase::Submitting => None,
-        other => Some(other),
-    });
-    // The error card of the ended screen is a component mounted into it; its handle, dropped,
-    // takes it down.
-    // Taken out first and dropped once the stored value is no longer borrowed (taking the card
-    // down disposes reactive nodes of its own), and before the modal's own nodes go.
-    let mounted = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
-    let take_down = move || drop(mounted.try_update_value(Option::take).flatten());
-    on_cleanup(take_down);
-    // Weak: the effect belongs to this owner, and a strong reference would keep it alive.
-    let owner = Owner::current().map(|o| o.downgrade());
-    Effect::new(move |_| {
-        let screen = screen.get();
-        take_down();
-        let body = modal.body.get()?;
-        match screen {
-            None => form::draw(modal, &body),
-            Some(Phase::Creating(accepted)) => creating::draw(modal, &body, accepted.task_id),
-            Some(Phase::Ended(f)) => {
-                let owner = owner.as_ref()?.upgrade()?;
-                let handle = creating::draw_ended(modal, &body, *f, owner);
-                mounted.set_value(handle);
-            }
-            Some(_) => {}
+/// Gives the focus back to what had it before the modal opened, or to Add cluster.
+fn restore_focus(
+    opener: StoredValue<Option<leptos::web_sys::Element>, LocalStorage>,
+    control: Option<ModalControl>,
+) {
+    use leptos::wasm_bindgen::JsCast;
+    let opener = opener
+        .try_get_value()
+        .flatten()
+        .filter(|el| el.is_connected())
+        .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+    request_animation_frame(move || match opener {
+        Some(el) => {
+            let _ = el.focus();
         }
-        Some(())
+        None => {
+            if let Some(control) = control {
+                control.focus_fallback();
+            }
+        }
     });
 }

@@ -1,15 +1,19 @@
 //! The cluster list of the dashboard's resource group, rendered by the server only: in the first
-//! HTML (inside the `ClusterCard` island's children) and as a fragment the card swaps in when
-//! Azure's clusters change. The browser carries no code to render rows.
+//! HTML and as a fragment [`LiveClusterList`] swaps in when Azure's clusters change. The browser
+//! carries no code to render rows.
 
 use leptos::either::Either;
+use leptos::html;
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
+use crate::components::erase::erased_on_server;
+use crate::components::live::LiveEvents;
+use crate::events::DashboardEvent;
 use crate::provisioning::model::{ClusterList, ClusterSummary};
 
 /// The clusters of the dashboard's resource group.
-#[server(prefix = "/api", endpoint = "aks/clusters", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
+#[server(prefix = "/api", endpoint = "aks/clusters", input = server_fn::codec::GetUrl)]
 pub async fn list_clusters() -> Result<ClusterList, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
@@ -20,7 +24,7 @@ pub async fn list_clusters() -> Result<ClusterList, ApiError> {
 
 /// The cluster list as the page shows it, rendered on the server: the card swaps it in when
 /// Azure's clusters change, so the browser carries no code to render rows.
-#[server(prefix = "/api", endpoint = "aks/cluster-list-html", protocol = crate::server_call::Api<server_fn::codec::GetUrl>)]
+#[server(prefix = "/api", endpoint = "aks/cluster-list-html", input = server_fn::codec::GetUrl)]
 pub async fn cluster_list_html() -> Result<String, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
@@ -28,7 +32,7 @@ pub async fn cluster_list_html() -> Result<String, ApiError> {
         .await
         .map_err(service::respond);
     let resource_group = state.config.resource_group.clone();
-    Ok(view! { <ClusterListContent list=list resource_group=resource_group /> }.to_html())
+    Ok(view! { <ClusterListView list=list resource_group=resource_group /> }.to_html())
 }
 
 /// The badge class of a cluster's `provisioningState`; the text is always shown too.
@@ -44,37 +48,69 @@ fn state_class(state: &str) -> &'static str {
     }
 }
 
-/// Puts a fresh rendering of the cluster list in place of the one on screen.
-pub fn replace_list(html: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(el) = document().get_element_by_id(CLUSTER_LIST_ID) {
-        el.set_inner_html(html);
+/// The cluster list, kept current: `children` is the list as the server rendered it into the
+/// page; whenever Azure's clusters may have changed (an event says so, a create ended, the
+/// stream came back) the server renders it again and it is swapped in. Why a refresh failed is
+/// said above the list, which stays as it was.
+#[island]
+pub fn LiveClusterList(children: Children) -> impl IntoView {
+    let list = NodeRef::<html::Div>::new();
+    let error = RwSignal::new(None::<String>);
+    let reads = StoredValue::new(0u64);
+    let refresh = move || {
+        reads.update_value(|n| *n += 1);
+        let read = reads.get_value();
+        leptos::task::spawn_local(async move {
+            let answer = cluster_list_html().await;
+            // Only the newest read is shown (answers can overtake each other).
+            if reads.try_get_value() != Some(read) {
+                return;
+            }
+            match answer {
+                Ok(html) => {
+                    error.set(None);
+                    if let Some(el) = list.get_untracked() {
+                        el.set_inner_html(&html);
+                    }
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    if let Some(live) = use_context::<LiveEvents>() {
+        live.subscribe(move |event| {
+            if matches!(
+                event,
+                DashboardEvent::ClustersChanged
+                    | DashboardEvent::Resync
+                    | DashboardEvent::TaskEnded { .. }
+            ) {
+                refresh();
+            }
+        });
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = html;
+    let notice = move || {
+        error.get().map(|message| {
+            view! {
+                <div class="notice notice-warn card-notice" role="status">
+                    "The cluster list could not be refreshed: "
+                    {message}
+                </div>
+            }
+        })
+    };
+    erased_on_server(view! {
+        {notice}
+        <div class="cluster-list" node_ref=list>
+            {children()}
+        </div>
+    })
 }
 
-/// The element whose content is the cluster list.
-const CLUSTER_LIST_ID: &str = "cluster-list";
-
-/// The cluster list with its container: what the card shows under its banners, rendered by
-/// the server only.
+/// The cluster list: the table, the empty state, or why Azure's clusters could not be read.
+/// Rendered by the server only.
 #[component]
 pub fn ClusterListView(
-    list: Result<ClusterList, ApiError>,
-    resource_group: String,
-) -> impl IntoView {
-    view! {
-        <div id=CLUSTER_LIST_ID class="cluster-list">
-            <ClusterListContent list=list resource_group=resource_group />
-        </div>
-    }
-}
-
-/// What is inside the cluster list's container: the table, the empty state, or why Azure's
-/// clusters could not be read.
-#[component]
-fn ClusterListContent(
     list: Result<ClusterList, ApiError>,
     resource_group: String,
 ) -> impl IntoView {

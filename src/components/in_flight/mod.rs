@@ -3,17 +3,46 @@
 //! ends: a failure becomes the last failure, a success resolves the failure of its cluster only,
 //! a plain cancel is a passing notice, and a hidden page gets a browser notification.
 //!
-//! It reads what the server's events name (see `live`); nothing here polls.
+//! It reads what the server's events name (see `live`); nothing here polls. The banners that
+//! show it are [`InFlightBanners`] (`banners.rs`), each with its [`StopControl`] (`stop.rs`)
+//! and the steps and facts of `progress.rs`.
+
+mod banners;
+pub mod progress;
+mod stop;
+
+pub use banners::InFlightBanners;
+pub use stop::{CancelProvision, StopControl, cancel_provision};
 
 use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::components::cluster_card::{active_provisions, get_task_status};
+use crate::api_error::ApiError;
 use crate::components::last_failed::{Ending, LastFailed, ending_of};
 use crate::components::notify;
 use crate::events::DashboardEvent;
 use crate::provisioning::model::{CancelOutcome, PartialCluster, ProvisionRequest, TaskStatus};
+
+/// The caller's queued and running provisions, newest first.
+#[server(prefix = "/api", endpoint = "aks/active-provisions", input = server_fn::codec::GetUrl)]
+pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::active_provisions(&state, &caller)
+        .await
+        .map_err(service::respond)
+}
+
+/// Status and progress of one task (the same behaviour as `GET /api/tasks/{task_id}`).
+#[server(prefix = "/api", endpoint = "aks/task-status", input = server_fn::codec::GetUrl)]
+pub async fn get_task_status(task_id: String) -> Result<TaskStatus, ApiError> {
+    use crate::provisioning::service;
+    let (state, caller) = service::context().await?;
+    service::task_status(&state, &caller, &task_id)
+        .await
+        .map_err(service::respond)
+}
 
 /// How long a passing notice stays.
 const NOTICE_FOR: Duration = Duration::from_secs(15);
@@ -73,6 +102,18 @@ impl InFlight {
     /// The queued and running provisions, newest first (tracked).
     pub fn active(self) -> Signal<Vec<TaskStatus>> {
         self.active.into()
+    }
+
+    /// The ids of the queued and running provisions, newest first (tracked).
+    pub fn ids(self) -> Vec<String> {
+        self.active
+            .with(|list| list.iter().map(|t| t.task_id.clone()).collect())
+    }
+
+    /// One queued or running provision as last read (tracked); `None` once it has left.
+    pub fn task(self, task_id: &str) -> Option<TaskStatus> {
+        self.active
+            .with(|list| list.iter().find(|t| t.task_id == task_id).cloned())
     }
 
     /// Whether the user pressed Stop on this task (tracked).

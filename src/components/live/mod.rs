@@ -18,7 +18,12 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::events::DashboardEvent;
-use crate::provisioning::model::JobStatus;
+
+#[cfg(feature = "hydrate")]
+mod browser;
+mod relay;
+
+pub use relay::{RelayMessage, StreamState};
 
 /// How often subscribers re-read everything while the stream is down (and the page is seen).
 pub const FALLBACK_EVERY: Duration = Duration::from_secs(10);
@@ -33,97 +38,12 @@ pub const EVENT_KINDS: [&str; 6] = [
     "resync",
 ];
 
-/// Where the stream is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamState {
-    /// Not opened yet (and always on the server).
-    Connecting,
-    Open,
-    /// Lost, or being opened again: the fallback poll runs.
-    Down,
-}
-
-impl StreamState {
-    /// As the page's `data-events` attribute says it (tests wait for `open`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamState::Connecting => "connecting",
-            StreamState::Open => "open",
-            StreamState::Down => "down",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Connecting, Self::Open, Self::Down]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-}
-
-/// What the tab holding the stream and the other tabs of the browser tell each other.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RelayMessage {
-    /// An event as the server sent it: its name and data.
-    Event { kind: String, data: String },
-    /// Where the stream is.
-    State(StreamState),
-    /// A tab that just opened asks where the stream is.
-    Ask,
-}
-
-impl RelayMessage {
-    /// As a `BroadcastChannel` message: lines of text.
-    pub fn encode(&self) -> String {
-        match self {
-            RelayMessage::Event { kind, data } => format!("event\n{kind}\n{data}"),
-            RelayMessage::State(state) => format!("state\n{}", state.as_str()),
-            RelayMessage::Ask => "ask".to_owned(),
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        let mut lines = text.splitn(3, '\n');
-        Some(match lines.next()? {
-            "event" => RelayMessage::Event {
-                kind: lines.next()?.to_owned(),
-                data: lines.next()?.to_owned(),
-            },
-            "state" => RelayMessage::State(StreamState::parse(lines.next()?)?),
-            "ask" => RelayMessage::Ask,
-            _ => return None,
-        })
-    }
-}
-
-/// One named SSE event as a dashboard event; `None` for anything the page does not know.
-///
-/// Read field by field from a `serde_json::Value` (`crate::wire::parse`) rather than with the
-/// derived decoder: an internally tagged enum would bring serde's whole buffering machinery in
-/// for six small events (the test below holds the two readings together).
+/// One named SSE event as a dashboard event; `None` for anything the page does not know (an
+/// event of a newer server, or data that does not match its name).
 pub fn decode(kind: &str, data: &str) -> Option<DashboardEvent> {
-    let value = crate::wire::parse(data).ok()?;
-    if value.get("kind")?.as_str()? != kind {
-        return None;
-    }
-    let text = |key: &str| value.get(key)?.as_str().map(str::to_owned);
-    Some(match kind {
-        "failure_recorded" => DashboardEvent::FailureRecorded {
-            job_id: text("job_id")?,
-        },
-        "failure_dismissed" => DashboardEvent::FailureDismissed {
-            job_id: text("job_id")?,
-        },
-        "task_progress" => DashboardEvent::TaskProgress {
-            task_id: text("task_id")?,
-        },
-        "task_ended" => DashboardEvent::TaskEnded {
-            task_id: text("task_id")?,
-            status: JobStatus::parse(&text("status")?)?,
-        },
-        "clusters_changed" => DashboardEvent::ClustersChanged,
-        "resync" => DashboardEvent::Resync,
-        _ => return None,
-    })
+    serde_json::from_slice::<DashboardEvent>(data.as_bytes())
+        .ok()
+        .filter(|event| event.kind() == kind)
 }
 
 /// Whether the fallback poll re-reads now: only while push is not working, and not for a page
@@ -315,155 +235,10 @@ impl LiveEvents {
     fn connect(self, _shared_name: &str) {}
 }
 
-/// The browser's side: the `EventSource`, the channel to the other tabs, and the lock that
-/// says which tab holds the stream. Each is closed (or given back) when dropped.
-#[cfg(feature = "hydrate")]
-mod browser {
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    use leptos::prelude::window;
-    use leptos::wasm_bindgen::closure::Closure;
-    use leptos::wasm_bindgen::{JsCast, JsValue};
-    use leptos::web_sys::js_sys::{Function, Promise, Reflect};
-    use leptos::web_sys::{BroadcastChannel, Event, EventSource, MessageEvent};
-
-    use super::{EVENT_KINDS, RelayMessage, StreamState};
-
-    const URL: &str = "/api/events";
-    /// `EventSource.CLOSED`: the browser will not reconnect by itself.
-    const CLOSED: u16 = 2;
-
-    pub struct Stream {
-        source: EventSource,
-        _on_message: Closure<dyn Fn(MessageEvent)>,
-        _on_open: Closure<dyn Fn(Event)>,
-        _on_error: Closure<dyn Fn(Event)>,
-    }
-
-    impl Stream {
-        /// Opens the stream; `on_event` gets each event's name and data.
-        pub fn open(
-            on_event: impl Fn(String, String) + 'static,
-            on_state: impl Fn(StreamState) + Clone + 'static,
-        ) -> Option<Self> {
-            let source = EventSource::new(URL).ok()?;
-            let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
-                on_event(ev.type_(), ev.data().as_string().unwrap_or_default());
-            });
-            for kind in EVENT_KINDS {
-                let _ = source
-                    .add_event_listener_with_callback(kind, on_message.as_ref().unchecked_ref());
-            }
-            let opened = on_state.clone();
-            let on_open = Closure::<dyn Fn(Event)>::new(move |_| opened(StreamState::Open));
-            let on_error = Closure::<dyn Fn(Event)>::new(move |_| on_state(StreamState::Down));
-            source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            Some(Self {
-                source,
-                _on_message: on_message,
-                _on_open: on_open,
-                _on_error: on_error,
-            })
-        }
-
-        pub fn given_up(&self) -> bool {
-            self.source.ready_state() == CLOSED
-        }
-    }
-
-    impl Drop for Stream {
-        fn drop(&mut self) {
-            self.source.set_onopen(None);
-            self.source.set_onerror(None);
-            self.source.close();
-        }
-    }
-
-    /// The channel between the tabs of this browser (same site, same user).
-    pub struct Relay {
-        channel: BroadcastChannel,
-        _on_message: Closure<dyn Fn(MessageEvent)>,
-    }
-
-    impl Relay {
-        /// `None` where the browser has no `BroadcastChannel`.
-        pub fn open(name: &str, on_message: impl Fn(RelayMessage) + 'static) -> Option<Self> {
-            let channel = BroadcastChannel::new(name).ok()?;
-            let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
-                if let Some(message) = ev.data().as_string().and_then(|t| RelayMessage::parse(&t)) {
-                    on_message(message);
-                }
-            });
-            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            Some(Self {
-                channel,
-                _on_message: on_message,
-            })
-        }
-
-        pub fn post(&self, message: &RelayMessage) {
-            let _ = self
-                .channel
-                .post_message(&JsValue::from_str(&message.encode()));
-        }
-    }
-
-    impl Drop for Relay {
-        fn drop(&mut self) {
-            self.channel.set_onmessage(None);
-            self.channel.close();
-        }
-    }
-
-    /// This tab's request for the browser-wide lock `name` (Web Locks): granted to one tab at a
-    /// time, held until that tab closes (or drops this), then granted to the next one waiting.
-    pub struct Leadership {
-        release: Rc<RefCell<Option<Function>>>,
-    }
-
-    impl Leadership {
-        /// Asks for the lock; `lead` runs once this tab holds it. `None` where the browser has
-        /// no Web Locks (every tab then leads).
-        pub fn request(name: &str, lead: impl FnOnce() + 'static) -> Option<Self> {
-            let navigator = Reflect::get(&window(), &"navigator".into()).ok()?;
-            let locks = Reflect::get(&navigator, &"locks".into())
-                .ok()
-                .filter(|l| l.is_object())?;
-            let request: Function = Reflect::get(&locks, &"request".into())
-                .ok()?
-                .dyn_into()
-                .ok()?;
-            let release = Rc::new(RefCell::new(None::<Function>));
-            let keep = release.clone();
-            // Granted: lead, and hold the lock with a promise resolved only on release.
-            let granted = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-                lead();
-                Promise::new(&mut |resolve, _reject| {
-                    *keep.borrow_mut() = Some(resolve);
-                })
-                .into()
-            });
-            request
-                .call2(&locks, &JsValue::from_str(name), &granted)
-                .ok()?;
-            Some(Self { release })
-        }
-    }
-
-    impl Drop for Leadership {
-        fn drop(&mut self) {
-            if let Some(resolve) = self.release.borrow_mut().take() {
-                let _ = resolve.call0(&JsValue::NULL);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provisioning::model::JobStatus;
 
     fn every_event() -> [DashboardEvent; 6] {
         [
@@ -535,26 +310,6 @@ mod tests {
             ),
             None
         );
-    }
-
-    #[test]
-    fn tabs_tell_each_other_events_and_the_streams_state_in_lines() {
-        let messages = [
-            RelayMessage::Event {
-                kind: "task_ended".into(),
-                data: r#"{"kind":"task_ended","task_id":"t1","status":"failed"}"#.into(),
-            },
-            RelayMessage::State(StreamState::Open),
-            RelayMessage::State(StreamState::Down),
-            RelayMessage::State(StreamState::Connecting),
-            RelayMessage::Ask,
-        ];
-        for message in messages {
-            assert_eq!(RelayMessage::parse(&message.encode()), Some(message));
-        }
-        for bad in ["", "event", "event\nx", "state\nsleepy", "hello"] {
-            assert_eq!(RelayMessage::parse(bad), None, "{bad:?}");
-        }
     }
 
     #[test]

@@ -1,0 +1,108 @@
+//! ClusterCard: the clusters of the configured subscription + resource group, the in-flight
+//! provisions of the signed-in user (with Stop), and the "Last attempt failed" banner — kept
+//! current by the server's live events, not by polling.
+//!
+//! The card is the page's provider island: it holds the page's live state and provides it by
+//! context to the islands in its server-rendered children ([`AddCluster`],
+//! `LastFailedBanner`, `InFlightBanners`, [`LiveClusterList`]); the modal is mounted here when
+//! it opens, its code fetched then.
+
+mod header;
+mod list;
+
+pub use header::{AddCluster, CardHeader};
+pub use list::{
+    ClusterListHtml, ClusterListView, ListClusters, LiveClusterList, cluster_list_html,
+    list_clusters,
+};
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::components::clock::Clock;
+use crate::components::erase::erased_on_server;
+use crate::components::hydration::once_hydrated;
+use crate::components::in_flight::InFlight;
+use crate::components::last_failed::LastFailed;
+use crate::components::live::LiveEvents;
+use crate::components::provision_modal::ModalControl;
+use crate::identity::SessionInfo;
+use crate::provisioning::model::{RecentFailures, TaskStatus};
+
+/// What the server knew when it rendered the page. `recent_failures` and `in_flight` are in the
+/// first HTML and taken over live once the card is hydrated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardData {
+    pub session: SessionInfo,
+    pub recent_failures: Option<RecentFailures>,
+    pub in_flight: Vec<TaskStatus>,
+}
+
+impl CardData {
+    /// The card's island prop: the data as JSON text.
+    ///
+    /// Not a typed prop: the island macro decodes typed props with `serde_json::from_str`, a
+    /// second set of decoders beside the one the server functions' answers use
+    /// (`serde_json::from_slice`) for the same types. Read with [`CardData::read`], every JSON
+    /// the browser reads goes through one decoder per type.
+    pub fn to_prop(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn read(prop: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(prop.as_bytes())
+    }
+}
+
+/// The dashboard's card. `data` is [`CardData::to_prop`]; `children` is what the server rendered
+/// inside it: the header with Add cluster, the banners and the cluster list.
+#[island]
+pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
+    mark_hydrated();
+    let CardData {
+        session,
+        recent_failures,
+        in_flight,
+    } = match CardData::read(&data) {
+        Ok(data) => data,
+        Err(e) => {
+            return Either::Right(view! {
+                <div class="notice notice-error" role="alert">
+                    "The page's data could not be read: " {e.to_string()}
+                </div>
+            });
+        }
+    };
+    Clock::provide();
+    let live = LiveEvents::provide(&session.user);
+    let last_failed = LastFailed::new(session.user.clone(), recent_failures.as_ref());
+    provide_context(last_failed);
+    last_failed.attach(recent_failures);
+    let in_flight = InFlight::new(in_flight, last_failed);
+    provide_context(in_flight);
+    live.subscribe(move |event| in_flight.on_event(&event));
+    let modal = ModalControl::provide(session);
+    Either::Left(erased_on_server(view! {
+        <section
+            class="card"
+            data-testid="cluster-card"
+            data-events=move || live.state().as_str()
+            aria-labelledby="cluster-card-title"
+        >
+            {children()}
+        </section>
+        {modal.host()}
+    }))
+}
+
+/// Sets `<html data-hydrated="true">` once the browser has taken over the page (every island);
+/// the attribute is absent from the first HTML, and tests wait for it.
+fn mark_hydrated() {
+    once_hydrated(|| {
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}

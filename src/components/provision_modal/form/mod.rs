@@ -1,0 +1,221 @@
+//! The create form: its fields (one [`FormField`] each), the live pre-flight rows with their
+//! fixes, and the Create button. One file per part:
+//! - `field.rs`: one field, and how the form's texts become a request;
+//! - `state.rs`: what the form holds, and what it offers and says from it;
+//! - `preflight.rs`: running the checks, and the server functions they call;
+//! - `checks.rs`: the pre-flight rows;
+//! - `create.rs`: the Create button's states and the request it sends.
+
+mod checks;
+mod create;
+mod field;
+mod preflight;
+mod state;
+
+pub use create::{CreateButton, Provision, provision};
+pub use field::{Choice, FieldKind, FormField, field_id, request_of, texts_of};
+pub(crate) use preflight::start_checks;
+pub use preflight::{
+    GetAvailableSkus, Preflight, default_node_count, get_available_skus, preflight,
+};
+pub use state::FormState;
+
+use leptos::prelude::*;
+
+use super::Modal;
+use crate::components::erase::erased_on_server;
+use crate::provisioning::validate::{NODE_COUNT_RANGE, SYSTEM_NODE_COUNT_RANGE};
+use create::{on_submit, start_create};
+use state::region_choices;
+
+/// The form: its fields in two sections, the pre-flight rows, what the server said, Cancel and
+/// Create.
+#[component]
+pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
+    let state = modal.form;
+    provide_context(state);
+    let create = Memo::new(move |_| state.create_button(modal.submitting()));
+    // A Create pressed while the checks ran starts once they pass; if they fail, the form says
+    // why nothing was created.
+    Effect::new(move |_| {
+        if !state.pending_create.get() {
+            return;
+        }
+        match create.get() {
+            CreateButton::Ready => {
+                state.pending_create.set(false);
+                start_create(modal);
+            }
+            CreateButton::FixErrors => {
+                state.pending_create.set(false);
+                state.notice.set(Some(
+                    "Nothing was created: the checks above found a problem. Fix it, then press \
+                     Create again."
+                        .into(),
+                ));
+            }
+            CreateButton::Validating | CreateButton::Starting => {}
+        }
+    });
+    // The first field takes the focus when the form appears.
+    Effect::new(move |_| request_animation_frame(move || state.focus_first()));
+
+    let (lo, hi) = NODE_COUNT_RANGE;
+    let (sys_lo, sys_hi) = SYSTEM_NODE_COUNT_RANGE;
+    let regions = Signal::stored(region_choices());
+    let sizes = Signal::derive(move || state.size_choices());
+    let node_sku = state.text("node_sku");
+    let system_vm_size = state.text("system_vm_size");
+    let notice = move || {
+        state.notice.get().map(|n| {
+            view! {
+                <div class="notice notice-error" role="alert">
+                    {n}
+                </div>
+            }
+        })
+    };
+    let waiting = move || {
+        (state.pending_create.get() && create.get() == CreateButton::Validating).then(|| {
+            view! {
+                <p class="checks-note" role="status">
+                    "Create starts as soon as the checks pass."
+                </p>
+            }
+        })
+    };
+    erased_on_server(view! {
+        <form class="provision-form" novalidate on:submit=move |ev| on_submit(modal, ev)>
+            <div class="form-fields">
+                <fieldset class="form-section">
+                    <legend>"Cluster"</legend>
+                    <div class="form-grid">
+                        <FormField
+                            name="cluster_name"
+                            label="Cluster name"
+                            hint=Signal::stored(Some(
+                                "Letters, digits, '-' and '_'; starts and ends with a letter or digit."
+                                    .to_owned(),
+                            ))
+                        />
+                        <FormField name="region" label="Region" kind=FieldKind::Select choices=regions />
+                        <FormField name="subscription_id" label="Subscription ID" kind=FieldKind::Mono />
+                        <FormField name="resource_group" label="Resource group" />
+                    </div>
+                </fieldset>
+                <fieldset class="form-section">
+                    <legend>"Node pools"</legend>
+                    <div class="form-grid">
+                        <FormField
+                            name="node_sku"
+                            label="Node VM size"
+                            kind=FieldKind::Select
+                            choices=sizes
+                            hint=Signal::derive(move || state.size_hint(node_sku.get()))
+                            warn=true
+                        />
+                        <FormField
+                            name="node_count"
+                            label="Node count"
+                            kind=FieldKind::Count { min: lo, max: hi }
+                            hint=Signal::derive(move || state.node_count_hint())
+                        />
+                        <FormField
+                            name="system_vm_size"
+                            label="System VM size"
+                            kind=FieldKind::Select
+                            choices=sizes
+                            hint=Signal::derive(move || state.size_hint(system_vm_size.get()))
+                            warn=true
+                        />
+                        <FormField
+                            name="system_node_count"
+                            label="System node count"
+                            kind=FieldKind::Count { min: sys_lo, max: sys_hi }
+                        />
+                    </div>
+                </fieldset>
+            </div>
+            <checks::PreflightChecks state />
+            {notice}
+            <footer class="modal-footer">
+                {waiting}
+                <button type="button" class="btn" on:click=move |_| modal.request_close()>
+                    "Cancel"
+                </button>
+                <button
+                    type="submit"
+                    class="btn btn-primary"
+                    data-testid="create-button"
+                    data-state=move || create.get().as_str()
+                    disabled=move || create.get().refuses_press()
+                    aria-disabled=move || {
+                        if create.get() == CreateButton::Ready { "false" } else { "true" }
+                    }
+                >
+                    {move || create.get().label()}
+                </button>
+            </footer>
+        </form>
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::provision_modal::Phase;
+    use crate::identity::SessionInfo;
+    use crate::provisioning::model::ProvisionRequest;
+
+    /// The form, rendered on the server as the browser would build it.
+    fn form_html() -> String {
+        crate::components::fixtures::server_html(|| {
+            let session = SessionInfo {
+                user: "dev".into(),
+                subscription_id: "11111111-2222-3333-4444-555555555555".into(),
+                resource_group: "rg-aks-dev".into(),
+                arm_mode: "simulator".into(),
+            };
+            let modal = Modal {
+                form: FormState::new(&session, None),
+                phase: RwSignal::new(Phase::Form),
+                task: RwSignal::new(None),
+                cancel_partial: RwSignal::new(None),
+                confirm_close: RwSignal::new(false),
+                control: None,
+                in_flight: None,
+            };
+            view! { <ProvisionForm modal /> }
+        })
+    }
+
+    #[test]
+    fn every_field_of_the_request_is_in_the_form() {
+        let html = form_html();
+        let Ok(serde_json::Value::Object(fields)) =
+            serde_json::to_value(ProvisionRequest::default())
+        else {
+            panic!("a request is a JSON object");
+        };
+        for name in fields.keys() {
+            assert!(
+                html.contains(&format!(r#"id="{}""#, field_id(name))),
+                "{name} has no field in the form: add one `<FormField name=\"{name}\" …/>`"
+            );
+            assert!(
+                html.contains(&format!(r#"for="{}""#, field_id(name))),
+                "{name} has no label"
+            );
+        }
+    }
+
+    #[test]
+    fn the_fields_say_where_their_hint_and_message_are() {
+        let html = form_html();
+        assert!(
+            html.contains(r#"aria-describedby="pm-node_count-hint pm-node_count-error""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-testid="create-button""#), "{html}");
+    }
+}

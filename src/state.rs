@@ -1,0 +1,48 @@
+//! What every request handler and server function may reach: the server's shared state, built
+//! once by `startup` and handed to axum and to Leptos' context.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::azure::{ArmCache, ArmClient, SimulatorHandle};
+use crate::config::ServeConfig;
+use crate::events::bus::EventBus;
+use crate::identity::AuthState;
+use crate::provisioning::runner::RunnerHandle;
+use crate::storage::Storage;
+use crate::storage::job_state::JobStateRepository;
+
+/// Everything a request handler or server function may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub storage: Storage,
+    pub auth: AuthState,
+    pub config: Arc<ServeConfig>,
+    /// Every Azure call goes through this client.
+    pub arm: ArmClient,
+    /// What Azure said, shared by every page view, pre-flight and job.
+    pub azure: ArmCache,
+    /// Provision jobs: the durable record of every create.
+    pub jobs: JobStateRepository,
+    /// The job runner: woken when a job is queued, told at once about a Stop.
+    pub runner: RunnerHandle,
+    /// Live events for the open pages (and Stop requests for the runners of other servers).
+    pub events: EventBus,
+    /// The embedded ARM simulator the client points at when no ARM endpoint is configured.
+    pub armsim: Option<SimulatorHandle>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for AuthState {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
