@@ -64,6 +64,44 @@ where
     }
 }
 
+/// The button that asked for a confirmation, and the way back to it: when the confirmation is
+/// put off, the focus returns to the button (which comes back in its place). Cheap to copy.
+#[derive(Clone, Copy)]
+pub struct AskingButton {
+    pub node: NodeRef<html::Button>,
+    refocus: RwSignal<bool>,
+}
+
+impl AskingButton {
+    pub fn new() -> Self {
+        let asking = Self {
+            node: NodeRef::new(),
+            refocus: RwSignal::new(false),
+        };
+        // Runs once the button is back on screen (its node is set).
+        Effect::new(move |_| {
+            if asking.refocus.get()
+                && let Some(button) = asking.node.get()
+            {
+                let _ = button.focus();
+                asking.refocus.set(false);
+            }
+        });
+        asking
+    }
+
+    /// The confirmation was put off: the focus goes back to the button when it is shown again.
+    pub fn refocus(self) {
+        self.refocus.set(true);
+    }
+}
+
+impl Default for AskingButton {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,10 @@
 //! to abort the create. Used by each in-flight banner and by the modal's creating screen.
 
 use leptos::either::Either;
-use leptos::html;
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
-use crate::components::confirm::ConfirmPanel;
+use crate::components::confirm::{AskingButton, ConfirmPanel};
 use crate::provisioning::model::CancelOutcome;
 
 #[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
@@ -48,16 +47,7 @@ pub fn StopControl(
     on_stopped: Callback<CancelOutcome>,
 ) -> impl IntoView {
     let state = RwSignal::new(StopState::Idle);
-    let button = NodeRef::<html::Button>::new();
-    let refocus = RwSignal::new(false);
-    Effect::new(move |_| {
-        if refocus.get()
-            && let Some(b) = button.get()
-        {
-            let _ = b.focus();
-            refocus.set(false);
-        }
-    });
+    let button = AskingButton::new();
     let confirm = Callback::new(move |()| {
         state.set(StopState::Stopping);
         let task_id = task_id.clone();
@@ -74,7 +64,7 @@ pub fn StopControl(
     });
     let keep = Callback::new(move |()| {
         state.set(StopState::Idle);
-        refocus.set(true);
+        button.refocus();
     });
     let question = stop_question(&cluster_name, &resource_group);
     move || match state.get() {
@@ -111,7 +101,7 @@ pub fn StopControl(
                     class="btn btn-danger"
                     data-testid="stop-button"
                     disabled=stopping
-                    node_ref=button
+                    node_ref=button.node
                     on:click=move |_| state.set(StopState::Confirming)
                 >
                     {if stopping { "Stopping…" } else { "Stop" }}

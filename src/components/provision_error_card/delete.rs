@@ -2,11 +2,10 @@
 //! see the server's guard), and say how it went.
 
 use leptos::either::EitherOf4;
-use leptos::html;
 use leptos::prelude::*;
 
 use crate::api_error::ApiError;
-use crate::components::confirm::ConfirmPanel;
+use crate::components::confirm::{AskingButton, ConfirmPanel};
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::LastFailed;
 use crate::provisioning::model::DeletePartialOutcome;
@@ -40,17 +39,8 @@ pub fn DeletePartial(
 ) -> impl IntoView {
     let last_failed = use_context::<LastFailed>();
     let state = RwSignal::new(DeleteState::Idle);
-    let button = NodeRef::<html::Button>::new();
     // "Keep it" gives the focus back to the button that asked.
-    let refocus = RwSignal::new(false);
-    Effect::new(move |_| {
-        if refocus.get()
-            && let Some(b) = button.get()
-        {
-            let _ = b.focus();
-            refocus.set(false);
-        }
-    });
+    let button = AskingButton::new();
 
     let delete = {
         let cluster_name = cluster_name.clone();
@@ -83,7 +73,7 @@ pub fn DeletePartial(
     };
     let keep = Callback::new(move |()| {
         state.set(DeleteState::Idle);
-        refocus.set(true);
+        button.refocus();
     });
     let delete_button = move || {
         matches!(state.get(), DeleteState::Idle | DeleteState::Failed(_)).then(|| {
@@ -92,7 +82,7 @@ pub fn DeletePartial(
                     type="button"
                     class="btn btn-danger"
                     data-testid="delete-partial"
-                    node_ref=button
+                    node_ref=button.node
                     on:click=move |_| state.set(DeleteState::Confirming)
                 >
                     "Delete partial cluster"
