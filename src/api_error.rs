@@ -20,6 +20,12 @@ pub struct ApiError {
     pub retryable: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
+    /// With `forbidden`: the least role that may do what was asked (`operator`, `admin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needed_role: Option<crate::identity::roles::Role>,
+    /// With `scope_not_allowed`: the scope asked for, `subscription/resource-group`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     /// The HTTP status this error is answered with; not part of the JSON body.
     #[serde(skip, default = "default_status")]
     pub status: u16,
@@ -37,6 +43,8 @@ impl ApiError {
             fields: BTreeMap::new(),
             retryable: None,
             retry_after_seconds: None,
+            needed_role: None,
+            scope: None,
             status,
         }
     }
@@ -149,6 +157,9 @@ impl ApiError {
                 http::header::CONTENT_TYPE,
                 http::HeaderValue::from_static("application/json"),
             );
+            if let Some(secs) = self.retry_after_seconds {
+                opts.insert_header(http::header::RETRY_AFTER, secs.into());
+            }
         }
     }
 }
@@ -223,6 +234,19 @@ impl From<crate::storage::CreateJobError> for ApiError {
                     format!(
                         "You already have {max_in_flight} provisions queued or running; wait for \
                          one to finish (or stop one) and try again."
+                    ),
+                );
+                api.retryable = Some(true);
+                api.retry_after_seconds = Some(TOO_MANY_RETRY_AFTER_SECONDS);
+                api
+            }
+            CreateJobError::ScopeFull { max_in_flight } => {
+                let mut api = ApiError::new(
+                    429,
+                    "too_many_provisions_in_scope",
+                    format!(
+                        "{max_in_flight} provisions are already queued or running in this \
+                         subscription and resource group; wait for one to finish and try again."
                     ),
                 );
                 api.retryable = Some(true);

@@ -55,10 +55,22 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuthMode {
-    /// Everyone is signed in as `dev`; `/auth/dev?user=NAME` switches user.
+    /// Everyone is signed in as `dev`; `/auth/dev?user=NAME` switches user (loopback only).
     Dev,
     /// Behind Azure App Service authentication: the caller is `X-MS-CLIENT-PRINCIPAL-ID`.
     Easyauth,
+    /// Sign-in with Microsoft Entra ID (OpenID Connect), sessions kept by the dashboard.
+    Oidc,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Dev => "dev",
+            AuthMode::Easyauth => "easyauth",
+            AuthMode::Oidc => "oidc",
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -102,6 +114,39 @@ pub struct ServeConfig {
     /// Folder for the default SQLite file and the session key.
     #[arg(long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// OpenID Connect issuer, e.g. https://login.microsoftonline.com/TENANT/v2.0. Default with
+    /// AUTH_MODE=oidc and the embedded ARM simulator: the simulator's own issuer.
+    #[arg(long, env = "OIDC_ISSUER_URL")]
+    pub oidc_issuer_url: Option<String>,
+
+    /// The dashboard's application (client) id in Entra ID.
+    #[arg(long, env = "OIDC_CLIENT_ID", default_value = "aks-dashboard")]
+    pub oidc_client_id: String,
+
+    /// The application's client secret. Default with the embedded simulator: one made at start.
+    #[arg(long, env = "OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+
+    /// The dashboard's address as browsers reach it, e.g. https://aks.example.com: the sign-in
+    /// redirect goes to PUBLIC_URL/auth/callback, and cookies are `Secure` when it is https.
+    /// Default: http:// and the listen address.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// How long a signed-in session lasts without use, in minutes (OpenID Connect).
+    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 480)]
+    pub session_idle_minutes: u32,
+
+    /// The role of a user whose sign-in names none (OpenID Connect, Easy Auth).
+    #[arg(long, env = "DEFAULT_ROLE", default_value = "reader", value_parser = parse_role)]
+    pub default_role: crate::identity::roles::Role,
+
+    /// Where clusters may be listed and created: `SUB/GROUP` or `SUB/*` entries, each with an
+    /// optional `@role` (only that role and above), separated by commas. Default: the
+    /// configured subscription and resource group.
+    #[arg(long, env = "AZURE_SCOPES")]
+    pub azure_scopes: Option<String>,
 
     /// Azure Resource Manager endpoint, e.g. https://management.azure.com. Default: start the
     /// embedded ARM simulator and use it.
@@ -187,6 +232,15 @@ pub struct JobSettings {
     )]
     pub max_per_user: u32,
 
+    /// Provisions queued or running at once in one subscription and resource group, whoever
+    /// started them; more are refused with 429.
+    #[arg(
+        long = "max-in-flight-per-scope",
+        env = "MAX_IN_FLIGHT_PER_SCOPE",
+        default_value_t = 50
+    )]
+    pub max_per_scope: u32,
+
     /// The shortest wait between two polls of a running Azure operation (Azure's `Retry-After`
     /// is honoured between this and `--job-poll-max-seconds`).
     #[arg(long = "job-poll-min-seconds", env = "JOB_POLL_MIN_SECONDS", default_value_t = 2.0,
@@ -252,6 +306,7 @@ impl Default for JobSettings {
             max_in_flight: 1000,
             lease_seconds: 15.0,
             max_per_user: 10,
+            max_per_scope: 50,
             poll_min_seconds: 2.0,
             poll_max_seconds: 30.0,
             follow_horizon_seconds: 10800.0,
@@ -321,6 +376,11 @@ impl Default for ArmsimTiming {
 }
 
 /// A duration in seconds: a finite, non-negative number.
+fn parse_role(text: &str) -> Result<crate::identity::roles::Role, String> {
+    crate::identity::roles::Role::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a role: reader, operator or admin"))
+}
+
 fn parse_seconds(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
         Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
@@ -353,6 +413,24 @@ impl ServeConfig {
         self.cloud().portal().to_string()
     }
 
+    /// The scopes this dashboard allows (`AZURE_SCOPES`, else the configured one).
+    pub fn allowed_scopes(&self) -> Result<crate::identity::scopes::AllowedScopes, String> {
+        use crate::identity::scopes::{AllowedScopes, Scope};
+        let default = Scope::new(&self.subscription_id, &self.resource_group);
+        match self.azure_scopes.as_deref() {
+            Some(text) => AllowedScopes::parse(text, default),
+            None => Ok(AllowedScopes::only(default)),
+        }
+    }
+
+    /// The dashboard's address as browsers reach it, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
     /// Dev sign-in trusts whoever asks, so it is served on loopback only, unless the operator
     /// opted in by name. The error is the one line the operator reads.
     pub fn check_dev_identity_exposure(&self) -> Result<(), String> {
@@ -381,6 +459,13 @@ impl ServeConfig {
             insecure_dev_auth_on_network: false,
             session_secret: None,
             data_dir: dir.to_path_buf(),
+            oidc_issuer_url: None,
+            oidc_client_id: "aks-dashboard".into(),
+            oidc_client_secret: None,
+            public_url: None,
+            session_idle_minutes: 480,
+            default_role: crate::identity::roles::Role::Reader,
+            azure_scopes: None,
             arm_endpoint: None,
             subscription_id: DEFAULT_SUBSCRIPTION_ID.into(),
             resource_group: DEFAULT_RESOURCE_GROUP.into(),

@@ -14,13 +14,17 @@ use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
+use crate::azure::simulator::IssuerClient;
 use crate::azure::{ArmCache, ArmConnection, ArmError, ArmSimulator, CacheConfig, SimulatorConfig};
+use crate::config::AuthMode;
 use crate::config::{Cli, Command, ServeConfig};
 use crate::events::bus::EventBus;
 use crate::http::{
     api_json, assets, auth, body_limit, events, health, input_errors, security_headers, tasks,
 };
-use crate::identity::AuthState;
+use crate::identity::oidc::OidcClient;
+use crate::identity::sessions::DbSessionStore;
+use crate::identity::{AllowedScopes, AuthState};
 use crate::provisioning::poll_budget::PollBudget;
 use crate::provisioning::provision_run::{RunConfig, RunContext, TestPanic};
 use crate::provisioning::runner::{JobRunner, RunnerConfig};
@@ -124,7 +128,51 @@ impl Server {
             .local_addr()
             .map_err(|e| StartupError::Bind(config.listen, e))?;
 
-        let arm = ArmConnection::from_config(&config).await?;
+        let scopes = Arc::new(config.allowed_scopes().map_err(StartupError::Config)?);
+        let public_url = match &config.public_url {
+            Some(_) => config.public_url(),
+            None => format!("http://{addr}"),
+        };
+        // With OpenID Connect and no issuer of its own, the embedded simulator's issuer signs
+        // users in, for this dashboard as its one client (a secret made now unless given).
+        let simulated_issuer = config.auth_mode == AuthMode::Oidc
+            && config.oidc_issuer_url.is_none()
+            && config.arm_endpoint.is_none();
+        let client_secret = config.oidc_client_secret.clone().or_else(|| {
+            simulated_issuer.then(|| {
+                use rand::RngCore;
+                let mut raw = [0u8; 24];
+                rand::thread_rng().fill_bytes(&mut raw);
+                raw.iter().map(|b| format!("{b:02x}")).collect()
+            })
+        });
+        let issuer_client = simulated_issuer.then(|| IssuerClient {
+            client_id: config.oidc_client_id.clone(),
+            client_secret: client_secret.clone().unwrap_or_default(),
+        });
+        let arm = ArmConnection::from_config(&config, issuer_client).await?;
+        let oidc = match config.auth_mode {
+            AuthMode::Oidc => {
+                let issuer = match (&config.oidc_issuer_url, &arm.simulator) {
+                    (Some(url), _) => url.clone(),
+                    (None, Some(simulator)) => simulator.issuer_url(),
+                    (None, None) => {
+                        return Err(StartupError::Config(
+                            "AUTH_MODE=oidc needs OIDC_ISSUER_URL (e.g. \
+                             https://login.microsoftonline.com/TENANT/v2.0)"
+                                .into(),
+                        ));
+                    }
+                };
+                let redirect = format!("{public_url}/auth/callback");
+                tracing::info!(%issuer, %redirect, client_id = %config.oidc_client_id, "sign-in with OpenID Connect");
+                Some(
+                    OidcClient::new(&issuer, &config.oidc_client_id, client_secret, &redirect)
+                        .map_err(StartupError::Config)?,
+                )
+            }
+            _ => None,
+        };
         let jobs = JobStateRepository::new(storage.clone());
         let events = EventBus::start(&storage, &config.database_url);
         let azure = ArmCache::new(arm.client.clone(), events.clone(), CacheConfig::default());
@@ -135,7 +183,7 @@ impl Server {
                 arm: arm.client.clone(),
                 cache: azure.clone(),
                 events: events.clone(),
-                config: Arc::new(run_config(&config)),
+                config: Arc::new(run_config(&config, scopes.clone())),
                 reads: Arc::new(PollBudget::new(
                     config.jobs.arm_reads_per_second,
                     // A burst of a few seconds' worth.
@@ -151,7 +199,12 @@ impl Server {
             auth: AuthState {
                 mode: config.auth_mode,
                 key,
+                default_role: config.default_role,
+                dev_on_network: config.insecure_dev_auth_on_network,
+                oidc,
             },
+            secure_cookies: public_url.starts_with("https://"),
+            scopes,
             config: Arc::new(config),
             arm: arm.client,
             armsim: arm.simulator,
@@ -209,9 +262,10 @@ fn seconds(value: f64) -> std::time::Duration {
     crate::azure::simulator::seconds(value)
 }
 
-fn run_config(config: &ServeConfig) -> RunConfig {
+fn run_config(config: &ServeConfig, scopes: Arc<AllowedScopes>) -> RunConfig {
     let jobs = &config.jobs;
     let mut run = RunConfig::new(&config.tenant_id);
+    run.scopes = Some(scopes);
     run.portal = config.portal();
     run.poll_min = seconds(jobs.poll_min_seconds);
     run.poll_max = seconds(jobs.poll_max_seconds).max(run.poll_min);
@@ -235,12 +289,25 @@ fn runner_config(config: &ServeConfig) -> RunnerConfig {
 
 pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    // OpenID Connect sessions: the cookie holds a random id, the rest stays in the database.
+    let idle = time::Duration::minutes(i64::from(state.config.session_idle_minutes.max(1)));
+    let sessions =
+        tower_sessions::SessionManagerLayer::new(DbSessionStore::new(state.storage.clone()))
+            .with_name(auth::OIDC_SESSION_COOKIE)
+            .with_http_only(true)
+            .with_same_site(tower_sessions::cookie::SameSite::Lax)
+            .with_secure(state.secure_cookies)
+            .with_expiry(tower_sessions::Expiry::OnInactivity(idle));
     let context_state = state.clone();
     let page_state = state.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/auth/dev", get(auth::dev_sign_in))
+        .route("/auth/login", get(auth::login))
+        .route("/auth/callback", get(auth::callback))
+        .route("/auth/logout", get(auth::logout))
+        .route("/auth/signed-in", get(auth::signed_in_page))
         .route("/api/tasks/{task_id}", get(tasks::task_status))
         .route("/api/events", get(events::stream))
         .route("/api/{*rest}", any(api_json::api_route_not_found))
@@ -266,6 +333,7 @@ pub fn build_router(state: AppState) -> Router {
             state.auth.clone(),
             auth::resolve_caller,
         ))
+        .layer(sessions)
         .layer(axum::middleware::from_fn(auth::refuse_cross_site))
         .layer(axum::middleware::from_fn(body_limit::limit_request_body))
         .layer(axum::middleware::from_fn(api_json::json_errors_under_api))

@@ -9,7 +9,7 @@ use leptos::config::LeptosOptions;
 use crate::azure::{ArmCache, ArmClient, SimulatorHandle};
 use crate::config::ServeConfig;
 use crate::events::bus::EventBus;
-use crate::identity::AuthState;
+use crate::identity::{AllowedScopes, AuthState};
 use crate::provisioning::runner::RunnerHandle;
 use crate::storage::Storage;
 use crate::storage::job_state::JobStateRepository;
@@ -33,6 +33,10 @@ pub struct AppState {
     pub events: EventBus,
     /// The embedded ARM simulator the client points at when no ARM endpoint is configured.
     pub armsim: Option<SimulatorHandle>,
+    /// Where clusters may be listed and created (`AZURE_SCOPES`).
+    pub scopes: Arc<AllowedScopes>,
+    /// Cookies carry `Secure`: the dashboard is served over https (`PUBLIC_URL`).
+    pub secure_cookies: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

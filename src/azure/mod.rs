@@ -32,7 +32,12 @@ impl ArmConnection {
     /// With `arm_endpoint`: a client for it with azure_identity credentials. Without: starts the
     /// simulator on a random loopback port (with the configured subscription, tenant and
     /// resource group) and a client for it with the simulator's fixed token.
-    pub async fn from_config(config: &ServeConfig) -> Result<Self, ArmError> {
+    /// `issuer_client`: the application the embedded simulator's OpenID Connect issuer signs
+    /// users in for (the dashboard itself, with `AUTH_MODE=oidc`).
+    pub async fn from_config(
+        config: &ServeConfig,
+        issuer_client: Option<simulator::IssuerClient>,
+    ) -> Result<Self, ArmError> {
         let request_timeout = simulator::seconds(config.arm_request_timeout_seconds)
             .max(std::time::Duration::from_secs(1));
         let mut client_config = ArmClientConfig::new(String::new());
@@ -60,13 +65,35 @@ impl ArmConnection {
                 })
             }
             None => {
-                let sim_config = SimulatorConfig {
+                let mut sim_config = SimulatorConfig {
                     subscription_id: config.subscription_id.clone(),
                     tenant_id: config.tenant_id.clone(),
                     resource_group: config.resource_group.clone(),
+                    issuer_client,
                     ..SimulatorConfig::default()
                 }
                 .with_timing(&config.armsim);
+                // The world the dashboard is configured for: every resource group AZURE_SCOPES
+                // names in the simulated subscription exists, as the configured one does.
+                if let Ok(scopes) = config.allowed_scopes() {
+                    for choice in scopes.choices_for(crate::identity::Role::Admin) {
+                        let Some(group) = choice.resource_group else {
+                            continue;
+                        };
+                        if choice
+                            .subscription_id
+                            .eq_ignore_ascii_case(&config.subscription_id)
+                            && !group.eq_ignore_ascii_case(&config.resource_group)
+                        {
+                            sim_config.catalog.resource_groups.push(
+                                simulator::InitialResourceGroup {
+                                    name: group,
+                                    location: "koreacentral".into(),
+                                },
+                            );
+                        }
+                    }
+                }
                 let simulator = ArmSimulator::start(sim_config).await.map_err(|e| {
                     ArmError::Network(format!("cannot start the ARM simulator: {e}"))
                 })?;

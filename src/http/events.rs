@@ -1,9 +1,11 @@
 //! `GET /api/events`: the signed-in user's live events as Server-Sent Events (the browser's
 //! `EventSource` reconnects by itself). Only the caller's own events and the ones for everyone
-//! (the cluster list changed) are sent; a page of another site may not open the stream.
+//! (the cluster list changed) are sent — and to an admin, who sees every user's in-flight
+//! creates, the progress and end of anyone's; a page of another site may not open the stream.
 //!
-//! An open stream also tells the Azure cache that somebody is looking at the dashboard's
-//! clusters, so they are kept fresh and a change made outside the dashboard is pushed too.
+//! An open stream also tells the Azure cache that somebody is looking at the clusters of the
+//! scopes the caller may see, so they are kept fresh and a change made outside the dashboard is
+//! pushed too.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::api_error::ApiError;
 use crate::events::DashboardEvent;
 use crate::events::bus::BusMessage;
-use crate::identity::Caller;
+use crate::identity::{Caller, Role};
 use crate::state::AppState;
 
 /// How often an open stream marks the dashboard's clusters as looked at.
@@ -39,24 +41,49 @@ pub async fn stream(State(state): State<AppState>, caller: Caller, headers: Head
         .into_response()
 }
 
+/// Whether `caller` hears `event`, sent to the user `owner`.
+fn hears(caller: &Caller, owner: &str, event: &DashboardEvent) -> bool {
+    owner == caller.id
+        || (caller.role.allows(Role::Admin)
+            && matches!(
+                event,
+                DashboardEvent::TaskProgress { .. } | DashboardEvent::TaskEnded { .. }
+            ))
+}
+
+/// The resource groups whose clusters an open stream keeps fresh: every one the caller's role
+/// may see by name (a `subscription/*` entry names none; its groups are read when shown).
+fn looked_at(state: &AppState, caller: &Caller) -> Vec<(String, String)> {
+    state
+        .scopes
+        .choices_for(caller.role)
+        .into_iter()
+        .filter_map(|c| Some((c.subscription_id, c.resource_group?)))
+        .collect()
+}
+
 fn events_for(state: AppState, caller: Caller) -> impl Stream<Item = Result<Event, Infallible>> {
     let receiver = state.events.subscribe();
-    let (sub, rg) = (
-        state.config.subscription_id.clone(),
-        state.config.resource_group.clone(),
-    );
-    state.azure.keep_clusters_warm(&sub, &rg);
+    let scopes = looked_at(&state, &caller);
+    let look = move |state: &AppState| {
+        for (sub, rg) in &scopes {
+            state.azure.keep_clusters_warm(sub, rg);
+        }
+    };
+    look(&state);
     stream::unfold(receiver, move |mut receiver| {
-        let (state, caller, sub, rg) = (state.clone(), caller.clone(), sub.clone(), rg.clone());
+        let (state, caller, look) = (state.clone(), caller.clone(), look.clone());
         async move {
             loop {
                 let next = tokio::time::timeout(LOOKING_EVERY, receiver.recv()).await;
                 let event = match next {
                     Err(_elapsed) => {
-                        state.azure.keep_clusters_warm(&sub, &rg);
+                        look(&state);
                         continue;
                     }
-                    Ok(Ok(BusMessage::User { owner, event })) if owner == caller.id => event,
+                    Ok(Ok(BusMessage::User { owner, event })) if hears(&caller, &owner, &event) => {
+                        event
+                    }
                     Ok(Ok(BusMessage::Everyone { event })) => event,
                     Ok(Ok(_)) => continue,
                     // Fell behind: whatever was missed, the page reads everything again.
@@ -69,4 +96,23 @@ fn events_for(state: AppState, caller: Caller) -> impl Stream<Item = Result<Even
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_admin_hears_everyones_progress_but_not_their_failures() {
+        let admin = Caller::named("ada", Role::Admin);
+        let operator = Caller::named("otto", Role::Operator);
+        let progress = DashboardEvent::TaskProgress {
+            task_id: "t".into(),
+        };
+        let failed = DashboardEvent::FailureRecorded { job_id: "j".into() };
+        assert!(hears(&admin, "otto", &progress));
+        assert!(!hears(&admin, "otto", &failed));
+        assert!(hears(&operator, "otto", &failed));
+        assert!(!hears(&operator, "ada", &progress));
+    }
 }

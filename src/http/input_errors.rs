@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use server_fn::ServerFn;
 
 use crate::api_error::ApiError;
-use crate::components::cluster_card::ListClusters;
+use crate::components::cluster_card::{ClusterListHtml, ListClusters};
 use crate::components::in_flight::{ActiveProvisions, CancelProvision, GetTaskStatus};
 use crate::components::last_failed::{DismissFailedProvision, RecentFailedProvisions};
 use crate::components::provision_error_card::DeletePartialCluster;
@@ -32,7 +32,7 @@ type InputCheck = fn(&Uri, &[u8]) -> Result<(), ApiError>;
 
 /// Every server function, by path, with how it reads its input. A new server function is one
 /// line here (the hostile-input test finds one that is missing).
-fn server_fn_inputs() -> [(&'static str, Method, InputCheck); 11] {
+fn server_fn_inputs() -> [(&'static str, Method, InputCheck); 12] {
     [
         // These two take the request flattened: serde loses the field's path through
         // `flatten`, so the gate reads the request itself.
@@ -61,6 +61,7 @@ fn server_fn_inputs() -> [(&'static str, Method, InputCheck); 11] {
         ),
         (GetTaskStatus::PATH, Method::GET, query::<GetTaskStatus>),
         (ListClusters::PATH, Method::GET, query::<ListClusters>),
+        (ClusterListHtml::PATH, Method::GET, query::<ClusterListHtml>),
         (
             ActiveProvisions::PATH,
             Method::GET,

@@ -5,6 +5,7 @@
 pub mod api_json;
 pub mod assets;
 pub mod auth;
+pub mod auth_pages;
 pub mod body_limit;
 pub mod events;
 pub mod health;

@@ -217,6 +217,11 @@ pub struct TaskStatus {
     pub request: ProvisionRequest,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Who started it: their id, and the name their sign-in gave (an admin sees everyone's).
+    #[serde(default)]
+    pub owner_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_name: Option<String>,
 }
 
 /// `POST /api/aks/cancel-provision/{task_id}`.

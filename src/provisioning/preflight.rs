@@ -258,13 +258,38 @@ pub fn evaluate_quota(
     }
 }
 
-/// The `resource_group` check.
+/// Why Azure could not be read, as a pre-flight row says it: Azure's code and a sentence, never
+/// the dashboard's own error text (which can name its identity, or the subscriptions it reaches).
+pub fn azure_reason(err: &ArmError) -> (String, serde_json::Value) {
+    let code = err.code().map(str::to_owned);
+    let sentence = match err {
+        ArmError::Network(_) => "Azure could not be reached".to_owned(),
+        ArmError::Timeout(_) => "Azure did not answer in time".to_owned(),
+        ArmError::Credential(_) => "the dashboard could not get an Azure access token".to_owned(),
+        _ => match err.status() {
+            Some(401 | 403) => "Azure refused the dashboard's read".to_owned(),
+            Some(404) => "Azure does not know it".to_owned(),
+            Some(429) => "Azure is throttling reads; it is checked again shortly".to_owned(),
+            Some(s) if s >= 500 => "Azure had a problem answering".to_owned(),
+            _ => "Azure's answer could not be used".to_owned(),
+        },
+    };
+    let said = match &code {
+        Some(code) => format!("{sentence} ({code})"),
+        None => sentence,
+    };
+    (said, json!({ "code": code, "status": err.status() }))
+}
+
+/// The `resource_group` check. A missing group is created by the job only where the scope
+/// allows it (`may_create`: a `subscription/*` entry of `AZURE_SCOPES` for the caller's role).
 pub fn evaluate_resource_group(
     req: &ProvisionRequest,
     rg: &Result<Option<ResourceGroup>, ArmError>,
+    may_create: bool,
 ) -> PreflightCheck {
     match rg {
-        Ok(None) => check(
+        Ok(None) if may_create => check(
             "resource_group",
             CheckStatus::Ok,
             format!(
@@ -272,6 +297,16 @@ pub fn evaluate_resource_group(
                 req.resource_group, req.region
             ),
             json!({ "exists": false }),
+        ),
+        Ok(None) => check(
+            "resource_group",
+            CheckStatus::Fail,
+            format!(
+                "{} does not exist, and this dashboard creates clusters only in existing resource \
+                 groups of this subscription. Ask for it to be created, or pick another one.",
+                req.resource_group
+            ),
+            json!({ "exists": false, "may_create": false }),
         ),
         // A group's location is only where its metadata lives: clusters of any region may
         // belong to it, so this is no reason to hesitate — said, not warned.
@@ -298,14 +333,17 @@ pub fn evaluate_resource_group(
                  nothing can be created there.",
                 req.subscription_id
             ),
-            json!({ "error": err.to_string(), "code": err.code() }),
+            azure_reason(err).1,
         ),
-        Err(err) => check(
-            "resource_group",
-            CheckStatus::Warn,
-            format!("Could not read {} from Azure: {err}", req.resource_group),
-            json!({ "error": err.to_string() }),
-        ),
+        Err(err) => {
+            let (said, details) = azure_reason(err);
+            check(
+                "resource_group",
+                CheckStatus::Warn,
+                format!("Could not read {}: {said}.", req.resource_group),
+                details,
+            )
+        }
     }
 }
 
@@ -337,11 +375,12 @@ pub fn evaluate_name(req: &ProvisionRequest, taken: Option<&ManagedCluster>) -> 
 }
 
 fn unreadable(name: &str, what: &str, err: &ArmError) -> PreflightCheck {
+    let (said, details) = azure_reason(err);
     check(
         name,
         CheckStatus::Warn,
-        format!("Could not read {what} from Azure, so this was not checked: {err}"),
-        json!({ "error": err.to_string() }),
+        format!("Could not read {what}, so this was not checked: {said}."),
+        details,
     )
 }
 
@@ -351,6 +390,7 @@ pub async fn run_preflight(
     azure: &ArmCache,
     req: &ProvisionRequest,
     portal_url: String,
+    may_create_rg: bool,
 ) -> PreflightReport {
     let with_name = !req.cluster_name.trim().is_empty();
     let (skus, usages, rg, taken) = tokio::join!(
@@ -390,7 +430,7 @@ pub async fn run_preflight(
             checks.push(unreadable("quota", "the region's quota", err))
         }
     }
-    checks.push(evaluate_resource_group(req, &rg));
+    checks.push(evaluate_resource_group(req, &rg, may_create_rg));
     match &taken {
         Some(Ok(taken)) => checks.push(evaluate_name(req, taken.as_ref())),
         Some(Err(err)) => checks.push(unreadable("name", "the resource group's clusters", err)),
@@ -530,8 +570,17 @@ mod tests {
     fn resource_group_rules() {
         let r = req("eastus", "Standard_D4s_v3", 1);
         assert_eq!(
-            evaluate_resource_group(&r, &Ok(None)).status,
+            evaluate_resource_group(&r, &Ok(None), true).status,
             CheckStatus::Ok
+        );
+        let not_ours = evaluate_resource_group(&r, &Ok(None), false);
+        assert_eq!(not_ours.status, CheckStatus::Fail);
+        assert!(
+            not_ours
+                .message
+                .contains("only in existing resource groups"),
+            "{}",
+            not_ours.message
         );
         let elsewhere = ResourceGroup {
             id: None,
@@ -540,11 +589,41 @@ mod tests {
             tags: Default::default(),
             properties: Default::default(),
         };
-        let other_region = evaluate_resource_group(&r, &Ok(Some(elsewhere)));
+        let other_region = evaluate_resource_group(&r, &Ok(Some(elsewhere)), false);
         assert_eq!(other_region.status, CheckStatus::Ok);
         assert!(other_region.message.contains("(in koreacentral)"));
         let err = Err(ArmError::Network("connection refused".into()));
-        assert_eq!(evaluate_resource_group(&r, &err).status, CheckStatus::Warn);
+        assert_eq!(
+            evaluate_resource_group(&r, &err, true).status,
+            CheckStatus::Warn
+        );
+    }
+
+    #[test]
+    fn a_row_says_azures_code_and_a_sentence_never_the_identitys_own_words() {
+        let r = req("eastus", "Standard_D4s_v3", 1);
+        let refused = Err(ArmError::from_response(
+            403,
+            r#"{"error":{"code":"AuthorizationFailed","message":"The client 'c0ffee' with object id 'beef' does not have authorization to perform action 'read' over scope '/subscriptions/99999999-aaaa-bbbb-cccc-dddddddddddd'."}}"#.into(),
+            None,
+        ));
+        let check = evaluate_resource_group(&r, &refused, true);
+        assert!(
+            check.message.contains("AuthorizationFailed"),
+            "{}",
+            check.message
+        );
+        assert!(!check.message.contains("beef"), "{}", check.message);
+        assert!(
+            !check.details.to_string().contains("99999999"),
+            "{}",
+            check.details
+        );
+        let token =
+            ArmError::Credential("AADSTS700016: application 'c0ffee' not found in tenant".into());
+        let check = unreadable("quota", "the region's quota", &token);
+        assert!(!check.message.contains("c0ffee"), "{}", check.message);
+        assert!(check.message.contains("access token"), "{}", check.message);
     }
 
     #[test]
@@ -555,7 +634,7 @@ mod tests {
             r#"{"error":{"code":"SubscriptionNotFound","message":"The subscription '99999999-2222-3333-4444-555555555555' could not be found."}}"#.into(),
             None,
         ));
-        let check = evaluate_resource_group(&r, &missing);
+        let check = evaluate_resource_group(&r, &missing, true);
         assert_eq!(check.status, CheckStatus::Fail);
         assert!(check.message.contains("was not found"), "{}", check.message);
     }

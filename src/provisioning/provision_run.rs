@@ -58,6 +58,9 @@ pub struct RunConfig {
     pub confirm_absent_for: Duration,
     /// A test hook: where a run for a given cluster panics.
     pub test_panic: Option<TestPanic>,
+    /// Where a missing resource group may be created (a `subscription/*` scope for the job's
+    /// owner's role); `None`: anywhere (tests of the runner alone).
+    pub scopes: Option<std::sync::Arc<crate::identity::AllowedScopes>>,
 }
 
 /// A test hook: a run of a job for `cluster` panics at its start, or right after Azure accepted
@@ -96,6 +99,7 @@ impl RunConfig {
             follow_horizon: Duration::from_secs(3 * 3600),
             confirm_absent_for: Duration::from_secs(30),
             test_panic: None,
+            scopes: None,
         }
     }
 }
@@ -485,6 +489,14 @@ impl ProvisionRun {
             .await?
         {
             Ok(Some(_)) => Ok(()),
+            Ok(None) if !self.may_create_resource_group() => Err(Stop::Failed(ArmFailure::new(
+                "ResourceGroupNotFound",
+                format!(
+                    "Resource group '{rg}' could not be found, and this dashboard creates \
+                     clusters only in existing resource groups of this subscription \
+                     (AZURE_SCOPES names no {sub}/*)."
+                ),
+            ))),
             Ok(None) => {
                 self.publish(
                     STEPS[0],
@@ -498,6 +510,25 @@ impl ProvisionRun {
             }
             Err(e) => Err(Stop::Failed(e.into())),
         }
+    }
+
+    /// Whether this job may create its missing resource group: a `subscription/*` scope for
+    /// the role its owner had when it was made (an owner of before roles: an operator).
+    fn may_create_resource_group(&self) -> bool {
+        let Some(scopes) = &self.ctx.config.scopes else {
+            return true;
+        };
+        let role = self
+            .job
+            .owner_role
+            .as_deref()
+            .and_then(crate::identity::Role::parse)
+            .unwrap_or(crate::identity::Role::Operator);
+        let scope = crate::identity::Scope::new(
+            &self.request.subscription_id,
+            &self.request.resource_group,
+        );
+        scopes.may_create_resource_group(&scope, role)
     }
 
     /// Reads the cluster; while following (a PUT may have been sent) Azure's failures to answer

@@ -1,12 +1,17 @@
 //! The provisioning API's behaviour, one function per route. Server functions and the axum
 //! routes with path parameters both call these: one behaviour, two doors.
+//!
+//! Each function decides who may do it before it does anything: the role it needs
+//! ([`Caller::require`], 403 `forbidden`) and, where it names a subscription and resource group,
+//! whether `AZURE_SCOPES` allows it ([`Caller::require_scope`], 403 `scope_not_allowed`) — both
+//! before any Azure call.
 
 use std::time::Duration;
 
 use crate::api_error::ApiError;
 use crate::azure::{ArmError, ClusterRef, ManagedCluster, ProvisioningState, cluster_portal_url};
 use crate::events::DashboardEvent;
-use crate::identity::Caller;
+use crate::identity::{Caller, Role, Scope, scope_not_allowed};
 use crate::provisioning::classify::Category;
 use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::provisioning::model::*;
@@ -14,7 +19,7 @@ use crate::provisioning::provision_run::{created_by_job, pool_progress};
 use crate::provisioning::validate::{region_error, validate_provision_request};
 use crate::provisioning::{fixes, preflight};
 use crate::state::AppState;
-use crate::storage::job_state::{JobRecord, NewJob, now_ms};
+use crate::storage::job_state::{InFlightCaps, JobRecord, NewJob, now_ms};
 
 /// Bounds of `GET /api/aks/recent-failed-provisions`.
 pub const HOURS_RANGE: (u32, u32) = (1, 168);
@@ -58,16 +63,20 @@ fn is_task_id(id: &str) -> bool {
 /// `POST /api/aks/provision`: validate, store the job row, and only then queue the work. A name
 /// the cached cluster list already shows is refused at once (`cluster_exists`, no Azure call);
 /// the job checks Azure again before it creates anything. One job per cluster in flight
-/// (`cluster_busy`) and a cap per user (`too_many_provisions`) are decided by the database.
+/// (`cluster_busy`), a cap per user (`too_many_provisions`) and one per scope
+/// (`too_many_provisions_in_scope`) are decided by the database. Operators and admins only, in
+/// an allowed scope.
 pub async fn provision(
     state: &AppState,
     caller: &Caller,
     req: ProvisionRequest,
 ) -> Result<ProvisionAccepted, ApiError> {
+    caller.require(Role::Operator)?;
     let fields = validate_provision_request(&req);
     if !fields.is_empty() {
         return Err(ApiError::invalid_fields(fields));
     }
+    caller.require_scope(&state.scopes, &scope_of(&req))?;
     // Only what the cache already knows; Azure being slow must not slow the answer (the job
     // checks again before it creates anything).
     if let Ok(Some(existing)) = state
@@ -82,11 +91,14 @@ pub async fn provision(
     {
         return Err(cluster_exists(&req, &existing));
     }
-    let job = NewJob::aks_provision(&caller.id, req.clone(), now_ms());
-    let stored = state
-        .jobs
-        .create_capped(&job, state.config.jobs.max_per_user)
-        .await?;
+    let job = NewJob::aks_provision(&caller.id, req.clone(), now_ms())
+        .owned_by_name(&caller.name)
+        .with_owner_role(caller.role.as_str());
+    let caps = InFlightCaps {
+        per_owner: state.config.jobs.max_per_user,
+        per_scope: state.config.jobs.max_per_scope,
+    };
+    let stored = state.jobs.create_within(&job, caps).await?;
     state.runner.wake();
     state.events.to_user(
         &caller.id,
@@ -94,13 +106,46 @@ pub async fn provision(
             task_id: stored.task_id.clone(),
         },
     );
-    tracing::info!(job_id = %stored.id, task_id = %stored.task_id, owner = %caller.id, cluster = %req.cluster_name, region = %req.region, "provision queued");
+    tracing::info!(job_id = %stored.id, task_id = %stored.task_id, owner = %caller.id, role = caller.role.as_str(), cluster = %req.cluster_name, region = %req.region, scope = %scope_of(&req).path(), "provision queued");
     Ok(ProvisionAccepted {
         status_url: format!("/api/tasks/{}", stored.task_id),
         job_id: stored.id,
         task_id: stored.task_id,
         status: JobStatus::Queued.as_str().to_owned(),
     })
+}
+
+/// The subscription and resource group a request works in.
+fn scope_of(req: &ProvisionRequest) -> Scope {
+    Scope::new(&req.subscription_id, &req.resource_group)
+}
+
+/// The scope a page or a list asks for (`subscription/group`), when the caller may use it; with
+/// none asked, the caller's default one. A malformed one is 400 naming `scope`; one outside
+/// `AZURE_SCOPES` for the caller's role is 403 `scope_not_allowed`.
+pub fn asked_scope(
+    state: &AppState,
+    caller: &Caller,
+    asked: Option<&str>,
+) -> Result<Scope, ApiError> {
+    match asked.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(text) => {
+            let scope = Scope::parse(text).ok_or_else(|| {
+                let fields = std::collections::BTreeMap::from([(
+                    "scope".to_owned(),
+                    "Write SUBSCRIPTION/RESOURCE_GROUP, e.g. 1111…/rg-aks-dev.".to_owned(),
+                )]);
+                ApiError::invalid_fields(fields)
+            })?;
+            caller.require_scope(&state.scopes, &scope)?;
+            Ok(scope)
+        }
+        None => state.scopes.default_for(caller.role).ok_or_else(|| {
+            ApiError::forbidden(
+                "No subscription and resource group of this dashboard is open to your role.",
+            )
+        }),
+    }
 }
 
 /// The cluster named `name` in a list, ignoring case (Azure's names are case-insensitive).
@@ -188,18 +233,27 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
         request: job.payload.clone(),
         created_at: job.created_at,
         updated_at: job.updated_at,
+        owner_id: job.owner_id.clone(),
+        owner_name: job.owner_name.clone(),
     }
 }
 
-/// The caller's job with this task id: 404 for an unknown or malformed id, 403 for another
-/// user's.
-async fn owned_task(
+/// The job with this task id that the caller may see: their own, or anyone's for an admin. 404
+/// for an unknown or malformed id, 403 for another user's.
+async fn visible_task(
     state: &AppState,
     caller: &Caller,
     task_id: &str,
 ) -> Result<JobRecord, ApiError> {
     if !is_task_id(task_id) {
         return Err(ApiError::not_found("No such task."));
+    }
+    if caller.role.allows(Role::Admin) {
+        return state
+            .jobs
+            .get_by_task_id(task_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("No such task."));
     }
     Ok(state.jobs.get_for_owner(&caller.id, task_id).await?)
 }
@@ -210,7 +264,7 @@ pub async fn task_status(
     caller: &Caller,
     task_id: &str,
 ) -> Result<TaskStatus, ApiError> {
-    let job = owned_task(state, caller, task_id).await?;
+    let job = visible_task(state, caller, task_id).await?;
     let mut view = task_view(&job);
     if let Some(error) = view
         .error
@@ -238,13 +292,14 @@ async fn job_fixes(state: &AppState, job: &JobRecord) -> Vec<Fix> {
 /// `POST /api/aks/cancel-provision/{task_id}`: a job that never sent its create to Azure is
 /// cancelled at once; any other unfinished one (running, or queued again after a restart) is
 /// stopped by a runner, which aborts the create in Azure and reads what is left; a finished one
-/// is left alone.
+/// is left alone. Operators stop their own; admins anyone's.
 pub async fn cancel(
     state: &AppState,
     caller: &Caller,
     task_id: &str,
 ) -> Result<CancelOutcome, ApiError> {
-    let job = owned_task(state, caller, task_id).await?;
+    caller.require(Role::Operator)?;
+    let job = visible_task(state, caller, task_id).await?;
     let previous_status = job.status;
     let outcome = |job: &JobRecord, was_running: bool| CancelOutcome {
         task_id: job.task_id.clone(),
@@ -260,10 +315,10 @@ pub async fn cancel(
             ..outcome(&job, false)
         });
     }
-    tracing::info!(job_id = %job.id, owner = %caller.id, status = previous_status.as_str(), "cancel requested");
+    tracing::info!(job_id = %job.id, owner = %job.owner_id, by = %caller.id, status = previous_status.as_str(), "cancel requested");
     if let Some(cancelled) = state.jobs.cancel_if_queued(&job.id, now_ms()).await? {
         state.events.to_user(
-            &caller.id,
+            &job.owner_id,
             DashboardEvent::TaskEnded {
                 task_id: cancelled.task_id.clone(),
                 status: JobStatus::Cancelled,
@@ -381,12 +436,18 @@ pub async fn recent_failures(
     }
 }
 
-/// Dismisses a failure of the caller on every device.
+/// Dismisses a failure of the caller on every device. Operators and admins only.
 pub async fn dismiss(state: &AppState, caller: &Caller, job_id: &str) -> Result<(), ApiError> {
-    state.jobs.dismiss(&caller.id, job_id, now_ms()).await?;
-    tracing::info!(%job_id, owner = %caller.id, "failure dismissed");
+    caller.require(Role::Operator)?;
+    dismiss_for(state, &caller.id, job_id).await
+}
+
+/// Dismisses a failure of `owner` on every device.
+async fn dismiss_for(state: &AppState, owner: &str, job_id: &str) -> Result<(), ApiError> {
+    state.jobs.dismiss(owner, job_id, now_ms()).await?;
+    tracing::info!(%job_id, %owner, "failure dismissed");
     state.events.to_user(
-        &caller.id,
+        owner,
         DashboardEvent::FailureDismissed {
             job_id: job_id.to_owned(),
         },
@@ -479,22 +540,25 @@ async fn delete_blocked_now(state: &AppState, job: &JobRecord) -> Option<String>
     }
 }
 
-/// Deletes the cluster resource a cancelled or failed job of the caller left behind, after the
-/// delete guard ([`delete_verdict`]) read Azure.
+/// Deletes the cluster resource a cancelled or failed job left behind, after the delete guard
+/// ([`delete_verdict`]) read Azure. Operators delete what their own jobs left, admins what
+/// anyone's did, and only in a scope their role may use.
 pub async fn delete_partial_cluster(
     state: &AppState,
     caller: &Caller,
     job_id: &str,
 ) -> Result<DeletePartialOutcome, ApiError> {
+    caller.require(Role::Operator)?;
     let job = match state.jobs.get(job_id).await? {
-        Some(job) if job.owner_id == caller.id => job,
+        Some(job) if caller.may_act_for(&job.owner_id) => job,
         Some(_) => {
             return Err(ApiError::forbidden(
-                "This provision belongs to another user.",
+                "This provision belongs to another user; only an Admin may delete what it left.",
             ));
         }
         None => return Err(ApiError::not_found("No such provision.")),
     };
+    caller.require_scope(&state.scopes, &scope_of(&job.payload))?;
     let cluster_ref = ClusterRef::new(
         &job.payload.subscription_id,
         &job.payload.resource_group,
@@ -527,11 +591,11 @@ pub async fn delete_partial_cluster(
     );
     state.events.to_everyone(DashboardEvent::ClustersChanged);
     // The leftover is handled: its failure no longer needs attention anywhere.
-    if let Err(err) = dismiss(state, caller, job_id).await {
+    if let Err(err) = dismiss_for(state, &job.owner_id, job_id).await {
         tracing::warn!(%job_id, error = %err, "could not dismiss after deleting the partial cluster");
     }
     let resource_id = cluster_ref.resource_id();
-    tracing::info!(%job_id, %resource_id, status, "partial cluster delete requested");
+    tracing::info!(%job_id, %resource_id, status, by = %caller.id, "partial cluster delete requested");
     Ok(DeletePartialOutcome {
         job_id: job.id,
         resource_id,
@@ -557,21 +621,28 @@ fn arm_unavailable(err: &ArmError) -> ApiError {
     api
 }
 
-/// The caller's queued and running provisions.
+/// The caller's queued and running provisions; an admin's are everyone's.
 pub async fn active_provisions(
     state: &AppState,
     caller: &Caller,
 ) -> Result<Vec<TaskStatus>, ApiError> {
-    let jobs = state.jobs.in_flight_provisions(&caller.id, 20).await?;
+    let jobs = if caller.role.allows(Role::Admin) {
+        state.jobs.in_flight_provisions_of_everyone(50).await?
+    } else {
+        state.jobs.in_flight_provisions(&caller.id, 20).await?
+    };
     Ok(jobs.iter().map(task_view).collect())
 }
 
-/// The clusters of the dashboard's resource group; Azure being unreachable is reported, not an error.
-pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<ClusterList, ApiError> {
-    let (sub, rg) = (
-        state.config.subscription_id.clone(),
-        state.config.resource_group.clone(),
-    );
+/// The clusters of the scope asked for (see [`asked_scope`]); Azure being unreachable is
+/// reported, not an error.
+pub async fn list_clusters(
+    state: &AppState,
+    caller: &Caller,
+    asked: Option<&str>,
+) -> Result<ClusterList, ApiError> {
+    let scope = asked_scope(state, caller, asked)?;
+    let (sub, rg) = (scope.subscription_id, scope.resource_group);
     let mut list = ClusterList {
         subscription_id: sub.clone(),
         resource_group: rg.clone(),
@@ -610,24 +681,30 @@ pub async fn list_clusters(state: &AppState, _caller: &Caller) -> Result<Cluster
             list.clusters.sort_by(|a, b| a.name.cmp(&b.name));
         }
         Err(err) => {
-            tracing::warn!(error = %err, "cannot list clusters");
-            list.error = Some(format!("Could not read the clusters from Azure: {err}"));
+            tracing::warn!(error = %err, %sub, %rg, "cannot list clusters");
+            let (said, _) = preflight::azure_reason(&err);
+            list.error = Some(format!("Could not read the clusters from Azure: {said}."));
         }
     }
     Ok(list)
 }
 
 /// `POST /api/aks/preflight`. With a cluster name, the `name` check says whether it is taken.
+/// Operators and admins only, in an allowed scope: it reads Azure on the dashboard's identity.
 pub async fn preflight(
     state: &AppState,
-    _caller: &Caller,
+    caller: &Caller,
     req: ProvisionRequest,
 ) -> Result<PreflightReport, ApiError> {
+    caller.require(Role::Operator)?;
     let mut fields = validate_provision_request(&req);
     fields.remove("cluster_name");
     if !fields.is_empty() {
         return Err(ApiError::invalid_fields(fields));
     }
+    let scope = scope_of(&req);
+    caller.require_scope(&state.scopes, &scope)?;
+    let may_create_rg = state.scopes.may_create_resource_group(&scope, caller.role);
     let portal_url = crate::azure::portal::resource_overview_url(
         &state.config.portal(),
         &state.config.tenant_id,
@@ -636,7 +713,7 @@ pub async fn preflight(
             req.subscription_id, req.resource_group
         ),
     );
-    let mut report = preflight::run_preflight(&state.azure, &req, portal_url).await;
+    let mut report = preflight::run_preflight(&state.azure, &req, portal_url, may_create_rg).await;
     // A failing check offers the changes that would pass it.
     for check in report
         .checks
@@ -661,19 +738,32 @@ pub async fn preflight(
     Ok(report)
 }
 
-/// `GET /api/aks/available-skus?region=`.
+/// `GET /api/aks/available-skus?region=&subscription_id=`: the VM sizes of a region for a
+/// subscription the caller may create in (their default one when none is named). Operators and
+/// admins only.
 pub async fn available_skus(
     state: &AppState,
-    _caller: &Caller,
+    caller: &Caller,
     region: &str,
+    subscription_id: Option<&str>,
 ) -> Result<AvailableSkus, ApiError> {
+    caller.require(Role::Operator)?;
     if let Some(rule) = region_error(region) {
         let fields = std::collections::BTreeMap::from([("region".to_owned(), rule)]);
         return Err(ApiError::invalid_fields(fields));
     }
+    let subscription = match subscription_id.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(sub) => {
+            if !state.scopes.allows_subscription(sub, caller.role) {
+                return Err(scope_not_allowed(&Scope::new(sub, "*")));
+            }
+            sub.to_owned()
+        }
+        None => asked_scope(state, caller, None)?.subscription_id,
+    };
     let skus = state
         .azure
-        .skus(&state.config.subscription_id, region)
+        .skus(&subscription, region)
         .await
         .map_err(|e| arm_unavailable(&e))?;
     Ok(preflight::available_skus(region, &skus))

@@ -47,6 +47,10 @@ pub struct NewJob {
     pub task_id: String,
     pub job_type: String,
     pub owner_id: String,
+    /// The owner's name as their sign-in gave it, when it differs from the id.
+    pub owner_name: Option<String>,
+    /// The owner's role (`reader`, `operator`, `admin`) when the job was made.
+    pub owner_role: Option<String>,
     pub payload: ClusterContext,
     pub created_at: i64,
 }
@@ -59,9 +63,23 @@ impl NewJob {
             task_id: uuid::Uuid::new_v4().to_string(),
             job_type: AKS_PROVISION.to_owned(),
             owner_id: owner_id.to_owned(),
+            owner_name: None,
+            owner_role: None,
             payload,
             created_at,
         }
+    }
+
+    /// The same job, made with the owner's role `role` (`reader`, `operator`, `admin`).
+    pub fn with_owner_role(mut self, role: &str) -> Self {
+        self.owner_role = Some(role.to_owned());
+        self
+    }
+
+    /// The same job, with the owner's name people read.
+    pub fn owned_by_name(mut self, name: &str) -> Self {
+        self.owner_name = (name != self.owner_id).then(|| name.to_owned());
+        self
     }
 }
 
@@ -76,6 +94,10 @@ pub struct JobRecord {
     pub step: u32,
     pub total_steps: u32,
     pub owner_id: String,
+    /// The owner's name, when their sign-in gave one other than the id.
+    pub owner_name: Option<String>,
+    /// The owner's role when the job was made.
+    pub owner_role: Option<String>,
     pub payload: ClusterContext,
     /// The runner's live view: `cluster_state`, `pools`, `portal_url`, `arm_elapsed_seconds`, …
     pub progress: serde_json::Value,
@@ -157,6 +179,9 @@ pub enum CreateJobError {
     /// The owner already has this many jobs queued or running.
     #[error("already {max_in_flight} jobs in flight")]
     TooManyInFlight { max_in_flight: u32 },
+    /// The job's subscription and resource group already have this many jobs in flight.
+    #[error("already {max_in_flight} jobs in flight in this scope")]
+    ScopeFull { max_in_flight: u32 },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -175,7 +200,14 @@ pub enum JobAccessError {
 pub(super) const COLUMNS: &str = "id, task_id, type, status, phase, step, total_steps, owner_id, payload, \
     progress, error_code, error_message, error_category, raw_error, partial_cluster, \
     cancel_requested, lease_holder, lease_expires_at, lease_attempts, dismissed_at, created_at, \
-    updated_at, arm_put_at, internal_errors, not_before";
+    updated_at, arm_put_at, internal_errors, not_before, owner_name, owner_role";
+
+/// How many jobs may be in flight at once: per owner, and per subscription and resource group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InFlightCaps {
+    pub per_owner: u32,
+    pub per_scope: u32,
+}
 
 /// Reads and writes `job_state` rows.
 #[derive(Debug, Clone)]
@@ -201,22 +233,40 @@ impl JobStateRepository {
         self.create_capped(job, u32::MAX).await
     }
 
-    /// Stores a new `queued` job unless its owner already has `max_in_flight` jobs of its type
-    /// queued or running, or a job for the same cluster is in flight (whoever owns it). Both
-    /// rules are decided by the database in the one `INSERT`: the count in its `WHERE`, the
-    /// cluster by the partial unique index `job_state_one_in_flight_per_cluster`.
+    /// [`Self::create_within`] with a cap per owner only.
     pub async fn create_capped(
         &self,
         job: &NewJob,
         max_in_flight: u32,
     ) -> Result<JobRecord, CreateJobError> {
+        let caps = InFlightCaps {
+            per_owner: max_in_flight,
+            per_scope: u32::MAX,
+        };
+        self.create_within(job, caps).await
+    }
+
+    /// Stores a new `queued` job unless its owner already has `caps.per_owner` jobs of its type
+    /// queued or running, its subscription and resource group `caps.per_scope` (whoever owns
+    /// them), or a job for the same cluster is in flight (whoever owns it). The rules are
+    /// decided by the database in the one `INSERT`: the counts in its `WHERE`, the cluster by the
+    /// partial unique index `job_state_one_in_flight_per_cluster`.
+    pub async fn create_within(
+        &self,
+        job: &NewJob,
+        caps: InFlightCaps,
+    ) -> Result<JobRecord, CreateJobError> {
         let payload = to_json(&job.payload)?;
+        let scope_prefix = scope_key_prefix(&job.payload);
         let sql = format!(
-            "INSERT INTO job_state (id, task_id, type, status, owner_id, cluster_key, payload, \
-             created_at, updated_at) \
-             SELECT $1, $2, $3, 'queued', $4, $5, $6, $7, $7 \
+            "INSERT INTO job_state (id, task_id, type, status, owner_id, owner_name, owner_role, \
+             cluster_key, payload, created_at, updated_at) \
+             SELECT $1, $2, $3, 'queued', $4, $10, $12, $5, $6, $7, $7 \
              WHERE (SELECT COUNT(*) FROM job_state \
                     WHERE owner_id = $4 AND type = $3 AND status IN ('queued', 'running')) < $8 \
+               AND (SELECT COUNT(*) FROM job_state \
+                    WHERE type = $3 AND status IN ('queued', 'running') \
+                      AND substr(cluster_key, 1, length($9)) = $9) < $11 \
              RETURNING {COLUMNS}"
         );
         let row = sqlx::query(&sql)
@@ -227,7 +277,11 @@ impl JobStateRepository {
             .bind(job.payload.cluster_key())
             .bind(payload)
             .bind(job.created_at)
-            .bind(i64::from(max_in_flight))
+            .bind(i64::from(caps.per_owner))
+            .bind(&scope_prefix)
+            .bind(&job.owner_name)
+            .bind(i64::from(caps.per_scope))
+            .bind(&job.owner_role)
             .fetch_optional(&self.storage.pool)
             .await
             .map_err(|e| match &e {
@@ -236,10 +290,58 @@ impl JobStateRepository {
                 }
                 _ => CreateJobError::Storage(e.into()),
             })?;
-        match row {
-            Some(row) => Ok(job_from_row(&row)?),
-            None => Err(CreateJobError::TooManyInFlight { max_in_flight }),
+        if let Some(row) = row {
+            return Ok(job_from_row(&row)?);
         }
+        // Which cap was reached: the owner's is the one a user can do something about.
+        let owner_full = self
+            .count_in_flight("owner_id = $2", &job.owner_id, &job.job_type)
+            .await?
+            >= i64::from(caps.per_owner);
+        if owner_full {
+            Err(CreateJobError::TooManyInFlight {
+                max_in_flight: caps.per_owner,
+            })
+        } else {
+            Err(CreateJobError::ScopeFull {
+                max_in_flight: caps.per_scope,
+            })
+        }
+    }
+
+    async fn count_in_flight(
+        &self,
+        condition: &str,
+        value: &str,
+        job_type: &str,
+    ) -> Result<i64, StorageError> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM job_state \
+             WHERE type = $1 AND status IN ('queued', 'running') AND {condition}"
+        );
+        Ok(sqlx::query_scalar(&sql)
+            .bind(job_type)
+            .bind(value)
+            .fetch_one(&self.storage.pool)
+            .await?)
+    }
+
+    /// Every owner's provisions that are queued or running, newest first (what an admin sees).
+    pub async fn in_flight_provisions_of_everyone(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM job_state \
+             WHERE type = $1 AND status IN ('queued', 'running') \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(AKS_PROVISION)
+            .bind(i64::from(limit))
+            .fetch_all(&self.storage.pool)
+            .await?;
+        Ok(readable_jobs(&rows))
     }
 
     /// Writes the given fields; `None` when there is no such job.
@@ -624,6 +726,16 @@ fn is_in_flight_conflict(err: &dyn sqlx::error::DatabaseError) -> bool {
             || err.message().contains("cluster_key"))
 }
 
+/// The start of the `cluster_key` of every cluster in a job's subscription and resource group
+/// (`sub/group/`, lower case as `cluster_key` is).
+fn scope_key_prefix(payload: &ClusterContext) -> String {
+    format!(
+        "{}/{}/",
+        payload.subscription_id.to_ascii_lowercase(),
+        payload.resource_group.to_ascii_lowercase()
+    )
+}
+
 pub(super) fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
     let status: String = column(row, "status")?;
     let cancel_requested: i64 = column(row, "cancel_requested")?;
@@ -637,6 +749,8 @@ pub(super) fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
         step: count_column(row, "step")?,
         total_steps: count_column(row, "total_steps")?,
         owner_id: column(row, "owner_id")?,
+        owner_name: column(row, "owner_name")?,
+        owner_role: column(row, "owner_role")?,
         payload: json_column(row, "payload")?
             .ok_or_else(|| StorageError::Corrupt("job_state.payload: NULL".to_owned()))?,
         progress: json_column(row, "progress")?.unwrap_or(serde_json::Value::Null),

@@ -6,8 +6,8 @@ pub mod job_state;
 pub mod leases;
 
 pub use job_state::{
-    AKS_PROVISION, ClusterContext, CreateJobError, JobAccessError, JobLease, JobRecord,
-    JobStateRepository, JobStatus, JobUpdate, NewJob, now_ms,
+    AKS_PROVISION, ClusterContext, CreateJobError, InFlightCaps, JobAccessError, JobLease,
+    JobRecord, JobStateRepository, JobStatus, JobUpdate, NewJob, now_ms,
 };
 pub use leases::{Claimed, HeldLease, InternalErrorOutcome};
 

@@ -1,7 +1,9 @@
-//! The authorization matrix: every API door (route or server function) as Alice (the owner of
-//! the objects it names), Bob (another signed-in user) and nobody, with the status the contract
-//! gives each. Bob and nobody go first, and must leave Alice's data exactly as it was and read
-//! none of it; then Alice, whose writes must take effect (so the refusals are not vacuous).
+//! The authorization matrix: every API door (route or server function) as Alice (an operator,
+//! the owner of the objects it names), Bob (another operator), Rita (a reader), Ada (an admin)
+//! and nobody, with the status the contract gives each. Bob, Rita and nobody go first, and must
+//! leave Alice's data exactly as it was and read none of it; then Ada, whose stops and deletes of
+//! Alice's jobs must take effect; then Alice on a second set of her objects, whose writes must
+//! take effect (so the refusals are not vacuous).
 //!
 //! A new route is one line in [`DOORS`].
 
@@ -14,8 +16,17 @@ use tokio::time::{Instant, timeout};
 
 use crate::helpers::{TestApp, creating, finished, provision_request};
 
-const ALICE: &str = "alice";
-const BOB: &str = "bob";
+const ALICE: Caller = Caller("alice", "operator");
+const BOB: Caller = Caller("bob", "operator");
+const RITA: Caller = Caller("rita", "reader");
+const ADA: Caller = Caller("ada", "admin");
+
+/// A dev user and their roles (`X-Dev-User`, `X-Dev-Roles`).
+#[derive(Clone, Copy)]
+struct Caller(&'static str, &'static str);
+
+/// 403 `forbidden` that names the role needed (`needed_role: "operator"`).
+const ROLE: u16 = 1403;
 
 /// A provision request; `{caller}` makes the cluster name the caller's own (one in-flight job
 /// per cluster, whoever asks).
@@ -23,32 +34,35 @@ const PROVISION: &str = r#"{"subscription_id":"11111111-2222-3333-4444-555555555
 
 /// One door: method, path and JSON body ("" for none), with `{failed_task}`, `{failed_job}`,
 /// `{running_task}`, `{partial_job}`, `{caller}` standing for Alice's objects and the caller;
-/// then the status for Alice, Bob and nobody. Reads come first: Alice's writes run in this order.
-struct Door(&'static str, &'static str, &'static str, [u16; 3]);
+/// then the status for Alice, Bob, Rita (reader), Ada (admin) and nobody. Reads come first:
+/// writes run in this order.
+struct Door(&'static str, &'static str, &'static str, [u16; 5]);
 
 #[rustfmt::skip]
 const DOORS: &[Door] = &[
-    Door("GET", "/api/session", "", [200, 200, 401]),
-    Door("GET", "/api/tasks/{failed_task}", "", [200, 403, 401]),
-    Door("GET", "/api/tasks/{running_task}", "", [200, 403, 401]),
-    Door("GET", "/api/tasks/00000000-0000-4000-8000-000000000000", "", [404, 404, 401]),
-    Door("GET", "/api/tasks/not-a-task-id", "", [404, 404, 401]),
-    Door("GET", "/api/aks/task-status?task_id={failed_task}", "", [200, 403, 401]),
-    Door("GET", "/api/aks/recent-failed-provisions?hours=24&limit=10", "", [200, 200, 401]),
-    Door("GET", "/api/aks/active-provisions", "", [200, 200, 401]),
-    Door("GET", "/api/aks/clusters", "", [200, 200, 401]),
-    Door("GET", "/api/aks/cluster-list-html", "", [200, 200, 401]),
-    Door("GET", "/api/aks/available-skus?region=koreacentral", "", [200, 200, 401]),
-    Door("POST", "/api/aks/preflight", PROVISION, [200, 200, 401]),
-    Door("GET", "/api/events", "", [200, 200, 401]),
-    Door("POST", "/api/aks/provision", PROVISION, [202, 202, 401]),
-    Door("POST", "/api/aks/cancel", r#"{"task_id":"{running_task}"}"#, [200, 403, 401]),
-    Door("POST", "/api/aks/cancel-provision/{running_task}", "", [200, 403, 401]),
-    Door("POST", "/api/aks/cancel-provision/00000000-0000-4000-8000-000000000000", "", [404, 404, 401]),
-    Door("POST", "/api/aks/dismiss-failure", r#"{"job_id":"{failed_job}"}"#, [200, 403, 401]),
-    Door("POST", "/api/aks/dismiss-failure", r#"{"job_id":"no-such-job"}"#, [404, 404, 401]),
-    Door("POST", "/api/aks/delete-partial-cluster", r#"{"job_id":"{partial_job}"}"#, [200, 403, 401]),
-    Door("POST", "/api/aks/delete-partial-cluster", r#"{"job_id":"no-such-job"}"#, [404, 404, 401]),
+    //                                                                    alice bob  rita  ada  nobody
+    Door("GET", "/api/session", "",                                       [200, 200, 200, 200, 401]),
+    Door("GET", "/api/tasks/{failed_task}", "",                           [200, 403, 403, 200, 401]),
+    Door("GET", "/api/tasks/{running_task}", "",                          [200, 403, 403, 200, 401]),
+    Door("GET", "/api/tasks/00000000-0000-4000-8000-000000000000", "",    [404, 404, 404, 404, 401]),
+    Door("GET", "/api/tasks/not-a-task-id", "",                           [404, 404, 404, 404, 401]),
+    Door("GET", "/api/aks/task-status?task_id={failed_task}", "",         [200, 403, 403, 200, 401]),
+    Door("GET", "/api/aks/recent-failed-provisions?hours=24&limit=10", "",[200, 200, 200, 200, 401]),
+    Door("GET", "/api/aks/active-provisions", "",                         [200, 200, 200, 200, 401]),
+    Door("GET", "/api/aks/clusters", "",                                  [200, 200, 200, 200, 401]),
+    Door("GET", "/api/aks/cluster-list-html", "",                         [200, 200, 200, 200, 401]),
+    Door("GET", "/api/aks/available-skus?region=koreacentral", "",        [200, 200, ROLE, 200, 401]),
+    Door("POST", "/api/aks/preflight", PROVISION,                         [200, 200, ROLE, 200, 401]),
+    Door("GET", "/api/events", "",                                        [200, 200, 200, 200, 401]),
+    Door("POST", "/api/aks/provision", PROVISION,                         [202, 202, ROLE, 202, 401]),
+    Door("POST", "/api/aks/cancel", r#"{"task_id":"{running_task}"}"#,    [200, 403, ROLE, 200, 401]),
+    Door("POST", "/api/aks/cancel-provision/{running_task}", "",          [200, 403, ROLE, 200, 401]),
+    Door("POST", "/api/aks/cancel-provision/00000000-0000-4000-8000-000000000000", "", [404, 404, ROLE, 404, 401]),
+    // A failure is dismissed by its owner only (an admin deletes what a job left, which clears it).
+    Door("POST", "/api/aks/dismiss-failure", r#"{"job_id":"{failed_job}"}"#, [200, 403, ROLE, 403, 401]),
+    Door("POST", "/api/aks/dismiss-failure", r#"{"job_id":"no-such-job"}"#, [404, 404, ROLE, 404, 401]),
+    Door("POST", "/api/aks/delete-partial-cluster", r#"{"job_id":"{partial_job}"}"#, [200, 403, ROLE, 200, 401]),
+    Door("POST", "/api/aks/delete-partial-cluster", r#"{"job_id":"no-such-job"}"#, [404, 404, ROLE, 404, 401]),
 ];
 
 /// Alice's objects: a failed provision, one still creating, and one stopped that left a cluster.
@@ -62,23 +76,40 @@ struct AliceObjects {
 }
 
 impl AliceObjects {
-    async fn create(app: &TestApp) -> Self {
+    /// Alice's objects; `set` tells the cluster names of two sets apart.
+    async fn create(app: &TestApp, set: &str) -> Self {
+        let alice = ALICE.0;
         let failed = app
             .provision(
-                ALICE,
-                provision_request("eastus", "aks-alice-quota", "Standard_D4s_v3", 3),
+                alice,
+                provision_request(
+                    "eastus",
+                    &format!("aks-alice-quota-{set}"),
+                    "Standard_D4s_v3",
+                    3,
+                ),
             )
             .await;
         let partial = app
             .provision(
-                ALICE,
-                provision_request("koreacentral", "aks-alice-partial", "Standard_D2s_v3", 1),
+                alice,
+                provision_request(
+                    "koreacentral",
+                    &format!("aks-alice-partial-{set}"),
+                    "Standard_D2s_v3",
+                    1,
+                ),
             )
             .await;
         let running = app
             .provision(
-                ALICE,
-                provision_request("koreacentral", "aks-alice-running", "Standard_D2s_v3", 1),
+                alice,
+                provision_request(
+                    "koreacentral",
+                    &format!("aks-alice-running-{set}"),
+                    "Standard_D2s_v3",
+                    1,
+                ),
             )
             .await;
         let id = |v: &Value, key: &str| v[key].as_str().expect("id").to_owned();
@@ -90,18 +121,18 @@ impl AliceObjects {
             partial_task: id(&partial, "task_id"),
             partial_job: id(&partial, "job_id"),
         };
-        app.wait_task(ALICE, &objects.failed_task, finished).await;
-        app.wait_task(ALICE, &objects.partial_task, creating).await;
-        app.wait_task(ALICE, &objects.running_task, creating).await;
+        app.wait_task(alice, &objects.failed_task, finished).await;
+        app.wait_task(alice, &objects.partial_task, creating).await;
+        app.wait_task(alice, &objects.running_task, creating).await;
         let (status, stopped) = app
             .post(
-                ALICE,
+                alice,
                 &format!("/api/aks/cancel-provision/{}", objects.partial_task),
                 &Value::Null,
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{stopped}");
-        app.wait_task(ALICE, &objects.partial_task, finished).await;
+        app.wait_task(alice, &objects.partial_task, finished).await;
         objects
     }
 
@@ -132,19 +163,22 @@ async fn knock(
     app: &TestApp,
     door: &Door,
     objects: &AliceObjects,
-    caller: Option<&str>,
+    caller: Option<Caller>,
 ) -> (String, StatusCode, String) {
     let Door(method, path, body, _) = door;
-    let path = objects.fill(path, caller.unwrap_or("nobody"));
+    let who = caller.map_or("nobody", |c| c.0);
+    let path = objects.fill(path, who);
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
     let mut request = app.http.request(method.clone(), app.url(&path));
-    if let Some(user) = caller {
-        request = request.header("X-Dev-User", user);
+    if let Some(Caller(user, roles)) = caller {
+        request = request
+            .header("X-Dev-User", user)
+            .header("X-Dev-Roles", roles);
     }
     if !body.is_empty() {
         request = request
             .header("Content-Type", "application/json")
-            .body(objects.fill(body, caller.unwrap_or("nobody")));
+            .body(objects.fill(body, who));
     }
     let res = request.send().await.expect("request");
     let status = res.status();
@@ -163,10 +197,10 @@ async fn knock(
 /// What Alice's data looks like, through her own reads and Azure's state.
 async fn alice_snapshot(app: &TestApp, objects: &AliceObjects) -> Value {
     let (_, running) = app
-        .get(ALICE, &format!("/api/tasks/{}", objects.running_task))
+        .get(ALICE.0, &format!("/api/tasks/{}", objects.running_task))
         .await;
-    let (_, failures) = app.get(ALICE, "/api/aks/recent-failed-provisions").await;
-    let (_, active) = app.get(ALICE, "/api/aks/active-provisions").await;
+    let (_, failures) = app.get(ALICE.0, "/api/aks/recent-failed-provisions").await;
+    let (_, active) = app.get(ALICE.0, "/api/aks/active-provisions").await;
     let azure = app.simulator.state::<Value>().await;
     let failure_ids: BTreeSet<String> = failures["jobs"]
         .as_array()
@@ -214,74 +248,142 @@ async fn read_events(
     seen
 }
 
+/// Whether an answer is the one expected: the status, and for [`ROLE`] a 403 that names the
+/// role needed.
+fn answers_as_expected(status: StatusCode, body: &str, expected: u16) -> bool {
+    if expected == ROLE {
+        status == StatusCode::FORBIDDEN && body.contains(r#""needed_role":"operator""#)
+    } else {
+        status.as_u16() == expected
+    }
+}
+
+/// Goes through every door as `caller` (the contract's column `column`); what was wrong.
+async fn knock_all(
+    app: &TestApp,
+    objects: &AliceObjects,
+    caller: Option<Caller>,
+    column: usize,
+    may_read_alices: bool,
+) -> Vec<String> {
+    let who = caller.map_or("nobody", |c| c.0);
+    let mut wrong = Vec::new();
+    for door in DOORS {
+        let expected = door.3[column];
+        let (what, status, body) = knock(app, door, objects, caller).await;
+        if !answers_as_expected(status, &body, expected) {
+            wrong.push(format!(
+                "{who}: {what} → {status}, expected {expected}: {body}"
+            ));
+        }
+        if may_read_alices {
+            continue;
+        }
+        // Nothing of Alice's in the answer, except an id the caller named itself.
+        for id in objects.ids() {
+            if body.contains(id) && !what.contains(id) && !objects.fill(door.2, who).contains(id) {
+                wrong.push(format!("{who}: {what} read Alice's {id}: {body}"));
+            }
+        }
+    }
+    wrong
+}
+
 #[tokio::test]
-async fn every_door_answers_each_caller_as_the_contract_says_and_no_one_reaches_anothers_data() {
-    let app = TestApp::builder().create_seconds(60.0).spawn().await;
-    let alice = AliceObjects::create(&app).await;
-    let open_stream = |user: &'static str| {
+async fn every_door_answers_each_caller_and_role_as_the_contract_says() {
+    // Workers enough for both sets' creates and the callers' own at once.
+    let app = TestApp::builder()
+        .create_seconds(60.0)
+        .job_workers(8)
+        .spawn()
+        .await;
+    let first = AliceObjects::create(&app, "a").await;
+    let second = AliceObjects::create(&app, "b").await;
+    let open_stream = |Caller(user, roles): Caller| {
         app.http
             .get(app.url("/api/events"))
             .header("X-Dev-User", user)
+            .header("X-Dev-Roles", roles)
             .send()
     };
     let mut alice_events = open_stream(ALICE).await.expect("Alice's events");
     let mut bob_events = open_stream(BOB).await.expect("Bob's events");
+    let mut rita_events = open_stream(RITA).await.expect("Rita's events");
+    let mut ada_events = open_stream(ADA).await.expect("Ada's events");
 
-    let before = alice_snapshot(&app, &alice).await;
+    // Bob, Rita and nobody: refused what is not theirs, and nothing of Alice's changes.
+    let before = alice_snapshot(&app, &first).await;
     assert_eq!(before["running_status"], "running", "{before}");
     let mut wrong = Vec::new();
-    for door in DOORS {
-        for (caller, expected) in [(Some(BOB), door.3[1]), (None, door.3[2])] {
-            let (what, status, body) = knock(&app, door, &alice, caller).await;
-            let who = caller.unwrap_or("nobody");
-            if status.as_u16() != expected {
-                wrong.push(format!(
-                    "{who}: {what} → {status}, expected {expected}: {body}"
-                ));
-            }
-            // Nothing of Alice's in the answer, except an id the caller named itself.
-            for id in alice.ids() {
-                if body.contains(id) && !what.contains(id) && !alice.fill(door.2, who).contains(id)
-                {
-                    wrong.push(format!("{who}: {what} read Alice's {id}: {body}"));
-                }
-            }
-        }
-    }
+    wrong.extend(knock_all(&app, &first, Some(BOB), 1, false).await);
+    wrong.extend(knock_all(&app, &first, Some(RITA), 2, false).await);
+    wrong.extend(knock_all(&app, &first, None, 4, false).await);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert_eq!(
-        alice_snapshot(&app, &alice).await,
+        alice_snapshot(&app, &first).await,
         before,
-        "Bob and nobody changed nothing of Alice's"
+        "Bob, Rita and nobody changed nothing of Alice's"
     );
 
+    // Ada, an admin: sees Alice's tasks, stops her create and deletes what her stop left.
+    let wrong = knock_all(&app, &first, Some(ADA), 3, true).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let after_ada = alice_snapshot(&app, &first).await;
+    assert_eq!(after_ada["running_status"], "cancelled", "{after_ada}");
+    assert!(
+        after_ada["deletes"].as_u64() > before["deletes"].as_u64(),
+        "the partial cluster's delete reached Azure: {after_ada}"
+    );
+    let failures = after_ada["failures"].as_array().expect("ids");
+    assert!(
+        failures.iter().any(|id| id == first.failed_job.as_str()),
+        "an admin does not dismiss another user's failure: {after_ada}"
+    );
+    assert!(
+        !failures.iter().any(|id| id == first.partial_job.as_str()),
+        "what the admin deleted no longer needs Alice's attention: {after_ada}"
+    );
+
+    // Alice on her second set: her own writes take effect.
     for door in DOORS {
-        let (what, status, body) = knock(&app, door, &alice, Some(ALICE)).await;
-        assert_eq!(status.as_u16(), door.3[0], "alice: {what}: {body}");
+        let (what, status, body) = knock(&app, door, &second, Some(ALICE)).await;
+        assert!(
+            answers_as_expected(status, &body, door.3[0]),
+            "alice: {what} → {status}: {body}"
+        );
     }
-    // Alice's own writes took effect.
-    let after = alice_snapshot(&app, &alice).await;
+    let after = alice_snapshot(&app, &second).await;
     assert_eq!(after["running_status"], "cancelled", "{after}");
     assert!(
         !after["failures"]
             .as_array()
             .expect("ids")
             .iter()
-            .any(|id| id == alice.failed_job.as_str() || id == alice.partial_job.as_str()),
+            .any(|id| id == second.failed_job.as_str() || id == second.partial_job.as_str()),
         "dismissed and deleted failures are gone: {after}"
     );
 
-    // Alice's stream heard her dismiss; Bob's, open all along, heard nothing of hers.
+    // Alice's stream heard Ada stop her create and her own dismiss; Ada's heard Alice's create
+    // end but none of her failures; Bob's and Rita's, open all along, heard nothing of hers.
     let heard = read_events(&mut alice_events, Duration::from_secs(10), |seen| {
-        seen.contains(&alice.failed_job)
+        seen.contains(&second.failed_job) && seen.contains(&first.running_task)
     })
     .await;
     assert!(heard.contains("failure_dismissed"), "{heard}");
-    let bob_heard = read_events(&mut bob_events, Duration::from_millis(300), |_| false).await;
-    for id in alice.ids() {
-        assert!(
-            !bob_heard.contains(id),
-            "Bob's stream carried Alice's {id}: {bob_heard}"
-        );
+    assert!(heard.contains(&first.running_task), "{heard}");
+    let ada_heard = read_events(&mut ada_events, Duration::from_secs(5), |seen| {
+        seen.contains(&first.running_task)
+    })
+    .await;
+    assert!(ada_heard.contains(&first.running_task), "{ada_heard}");
+    assert!(!ada_heard.contains("failure_dismissed"), "{ada_heard}");
+    for (who, events) in [("Bob", &mut bob_events), ("Rita", &mut rita_events)] {
+        let heard = read_events(events, Duration::from_millis(300), |_| false).await;
+        for id in first.ids().into_iter().chain(second.ids()) {
+            assert!(
+                !heard.contains(id),
+                "{who}'s stream carried Alice's {id}: {heard}"
+            );
+        }
     }
 }

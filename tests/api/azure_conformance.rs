@@ -17,7 +17,12 @@ fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test]
 async fn a_63_character_name_with_underscores_is_created_with_a_valid_dns_prefix() {
-    let api = TestApp::builder().create_seconds(1.0).spawn().await;
+    // A short resource group: only a `subscription/*` scope lets a create make a missing one.
+    let api = TestApp::builder()
+        .create_seconds(1.0)
+        .configure(|c| c.azure_scopes = Some(format!("{DEFAULT_SUBSCRIPTION_ID}/*")))
+        .spawn()
+        .await;
     // MC_rg_<63>_westeurope is exactly the 80 characters AKS allows.
     let name = format!("aks_team_{}", "a".repeat(54));
     assert_eq!(name.len(), 63);
@@ -64,9 +69,13 @@ async fn a_name_whose_node_resource_group_would_pass_80_characters_is_refused_at
 
 #[tokio::test]
 async fn a_subscription_azure_cannot_find_fails_preflight_instead_of_will_be_created() {
-    let api = TestApp::spawn().await;
-    let mut request = provision_request("westeurope", "aks-elsewhere", "Standard_D2s_v3", 1);
     let unknown = "99999999-2222-3333-4444-555555555555";
+    // The dashboard may work there (AZURE_SCOPES), but Azure does not know the subscription.
+    let api = TestApp::builder()
+        .configure(move |c| c.azure_scopes = Some(format!("{unknown}/*")))
+        .spawn()
+        .await;
+    let mut request = provision_request("westeurope", "aks-elsewhere", "Standard_D2s_v3", 1);
     assert_ne!(unknown, DEFAULT_SUBSCRIPTION_ID);
     request["subscription_id"] = json!(unknown);
     let (status, report) = api.post("una", "/api/aks/preflight", &request).await;

@@ -105,7 +105,11 @@ async fn a_page_visit_in_dev_mode_signs_in_as_dev_and_shows_it() {
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["user"], "dev");
-    assert_eq!(body["resource_group"], "rg-aks-dev");
+    assert_eq!(body["scope"]["resource_group"], "rg-aks-dev");
+    assert_eq!(
+        body["role"], "operator",
+        "a dev user without roles is an operator"
+    );
 }
 
 #[tokio::test]

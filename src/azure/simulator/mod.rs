@@ -16,6 +16,7 @@ pub mod answer;
 pub mod catalog;
 pub mod connection;
 pub mod faults;
+pub mod issuer;
 pub mod operations;
 pub mod routes;
 pub mod rules;
@@ -29,8 +30,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, InitialResourceGroup};
 pub use faults::{ArmOperation, ErrorShape, Fault, FaultSpec};
+pub use issuer::{IssuerClient, TokenFault};
 pub use operations::OperationKind;
 pub use world::{ClusterState, Counters, OperationStateView, SimulatorState};
 
@@ -64,6 +66,9 @@ pub struct SimulatorConfig {
     pub retry_after: Duration,
     /// What the subscription offers.
     pub catalog: Catalog,
+    /// The application its OpenID Connect issuer signs users in for (none: the issuer refuses
+    /// every client).
+    pub issuer_client: Option<IssuerClient>,
 }
 
 impl Default for SimulatorConfig {
@@ -78,6 +83,7 @@ impl Default for SimulatorConfig {
             abort_duration: Duration::from_secs(3),
             retry_after: seconds(DEFAULT_RETRY_AFTER_SECONDS),
             catalog: Catalog::default(),
+            issuer_client: None,
         }
     }
 }
@@ -118,6 +124,7 @@ pub fn seconds(value: f64) -> Duration {
 pub struct Shared {
     world: Mutex<World>,
     base_url: OnceLock<String>,
+    issuer: issuer::Issuer,
 }
 
 impl Shared {
@@ -137,6 +144,7 @@ impl Shared {
                 timing,
             )),
             base_url: OnceLock::new(),
+            issuer: issuer::Issuer::new(&config.tenant_id, config.issuer_client.clone()),
         }
     }
 
@@ -224,6 +232,11 @@ impl SimulatorHandle {
 
     pub fn addr(&self) -> SocketAddr {
         self.inner.addr
+    }
+
+    /// The URL of its OpenID Connect issuer (Entra's shape: `{base}/{tenant}/v2.0`).
+    pub fn issuer_url(&self) -> String {
+        self.inner.shared.issuer.issuer_url(&self.inner.base_url)
     }
 
     /// What `GET /_armsim/state` answers, without going through HTTP.

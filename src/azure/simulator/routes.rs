@@ -30,9 +30,117 @@ pub fn router(shared: Arc<Shared>) -> Router {
             post(add_fault).get(list_faults).delete(clear_faults),
         )
         .route("/_armsim/state", get(state))
+        .route("/_armsim/oidc/faults", post(add_token_fault))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(oidc_discovery),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(oidc_keys))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(oidc_authorize_page).post(oidc_authorize_submit),
+        )
+        .route("/{tenant}/oauth2/v2.0/token", post(oidc_token))
+        .route("/{tenant}/oauth2/v2.0/logout", get(oidc_logout))
         .fallback(arm)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(shared)
+}
+
+// ---- the OpenID Connect issuer (issuer.rs) ------------------------------------------------
+
+/// The issuer answers for the simulator's tenant only.
+fn issuer_for<'a>(shared: &'a Shared, tenant: &str) -> Option<&'a super::issuer::Issuer> {
+    shared.issuer.serves(tenant).then_some(&shared.issuer)
+}
+
+fn no_such_tenant() -> Response {
+    (StatusCode::NOT_FOUND, "No such tenant.").into_response()
+}
+
+async fn oidc_discovery(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+) -> Response {
+    match issuer_for(&shared, &tenant) {
+        Some(issuer) => super::issuer::discovery(issuer, &shared.base_url()),
+        None => no_such_tenant(),
+    }
+}
+
+async fn oidc_keys(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+) -> Response {
+    match issuer_for(&shared, &tenant) {
+        // Making the key the first time takes a moment: not on the async workers.
+        Some(_) => {
+            let shared = shared.clone();
+            tokio::task::spawn_blocking(move || super::issuer::keys(&shared.issuer))
+                .await
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        None => no_such_tenant(),
+    }
+}
+
+async fn oidc_authorize_page(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+    axum::extract::Query(params): axum::extract::Query<super::issuer::AuthorizeParams>,
+) -> Response {
+    match issuer_for(&shared, &tenant) {
+        Some(issuer) => super::issuer::authorize_page(issuer, params),
+        None => no_such_tenant(),
+    }
+}
+
+async fn oidc_authorize_submit(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+    axum::extract::Form(params): axum::extract::Form<super::issuer::AuthorizeParams>,
+) -> Response {
+    match issuer_for(&shared, &tenant) {
+        Some(issuer) => super::issuer::authorize_submit(issuer, params),
+        None => no_such_tenant(),
+    }
+}
+
+async fn oidc_token(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+    headers: HeaderMap,
+    axum::extract::Form(params): axum::extract::Form<super::issuer::TokenParams>,
+) -> Response {
+    if issuer_for(&shared, &tenant).is_none() {
+        return no_such_tenant();
+    }
+    let shared = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        super::issuer::token(&shared.issuer, &shared.base_url(), &headers, params)
+    })
+    .await
+    .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn oidc_logout(
+    axum::extract::Query(params): axum::extract::Query<super::issuer::LogoutParams>,
+) -> Response {
+    super::issuer::logout(params)
+}
+
+/// `POST /_armsim/oidc/faults {"token": "expired" | …}`: spoils the next ID token.
+async fn add_token_fault(
+    State(shared): State<Arc<Shared>>,
+    Json(body): Json<TokenFaultBody>,
+) -> Response {
+    shared.issuer.set_fault(body.token);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct TokenFaultBody {
+    token: super::issuer::TokenFault,
 }
 
 /// An ARM path the simulator knows. Names keep the caller's casing.
