@@ -30,7 +30,7 @@ function server(listenPort: number, dir: string, env: Record<string, string>) {
 }
 
 /** Specs that need the slow-create server. */
-const slowSpecs = /(partial-cluster|creating)\.spec\.ts/;
+const slowSpecs = /(partial-cluster|creating|admin-stop)\.spec\.ts/;
 
 export default defineConfig({
   testDir: "./tests",

@@ -86,7 +86,10 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Dashboard() -> impl IntoView {
-    let session = Resource::new_blocking(|| (), |_| get_session());
+    // The scope in the address (`?scope=subscription/resource-group`): a colleague's link opens
+    // the same view.
+    let asked = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("scope"));
+    let session = Resource::new_blocking(move || asked.clone(), get_session);
     // Blocking, so the last failure and the in-flight provisions are in the first HTML: no
     // flash, no wait for the browser bundle.
     let recent_failures = Resource::new_blocking(
@@ -106,7 +109,7 @@ fn Dashboard() -> impl IntoView {
                         session
                             .get()
                             .map(|s| match s {
-                                Ok(s) => Either::Left(view! { <SignedInUser user=s.user /> }),
+                                Ok(session) => Either::Left(view! { <SignedInUser session /> }),
                                 Err(_) => Either::Right(view! { <span class="muted">"Not signed in"</span> }),
                             })
                     }}
@@ -125,8 +128,10 @@ fn Dashboard() -> impl IntoView {
                         };
                         // The list is server HTML in the card's children: no row is rendered
                         // by the browser's code.
-                        let clusters = list_clusters().await;
-                        let resource_group = session.resource_group.clone();
+                        let scope = session.scope.path();
+                        let clusters = list_clusters(Some(scope.clone())).await;
+                        let resource_group = session.scope.resource_group.clone();
+                        let can_create = session.role.allows(crate::identity::Role::Operator);
                         let data = CardData { session: session.clone(), recent_failures, in_flight }
                             .to_prop();
                         Either::Right(view! {
@@ -136,8 +141,8 @@ fn Dashboard() -> impl IntoView {
                                     <LastFailedBanner />
                                     <InFlightBanners />
                                 </div>
-                                <LiveClusterList>
-                                    <ClusterListView list=clusters resource_group />
+                                <LiveClusterList scope>
+                                    <ClusterListView list=clusters resource_group can_create />
                                 </LiveClusterList>
                             </ClusterCard>
                         })

@@ -34,11 +34,15 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${rand}`.toLowerCase();
 }
 
-/** Signs the page's browser context in as `user` (dev auth) and opens the dashboard. */
-export async function signIn(page: Page, user: string) {
+/**
+ * Signs the page's browser context in as `user` (dev auth; with `roles`, e.g. "reader" or
+ * "admin", else an operator) and opens the dashboard.
+ */
+export async function signIn(page: Page, user: string, roles?: string) {
   // A first visit gets the default dev session; switching from it is what users do.
   await page.request.get("/");
-  await openDashboard(page, `/auth/dev?user=${encodeURIComponent(user)}&next=/`);
+  const asRoles = roles ? `&roles=${encodeURIComponent(roles)}` : "";
+  await openDashboard(page, `/auth/dev?user=${encodeURIComponent(user)}${asRoles}&next=/`);
   await expect(page.getByTestId("signed-in-user")).toHaveText(user);
 }
 
@@ -201,10 +205,11 @@ export async function openDevice(
   browser: Browser,
   user: string,
   options: BrowserContextOptions = {},
+  roles?: string,
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext(options);
   const page = await context.newPage();
-  await signIn(page, user);
+  await signIn(page, user, roles);
   await waitLive(page);
   return { context, page };
 }

@@ -36,6 +36,8 @@ pub fn task(status: JobStatus, error: Option<TaskError>) -> TaskStatus {
         request: request("aks-one"),
         created_at: NOW - MINUTE,
         updated_at: NOW,
+        owner_id: "dev@example.com".into(),
+        owner_name: None,
     }
 }
 
@@ -102,4 +104,25 @@ pub fn quota_fixes(request: ProvisionRequest) -> Vec<Fix> {
 pub fn server_html<V: leptos::prelude::IntoView + 'static>(view: impl FnOnce() -> V) -> String {
     use leptos::prelude::Owner;
     Owner::new().with(|| view().to_html())
+}
+
+/// A session of `dev@example.com` (an operator) showing `resource_group` of the simulator's
+/// subscription, the only scope.
+pub fn session(arm_mode: &str, resource_group: &str) -> crate::identity::SessionInfo {
+    use crate::identity::{Role, Scope, ScopeChoice, SessionInfo};
+    let sub = "11111111-2222-3333-4444-555555555555";
+    SessionInfo {
+        user_id: "dev@example.com".into(),
+        user: "dev@example.com".into(),
+        role: Role::Operator,
+        scope: Scope::new(sub, resource_group),
+        scopes: vec![ScopeChoice {
+            subscription_id: sub.into(),
+            resource_group: Some(resource_group.into()),
+        }],
+        arm_mode: arm_mode.into(),
+        can_sign_out: false,
+        scope_refused: None,
+        sign_in_again_url: "/auth/login?next=%2Fauth%2Fsigned-in".into(),
+    }
 }

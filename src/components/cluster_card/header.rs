@@ -3,11 +3,14 @@
 
 use leptos::prelude::*;
 
-use crate::components::provision_modal::ModalControl;
-use crate::identity::SessionInfo;
+use leptos::either::Either;
 
-/// The card's title, its resource group and subscription, and Add cluster. Rendered on the
-/// server only.
+use crate::components::provision_modal::ModalControl;
+use crate::components::session::Viewer;
+use crate::identity::{Scope, ScopeChoice, SessionInfo};
+
+/// The card's title, the scope it shows (with the others the user may pick), and Add cluster.
+/// Rendered on the server only.
 #[component]
 pub fn CardHeader(session: SessionInfo) -> impl IntoView {
     let calls_go_to = if session.arm_mode == "simulator" {
@@ -15,7 +18,21 @@ pub fn CardHeader(session: SessionInfo) -> impl IntoView {
     } else {
         "Azure"
     };
+    let picker = (session.scopes.len() > 1
+        || session.scopes.iter().any(|c| c.resource_group.is_none()))
+    .then(|| view! { <ScopePicker scopes=session.scopes.clone() shown=session.scope.clone() /> });
+    let refused = session.scope_refused.clone().map(|asked| {
+        view! {
+            <p class="notice notice-warn scope-refused" role="status" data-testid="scope-refused">
+                {format!(
+                    "{asked} is not one of the subscriptions and resource groups open to your role here; showing {} instead.",
+                    session.scope.path()
+                )}
+            </p>
+        }
+    });
     view! {
+        {refused}
         <header class="card-header">
             <div>
                 <h1 id="cluster-card-title" class="card-title">
@@ -23,11 +40,12 @@ pub fn CardHeader(session: SessionInfo) -> impl IntoView {
                 </h1>
                 <p class="card-subtitle">
                     <span class="label">"Resource group"</span>
-                    <code>{session.resource_group}</code>
+                    <code>{session.scope.resource_group.clone()}</code>
                     <span class="sep" aria-hidden="true">"·"</span>
                     <span class="label">"Subscription"</span>
-                    <code>{session.subscription_id}</code>
+                    <code>{session.scope.subscription_id.clone()}</code>
                 </p>
+                {picker}
             </div>
             <div class="card-header-actions">
                 <span class="badge badge-neutral" title="Where Azure calls go">
@@ -39,11 +57,73 @@ pub fn CardHeader(session: SessionInfo) -> impl IntoView {
     }
 }
 
+/// The scopes the user may pick, as links that keep the scope in the address; a subscription
+/// open in every resource group (`subscription/*`) takes a group's name.
+#[component]
+fn ScopePicker(scopes: Vec<ScopeChoice>, shown: Scope) -> impl IntoView {
+    let link = |scope: Scope| {
+        let current = scope == shown;
+        let href = format!("/?scope={}", scope.path());
+        view! {
+            <li>
+                <a
+                    href=href
+                    data-scope=scope.path()
+                    aria-current=current.then_some("page")
+                    class:scope-current=current
+                >
+                    <code>{scope.resource_group.clone()}</code>
+                    <span class="muted">{format!(" · {}", Scope::short_subscription(&scope.subscription_id))}</span>
+                </a>
+            </li>
+        }
+    };
+    let mut named: Vec<Scope> = scopes
+        .iter()
+        .filter_map(|c| Some(Scope::new(&c.subscription_id, c.resource_group.as_deref()?)))
+        .collect();
+    if !named.contains(&shown) {
+        named.push(shown.clone());
+    }
+    let open_any = scopes
+        .iter()
+        .filter(|c| c.resource_group.is_none())
+        .map(|c| {
+            let prefix = format!("{}/", c.subscription_id);
+            view! {
+                <form method="get" action="/" class="scope-open">
+                    <label>
+                        "Any resource group of " <code>{Scope::short_subscription(&c.subscription_id)}</code> ": "
+                        <input name="scope" value=prefix aria-label="Subscription and resource group" />
+                    </label>
+                    <button type="submit" class="btn btn-ghost">"Open"</button>
+                </form>
+            }
+        })
+        .collect_view();
+    view! {
+        <nav class="scope-picker" aria-label="Subscriptions and resource groups" data-testid="scope-picker">
+            <ul>{named.into_iter().map(link).collect_view()}</ul>
+            {open_any}
+        </nav>
+    }
+}
+
 /// Add cluster: opens the create form. The form's code is fetched when the pointer or the focus
 /// reaches the button, so the click does not wait for it.
 #[island]
 pub fn AddCluster() -> impl IntoView {
     let modal = use_context::<ModalControl>();
+    if let Some(viewer) = Viewer::current().filter(|v| !v.may_change()) {
+        return Either::Right(view! {
+            <p class="role-note" data-testid="role-note">
+                {format!(
+                    "Your role ({}) lets you see clusters and failures; creating one needs the Operator role.",
+                    viewer.role().label()
+                )}
+            </p>
+        });
+    }
     let preload = move || {
         if let Some(m) = modal {
             m.preload();
@@ -53,7 +133,7 @@ pub fn AddCluster() -> impl IntoView {
     if let Some(m) = modal {
         m.set_fallback_focus(button);
     }
-    view! {
+    Either::Left(view! {
         <button
             type="button"
             class="btn btn-primary"
@@ -71,7 +151,7 @@ pub fn AddCluster() -> impl IntoView {
             <span aria-hidden="true">"+ "</span>
             "Add cluster"
         </button>
-    }
+    })
 }
 
 #[cfg(test)]
@@ -79,12 +159,7 @@ mod tests {
     use super::*;
 
     fn session(arm_mode: &str) -> SessionInfo {
-        SessionInfo {
-            user: "dev@example.com".into(),
-            subscription_id: "11111111-2222-3333-4444-555555555555".into(),
-            resource_group: "rg-<aks>".into(),
-            arm_mode: arm_mode.into(),
-        }
+        crate::components::fixtures::session(arm_mode, "rg-<aks>")
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The cluster list of the dashboard's resource group, rendered by the server only: in the first
+//! The cluster list of a scope (a subscription and resource group), rendered by the server only: in the first
 //! HTML and as a fragment [`LiveClusterList`] swaps in when Azure's clusters change. The browser
 //! carries no code to render rows.
 
@@ -9,30 +9,37 @@ use leptos::prelude::*;
 use crate::api_error::ApiError;
 use crate::components::erase::erased_on_server;
 use crate::components::live::LiveEvents;
+use crate::components::session::SignInAgain;
 use crate::events::DashboardEvent;
 use crate::provisioning::model::{ClusterList, ClusterSummary};
 
-/// The clusters of the dashboard's resource group.
+/// The clusters of a scope (`subscription/resource-group`; the caller's default one when not
+/// given).
 #[server(prefix = "/api", endpoint = "aks/clusters", input = server_fn::codec::GetUrl)]
-pub async fn list_clusters() -> Result<ClusterList, ApiError> {
+pub async fn list_clusters(scope: Option<String>) -> Result<ClusterList, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::list_clusters(&state, &caller)
+    service::list_clusters(&state, &caller, scope.as_deref())
         .await
         .map_err(service::respond)
 }
 
-/// The cluster list as the page shows it, rendered on the server: the card swaps it in when
-/// Azure's clusters change, so the browser carries no code to render rows.
+/// The cluster list of a scope as the page shows it, rendered on the server: the card swaps it
+/// in when Azure's clusters change, so the browser carries no code to render rows.
 #[server(prefix = "/api", endpoint = "aks/cluster-list-html", input = server_fn::codec::GetUrl)]
-pub async fn cluster_list_html() -> Result<String, ApiError> {
+pub async fn cluster_list_html(scope: Option<String>) -> Result<String, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    let list = service::list_clusters(&state, &caller)
+    let shown =
+        service::asked_scope(&state, &caller, scope.as_deref()).map_err(service::respond)?;
+    let list = service::list_clusters(&state, &caller, Some(&shown.path()))
         .await
         .map_err(service::respond);
-    let resource_group = state.config.resource_group.clone();
-    Ok(view! { <ClusterListView list=list resource_group=resource_group /> }.to_html())
+    let can_create = caller.role.allows(crate::identity::Role::Operator);
+    Ok(
+        view! { <ClusterListView list=list resource_group=shown.resource_group can_create /> }
+            .to_html(),
+    )
 }
 
 /// The badge class of a cluster's `provisioningState`; the text is always shown too.
@@ -53,15 +60,20 @@ fn state_class(state: &str) -> &'static str {
 /// stream came back) the server renders it again and it is swapped in. Why a refresh failed is
 /// said above the list, which stays as it was.
 #[island]
-pub fn LiveClusterList(children: Children) -> impl IntoView {
+pub fn LiveClusterList(
+    /// The scope the list is of, `subscription/resource-group`.
+    scope: String,
+    children: Children,
+) -> impl IntoView {
     let list = NodeRef::<html::Div>::new();
     let error = RwSignal::new(None::<String>);
     let reads = StoredValue::new(0u64);
     let refresh = move || {
         reads.update_value(|n| *n += 1);
         let read = reads.get_value();
+        let scope = scope.clone();
         leptos::task::spawn_local(async move {
-            let answer = cluster_list_html().await;
+            let answer = cluster_list_html(Some(scope)).await;
             // Only the newest read is shown (answers can overtake each other).
             if reads.try_get_value() != Some(read) {
                 return;
@@ -73,7 +85,10 @@ pub fn LiveClusterList(children: Children) -> impl IntoView {
                         el.set_inner_html(&html);
                     }
                 }
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => {
+                    SignInAgain::note(&e);
+                    error.set(Some(e.message));
+                }
             }
         });
     };
@@ -113,11 +128,13 @@ pub fn LiveClusterList(children: Children) -> impl IntoView {
 pub fn ClusterListView(
     list: Result<ClusterList, ApiError>,
     resource_group: String,
+    /// The viewer may create a cluster (the empty state invites them to).
+    can_create: bool,
 ) -> impl IntoView {
     match list {
-        Ok(list) => {
-            Either::Left(view! { <ClusterTable list=list resource_group=resource_group /> })
-        }
+        Ok(list) => Either::Left(
+            view! { <ClusterTable list=list resource_group=resource_group can_create=can_create /> },
+        ),
         Err(e) => Either::Right(view! {
             <div class="notice notice-warn card-notice" role="status">
                 "The clusters of " <code>{resource_group}</code> " could not be read: " {e.message}
@@ -127,7 +144,7 @@ pub fn ClusterListView(
 }
 
 #[component]
-fn ClusterTable(list: ClusterList, resource_group: String) -> impl IntoView {
+fn ClusterTable(list: ClusterList, resource_group: String, can_create: bool) -> impl IntoView {
     let error = list.error.clone().map(|e| {
         view! {
             <div class="notice notice-warn card-notice" role="status">
@@ -140,7 +157,13 @@ fn ClusterTable(list: ClusterList, resource_group: String) -> impl IntoView {
             {error}
             <div class="empty-state">
                 <p class="empty-title">"No clusters in " <code>{resource_group}</code> " yet"</p>
-                <p class="muted">"Add one: pre-flight checks tell you before anything is created."</p>
+                <p class="muted">
+                    {if can_create {
+                        "Add one: pre-flight checks tell you before anything is created."
+                    } else {
+                        "Clusters that operators create here show up in this list."
+                    }}
+                </p>
             </div>
         });
     }

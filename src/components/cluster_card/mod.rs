@@ -27,6 +27,7 @@ use crate::components::in_flight::InFlight;
 use crate::components::last_failed::LastFailed;
 use crate::components::live::LiveEvents;
 use crate::components::provision_modal::ModalControl;
+use crate::components::session::{SignInAgain, SignInAgainNotice, Viewer};
 use crate::identity::SessionInfo;
 use crate::provisioning::model::{RecentFailures, TaskStatus};
 
@@ -75,13 +76,15 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
         }
     };
     Clock::provide();
-    let live = LiveEvents::provide(&session.user);
-    let last_failed = LastFailed::new(session.user.clone(), recent_failures.as_ref());
+    let live = LiveEvents::provide(&session.user_id);
+    let last_failed = LastFailed::new(session.user_id.clone(), recent_failures.as_ref());
     provide_context(last_failed);
     last_failed.attach(recent_failures);
-    let in_flight = InFlight::new(in_flight, last_failed);
+    let in_flight = InFlight::new(in_flight, last_failed, session.user_id.clone());
     provide_context(in_flight);
     live.subscribe(move |event| in_flight.on_event(&event));
+    SignInAgain::provide(&session);
+    Viewer::provide(&session);
     let modal = ModalControl::provide(session);
     Either::Left(erased_on_server(view! {
         <section
@@ -90,6 +93,9 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
             data-events=move || live.state().as_str()
             aria-labelledby="cluster-card-title"
         >
+            <Show when=move || !modal.is_open()>
+                <SignInAgainNotice />
+            </Show>
             {children()}
         </section>
         {modal.host()}

@@ -9,6 +9,8 @@ use crate::components::erase::erased_on_server;
 use super::InFlight;
 use super::progress::{ProgressFacts, status_label};
 use super::stop::StopControl;
+use crate::components::session::Viewer;
+use crate::identity::Scope;
 use crate::provisioning::model::CancelOutcome;
 
 /// Every queued and running provision of the signed-in user, and the passing notice. Reads the
@@ -96,6 +98,31 @@ fn ProgressBanner(in_flight: InFlight, task_id: String) -> impl IntoView {
     };
     let on_stopped = Callback::new(move |outcome: CancelOutcome| in_flight.stopped(outcome));
     let id = task_id.clone();
+    let owner = task.with_untracked(|t| {
+        t.as_ref()
+            .map(|t| (t.owner_id.clone(), t.owner_name.clone()))
+    });
+    let (owner_id, owner_name) = owner.unwrap_or_default();
+    // Whose it is, when it is not the viewer's (an admin sees everyone's).
+    let by = task
+        .with_untracked(|t| t.as_ref().is_some_and(|t| in_flight.is_others(t)))
+        .then(|| {
+            let who = owner_name.unwrap_or_else(|| owner_id.clone());
+            view! { <span class="badge badge-owner" data-testid="progress-owner">{format!("by {who}")}</span> }
+        });
+    let may_stop = Viewer::current().is_some_and(|v| v.may_act_for(&owner_id));
+    let stop = may_stop.then(|| {
+        view! {
+            <StopControl
+                task_id=task_id.clone()
+                cluster_name=request.cluster_name.clone()
+                resource_group=request.resource_group.clone()
+                on_stopped=on_stopped
+            />
+        }
+    });
+    let scope = Scope::short_label(&request.subscription_id, &request.resource_group);
+    let scope_path = format!("{}/{}", request.subscription_id, request.resource_group);
     erased_on_server(view! {
         <section
             class="progress-banner"
@@ -108,20 +135,19 @@ fn ProgressBanner(in_flight: InFlight, task_id: String) -> impl IntoView {
                 <span class="spinner" aria-hidden="true"></span>
                 <strong class="progress-title">{format!("Creating {}", request.cluster_name)}</strong>
                 <span class="badge badge-info">{status}</span>
+                {by}
                 <span class="muted progress-where">
                     {format!("{} · {} × {}", request.region, request.node_count, request.node_sku)}
+                </span>
+                <span class="muted progress-scope" title=scope_path.clone() data-testid="progress-scope" data-scope=scope_path>
+                    {scope}
                 </span>
             </div>
             <ProgressFacts task=task />
             <p class="progress-message muted" role="status">{message}</p>
             <div class="progress-actions">
                 {portal}
-                <StopControl
-                    task_id=task_id
-                    cluster_name=request.cluster_name.clone()
-                    resource_group=request.resource_group.clone()
-                    on_stopped=on_stopped
-                />
+                {stop}
             </div>
         </section>
     })

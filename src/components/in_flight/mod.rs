@@ -64,6 +64,19 @@ pub fn cancelled_cleanly_text(request: &ProvisionRequest) -> String {
     )
 }
 
+/// The notice for another user's provision that ended (an admin follows everyone's).
+pub fn others_end_text(task: &TaskStatus) -> String {
+    use crate::provisioning::model::JobStatus;
+    let who = task.owner_name.as_deref().unwrap_or(&task.owner_id);
+    let how = match task.status {
+        JobStatus::Succeeded => "is ready",
+        JobStatus::Failed => "failed",
+        JobStatus::Cancelled => "was stopped",
+        _ => "ended",
+    };
+    format!("{who}'s cluster {} {how}.", task.request.cluster_name)
+}
+
 /// `list` with `task` in it: replaced in place when known and not older than what is shown,
 /// else first (the list is newest first).
 pub fn upsert(list: &[TaskStatus], task: TaskStatus) -> Vec<TaskStatus> {
@@ -85,18 +98,27 @@ pub struct InFlight {
     handled: StoredValue<Vec<String>>,
     notice: RwSignal<Option<PassingNotice>>,
     last_failed: LastFailed,
+    /// The signed-in user's id: only their own provisions' ends become their last failure (an
+    /// admin also follows everyone else's).
+    viewer: StoredValue<String>,
 }
 
 impl InFlight {
-    /// Starts from what the server rendered the page with.
-    pub fn new(in_flight: Vec<TaskStatus>, last_failed: LastFailed) -> Self {
+    /// Starts from what the server rendered the page with, for the user `viewer`.
+    pub fn new(in_flight: Vec<TaskStatus>, last_failed: LastFailed, viewer: String) -> Self {
         Self {
             active: RwSignal::new(in_flight),
             stopped: RwSignal::new(Vec::new()),
             handled: StoredValue::new(Vec::new()),
             notice: RwSignal::new(None),
             last_failed,
+            viewer: StoredValue::new(viewer),
         }
+    }
+
+    /// Whether `task` is another user's (an admin follows everyone's).
+    pub fn is_others(self, task: &TaskStatus) -> bool {
+        !task.owner_id.is_empty() && self.viewer.with_value(|v| *v != task.owner_id)
     }
 
     /// The queued and running provisions, newest first (tracked).
@@ -232,7 +254,12 @@ impl InFlight {
                 true
             })
             .unwrap_or(false);
-        if first_report {
+        if first_report && self.is_others(&task) {
+            self.pass_notice(PassingNotice {
+                task_id: task.task_id.clone(),
+                text: others_end_text(&task),
+            });
+        } else if first_report {
             let partial = self.stopped.with_untracked(|s| {
                 s.iter()
                     .find(|(id, _)| id == &task.task_id)
@@ -312,6 +339,20 @@ mod tests {
     fn an_answer_older_than_what_is_shown_does_not_win() {
         let list = vec![task("a", 20)];
         assert_eq!(upsert(&list, task("a", 10))[0].updated_at, 20);
+    }
+
+    #[test]
+    fn another_users_end_names_them_and_how_it_ended() {
+        let mut t = fixtures::task(JobStatus::Failed, None);
+        t.owner_id = "0000-oid".into();
+        t.owner_name = Some("Otto Operator".into());
+        assert_eq!(
+            others_end_text(&t),
+            "Otto Operator's cluster aks-one failed."
+        );
+        t.owner_name = None;
+        t.status = JobStatus::Succeeded;
+        assert_eq!(others_end_text(&t), "0000-oid's cluster aks-one is ready.");
     }
 
     #[test]

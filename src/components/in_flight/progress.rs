@@ -183,6 +183,8 @@ mod tests {
             request: ProvisionRequest::default(),
             created_at: 10_000,
             updated_at: 10_000,
+            owner_id: "dev@example.com".into(),
+            owner_name: None,
         }
     }
 

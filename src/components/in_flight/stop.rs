@@ -4,6 +4,8 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
+use crate::components::session::SignInAgain;
+
 use crate::api_error::ApiError;
 use crate::components::confirm::{AskingButton, ConfirmPanel};
 use crate::provisioning::model::CancelOutcome;
@@ -57,6 +59,7 @@ pub fn StopControl(
                     on_stopped.try_run(outcome);
                 }
                 Err(e) => {
+                    SignInAgain::note(&e);
                     state.try_set(StopState::Failed(e.message));
                 }
             }

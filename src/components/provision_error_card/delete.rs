@@ -4,6 +4,8 @@
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
 
+use crate::components::session::SignInAgain;
+
 use crate::api_error::ApiError;
 use crate::components::confirm::{AskingButton, ConfirmPanel};
 use crate::components::erase::erased_on_server;
@@ -60,7 +62,10 @@ pub fn DeletePartial(
                     Ok(_) => DeleteState::Accepted(format!(
                         "Azure is deleting {cluster_name}; it leaves the list when done."
                     )),
-                    Err(e) => DeleteState::Failed(e.message),
+                    Err(e) => {
+                        SignInAgain::note(&e);
+                        DeleteState::Failed(e.message)
+                    }
                 };
                 if matches!(next, DeleteState::Failed(_))
                     && let Some(lf) = last_failed

@@ -13,6 +13,8 @@ use leptos::prelude::*;
 use crate::components::clock::Moment;
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failure_request};
+use crate::components::session::Viewer;
+use crate::identity::Scope;
 use crate::provisioning::classify::{Category, Classification};
 use crate::provisioning::model::{FailedProvision, Fix, JobStatus, ProvisionRequest};
 
@@ -98,6 +100,9 @@ pub fn ProvisionErrorCard(
     on_dismiss: Option<Callback<String>>,
 ) -> impl IntoView {
     let last_failed = use_context::<LastFailed>();
+    // A Reader sees the failure and its links, not what would change something.
+    let may_act = Viewer::current().is_none_or(Viewer::may_change);
+    let on_edit_retry = on_edit_retry.filter(|_| may_act);
     let explained = explanation_of(&failure);
     let cancelled = failure.status == JobStatus::Cancelled;
     let id = id.unwrap_or_else(|| format!("failure-{}", failure.job_id));
@@ -217,7 +222,7 @@ pub fn ProvisionErrorCard(
                 </p>
             }
         });
-    let delete = (has_partial && failure.delete_blocked.is_none()).then(|| {
+    let delete = (may_act && has_partial && failure.delete_blocked.is_none()).then(|| {
         view! {
             <DeletePartial
                 job_id=job_id.clone()
@@ -228,8 +233,30 @@ pub fn ProvisionErrorCard(
     });
     let where_ = format!(
         "{} · {} · {}",
-        failure.cluster_name, failure.region, failure.resource_group
+        failure.cluster_name,
+        failure.region,
+        Scope::short_label(&failure.subscription_id, &failure.resource_group)
     );
+    let scope_path = format!("{}/{}", failure.subscription_id, failure.resource_group);
+    let dismiss = may_act.then(|| {
+        view! {
+            <button
+                type="button"
+                class="btn btn-ghost error-dismiss"
+                data-testid="dismiss-error"
+                on:click=dismiss
+            >
+                "Dismiss"
+            </button>
+        }
+    });
+    let read_only = (!may_act).then(|| {
+        view! {
+            <p class="role-note" data-testid="error-role-note">
+                "Retrying, deleting and dismissing need the Operator role; you are signed in as a Reader."
+            </p>
+        }
+    });
 
     erased_on_server(view! {
         <div
@@ -246,7 +273,7 @@ pub fn ProvisionErrorCard(
                 </span>
                 <span class="error-card-title">{title}</span>
                 <span class="error-card-meta">
-                    <strong>{where_}</strong>
+                    <strong title=scope_path.clone() data-scope=scope_path>{where_}</strong>
                     <span aria-hidden="true">" · "</span>
                     <Moment at=failure.updated_at verb=verb />
                 </span>
@@ -261,15 +288,9 @@ pub fn ProvisionErrorCard(
                 {actions}
                 {portal}
                 {delete}
-                <button
-                    type="button"
-                    class="btn btn-ghost error-dismiss"
-                    data-testid="dismiss-error"
-                    on:click=dismiss
-                >
-                    "Dismiss"
-                </button>
+                {dismiss}
             </div>
+            {read_only}
             {portal_note}
             {delete_blocked}
             <details class="raw-response">

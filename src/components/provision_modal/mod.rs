@@ -66,6 +66,11 @@ impl ModalControl {
         self.open.set(None);
     }
 
+    /// Whether the modal is open (tracked).
+    pub fn is_open(self) -> bool {
+        self.open.with(Option::is_some)
+    }
+
     /// Fetches the modal's code now, so that opening it does not wait for the network.
     pub fn preload(self) {
         if self.preloading.get_value() {

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::super::{Modal, Phase};
 use crate::api_error::ApiError;
 use crate::components::notify;
+use crate::components::session::SignInAgain;
 use crate::provisioning::model::{ProvisionAccepted, ProvisionRequest};
 
 /// Starts a provision. 202 with the job and task ids; 400 with per-field errors; 503 when the
@@ -125,6 +126,9 @@ pub(super) fn start_create(modal: Modal) {
             }
             Err(e) => {
                 modal.phase.set(Phase::Form);
+                if SignInAgain::note(&e) {
+                    return;
+                }
                 let mut known = e.fields;
                 let order = state.field_order();
                 known.retain(|k, _| order.contains(&k.as_str()));

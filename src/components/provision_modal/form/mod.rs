@@ -20,10 +20,12 @@ pub use preflight::{
 };
 pub use state::FormState;
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::Modal;
 use crate::components::erase::erased_on_server;
+use crate::components::session::SignInAgainNotice;
 use crate::provisioning::validate::{NODE_COUNT_RANGE, SYSTEM_NODE_COUNT_RANGE};
 use create::{on_submit, start_create};
 use state::region_choices;
@@ -64,6 +66,10 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
     let (sys_lo, sys_hi) = SYSTEM_NODE_COUNT_RANGE;
     let regions = Signal::stored(region_choices());
     let sizes = Signal::derive(move || state.size_choices());
+    let subscriptions = Signal::stored(state.subscription_choices());
+    // Memos: the resource-group field changes with the subscription, not with every key typed.
+    let groups = Memo::new(move |_| state.group_choices());
+    let any_group = Memo::new(move |_| state.any_group());
     let node_sku = state.text("node_sku");
     let system_vm_size = state.text("system_vm_size");
     let notice = move || {
@@ -99,8 +105,35 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                             ))
                         />
                         <FormField name="region" label="Region" kind=FieldKind::Select choices=regions />
-                        <FormField name="subscription_id" label="Subscription ID" kind=FieldKind::Mono />
-                        <FormField name="resource_group" label="Resource group" />
+                        <FormField
+                            name="subscription_id"
+                            label="Subscription"
+                            kind=FieldKind::Select
+                            choices=subscriptions
+                        />
+                        {move || {
+                            if any_group.get() {
+                                Either::Left(view! {
+                                    <FormField
+                                        name="resource_group"
+                                        label="Resource group"
+                                        hint=Signal::stored(Some(
+                                            "Any group of this subscription; a missing one is created."
+                                                .to_owned(),
+                                        ))
+                                    />
+                                })
+                            } else {
+                                Either::Right(view! {
+                                    <FormField
+                                        name="resource_group"
+                                        label="Resource group"
+                                        kind=FieldKind::Select
+                                        choices=groups
+                                    />
+                                })
+                            }
+                        }}
                     </div>
                 </fieldset>
                 <fieldset class="form-section">
@@ -137,6 +170,7 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                 </fieldset>
             </div>
             <checks::PreflightChecks state />
+            <SignInAgainNotice />
             {notice}
             <footer class="modal-footer">
                 {waiting}
@@ -167,15 +201,9 @@ mod tests {
     use crate::identity::SessionInfo;
     use crate::provisioning::model::ProvisionRequest;
 
-    /// The form, rendered on the server as the browser would build it.
-    fn form_html() -> String {
-        crate::components::fixtures::server_html(|| {
-            let session = SessionInfo {
-                user: "dev".into(),
-                subscription_id: "11111111-2222-3333-4444-555555555555".into(),
-                resource_group: "rg-aks-dev".into(),
-                arm_mode: "simulator".into(),
-            };
+    /// The form for `session`, rendered on the server as the browser would build it.
+    fn form_html_for(session: SessionInfo) -> String {
+        crate::components::fixtures::server_html(move || {
             let modal = Modal {
                 form: FormState::new(&session, None),
                 phase: RwSignal::new(Phase::Form),
@@ -187,6 +215,49 @@ mod tests {
             };
             view! { <ProvisionForm modal /> }
         })
+    }
+
+    fn form_html() -> String {
+        form_html_for(crate::components::fixtures::session(
+            "simulator",
+            "rg-aks-dev",
+        ))
+    }
+
+    #[test]
+    fn subscription_and_group_are_chosen_from_the_allowed_scopes() {
+        use crate::identity::ScopeChoice;
+        let mut session = crate::components::fixtures::session("simulator", "rg-aks-dev");
+        session.scopes.push(ScopeChoice {
+            subscription_id: session.scope.subscription_id.clone(),
+            resource_group: Some("rg-aks-test".into()),
+        });
+        session.scopes.push(ScopeChoice {
+            subscription_id: "22222222-3333-4444-5555-666666666666".into(),
+            resource_group: None,
+        });
+        let html = form_html_for(session);
+        let select = |name: &str| {
+            let start = html
+                .find(&format!(r#"<select id="{}""#, field_id(name)))
+                .unwrap_or_else(|| panic!("{name} is a select: {html}"));
+            let end = start + html[start..].find("</select>").expect("closed");
+            html[start..end].to_owned()
+        };
+        let subs = select("subscription_id");
+        assert!(
+            subs.contains("11111111-2222-3333-4444-555555555555"),
+            "{subs}"
+        );
+        assert!(
+            subs.contains("22222222-3333-4444-5555-666666666666"),
+            "{subs}"
+        );
+        let groups = select("resource_group");
+        assert!(
+            groups.contains("rg-aks-dev") && groups.contains("rg-aks-test"),
+            "{groups}"
+        );
     }
 
     #[test]

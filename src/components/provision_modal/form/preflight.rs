@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::components::session::SignInAgain;
+
 use super::FormState;
 use crate::api_error::ApiError;
 use crate::provisioning::model::{AvailableSkus, PreflightReport, ProvisionRequest};
@@ -25,10 +27,13 @@ pub async fn preflight(
 
 /// The VM sizes of a region, with availability and Azure's reason when blocked.
 #[server(prefix = "/api", endpoint = "aks/available-skus", input = server_fn::codec::GetUrl)]
-pub async fn get_available_skus(region: String) -> Result<AvailableSkus, ApiError> {
+pub async fn get_available_skus(
+    region: String,
+    subscription_id: Option<String>,
+) -> Result<AvailableSkus, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    service::available_skus(&state, &caller, &region)
+    service::available_skus(&state, &caller, &region, subscription_id.as_deref())
         .await
         .map_err(service::respond)
 }
@@ -116,12 +121,16 @@ pub(crate) fn start_checks(state: FormState) {
                         }
                     }
                     Err(e) => checks.set(Checks {
+                        unavailable: Some(if SignInAgain::note(&e) {
+                            "The checks need you to sign in again.".to_owned()
+                        } else {
+                            format!(
+                                "The checks could not run ({}). Azure checks again when you create.",
+                                e.message
+                            )
+                        }),
                         running: false,
                         report: None,
-                        unavailable: Some(format!(
-                            "The checks could not run ({}). Azure checks again when you create.",
-                            e.message
-                        )),
                     }),
                 }
             });
@@ -140,14 +149,15 @@ pub(crate) fn start_checks(state: FormState) {
         }
     });
 
-    // The VM sizes of the chosen region, to say which ones Azure blocks.
-    let region = Memo::new(move |_| request.with(|r| r.region.clone()));
+    // The VM sizes of the chosen region and subscription, to say which ones Azure blocks.
+    let place = Memo::new(move |_| request.with(|r| (r.region.clone(), r.subscription_id.clone())));
     Effect::new(move |_| {
-        let region = region.get();
+        let (region, subscription) = place.get();
         leptos::task::spawn_local(async move {
-            if let Ok(list) = get_available_skus(region.clone()).await
-                && request.try_with_untracked(|r| r.region == region) == Some(true)
-            {
+            let answer = get_available_skus(region.clone(), Some(subscription.clone())).await;
+            let still = request
+                .try_with_untracked(|r| r.region == region && r.subscription_id == subscription);
+            if let (Ok(list), Some(true)) = (answer, still) {
                 skus.set(Some(list));
             }
         });

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::create::CreateButton;
 use super::field::{Choice, request_of, texts_of};
 use super::preflight::Checks;
-use crate::identity::SessionInfo;
+use crate::identity::{ScopeChoice, SessionInfo};
 use crate::provisioning::model::{AvailableSkus, CheckStatus, ProvisionRequest};
 use crate::provisioning::validate::{
     KNOWN_REGIONS, KNOWN_VM_SIZES, is_valid_cluster_name, validate_provision_request,
@@ -49,13 +49,15 @@ pub struct FormState {
     pub(super) pending_create: RwSignal<bool>,
     /// How to focus each field, in screen order (each [`FormField`] adds itself).
     pub(super) fields: StoredValue<Vec<(&'static str, Callback<()>)>>,
+    /// Where the user may create: the subscription and resource-group choices come from these.
+    scopes: StoredValue<Vec<ScopeChoice>>,
 }
 
 impl FormState {
     pub(crate) fn new(session: &SessionInfo, prefill: Option<&ProvisionRequest>) -> Self {
         let start = ProvisionRequest {
-            subscription_id: session.subscription_id.clone(),
-            resource_group: session.resource_group.clone(),
+            subscription_id: session.scope.subscription_id.clone(),
+            resource_group: session.scope.resource_group.clone(),
             region: KNOWN_REGIONS[0].to_owned(),
             cluster_name: String::new(),
             node_sku: KNOWN_VM_SIZES[0].0.to_owned(),
@@ -84,6 +86,7 @@ impl FormState {
             client_errors: Memo::new(move |_| request.with(validate_provision_request)),
             pending_create: RwSignal::new(false),
             fields: StoredValue::new(Vec::new()),
+            scopes: StoredValue::new(session.scopes.clone()),
         };
         if let Some(r) = prefill {
             state.load(r);
@@ -132,6 +135,9 @@ impl FormState {
         });
         if name == "node_count" {
             self.count_touched.set(true);
+        }
+        if name == "subscription_id" {
+            self.keep_group_in_subscription();
         }
         if self.edited.with_value(|e| !e.contains(&name)) {
             self.edited.update_value(|e| e.push(name));
@@ -325,6 +331,80 @@ impl FormState {
                 .collect()
         })
     }
+}
+
+impl FormState {
+    /// The subscriptions the user may create in, in the configuration's order.
+    pub(super) fn subscription_choices(self) -> Vec<Choice> {
+        self.scopes.with_value(|scopes| {
+            let mut subs: Vec<Choice> = Vec::new();
+            for s in scopes {
+                if !subs
+                    .iter()
+                    .any(|c| c.value.eq_ignore_ascii_case(&s.subscription_id))
+                {
+                    subs.push(Choice {
+                        value: s.subscription_id.clone(),
+                        label: s.subscription_id.clone(),
+                    });
+                }
+            }
+            subs
+        })
+    }
+
+    /// Whether any resource group of the chosen subscription may be used (a `subscription/*`
+    /// scope): the group is typed, and a missing one is created (tracked).
+    pub(super) fn any_group(self) -> bool {
+        let sub = self.request.with(|r| r.subscription_id.clone());
+        self.scopes.with_value(|scopes| {
+            scopes
+                .iter()
+                .any(|s| s.resource_group.is_none() && s.subscription_id.eq_ignore_ascii_case(&sub))
+        })
+    }
+
+    /// The resource groups of the chosen subscription the user may create in (tracked).
+    pub(super) fn group_choices(self) -> Vec<Choice> {
+        let sub = self.request.with(|r| r.subscription_id.clone());
+        self.scopes.with_value(|scopes| groups_of(scopes, &sub))
+    }
+
+    /// Another subscription was chosen: a resource group it does not allow gives way to its
+    /// first one.
+    fn keep_group_in_subscription(self) {
+        let r = self.request_untracked();
+        let allowed = self.scopes.with_value(|scopes| {
+            let any = scopes.iter().any(|s| {
+                s.resource_group.is_none()
+                    && s.subscription_id.eq_ignore_ascii_case(&r.subscription_id)
+            });
+            let groups = groups_of(scopes, &r.subscription_id);
+            let keep = any
+                || groups
+                    .iter()
+                    .any(|g| g.value.eq_ignore_ascii_case(&r.resource_group));
+            (!keep).then(|| groups.first().map(|g| g.value.clone()).unwrap_or_default())
+        });
+        if let Some(group) = allowed {
+            self.texts.update(|t| {
+                t.insert("resource_group".to_owned(), group);
+            });
+        }
+    }
+}
+
+/// The named resource groups of `subscription` among `scopes`.
+fn groups_of(scopes: &[ScopeChoice], subscription: &str) -> Vec<Choice> {
+    scopes
+        .iter()
+        .filter(|s| s.subscription_id.eq_ignore_ascii_case(subscription))
+        .filter_map(|s| s.resource_group.clone())
+        .map(|g| Choice {
+            value: g.clone(),
+            label: g,
+        })
+        .collect()
 }
 
 /// The regions the form offers.
