@@ -30,7 +30,16 @@ fi
 ls "$pkg_dir"/*.wasm >/dev/null 2>&1 || { echo "no wasm in $pkg_dir: run without --no-build" >&2; exit 1; }
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The named build writes the served site's hash file (`hash-files`: the names the server links
+# to) as well: keep the served one, and put it back, or the server would link to files that are
+# not in the site.
+hash_file="${CARGO_TARGET_DIR:-target}/release/hash.txt"
+[[ -f "$hash_file" ]] && cp "$hash_file" "$work/hash.txt"
+restore() {
+  [[ -f "$work/hash.txt" ]] && cp "$work/hash.txt" "$hash_file"
+  rm -rf "$work"
+}
+trap restore EXIT
 
 LEPTOS_SITE_ROOT="$work/site" LEPTOS_WASM_OPT_FEATURES="$wasm_opt_flags,-g" \
   cargo leptos build --release --split --frontend-only >/dev/null
