@@ -687,6 +687,11 @@ pub fn jitter(delay: Duration) -> Duration {
     delay.mul_f64(rand::thread_rng().gen_range(0.8..1.2))
 }
 
+/// A wait jittered, then kept within `[min, max]`: a cap is a cap, jitter included.
+pub fn jittered_within(delay: Duration, min: Duration, max: Duration) -> Duration {
+    jitter(delay).clamp(min, max.max(min))
+}
+
 /// When the server asks to come back: `retry-after-ms` / `x-ms-retry-after-ms` (milliseconds),
 /// else `Retry-After` as seconds or an HTTP date.
 pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
@@ -714,6 +719,17 @@ pub fn parse_retry_after_value(value: &str, now: SystemTime) -> Option<Duration>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_jittered_wait_never_passes_its_cap() {
+        let (min, max) = (Duration::from_secs(1), Duration::from_secs(120));
+        for asked in [0, 1, 100, 119, 120, 121, 3_600, 86_400] {
+            for _ in 0..200 {
+                let wait = super::jittered_within(Duration::from_secs(asked), min, max);
+                assert!(wait <= max && wait >= min, "{asked}s became {wait:?}");
+            }
+        }
+    }
+
     use super::*;
     use reqwest::header::HeaderValue;
 

@@ -201,6 +201,13 @@ impl ArmError {
         }
     }
 
+    /// Azure refused the request itself: a `4xx` other than a time-out (`408`) or throttling
+    /// (`429`). Such an answer is final: sending the same request again gets it again. (`401`
+    /// was already sent once more with a fresh token by the client.)
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::Response { status, .. } if (400..500).contains(status) && !matches!(*status, 408 | 429))
+    }
+
     /// True for a 404 that says the resource (or its resource group) does not exist. Not for a
     /// subscription ARM cannot find (`SubscriptionNotFound`: a wrong ID or no access, which
     /// must not read as "nothing there yet"), nor for a path ARM does not know.

@@ -8,12 +8,15 @@
 //! - [`text`]: facts in message text; [`headlines`]: one builder per category.
 
 mod body;
+mod families;
 mod headlines;
 mod text;
 
 use serde::{Deserialize, Serialize};
 
-pub use body::{arm_error_object, codes_in_text, parse_arm_error, recorded_arm_error};
+pub use body::{
+    arm_error_object, codes_in_text, errors_in_text, parse_arm_error, recorded_arm_error,
+};
 pub use text::clean_message;
 
 use crate::provisioning::model::{
@@ -119,8 +122,16 @@ pub enum Category {
     Capacity,
     /// Another operation on the cluster interrupted or blocks this one.
     OperationConflict,
-    /// Subnets, address ranges, outbound connectivity.
+    /// Subnets, address ranges, virtual networks, load balancer and DNS set-up.
     Network,
+    /// The nodes' setup script (CSE) failed, so the nodes could not join the cluster.
+    NodeBootstrap,
+    /// The cluster's own service principal or managed identity (not the dashboard's sign-in).
+    ClusterIdentity,
+    /// The Kubernetes version asked for is not offered (or only with LTS).
+    KubernetesVersion,
+    /// The subscription is disabled, read-only or past due.
+    SubscriptionState,
     Policy,
     ProviderRegistration,
     Throttled,
@@ -146,6 +157,10 @@ impl Category {
             Category::Capacity => "capacity",
             Category::OperationConflict => "operation_conflict",
             Category::Network => "network",
+            Category::NodeBootstrap => "node_bootstrap",
+            Category::ClusterIdentity => "cluster_identity",
+            Category::KubernetesVersion => "kubernetes_version",
+            Category::SubscriptionState => "subscription_state",
             Category::Policy => "policy",
             Category::ProviderRegistration => "provider_registration",
             Category::Throttled => "throttled",
@@ -218,12 +233,44 @@ const NETWORK_CODES: &[&str] = &[
     "SubnetIsFull",
     "InsufficientSubnetSize",
     "ServiceCidrOverlapExistingSubnetsCidr",
+    "NetworkProfileCIDROverlapVNET",
+    "PodCidrOverlapExistingSubnetsCidr",
     "DnsServiceIPOutOfServiceCidr",
     "InvalidResourceReference",
+    "SubnetIsDelegated",
+    "SubnetWithExternalResourcesCannotBeUsedByOtherResources",
+    "VirtualNetworkNotInSucceededState",
+    "InvalidLoadBalancerProfileAllocatedOutboundPorts",
+    "CreateOrUpdateVirtualNetworkLinkFailed",
+    "CustomRouteTableWithUnsupportedMSIType",
+];
+/// The node-setup failures AKS names by code (besides `VMExtension…` and `…VMExtensionError`).
+/// (`CreateVMSSAgentPoolFailed` is one only with an exit status in its text: it also wraps
+/// throttling and allocation failures.)
+const NODE_BOOTSTRAP_CODES: &[&str] = &["NodesNotReady"];
+/// The cluster's own identity: its service principal, its secret, its rights on resources it
+/// must manage.
+const CLUSTER_IDENTITY_CODES: &[&str] = &[
+    "ServicePrincipalNotFound",
+    "ServicePrincipalValidationClientError",
+    "InvalidClientSecret",
     "CustomPrivateDNSZoneMissingPermissionError",
-    "OutboundConnFailVMExtensionError",
-    "K8sAPIServerConnFailVMExtensionError",
-    "K8sAPIServerDNSLookupFailVMExtensionError",
+    "CustomRouteTableMissingPermission",
+    "CustomKubeletIdentityMissingPermissionError",
+];
+const VERSION_CODES: &[&str] = &[
+    "K8sVersionNotSupported",
+    "AgentPoolK8sVersionNotSupported",
+    "NodePoolMcVersionIncompatible",
+    "ControlPlaneAddOnsNotReady_VersionNotSupported",
+];
+const SUBSCRIPTION_STATE_CODES: &[&str] = &[
+    "ReadOnlyDisabledSubscription",
+    "ReadOnlyWarnedSubscription",
+    "SubscriptionDisabled",
+    "DisabledSubscription",
+    "SubscriptionWarned",
+    "SubscriptionPastDue",
 ];
 const REGION_CODES: &[&str] = &[
     "LocationNotAvailableForResourceType",
@@ -231,14 +278,14 @@ const REGION_CODES: &[&str] = &[
     "LocationRequired",
     "RegionIsOfferRestricted",
 ];
+/// The dashboard's own sign-in to Azure: ARM refused its token, or it could get none.
 const AUTH_CODES: &[&str] = &[
     "AuthenticationFailed",
     "InvalidAuthenticationToken",
     "ExpiredAuthenticationToken",
     "InvalidAuthenticationTokenTenant",
+    "InvalidAuthenticationTokenAudience",
     "CredentialUnavailable",
-    "InvalidClientSecret",
-    "ServicePrincipalValidationClientError",
 ];
 const THROTTLE_CODES: &[&str] = &[
     "TooManyRequests",
@@ -251,7 +298,6 @@ const NOT_FOUND_CODES: &[&str] = &["ResourceGroupNotFound", "SubscriptionNotFoun
 const INVALID_CODES: &[&str] = &[
     "InvalidParameter",
     "ReservedResourceName",
-    "K8sVersionNotSupported",
     "InvalidRequestContent",
     "InvalidApiVersionParameter",
     "PreconditionFailed",
@@ -280,8 +326,29 @@ pub fn classify_arm_error(err: &ArmErrorInfo, ctx: &ClassifyContext) -> Classifi
     let says_quota =
         lower.contains("quota") && (lower.contains("insufficient") || lower.contains("exceed"));
 
+    // The dashboard's own credential: ARM refused its token (401), or it got none. Anything
+    // else about a service principal or AADSTS is the cluster's identity.
+    let dashboard_sign_in = err.status == Some(401) || has(AUTH_CODES);
+    let node_setup = codes.iter().any(|c| {
+        let lower = c.to_ascii_lowercase();
+        lower.starts_with("vmextension")
+            || lower.ends_with("vmextensionerror")
+            || lower.starts_with("windows_cse_error")
+    }) || has(NODE_BOOTSTRAP_CODES)
+        || lower.contains("vmsscse")
+        || lower.contains("exit status=");
+    let cluster_identity = !dashboard_sign_in
+        && (has(CLUSTER_IDENTITY_CODES)
+            || lower.contains("serviceprincipalprofile")
+            || lower.contains("service principal clientid")
+            || lower.contains("customer auth is not valid")
+            || lower.contains("aadsts"));
+
     if has(CANCEL_CODES) {
         return headlines::cancelled();
+    }
+    if has(SUBSCRIPTION_STATE_CODES) {
+        return families::subscription_state(&text, ctx);
     }
     if has(&["cluster_exists"]) {
         return headlines::name_taken(&text);
@@ -313,11 +380,26 @@ pub fn classify_arm_error(err: &ArmErrorInfo, ctx: &ClassifyContext) -> Classifi
     if has(QUOTA_CODES) || says_quota {
         return headlines::quota(&text, ctx);
     }
-    if has(CONFLICT_CODES) || (has(&["OperationNotAllowed"]) && lower.contains("in progress")) {
+    if has(VERSION_CODES)
+        || lower.contains("long-term support (lts)")
+        || (has(&["OperationNotAllowed"]) && lower.contains("kubernetes version"))
+    {
+        return families::kubernetes_version(&codes, &text, ctx);
+    }
+    if has(CONFLICT_CODES)
+        || (has(&["OperationNotAllowed"])
+            && (lower.contains("in progress") || lower.contains("deletion was issued")))
+    {
         return headlines::operation_conflict(&codes, &text);
     }
+    if cluster_identity {
+        return families::cluster_identity(&codes, &text);
+    }
     if has(NETWORK_CODES) {
-        return headlines::network(&codes, &text);
+        return families::network(&codes, &text);
+    }
+    if node_setup {
+        return families::node_bootstrap(&codes, &text);
     }
     if has(REGION_CODES) {
         return headlines::region(&text, ctx);
@@ -332,7 +414,7 @@ pub fn classify_arm_error(err: &ArmErrorInfo, ctx: &ClassifyContext) -> Classifi
         return headlines::authorization_failed(&text);
     }
     if has(THROTTLE_CODES) || err.status == Some(429) {
-        return headlines::throttled();
+        return headlines::throttled(&text);
     }
     if has(NOT_FOUND_CODES) {
         return headlines::not_found(&codes, &text, ctx);

@@ -214,6 +214,23 @@ fn transient(err: &ArmError) -> bool {
     }
 }
 
+/// A `409` that names another operation running on the cluster: it ends, and then the create
+/// can be sent. Any other `409` (a read-only subscription, a resource group being deleted, …)
+/// is a refusal.
+fn another_operation_in_progress(err: &ArmError) -> bool {
+    if err.status() != Some(409) {
+        return false;
+    }
+    let message = err.message().to_ascii_lowercase();
+    match err.code() {
+        Some("AnotherOperationInProgress") => true,
+        Some("OperationNotAllowed" | "Conflict") => {
+            message.contains("in progress") || message.contains("another operation")
+        }
+        _ => false,
+    }
+}
+
 /// A node pool as the product shows it, from Azure's agent pool profile.
 pub fn pool_progress(p: &AgentPoolProfile) -> PoolProgress {
     PoolProgress {
@@ -686,9 +703,14 @@ impl ProvisionRun {
                     .await?;
                 Ok(Sent::Accepted)
             }
-            // Someone's cluster appeared between the read and the PUT (412), or an operation
-            // runs on it (409): the next read tells whose.
-            Err(e) if matches!(e.status(), Some(409 | 412)) => Ok(Sent::Conflict),
+            // Someone's cluster appeared between the read and the PUT (412), or another
+            // operation runs on it (a 409 that says so): the next read tells whose.
+            Err(e) if e.status() == Some(412) || another_operation_in_progress(&e) => {
+                Ok(Sent::Conflict)
+            }
+            // Azure refused the create (a 4xx, a 401 even with a fresh token): that is its
+            // answer, and sending it again would get the same one.
+            Err(e) if e.is_refusal() => Err(Stop::Failed(e.into())),
             // Throttled: Azure did not take the request; ask again when it says.
             Err(e) if e.status() == Some(429) => {
                 self.azure_is_slow(&e).await?;
@@ -754,11 +776,11 @@ impl ProvisionRun {
             .config
             .poll_min
             .saturating_mul(2u32.saturating_pow(self.slow_tries.min(8)));
-        let wait = err
-            .retry_after()
-            .unwrap_or(backoff)
-            .clamp(self.ctx.config.poll_min, self.ctx.config.slow_wait_max);
-        let wait = crate::azure::arm_client::jitter(wait);
+        let wait = crate::azure::arm_client::jittered_within(
+            err.retry_after().unwrap_or(backoff),
+            self.ctx.config.poll_min,
+            self.ctx.config.slow_wait_max,
+        );
         tracing::info!(job_id = %self.job.id, error = %err, wait_ms = wait.as_millis() as u64, "Azure is slow to answer; still following");
         let name = self.request.cluster_name.clone();
         self.publish(
@@ -900,8 +922,10 @@ impl ProvisionRun {
                 .unwrap_or_else(|| "Accepted".into());
             self.publish(STEPS[1], format!("Azure is creating {name}: {state}"))
                 .await?;
-            let wait = crate::azure::arm_client::jitter(
-                wait.clamp(self.ctx.config.poll_min, self.ctx.config.poll_max),
+            let wait = crate::azure::arm_client::jittered_within(
+                wait,
+                self.ctx.config.poll_min,
+                self.ctx.config.poll_max,
             );
             self.pause(wait).await?;
         }

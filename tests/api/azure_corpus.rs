@@ -58,21 +58,72 @@ impl Sample {
 
     /// The expected category, headline and command of a classification.
     fn check(&self, classified: &Classification) {
+        let problems = self.problems(classified);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// What differs from the expected category, headline, command and facts.
+    fn problems(&self, classified: &Classification) -> Vec<String> {
         let name = &self.name;
-        if let Some(category) = self.expect("category") {
-            assert_eq!(
-                classified.category.as_str(),
-                category,
-                "{name}: {classified:?}"
-            );
+        let mut problems = Vec::new();
+        if let Some(category) = self.expect("category")
+            && classified.category.as_str() != category
+        {
+            problems.push(format!(
+                "{name}: category {category} expected: {classified:?}"
+            ));
         }
-        if let Some(headline) = self.expect("headline") {
-            assert_eq!(classified.headline, headline, "{name}");
+        if let Some(headline) = self.expect("headline")
+            && classified.headline != headline
+        {
+            problems.push(format!(
+                "{name}: headline {headline:?} expected, got {:?}",
+                classified.headline
+            ));
         }
-        if let Some(command) = self.expect("command") {
-            assert_eq!(classified.command.as_deref(), Some(command), "{name}");
+        if let Some(command) = self.expect("command")
+            && classified.command.as_deref() != Some(command)
+        {
+            problems.push(format!(
+                "{name}: command {command:?} expected, got {:?}",
+                classified.command
+            ));
         }
-        assert!(!classified.headline.is_empty(), "{name}: a headline");
+        if classified.headline.is_empty() {
+            problems.push(format!("{name}: no headline"));
+        }
+        // The facts of the error a person needs are on the card: in the headline or the
+        // sentence under it.
+        let shown = format!("{} {}", classified.headline, classified.details).to_lowercase();
+        for fact in self.json["expect"]["facts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let fact = fact.as_str().unwrap_or_default();
+            if !shown.contains(&fact.to_lowercase()) {
+                problems.push(format!(
+                    "{name}: {fact:?} is not in {:?} / {:?}",
+                    classified.headline, classified.details
+                ));
+            }
+        }
+        // The cluster's own credential is never taken for the dashboard's sign-in.
+        if classified.category.as_str() == "cluster_identity" {
+            let all = format!("{classified:?}").to_lowercase();
+            for wrong in [
+                "dashboard could not sign in",
+                "azure_client_secret",
+                "az login",
+            ] {
+                if all.contains(wrong) {
+                    problems.push(format!(
+                        "{name}: points at the dashboard's sign-in ({wrong})"
+                    ));
+                }
+            }
+        }
+        problems
     }
 }
 
@@ -199,6 +250,127 @@ async fn every_operation_sample_reads_as_its_state_and_failures_classify() {
             }
         }
     }
+}
+
+/// A catalogue sample as the product meets it over HTTP: a refused create (`sync`), or the
+/// failed status of an accepted one (`async`).
+async fn catalogue_error(
+    sample: &Sample,
+    arm: &ArmClient,
+    controls: &SimulatorClient,
+    status_url: &str,
+) -> ArmError {
+    let raw = sample.raw();
+    match sample.json["shape"].as_str() {
+        Some("async") => {
+            controls
+                .add_fault(json!({"operation": "operation_status", "raw_body": raw}))
+                .await;
+            let poll = arm.operation_status(status_url).await.expect("a status");
+            assert_eq!(
+                poll.status.status,
+                OperationState::Failed,
+                "{}",
+                sample.name
+            );
+            poll.status.into_result().expect_err("a failed operation")
+        }
+        _ => {
+            let status = sample.json["status"].as_u64().expect("status") as u16;
+            // A 401 is sent once more with a fresh token: it answers both.
+            let times = if status == 401 { 2 } else { 1 };
+            controls
+                .add_fault(
+                    json!({"operation": "create", "status": status, "raw_body": raw,
+                                  "times": times}),
+                )
+                .await;
+            let err = arm
+                .create_or_update_cluster(&ClusterRef::new(SUB, RG, "aks-demo"), &create_body())
+                .await
+                .expect_err("the scripted refusal");
+            assert_eq!(err.status(), Some(status), "{}", sample.name);
+            assert_eq!(
+                err.raw_body(),
+                Some(raw.as_str()),
+                "{}: bytes unchanged",
+                sample.name
+            );
+            err
+        }
+    }
+}
+
+/// One cell of a markdown table.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+const TABLE_START: &str = "<!-- catalogue table: generated by tests/api/azure_corpus.rs -->";
+const TABLE_END: &str = "<!-- end of catalogue table -->";
+
+#[tokio::test]
+async fn every_catalogue_code_is_explained_with_its_facts_and_the_docs_table_is_current() {
+    let (_sim, arm, controls) = replay().await;
+    let started = arm
+        .create_or_update_cluster(&ClusterRef::new(SUB, RG, "aks-catalogue"), &create_body())
+        .await
+        .expect("a real operation to poll");
+    let status_url = started.status_url().expect("status URL").to_string();
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for sample in samples("catalogue") {
+        let err = catalogue_error(&sample, &arm, &controls, &status_url).await;
+        assert_eq!(err.code(), sample.expect("code"), "{}", sample.name);
+        let classified = classify(&err, &sample.context());
+        problems.extend(sample.problems(&classified));
+        if classified.actions.is_empty() && classified.command.is_none() {
+            problems.push(format!("{}: no page or command that fixes it", sample.name));
+        }
+        let source = sample.json["source"].as_str().unwrap_or_default();
+        let link = source.split_whitespace().next().unwrap_or(source);
+        rows.push((
+            classified.category.as_str().to_owned(),
+            sample.expect("code").unwrap_or_default().to_owned(),
+            format!(
+                "| `{}` | {} | {} | {} | [{}]({link}) |",
+                cell(sample.expect("code").unwrap_or_default()),
+                classified.category.as_str(),
+                cell(&classified.headline),
+                cell(&classified.details),
+                sample.name.trim_end_matches(".json"),
+            ),
+        ));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    rows.sort();
+    let mut table = vec![
+        TABLE_START.to_owned(),
+        String::new(),
+        "| code | category | headline | fix | sample and source |".to_owned(),
+        "| --- | --- | --- | --- | --- |".to_owned(),
+    ];
+    table.extend(rows.into_iter().map(|(_, _, row)| row));
+    table.push(String::new());
+    table.push(TABLE_END.to_owned());
+    let table = table.join("\n");
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/error-classifier.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/error-classifier.md");
+    let (before, rest) = doc
+        .split_once(TABLE_START)
+        .expect("the table's start marker");
+    let (_, after) = rest.split_once(TABLE_END).expect("the table's end marker");
+    let current = format!("{before}{table}{after}");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &current).expect("docs written");
+        return;
+    }
+    assert!(
+        doc == current,
+        "docs/error-classifier.md's catalogue table is not what the classifier does: run \
+         `UPDATE_DOCS=1 cargo test --features ssr --test api catalogue` and commit the result"
+    );
 }
 
 fn pools_of(cluster: &ManagedCluster) -> Vec<Value> {

@@ -15,6 +15,7 @@ mod foundation;
 mod hostile_input;
 mod identity;
 mod provisioning;
+mod refusals;
 mod safety;
 mod scopes;
 mod security;

@@ -29,12 +29,50 @@ pub fn parse_arm_error(raw: &str) -> Option<ArmErrorInfo> {
     let error = arm_error_object(&body)?;
     let mut details = Vec::new();
     flatten_details(error, &mut details);
+    let message = text_field(error, "message");
+    // An error written as JSON into a message (a deployment's detail, a reconciler's text) is
+    // one more cause, with its own details.
+    let mut embedded = Vec::new();
+    for text in std::iter::once(&message).chain(details.iter().map(|d| &d.message)) {
+        for inner in errors_in_text(text) {
+            if !details.contains(&inner) && !embedded.contains(&inner) {
+                embedded.push(inner);
+            }
+        }
+    }
+    details.extend(embedded);
     Some(ArmErrorInfo {
         status: None,
         code: text_field(error, "code"),
-        message: text_field(error, "message"),
+        message,
         details,
     })
+}
+
+/// Error objects written as JSON inside a message (`… failed with error messages: {"code":
+/// "VMExtensionProvisioningError", "message": …}`), with their nested details, depth first.
+pub fn errors_in_text(text: &str) -> Vec<ArmErrorCause> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find('{') {
+        let start = from + at;
+        let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+        match stream.next() {
+            Some(Ok(value)) => {
+                if let Some(error) = arm_error_object(&value) {
+                    let cause = ArmErrorCause {
+                        code: text_field(error, "code"),
+                        message: text_field(error, "message"),
+                    };
+                    found.push(cause);
+                    flatten_details(error, &mut found);
+                }
+                from = start + stream.byte_offset().max(1);
+            }
+            _ => from = start + 1,
+        }
+    }
+    found
 }
 
 /// An ARM error as a failed job recorded it: the recorded code and message (when there are any),
@@ -82,10 +120,24 @@ fn flatten_details(error: &Value, out: &mut Vec<ArmErrorCause>) {
 }
 
 /// Codes Azure writes into message text when one service wraps another's error:
-/// `Code="ZonalAllocationFailed"`, `Code=\"…\"` (escaped), `SubCode: LinkedAuthorizationFailed;`,
-/// `internalErrorCode: TooManyRequestsReceived`.
+/// `Code="ZonalAllocationFailed"`, `Code=\"…\"` (escaped), `Code='SubnetIsFull'`,
+/// `SubCode: LinkedAuthorizationFailed;`, `internalErrorCode: TooManyRequestsReceived`, JSON
+/// (`"code": "NetworkProfileCIDROverlapVNET"`, escaped or not), a node's setup script
+/// (`CSE failed with 'VMExtensionError_K8SDownloadTimeout'`, `CSE Error: WINDOWS_CSE_…`).
 pub fn codes_in_text(text: &str) -> Vec<String> {
-    const MARKERS: &[&str] = &["code=\"", "code=\\\"", "subcode: ", "internalerrorcode: "];
+    const MARKERS: &[&str] = &[
+        "code=\"",
+        "code=\\\"",
+        "code='",
+        "subcode: ",
+        "internalerrorcode: ",
+        "\"code\": \"",
+        "\"code\":\"",
+        "\\\"code\\\": \\\"",
+        "\\\"code\\\":\\\"",
+        "cse failed with '",
+        "cse error: ",
+    ];
     let lower = text.to_ascii_lowercase();
     let mut codes = Vec::new();
     for marker in MARKERS {
@@ -96,7 +148,8 @@ pub fn codes_in_text(text: &str) -> Vec<String> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            // `SubCode: ` in `Code: X SubCode: …` must not be read twice as `Code`.
+            // `SubCode: ` in `Code: X SubCode: …` must not be read twice as `Code`; the
+            // `code=` of `subcode=` neither (its `code="` marker sees it too, same code).
             if !code.is_empty() && !codes.contains(&code) {
                 codes.push(code);
             }
@@ -177,5 +230,38 @@ mod tests {
             ["TooManyRequestsReceived"]
         );
         assert!(codes_in_text("no codes here").is_empty());
+        assert_eq!(
+            codes_in_text("retry failed: Code='SubnetIsFull' Message='x'"),
+            ["SubnetIsFull"]
+        );
+        assert_eq!(
+            codes_in_text("CSE failed with 'VMExtensionError_K8SDownloadTimeout'. AKS node"),
+            ["VMExtensionError_K8SDownloadTimeout"]
+        );
+        assert_eq!(
+            codes_in_text("{\r\n  \"code\": \"CustomRouteTableMissingPermission\",\r\n}"),
+            ["CustomRouteTableMissingPermission"]
+        );
+    }
+
+    #[test]
+    fn errors_written_as_json_into_a_message_are_causes() {
+        let raw = serde_json::json!({"error": {
+            "code": "DeploymentFailed",
+            "message": "At least one resource deployment operation failed.",
+            "details": [{"code": "BadRequest", "message": "{\r\n  \"code\": \"NetworkProfileCIDROverlapVNET\",\r\n  \"message\": \"NetworkProfile CIDR 10.240.100.0/24 overlaps with reserved VNET CIDR 10.240.0.0/16\",\r\n  \"subcode\": \"\"\r\n}"}]
+        }});
+        let info = parse_arm_error(&raw.to_string()).expect("parsed");
+        let codes: Vec<&str> = info.details.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["BadRequest", "NetworkProfileCIDROverlapVNET"]);
+        assert!(info.details[1].message.contains("10.240.0.0/16"));
+        let reconciler = "deployment operations failed with error messages: {\n \"code\": \"VMExtensionProvisioningError\",\n \"message\": \"exit status=50\"\n }\n and { not json";
+        assert_eq!(
+            errors_in_text(reconciler),
+            [ArmErrorCause {
+                code: "VMExtensionProvisioningError".into(),
+                message: "exit status=50".into()
+            }]
+        );
     }
 }

@@ -2,19 +2,19 @@
 //! size they asked for, the region, the numbers), the details line, and the actions that fix it.
 
 use super::text::{
-    clean_message, first_sentence, number_after, quoted_after, region_in, role_assignment_command,
-    word_after,
+    clean_message, first_sentence, guid_after, number_after, quoted_after, region_in,
+    role_assignment_command, word_after,
 };
 use super::{ArmErrorInfo, Category, Classification, ClassifyContext, ErrorAction};
 
-fn action(label: impl Into<String>, url: impl Into<String>) -> ErrorAction {
+pub(super) fn action(label: impl Into<String>, url: impl Into<String>) -> ErrorAction {
     ErrorAction {
         label: label.into(),
         url: url.into(),
     }
 }
 
-fn classification(
+pub(super) fn classification(
     category: Category,
     headline: String,
     details: impl Into<String>,
@@ -30,7 +30,7 @@ fn classification(
 }
 
 /// ` in eastus`, or nothing when the region is unknown.
-fn in_region(region: &str) -> String {
+pub(super) fn in_region(region: &str) -> String {
     if region.is_empty() {
         String::new()
     } else {
@@ -47,9 +47,12 @@ pub fn quota(text: &str, ctx: &ClassifyContext) -> Classification {
     let region = region_of(text, ctx);
     let where_ = in_region(&region);
     if lower.contains("public ip") || lower.contains("publicipcountlimitreached") {
+        let limit = number_after(text, "more than")
+            .map(|n| format!(": the subscription may have at most {n} public IP addresses here"))
+            .unwrap_or_default();
         return classification(
             Category::Quota,
-            format!("Not enough public IP address quota{where_}."),
+            format!("Not enough public IP address quota{where_}{limit}."),
             "Each cluster's load balancer needs a public IP address: delete unused ones, or \
              request a higher Public IP Addresses limit for the subscription.",
             vec![action(
@@ -90,12 +93,15 @@ pub fn quota(text: &str, ctx: &ClassifyContext) -> Classification {
         (Some(n), None) => format!("Not enough vCPU quota{family}{where_}: needs {n} vCPUs."),
         _ => format!("Not enough vCPU quota{family}{where_}."),
     };
+    let new_limit = number_after(text, "New Limit Required")
+        .map(|n| format!(" (a limit of at least {n})"))
+        .unwrap_or_default();
     classification(
         Category::Quota,
         headline,
         format!(
-            "Use fewer or smaller nodes, pick another region, or request a quota increase for \
-             subscription {}{where_}.",
+            "Use fewer or smaller nodes, pick another region, or request a quota increase{new_limit} \
+             for subscription {}{where_}.",
             ctx.subscription_id
         ),
         vec![action(
@@ -194,12 +200,22 @@ pub fn sku_blocked(text: &str, ctx: &ClassifyContext) -> Classification {
 
 pub fn zone_not_supported(text: &str, ctx: &ClassifyContext) -> Classification {
     let region = region_of(text, ctx);
-    classification(
-        Category::SkuBlocked,
-        format!(
+    // `The zone(s) '1' for resource 'nodepool1' is not supported.`
+    let zones = quoted_after(text, "zone(s)", "'", "'");
+    let pool = quoted_after(text, "for resource '", "", "'");
+    let headline = match (zones, pool) {
+        (Some(z), Some(p)) => format!(
+            "The zone(s) '{z}' of node pool {p} are not offered for its VM size{}.",
+            in_region(&region)
+        ),
+        _ => format!(
             "The VM size is not offered in the chosen availability zones{}.",
             in_region(&region)
         ),
+    };
+    classification(
+        Category::SkuBlocked,
+        headline,
         "Choose zones where the size is offered, no zones, or another size.",
         vec![action(
             "VM sizes and zones",
@@ -263,7 +279,8 @@ pub fn authorization_failed(text: &str) -> Classification {
 /// links to (a subnet, a DDoS plan, a DNS zone). The message first names the action it *has*;
 /// the one it lacks follows "does not have permission".
 pub fn linked_authorization_failed(text: &str) -> Classification {
-    let missing = quoted_after(text, "does not have permission to perform action", "'", "'");
+    let missing = quoted_after(text, "does not have permission to perform action", "'", "'")
+        .or_else(|| quoted_after(text, "doesn't have permission to perform action", "'", "'"));
     let linked_scope = quoted_after(text, "linked scope", "'", "'");
     let object_id = quoted_after(text, "object id", "'", "'");
     let headline = match (missing, linked_scope) {
@@ -299,18 +316,39 @@ pub fn linked_authorization_failed(text: &str) -> Classification {
     c
 }
 
+/// The dashboard's own sign-in to Azure failed (ARM refused its token, or it got none).
 pub fn auth(text: &str) -> Classification {
     let lower = text.to_ascii_lowercase();
-    let details = if lower.contains("aadsts7000222") || lower.contains("client secret") {
-        "The client secret of the dashboard's service principal is invalid or expired: create a \
-         new secret and set AZURE_CLIENT_SECRET."
-    } else {
-        "Its credential is missing or expired: sign in again (az login), or check the managed \
-         identity or client secret of the server."
+    // `InvalidAuthenticationTokenTenant`: `… It must match the tenant 'https://sts.windows.net/<id>/'`.
+    let tenant = lower
+        .find("must match the tenant")
+        .and_then(|at| guid_after(&text[at..], "sts.windows.net/"));
+    let (headline, details) = match tenant {
+        Some(t) => (
+            format!(
+                "The dashboard signed in to the wrong tenant: this subscription belongs to tenant {t}."
+            ),
+            format!(
+                "Give the dashboard an identity of tenant {t} (AZURE_TENANT_ID, or az login \
+                 --tenant {t} in development)."
+            ),
+        ),
+        None if lower.contains("aadsts7000222") || lower.contains("client secret") => (
+            "The dashboard could not sign in to Azure.".to_owned(),
+            "The client secret of the dashboard's service principal is invalid or expired: create \
+             a new secret and set AZURE_CLIENT_SECRET."
+                .to_owned(),
+        ),
+        None => (
+            "The dashboard could not sign in to Azure.".to_owned(),
+            "Its credential is missing or expired: sign in again (az login), or check the managed \
+             identity or client secret of the server."
+                .to_owned(),
+        ),
     };
     classification(
         Category::Auth,
-        "The dashboard could not sign in to Azure.".into(),
+        headline,
         details,
         vec![action(
             "Azure identity for the server",
@@ -329,10 +367,27 @@ pub fn allocation(codes: &[String], text: &str, ctx: &ClassifyContext) -> Classi
     } else {
         format!("Azure has no capacity for this VM size{where_} right now.")
     };
+    let constraints = text
+        .to_ascii_lowercase()
+        .find("constraints applied are:")
+        .map(|at| {
+            let list: Vec<&str> = text[at + "constraints applied are:".len()..]
+                .split(" - ")
+                .map(|c| c.trim().trim_start_matches("- ").trim())
+                .filter(|c| !c.is_empty())
+                .collect();
+            format!(
+                " Constraints Azure could not meet together: {}.",
+                list.join("; ")
+            )
+        })
+        .unwrap_or_default();
     classification(
         Category::Allocation,
         headline,
-        "Retry later, or choose another VM size, fewer zones or another region.",
+        format!(
+            "Retry later, or choose another VM size, fewer zones or another region.{constraints}"
+        ),
         vec![action(
             "Resolve allocation failures",
             "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/create-upgrade-delete/error-code-zonalallocationfailed-allocationfailed",
@@ -362,18 +417,31 @@ pub fn operation_conflict(codes: &[String], text: &str) -> Classification {
         .iter()
         .any(|c| c.contains("ByDelete") || c.contains("Superseded"))
         || text.to_ascii_lowercase().contains("by deleting operation");
-    let in_progress = text.to_ascii_lowercase().contains("in progress");
-    let headline = if by_delete {
-        "The create was interrupted: the cluster is being deleted."
+    let lower = text.to_ascii_lowercase();
+    let in_progress = lower.contains("in progress");
+    // `Another agentpool operation (Scaling) is in progress`: the other operation's kind.
+    let other = quoted_after(text, "operation", "(", ")")
+        .filter(|w| w.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default();
+    let headline = if lower.contains("deletion was issued") {
+        let target = quoted_after(text, "deletion was issued on", "'", "'").unwrap_or("it");
+        format!("A deletion was issued on {target}: only deleting it is allowed now.")
+    } else if by_delete {
+        "The create was interrupted: the cluster is being deleted.".into()
     } else if in_progress {
-        "Another operation is still running on this cluster."
+        format!("Another operation{other} is still running on this cluster.")
     } else {
-        "The create was interrupted by another operation on the cluster."
+        "The create was interrupted by another operation on the cluster.".into()
     };
+    let id = guid_after(text, "operation with ID")
+        .or_else(|| guid_after(text, "(ID"))
+        .map(|id| format!(" The other operation: {id}."))
+        .unwrap_or_default();
     classification(
         Category::OperationConflict,
-        headline.into(),
-        "Wait for the other operation to finish (or abort it), then retry.",
+        headline,
+        format!("Wait for the other operation to finish (or abort it), then retry.{id}"),
         vec![action(
             "Operations that preempt each other",
             "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/create-upgrade-delete/error-code-operationpreempted",
@@ -381,94 +449,48 @@ pub fn operation_conflict(codes: &[String], text: &str) -> Classification {
     )
 }
 
-/// Subnet, address space and outbound connectivity problems, one headline per code.
-pub fn network(codes: &[String], text: &str) -> Classification {
-    let has = |code: &str| codes.iter().any(|c| c.eq_ignore_ascii_case(code));
-    let subnet = quoted_after(text, "subnet", "'", "'")
-        .or_else(|| word_after(text, "Subnet "))
-        .map(|s| format!(" {s}"))
-        .unwrap_or_default();
-    let (headline, details, doc) = if has("SubnetIsFull") || has("InsufficientSubnetSize") {
-        (
-            format!("The subnet{subnet} has too few free IP addresses for these nodes."),
-            "Use a larger subnet (or fewer nodes, or Azure CNI Overlay) for the node pool.",
-            "error-code-subnetisfull",
-        )
-    } else if has("ServiceCidrOverlapExistingSubnetsCidr") {
-        (
-            "The Kubernetes service address range overlaps a subnet of the virtual network.".into(),
-            "Choose a service CIDR that no subnet of the virtual network uses.",
-            "error-code-servicecidroverlapexistingsubnetscidr",
-        )
-    } else if has("DnsServiceIPOutOfServiceCidr") {
-        (
-            "The DNS service IP is outside the service address range.".into(),
-            "Pick a DNS service IP inside the service CIDR.",
-            "error-code-dnsserviceipoutofservicecidr",
-        )
-    } else if has("InvalidResourceReference") {
-        (
-            "A network resource the cluster refers to does not exist or is in another region."
-                .into(),
-            "Check the virtual network, subnet and route table IDs of the request.",
-            "error-code-invalidresourcereference",
-        )
-    } else if has("CustomPrivateDNSZoneMissingPermissionError") {
-        (
-            "The cluster's identity may not use the custom private DNS zone.".into(),
-            "Grant the identity the Private DNS Zone Contributor role on the zone.",
-            "error-code-customprivatednszonemissingpermissionerror",
-        )
-    } else if has("K8sAPIServerDNSLookupFailVMExtensionError") {
-        (
-            "The nodes could not resolve the Kubernetes API server's name.".into(),
-            "Check the DNS servers of the virtual network and any custom DNS forwarding.",
-            "error-code-k8sapiserverdnslookupfailvmextensionerror",
-        )
-    } else if has("K8sAPIServerConnFailVMExtensionError") {
-        (
-            "The nodes could not reach the Kubernetes API server.".into(),
-            "Check network security groups, firewalls and routes between the nodes and the \
-             API server.",
-            "error-code-k8sapiserverconnfailvmextensionerror",
-        )
-    } else {
-        (
-            "The nodes have no outbound internet access, so they cannot join the cluster.".into(),
-            "Allow the AKS outbound rules through your firewall or route table.",
-            "error-code-outboundconnfailvmextensionerror",
-        )
-    };
-    classification(
-        Category::Network,
-        headline,
-        details,
-        vec![action(
-            "Troubleshoot this network error",
-            format!(
-                "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/create-upgrade-delete/{doc}"
-            ),
-        )],
-    )
-}
-
+/// `RequestDisallowedByPolicy`: the policy's name, the reason its owner wrote for it
+/// (`Reasons: '…'`, from the assignment's non-compliance message) and the resource it refused.
 pub fn policy(text: &str, ctx: &ClassifyContext) -> Classification {
     let name = quoted_after(text, "policyAssignment", "\"name\":\"", "\"")
         .or_else(|| quoted_after(text, "policyAssignment", "\\\"name\\\":\\\"", "\\\""))
         .or_else(|| quoted_after(text, "policy assignment", "'", "'"));
-    let headline = match name {
-        Some(n) => format!("Blocked by the Azure Policy \"{n}\"."),
-        None => "Blocked by an Azure Policy of this subscription.".into(),
+    let reason = quoted_after(text, "Reasons:", "'", "'")
+        .or_else(|| quoted_after(text, "Reasons:", "\"", "\""))
+        .map(|r| {
+            let r = r.trim();
+            if r.ends_with(['.', '!', '?']) {
+                r.to_owned()
+            } else {
+                format!("{r}.")
+            }
+        });
+    let headline = match (name, &reason) {
+        (Some(n), Some(r)) => format!("Blocked by the Azure Policy \"{n}\": {r}"),
+        (Some(n), None) => format!("Blocked by the Azure Policy \"{n}\"."),
+        (None, Some(r)) => format!("Blocked by an Azure Policy: {r}"),
+        (None, None) => "Blocked by an Azure Policy of this subscription.".into(),
     };
+    let resource = quoted_after(text, "Resource ", "'", "'")
+        .map(|r| format!("The policy refused {r}. "))
+        .unwrap_or_default();
     classification(
         Category::Policy,
         headline,
-        "Change the request to comply (e.g. region, tags, VM size) or ask the policy's owner for \
-         an exemption.",
-        vec![action(
-            "Policy compliance in the portal",
-            ctx.portal_link("#view/Microsoft_Azure_Policy/PolicyMenuBlade/~/Compliance"),
-        )],
+        format!(
+            "{resource}Change the request to comply (e.g. region, tags, VM size) or ask the \
+             policy's owner for an exemption."
+        ),
+        vec![
+            action(
+                "Policy compliance in the portal",
+                ctx.portal_link("#view/Microsoft_Azure_Policy/PolicyMenuBlade/~/Compliance"),
+            ),
+            action(
+                "Troubleshoot RequestDisallowedByPolicy",
+                "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/error-codes/requestdisallowedbypolicy-error",
+            ),
+        ],
     )
 }
 
@@ -507,12 +529,31 @@ pub fn unsupported_api_version(text: &str) -> Classification {
     )
 }
 
-pub fn throttled() -> Classification {
+/// Throttled: which of Azure's limits (`The PutManagedClusterHandler.PUT request limit …`) and
+/// how long it asks to wait.
+pub fn throttled(text: &str) -> Classification {
+    let lower = text.to_ascii_lowercase();
+    let limit = lower
+        .find(" request limit")
+        .and_then(|at| text[..at].rsplit(' ').next())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default();
+    let wait = number_after(text, "retry again in")
+        .or_else(|| number_after(text, "try again after"))
+        .map(|n| format!("Azure asks to wait {n} seconds; "))
+        .unwrap_or_default();
     classification(
         Category::Throttled,
-        "Azure is throttling requests from this subscription.".into(),
-        "Wait a minute and retry; the dashboard already retried with back-off.",
-        vec![],
+        format!("Azure is throttling requests from this subscription{limit}."),
+        format!(
+            "{wait}retry then. The dashboard already retried with back-off; fewer creates and \
+             updates at once on this subscription help."
+        ),
+        vec![action(
+            "AKS throttling",
+            "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/error-codes/throttled-error",
+        )],
     )
 }
 
@@ -567,7 +608,18 @@ pub fn not_found(codes: &[String], text: &str, ctx: &ClassifyContext) -> Classif
 /// first sentence is the clearest headline.
 pub fn invalid_request(err: &ArmErrorInfo) -> Classification {
     let cleaned = clean_message(&err.message);
-    let headline = first_sentence(&cleaned);
+    let lower = cleaned.to_ascii_lowercase();
+    // `The value of parameter name is invalid. Error details: "azure" managed cluster name is
+    // invalid because it is reserved.`: the details say why.
+    let headline = match lower.find("error details: ") {
+        Some(at) => first_sentence(&cleaned[at + "error details: ".len()..].replace("..", ".")),
+        None if lower.contains("parameter agentpoolprofile.name is invalid") => {
+            "Azure refused a node pool name (agentPoolProfile.name): pool names are 1 to 12 \
+             lowercase letters and digits, starting with a letter."
+                .to_owned()
+        }
+        None => first_sentence(&cleaned),
+    };
     let headline = if headline.is_empty() {
         format!("Azure refused the request as invalid ({}).", err.code)
     } else {
@@ -579,7 +631,21 @@ pub fn invalid_request(err: &ArmErrorInfo) -> Classification {
         format!("{} · {cleaned}", err.code),
         vec![],
     );
-    if cleaned.contains("aka.ms/aks-naming-rules") {
+    let lower = err.message.to_ascii_lowercase();
+    if lower.contains("reserved word") || lower.contains("reservedresourcename") {
+        c.actions.push(action(
+            "Troubleshoot ReservedResourceName",
+            "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/create-upgrade-delete/error-code-reservedresourcename",
+        ));
+    } else if lower.contains("virtual machine scale sets") {
+        c.actions.push(action(
+            "Features that need Virtual Machine Scale Sets",
+            "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/create-upgrade-delete/error-using-feature-requiring-virtual-machine-scale-set",
+        ));
+    } else if cleaned.contains("aka.ms/aks-naming-rules")
+        || lower.contains("agentpoolprofile.name")
+        || lower.contains("parameter name is invalid")
+    {
         c.actions.push(action(
             "AKS naming rules",
             "https://learn.microsoft.com/azure/aks/faq#what-naming-restrictions-are-enforced-for-aks-resources-and-parameters",

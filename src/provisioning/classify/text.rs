@@ -119,6 +119,103 @@ pub fn role_assignment_command(
     ))
 }
 
+/// The exit status of a node's setup script (CSE) as Azure reports it: `exit status=50`,
+/// `"ExitCode": "50"`, `Exit Code: 5`, `vmssCSE exit status=50`.
+pub fn exit_status(text: &str) -> Option<u32> {
+    let lower = text.to_ascii_lowercase();
+    [
+        "exit status=",
+        "\"exitcode\": \"",
+        "\\\"exitcode\\\": \\\"",
+        "exit code: ",
+    ]
+    .iter()
+    .filter_map(|label| {
+        let at = lower.find(label)? + label.len();
+        let digits: String = lower[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    })
+    .next()
+}
+
+/// Every IPv4 CIDR (`10.0.0.0/16`) in the text, in order, without repeats.
+pub fn cidrs_in(text: &str) -> Vec<&str> {
+    let mut found: Vec<&str> = Vec::new();
+    for token in text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '/')) {
+        let token = token.trim_end_matches('.');
+        let Some((ip, len)) = token.split_once('/') else {
+            continue;
+        };
+        let octets = ip.split('.').filter(|o| o.parse::<u8>().is_ok()).count();
+        if octets == 4 && ip.split('.').count() == 4 && len.parse::<u8>().is_ok_and(|l| l <= 32) {
+            if !found.contains(&token) {
+                found.push(token);
+            }
+        }
+    }
+    found
+}
+
+/// Addresses of a subnet Azure lets resources use: all of the prefix but the five it keeps.
+pub fn usable_addresses(cidr: &str) -> Option<u64> {
+    let len: u32 = cidr.split_once('/')?.1.parse().ok()?;
+    (len <= 29).then(|| (1u64 << (32 - len)) - 5)
+}
+
+/// The last segment after `/{kind}/` of a resource ID in the text (`…/subnets/aks-subnet` →
+/// `aks-subnet`).
+pub fn resource_name<'a>(text: &'a str, kind: &str) -> Option<&'a str> {
+    let lower = text.to_ascii_lowercase();
+    let marker = format!("/{}/", kind.to_ascii_lowercase());
+    let start = lower.find(&marker)? + marker.len();
+    let rest = &text[start..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim_end_matches('.')).filter(|n| !n.is_empty())
+}
+
+/// The first Entra error code (`AADSTS7000222`) in the text.
+pub fn aadsts_code(text: &str) -> Option<&str> {
+    let at = text.find("AADSTS")?;
+    let rest = &text[at..];
+    let end = 6 + rest[6..]
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len() - 6);
+    Some(&rest[..end]).filter(|c| c.len() > 6)
+}
+
+/// Every Kubernetes version (`1.29.15`, `1.30`) in the text, in order, without repeats: words
+/// of two or three dot-separated numbers starting with `1.`.
+pub fn versions_in(text: &str) -> Vec<&str> {
+    let mut found: Vec<&str> = Vec::new();
+    for word in text.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        let word = word.trim_matches('.');
+        let parts: Vec<&str> = word.split('.').collect();
+        let numeric = parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        if numeric && (2..=3).contains(&parts.len()) && parts[0] == "1" && !found.contains(&word) {
+            found.push(word);
+        }
+    }
+    found
+}
+
+/// A GUID-like word right after `label` (`clientID: 1111…`, `app '1111…'`).
+pub fn guid_after<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find(&label.to_ascii_lowercase())? + label.len();
+    let rest = text[start..].trim_start_matches([' ', ':', '\'', '"']);
+    let end = rest
+        .find(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .unwrap_or(rest.len());
+    Some(&rest[..end]).filter(|id| is_guid_like(id))
+}
+
 fn is_guid_like(id: &str) -> bool {
     id.len() >= 32 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
@@ -142,6 +239,52 @@ mod tests {
         assert_eq!(
             region_in("Allocation failed. We do not have capacity."),
             None
+        );
+    }
+
+    #[test]
+    fn exit_statuses_cidrs_versions_and_names_are_read_where_azure_writes_them() {
+        assert_eq!(
+            exit_status("command terminated with exit status=50\\n[stdout]"),
+            Some(50)
+        );
+        assert_eq!(
+            exit_status(r#"{ "ExitCode": "41", "Output": "" }"#),
+            Some(41)
+        );
+        assert_eq!(exit_status("CSE Error: X. Exit Code: 5. Details"), Some(5));
+        assert_eq!(exit_status("no status"), None);
+        assert_eq!(
+            cidrs_in(
+                "The specified service CIDR 10.0.0.0/16 is conflicted with an existing subnet CIDR 10.0.1.0/24."
+            ),
+            ["10.0.0.0/16", "10.0.1.0/24"]
+        );
+        assert_eq!(usable_addresses("10.240.0.0/28"), Some(11));
+        assert_eq!(usable_addresses("10.0.0.0/16"), Some(65_531));
+        assert_eq!(
+            resource_name(
+                "Resource /subscriptions/1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-a/subnets/Subnet-AKS referenced by",
+                "subnets"
+            ),
+            Some("Subnet-AKS")
+        );
+        assert_eq!(
+            aadsts_code("x AADSTS7000222: The provided"),
+            Some("AADSTS7000222")
+        );
+        assert_eq!(
+            versions_in(
+                "Upgrading Kubernetes version 1.24.9 to 1.26.6 is not allowed. Available upgrades: [1.29.15 1.29.14]. Subnet 10.0.0.0/16"
+            ),
+            ["1.24.9", "1.26.6", "1.29.15", "1.29.14"]
+        );
+        assert_eq!(
+            guid_after(
+                "Service principal clientID: 11111111-2222-3333-4444-555555555555 not found",
+                "clientID"
+            ),
+            Some("11111111-2222-3333-4444-555555555555")
         );
     }
 
