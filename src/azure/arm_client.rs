@@ -19,7 +19,7 @@ use super::models::{
 };
 
 /// `Microsoft.ContainerService/managedClusters` (and its locations/operations).
-pub const CONTAINER_SERVICE_API_VERSION: &str = "2024-09-01";
+pub const CONTAINER_SERVICE_API_VERSION: &str = "2025-10-01";
 /// `Microsoft.Resources/resourceGroups`.
 pub const RESOURCES_API_VERSION: &str = "2021-04-01";
 /// `Microsoft.Compute/skus`.

@@ -140,3 +140,89 @@ async fn a_400_refusal_ends_the_job_with_one_put() {
     let state = app.simulator.state().await;
     assert_eq!(create_calls(&state), 1, "{state}");
 }
+
+/// A catalogue sample (`tests/fixtures/azure/catalogue`) by file name.
+fn catalogue(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/azure/catalogue")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("sample")).expect("json")
+}
+
+/// One sample of each family the catalogue added, as Azure sends it to a job: refusing the
+/// create (sync), or failing the accepted create's operation (async). The job records Azure's
+/// code, the family and a headline with the error's facts.
+#[tokio::test]
+async fn each_family_reaches_the_job_sync_and_async_and_is_explained() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        ("subnet-is-delegated.json", "aks-net-sync"),
+        (
+            "insufficient-subnet-size-nodepool-subnet-name.json",
+            "aks-net-async",
+        ),
+        ("cse-exit-50-outbound-conn-fail.json", "aks-cse-async"),
+        (
+            "cse-exit-50-create-vmss-agentpool-failed.json",
+            "aks-cse-async2",
+        ),
+        ("service-principal-not-found.json", "aks-sp-sync"),
+        (
+            "sp-profile-invalid-aadsts7000222-expired-badrequest.json",
+            "aks-sp-sync2",
+        ),
+        ("k8s-version-lts-only.json", "aks-k8s-sync"),
+        ("read-only-disabled-subscription.json", "aks-sub-sync"),
+        (
+            "request-disallowed-by-policy-reasons.json",
+            "aks-policy-sync",
+        ),
+        (
+            "request-disallowed-by-policy-mc-group.json",
+            "aks-policy-async",
+        ),
+    ];
+    let mut tasks = Vec::new();
+    for (file, cluster) in cases {
+        let sample = catalogue(file);
+        let raw = sample["body"].to_string();
+        let fault = match sample["shape"].as_str() {
+            Some("async") => json!({"operation": "operation_status", "cluster_name": cluster,
+                                    "raw_body": raw, "for_seconds": 600}),
+            _ => json!({"operation": "create", "cluster_name": cluster,
+                        "status": sample["status"], "raw_body": raw, "for_seconds": 600}),
+        };
+        app.simulator.add_fault(fault).await;
+        let accepted = app
+            .provision(
+                "alice",
+                provision_request("koreacentral", cluster, "Standard_D2s_v3", 1),
+            )
+            .await;
+        tasks.push((
+            sample,
+            accepted["task_id"].as_str().expect("task id").to_owned(),
+        ));
+    }
+    for (sample, task_id) in tasks {
+        let seen = app.wait_task("alice", &task_id, finished).await;
+        let end = seen.last().expect("answers");
+        let expect = &sample["expect"];
+        assert_eq!(end["status"], "failed", "{end}");
+        assert_eq!(end["error"]["code"], expect["code"], "{end}");
+        assert_eq!(end["error"]["category"], expect["category"], "{end}");
+        let explanation = &end["error"]["explanation"];
+        let shown =
+            format!("{} {}", explanation["headline"], explanation["details"]).to_lowercase();
+        for fact in expect["facts"].as_array().into_iter().flatten() {
+            let fact = fact.as_str().unwrap_or_default().to_lowercase();
+            assert!(shown.contains(&fact), "{fact:?} in {explanation}");
+        }
+        if expect["category"] == "cluster_identity" {
+            assert!(
+                !shown.contains("dashboard could not sign in") && !shown.contains("az login"),
+                "the cluster's credential, not the dashboard's: {explanation}"
+            );
+        }
+    }
+}

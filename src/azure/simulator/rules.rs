@@ -8,14 +8,38 @@ use super::answer::Answer;
 use super::catalog::{Catalog, Region};
 use crate::azure::models::{AgentPoolMode, AgentPoolProfile};
 
-/// The `api-version`s the simulator answers, per kind of resource. It implements the
-/// 2024-09-01 AKS contract; other versions listed are answered the same way.
+/// The `api-version`s the simulator answers, per kind of resource. For AKS: the GA versions of
+/// `Microsoft.ContainerService/aks/stable` in Azure/azure-rest-api-specs from 2023 on (what a
+/// current client may send); the fields the simulator models mean the same in all of them.
 pub const CONTAINER_SERVICE_API_VERSIONS: &[&str] = &[
     "2023-01-01",
+    "2023-02-01",
+    "2023-03-01",
     "2023-04-01",
+    "2023-05-01",
+    "2023-06-01",
+    "2023-07-01",
+    "2023-08-01",
+    "2023-09-01",
+    "2023-10-01",
+    "2023-11-01",
+    "2024-01-01",
     "2024-02-01",
     "2024-05-01",
+    "2024-07-01",
+    "2024-08-01",
     "2024-09-01",
+    "2024-10-01",
+    "2025-01-01",
+    "2025-02-01",
+    "2025-03-01",
+    "2025-04-01",
+    "2025-05-01",
+    "2025-06-01",
+    "2025-07-01",
+    "2025-08-01",
+    "2025-09-01",
+    "2025-10-01",
 ];
 /// AKS hands out operation URLs with this version, whatever version started the operation.
 pub const OPERATION_API_VERSION: &str = "2016-03-30";
@@ -487,6 +511,25 @@ mod tests {
         assert_eq!((usage.regional, usage.family("standardDSv3Family")), (8, 8));
         usage.apply(&catalog, &request, -1);
         assert_eq!(usage, RegionUsage::base(&eastus));
+    }
+
+    #[test]
+    fn every_current_ga_version_of_aks_is_accepted() {
+        let regions = Catalog::default().regions().to_vec();
+        for version in [
+            "2024-10-01",
+            "2025-01-01",
+            "2025-03-01",
+            "2025-07-01",
+            "2025-08-01",
+            "2025-10-01",
+            crate::azure::arm_client::CONTAINER_SERVICE_API_VERSION,
+        ] {
+            assert!(
+                check_api_version(ApiFamily::ContainerService, Some(version), &regions).is_ok(),
+                "{version}"
+            );
+        }
     }
 
     #[test]
