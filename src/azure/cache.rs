@@ -20,7 +20,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{ArmClient, ArmError, ClusterRef, ManagedCluster, ResourceGroup, ResourceSku, Usage};
+use super::{
+    ArmClient, ArmError, ClusterRef, KubernetesVersion, ManagedCluster, ResourceGroup, ResourceSku,
+    Usage,
+};
 use crate::events::DashboardEvent;
 use crate::events::bus::EventBus;
 
@@ -71,6 +74,7 @@ struct Inner {
     clusters: Table<Vec<ManagedCluster>>,
     usages: Table<Vec<Usage>>,
     skus: Table<Vec<ResourceSku>>,
+    kubernetes_versions: Table<Vec<KubernetesVersion>>,
     resource_groups: Table<Option<ResourceGroup>>,
 }
 
@@ -85,6 +89,7 @@ impl ArmCache {
                 clusters: Table::new(fetch_clusters),
                 usages: Table::new(fetch_usages),
                 skus: Table::new(fetch_skus),
+                kubernetes_versions: Table::new(fetch_kubernetes_versions),
                 resource_groups: Table::new(fetch_resource_group),
             }),
         }
@@ -116,6 +121,16 @@ impl ArmCache {
         region: &str,
     ) -> Result<Arc<Vec<ResourceSku>>, ArmError> {
         self.read(&self.inner.skus, subscription_id, region).await
+    }
+
+    /// The Kubernetes versions AKS offers in a region.
+    pub async fn kubernetes_versions(
+        &self,
+        subscription_id: &str,
+        region: &str,
+    ) -> Result<Arc<Vec<KubernetesVersion>>, ArmError> {
+        self.read(&self.inner.kubernetes_versions, subscription_id, region)
+            .await
     }
 
     /// The vCPU usage and limits of a region.
@@ -358,6 +373,14 @@ fn fetch_clusters(arm: ArmClient, sub: String, rg: String) -> Fetched<Vec<Manage
 
 fn fetch_skus(arm: ArmClient, sub: String, region: String) -> Fetched<Vec<ResourceSku>> {
     Box::pin(async move { arm.list_vm_skus(&sub, &region).await })
+}
+
+fn fetch_kubernetes_versions(
+    arm: ArmClient,
+    sub: String,
+    region: String,
+) -> Fetched<Vec<KubernetesVersion>> {
+    Box::pin(async move { arm.list_kubernetes_versions(&sub, &region).await })
 }
 
 fn fetch_usages(arm: ArmClient, sub: String, region: String) -> Fetched<Vec<Usage>> {

@@ -20,6 +20,7 @@ pub fn request(cluster: &str) -> ProvisionRequest {
         node_count: 2,
         system_vm_size: "Standard_D2s_v3".into(),
         system_node_count: 1,
+        kubernetes_version: String::new(),
     }
 }
 

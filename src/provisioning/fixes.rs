@@ -473,6 +473,7 @@ mod tests {
             node_count,
             system_vm_size: "Standard_D2s_v3".into(),
             system_node_count: 1,
+            kubernetes_version: String::new(),
         }
     }
 

@@ -23,6 +23,9 @@ pub struct ProvisionRequest {
     pub node_count: u32,
     pub system_vm_size: String,
     pub system_node_count: u32,
+    /// The Kubernetes version (`1.31` or `1.31.2`); empty: AKS's default in the region.
+    #[serde(default)]
+    pub kubernetes_version: String,
 }
 
 impl ProvisionRequest {
@@ -141,6 +144,8 @@ pub enum FixKind {
     VmSize,
     Region,
     Name,
+    /// A Kubernetes version the region offers.
+    KubernetesVersion,
     /// No request fixes it; the link does (a role assignment, a policy, a registration).
     Link,
 }
@@ -152,6 +157,7 @@ impl FixKind {
             FixKind::VmSize => "vm_size",
             FixKind::Region => "region",
             FixKind::Name => "name",
+            FixKind::KubernetesVersion => "kubernetes_version",
             FixKind::Link => "link",
         }
     }
@@ -327,6 +333,13 @@ pub struct SkuAvailability {
 pub struct AvailableSkus {
     pub region: String,
     pub skus: Vec<SkuAvailability>,
+    /// The Kubernetes minor versions AKS offers in the region (GA, newest first); empty when
+    /// Azure did not say.
+    #[serde(default)]
+    pub kubernetes_versions: Vec<String>,
+    /// AKS's default among them.
+    #[serde(default)]
+    pub default_kubernetes_version: Option<String>,
 }
 
 /// One cluster of the resource group, as the ClusterCard lists it.

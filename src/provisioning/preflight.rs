@@ -1,6 +1,7 @@
 //! Pre-flight checks before a create: `skus` (is each VM size offered here?), `quota` (do the
-//! pools fit the family and regional vCPU limits, and how many nodes would?), `resource_group`
-//! (exists, elsewhere, or will be created), and with a name `name` (is it taken?). Azure being
+//! pools fit the family and regional vCPU limits, and how many nodes would?),
+//! `kubernetes_version` (does AKS offer it here?), `resource_group` (exists, elsewhere, or will
+//! be created), and with a name `name` (is it taken?). Azure being
 //! unreadable is a `warn`, never a crash.
 //!
 //! The evaluation is pure ([`evaluate_skus`], [`evaluate_quota`], [`evaluate_name`]);
@@ -8,9 +9,12 @@
 
 use serde_json::json;
 
-use crate::azure::{ArmCache, ArmError, ManagedCluster, ResourceGroup, ResourceSku, Usage};
+use crate::azure::{
+    ArmCache, ArmError, KubernetesVersion, ManagedCluster, ResourceGroup, ResourceSku, Usage,
+};
 use crate::provisioning::model::{
-    AvailableSkus, CheckStatus, PreflightCheck, PreflightReport, ProvisionRequest, SkuAvailability,
+    AvailableSkus, CheckStatus, Fix, FixKind, PreflightCheck, PreflightReport, ProvisionRequest,
+    SkuAvailability,
 };
 use crate::provisioning::validate::NODE_COUNT_RANGE;
 
@@ -69,7 +73,79 @@ pub fn available_skus(region: &str, skus: &[ResourceSku]) -> AvailableSkus {
     AvailableSkus {
         region: region.to_owned(),
         skus: list,
+        kubernetes_versions: Vec::new(),
+        default_kubernetes_version: None,
     }
+}
+
+/// The GA minor versions AKS offers (newest first) and its default, from the region's list.
+pub fn offered_versions(versions: &[KubernetesVersion]) -> (Vec<String>, Option<String>) {
+    let mut minors: Vec<&KubernetesVersion> = versions.iter().filter(|v| !v.is_preview).collect();
+    minors.sort_by_key(|v| std::cmp::Reverse(version_key(&v.version)));
+    let default = versions
+        .iter()
+        .find(|v| v.is_default)
+        .map(|v| v.version.clone());
+    (minors.iter().map(|v| v.version.clone()).collect(), default)
+}
+
+/// `1.31.2` → `[1, 31, 2]`, for ordering versions as numbers.
+fn version_key(version: &str) -> Vec<u32> {
+    version.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+/// The `kubernetes_version` check: AKS's default, or a minor or patch version the region
+/// offers. When it fails, the fix is AKS's default (or the newest version offered).
+pub fn evaluate_kubernetes_version(
+    req: &ProvisionRequest,
+    versions: &[KubernetesVersion],
+) -> PreflightCheck {
+    let (offered, default) = offered_versions(versions);
+    let asked = req.kubernetes_version.trim();
+    let details = serde_json::json!({ "offered": offered, "default": default });
+    if asked.is_empty() {
+        let message = match &default {
+            Some(d) => format!("AKS's default version in {}: Kubernetes {d}.", req.region),
+            None => format!("AKS chooses the version in {}.", req.region),
+        };
+        return check("kubernetes_version", CheckStatus::Ok, message, details);
+    }
+    let known = versions
+        .iter()
+        .any(|v| !v.is_preview && (v.version == asked || v.patch_versions.contains_key(asked)));
+    if known {
+        return check(
+            "kubernetes_version",
+            CheckStatus::Ok,
+            format!("Kubernetes {asked} is offered in {}.", req.region),
+            details,
+        );
+    }
+    let list = if offered.is_empty() {
+        "none".to_owned()
+    } else {
+        offered.join(", ")
+    };
+    let mut failing = check(
+        "kubernetes_version",
+        CheckStatus::Fail,
+        format!(
+            "Kubernetes {asked} is not offered in {}. Offered: {list}.",
+            req.region
+        ),
+        details,
+    );
+    if let Some(version) = default.or_else(|| offered.first().cloned()) {
+        let mut request = req.clone();
+        request.kubernetes_version = version.clone();
+        failing.fixes.push(Fix {
+            kind: FixKind::KubernetesVersion,
+            label: format!("Use Kubernetes {version}"),
+            request: Some(request),
+            url: None,
+        });
+    }
+    failing
 }
 
 /// The `skus` check: both sizes must be offered in the region and not restricted.
@@ -393,7 +469,7 @@ pub async fn run_preflight(
     may_create_rg: bool,
 ) -> PreflightReport {
     let with_name = !req.cluster_name.trim().is_empty();
-    let (skus, usages, rg, taken) = tokio::join!(
+    let (skus, usages, rg, taken, versions) = tokio::join!(
         azure.skus(&req.subscription_id, &req.region),
         azure.usages(&req.subscription_id, &req.region),
         azure.resource_group(&req.subscription_id, &req.resource_group),
@@ -412,6 +488,7 @@ pub async fn run_preflight(
                 false => None,
             }
         },
+        azure.kubernetes_versions(&req.subscription_id, &req.region),
     );
     let rg = rg.map(|rg| rg.as_ref().clone());
     let mut checks = Vec::with_capacity(4);
@@ -429,6 +506,14 @@ pub async fn run_preflight(
         (_, Err(err)) | (Err(err), _) => {
             checks.push(unreadable("quota", "the region's quota", err))
         }
+    }
+    match &versions {
+        Ok(versions) => checks.push(evaluate_kubernetes_version(req, versions)),
+        Err(err) => checks.push(unreadable(
+            "kubernetes_version",
+            "the region's Kubernetes versions",
+            err,
+        )),
     }
     checks.push(evaluate_resource_group(req, &rg, may_create_rg));
     match &taken {
@@ -511,6 +596,7 @@ mod tests {
             node_count: count,
             system_vm_size: "Standard_D2s_v3".into(),
             system_node_count: 1,
+            kubernetes_version: String::new(),
         }
     }
 

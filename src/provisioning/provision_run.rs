@@ -652,7 +652,7 @@ impl ProvisionRun {
         let mut body = ManagedCluster::for_create(
             &self.request.cluster_name,
             self.request.region.clone(),
-            None,
+            Some(self.request.kubernetes_version.clone()).filter(|v| !v.is_empty()),
             vec![
                 AgentPoolProfile::new(
                     SYSTEM_POOL,

@@ -761,12 +761,19 @@ pub async fn available_skus(
         }
         None => asked_scope(state, caller, None)?.subscription_id,
     };
-    let skus = state
-        .azure
-        .skus(&subscription, region)
-        .await
-        .map_err(|e| arm_unavailable(&e))?;
-    Ok(preflight::available_skus(region, &skus))
+    let (skus, versions) = tokio::join!(
+        state.azure.skus(&subscription, region),
+        state.azure.kubernetes_versions(&subscription, region),
+    );
+    let skus = skus.map_err(|e| arm_unavailable(&e))?;
+    let mut available = preflight::available_skus(region, &skus);
+    // Without the version list the form still offers AKS's default.
+    if let Ok(versions) = versions {
+        let (offered, default) = preflight::offered_versions(&versions);
+        available.kubernetes_versions = offered;
+        available.default_kubernetes_version = default;
+    }
+    Ok(available)
 }
 
 #[cfg(test)]

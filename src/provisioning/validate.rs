@@ -106,6 +106,16 @@ pub fn node_resource_group_error(req: &ProvisionRequest) -> Option<String> {
     })
 }
 
+/// A Kubernetes version as AKS takes it: `1.31` or `1.31.2` (empty: AKS's default).
+pub fn is_valid_kubernetes_version(version: &str) -> bool {
+    let parts: Vec<&str> = version.split('.').collect();
+    version.len() <= 16
+        && (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Every rule a request breaks, by field name. Empty means valid.
 pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, String> {
     let mut errors = BTreeMap::new();
@@ -164,6 +174,12 @@ pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, St
             format!("Must be between {lo} and {hi}."),
         );
     }
+    if !req.kubernetes_version.is_empty() && !is_valid_kubernetes_version(&req.kubernetes_version) {
+        fail(
+            "kubernetes_version",
+            "A version like 1.31 or 1.31.2, or empty for AKS's default.".into(),
+        );
+    }
     errors
 }
 
@@ -181,7 +197,25 @@ mod tests {
             node_count: 3,
             system_vm_size: "Standard_D2s_v3".into(),
             system_node_count: 1,
+            kubernetes_version: String::new(),
         }
+    }
+
+    #[test]
+    fn kubernetes_versions_are_a_minor_or_a_patch() {
+        for ok in ["1.31", "1.31.2", "1.30.10"] {
+            assert!(is_valid_kubernetes_version(ok), "{ok}");
+        }
+        for bad in [
+            "", "1", "v1.31", "1.31.", "1..2", "1.31.2.4", "latest", "1.31-rc",
+        ] {
+            assert!(!is_valid_kubernetes_version(bad), "{bad}");
+        }
+        let mut req = valid();
+        req.kubernetes_version = "latest".into();
+        assert!(validate_provision_request(&req).contains_key("kubernetes_version"));
+        req.kubernetes_version = String::new();
+        assert!(validate_provision_request(&req).is_empty());
     }
 
     #[test]
@@ -235,6 +269,7 @@ mod tests {
             node_count: 0,
             system_vm_size: String::new(),
             system_node_count: 4,
+            kubernetes_version: String::new(),
         };
         let errors = validate_provision_request(&req);
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();

@@ -53,6 +53,7 @@ impl Sample {
             node_count: 3,
             system_vm_size: field("system_vm_size", "Standard_D2s_v3"),
             system_node_count: 1,
+            kubernetes_version: String::new(),
         })
     }
 

@@ -14,6 +14,7 @@ mod fixes;
 mod foundation;
 mod hostile_input;
 mod identity;
+mod kubernetes_versions;
 mod provisioning;
 mod refusals;
 mod safety;

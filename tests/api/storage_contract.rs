@@ -47,6 +47,7 @@ fn cluster(name: &str) -> ClusterContext {
         node_count: 3,
         system_vm_size: "Standard_D2s_v3".to_owned(),
         system_node_count: 1,
+        kubernetes_version: String::new(),
     }
 }
 

@@ -11,6 +11,7 @@ fn ctx(region: &str) -> ClassifyContext {
         node_count: 3,
         system_vm_size: "Standard_D2s_v3".into(),
         system_node_count: 1,
+        kubernetes_version: String::new(),
     })
 }
 

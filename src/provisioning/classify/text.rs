@@ -150,10 +150,12 @@ pub fn cidrs_in(text: &str) -> Vec<&str> {
             continue;
         };
         let octets = ip.split('.').filter(|o| o.parse::<u8>().is_ok()).count();
-        if octets == 4 && ip.split('.').count() == 4 && len.parse::<u8>().is_ok_and(|l| l <= 32) {
-            if !found.contains(&token) {
-                found.push(token);
-            }
+        if octets == 4
+            && ip.split('.').count() == 4
+            && len.parse::<u8>().is_ok_and(|l| l <= 32)
+            && !found.contains(&token)
+        {
+            found.push(token);
         }
     }
     found

@@ -9,9 +9,10 @@ use crate::components::provision_error_card::FixActions;
 use crate::provisioning::model::{CheckStatus, Fix};
 
 /// The pre-flight checks the server runs, with their names on screen.
-const CHECKS: [(&str, &str); 4] = [
+const CHECKS: [(&str, &str); 5] = [
     ("skus", "VM sizes"),
     ("quota", "vCPU quota"),
+    ("kubernetes_version", "Kubernetes version"),
     ("resource_group", "Resource group"),
     ("name", "Name"),
 ];
@@ -198,12 +199,13 @@ mod tests {
             [
                 ("skus", "pending"),
                 ("quota", "pending"),
+                ("kubernetes_version", "pending"),
                 ("resource_group", "pending"),
                 ("name", "todo"),
             ]
         );
         assert_eq!(
-            rows_of(&c, true)[3].status,
+            rows_of(&c, true)[4].status,
             "pending",
             "the name is checked once left"
         );

@@ -66,6 +66,7 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
     let (sys_lo, sys_hi) = SYSTEM_NODE_COUNT_RANGE;
     let regions = Signal::stored(region_choices());
     let sizes = Signal::derive(move || state.size_choices());
+    let versions = Signal::derive(move || state.version_choices());
     let subscriptions = Signal::stored(state.subscription_choices());
     // Memos: the resource-group field changes with the subscription, not with every key typed.
     let groups = Memo::new(move |_| state.group_choices());
@@ -105,6 +106,12 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                             ))
                         />
                         <FormField name="region" label="Region" kind=FieldKind::Select choices=regions />
+                        <FormField
+                            name="kubernetes_version"
+                            label="Kubernetes version"
+                            kind=FieldKind::Select
+                            choices=versions
+                        />
                         <FormField
                             name="subscription_id"
                             label="Subscription"

@@ -64,6 +64,7 @@ impl FormState {
             node_count: 1,
             system_vm_size: KNOWN_VM_SIZES[0].0.to_owned(),
             system_node_count: 1,
+            kubernetes_version: String::new(),
         };
         let texts = RwSignal::new(texts_of(&start));
         let request = Memo::new(move |_| texts.with(request_of));
@@ -303,6 +304,42 @@ impl FormState {
                     s.region
                 )
             })
+        })
+    }
+
+    /// The Kubernetes versions the select offers: AKS's default (empty), then the region's
+    /// versions, newest first; a version loaded from elsewhere that the region does not offer
+    /// stays chosen and says so (tracked).
+    pub(super) fn version_choices(self) -> Vec<Choice> {
+        let chosen = self.request.with(|r| r.kubernetes_version.clone());
+        self.skus.with(|skus| {
+            let (offered, default) = skus
+                .as_ref()
+                .map(|s| {
+                    (
+                        s.kubernetes_versions.clone(),
+                        s.default_kubernetes_version.clone(),
+                    )
+                })
+                .unwrap_or_default();
+            let mut choices = vec![Choice {
+                value: String::new(),
+                label: match default {
+                    Some(d) => format!("AKS default ({d})"),
+                    None => "AKS default".to_owned(),
+                },
+            }];
+            if !chosen.is_empty() && !offered.contains(&chosen) && skus.is_some() {
+                choices.push(Choice {
+                    label: format!("{chosen} (not offered here)"),
+                    value: chosen,
+                });
+            }
+            choices.extend(offered.into_iter().map(|v| Choice {
+                label: v.clone(),
+                value: v,
+            }));
+            choices
         })
     }
 
