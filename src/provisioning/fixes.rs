@@ -63,6 +63,17 @@ pub fn compute_fixes(
             fixes.extend(other_regions(req, regions));
         }
         Category::Region => fixes.extend(other_regions(req, regions)),
+        // AKS's default version is offered wherever AKS is.
+        Category::KubernetesVersion if !req.kubernetes_version.is_empty() => {
+            let mut request = req.clone();
+            request.kubernetes_version = String::new();
+            fixes.push(Fix {
+                kind: FixKind::KubernetesVersion,
+                label: "Use AKS's default Kubernetes version".to_owned(),
+                request: Some(request),
+                url: None,
+            });
+        }
         Category::NameTaken => fixes.extend(free_name(req, &ctx.taken_names)),
         Category::RgPermission => fixes.push(link(
             "Ask for access to the resource group (IAM)",
@@ -650,5 +661,32 @@ mod tests {
         assert!(distance_km("eastus", "westeurope") < distance_km("eastus", "koreacentral"));
         assert!(distance_km("koreacentral", "westeurope") < distance_km("koreacentral", "eastus"));
         assert_eq!(distance_km("eastus", "marscentral"), u32::MAX);
+    }
+
+    #[test]
+    fn an_unsupported_kubernetes_version_is_fixed_by_aks_default() {
+        let mut req = request("eastus", "Standard_D2s_v3", 1);
+        req.kubernetes_version = "1.19".into();
+        let fixes = compute_fixes(
+            &req,
+            Category::KubernetesVersion,
+            &[],
+            &FixContext::default(),
+        );
+        assert_eq!(fixes.len(), 1);
+        assert_eq!(fixes[0].kind, FixKind::KubernetesVersion);
+        let fixed = fixes[0].request.as_ref().expect("a request");
+        assert_eq!(fixed.kubernetes_version, "");
+        assert_eq!(fixed.node_sku, req.node_sku);
+        req.kubernetes_version.clear();
+        assert!(
+            compute_fixes(
+                &req,
+                Category::KubernetesVersion,
+                &[],
+                &FixContext::default()
+            )
+            .is_empty()
+        );
     }
 }

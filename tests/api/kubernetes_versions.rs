@@ -121,4 +121,27 @@ async fn the_regions_versions_are_offered_and_checked_and_the_cluster_gets_the_o
             .is_some_and(|v| v.starts_with(&format!("{older}."))),
         "{cluster}"
     );
+
+    // A version AKS refuses at create time (pre-flight skipped, or the list changed since): the
+    // job fails as a version problem, and its fix is AKS's default.
+    let accepted = app
+        .provision("lee", with_version("koreacentral", "aks-ancient", "1.19"))
+        .await;
+    let task_id = accepted["task_id"].as_str().expect("task id");
+    let end = app
+        .wait_task("lee", task_id, finished)
+        .await
+        .pop()
+        .expect("end");
+    assert_eq!(end["status"], "failed", "{end}");
+    assert_eq!(end["error"]["category"], "kubernetes_version", "{end}");
+    assert!(
+        end["error"]["explanation"]["headline"]
+            .as_str()
+            .is_some_and(|h| h.contains("1.19")),
+        "{end}"
+    );
+    let fix = &end["error"]["fixes"][0];
+    assert_eq!(fix["kind"], "kubernetes_version", "{end}");
+    assert_eq!(fix["request"]["kubernetes_version"], "", "{end}");
 }

@@ -107,11 +107,12 @@ impl FormState {
     }
 
     /// A request to start from (Edit & retry, a fix): the form takes its values (an empty one
-    /// keeps what the form has) and checks it at once.
+    /// keeps what the form has, but for the Kubernetes version, where empty is AKS's default)
+    /// and checks it at once.
     pub(crate) fn load(self, r: &ProvisionRequest) {
         self.texts.update(|texts| {
             for (name, text) in texts_of(r) {
-                if !text.is_empty() {
+                if !text.is_empty() || name == "kubernetes_version" {
                     texts.insert(name, text);
                 }
             }
