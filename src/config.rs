@@ -90,9 +90,11 @@ pub struct ServeConfig {
     pub reload_port: u16,
 
     /// Job storage: `sqlite://PATH` or `postgres://…`. Default: a SQLite file under ./data/.
+    /// (`--help` never prints its value from the environment: it may hold a password.)
     #[arg(
         long,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://data/dashboard.db"
     )]
     pub database_url: String,

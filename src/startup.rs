@@ -366,6 +366,16 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// Writes a secret only its owner may read (`0600` on Unix), never through an existing file.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
 /// The cookie-signing key: `SESSION_SECRET`, or a random one kept in the data folder.
 fn load_or_create_key(
     secret: Option<&str>,
@@ -382,7 +392,8 @@ fn load_or_create_key(
                     let mut raw = [0u8; 64];
                     rand::thread_rng().fill_bytes(&mut raw);
                     let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-                    std::fs::write(&path, &hex).map_err(|e| StartupError::Io(path.clone(), e))?;
+                    write_private(&path, hex.as_bytes())
+                        .map_err(|e| StartupError::Io(path.clone(), e))?;
                     hex.into_bytes()
                 }
             }
@@ -390,4 +401,26 @@ fn load_or_create_key(
     };
     Key::try_from(bytes.as_slice())
         .map_err(|_| StartupError::Config("SESSION_SECRET must be at least 64 bytes long".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn the_session_key_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("aksdash-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let _ = std::fs::remove_file(dir.join("session.key"));
+        let key = super::load_or_create_key(None, &dir);
+        assert!(key.is_ok());
+        let mode = std::fs::metadata(dir.join("session.key"))
+            .expect("written")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // Read back, not made again.
+        assert!(super::load_or_create_key(None, &dir).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

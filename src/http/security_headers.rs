@@ -42,10 +42,18 @@ pub fn live_reload_source(reload_port: u32) -> String {
     format!("ws://*:{reload_port} wss://*:{reload_port}")
 }
 
-/// Middleware: adds the headers; keeps a policy the page already set.
+/// Middleware: adds the headers; keeps a policy the page already set. `/api` answers hold
+/// Azure's error texts and who did what: no cache keeps them (`no-store`, unless the route set
+/// its own policy).
 pub async fn add_security_headers(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
+    if api {
+        headers
+            .entry(http::header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     // For browsers that predate `frame-ancestors`.

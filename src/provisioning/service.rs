@@ -443,8 +443,12 @@ pub async fn dismiss(state: &AppState, caller: &Caller, job_id: &str) -> Result<
 }
 
 /// Dismisses a failure of `owner` on every device.
+/// A failure dismissed before changes nothing and tells no page (a loop of dismisses must not
+/// flood the event bus everyone shares).
 async fn dismiss_for(state: &AppState, owner: &str, job_id: &str) -> Result<(), ApiError> {
-    state.jobs.dismiss(owner, job_id, now_ms()).await?;
+    if !state.jobs.dismiss(owner, job_id, now_ms()).await? {
+        return Ok(());
+    }
     tracing::info!(%job_id, %owner, "failure dismissed");
     state.events.to_user(
         owner,

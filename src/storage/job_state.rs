@@ -511,10 +511,10 @@ impl JobStateRepository {
         owner_id: &str,
         job_id: &str,
         now_ms: i64,
-    ) -> Result<(), JobAccessError> {
+    ) -> Result<bool, JobAccessError> {
         let done = sqlx::query(
-            "UPDATE job_state SET dismissed_at = COALESCE(dismissed_at, $3), updated_at = $3 \
-             WHERE id = $1 AND owner_id = $2",
+            "UPDATE job_state SET dismissed_at = $3, updated_at = $3 \
+             WHERE id = $1 AND owner_id = $2 AND dismissed_at IS NULL",
         )
         .bind(job_id)
         .bind(owner_id)
@@ -523,9 +523,18 @@ impl JobStateRepository {
         .await
         .map_err(StorageError::from)?;
         if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(self.why_not_found("id", job_id).await?)
+            return Ok(true);
+        }
+        let owned = sqlx::query("SELECT 1 FROM job_state WHERE id = $1 AND owner_id = $2")
+            .bind(job_id)
+            .bind(owner_id)
+            .fetch_optional(&self.storage.pool)
+            .await
+            .map_err(StorageError::from)?;
+        match owned {
+            // Dismissed before: nothing changes.
+            Some(_) => Ok(false),
+            None => Err(self.why_not_found("id", job_id).await?),
         }
     }
 

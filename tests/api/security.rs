@@ -279,4 +279,15 @@ async fn the_page_has_a_nonce_policy_and_every_answer_the_security_headers() {
             "{path}: {policy}"
         );
     }
+
+    // `/api` answers hold Azure's error texts: no cache keeps them.
+    for path in [
+        "/api/session",
+        "/api/nope",
+        "/api/aks/recent-failed-provisions",
+        "/api/aks/available-skus?region=koreacentral",
+    ] {
+        let res = app.get_response("dev", path).await;
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+    }
 }

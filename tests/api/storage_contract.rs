@@ -222,18 +222,25 @@ async fn dismissed_failures_stay_dismissed(storage: Storage) {
     let kept = provision(&repo, "ana", "a", JobStatus::Failed, now - 2 * HOUR).await;
     let dismissed = provision(&repo, "ana", "b", JobStatus::Failed, now - HOUR).await;
 
-    repo.dismiss("ana", &dismissed.id, now)
-        .await
-        .expect("dismiss");
+    assert!(
+        repo.dismiss("ana", &dismissed.id, now)
+            .await
+            .expect("dismiss"),
+        "dismissed now"
+    );
     let recent = repo
         .recent_failed_provisions("ana", FAILED_OR_CANCELLED, now - 24 * HOUR, 10)
         .await
         .expect("recent failures");
     assert_eq!(ids(&recent), [kept.id.as_str()]);
 
-    repo.dismiss("ana", &dismissed.id, now + MINUTE)
-        .await
-        .expect("dismissing twice is fine");
+    assert!(
+        !repo
+            .dismiss("ana", &dismissed.id, now + MINUTE)
+            .await
+            .expect("dismissing twice is fine"),
+        "nothing changed the second time"
+    );
     let stored = repo.get(&dismissed.id).await.expect("get").expect("exists");
     assert_eq!(stored.dismissed_at, Some(now), "the first dismissal counts");
 
