@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::from_env();
-    startup::init_tracing();
+    startup::init_tracing(cli.log_format);
     match startup::run_cli(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -48,14 +48,18 @@ pub enum StartupError {
     Azure(#[from] ArmError),
 }
 
-pub fn init_tracing() {
+pub fn init_tracing(format: crate::config::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        crate::config::LogFormat::Text => logs.try_init(),
+        // One JSON object per line; the event's fields at the top level.
+        crate::config::LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    };
 }
 
 pub async fn run_cli(cli: Cli) -> Result<(), StartupError> {
@@ -339,6 +343,10 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(api_json::json_errors_under_api))
         .layer(axum::middleware::from_fn(
             security_headers::add_security_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.secure_cookies,
+            security_headers::strict_transport,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

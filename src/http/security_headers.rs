@@ -64,6 +64,23 @@ pub async fn add_security_headers(req: Request, next: Next) -> Response {
     res
 }
 
+/// Middleware for a dashboard served over https (`PUBLIC_URL`): browsers keep to https for a
+/// year (`Strict-Transport-Security`).
+pub async fn strict_transport(
+    axum::extract::State(https): axum::extract::State<bool>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    if https {
+        res.headers_mut().insert(
+            http::header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

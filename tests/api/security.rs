@@ -291,3 +291,55 @@ async fn the_page_has_a_nonce_policy_and_every_answer_the_security_headers() {
         assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
     }
 }
+
+#[tokio::test]
+async fn logs_can_be_json_lines_for_log_shippers() {
+    let refused = refused_start(Ipv4Addr::UNSPECIFIED, &[("LOG_FORMAT", "json")]).await;
+    assert!(!refused.success);
+    let lines: Vec<Value> = refused
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let error = lines
+        .iter()
+        .find(|l| l["level"] == "ERROR")
+        .unwrap_or_else(|| panic!("an error line: {}", refused.stdout));
+    assert!(error["timestamp"].is_string(), "{error}");
+    assert!(
+        error["error"].as_str().is_some_and(|e| e.contains(FLAG)),
+        "the event's fields are keys of the line: {error}"
+    );
+}
+
+#[tokio::test]
+async fn help_never_prints_the_database_password() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aks-dashboard"))
+        .arg("--help")
+        .env(
+            "DATABASE_URL",
+            "postgres://dash:s3cr3t-pass@db.example/dash",
+        )
+        .output()
+        .expect("run --help");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("DATABASE_URL"), "{help}");
+    assert!(!help.contains("s3cr3t-pass"), "{help}");
+}
+
+#[tokio::test]
+async fn served_over_https_the_browser_is_told_to_keep_to_https() {
+    let https = TestApp::builder()
+        .configure(|c| c.public_url = Some("https://aks.example.com".into()))
+        .spawn()
+        .await;
+    let res = https.get_response("dev", "/healthz").await;
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let plain = TestApp::spawn().await;
+    let res = plain.get_response("dev", "/healthz").await;
+    assert!(!res.headers().contains_key("strict-transport-security"));
+}

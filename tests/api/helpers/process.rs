@@ -111,9 +111,11 @@ impl DashboardProcess {
     }
 }
 
-/// What the binary printed on stderr when it refused to start.
+/// What the binary printed when it refused to start: its logs (stdout) and its one-line error
+/// (stderr).
 pub struct RefusedStart {
     pub success: bool,
+    pub stdout: String,
     pub stderr: String,
 }
 
@@ -125,7 +127,7 @@ pub async fn refused_start(host: Ipv4Addr, settings: &[(&str, &str)]) -> Refused
     let mut all = vec![("LISTEN_ADDR", listen.as_str())];
     all.extend_from_slice(settings);
     let mut child = dashboard_command(data_dir.path(), &all)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start aks-dashboard");
@@ -145,8 +147,13 @@ pub async fn refused_start(host: Ipv4Addr, settings: &[(&str, &str)]) -> Refused
     if let Some(mut pipe) = child.stderr.take() {
         let _ = pipe.read_to_string(&mut stderr);
     }
+    let mut stdout = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        let _ = pipe.read_to_string(&mut stdout);
+    }
     RefusedStart {
         success: status.success(),
+        stdout,
         stderr,
     }
 }
