@@ -216,6 +216,23 @@ pub struct ServeConfig {
     #[arg(long, env = "ARM_TOKEN", hide_env_values = true)]
     pub arm_token: Option<String>,
 
+    /// Event streams (open dashboard pages) one user may hold on this server; one more is
+    /// refused with 429 and `Retry-After`.
+    #[arg(
+        long = "max-streams-per-user",
+        env = "MAX_STREAMS_PER_USER",
+        default_value_t = 20
+    )]
+    pub max_streams_per_user: usize,
+
+    /// Event streams this server holds at once, all users together.
+    #[arg(
+        long = "max-streams-per-server",
+        env = "MAX_STREAMS_PER_SERVER",
+        default_value_t = 12_000
+    )]
+    pub max_streams_per_server: usize,
+
     /// How this server runs provision jobs.
     #[command(flatten)]
     pub jobs: JobSettings,
@@ -496,6 +513,8 @@ impl ServeConfig {
             arm_request_timeout_seconds: 30.0,
             arm_retry_max_seconds: 60.0,
             arm_token: None,
+            max_streams_per_user: 20,
+            max_streams_per_server: 12_000,
             jobs: JobSettings {
                 poll_min_seconds: 0.2,
                 poll_max_seconds: 2.0,

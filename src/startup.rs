@@ -208,6 +208,10 @@ impl Server {
                 oidc,
             },
             secure_cookies: public_url.starts_with("https://"),
+            streams: crate::http::events::StreamSlots::new(
+                config.max_streams_per_user,
+                config.max_streams_per_server,
+            ),
             scopes,
             config: Arc::new(config),
             arm: arm.client,

@@ -37,6 +37,8 @@ pub struct AppState {
     pub scopes: Arc<AllowedScopes>,
     /// Cookies carry `Secure`: the dashboard is served over https (`PUBLIC_URL`).
     pub secure_cookies: bool,
+    /// The event streams open on this server, by user.
+    pub streams: crate::http::events::StreamSlots,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -7,7 +7,9 @@
 //! scopes the caller may see, so they are kept fresh and a change made outside the dashboard is
 //! pushed too.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -26,6 +28,89 @@ use crate::state::AppState;
 /// How often an open stream marks the dashboard's clusters as looked at.
 const LOOKING_EVERY: Duration = Duration::from_secs(15);
 
+/// When a refused stream may be asked for again.
+const STREAMS_RETRY_AFTER_SECONDS: u64 = 30;
+
+/// The event streams open on this server, by user, within their caps: one user's pages (or a
+/// script that opens streams in a loop) cannot take the slots everyone shares.
+#[derive(Clone)]
+pub struct StreamSlots {
+    inner: Arc<Slots>,
+}
+
+struct Slots {
+    per_user: usize,
+    per_server: usize,
+    open: Mutex<(usize, HashMap<String, usize>)>,
+}
+
+/// One open stream's slot, given back when the stream ends (the page went away).
+pub struct StreamSlot {
+    slots: Arc<Slots>,
+    user: String,
+}
+
+impl StreamSlots {
+    pub fn new(per_user: usize, per_server: usize) -> Self {
+        Self {
+            inner: Arc::new(Slots {
+                per_user,
+                per_server,
+                open: Mutex::new((0, HashMap::new())),
+            }),
+        }
+    }
+
+    /// A slot for one more stream of `user`, or the 429 that says which cap is reached.
+    pub fn take(&self, user: &str) -> Result<StreamSlot, ApiError> {
+        let mut open = self.inner.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, by_user) = &mut *open;
+        let mine = by_user.get(user).copied().unwrap_or(0);
+        let refusal = if mine >= self.inner.per_user {
+            Some(format!(
+                "You have {mine} dashboard pages receiving live updates on this server, the most \
+                 allowed; close one, or reload this page later."
+            ))
+        } else if *total >= self.inner.per_server {
+            Some("This server holds as many live dashboard pages as it may; try again soon.".into())
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
+            let mut err = ApiError::new(429, "too_many_streams", message);
+            err.retryable = Some(true);
+            err.retry_after_seconds = Some(STREAMS_RETRY_AFTER_SECONDS);
+            return Err(err);
+        }
+        *total += 1;
+        *by_user.entry(user.to_owned()).or_default() += 1;
+        Ok(StreamSlot {
+            slots: self.inner.clone(),
+            user: user.to_owned(),
+        })
+    }
+
+    /// Streams open now: all users, and `user`'s.
+    pub fn open(&self, user: &str) -> (usize, usize) {
+        let open = self.inner.open.lock().unwrap_or_else(|e| e.into_inner());
+        (open.0, open.1.get(user).copied().unwrap_or(0))
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, by_user) = &mut *open;
+        *total = total.saturating_sub(1);
+        if let Some(mine) = by_user.get_mut(&self.user) {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                by_user.remove(&self.user);
+            }
+        }
+    }
+}
+
 pub async fn stream(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
     let site = headers
         .get("sec-fetch-site")
@@ -35,8 +120,15 @@ pub async fn stream(State(state): State<AppState>, caller: Caller, headers: Head
         return ApiError::forbidden("The event stream is only for this site's pages.")
             .into_response();
     }
+    let slot = match state.streams.take(&caller.id) {
+        Ok(slot) => slot,
+        Err(refused) => {
+            tracing::warn!(user = %caller.id, "event stream refused: {}", refused.message);
+            return refused.into_response();
+        }
+    };
     tracing::debug!(user = %caller.id, "event stream opened");
-    Sse::new(events_for(state, caller))
+    Sse::new(events_for(state, caller, slot))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
@@ -62,7 +154,11 @@ fn looked_at(state: &AppState, caller: &Caller) -> Vec<(String, String)> {
         .collect()
 }
 
-fn events_for(state: AppState, caller: Caller) -> impl Stream<Item = Result<Event, Infallible>> {
+fn events_for(
+    state: AppState,
+    caller: Caller,
+    slot: StreamSlot,
+) -> impl Stream<Item = Result<Event, Infallible>> {
     let receiver = state.events.subscribe();
     let scopes = looked_at(&state, &caller);
     let look = move |state: &AppState| {
@@ -71,7 +167,8 @@ fn events_for(state: AppState, caller: Caller) -> impl Stream<Item = Result<Even
         }
     };
     look(&state);
-    stream::unfold(receiver, move |mut receiver| {
+    // The slot lives as long as the stream: dropped with it when the page goes away.
+    stream::unfold((receiver, slot), move |(mut receiver, slot)| {
         let (state, caller, look) = (state.clone(), caller.clone(), look.clone());
         async move {
             loop {
@@ -92,7 +189,7 @@ fn events_for(state: AppState, caller: Caller) -> impl Stream<Item = Result<Even
                 };
                 let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
                 let sse = Event::default().event(event.kind()).data(data);
-                return Some((Ok(sse), receiver));
+                return Some((Ok(sse), (receiver, slot)));
             }
         }
     })
@@ -101,6 +198,27 @@ fn events_for(state: AppState, caller: Caller) -> impl Stream<Item = Result<Even
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streams_are_capped_per_user_and_per_server_and_slots_come_back() {
+        let slots = StreamSlots::new(2, 3);
+        let a1 = slots.take("ann").expect("first");
+        let _a2 = slots.take("ann").expect("second");
+        let refused = slots.take("ann").err().expect("third of one user");
+        assert_eq!(
+            (refused.status, refused.code.as_str()),
+            (429, "too_many_streams")
+        );
+        assert_eq!(
+            refused.retry_after_seconds,
+            Some(STREAMS_RETRY_AFTER_SECONDS)
+        );
+        let _b1 = slots.take("bob").expect("another user");
+        assert!(slots.take("cy").is_err(), "the server's cap");
+        drop(a1);
+        assert_eq!(slots.open("ann"), (2, 1));
+        assert!(slots.take("cy").is_ok(), "a slot came back");
+    }
 
     #[test]
     fn an_admin_hears_everyones_progress_but_not_their_failures() {

@@ -343,3 +343,38 @@ async fn served_over_https_the_browser_is_told_to_keep_to_https() {
     let res = plain.get_response("dev", "/healthz").await;
     assert!(!res.headers().contains_key("strict-transport-security"));
 }
+
+#[tokio::test]
+async fn one_user_cannot_take_every_event_stream() {
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.max_streams_per_user = 2;
+            c.max_streams_per_server = 3;
+        })
+        .spawn()
+        .await;
+    let open = |user: &'static str| {
+        app.http
+            .get(app.url("/api/events"))
+            .header("X-Dev-User", user)
+            .send()
+    };
+    let first = open("greedy").await.expect("stream");
+    let second = open("greedy").await.expect("stream");
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let third = open("greedy").await.expect("answer");
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(third.headers()["retry-after"], "30");
+    let body: Value = third.json().await.expect("json");
+    assert_eq!(body["code"], "too_many_streams", "{body}");
+
+    // Another user still gets one; then the server's own cap is reached for everyone.
+    let other = open("patient").await.expect("stream");
+    assert_eq!(other.status(), StatusCode::OK);
+    let late = open("late").await.expect("answer");
+    assert_eq!(late.status(), StatusCode::TOO_MANY_REQUESTS);
+    drop((first, second, other));
+}
