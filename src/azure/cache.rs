@@ -305,6 +305,20 @@ impl ArmCache {
         let config = &self.inner.config;
         let now = self.now_ms();
         let warm = duration_ms(config.keep_warm_for);
+        // What nobody asked for in a long while is forgotten: the tables hold what is looked
+        // at, not every subscription, group and region ever typed.
+        let cold = duration_ms(FORGET_AFTER.max(config.keep_warm_for));
+        let forgotten = self.inner.clusters.evict_cold(now, cold)
+            + self.inner.usages.evict_cold(now, cold)
+            + self.inner.skus.evict_cold(now, cold)
+            + self.inner.kubernetes_versions.evict_cold(now, cold)
+            + self.inner.resource_groups.evict_cold(now, cold);
+        if forgotten > 0 {
+            tracing::debug!(
+                forgotten,
+                "cache entries nobody read for a while were dropped"
+            );
+        }
         for (sub, rg) in self
             .inner
             .clusters
@@ -331,6 +345,14 @@ impl ArmCache {
             .due(now, duration_ms(config.skus_every), warm)
         {
             self.refresh(&self.inner.skus, sub, region).await;
+        }
+        for (sub, region) in
+            self.inner
+                .kubernetes_versions
+                .due(now, duration_ms(config.skus_every), warm)
+        {
+            self.refresh(&self.inner.kubernetes_versions, sub, region)
+                .await;
         }
         for (sub, rg) in
             self.inner
@@ -390,6 +412,9 @@ fn fetch_usages(arm: ArmClient, sub: String, region: String) -> Fetched<Vec<Usag
 fn fetch_resource_group(arm: ArmClient, sub: String, rg: String) -> Fetched<Option<ResourceGroup>> {
     Box::pin(async move { arm.get_resource_group(&sub, &rg).await })
 }
+
+/// An entry nobody read for this long is dropped (see [`ArmCache::refresh_due`]).
+const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
 
 fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -489,6 +514,17 @@ impl<V> Table<V> {
     /// Replaces the value, read from Azure at `now`.
     fn put_back(&self, key: &Key, value: Arc<V>, now: i64) {
         *lock(&self.slot(key).value) = Some((now, value));
+    }
+
+    /// Drops the entries nobody read for more than `cold` ms, unless a read holds one right
+    /// now. How many went.
+    fn evict_cold(&self, now: i64, cold: i64) -> usize {
+        let mut slots = lock(&self.slots);
+        let before = slots.len();
+        slots.retain(|_, slot| {
+            now - slot.last_read.load(Ordering::Relaxed) <= cold || Arc::strong_count(slot) > 1
+        });
+        before - slots.len()
     }
 
     /// Keys read within `warm` whose value is older than `every` (or missing).
@@ -618,6 +654,25 @@ mod tests {
         table.touch(&key("s", "unread"), 0);
         let due = table.due(10_000, 5_000, 2_000);
         assert_eq!(due, vec![key("s", "old")]);
+    }
+
+    #[test]
+    fn entries_nobody_read_for_a_while_are_forgotten() {
+        let table: Table<u32> = Table::new(never_read);
+        table.put_back(&key("s", "looked-at"), Arc::new(1), 0);
+        table.touch(&key("s", "looked-at"), 9_000);
+        table.put_back(&key("s", "typed-once"), Arc::new(1), 0);
+        table.touch(&key("s", "typed-once"), 1_000);
+        let reading = table.slot(&key("s", "being-read"));
+        assert_eq!(table.evict_cold(10_000, 5_000), 1);
+        assert!(table.peek(&key("s", "looked-at")).is_some());
+        assert!(table.existing(&key("s", "typed-once")).is_none());
+        assert!(
+            table.existing(&key("s", "being-read")).is_some(),
+            "a read holds it"
+        );
+        drop(reading);
+        assert_eq!(table.evict_cold(10_000, 5_000), 1);
     }
 
     #[test]
