@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ApiClient, TestApp, finished, provision_request};
+use crate::helpers::{ApiClient, TestApp, arm_requests, finished, provision_request};
 
 async fn create(app: &ApiClient, name: &str) -> Vec<Value> {
     let accepted = app
@@ -16,12 +16,6 @@ async fn create(app: &ApiClient, name: &str) -> Vec<Value> {
         .await;
     let task_id = accepted["task_id"].as_str().expect("task id");
     app.wait_task("alice", task_id, finished).await
-}
-
-fn create_calls(state: &Value) -> u64 {
-    state["counters"]["requests"]["create"]
-        .as_u64()
-        .unwrap_or(0)
 }
 
 /// The job failed with Azure's own code and category, and never said an answer was lost.
@@ -57,7 +51,7 @@ async fn a_401_from_the_wrong_tenant_is_sent_once_more_with_a_fresh_token_then_e
     assert_refused(&seen, "InvalidAuthenticationTokenTenant", "auth");
     let state = app.simulator.state().await;
     assert_eq!(
-        create_calls(&state),
+        arm_requests(&state, "create"),
         2,
         "one PUT, one more with a fresh token: {state}"
     );
@@ -87,7 +81,7 @@ async fn a_409_for_a_read_only_subscription_ends_the_job_at_once() {
         "{headline}"
     );
     let state = app.simulator.state().await;
-    assert_eq!(create_calls(&state), 1, "{state}");
+    assert_eq!(arm_requests(&state, "create"), 1, "{state}");
 }
 
 #[tokio::test]
@@ -104,7 +98,7 @@ async fn a_403_is_azures_answer_and_ends_the_job_at_once() {
     let seen = create(&app, "aks-denied").await;
     assert_refused(&seen, "AuthorizationFailed", "rg_permission");
     let state = app.simulator.state().await;
-    assert_eq!(create_calls(&state), 1, "{state}");
+    assert_eq!(arm_requests(&state, "create"), 1, "{state}");
 }
 
 #[tokio::test]
@@ -121,7 +115,7 @@ async fn a_409_naming_another_operation_in_progress_is_waited_on_and_the_create_
     let end = seen.last().expect("answers");
     assert_eq!(end["status"], "succeeded", "{end}");
     let state = app.simulator.state().await;
-    assert_eq!(create_calls(&state), 2, "{state}");
+    assert_eq!(arm_requests(&state, "create"), 2, "{state}");
 }
 
 #[tokio::test]
@@ -138,7 +132,7 @@ async fn a_400_refusal_ends_the_job_with_one_put() {
     let seen = create(&app, "aks-k8s").await;
     assert_refused(&seen, "K8sVersionNotSupported", "kubernetes_version");
     let state = app.simulator.state().await;
-    assert_eq!(create_calls(&state), 1, "{state}");
+    assert_eq!(arm_requests(&state, "create"), 1, "{state}");
 }
 
 /// A catalogue sample (`tests/fixtures/azure/catalogue`) by file name.

@@ -12,8 +12,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ApiClient, DashboardProcess, PostgresDatabase, TestApp, clusters_named, creating, finished,
-    provision_request, start_simulator,
+    ApiClient, DashboardProcess, PostgresDatabase, TestApp, arm_requests, clusters_named, creating,
+    finished, provision_request, start_simulator,
 };
 
 fn cluster_ref(name: &str) -> ClusterRef {
@@ -80,10 +80,6 @@ where
 
 fn counter(state: &Value, name: &str) -> u64 {
     state["counters"][name].as_u64().unwrap_or(0)
-}
-
-fn requests(state: &Value, kind: &str) -> u64 {
-    state["counters"]["requests"][kind].as_u64().unwrap_or(0)
 }
 
 async fn start(app: &ApiClient, user: &str, name: &str) -> String {
@@ -561,8 +557,8 @@ async fn a_page_view_on_a_warm_cache_asks_azure_nothing() {
     let after: Value = app.simulator.state().await;
     for kind in ["skus", "usages", "resource_group", "list"] {
         assert_eq!(
-            requests(&before, kind),
-            requests(&after, kind),
+            arm_requests(&before, kind),
+            arm_requests(&after, kind),
             "{kind}: {after}"
         );
     }

@@ -56,7 +56,7 @@ pub use client::{ApiClient, creating, finished, provision_request};
 pub use databases::{PostgresDatabase, on_postgres, on_sqlite};
 pub use process::{DashboardProcess, free_port, refused_start};
 pub use simulator::{
-    SimulatedAzure, SimulatorClient, clusters_named, small_cluster, start_simulator,
+    SimulatedAzure, SimulatorClient, arm_requests, clusters_named, small_cluster, start_simulator,
 };
 
 /// Declares, for each `async fn scenario(storage: Storage)` of the calling module, a test

@@ -154,3 +154,9 @@ pub fn clusters_named(state: &Value, name: &str) -> usize {
         .as_array()
         .map_or(0, |c| c.iter().filter(|c| c["name"] == name).count())
 }
+
+/// ARM calls of one kind (`create`, `get`, `operation_status`, …) the simulator answered, from
+/// its `/_armsim/state`.
+pub fn arm_requests(state: &Value, kind: &str) -> u64 {
+    state["counters"]["requests"][kind].as_u64().unwrap_or(0)
+}
