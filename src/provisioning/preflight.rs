@@ -55,7 +55,13 @@ pub fn size_info(skus: &[ResourceSku], name: &str, region: &str) -> Option<SizeI
     })
 }
 
-pub fn available_skus(region: &str, skus: &[ResourceSku]) -> AvailableSkus {
+/// What the form offers for a region: its VM sizes with Azure's restrictions, and (when AKS's
+/// list was read) its Kubernetes versions and AKS's default.
+pub fn available_skus(
+    region: &str,
+    skus: &[ResourceSku],
+    versions: Option<&[KubernetesVersion]>,
+) -> AvailableSkus {
     let mut list: Vec<SkuAvailability> = skus
         .iter()
         .map(|s| {
@@ -70,11 +76,13 @@ pub fn available_skus(region: &str, skus: &[ResourceSku]) -> AvailableSkus {
         })
         .collect();
     list.sort_by(|a, b| a.vcpus.cmp(&b.vcpus).then_with(|| a.name.cmp(&b.name)));
+    let (kubernetes_versions, default_kubernetes_version) =
+        versions.map(offered_versions).unwrap_or_default();
     AvailableSkus {
         region: region.to_owned(),
         skus: list,
-        kubernetes_versions: Vec::new(),
-        default_kubernetes_version: None,
+        kubernetes_versions,
+        default_kubernetes_version,
     }
 }
 

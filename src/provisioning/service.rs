@@ -770,14 +770,13 @@ pub async fn available_skus(
         state.azure.kubernetes_versions(&subscription, region),
     );
     let skus = skus.map_err(|e| arm_unavailable(&e))?;
-    let mut available = preflight::available_skus(region, &skus);
     // Without the version list the form still offers AKS's default.
-    if let Ok(versions) = versions {
-        let (offered, default) = preflight::offered_versions(&versions);
-        available.kubernetes_versions = offered;
-        available.default_kubernetes_version = default;
-    }
-    Ok(available)
+    let versions = versions.ok();
+    Ok(preflight::available_skus(
+        region,
+        &skus,
+        versions.as_deref().map(Vec::as_slice),
+    ))
 }
 
 #[cfg(test)]
