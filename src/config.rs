@@ -233,6 +233,29 @@ pub struct ServeConfig {
     )]
     pub max_streams_per_server: usize,
 
+    /// Azure's Retail Prices API, for the cost estimate. Default: the embedded simulator's
+    /// fictional price list when the ARM simulator is used (embedded, or a standalone one on a
+    /// loopback ARM_ENDPOINT), else https://prices.azure.com/api/retail/prices.
+    #[arg(long, env = "RETAIL_PRICES_ENDPOINT")]
+    pub retail_prices_endpoint: Option<String>,
+
+    /// The currency of cost estimates: one the Retail Prices API offers (USD, EUR, GBP, JPY, …).
+    #[arg(long, env = "PRICE_CURRENCY", default_value = "USD", value_parser = parse_currency)]
+    pub price_currency: String,
+
+    /// How long a price read from the Retail Prices API is fresh, in seconds; after that it is
+    /// read again, and served marked stale (for up to seven times as long) while the price list
+    /// does not answer.
+    #[arg(long, env = "PRICE_CACHE_SECONDS", default_value_t = 86_400.0,
+          value_parser = parse_seconds)]
+    pub price_cache_seconds: f64,
+
+    /// Reads per second this server may spend on the Retail Prices API (bursts of five times
+    /// as many).
+    #[arg(long, env = "PRICE_READS_PER_SECOND", default_value_t = 5.0,
+          value_parser = parse_factor)]
+    pub price_reads_per_second: f64,
+
     /// How this server runs provision jobs.
     #[command(flatten)]
     pub jobs: JobSettings,
@@ -426,6 +449,27 @@ fn parse_seconds(value: &str) -> Result<f64, String> {
     }
 }
 
+/// Azure's Retail Prices API.
+pub const AZURE_RETAIL_PRICES: &str = "https://prices.azure.com/api/retail/prices";
+
+/// The currencies Azure's Retail Prices API documents.
+pub const PRICE_CURRENCIES: [&str; 17] = [
+    "USD", "AUD", "BRL", "CAD", "CHF", "CNY", "DKK", "EUR", "GBP", "INR", "JPY", "KRW", "NOK",
+    "NZD", "RUB", "SEK", "TWD",
+];
+
+fn parse_currency(value: &str) -> Result<String, String> {
+    let code = value.trim().to_ascii_uppercase();
+    if PRICE_CURRENCIES.contains(&code.as_str()) {
+        Ok(code)
+    } else {
+        Err(format!(
+            "{value:?} is not a currency of the Retail Prices API (one of {})",
+            PRICE_CURRENCIES.join(", ")
+        ))
+    }
+}
+
 /// A multiplier: a finite, non-negative number.
 fn parse_factor(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
@@ -435,6 +479,24 @@ fn parse_factor(value: &str) -> Result<f64, String> {
 }
 
 impl ServeConfig {
+    /// Where prices come from: `RETAIL_PRICES_ENDPOINT`; else the simulator's price list when
+    /// the ARM simulator is used (`simulator_url` when embedded, or a loopback `ARM_ENDPOINT`,
+    /// which is a standalone simulator); else Azure's.
+    pub fn retail_prices_endpoint(&self, simulator_url: Option<&str>) -> String {
+        if let Some(url) = &self.retail_prices_endpoint {
+            return url.clone();
+        }
+        let loopback_arm = self.arm_endpoint.as_deref().and_then(|arm| {
+            let url = reqwest::Url::parse(arm).ok()?;
+            crate::http::auth::is_loopback_host(url.host_str()?)
+                .then(|| arm.trim_end_matches('/').to_owned())
+        });
+        match simulator_url.map(str::to_owned).or(loopback_arm) {
+            Some(base) => format!("{}/api/retail/prices", base.trim_end_matches('/')),
+            None => AZURE_RETAIL_PRICES.to_owned(),
+        }
+    }
+
     /// The configured cloud with its overrides.
     pub fn cloud(&self) -> CloudSettings {
         CloudSettings {
@@ -515,6 +577,10 @@ impl ServeConfig {
             arm_token: None,
             max_streams_per_user: 20,
             max_streams_per_server: 12_000,
+            retail_prices_endpoint: None,
+            price_currency: "USD".into(),
+            price_cache_seconds: 86_400.0,
+            price_reads_per_second: 0.0,
             jobs: JobSettings {
                 poll_min_seconds: 0.2,
                 poll_max_seconds: 2.0,

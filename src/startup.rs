@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{any, get};
@@ -25,6 +26,7 @@ use crate::http::{
 use crate::identity::oidc::OidcClient;
 use crate::identity::sessions::DbSessionStore;
 use crate::identity::{AllowedScopes, AuthState};
+use crate::pricing::{PriceBook, PricingConfig};
 use crate::provisioning::poll_budget::PollBudget;
 use crate::provisioning::provision_run::{RunConfig, RunContext, TestPanic};
 use crate::provisioning::runner::{JobRunner, RunnerConfig};
@@ -91,6 +93,31 @@ pub async fn run_cli(cli: Cli) -> Result<(), StartupError> {
         }
     }
 }
+
+/// The price book of the cost estimates, on the configured (or the simulator's) price list.
+fn price_book(
+    config: &ServeConfig,
+    simulator: Option<&crate::azure::SimulatorHandle>,
+) -> Result<PriceBook, StartupError> {
+    let endpoint = config.retail_prices_endpoint(simulator.map(|s| s.base_url()));
+    let simulated = reqwest::Url::parse(&endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(crate::http::auth::is_loopback_host))
+        .unwrap_or(false);
+    tracing::info!(%endpoint, currency = %config.price_currency, "prices for cost estimates");
+    PriceBook::new(PricingConfig {
+        endpoint,
+        currency: config.price_currency.clone(),
+        source: if simulated { "simulated" } else { "azure" },
+        fresh_for: Duration::from_secs_f64(config.price_cache_seconds.max(1.0)),
+        wait: PRICE_WAIT,
+        reads_per_second: config.price_reads_per_second,
+    })
+    .map_err(StartupError::Config)
+}
+
+/// How long an estimate waits for the price list before it answers without it.
+const PRICE_WAIT: Duration = Duration::from_secs(3);
 
 /// A running dashboard server.
 pub struct Server {
@@ -181,6 +208,7 @@ impl Server {
         let events = EventBus::start(&storage, &config.database_url);
         let azure = ArmCache::new(arm.client.clone(), events.clone(), CacheConfig::default());
         let cache_refresher = azure.start_refreshing();
+        let pricing = price_book(&config, arm.simulator.as_ref())?;
         let runner = JobRunner::start(
             RunContext {
                 repo: jobs.clone(),
@@ -217,6 +245,7 @@ impl Server {
             arm: arm.client,
             armsim: arm.simulator,
             azure,
+            pricing,
             jobs,
             runner: runner.handle(),
             events,

@@ -25,6 +25,8 @@ pub struct AppState {
     pub arm: ArmClient,
     /// What Azure said, shared by every page view, pre-flight and job.
     pub azure: ArmCache,
+    /// What clusters cost: prices from the Retail Prices API, kept and shared.
+    pub pricing: crate::pricing::PriceBook,
     /// Provision jobs: the durable record of every create.
     pub jobs: JobStateRepository,
     /// The job runner: woken when a job is queued, told at once about a Stop.

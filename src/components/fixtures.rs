@@ -84,12 +84,14 @@ pub fn recorded_failure(status: JobStatus, code: &str, message: &str) -> FailedP
 pub fn quota_fixes(request: ProvisionRequest) -> Vec<Fix> {
     vec![
         Fix {
+            cost: None,
             kind: FixKind::Link,
             label: "Request more quota".into(),
             request: None,
             url: Some("https://portal.azure.com/#quota".into()),
         },
         Fix {
+            cost: None,
             kind: FixKind::NodeCount,
             label: "Use 1 node".into(),
             request: Some(ProvisionRequest {

@@ -22,7 +22,7 @@ use crate::components::cluster_card::{ClusterListHtml, ListClusters};
 use crate::components::in_flight::{ActiveProvisions, CancelProvision, GetTaskStatus};
 use crate::components::last_failed::{DismissFailedProvision, RecentFailedProvisions};
 use crate::components::provision_error_card::DeletePartialCluster;
-use crate::components::provision_modal::{GetAvailableSkus, Preflight, Provision};
+use crate::components::provision_modal::{EstimateCost, GetAvailableSkus, Preflight, Provision};
 use crate::components::session::GetSession;
 use crate::http::body_limit::MAX_BODY_BYTES;
 use crate::provisioning::model::ProvisionRequest;
@@ -32,7 +32,7 @@ type InputCheck = fn(&Uri, &[u8]) -> Result<(), ApiError>;
 
 /// Every server function, by path, with how it reads its input. A new server function is one
 /// line here (the hostile-input test finds one that is missing).
-fn server_fn_inputs() -> [(&'static str, Method, InputCheck); 12] {
+fn server_fn_inputs() -> [(&'static str, Method, InputCheck); 13] {
     [
         // These two take the request flattened: serde loses the field's path through
         // `flatten`, so the gate reads the request itself.
@@ -59,6 +59,7 @@ fn server_fn_inputs() -> [(&'static str, Method, InputCheck); 12] {
             Method::GET,
             query::<GetAvailableSkus>,
         ),
+        (EstimateCost::PATH, Method::GET, query::<EstimateCost>),
         (GetTaskStatus::PATH, Method::GET, query::<GetTaskStatus>),
         (ListClusters::PATH, Method::GET, query::<ListClusters>),
         (ClusterListHtml::PATH, Method::GET, query::<ClusterListHtml>),

@@ -68,6 +68,7 @@ pub fn compute_fixes(
             let mut request = req.clone();
             request.kubernetes_version = String::new();
             fixes.push(Fix {
+                cost: None,
                 kind: FixKind::KubernetesVersion,
                 label: "Use AKS's default Kubernetes version".to_owned(),
                 request: Some(request),
@@ -103,6 +104,7 @@ pub fn compute_fixes(
 
 fn link(label: &str, url: String) -> Fix {
     Fix {
+        cost: None,
         kind: FixKind::Link,
         label: label.to_owned(),
         request: None,
@@ -150,6 +152,7 @@ fn fewer_nodes(req: &ProvisionRequest, home: &RegionView<'_>) -> Option<Fix> {
         None => format!("Use {fits} {nodes} — fits your quota in {}", req.region),
     };
     Some(Fix {
+        cost: None,
         kind: FixKind::NodeCount,
         label,
         request: Some(request),
@@ -194,6 +197,7 @@ fn smaller_size(req: &ProvisionRequest, home: &RegionView<'_>) -> Option<Fix> {
             ..req.clone()
         };
         passes(&request, home).then(|| Fix {
+            cost: None,
             kind: FixKind::VmSize,
             label: format!(
                 "Use {name} ({vcpus} vCPUs) — {} {} fit in {}",
@@ -256,6 +260,7 @@ fn other_size(req: &ProvisionRequest, home: &RegionView<'_>, allocation: bool) -
             }
         };
         passes(&request, home).then(|| Fix {
+            cost: None,
             kind: FixKind::VmSize,
             label: format!(
                 "Use {name} ({vcpus} vCPUs) instead of {target} in {}",
@@ -292,6 +297,7 @@ fn other_regions(req: &ProvisionRequest, regions: &[RegionView<'_>]) -> Vec<Fix>
                 None => format!("Create in {}", r.region),
             };
             Fix {
+                cost: None,
                 kind: FixKind::Region,
                 label,
                 request: Some(request),
@@ -310,6 +316,7 @@ fn free_name(req: &ProvisionRequest, taken: &HashSet<String>) -> Option<Fix> {
         let candidate = format!("{}{suffix}", &base[..keep]);
         (is_valid_cluster_name(&candidate) && !taken.contains(&candidate.to_ascii_lowercase()))
             .then(|| Fix {
+                cost: None,
                 kind: FixKind::Name,
                 label: format!("Name it {candidate}"),
                 request: Some(ProvisionRequest {

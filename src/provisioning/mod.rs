@@ -7,6 +7,8 @@ pub mod model;
 pub mod validate;
 
 #[cfg(feature = "ssr")]
+pub mod costs;
+#[cfg(feature = "ssr")]
 pub mod fixes;
 #[cfg(feature = "ssr")]
 pub mod poll_budget;

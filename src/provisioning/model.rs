@@ -165,7 +165,7 @@ impl FixKind {
 
 /// A change that would work: the whole corrected request (it passed pre-flight when it was
 /// proposed), or, for `link`, where to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fix {
     pub kind: FixKind,
     pub label: String,
@@ -173,6 +173,71 @@ pub struct Fix {
     pub request: Option<ProvisionRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// What the corrected request would cost, and how much more or less than the request as
+    /// made; absent when the prices could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<FixCost>,
+}
+
+/// The monthly estimate of a fix's request, against the request it corrects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixCost {
+    pub currency: String,
+    pub monthly: f64,
+    /// `monthly` minus the corrected request's monthly estimate (negative: cheaper).
+    pub difference: f64,
+}
+
+/// An amount as people read it: `420.48 USD`.
+pub fn money(amount: f64, currency: &str) -> String {
+    format!("{amount:.2} {currency}")
+}
+
+/// Hours in a month, as Azure's price calculator counts them.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// `GET /api/aks/price-estimate`: what a request's node pools (and its control plane) cost at
+/// Azure's pay-as-you-go Linux prices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceEstimate {
+    pub currency: String,
+    pub hourly: f64,
+    /// `hourly` × 730.
+    pub monthly: f64,
+    pub pools: Vec<PoolPrice>,
+    /// The control-plane fee of the cluster's tier (`free`: 0).
+    pub control_plane_hourly: f64,
+    /// `free`, `standard` or `premium`; the dashboard creates `free` clusters.
+    #[serde(default = "free_tier")]
+    pub tier: String,
+    /// When the oldest price used was read from the price list (RFC 3339).
+    pub prices_as_of: String,
+    /// `azure` (the Retail Prices API) or `simulated` (the embedded simulator's fictional list).
+    pub source: String,
+    /// A price used is older than the cache keeps prices fresh: the price list did not answer.
+    pub stale: bool,
+    /// Seconds since the oldest price used was read.
+    #[serde(default)]
+    pub age_seconds: u64,
+    /// What the estimate leaves out.
+    #[serde(default)]
+    pub excludes: String,
+}
+
+fn free_tier() -> String {
+    "free".to_owned()
+}
+
+/// One node pool of a [`PriceEstimate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolPrice {
+    pub name: String,
+    pub vm_size: String,
+    pub count: u32,
+    /// The size's pay-as-you-go Linux price per hour.
+    pub unit_hourly: f64,
+    pub hourly: f64,
+    pub monthly: f64,
 }
 
 /// A cluster resource left behind by a cancelled or failed create.

@@ -147,6 +147,7 @@ pub fn evaluate_kubernetes_version(
         let mut request = req.clone();
         request.kubernetes_version = version.clone();
         failing.fixes.push(Fix {
+            cost: None,
             kind: FixKind::KubernetesVersion,
             label: format!("Use Kubernetes {version}"),
             request: Some(request),

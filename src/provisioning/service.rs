@@ -17,7 +17,7 @@ use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_
 use crate::provisioning::model::*;
 use crate::provisioning::provision_run::{created_by_job, pool_progress};
 use crate::provisioning::validate::{region_error, validate_provision_request};
-use crate::provisioning::{fixes, preflight};
+use crate::provisioning::{costs, fixes, preflight};
 use crate::state::AppState;
 use crate::storage::job_state::{InFlightCaps, JobRecord, NewJob, now_ms};
 
@@ -279,14 +279,16 @@ pub async fn task_status(
 /// The one-click fixes of a failed job, from the cached Azure data.
 async fn job_fixes(state: &AppState, job: &JobRecord) -> Vec<Fix> {
     let category = classify_job(job).category;
-    fixes::fixes_for(
+    let mut found = fixes::fixes_for(
         &state.azure,
         &job.payload,
         category,
         &state.config.portal(),
         &state.config.tenant_id,
     )
-    .await
+    .await;
+    costs::price_fixes(state, &job.payload, &mut found).await;
+    found
 }
 
 /// `POST /api/aks/cancel-provision/{task_id}`: a job that never sent its create to Azure is
@@ -717,7 +719,10 @@ pub async fn preflight(
             req.subscription_id, req.resource_group
         ),
     );
-    let mut report = preflight::run_preflight(&state.azure, &req, portal_url, may_create_rg).await;
+    let (mut report, cost) = tokio::join!(
+        preflight::run_preflight(&state.azure, &req, portal_url, may_create_rg),
+        costs::cost_check(state, &req),
+    );
     // A failing check offers the changes that would pass it.
     for check in report
         .checks
@@ -738,7 +743,10 @@ pub async fn preflight(
             &state.config.tenant_id,
         )
         .await;
+        costs::price_fixes(state, &req, &mut check.fixes).await;
     }
+    // What it would cost: a row that never fails the checks.
+    report.checks.push(cost);
     Ok(report)
 }
 

@@ -15,6 +15,7 @@ mod foundation;
 mod hostile_input;
 mod identity;
 mod kubernetes_versions;
+mod prices;
 mod provisioning;
 mod refusals;
 mod safety;

@@ -31,6 +31,8 @@ pub enum ArmOperation {
     KubernetesVersions,
     /// GET of an operation status (`Azure-AsyncOperation` or `Location` URL).
     OperationStatus,
+    /// GET of the Retail Prices API (`/api/retail/prices`; not ARM, no sign-in).
+    RetailPrices,
 }
 
 impl ArmOperation {
@@ -47,6 +49,7 @@ impl ArmOperation {
             Self::ResourceGroup => "resource_group",
             Self::KubernetesVersions => "kubernetes_versions",
             Self::OperationStatus => "operation_status",
+            Self::RetailPrices => "retail_prices",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod connection;
 pub mod faults;
 pub mod issuer;
 pub mod operations;
+pub mod prices;
 pub mod routes;
 pub mod rules;
 pub mod state;

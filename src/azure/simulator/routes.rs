@@ -30,6 +30,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             post(add_fault).get(list_faults).delete(clear_faults),
         )
         .route("/_armsim/state", get(state))
+        .route("/api/retail/prices", get(super::prices::retail_prices))
         .route("/_armsim/oidc/faults", post(add_token_fault))
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",

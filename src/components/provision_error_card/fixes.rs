@@ -4,7 +4,21 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::provisioning::model::{Fix, ProvisionRequest};
+use crate::provisioning::model::{Fix, FixCost, ProvisionRequest, money};
+
+/// What a fix's request costs, against the request it corrects: `≈ 420.48 USD/month, 90.00
+/// USD less`.
+pub fn cost_note(cost: &FixCost) -> String {
+    let monthly = money(cost.monthly, &cost.currency);
+    let change = if cost.difference.abs() < 0.005 {
+        "the same".to_owned()
+    } else if cost.difference < 0.0 {
+        format!("{} less", money(-cost.difference, &cost.currency))
+    } else {
+        format!("{} more", money(cost.difference, &cost.currency))
+    };
+    format!("≈ {monthly}/month, {change}")
+}
 
 /// The fixes as actions. A button applies its request through `on_apply`; `on_intent` hears of
 /// the pointer or the focus on one (so the form can be fetched before the click).
@@ -23,6 +37,8 @@ pub fn FixActions(
         .into_iter()
         .map(|fix| {
             let kind = fix.kind.as_str();
+            let cost = fix.cost.as_ref().map(cost_note);
+            let difference = fix.cost.as_ref().map(|c| format!("{:.2}", c.difference));
             match fix.request {
                 Some(request) => Either::Left(view! {
                     <button
@@ -30,11 +46,13 @@ pub fn FixActions(
                         class="btn btn-fix"
                         data-testid="fix-action"
                         data-fix=kind
+                        data-cost-difference=difference
                         on:pointerenter=move |_| intent()
                         on:focus=move |_| intent()
                         on:click=move |_| on_apply.run(request.clone())
                     >
                         {fix.label}
+                        {cost.map(|c| view! { <span class="fix-cost">{format!(" — {c}")}</span> })}
                     </button>
                 }),
                 None => Either::Right(view! {
@@ -53,4 +71,27 @@ pub fn FixActions(
             }
         })
         .collect_view()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fix_says_what_it_costs_and_the_difference() {
+        let cost = |monthly, difference| FixCost {
+            currency: "EUR".into(),
+            monthly,
+            difference,
+        };
+        assert_eq!(
+            cost_note(&cost(420.0, -90.0)),
+            "≈ 420.00 EUR/month, 90.00 EUR less"
+        );
+        assert_eq!(
+            cost_note(&cost(510.5, 90.25)),
+            "≈ 510.50 EUR/month, 90.25 EUR more"
+        );
+        assert_eq!(cost_note(&cost(10.0, 0.0)), "≈ 10.00 EUR/month, the same");
+    }
 }

@@ -16,8 +16,8 @@ mod dialog;
 pub mod form;
 
 pub use form::{
-    CreateButton, GetAvailableSkus, Preflight, Provision, default_node_count, get_available_skus,
-    preflight, provision,
+    CreateButton, EstimateCost, GetAvailableSkus, Preflight, Provision, default_node_count,
+    estimate_cost, get_available_skus, preflight, provision,
 };
 
 use leptos::either::EitherOf3;

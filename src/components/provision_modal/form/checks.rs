@@ -9,12 +9,13 @@ use crate::components::provision_error_card::FixActions;
 use crate::provisioning::model::{CheckStatus, Fix};
 
 /// The pre-flight checks the server runs, with their names on screen.
-const CHECKS: [(&str, &str); 5] = [
+const CHECKS: [(&str, &str); 6] = [
     ("skus", "VM sizes"),
     ("quota", "vCPU quota"),
     ("kubernetes_version", "Kubernetes version"),
     ("resource_group", "Resource group"),
     ("name", "Name"),
+    ("cost", "Cost"),
 ];
 
 /// One row as the form shows it.
@@ -202,6 +203,7 @@ mod tests {
                 ("kubernetes_version", "pending"),
                 ("resource_group", "pending"),
                 ("name", "todo"),
+                ("cost", "pending"),
             ]
         );
         assert_eq!(

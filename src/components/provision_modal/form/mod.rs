@@ -8,11 +8,13 @@
 
 mod checks;
 mod create;
+mod estimate;
 mod field;
 mod preflight;
 mod state;
 
 pub use create::{CreateButton, Provision, provision};
+pub use estimate::{EstimateCost, estimate_cost};
 pub use field::{Choice, FieldKind, FormField, field_id, request_of, texts_of};
 pub(crate) use preflight::start_checks;
 pub use preflight::{
@@ -177,6 +179,7 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                 </fieldset>
             </div>
             <checks::PreflightChecks state />
+            <estimate::CostEstimate state />
             <SignInAgainNotice />
             {notice}
             <footer class="modal-footer">

@@ -1,0 +1,150 @@
+//! What the cluster will cost, as the form shows it: per pool and in total, by the hour and by
+//! the month, from pre-flight's `cost` row (so it follows the size, count and region as the
+//! checks do); and the server function behind `GET /api/aks/price-estimate`.
+
+use leptos::prelude::*;
+
+use super::FormState;
+use crate::api_error::ApiError;
+use crate::provisioning::model::{HOURS_PER_MONTH, PriceEstimate, money};
+
+/// The estimate of a request's pools at pay-as-you-go Linux prices (and the control plane of
+/// `tier`: `free`, as the dashboard creates clusters, `standard` or `premium`).
+#[server(prefix = "/api", endpoint = "aks/price-estimate", input = server_fn::codec::GetUrl)]
+pub async fn estimate_cost(
+    region: String,
+    node_sku: String,
+    node_count: u32,
+    system_vm_size: String,
+    system_node_count: u32,
+    tier: Option<String>,
+) -> Result<PriceEstimate, ApiError> {
+    use crate::provisioning::model::ProvisionRequest;
+    use crate::provisioning::{costs, service};
+    let (state, caller) = service::context().await?;
+    let request = ProvisionRequest {
+        region,
+        node_sku,
+        node_count,
+        system_vm_size,
+        system_node_count,
+        ..ProvisionRequest::default()
+    };
+    costs::price_estimate(&state, &caller, &request, tier.as_deref())
+        .await
+        .map_err(service::respond)
+}
+
+/// The estimate in pre-flight's last answer, if it has one.
+fn estimate_of(state: FormState) -> Option<PriceEstimate> {
+    state.checks.with(|c| {
+        let row = c
+            .report
+            .as_ref()?
+            .checks
+            .iter()
+            .find(|k| k.name == "cost")?;
+        serde_json::from_value(row.details.clone()).ok()
+    })
+}
+
+/// The cost section of the form.
+#[component]
+pub(super) fn CostEstimate(state: FormState) -> impl IntoView {
+    let estimate = Memo::new(move |_| estimate_of(state));
+    let monthly = move || {
+        estimate.with(|e| {
+            e.as_ref()
+                .map(|e| format!("{:.2}", e.monthly))
+                .unwrap_or_default()
+        })
+    };
+    let body = move || {
+        let Some(e) = estimate.get() else {
+            return view! {
+                <p class="checks-note">
+                    "The estimate follows the checks: it shows once they have run."
+                </p>
+            }
+            .into_any();
+        };
+        let currency = e.currency.clone();
+        let pools = e
+            .pools
+            .iter()
+            .map(|p| {
+                view! {
+                    <tr>
+                        <th scope="row">{format!("{} pool", p.name)}</th>
+                        <td>{format!("{} × {}", p.vm_size, p.count)}</td>
+                        <td class="num">{format!("{:.4} {}", p.hourly, currency)}</td>
+                        <td class="num">{money(p.monthly, &currency)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let source = if e.source == "simulated" {
+            "simulated prices (the embedded simulator's fictional list)"
+        } else {
+            "Azure retail prices"
+        };
+        let stale = e.stale.then(|| {
+            view! {
+                <p class="cost-stale" role="note">
+                    {format!(
+                        "The price list did not answer: these prices are {} hours old.",
+                        e.age_seconds / 3600,
+                    )}
+                </p>
+            }
+        });
+        view! {
+            <table class="cost-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Part"</th>
+                        <th scope="col">"Size"</th>
+                        <th scope="col" class="num">"Per hour"</th>
+                        <th scope="col" class="num">"Per month"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {pools}
+                    <tr>
+                        <th scope="row">"Control plane"</th>
+                        <td>{format!("{} tier", e.tier)}</td>
+                        <td class="num">{format!("{:.4} {}", e.control_plane_hourly, e.currency)}</td>
+                        <td class="num">{money(e.control_plane_hourly * HOURS_PER_MONTH, &e.currency)}</td>
+                    </tr>
+                </tbody>
+                <tfoot>
+                    <tr>
+                        <th scope="row" colspan="2">"Total"</th>
+                        <td class="num">{format!("{:.4} {}", e.hourly, e.currency)}</td>
+                        <td class="num cost-total">{money(e.monthly, &e.currency)}</td>
+                    </tr>
+                </tfoot>
+            </table>
+            {stale}
+            <p class="checks-note">
+                "Pay-as-you-go Linux, 730 hours a month; " {source} ", as of "
+                <time datetime=e.prices_as_of.clone()>{e.prices_as_of.replace('T', " ")}</time>
+                ". " {e.excludes.clone()}
+            </p>
+        }
+        .into_any()
+    };
+    view! {
+        <section
+            class="cost"
+            aria-labelledby="pm-cost-title"
+            data-testid="cost-estimate"
+            data-monthly=monthly
+        >
+            <h3 id="pm-cost-title" class="checks-title">
+                "Cost estimate"
+            </h3>
+            {body}
+        </section>
+    }
+}
