@@ -39,6 +39,7 @@ pub fn task(status: JobStatus, error: Option<TaskError>) -> TaskStatus {
         updated_at: NOW,
         owner_id: "dev@example.com".into(),
         owner_name: None,
+        estimate: None,
     }
 }
 
@@ -65,6 +66,7 @@ pub fn failure(job_id: &str, created_at: i64) -> FailedProvision {
         delete_blocked: None,
         fixes: vec![],
         explanation: None,
+        estimate: None,
     }
 }
 

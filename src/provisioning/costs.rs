@@ -96,6 +96,23 @@ pub async fn cost_check(state: &AppState, req: &ProvisionRequest) -> PreflightCh
     }
 }
 
+/// How long a create waits for its estimate: prices pre-flight just read are kept, so this is
+/// only spent when the price list is slow, and then the job goes without.
+const CREATE_ESTIMATE_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The estimate a create is made with, as stored on its job; `None` when the prices are not at
+/// hand in [`CREATE_ESTIMATE_WAIT`].
+pub async fn estimate_at_create(
+    state: &AppState,
+    req: &ProvisionRequest,
+) -> Option<serde_json::Value> {
+    let estimate = state.pricing.estimate(req, CREATED_TIER);
+    match tokio::time::timeout(CREATE_ESTIMATE_WAIT, estimate).await {
+        Ok(Ok(estimate)) => serde_json::to_value(estimate).ok(),
+        _ => None,
+    }
+}
+
 /// Gives each fix that changes the request what its request would cost, against `base` (the
 /// request it corrects). A fix whose prices cannot be read goes without.
 pub async fn price_fixes(state: &AppState, base: &ProvisionRequest, fixes: &mut [Fix]) {

@@ -293,6 +293,9 @@ pub struct TaskStatus {
     pub owner_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_name: Option<String>,
+    /// What the create was estimated to cost when it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<PriceEstimate>,
 }
 
 /// `POST /api/aks/cancel-provision/{task_id}`.
@@ -341,6 +344,9 @@ pub struct FailedProvision {
     /// server, so the browser carries no classifier).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Classification>,
+    /// What the create was estimated to cost when it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<PriceEstimate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -93,7 +93,8 @@ pub async fn provision(
     }
     let job = NewJob::aks_provision(&caller.id, req.clone(), now_ms())
         .owned_by_name(&caller.name)
-        .with_owner_role(caller.role.as_str());
+        .with_owner_role(caller.role.as_str())
+        .with_estimate(costs::estimate_at_create(state, &req).await);
     let caps = InFlightCaps {
         per_owner: state.config.jobs.max_per_user,
         per_scope: state.config.jobs.max_per_scope,
@@ -235,7 +236,15 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
         updated_at: job.updated_at,
         owner_id: job.owner_id.clone(),
         owner_name: job.owner_name.clone(),
+        estimate: estimate_of(job),
     }
+}
+
+/// The estimate a job was made with, as the API shows it.
+fn estimate_of(job: &JobRecord) -> Option<PriceEstimate> {
+    job.estimate
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
 }
 
 /// The job with this task id that the caller may see: their own, or anyone's for an admin. 404
@@ -386,6 +395,7 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         delete_blocked: None,
         fixes: vec![],
         explanation: None,
+        estimate: estimate_of(job),
     };
     view.explanation = Some(crate::provisioning::classify::explain_failure(&view));
     view

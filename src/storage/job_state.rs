@@ -53,6 +53,8 @@ pub struct NewJob {
     pub owner_role: Option<String>,
     pub payload: ClusterContext,
     pub created_at: i64,
+    /// What the create was estimated to cost when it was made (a `PriceEstimate`).
+    pub estimate: Option<serde_json::Value>,
 }
 
 impl NewJob {
@@ -67,7 +69,14 @@ impl NewJob {
             owner_role: None,
             payload,
             created_at,
+            estimate: None,
         }
+    }
+
+    /// The same job, with the estimate it was made with.
+    pub fn with_estimate(mut self, estimate: Option<serde_json::Value>) -> Self {
+        self.estimate = estimate;
+        self
     }
 
     /// The same job, made with the owner's role `role` (`reader`, `operator`, `admin`).
@@ -123,6 +132,8 @@ pub struct JobRecord {
     pub dismissed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// What the create was estimated to cost when it was made (a `PriceEstimate`), if known.
+    pub estimate: Option<serde_json::Value>,
 }
 
 impl JobRecord {
@@ -200,7 +211,7 @@ pub enum JobAccessError {
 pub(super) const COLUMNS: &str = "id, task_id, type, status, phase, step, total_steps, owner_id, payload, \
     progress, error_code, error_message, error_category, raw_error, partial_cluster, \
     cancel_requested, lease_holder, lease_expires_at, lease_attempts, dismissed_at, created_at, \
-    updated_at, arm_put_at, internal_errors, not_before, owner_name, owner_role";
+    updated_at, arm_put_at, internal_errors, not_before, owner_name, owner_role, estimate";
 
 /// How many jobs may be in flight at once: per owner, and per subscription and resource group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,8 +271,8 @@ impl JobStateRepository {
         let scope_prefix = scope_key_prefix(&job.payload);
         let sql = format!(
             "INSERT INTO job_state (id, task_id, type, status, owner_id, owner_name, owner_role, \
-             cluster_key, payload, created_at, updated_at) \
-             SELECT $1, $2, $3, 'queued', $4, $10, $12, $5, $6, $7, $7 \
+             cluster_key, payload, created_at, updated_at, estimate) \
+             SELECT $1, $2, $3, 'queued', $4, $10, $12, $5, $6, $7, $7, $13 \
              WHERE (SELECT COUNT(*) FROM job_state \
                     WHERE owner_id = $4 AND type = $3 AND status IN ('queued', 'running')) < $8 \
                AND (SELECT COUNT(*) FROM job_state \
@@ -282,6 +293,7 @@ impl JobStateRepository {
             .bind(&job.owner_name)
             .bind(i64::from(caps.per_scope))
             .bind(&job.owner_role)
+            .bind(job.estimate.as_ref().map(serde_json::Value::to_string))
             .fetch_optional(&self.storage.pool)
             .await
             .map_err(|e| match &e {
@@ -778,5 +790,8 @@ pub(super) fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
         arm_put_at: column(row, "arm_put_at")?,
         internal_errors: count_column(row, "internal_errors")?,
         not_before: column(row, "not_before")?,
+        // An estimate that cannot be read is only lost, not a broken job.
+        estimate: column::<Option<String>>(row, "estimate")?
+            .and_then(|text| serde_json::from_str(&text).ok()),
     })
 }

@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, arm_requests, provision_request};
+use crate::helpers::{TestApp, arm_requests, finished, provision_request};
 
 fn estimate_path(region: &str, size: &str, count: u32) -> String {
     format!(
@@ -297,4 +297,37 @@ async fn prices_are_in_the_configured_currency() {
     assert_eq!(e["currency"], "EUR");
     // The simulator's fictional rate: 0.9 EUR to the USD.
     assert!(close(number(&e["pools"][1]["unit_hourly"]), 0.18), "{e}");
+}
+
+#[tokio::test]
+async fn a_create_keeps_the_estimate_it_was_made_with_and_its_failure_shows_it() {
+    let app = TestApp::spawn().await;
+    let req = provision_request("eastus", "costly", "Standard_D2s_v3", 2);
+    // The form's pre-flight has read the prices: the create finds them kept.
+    let (status, report) = app.post("ana", "/api/aks/preflight", &req).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let expected = number(&row(&report, "cost")["details"]["monthly"]);
+    app.simulator
+        .add_fault(json!({
+            "operation": "create", "cluster_name": "costly", "status": 400,
+            "code": "InvalidParameter", "message": "Scripted refusal."
+        }))
+        .await;
+    let accepted = app.provision("ana", req).await;
+    let task_id = accepted["task_id"].as_str().expect("task id").to_owned();
+    let seen = app.wait_task("ana", &task_id, finished).await;
+    let task = seen.last().expect("an answer");
+    assert_eq!(task["status"], "failed", "{task}");
+    assert!(
+        close(number(&task["estimate"]["monthly"]), expected),
+        "{task}"
+    );
+    let (_, failures) = app.get("ana", "/api/aks/recent-failed-provisions").await;
+    let failed = &failures["jobs"][0];
+    assert_eq!(failed["task_id"], task_id.as_str(), "{failures}");
+    assert!(
+        close(number(&failed["estimate"]["monthly"]), expected),
+        "{failed}"
+    );
+    assert_eq!(failed["estimate"]["currency"], "USD");
 }

@@ -185,6 +185,7 @@ mod tests {
             updated_at: 10_000,
             owner_id: "dev@example.com".into(),
             owner_name: None,
+            estimate: None,
         }
     }
 

@@ -102,6 +102,7 @@ pub fn failure_from_task(
         explanation: error.and_then(|e| e.explanation.clone()),
         delete_blocked: None,
         fixes: error.map(|e| e.fixes.clone()).unwrap_or_default(),
+        estimate: task.estimate.clone(),
     })
 }
 

@@ -16,7 +16,9 @@ use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failu
 use crate::components::session::Viewer;
 use crate::identity::Scope;
 use crate::provisioning::classify::{Category, Classification};
-use crate::provisioning::model::{FailedProvision, Fix, JobStatus, ProvisionRequest};
+use crate::provisioning::model::{
+    FailedProvision, Fix, JobStatus, PriceEstimate, ProvisionRequest, money,
+};
 
 /// The label of the warning-accented portal action when the caller gives none.
 pub const DEFAULT_PORTAL_LABEL: &str = "Open cluster in Azure portal";
@@ -210,6 +212,13 @@ pub fn ProvisionErrorCard(
             </p>
         }
     });
+    let estimate = failure.estimate.as_ref().map(|e| {
+        view! {
+            <p class="error-estimate" data-testid="error-estimate" data-monthly=format!("{:.2}", e.monthly)>
+                {estimate_note(e)}
+            </p>
+        }
+    });
     let has_partial = failure.partial_cluster.is_some();
     let delete_blocked = failure
         .delete_blocked
@@ -282,6 +291,7 @@ pub fn ProvisionErrorCard(
                 {explained.headline.clone()}
             </p>
             <p class="error-details">{explained.details.clone()}</p>
+            {estimate}
             <div class="error-actions">
                 {fixes}
                 {edit_retry}
@@ -301,6 +311,21 @@ pub fn ProvisionErrorCard(
     })
 }
 
+/// What the create was expected to cost, as the card says it.
+fn estimate_note(e: &PriceEstimate) -> String {
+    format!(
+        "Estimated when created: ≈ {}/month for {} nodes ({} prices as of {}).",
+        money(e.monthly, &e.currency),
+        e.pools.iter().map(|p| p.count).sum::<u32>(),
+        if e.source == "simulated" {
+            "simulated"
+        } else {
+            "Azure retail"
+        },
+        e.prices_as_of.split('T').next().unwrap_or_default()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +340,27 @@ mod tests {
         assert_eq!(c.headline, "Not enough vCPUs.");
         f.explanation = Some(crate::provisioning::classify::explain_failure(&f));
         assert_eq!(explanation_of(&f), f.explanation.clone().unwrap());
+    }
+
+    #[test]
+    fn the_card_says_what_the_create_was_expected_to_cost() {
+        let estimate: PriceEstimate = serde_json::from_value(serde_json::json!({
+            "currency": "EUR", "hourly": 0.7, "monthly": 511.0,
+            "pools": [
+                {"name": "system", "vm_size": "Standard_D2s_v3", "count": 1,
+                 "unit_hourly": 0.1, "hourly": 0.1, "monthly": 73.0},
+                {"name": "nodepool1", "vm_size": "Standard_D4s_v3", "count": 3,
+                 "unit_hourly": 0.2, "hourly": 0.6, "monthly": 438.0}
+            ],
+            "control_plane_hourly": 0.0, "prices_as_of": "2026-12-06T07:00:00Z",
+            "source": "azure", "stale": false
+        }))
+        .expect("an estimate");
+        assert_eq!(
+            estimate_note(&estimate),
+            "Estimated when created: ≈ 511.00 EUR/month for 4 nodes (Azure retail prices as of \
+             2026-12-06)."
+        );
     }
 
     #[test]
