@@ -307,6 +307,10 @@ pub struct CancelOutcome {
     pub was_running: bool,
     pub cancelled: bool,
     pub partial_cluster: Option<PartialCluster>,
+    /// The stop was accepted and the job is being stopped (Azure's create aborted, what is
+    /// left read); its end comes as a `task_ended` event and on the task.
+    #[serde(default)]
+    pub stopping: bool,
 }
 
 /// One row of `GET /api/aks/recent-failed-provisions`; the dashboard's "last attempt failed".

@@ -26,8 +26,6 @@ pub const HOURS_RANGE: (u32, u32) = (1, 168);
 pub const LIMIT_RANGE: (u32, u32) = (1, 20);
 const DEFAULT_HOURS: u32 = 24;
 const DEFAULT_LIMIT: u32 = 10;
-/// How long a cancel waits for the worker to stop the job before answering.
-const CANCEL_WAIT: Duration = Duration::from_secs(15);
 
 /// Inside a server function: the app state and the caller (401 without one).
 pub async fn context() -> Result<(AppState, Caller), ApiError> {
@@ -319,6 +317,7 @@ pub async fn cancel(
         was_running,
         cancelled: job.status == JobStatus::Cancelled,
         partial_cluster: job.partial_cluster_view(),
+        stopping: !job.status.is_finished() && job.cancel_requested,
     };
     if previous_status.is_finished() {
         return Ok(CancelOutcome {
@@ -339,19 +338,15 @@ pub async fn cancel(
     }
     state.jobs.request_cancel(&job.id).await?;
     // The runner holding the job hears it at once (here, or through the bus on another
-    // server), aborts in Azure and records the end.
+    // server), aborts in Azure and records the end; the page learns it from the event stream
+    // (`task_ended`) or the task. The answer does not wait for it.
     state.runner.cancel(&job.id);
-    let deadline = tokio::time::Instant::now() + CANCEL_WAIT;
-    loop {
-        let current = state.jobs.get(&job.id).await?;
-        let Some(current) = current else {
-            return Err(ApiError::not_found("No such task."));
-        };
-        if current.status.is_finished() || tokio::time::Instant::now() >= deadline {
-            return Ok(outcome(&current, true));
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    let current = state
+        .jobs
+        .get(&job.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such task."))?;
+    Ok(outcome(&current, true))
 }
 
 fn bounded(

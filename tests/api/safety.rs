@@ -99,6 +99,8 @@ async fn end_of(app: &ApiClient, user: &str, task_id: &str) -> Value {
         .expect("answers")
 }
 
+/// Stops a running create as the page does: the cancel is accepted at once (`stopping`), and
+/// the end comes on the task. What the page then knows: `{job_id, cancelled, partial_cluster}`.
 async fn stop(app: &ApiClient, user: &str, task_id: &str) -> Value {
     let (status, out) = app
         .post(
@@ -108,7 +110,16 @@ async fn stop(app: &ApiClient, user: &str, task_id: &str) -> Value {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{out}");
-    out
+    assert!(
+        out["stopping"] == true || out["cancelled"] == true,
+        "the stop was accepted: {out}"
+    );
+    let ended = end_of(app, user, task_id).await;
+    json!({
+        "job_id": out["job_id"],
+        "cancelled": ended["status"] == "cancelled",
+        "partial_cluster": ended["error"]["partial_cluster"],
+    })
 }
 
 async fn failure_of(app: &ApiClient, user: &str, name: &str) -> Option<Value> {
