@@ -233,6 +233,17 @@ pub struct ServeConfig {
     )]
     pub max_streams_per_server: usize,
 
+    /// Creates (one-click fixes included), stops, dismisses and partial-cluster deletes one user
+    /// may send per minute on this server (a minute's worth at once); more get 429
+    /// `rate_limited` with `Retry-After`. 0: no limit.
+    #[arg(long, env = "WRITES_PER_MINUTE", default_value_t = 30)]
+    pub writes_per_minute: u32,
+
+    /// Pre-flight checks one user may ask for per minute on this server (the form asks on each
+    /// pause in typing); more get 429 `rate_limited`. 0: no limit.
+    #[arg(long, env = "PREFLIGHTS_PER_MINUTE", default_value_t = 120)]
+    pub preflights_per_minute: u32,
+
     /// Azure's Retail Prices API, for the cost estimate. Default: the embedded simulator's
     /// fictional price list when the ARM simulator is used (embedded, or a standalone one on a
     /// loopback ARM_ENDPOINT), else https://prices.azure.com/api/retail/prices.
@@ -577,6 +588,9 @@ impl ServeConfig {
             arm_token: None,
             max_streams_per_user: 20,
             max_streams_per_server: 12_000,
+            // Tests drive one user hard; the limits' own test sets them.
+            writes_per_minute: 0,
+            preflights_per_minute: 0,
             retail_prices_endpoint: None,
             price_currency: "USD".into(),
             price_cache_seconds: 86_400.0,

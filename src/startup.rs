@@ -20,6 +20,7 @@ use crate::azure::{ArmCache, ArmConnection, ArmError, ArmSimulator, CacheConfig,
 use crate::config::AuthMode;
 use crate::config::{Cli, Command, ServeConfig};
 use crate::events::bus::EventBus;
+use crate::http::rate_limits::{self, RateLimits};
 use crate::http::{
     api_json, assets, auth, body_limit, events, health, input_errors, security_headers, tasks,
 };
@@ -366,6 +367,13 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(assets::html_not_cached))
         .layer(axum::middleware::from_fn(input_errors::name_the_field))
+        .layer(axum::middleware::from_fn_with_state(
+            RateLimits::new(
+                state.config.writes_per_minute,
+                state.config.preflights_per_minute,
+            ),
+            rate_limits::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.auth.clone(),
             auth::resolve_caller,

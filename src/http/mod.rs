@@ -11,5 +11,6 @@ pub mod events;
 pub mod health;
 pub mod input_errors;
 pub mod local_redirect;
+pub mod rate_limits;
 pub mod security_headers;
 pub mod tasks;

@@ -15,6 +15,7 @@ mod foundation;
 mod hostile_input;
 mod identity;
 mod kubernetes_versions;
+mod limits;
 mod prices;
 mod provisioning;
 mod refusals;

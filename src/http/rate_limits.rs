@@ -1,0 +1,177 @@
+//! Per-user limits, so that one noisy user (or a script in a loop) runs into them before
+//! everyone else runs into Azure's throttling or a busy job store: writes (create — a one-click
+//! fix is a create —, stop, dismiss, delete a partial cluster) and pre-flight, each so many per
+//! signed-in user per minute (governor's keyed GCRA limiter: a minute's worth at once, then an
+//! even pace). Over a limit: 429 `rate_limited` JSON with `Retry-After`, nothing done.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use http::Method;
+use server_fn::ServerFn;
+
+use crate::api_error::ApiError;
+use crate::components::in_flight::CancelProvision;
+use crate::components::last_failed::DismissFailedProvision;
+use crate::components::provision_error_card::DeletePartialCluster;
+use crate::components::provision_modal::{Preflight, Provision};
+use crate::identity::Caller;
+
+/// What a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    Write,
+    Preflight,
+}
+
+impl Limited {
+    fn as_str(self) -> &'static str {
+        match self {
+            Limited::Write => "write",
+            Limited::Preflight => "preflight",
+        }
+    }
+}
+
+/// The limit a request counts against, if any.
+pub fn limited(method: &Method, path: &str) -> Option<Limited> {
+    if method != Method::POST {
+        return None;
+    }
+    let writes = [
+        Provision::PATH,
+        CancelProvision::PATH,
+        DismissFailedProvision::PATH,
+        DeletePartialCluster::PATH,
+    ];
+    if path == Preflight::PATH {
+        Some(Limited::Preflight)
+    } else if writes.contains(&path) || path.starts_with("/api/aks/cancel-provision/") {
+        Some(Limited::Write)
+    } else {
+        None
+    }
+}
+
+/// The limiters of this server (each user's budget is kept per server).
+#[derive(Clone)]
+pub struct RateLimits {
+    inner: Arc<Limits>,
+}
+
+struct Limits {
+    writes: Option<DefaultKeyedRateLimiter<String>>,
+    preflights: Option<DefaultKeyedRateLimiter<String>>,
+    checks: AtomicU64,
+}
+
+fn per_minute(n: u32) -> Option<DefaultKeyedRateLimiter<String>> {
+    NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
+}
+
+/// Users' budgets not touched for a while are dropped every this many checks.
+const FORGET_EVERY: u64 = 4096;
+
+impl RateLimits {
+    /// `0`: no limit.
+    pub fn new(writes_per_minute: u32, preflights_per_minute: u32) -> Self {
+        Self {
+            inner: Arc::new(Limits {
+                writes: per_minute(writes_per_minute),
+                preflights: per_minute(preflights_per_minute),
+                checks: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// `Err(seconds)` when `user` must wait that long before the next request of this kind.
+    pub fn check(&self, what: Limited, user: &str) -> Result<(), u64> {
+        let limiter = match what {
+            Limited::Write => &self.inner.writes,
+            Limited::Preflight => &self.inner.preflights,
+        };
+        let Some(limiter) = limiter else {
+            return Ok(());
+        };
+        if self.inner.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        limiter.check_key(&user.to_owned()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
+    }
+}
+
+/// Middleware (inside identity): refuses a limited request of a user over their limit.
+pub async fn limit(State(limits): State<RateLimits>, req: Request, next: Next) -> Response {
+    let Some(what) = limited(req.method(), req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let Some(caller) = req.extensions().get::<Caller>() else {
+        return next.run(req).await;
+    };
+    if let Err(seconds) = limits.check(what, &caller.id) {
+        tracing::info!(user = %caller.id, limit = what.as_str(), retry_after = seconds, "rate limited");
+        let message = match what {
+            Limited::Write => format!(
+                "You are creating, stopping or dismissing faster than this dashboard allows; \
+                 try again in {seconds} s."
+            ),
+            Limited::Preflight => {
+                format!("Too many pre-flight checks at once; try again in {seconds} s.")
+            }
+        };
+        let mut err = ApiError::new(429, "rate_limited", message);
+        err.retryable = Some(true);
+        err.retry_after_seconds = Some(seconds.max(1));
+        return err.into_response();
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_and_preflight_are_limited_and_reads_are_not() {
+        assert_eq!(
+            limited(&Method::POST, Provision::PATH),
+            Some(Limited::Write)
+        );
+        assert_eq!(
+            limited(&Method::POST, "/api/aks/cancel-provision/abc"),
+            Some(Limited::Write)
+        );
+        assert_eq!(
+            limited(&Method::POST, Preflight::PATH),
+            Some(Limited::Preflight)
+        );
+        assert_eq!(limited(&Method::GET, "/api/tasks/abc"), None);
+        assert_eq!(limited(&Method::GET, Provision::PATH), None);
+    }
+
+    #[test]
+    fn a_minutes_worth_passes_then_the_next_waits_and_others_are_not_held() {
+        let limits = RateLimits::new(3, 0);
+        for _ in 0..3 {
+            assert_eq!(limits.check(Limited::Write, "ana"), Ok(()));
+        }
+        let wait = limits.check(Limited::Write, "ana").expect_err("over");
+        assert!((1..=20).contains(&wait), "{wait}");
+        assert_eq!(limits.check(Limited::Write, "ben"), Ok(()));
+        assert_eq!(
+            limits.check(Limited::Preflight, "ana"),
+            Ok(()),
+            "0 is no limit"
+        );
+    }
+}
