@@ -233,6 +233,15 @@ pub struct ServeConfig {
     )]
     pub max_streams_per_server: usize,
 
+    /// Serve Prometheus metrics at `/metrics` on the dashboard's port (no sign-in: restrict it at
+    /// the proxy, or turn it off and use METRICS_ADDR on a private address).
+    #[arg(long, env = "METRICS_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics_enabled: bool,
+
+    /// Also serve `/metrics` (and nothing else) on this address, e.g. 10.0.0.5:9464.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// Creates (one-click fixes included), stops, dismisses and partial-cluster deletes one user
     /// may send per minute on this server (a minute's worth at once); more get 429
     /// `rate_limited` with `Retry-After`. 0: no limit.
@@ -588,6 +597,8 @@ impl ServeConfig {
             arm_token: None,
             max_streams_per_user: 20,
             max_streams_per_server: 12_000,
+            metrics_enabled: true,
+            metrics_addr: None,
             // Tests drive one user hard; the limits' own test sets them.
             writes_per_minute: 0,
             preflights_per_minute: 0,

@@ -128,6 +128,8 @@ pub struct Server {
     task: tokio::task::JoinHandle<Result<(), std::io::Error>>,
     runner: Option<JobRunner>,
     cache_refresher: tokio::task::JoinHandle<()>,
+    /// The `METRICS_ADDR` listener, when there is one.
+    metrics_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -141,6 +143,7 @@ impl Server {
         crate::storage::job_state::set_clock_offset_ms(
             (config.jobs.test_clock_offset_seconds * 1000.0) as i64,
         );
+        crate::metrics::install();
         let storage = Storage::connect(&config.database_url).await?;
         tracing::info!(backend = ?storage.backend, "storage ready, migrations applied");
 
@@ -254,6 +257,14 @@ impl Server {
         let router = build_router(state.clone());
 
         let (stop, mut stopped) = watch::channel(false);
+        let metrics_task = match state.config.metrics_addr {
+            Some(addr) => Some(
+                crate::metrics::serve_separately(addr, state.clone(), stop.subscribe())
+                    .await
+                    .map_err(|e| StartupError::Bind(addr, e))?,
+            ),
+            None => None,
+        };
         // The page is streamed in pieces: without TCP_NODELAY, Nagle's algorithm and delayed
         // ACKs hold every page back ~40 ms.
         let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
@@ -275,6 +286,7 @@ impl Server {
             task,
             runner: Some(runner),
             cache_refresher,
+            metrics_task,
         })
     }
 
@@ -282,6 +294,9 @@ impl Server {
     pub async fn stop(mut self) -> Result<(), StartupError> {
         let _ = self.stop.send(true);
         let result = self.task.await.unwrap_or(Ok(()));
+        if let Some(metrics) = self.metrics_task.take() {
+            let _ = metrics.await;
+        }
         // Jobs in flight are handed back so that another worker continues them.
         if let Some(runner) = self.runner.take() {
             runner.stop().await;
@@ -340,6 +355,7 @@ pub fn build_router(state: AppState) -> Router {
     let page_state = state.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(crate::metrics::on_main_port))
         .route("/readyz", get(health::readyz))
         .route("/auth/dev", get(auth::dev_sign_in))
         .route("/auth/login", get(auth::login))
@@ -389,6 +405,7 @@ pub fn build_router(state: AppState) -> Router {
             state.secure_cookies,
             security_headers::strict_transport,
         ))
+        .layer(axum::middleware::from_fn(crate::metrics::count_requests))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -519,6 +519,12 @@ impl ArmClient {
             let delay = error
                 .retry_after()
                 .unwrap_or_else(|| jitter(policy.backoff(attempt)));
+            if error.status() == Some(429) {
+                crate::metrics::azure_throttled(
+                    crate::metrics::arm_operation(&method, url.path()),
+                    delay,
+                );
+            }
             if started.elapsed() + delay > policy.max_elapsed {
                 tracing::warn!(%method, path = url.path(), attempt, error = %error, "ARM call failed; giving up");
                 return Err(error);
@@ -550,16 +556,21 @@ impl ArmClient {
         }
         let started = Instant::now();
         let timeout = self.inner.config.request_timeout;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(e, timeout))?;
+        let operation = crate::metrics::arm_operation(method, url.path());
+        let lost = |e: reqwest::Error| {
+            let error = transport_error(e, timeout);
+            let kind = match error {
+                ArmError::Timeout(_) => "timeout",
+                _ => "network",
+            };
+            crate::metrics::azure_call(operation, kind, started.elapsed());
+            error
+        };
+        let response = request.send().await.map_err(lost)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| transport_error(e, timeout))?;
+        let text = response.text().await.map_err(lost)?;
+        crate::metrics::azure_call(operation, &status.to_string(), started.elapsed());
         let elapsed_ms = started.elapsed().as_millis() as u64;
         if method == Method::GET {
             tracing::debug!(%method, url = %url, status, elapsed_ms, "ARM request");

@@ -248,7 +248,7 @@ fn is_public_path(path: &str) -> bool {
     path.starts_with("/pkg/")
         || matches!(
             path,
-            "/favicon.svg" | "/favicon.ico" | "/healthz" | "/readyz"
+            "/favicon.svg" | "/favicon.ico" | "/healthz" | "/readyz" | "/metrics"
         )
 }
 

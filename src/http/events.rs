@@ -128,6 +128,7 @@ pub async fn stream(State(state): State<AppState>, caller: Caller, headers: Head
         }
     };
     tracing::debug!(user = %caller.id, "event stream opened");
+    crate::metrics::stream_opened();
     Sse::new(events_for(state, caller, slot))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
@@ -184,7 +185,10 @@ fn events_for(
                     Ok(Ok(BusMessage::Everyone { event })) => event,
                     Ok(Ok(_)) => continue,
                     // Fell behind: whatever was missed, the page reads everything again.
-                    Ok(Err(RecvError::Lagged(_))) => DashboardEvent::Resync,
+                    Ok(Err(RecvError::Lagged(missed))) => {
+                        crate::metrics::stream_resync(missed);
+                        DashboardEvent::Resync
+                    }
                     Ok(Err(RecvError::Closed)) => return None,
                 };
                 let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());

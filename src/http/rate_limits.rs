@@ -120,6 +120,7 @@ pub async fn limit(State(limits): State<RateLimits>, req: Request, next: Next) -
     };
     if let Err(seconds) = limits.check(what, &caller.id) {
         tracing::info!(user = %caller.id, limit = what.as_str(), retry_after = seconds, "rate limited");
+        crate::metrics::rate_limited(what.as_str());
         let message = match what {
             Limited::Write => format!(
                 "You are creating, stopping or dismissing faster than this dashboard allows; \

@@ -52,7 +52,9 @@ impl PollBudget {
         if bucket.tokens < 1.0 {
             // Holding the lock while waiting keeps the order: the next one waits behind.
             let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / self.per_second);
+            crate::metrics::read_budget_waiting(1.0);
             tokio::time::sleep(wait).await;
+            crate::metrics::read_budget_waiting(-1.0);
             bucket.tokens = 1.0;
             bucket.refilled_at = Instant::now();
         }

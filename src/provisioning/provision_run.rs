@@ -971,6 +971,12 @@ impl ProvisionRun {
             .await?
             .is_some();
         if let (true, Some(status)) = (ended, status) {
+            let took = now_ms().saturating_sub(self.job.created_at).max(0);
+            crate::metrics::create_ended(
+                status.as_str(),
+                update.error_category.as_deref(),
+                std::time::Duration::from_millis(u64::try_from(took).unwrap_or(0)),
+            );
             let owner = &self.job.owner_id;
             self.ctx.events.to_user(
                 owner,

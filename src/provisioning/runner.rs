@@ -364,6 +364,7 @@ async fn supervise(shared: Arc<Shared>, claimed: Claimed) {
         return;
     };
     tracing::info!(job_id = %job.id, task_id = %job.task_id, attempt = lease.attempt, "claimed job");
+    crate::metrics::job_claimed(lease.attempt);
     if lease.attempt > shared.config.max_attempts {
         give_up(&shared, &lease, &job).await;
         return;

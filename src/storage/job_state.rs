@@ -338,6 +338,20 @@ impl JobStateRepository {
             .await?)
     }
 
+    /// How many jobs of `job_type` are in each status (for `/metrics`).
+    pub async fn count_by_status(
+        &self,
+        job_type: &str,
+    ) -> Result<Vec<(String, i64)>, StorageError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, COUNT(*) FROM job_state WHERE type = $1 GROUP BY status",
+        )
+        .bind(job_type)
+        .fetch_all(&self.storage.pool)
+        .await?;
+        Ok(rows)
+    }
+
     /// Every owner's provisions that are queued or running, newest first (what an admin sees).
     pub async fn in_flight_provisions_of_everyone(
         &self,

@@ -16,6 +16,7 @@ mod hostile_input;
 mod identity;
 mod kubernetes_versions;
 mod limits;
+mod metrics;
 mod prices;
 mod provisioning;
 mod refusals;

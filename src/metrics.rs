@@ -1,0 +1,312 @@
+//! What the platform team alerts on, in Prometheus' text format at `GET /metrics` (the
+//! `metrics` facade, rendered by `metrics-exporter-prometheus`): creates started, ended by status
+//! and category, their duration, jobs by status and in flight, Azure calls by operation and
+//! status with their latency, throttling and the waits it asked for, the read budget's queue,
+//! lease takeovers, open event streams, event resyncs, rate-limited requests, and HTTP requests
+//! by route and status with their latency. docs/operations.md has the alerts worth having.
+//!
+//! The recorder is the process's: one per process, installed by the first server that starts
+//! (tests run several servers in one process; they then share it).
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Latency buckets in seconds: from a fast cache hit to a slow Azure call.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+/// Create durations in seconds: AKS takes minutes, the simulator seconds.
+const CREATE_BUCKETS: [f64; 10] = [
+    5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
+];
+
+/// Installs the process's recorder (once) and returns its handle; `None` when another recorder
+/// was installed first.
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("duration_seconds".into()),
+                    &LATENCY_BUCKETS,
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("aks_create_duration_seconds".into()),
+                        &CREATE_BUCKETS,
+                    )
+                });
+            let recorder = match builder {
+                Ok(builder) => builder.build_recorder(),
+                Err(err) => {
+                    tracing::warn!(error = %err, "metrics: bad buckets; no metrics");
+                    return None;
+                }
+            };
+            let handle = recorder.handle();
+            match metrics::set_global_recorder(recorder) {
+                Ok(()) => Some(handle),
+                Err(err) => {
+                    tracing::warn!(error = %err, "metrics: a recorder is already installed");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// `GET /metrics` on the dashboard's port: 404 unless `METRICS_ENABLED`.
+pub async fn on_main_port(state: State<AppState>) -> Response {
+    if !state.config.metrics_enabled {
+        return crate::api_error::ApiError::not_found("Metrics are not served here.")
+            .into_response();
+    }
+    render(state).await
+}
+
+/// Serves `/metrics` alone on `addr` until `stopped` says so.
+pub async fn serve_separately(
+    addr: std::net::SocketAddr,
+    state: AppState,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "metrics served here too");
+    let router = axum::Router::new()
+        .route("/metrics", axum::routing::get(render))
+        .with_state(state);
+    Ok(tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await;
+        if let Err(err) = served {
+            tracing::warn!(error = %err, "the metrics listener stopped");
+        }
+    }))
+}
+
+/// The gauges read now (jobs by status from the database, open streams), then everything in
+/// Prometheus' text format.
+pub async fn render(State(state): State<AppState>) -> Response {
+    let Some(handle) = install() else {
+        return (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "metrics unavailable\n",
+        )
+            .into_response();
+    };
+    let (open, _) = state.streams.open("");
+    gauge!("event_streams_open").set(open as f64);
+    gauge!("aks_jobs_in_flight_here").set(state.runner.in_flight() as f64);
+    let counted = tokio::time::timeout(
+        Duration::from_secs(2),
+        state
+            .jobs
+            .count_by_status(crate::storage::job_state::AKS_PROVISION),
+    )
+    .await;
+    match counted {
+        Ok(Ok(counts)) => {
+            for status in ["queued", "running", "succeeded", "failed", "cancelled"] {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| s == status)
+                    .map_or(0, |(_, n)| *n);
+                gauge!("aks_jobs", "status" => status).set(n as f64);
+            }
+            gauge!("aks_jobs_storage_up").set(1.0);
+        }
+        _ => gauge!("aks_jobs_storage_up").set(0.0),
+    }
+    handle.run_upkeep();
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response()
+}
+
+/// Middleware: every HTTP request by route (its template, never its ids) and status, with its
+/// latency.
+pub async fn count_requests(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| {
+            if req.uri().path().starts_with("/pkg/") {
+                "/pkg/{file}".to_owned()
+            } else {
+                "unmatched".to_owned()
+            }
+        });
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    counter!("http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
+        .increment(1);
+    histogram!("http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    res
+}
+
+/// The kind of an ARM call, from its method and path (a few values, never a name or an id).
+pub fn arm_operation(method: &http::Method, path: &str) -> &'static str {
+    let p = path.to_ascii_lowercase();
+    if p.contains("/operations/")
+        || p.contains("/operationresults/")
+        || p.contains("/asyncoperations/")
+        || p.contains("/operationstatuses/")
+    {
+        return "operation_status";
+    }
+    if p.ends_with("/abort") {
+        return "abort";
+    }
+    if p.contains("/kubernetesversions") {
+        return "kubernetes_versions";
+    }
+    if p.ends_with("/skus") {
+        return "skus";
+    }
+    if p.contains("/usages") {
+        return "usages";
+    }
+    if let Some((_, rest)) = p.split_once("/managedclusters") {
+        let named = rest
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .is_some_and(|n| !n.is_empty());
+        return match (named, method.as_str()) {
+            (false, _) => "list_clusters",
+            (true, "PUT") => "create",
+            (true, "DELETE") => "delete",
+            (true, _) => "get_cluster",
+        };
+    }
+    if p.contains("/resourcegroups/") {
+        return "resource_group";
+    }
+    "other"
+}
+
+/// One ARM call's answer (`status`: the HTTP status, or `network` / `timeout`).
+pub fn azure_call(operation: &'static str, status: &str, elapsed: Duration) {
+    counter!("azure_requests_total", "operation" => operation, "status" => status.to_owned())
+        .increment(1);
+    histogram!("azure_request_duration_seconds", "operation" => operation)
+        .record(elapsed.as_secs_f64());
+}
+
+/// Azure throttled a call (429) and the client waits `wait` before trying again.
+pub fn azure_throttled(operation: &'static str, wait: Duration) {
+    counter!("azure_throttled_total", "operation" => operation).increment(1);
+    counter!("azure_retry_after_wait_seconds_total").increment(wait.as_secs());
+}
+
+/// A run starts to wait for the read budget, or stops waiting.
+pub fn read_budget_waiting(delta: f64) {
+    gauge!("arm_read_budget_waiting").increment(delta);
+}
+
+/// A job was claimed: its first run (a create starts) or a takeover of one another run held.
+pub fn job_claimed(attempt: u32) {
+    if attempt <= 1 {
+        counter!("aks_creates_started_total").increment(1);
+    } else {
+        counter!("aks_lease_takeovers_total").increment(1);
+    }
+}
+
+/// A create ended (`succeeded`, `failed`, `cancelled`), with its category when it failed.
+pub fn create_ended(status: &str, category: Option<&str>, took: Duration) {
+    counter!(
+        "aks_creates_ended_total",
+        "status" => status.to_owned(),
+        "category" => category.unwrap_or("none").to_owned()
+    )
+    .increment(1);
+    histogram!("aks_create_duration_seconds", "status" => status.to_owned())
+        .record(took.as_secs_f64());
+}
+
+/// An event stream started or ended.
+pub fn stream_opened() {
+    counter!("event_streams_opened_total").increment(1);
+}
+
+/// An open page fell behind the event bus and was told to read everything again.
+pub fn stream_resync(missed: u64) {
+    counter!("event_stream_resyncs_total").increment(1);
+    counter!("event_stream_missed_events_total").increment(missed);
+}
+
+/// A request was refused by a per-user limit.
+pub fn rate_limited(limit: &'static str) {
+    counter!("rate_limited_total", "limit" => limit).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arm_calls_are_named_by_kind_without_ids() {
+        let get = http::Method::GET;
+        let put = http::Method::PUT;
+        let cluster = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-1";
+        assert_eq!(arm_operation(&put, cluster), "create");
+        assert_eq!(arm_operation(&get, cluster), "get_cluster");
+        assert_eq!(arm_operation(&http::Method::DELETE, cluster), "delete");
+        assert_eq!(
+            arm_operation(&http::Method::POST, &format!("{cluster}/abort")),
+            "abort"
+        );
+        assert_eq!(
+            arm_operation(
+                &get,
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters"
+            ),
+            "list_clusters"
+        );
+        assert_eq!(
+            arm_operation(
+                &get,
+                "/subscriptions/s/providers/Microsoft.ContainerService/locations/eastus/operations/abc"
+            ),
+            "operation_status"
+        );
+        assert_eq!(
+            arm_operation(&get, "/subscriptions/s/providers/Microsoft.Compute/skus"),
+            "skus"
+        );
+        assert_eq!(
+            arm_operation(
+                &get,
+                "/subscriptions/s/providers/Microsoft.Compute/locations/eastus/usages"
+            ),
+            "usages"
+        );
+        assert_eq!(
+            arm_operation(&get, "/subscriptions/s/resourcegroups/rg"),
+            "resource_group"
+        );
+    }
+}
