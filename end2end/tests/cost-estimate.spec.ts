@@ -33,7 +33,7 @@ test("the estimate follows the size, the count and the region; a fix shows what 
   const quota = modal.locator('[data-testid="preflight-check"][data-check="quota"]');
   await expect(quota).toHaveAttribute("data-status", "fail");
   const fix = quota.locator('[data-testid="fix-action"][data-fix="node_count"]');
-  await expect(fix).toHaveText(/^Use 1 node — ≈ 219\.00 USD\/month, 292\.00 USD less$/);
+  await expect(fix).toHaveText(/^Use 1 node — fits your 6 free vCPUs in eastus · ≈ 219\.00 USD\/month, 292\.00 USD less$/);
   await expect(fix).toHaveAttribute("data-cost-difference", "-292.00");
   await fix.click();
   await expect(count).toHaveValue("1");

@@ -52,7 +52,7 @@ pub fn FixActions(
                         on:click=move |_| on_apply.run(request.clone())
                     >
                         {fix.label}
-                        {cost.map(|c| view! { <span class="fix-cost">{format!(" — {c}")}</span> })}
+                        {cost.map(|c| view! { <span class="fix-cost">{format!(" · {c}")}</span> })}
                     </button>
                 }),
                 None => Either::Right(view! {
