@@ -90,7 +90,9 @@ impl AuthMode {
     }
 }
 
-#[derive(Debug, Clone, clap::Args)]
+/// `Debug` shows no secret: the session secret, the client secret and the ARM token print as
+/// `***`, the database URL without its password.
+#[derive(custom_debug::Debug, Clone, clap::Args)]
 pub struct ServeConfig {
     /// Address the dashboard listens on. Default: cargo-leptos' `site-addr` (LEPTOS_SITE_ADDR)
     /// when it runs the server, else 127.0.0.1:3000.
@@ -114,6 +116,7 @@ pub struct ServeConfig {
         hide_env_values = true,
         default_value = "sqlite://data/dashboard.db"
     )]
+    #[debug(with = url_without_password)]
     pub database_url: String,
 
     /// How callers are identified.
@@ -128,6 +131,7 @@ pub struct ServeConfig {
     /// Secret that signs the session cookie (at least 64 bytes). Default: a random secret kept
     /// in `<data dir>/session.key`, so sessions survive restarts.
     #[arg(long, env = "SESSION_SECRET", hide_env_values = true)]
+    #[debug(with = secret)]
     pub session_secret: Option<String>,
 
     /// Folder for the default SQLite file and the session key.
@@ -145,6 +149,7 @@ pub struct ServeConfig {
 
     /// The application's client secret. Default with the embedded simulator: one made at start.
     #[arg(long, env = "OIDC_CLIENT_SECRET", hide_env_values = true)]
+    #[debug(with = secret)]
     pub oidc_client_secret: Option<String>,
 
     /// The dashboard's address as browsers reach it, e.g. https://aks.example.com: the sign-in
@@ -214,6 +219,7 @@ pub struct ServeConfig {
     /// A fixed bearer token for ARM_ENDPOINT instead of Azure identity, e.g. for a standalone
     /// ARM simulator (`aks-dashboard armsim`) shared by several dashboard servers.
     #[arg(long, env = "ARM_TOKEN", hide_env_values = true)]
+    #[debug(with = secret)]
     pub arm_token: Option<String>,
 
     /// Event streams (open dashboard pages) one user may hold on this server; one more is
@@ -469,6 +475,20 @@ fn parse_seconds(value: &str) -> Result<f64, String> {
     }
 }
 
+/// A secret in `Debug`: whether it is set, never what it is.
+fn secret(value: &Option<String>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    match value {
+        Some(_) => f.write_str("Some(\"***\")"),
+        None => f.write_str("None"),
+    }
+}
+
+// custom_debug hands the field as it is typed.
+#[allow(clippy::ptr_arg)]
+fn url_without_password(url: &String, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    write!(f, "{:?}", crate::storage::redacted_url(url))
+}
+
 /// Azure's Retail Prices API.
 pub const AZURE_RETAIL_PRICES: &str = "https://prices.azure.com/api/retail/prices";
 
@@ -620,5 +640,34 @@ impl ServeConfig {
                 ..ArmsimTiming::default()
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let dir = std::env::temp_dir();
+        let mut config = ServeConfig::for_tests(&dir);
+        config.database_url = "postgres://app:hunter2@db.internal:5432/jobs".into();
+        config.session_secret = Some("s3cret-session-key".into());
+        config.oidc_client_secret = Some("client-s3cret".into());
+        config.arm_token = Some("arm-tok3n".into());
+        let shown = format!("{config:?}");
+        for secret in [
+            "hunter2",
+            "s3cret-session-key",
+            "client-s3cret",
+            "arm-tok3n",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("postgres://app:***@db.internal:5432/jobs"),
+            "{shown}"
+        );
+        assert!(shown.contains("session_secret: Some(\"***\")"), "{shown}");
     }
 }

@@ -24,6 +24,25 @@ pub enum Backend {
     Postgres,
 }
 
+/// A database URL as it may be shown (logs, errors, `Debug`): its password replaced by `***`.
+pub fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            if parsed.set_password(Some("***")).is_ok() {
+                parsed.to_string()
+            } else {
+                "(a URL with a password)".to_owned()
+            }
+        }
+        Ok(_) => url.to_owned(),
+        // Not a URL: it may still hold a secret somewhere; show only its scheme.
+        Err(_) => match url.split_once(':') {
+            Some((scheme, _)) => format!("{scheme}:…"),
+            None => "…".to_owned(),
+        },
+    }
+}
+
 /// A storage failure, typed so that routes can answer `degraded` or 503 instead of crashing.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -53,7 +72,7 @@ impl Storage {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
-            return Err(StorageError::UnsupportedUrl(url.to_owned()));
+            return Err(StorageError::UnsupportedUrl(redacted_url(url)));
         };
         let url = match backend {
             Backend::Sqlite => sqlite_url_creating_parent(url),

@@ -329,6 +329,31 @@ async fn help_never_prints_the_database_password() {
 }
 
 #[tokio::test]
+async fn secrets_never_reach_the_logs_nor_the_error_of_a_refused_start() {
+    let session = "session-s3cr3t-0123456789012345678901234567890123456789012345678901234567";
+    let refused = refused_start(
+        Ipv4Addr::LOCALHOST,
+        &[
+            ("RUST_LOG", "debug"),
+            ("DATABASE_URL", "mysql://dash:db-s3cr3t@db.example/dash"),
+            ("SESSION_SECRET", session),
+            ("ARM_TOKEN", "arm-s3cr3t"),
+            ("OIDC_CLIENT_SECRET", "oidc-s3cr3t"),
+        ],
+    )
+    .await;
+    assert!(!refused.success);
+    let printed = format!("{}\n{}", refused.stdout, refused.stderr);
+    for secret in ["db-s3cr3t", session, "arm-s3cr3t", "oidc-s3cr3t"] {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+    }
+    assert!(
+        printed.contains("mysql://dash:***@db.example/dash"),
+        "the URL is named without its password: {printed}"
+    );
+}
+
+#[tokio::test]
 async fn served_over_https_the_browser_is_told_to_keep_to_https() {
     let https = TestApp::builder()
         .configure(|c| c.public_url = Some("https://aks.example.com".into()))
