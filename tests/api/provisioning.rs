@@ -298,12 +298,7 @@ async fn cancel_of_a_queued_job_stops_it_before_it_starts() {
 
 #[tokio::test]
 async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
-    // Azure takes 5 s to abort: the cancel answers long before the job ends.
-    let api = TestApp::builder()
-        .create_seconds(30.0)
-        .configure(|c| c.armsim.abort_seconds = 5.0)
-        .spawn()
-        .await;
+    let api = TestApp::builder().create_seconds(30.0).spawn().await;
     let accepted = api
         .provision(
             "ivy",
@@ -312,6 +307,11 @@ async fn cancel_while_azure_creates_aborts_and_reports_the_partial_cluster() {
         .await;
     let task_id = accepted["task_id"].as_str().expect("task id").to_owned();
     api.wait_task("ivy", &task_id, creating).await;
+    // Azure is slow to answer the abort: the job cannot end for 5 s, and the cancel does not
+    // wait for it.
+    api.simulator
+        .add_fault(json!({"operation": "abort", "delay_seconds": 5}))
+        .await;
 
     let (status, out) = api
         .post(
