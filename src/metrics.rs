@@ -235,14 +235,28 @@ pub fn job_claimed(attempt: u32) {
     }
 }
 
-/// A create ended (`succeeded`, `failed`, `cancelled`), with its category when it failed.
-pub fn create_ended(status: &str, category: Option<&str>, took: Duration) {
+/// A create ended (`succeeded`, `failed`, `cancelled`), with its category and Azure's (or the
+/// dashboard's, e.g. `arm_unreachable`) error code when it failed.
+pub fn create_ended(status: &str, category: Option<&str>, code: Option<&str>, took: Duration) {
     counter!(
         "aks_creates_ended_total",
         "status" => status.to_owned(),
         "category" => category.unwrap_or("none").to_owned()
     )
     .increment(1);
+    if let Some(code) = code {
+        // Codes are identifiers from a set Azure documents; anything else is not a label.
+        let code = if code.len() <= 64
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
+            code.to_owned()
+        } else {
+            "other".to_owned()
+        };
+        counter!("aks_creates_failed_by_code_total", "code" => code).increment(1);
+    }
     histogram!("aks_create_duration_seconds", "status" => status.to_owned())
         .record(took.as_secs_f64());
 }

@@ -572,10 +572,20 @@ impl ArmClient {
         let text = response.text().await.map_err(lost)?;
         crate::metrics::azure_call(operation, &status.to_string(), started.elapsed());
         let elapsed_ms = started.elapsed().as_millis() as u64;
+        // Azure's ids of the call, to find it in the Activity Log or in a support case.
+        let id = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (request_id, correlation_id) =
+            (id("x-ms-request-id"), id("x-ms-correlation-request-id"));
         if method == Method::GET {
-            tracing::debug!(%method, url = %url, status, elapsed_ms, "ARM request");
+            tracing::debug!(%method, url = %url, status, elapsed_ms, azure_request_id = %request_id, azure_correlation_id = %correlation_id, "ARM request");
         } else {
-            tracing::info!(%method, url = %url, status, elapsed_ms, "ARM request");
+            tracing::info!(%method, url = %url, status, elapsed_ms, azure_request_id = %request_id, azure_correlation_id = %correlation_id, "ARM request");
         }
         Ok(HttpAnswer {
             status,

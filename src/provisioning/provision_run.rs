@@ -975,6 +975,7 @@ impl ProvisionRun {
             crate::metrics::create_ended(
                 status.as_str(),
                 update.error_category.as_deref(),
+                update.error_code.as_deref(),
                 std::time::Duration::from_millis(u64::try_from(took).unwrap_or(0)),
             );
             let owner = &self.job.owner_id;
