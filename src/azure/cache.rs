@@ -416,6 +416,10 @@ fn fetch_resource_group(arm: ArmClient, sub: String, rg: String) -> Fetched<Opti
 /// An entry nobody read for this long is dropped (see [`ArmCache::refresh_due`]).
 const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
 
+/// Entries a table holds at most: past it, the ones read longest ago make room (a bound, not a
+/// working set: a team looks at a few dozen groups and regions).
+const MAX_ENTRIES: usize = 10_000;
+
 fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -424,6 +428,22 @@ fn duration_ms(d: Duration) -> i64 {
 struct Table<V> {
     slots: Mutex<HashMap<Key, Arc<Slot<V>>>>,
     fetch: Fetch<V>,
+    max_entries: usize,
+}
+
+/// Drops the tenth of the entries read longest ago (not one being read), so a table full of
+/// keys typed once makes room for a new one without a scan per insert.
+fn make_room<V>(slots: &mut HashMap<Key, Arc<Slot<V>>>, max_entries: usize) {
+    let mut by_age: Vec<(i64, Key)> = slots
+        .iter()
+        .filter(|(_, slot)| Arc::strong_count(slot) == 1)
+        .map(|(k, slot)| (slot.last_read.load(Ordering::Relaxed), k.clone()))
+        .collect();
+    by_age.sort_unstable_by_key(|(at, _)| *at);
+    let drop = (max_entries / 10).max(1);
+    for (_, key) in by_age.into_iter().take(drop) {
+        slots.remove(&key);
+    }
 }
 
 struct Slot<V> {
@@ -441,14 +461,23 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl<V> Table<V> {
     fn new(fetch: Fetch<V>) -> Self {
+        Self::bounded(fetch, MAX_ENTRIES)
+    }
+
+    fn bounded(fetch: Fetch<V>, max_entries: usize) -> Self {
         Self {
             slots: Mutex::new(HashMap::new()),
             fetch,
+            max_entries: max_entries.max(1),
         }
     }
 
     fn slot(&self, key: &Key) -> Arc<Slot<V>> {
-        lock(&self.slots)
+        let mut slots = lock(&self.slots);
+        if !slots.contains_key(key) && slots.len() >= self.max_entries {
+            make_room(&mut slots, self.max_entries);
+        }
+        slots
             .entry(key.clone())
             .or_insert_with(|| {
                 Arc::new(Slot {
@@ -673,6 +702,25 @@ mod tests {
         );
         drop(reading);
         assert_eq!(table.evict_cold(10_000, 5_000), 1);
+    }
+
+    #[test]
+    fn a_full_table_drops_what_was_read_longest_ago() {
+        let table: Table<u32> = Table::bounded(never_read, 10);
+        for i in 0..10 {
+            table.put_back(&key("s", &format!("rg{i}")), Arc::new(i), 0);
+            table.touch(&key("s", &format!("rg{i}")), i64::from(i));
+        }
+        table.touch(&key("s", "rg0"), 100);
+        table.put_back(&key("s", "new"), Arc::new(99), 0);
+        let slots = lock(&table.slots);
+        assert_eq!(slots.len(), 10, "bounded");
+        assert!(slots.contains_key(&key("s", "new")));
+        assert!(slots.contains_key(&key("s", "rg0")), "read lately: kept");
+        assert!(
+            !slots.contains_key(&key("s", "rg1")),
+            "read longest ago: dropped"
+        );
     }
 
     #[test]
