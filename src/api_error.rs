@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{code}: {message}")]
 pub struct ApiError {
     /// Stable, machine-readable code, e.g. `unauthenticated`, `invalid_request`, `not_found`.

@@ -364,6 +364,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/auth/signed-in", get(auth::signed_in_page))
         .route("/api/tasks/{task_id}", get(tasks::task_status))
         .route("/api/events", get(events::stream))
+        .route("/api/openapi.json", get(crate::http::openapi::serve))
         .route("/api/{*rest}", any(api_json::api_route_not_found))
         .route(
             "/api/aks/cancel-provision/{task_id}",

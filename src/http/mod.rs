@@ -11,6 +11,7 @@ pub mod events;
 pub mod health;
 pub mod input_errors;
 pub mod local_redirect;
+pub mod openapi;
 pub mod rate_limits;
 pub mod security_headers;
 pub mod tasks;

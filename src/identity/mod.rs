@@ -22,6 +22,7 @@ use crate::api_error::ApiError;
 
 /// What the page needs to know about this session: who, with what role, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// The user's id: what owns their jobs (an Entra object id, a dev user's name).
     pub user_id: String,

@@ -13,6 +13,7 @@ use super::roles::Role;
 
 /// A subscription and one of its resource groups.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Scope {
     pub subscription_id: String,
     pub resource_group: String,
@@ -67,6 +68,7 @@ impl Scope {
 
 /// A scope as the page offers it: a resource group of a subscription, or any group of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScopeChoice {
     pub subscription_id: String,
     /// `None`: any resource group of the subscription (`subscription/*`).

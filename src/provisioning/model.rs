@@ -11,6 +11,7 @@ pub const USER_POOL: &str = "nodepool1";
 
 /// What a user asks for: one AKS cluster with a system pool and one user node pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProvisionRequest {
     pub subscription_id: String,
     pub resource_group: String,
@@ -42,6 +43,7 @@ impl ProvisionRequest {
 
 /// 202 answer of `POST /api/aks/provision`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProvisionAccepted {
     pub job_id: String,
     pub task_id: String,
@@ -51,6 +53,7 @@ pub struct ProvisionAccepted {
 
 /// Lifecycle of a job / task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     Queued,
@@ -100,6 +103,7 @@ pub const STEPS: [&str; 3] = [
 
 /// One node pool as Azure reports it while the cluster is created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PoolProgress {
     pub name: String,
     pub vm_size: String,
@@ -111,6 +115,7 @@ pub struct PoolProgress {
 
 /// Live progress of a running provision, written to the job row at every step and poll.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub phase: String,
     pub step: u32,
@@ -138,6 +143,7 @@ pub struct Progress {
 
 /// What a one-click fix changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FixKind {
     NodeCount,
@@ -166,6 +172,7 @@ impl FixKind {
 /// A change that would work: the whole corrected request (it passed pre-flight when it was
 /// proposed), or, for `link`, where to fix it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Fix {
     pub kind: FixKind,
     pub label: String,
@@ -181,6 +188,7 @@ pub struct Fix {
 
 /// The monthly estimate of a fix's request, against the request it corrects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FixCost {
     pub currency: String,
     pub monthly: f64,
@@ -199,6 +207,7 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 /// `GET /api/aks/price-estimate`: what a request's node pools (and its control plane) cost at
 /// Azure's pay-as-you-go Linux prices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PriceEstimate {
     pub currency: String,
     pub hourly: f64,
@@ -230,6 +239,7 @@ fn free_tier() -> String {
 
 /// One node pool of a [`PriceEstimate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PoolPrice {
     pub name: String,
     pub vm_size: String,
@@ -242,6 +252,7 @@ pub struct PoolPrice {
 
 /// A cluster resource left behind by a cancelled or failed create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PartialCluster {
     pub resource_id: String,
     pub portal_url: String,
@@ -254,6 +265,7 @@ pub struct PartialCluster {
 
 /// Why a task failed, as recorded on the job row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TaskError {
     pub code: String,
     pub message: String,
@@ -274,6 +286,7 @@ pub struct TaskError {
 
 /// `GET /api/tasks/{task_id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TaskStatus {
     pub task_id: String,
     pub job_id: String,
@@ -300,6 +313,7 @@ pub struct TaskStatus {
 
 /// `POST /api/aks/cancel-provision/{task_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CancelOutcome {
     pub task_id: String,
     pub job_id: String,
@@ -315,6 +329,7 @@ pub struct CancelOutcome {
 
 /// One row of `GET /api/aks/recent-failed-provisions`; the dashboard's "last attempt failed".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FailedProvision {
     pub job_id: String,
     pub task_id: String,
@@ -354,6 +369,7 @@ pub struct FailedProvision {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RecentFailures {
     pub jobs: Vec<FailedProvision>,
     pub degraded: bool,
@@ -361,6 +377,7 @@ pub struct RecentFailures {
 
 /// Status of one pre-flight check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     Ok,
@@ -369,6 +386,7 @@ pub enum CheckStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PreflightCheck {
     /// `skus`, `quota` or `resource_group`.
     pub name: String,
@@ -383,6 +401,7 @@ pub struct PreflightCheck {
 
 /// `POST /api/aks/preflight`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PreflightReport {
     pub ok: bool,
     pub checks: Vec<PreflightCheck>,
@@ -394,6 +413,7 @@ pub struct PreflightReport {
 
 /// One VM size of `GET /api/aks/available-skus`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SkuAvailability {
     pub name: String,
     pub family: String,
@@ -405,6 +425,7 @@ pub struct SkuAvailability {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AvailableSkus {
     pub region: String,
     pub skus: Vec<SkuAvailability>,
@@ -419,6 +440,7 @@ pub struct AvailableSkus {
 
 /// One cluster of the resource group, as the ClusterCard lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ClusterSummary {
     pub name: String,
     pub region: String,
@@ -431,6 +453,7 @@ pub struct ClusterSummary {
 /// `GET /api/aks/clusters`: the clusters, or why they could not be read (Azure unreachable is
 /// not an error of the page).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ClusterList {
     pub subscription_id: String,
     pub resource_group: String,
@@ -441,6 +464,7 @@ pub struct ClusterList {
 
 /// Answer of deleting a partial cluster left by a cancelled or failed job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeletePartialOutcome {
     pub job_id: String,
     pub resource_id: String,

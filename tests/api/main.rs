@@ -17,6 +17,7 @@ mod identity;
 mod kubernetes_versions;
 mod limits;
 mod metrics;
+mod openapi;
 mod prices;
 mod provisioning;
 mod refusals;

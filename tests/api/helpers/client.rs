@@ -39,7 +39,9 @@ impl ApiClient {
     pub async fn get(&self, user: &str, path: &str) -> (StatusCode, Value) {
         let res = self.get_response(user, path).await;
         let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
+        let body = res.json().await.unwrap_or(Value::Null);
+        super::openapi::check("GET", path, status.as_u16(), &body);
+        (status, body)
     }
 
     /// `GET path` as `user`, the whole answer (headers, a body that is not JSON).
@@ -63,7 +65,9 @@ impl ApiClient {
             .await
             .expect("post");
         let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
+        let answer = res.json().await.unwrap_or(Value::Null);
+        super::openapi::check("POST", path, status.as_u16(), &answer);
+        (status, answer)
     }
 
     /// `POST path` as `user` with a body sent in chunks (`Transfer-Encoding: chunked`, no

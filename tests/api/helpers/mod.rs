@@ -48,6 +48,7 @@
 mod app;
 mod client;
 mod databases;
+pub mod openapi;
 mod process;
 mod simulator;
 
