@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::time::{Instant, timeout};
 
-use crate::helpers::{TestApp, creating, finished, provision_request};
+use crate::helpers::{TestApp, creating, finished, provision_request, read_events};
 
 const ALICE: Caller = Caller("alice", "operator");
 const BOB: Caller = Caller("bob", "operator");
@@ -229,23 +228,6 @@ async fn alice_snapshot(app: &TestApp, objects: &AliceObjects) -> Value {
         "aborts": azure["counters"]["abort_requests"],
         "deletes": azure["counters"]["delete_requests"],
     })
-}
-
-/// Reads an event stream until `stop` says so or nothing more comes for `idle`; the text seen.
-async fn read_events(
-    res: &mut reqwest::Response,
-    idle: Duration,
-    stop: impl Fn(&str) -> bool,
-) -> String {
-    let mut seen = String::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline && !stop(&seen) {
-        match timeout(idle, res.chunk()).await {
-            Ok(Ok(Some(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
-            _ => break,
-        }
-    }
-    seen
 }
 
 /// Whether an answer is the one expected: the status, and for [`ROLE`] a 403 that names the

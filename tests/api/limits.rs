@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, provision_request};
+use crate::helpers::{TestApp, finished, provision_request, read_events};
 
 async fn post_raw(app: &TestApp, user: &str, path: &str, body: &Value) -> reqwest::Response {
     app.http
@@ -79,4 +79,37 @@ async fn writes_over_the_users_budget_are_refused_before_anything_is_done() {
     // Reads are not limited.
     let (status, _) = app.get("ana", "/api/aks/recent-failed-provisions").await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn dismissing_a_dismissed_failure_again_tells_no_page() {
+    let app = TestApp::spawn().await;
+    let mut events = app
+        .http
+        .get(app.url("/api/events"))
+        .header("X-Dev-User", "ana")
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(events.status(), StatusCode::OK);
+    let mut req = provision_request("eastus", "aks-too-big", "Standard_D4s_v3", 3);
+    req["system_vm_size"] = "Standard_D2s_v3".into();
+    let accepted = app.provision("ana", req).await;
+    let task_id = accepted["task_id"].as_str().expect("task").to_owned();
+    app.wait_task("ana", &task_id, finished).await;
+    let job = json!({"job_id": accepted["job_id"]});
+    // A page, or a script, dismissing in a loop.
+    for _ in 0..5 {
+        let (status, _) = app.post("ana", "/api/aks/dismiss-failure", &job).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let heard = read_events(&mut events, std::time::Duration::from_millis(1500), |_| {
+        false
+    })
+    .await;
+    assert_eq!(
+        heard.matches("event: failure_dismissed").count(),
+        1,
+        "one dismiss, one event: {heard}"
+    );
 }

@@ -184,3 +184,20 @@ pub fn provision_request(
         "system_node_count": 1
     })
 }
+
+/// Reads an event stream until `stop` says so or nothing more comes for `idle`; the text seen.
+pub async fn read_events(
+    res: &mut reqwest::Response,
+    idle: Duration,
+    stop: impl Fn(&str) -> bool,
+) -> String {
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && !stop(&seen) {
+        match tokio::time::timeout(idle, res.chunk()).await {
+            Ok(Ok(Some(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => break,
+        }
+    }
+    seen
+}

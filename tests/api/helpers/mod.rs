@@ -53,7 +53,7 @@ mod process;
 mod simulator;
 
 pub use app::TestApp;
-pub use client::{ApiClient, creating, finished, provision_request};
+pub use client::{ApiClient, creating, finished, provision_request, read_events};
 pub use databases::{PostgresDatabase, on_postgres, on_sqlite};
 pub use process::{DashboardProcess, free_port, refused_start};
 pub use simulator::{
