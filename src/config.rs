@@ -519,24 +519,6 @@ fn parse_factor(value: &str) -> Result<f64, String> {
 }
 
 impl ServeConfig {
-    /// Where prices come from: `RETAIL_PRICES_ENDPOINT`; else the simulator's price list when
-    /// the ARM simulator is used (`simulator_url` when embedded, or a loopback `ARM_ENDPOINT`,
-    /// which is a standalone simulator); else Azure's.
-    pub fn retail_prices_endpoint(&self, simulator_url: Option<&str>) -> String {
-        if let Some(url) = &self.retail_prices_endpoint {
-            return url.clone();
-        }
-        let loopback_arm = self.arm_endpoint.as_deref().and_then(|arm| {
-            let url = reqwest::Url::parse(arm).ok()?;
-            crate::http::auth::is_loopback_host(url.host_str()?)
-                .then(|| arm.trim_end_matches('/').to_owned())
-        });
-        match simulator_url.map(str::to_owned).or(loopback_arm) {
-            Some(base) => format!("{}/api/retail/prices", base.trim_end_matches('/')),
-            None => AZURE_RETAIL_PRICES.to_owned(),
-        }
-    }
-
     /// The configured cloud with its overrides.
     pub fn cloud(&self) -> CloudSettings {
         CloudSettings {

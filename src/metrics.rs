@@ -5,19 +5,19 @@
 //! lease takeovers, open event streams, event resyncs, rate-limited requests, and HTTP requests
 //! by route and status with their latency. docs/operations.md has the alerts worth having.
 //!
+//! The `/metrics` handler, which reads gauges from the server's state, is `http/metrics.rs`.
+//!
 //! The recorder is the process's: one per process, installed by the first server that starts
 //! (tests run several servers in one process; they then share it).
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use crate::state::AppState;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -63,82 +63,6 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             }
         })
         .as_ref()
-}
-
-/// `GET /metrics` on the dashboard's port: 404 unless `METRICS_ENABLED`.
-pub async fn on_main_port(state: State<AppState>) -> Response {
-    if !state.config.metrics_enabled {
-        return crate::api_error::ApiError::not_found("Metrics are not served here.")
-            .into_response();
-    }
-    render(state).await
-}
-
-/// Serves `/metrics` alone on `addr` until `stopped` says so.
-pub async fn serve_separately(
-    addr: std::net::SocketAddr,
-    state: AppState,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(%addr, "metrics served here too");
-    let router = axum::Router::new()
-        .route("/metrics", axum::routing::get(render))
-        .with_state(state);
-    Ok(tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await;
-        if let Err(err) = served {
-            tracing::warn!(error = %err, "the metrics listener stopped");
-        }
-    }))
-}
-
-/// The gauges read now (jobs by status from the database, open streams), then everything in
-/// Prometheus' text format.
-pub async fn render(State(state): State<AppState>) -> Response {
-    let Some(handle) = install() else {
-        return (
-            http::StatusCode::SERVICE_UNAVAILABLE,
-            "metrics unavailable\n",
-        )
-            .into_response();
-    };
-    let (open, _) = state.streams.open("");
-    gauge!("event_streams_open").set(open as f64);
-    gauge!("aks_jobs_in_flight_here").set(state.runner.in_flight() as f64);
-    let counted = tokio::time::timeout(
-        Duration::from_secs(2),
-        state
-            .jobs
-            .count_by_status(crate::storage::job_state::AKS_PROVISION),
-    )
-    .await;
-    match counted {
-        Ok(Ok(counts)) => {
-            for status in ["queued", "running", "succeeded", "failed", "cancelled"] {
-                let n = counts
-                    .iter()
-                    .find(|(s, _)| s == status)
-                    .map_or(0, |(_, n)| *n);
-                gauge!("aks_jobs", "status" => status).set(n as f64);
-            }
-            gauge!("aks_jobs_storage_up").set(1.0);
-        }
-        _ => gauge!("aks_jobs_storage_up").set(0.0),
-    }
-    handle.run_upkeep();
-    (
-        [(
-            http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        handle.render(),
-    )
-        .into_response()
 }
 
 /// Middleware: every HTTP request by route (its template, never its ids) and status, with its

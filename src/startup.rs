@@ -100,7 +100,7 @@ fn price_book(
     config: &ServeConfig,
     simulator: Option<&crate::azure::SimulatorHandle>,
 ) -> Result<PriceBook, StartupError> {
-    let endpoint = config.retail_prices_endpoint(simulator.map(|s| s.base_url()));
+    let endpoint = retail_prices_endpoint(config, simulator.map(|s| s.base_url()));
     let simulated = reqwest::Url::parse(&endpoint)
         .ok()
         .and_then(|u| u.host_str().map(crate::http::auth::is_loopback_host))
@@ -115,6 +115,24 @@ fn price_book(
         reads_per_second: config.price_reads_per_second,
     })
     .map_err(StartupError::Config)
+}
+
+/// Where prices come from: `RETAIL_PRICES_ENDPOINT`; else the simulator's price list when
+/// the ARM simulator is used (`simulator_url` when embedded, or a loopback `ARM_ENDPOINT`,
+/// which is a standalone simulator); else Azure's.
+fn retail_prices_endpoint(config: &ServeConfig, simulator_url: Option<&str>) -> String {
+    if let Some(url) = &config.retail_prices_endpoint {
+        return url.clone();
+    }
+    let loopback_arm = config.arm_endpoint.as_deref().and_then(|arm| {
+        let url = reqwest::Url::parse(arm).ok()?;
+        crate::http::auth::is_loopback_host(url.host_str()?)
+            .then(|| arm.trim_end_matches('/').to_owned())
+    });
+    match simulator_url.map(str::to_owned).or(loopback_arm) {
+        Some(base) => format!("{}/api/retail/prices", base.trim_end_matches('/')),
+        None => crate::config::AZURE_RETAIL_PRICES.to_owned(),
+    }
 }
 
 /// How long an estimate waits for the price list before it answers without it.
@@ -240,7 +258,7 @@ impl Server {
                 oidc,
             },
             secure_cookies: public_url.starts_with("https://"),
-            streams: crate::http::events::StreamSlots::new(
+            streams: crate::http::stream_slots::StreamSlots::new(
                 config.max_streams_per_user,
                 config.max_streams_per_server,
             ),
@@ -259,7 +277,7 @@ impl Server {
         let (stop, mut stopped) = watch::channel(false);
         let metrics_task = match state.config.metrics_addr {
             Some(addr) => Some(
-                crate::metrics::serve_separately(addr, state.clone(), stop.subscribe())
+                crate::http::metrics::serve_separately(addr, state.clone(), stop.subscribe())
                     .await
                     .map_err(|e| StartupError::Bind(addr, e))?,
             ),
@@ -358,7 +376,7 @@ pub fn build_router(state: AppState) -> Router {
     let page_state = state.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(crate::metrics::on_main_port))
+        .route("/metrics", get(crate::http::metrics::on_main_port))
         .route("/readyz", get(health::readyz))
         .route("/auth/dev", get(auth::dev_sign_in))
         .route("/auth/login", get(auth::login))

@@ -40,7 +40,7 @@ pub struct AppState {
     /// Cookies carry `Secure`: the dashboard is served over https (`PUBLIC_URL`).
     pub secure_cookies: bool,
     /// The event streams open on this server, by user.
-    pub streams: crate::http::events::StreamSlots,
+    pub streams: crate::http::stream_slots::StreamSlots,
 }
 
 impl FromRef<AppState> for LeptosOptions {
