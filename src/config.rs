@@ -269,6 +269,12 @@ pub struct ServeConfig {
     #[arg(long, env = "PRICE_CURRENCY", default_value = "USD", value_parser = parse_currency)]
     pub price_currency: String,
 
+    /// The paid tiers' control-plane fees per cluster-hour in PRICE_CURRENCY, and the date they
+    /// were taken, for a region the price list gives none: `standard=0.10,premium=0.60@DATE`.
+    /// The default is the AKS pricing page's USD fees, used only with PRICE_CURRENCY=USD.
+    #[arg(long, env = "AKS_TIER_FEES", value_parser = parse_tier_fees)]
+    pub aks_tier_fees: Option<TierFees>,
+
     /// How long a price read from the Retail Prices API is fresh, in seconds; after that it is
     /// read again, and served marked stale (for up to seven times as long) while the price list
     /// does not answer.
@@ -489,6 +495,65 @@ fn url_without_password(url: &String, f: &mut std::fmt::Formatter<'_>) -> std::f
     write!(f, "{:?}", crate::storage::redacted_url(url))
 }
 
+/// The control-plane fees of AKS's paid tiers, per cluster-hour, and when they were taken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierFees {
+    pub fees: Vec<(String, f64)>,
+    pub taken: String,
+}
+
+impl TierFees {
+    /// The AKS pricing page's USD fees, as taken on the date below.
+    pub fn azure_usd() -> Self {
+        Self {
+            fees: vec![("standard".into(), 0.10), ("premium".into(), 0.60)],
+            taken: "2025-06-01".into(),
+        }
+    }
+}
+
+fn parse_tier_fees(value: &str) -> Result<TierFees, String> {
+    let rule = "standard=FEE,premium=FEE@YYYY-MM-DD (fees per cluster-hour)";
+    let (list, taken) = value
+        .split_once('@')
+        .ok_or_else(|| format!("{value:?} has no date: {rule}"))?;
+    let taken = taken.trim();
+    let date_like = taken.len() == 10
+        && taken.chars().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !date_like {
+        return Err(format!("{taken:?} is not a date: {rule}"));
+    }
+    let mut fees = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (tier, fee) = entry
+            .split_once('=')
+            .ok_or_else(|| format!("{entry:?}: {rule}"))?;
+        let tier = tier.trim().to_ascii_lowercase();
+        if !matches!(tier.as_str(), "standard" | "premium") {
+            return Err(format!(
+                "{tier:?} is not a paid AKS tier (standard, premium)"
+            ));
+        }
+        let fee: f64 = fee
+            .trim()
+            .parse()
+            .ok()
+            .filter(|f: &f64| f.is_finite() && *f >= 0.0)
+            .ok_or_else(|| format!("{fee:?} is not a fee: {rule}"))?;
+        fees.push((tier, fee));
+    }
+    Ok(TierFees {
+        fees,
+        taken: taken.to_owned(),
+    })
+}
+
 /// Azure's Retail Prices API.
 pub const AZURE_RETAIL_PRICES: &str = "https://prices.azure.com/api/retail/prices";
 
@@ -606,6 +671,7 @@ impl ServeConfig {
             preflights_per_minute: 0,
             retail_prices_endpoint: None,
             price_currency: "USD".into(),
+            aks_tier_fees: None,
             price_cache_seconds: 86_400.0,
             price_reads_per_second: 0.0,
             jobs: JobSettings {
@@ -628,6 +694,20 @@ impl ServeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tier_fees_name_their_tiers_and_date() {
+        let fees = parse_tier_fees("standard=0.12, premium=0.7@2026-01-15").expect("fees");
+        assert_eq!(
+            fees.fees,
+            vec![("standard".to_owned(), 0.12), ("premium".to_owned(), 0.7)]
+        );
+        assert_eq!(fees.taken, "2026-01-15");
+        assert!(parse_tier_fees("standard=0.12").is_err(), "no date");
+        assert!(parse_tier_fees("gold=1@2026-01-15").is_err());
+        assert!(parse_tier_fees("standard=-1@2026-01-15").is_err());
+        assert!(parse_tier_fees("standard=1@soon").is_err());
+    }
 
     #[test]
     fn debug_shows_no_secret() {

@@ -113,6 +113,11 @@ fn price_book(
         fresh_for: Duration::from_secs_f64(config.price_cache_seconds.max(1.0)),
         wait: PRICE_WAIT,
         reads_per_second: config.price_reads_per_second,
+        // The AKS pricing page's USD fees apply only to estimates in USD.
+        tier_fees: config
+            .aks_tier_fees
+            .clone()
+            .or_else(|| (config.price_currency == "USD").then(crate::config::TierFees::azure_usd)),
     })
     .map_err(StartupError::Config)
 }

@@ -22,11 +22,6 @@ use retail::{PriceError, RetailPrices};
 pub const EXCLUDES: &str = "Excludes OS disks, egress, load balancers, public IPs, and savings \
                             plans or reservations.";
 
-/// The Standard and Premium tiers' fees per cluster-hour in USD when the price list does not
-/// list them for a region, as the AKS pricing page gave them on the date below.
-const FALLBACK_FEES_USD: [(&str, f64); 2] = [("standard", 0.10), ("premium", 0.60)];
-pub const FALLBACK_FEES_TAKEN: &str = "2025-06-01";
-
 /// Prices kept at most (each key is a region × size or tier): a bound, not a working set.
 const MAX_KEYS: u64 = 20_000;
 /// A price is served stale for up to this many times its fresh life (a day: a week).
@@ -50,6 +45,9 @@ pub struct PricingConfig {
     pub wait: Duration,
     /// Reads per second this server may spend on the price list.
     pub reads_per_second: f64,
+    /// The paid tiers' fees for a region the price list gives none (`AKS_TIER_FEES`), in
+    /// `currency`; `None`: none known.
+    pub tier_fees: Option<crate::config::TierFees>,
 }
 
 /// Why there is no estimate.
@@ -187,6 +185,7 @@ impl PriceBook {
                 monthly: round(hourly * HOURS_PER_MONTH, 2),
             });
         }
+        let mut control_plane_note = None;
         let control_plane_hourly = match fee? {
             None => 0.0,
             Some(read) => match read.hourly {
@@ -194,16 +193,25 @@ impl PriceBook {
                     oldest = oldest.min(read.read_at);
                     fee
                 }
-                None => self
-                    .fallback_fee(tier)
-                    .ok_or_else(|| EstimateError::NotListed {
-                        field: "tier",
-                        message: format!(
-                            "The price list has no {tier} tier fee for {} in {}.",
-                            req.region,
-                            self.currency()
-                        ),
-                    })?,
+                None => {
+                    let (fee, taken) =
+                        self.fallback_fee(tier)
+                            .ok_or_else(|| EstimateError::NotListed {
+                                field: "tier",
+                                message: format!(
+                                    "The price list has no {tier} tier fee for {} in {}, and \
+                                     AKS_TIER_FEES gives none.",
+                                    req.region,
+                                    self.currency()
+                                ),
+                            })?;
+                    control_plane_note = Some(format!(
+                        "The {tier} tier's fee as configured (AKS_TIER_FEES, taken {taken}): the \
+                         price list gives none for {}.",
+                        req.region
+                    ));
+                    fee
+                }
             },
         };
         let hourly: f64 = priced.iter().map(|p| p.hourly).sum::<f64>() + control_plane_hourly;
@@ -220,14 +228,15 @@ impl PriceBook {
             stale: age >= self.inner.config.fresh_for.as_secs(),
             age_seconds: age,
             excludes: EXCLUDES.to_owned(),
+            control_plane_note,
         })
     }
 
-    fn fallback_fee(&self, tier: &str) -> Option<f64> {
-        (self.currency() == "USD")
-            .then(|| FALLBACK_FEES_USD.iter().find(|(t, _)| *t == tier))
-            .flatten()
-            .map(|(_, fee)| *fee)
+    /// The configured fee of `tier` and the date it was taken.
+    fn fallback_fee(&self, tier: &str) -> Option<(f64, String)> {
+        let fees = self.inner.config.tier_fees.as_ref()?;
+        let (_, fee) = fees.fees.iter().find(|(t, _)| t == tier)?;
+        Some((*fee, fees.taken.clone()))
     }
 
     /// One price: the fresh one (read again in the background late in its life); else read

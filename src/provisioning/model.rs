@@ -231,6 +231,10 @@ pub struct PriceEstimate {
     /// What the estimate leaves out.
     #[serde(default)]
     pub excludes: String,
+    /// Where the control-plane fee came from when not from the price list (a configured fee
+    /// and the date it was taken).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_plane_note: Option<String>,
 }
 
 fn free_tier() -> String {
