@@ -41,8 +41,8 @@ pub async fn serve_separately(
     }))
 }
 
-/// The gauges read now (jobs by status from the database, open streams), then everything in
-/// Prometheus' text format.
+/// The gauges read now (jobs queued and running from the database, open streams), then
+/// everything in Prometheus' text format.
 pub async fn render(State(state): State<AppState>) -> Response {
     let Some(handle) = crate::metrics::install() else {
         return (
@@ -58,12 +58,12 @@ pub async fn render(State(state): State<AppState>) -> Response {
         Duration::from_secs(2),
         state
             .jobs
-            .count_by_status(crate::storage::job_state::AKS_PROVISION),
+            .count_in_flight_by_status(crate::storage::job_state::AKS_PROVISION),
     )
     .await;
     match counted {
         Ok(Ok(counts)) => {
-            for status in ["queued", "running", "succeeded", "failed", "cancelled"] {
+            for status in ["queued", "running"] {
                 let n = counts
                     .iter()
                     .find(|(s, _)| s == status)

@@ -338,13 +338,15 @@ impl JobStateRepository {
             .await?)
     }
 
-    /// How many jobs of `job_type` are in each status (for `/metrics`).
-    pub async fn count_by_status(
+    /// How many jobs of `job_type` are queued and running (for `/metrics`): the status index
+    /// reaches them without reading the finished ones, however many there are.
+    pub async fn count_in_flight_by_status(
         &self,
         job_type: &str,
     ) -> Result<Vec<(String, i64)>, StorageError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT status, COUNT(*) FROM job_state WHERE type = $1 GROUP BY status",
+            "SELECT status, COUNT(*) FROM job_state \
+             WHERE status IN ('queued', 'running') AND type = $1 GROUP BY status",
         )
         .bind(job_type)
         .fetch_all(&self.storage.pool)
