@@ -84,13 +84,7 @@ async fn writes_over_the_users_budget_are_refused_before_anything_is_done() {
 #[tokio::test]
 async fn dismissing_a_dismissed_failure_again_tells_no_page() {
     let app = TestApp::spawn().await;
-    let mut events = app
-        .http
-        .get(app.url("/api/events"))
-        .header("X-Dev-User", "ana")
-        .send()
-        .await
-        .expect("stream");
+    let mut events = app.get_response("ana", "/api/events").await;
     assert_eq!(events.status(), StatusCode::OK);
     let mut req = provision_request("eastus", "aks-too-big", "Standard_D4s_v3", 3);
     req["system_vm_size"] = "Standard_D2s_v3".into();

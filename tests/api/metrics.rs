@@ -129,13 +129,7 @@ async fn a_throttled_azure_answer_is_counted_with_its_wait() {
 async fn an_event_stream_is_counted_while_open() {
     let app = TestApp::spawn().await;
     let before = scrape(&app).await;
-    let stream = app
-        .http
-        .get(app.url("/api/events"))
-        .header("X-Dev-User", "ana")
-        .send()
-        .await
-        .expect("stream");
+    let stream = app.get_response("ana", "/api/events").await;
     assert_eq!(stream.status(), StatusCode::OK);
     let open = scrape(&app).await;
     assert!(metric(&open, "event_streams_open", &[]) >= 1.0, "{open}");

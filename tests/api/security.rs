@@ -378,28 +378,23 @@ async fn one_user_cannot_take_every_event_stream() {
         })
         .spawn()
         .await;
-    let open = |user: &'static str| {
-        app.http
-            .get(app.url("/api/events"))
-            .header("X-Dev-User", user)
-            .send()
-    };
-    let first = open("greedy").await.expect("stream");
-    let second = open("greedy").await.expect("stream");
+    let open = |user: &'static str| app.get_response(user, "/api/events");
+    let first = open("greedy").await;
+    let second = open("greedy").await;
     assert_eq!(
         (first.status(), second.status()),
         (StatusCode::OK, StatusCode::OK)
     );
-    let third = open("greedy").await.expect("answer");
+    let third = open("greedy").await;
     assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(third.headers()["retry-after"], "30");
     let body: Value = third.json().await.expect("json");
     assert_eq!(body["code"], "too_many_streams", "{body}");
 
     // Another user still gets one; then the server's own cap is reached for everyone.
-    let other = open("patient").await.expect("stream");
+    let other = open("patient").await;
     assert_eq!(other.status(), StatusCode::OK);
-    let late = open("late").await.expect("answer");
+    let late = open("late").await;
     assert_eq!(late.status(), StatusCode::TOO_MANY_REQUESTS);
     drop((first, second, other));
 }
