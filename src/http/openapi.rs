@@ -11,6 +11,7 @@ use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::SchemaType;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Schema, Type};
 
 use crate::api_error::ApiError;
@@ -299,13 +300,32 @@ fn json_content(schema: RefOr<Schema>) -> utoipa::openapi::Content {
 fn id_body(field: &str) -> Schema {
     Schema::Object(
         utoipa::openapi::ObjectBuilder::new()
-            .property(
-                field,
-                utoipa::openapi::ObjectBuilder::new().schema_type(Type::String),
-            )
+            .property(field, typed(Type::String))
             .required(field)
             .build(),
     )
+}
+
+/// A schema of one type (`AnyValue`: any JSON).
+fn typed(ty: impl Into<SchemaType>) -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(ty)
+            .build(),
+    ))
+}
+
+/// A parameter of an operation.
+fn parameter(name: &str, place: ParameterIn, required: bool, ty: Type) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(place)
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
+        .schema(Some(typed(ty)))
 }
 
 /// The whole document.
@@ -328,34 +348,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
                 Type::String
             };
             builder = builder.parameter(
-                ParameterBuilder::new()
-                    .name(*name)
-                    .parameter_in(ParameterIn::Query)
-                    .required(if *required {
-                        Required::True
-                    } else {
-                        Required::False
-                    })
-                    .description(Some(*description))
-                    .schema(Some(RefOr::T(Schema::Object(
-                        utoipa::openapi::ObjectBuilder::new()
-                            .schema_type(ty)
-                            .build(),
-                    )))),
+                parameter(name, ParameterIn::Query, *required, ty).description(Some(*description)),
             );
         }
         if let Some(name) = op.path_param {
-            builder = builder.parameter(
-                ParameterBuilder::new()
-                    .name(name)
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .schema(Some(RefOr::T(Schema::Object(
-                        utoipa::openapi::ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .build(),
-                    )))),
-            );
+            builder = builder.parameter(parameter(name, ParameterIn::Path, true, Type::String));
         }
         if let Some(body) = op.body {
             builder = builder.request_body(Some(
@@ -375,21 +372,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
                     utoipa::openapi::schema::Array::new(schema_ref(name)),
                 ))),
             ),
-            Answer::Text => ResponseBuilder::new().description("OK").content(
-                "application/json",
-                json_content(RefOr::T(Schema::Object(
-                    utoipa::openapi::ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .build(),
-                ))),
-            ),
+            Answer::Text => ResponseBuilder::new()
+                .description("OK")
+                .content("application/json", json_content(typed(Type::String))),
             Answer::Nothing => ResponseBuilder::new().description("OK").content(
                 "application/json",
-                json_content(RefOr::T(Schema::Object(
-                    utoipa::openapi::ObjectBuilder::new()
-                        .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
-                        .build(),
-                ))),
+                json_content(typed(SchemaType::AnyValue)),
             ),
             Answer::EventStream => ResponseBuilder::new()
                 .description("text/event-stream")
@@ -415,9 +403,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// `GET /api/openapi.json`.
+/// `GET /api/openapi.json`: the document, built once.
 pub async fn serve() -> impl IntoResponse {
-    Json(document())
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(|| serde_json::to_value(document()).unwrap_or_default()))
 }
 
 #[cfg(test)]
