@@ -181,8 +181,8 @@ impl PriceBook {
                 vm_size: (*size).clone(),
                 count: *count,
                 unit_hourly: unit,
-                hourly: round(hourly, 4),
-                monthly: round(hourly * HOURS_PER_MONTH, 2),
+                hourly: round_to(hourly, 4),
+                monthly: round_to(hourly * HOURS_PER_MONTH, 2),
             });
         }
         let mut control_plane_note = None;
@@ -218,8 +218,8 @@ impl PriceBook {
         let age = now.saturating_sub(oldest);
         Ok(PriceEstimate {
             currency: self.currency().to_owned(),
-            hourly: round(hourly, 4),
-            monthly: round(hourly * HOURS_PER_MONTH, 2),
+            hourly: round_to(hourly, 4),
+            monthly: round_to(hourly * HOURS_PER_MONTH, 2),
             pools: priced,
             control_plane_hourly,
             tier: tier.to_owned(),
@@ -366,7 +366,8 @@ fn capitalise(word: &str) -> String {
         .unwrap_or_default()
 }
 
-fn round(value: f64, places: i32) -> f64 {
+/// `value` rounded to `places` decimals (money: 2; hourly rates: 4).
+pub fn round_to(value: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
     (value * scale).round() / scale
 }
@@ -390,7 +391,7 @@ mod tests {
 
     #[test]
     fn money_is_rounded_to_its_places() {
-        assert_eq!(round(0.192 * 3.0 * HOURS_PER_MONTH, 2), 420.48);
-        assert_eq!(round(0.1234567, 4), 0.1235);
+        assert_eq!(round_to(0.192 * 3.0 * HOURS_PER_MONTH, 2), 420.48);
+        assert_eq!(round_to(0.1234567, 4), 0.1235);
     }
 }

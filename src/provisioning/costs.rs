@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::api_error::ApiError;
 use crate::identity::Caller;
-use crate::pricing::{EstimateError, TIERS};
+use crate::pricing::{EstimateError, TIERS, round_to};
 use crate::provisioning::model::{
     CheckStatus, Fix, FixCost, PreflightCheck, PriceEstimate, ProvisionRequest, money,
 };
@@ -63,10 +63,18 @@ fn priced_fields_errors(req: &ProvisionRequest) -> BTreeMap<String, String> {
     fields
 }
 
+/// What `req` would cost as the dashboard creates it.
+pub async fn estimate(
+    state: &AppState,
+    req: &ProvisionRequest,
+) -> Result<PriceEstimate, EstimateError> {
+    state.pricing.estimate(req, CREATED_TIER).await
+}
+
 /// Pre-flight's `cost` row: the monthly estimate (`ok`), or why there is none (`warn`). Its
 /// `details` is the whole [`PriceEstimate`].
-pub async fn cost_check(state: &AppState, req: &ProvisionRequest) -> PreflightCheck {
-    let (status, message, details) = match state.pricing.estimate(req, CREATED_TIER).await {
+pub fn cost_row(estimate: &Result<PriceEstimate, EstimateError>) -> PreflightCheck {
+    let (status, message, details) = match estimate {
         Ok(estimate) => {
             let mut message = format!(
                 "≈ {}/month ({}/hour) for {} nodes at pay-as-you-go Linux prices.",
@@ -77,14 +85,11 @@ pub async fn cost_check(state: &AppState, req: &ProvisionRequest) -> PreflightCh
             if estimate.stale {
                 message.push_str(" The price list did not answer: these prices are old.");
             }
-            let details = serde_json::to_value(&estimate).unwrap_or_default();
+            let details = serde_json::to_value(estimate).unwrap_or_default();
             (CheckStatus::Ok, message, details)
         }
-        Err(EstimateError::NotListed { message, .. }) => {
-            (CheckStatus::Warn, message, serde_json::Value::Null)
-        }
-        Err(EstimateError::Unavailable(message)) => {
-            (CheckStatus::Warn, message, serde_json::Value::Null)
+        Err(EstimateError::NotListed { message, .. } | EstimateError::Unavailable(message)) => {
+            (CheckStatus::Warn, message.clone(), serde_json::Value::Null)
         }
     };
     PreflightCheck {
@@ -106,25 +111,18 @@ pub async fn estimate_at_create(
     state: &AppState,
     req: &ProvisionRequest,
 ) -> Option<serde_json::Value> {
-    let estimate = state.pricing.estimate(req, CREATED_TIER);
-    match tokio::time::timeout(CREATE_ESTIMATE_WAIT, estimate).await {
+    match tokio::time::timeout(CREATE_ESTIMATE_WAIT, estimate(state, req)).await {
         Ok(Ok(estimate)) => serde_json::to_value(estimate).ok(),
         _ => None,
     }
 }
 
-/// Gives each fix that changes the request what its request would cost, against `base` (the
-/// request it corrects). A fix whose prices cannot be read goes without.
-pub async fn price_fixes(state: &AppState, base: &ProvisionRequest, fixes: &mut [Fix]) {
-    if !fixes.iter().any(|f| f.request.is_some()) {
-        return;
-    }
-    let Ok(before) = state.pricing.estimate(base, CREATED_TIER).await else {
-        return;
-    };
+/// Gives each fix that changes the request what its request would cost, against `before`
+/// (the estimate of the request it corrects). A fix whose prices cannot be read goes without.
+pub async fn price_fixes(state: &AppState, before: &PriceEstimate, fixes: &mut [Fix]) {
     let estimates = fixes.iter().map(|fix| async {
         match &fix.request {
-            Some(req) => state.pricing.estimate(req, CREATED_TIER).await.ok(),
+            Some(req) => estimate(state, req).await.ok(),
             None => None,
         }
     });
@@ -133,7 +131,7 @@ pub async fn price_fixes(state: &AppState, base: &ProvisionRequest, fixes: &mut 
         fix.cost = estimate.map(|after| FixCost {
             currency: after.currency.clone(),
             monthly: after.monthly,
-            difference: ((after.monthly - before.monthly) * 100.0).round() / 100.0,
+            difference: round_to(after.monthly - before.monthly, 2),
         });
     }
 }

@@ -294,7 +294,11 @@ async fn job_fixes(state: &AppState, job: &JobRecord) -> Vec<Fix> {
         &state.config.tenant_id,
     )
     .await;
-    costs::price_fixes(state, &job.payload, &mut found).await;
+    if found.iter().any(|f| f.request.is_some())
+        && let Ok(before) = costs::estimate(state, &job.payload).await
+    {
+        costs::price_fixes(state, &before, &mut found).await;
+    }
     found
 }
 
@@ -724,9 +728,10 @@ pub async fn preflight(
             req.subscription_id, req.resource_group
         ),
     );
-    let (mut report, cost) = tokio::join!(
+    // The request's estimate, read once: the cost row and every fix's difference use it.
+    let (mut report, estimate) = tokio::join!(
         preflight::run_preflight(&state.azure, &req, portal_url, may_create_rg),
-        costs::cost_check(state, &req),
+        costs::estimate(state, &req),
     );
     // A failing check offers the changes that would pass it.
     for check in report
@@ -748,10 +753,12 @@ pub async fn preflight(
             &state.config.tenant_id,
         )
         .await;
-        costs::price_fixes(state, &req, &mut check.fixes).await;
+        if let Ok(before) = &estimate {
+            costs::price_fixes(state, before, &mut check.fixes).await;
+        }
     }
     // What it would cost: a row that never fails the checks.
-    report.checks.push(cost);
+    report.checks.push(costs::cost_row(&estimate));
     Ok(report)
 }
 
