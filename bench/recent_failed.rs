@@ -11,16 +11,20 @@
 #[path = "../tests/api/helpers/databases.rs"]
 #[allow(dead_code)]
 mod storage_support;
+#[path = "support.rs"]
+mod support;
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use aks_dashboard::components::clock::utc_label;
 use aks_dashboard::storage::{
     AKS_PROVISION, Backend, JobRecord, JobStateRepository, JobStatus, Storage, now_ms,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::Row;
+use support::{Latencies, env_or, machine, millis, server_version};
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -36,32 +40,6 @@ struct Settings {
     owners: i64,
     samples: usize,
     report: String,
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-struct Latencies {
-    median: Duration,
-    p99: Duration,
-}
-
-impl Latencies {
-    fn of(mut samples: Vec<Duration>) -> Self {
-        samples.sort();
-        let at = |q: f64| {
-            let rank = ((samples.len() as f64) * q).ceil() as usize;
-            samples[rank.clamp(1, samples.len()) - 1]
-        };
-        Self {
-            median: at(0.5),
-            p99: at(0.99),
-        }
-    }
 }
 
 struct BackendResult {
@@ -237,17 +215,6 @@ async fn bulk_load(storage: &Storage, settings: &Settings, now: i64) {
         .expect("analyze");
 }
 
-async fn server_version(storage: &Storage) -> String {
-    let sql = match storage.backend {
-        Backend::Sqlite => "SELECT 'SQLite ' || sqlite_version()",
-        Backend::Postgres => "SELECT 'PostgreSQL ' || current_setting('server_version')",
-    };
-    sqlx::query_scalar(sql)
-        .fetch_one(&storage.pool)
-        .await
-        .expect("version")
-}
-
 /// The plan of the query for one owner, with literal values (EXPLAIN takes no parameters on
 /// PostgreSQL's simple protocol and SQLite plans the same either way).
 async fn query_plan(storage: &Storage, now: i64) -> Vec<String> {
@@ -280,10 +247,6 @@ async fn query_plan(storage: &Storage, now: i64) -> Vec<String> {
     }
 }
 
-fn millis(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
-}
-
 fn render(settings: &Settings, results: &[BackendResult]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmark: recent failed provisions of one owner\n");
@@ -293,7 +256,7 @@ fn render(settings: &Settings, results: &[BackendResult]) -> String {
          ```sh\ncargo bench --features ssr --bench recent_failed\n```\n\n\
          (PostgreSQL at `STORAGE_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432`; \
          the run creates and drops its own database.)\n",
-        utc_date_time()
+        utc_label(now_ms(), false)
     );
     let _ = writeln!(out, "## Setup\n");
     let _ = writeln!(
@@ -364,64 +327,4 @@ fn render(settings: &Settings, results: &[BackendResult]) -> String {
         );
     }
     out
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let memory_gb = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1_048_576);
-    format!(
-        "{cpu}, {cores} cores, {memory_gb} GiB RAM, {} {}, {} build",
-        std::env::consts::OS,
-        std::env::consts::ARCH,
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
-    )
-}
-
-/// `YYYY-MM-DD HH:MM` in UTC, from the days-since-epoch civil calendar conversion.
-fn utc_date_time() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs()) as i64;
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Shift the epoch to 0000-03-01 so that leap days fall at the end of a 400-year era.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        rest / 3600,
-        (rest % 3600) / 60
-    )
 }

@@ -10,6 +10,7 @@ use leptos_router::path;
 use crate::components::cluster_card::{
     CardData, CardHeader, ClusterCard, ClusterListView, LiveClusterList, list_clusters,
 };
+use crate::components::history_page::HistoryPage;
 use crate::components::in_flight::{InFlightBanners, active_provisions};
 use crate::components::last_failed::{
     LastFailedBanner, RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions,
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                 // even before, or without, JavaScript. Out-of-order streaming would put them in
                 // templates that only a script moves into place.
                 <Route path=path!("/") view=Dashboard ssr=SsrMode::InOrder />
+                <Route path=path!("/history") view=HistoryPage ssr=SsrMode::InOrder />
             </Routes>
         </Router>
     }
@@ -104,6 +106,10 @@ fn Dashboard() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"◆"</span>
                     <span class="brand-name">"AKS Provisioning"</span>
                 </div>
+                <nav class="topnav" aria-label="Pages">
+                    <a href="/" aria-current="page">"Clusters"</a>
+                    <a href="/history">"History"</a>
+                </nav>
                 <Suspense fallback=|| view! { <span class="muted">"…"</span> }>
                     {move || {
                         session

@@ -370,6 +370,17 @@ pub struct JobSettings {
     )]
     pub max_attempts: u32,
 
+    /// How long history entries are kept, in days; older ones are deleted by the runner, in
+    /// small batches (fractions of a day are allowed).
+    #[arg(long = "history-retention-days", env = "HISTORY_RETENTION_DAYS",
+          default_value_t = 400.0, value_parser = parse_days)]
+    pub history_retention_days: f64,
+
+    /// Test hook: how often the runner looks for history past its retention, in seconds.
+    #[arg(long = "history-prune-every-seconds", env = "AKSDASH_HISTORY_PRUNE_EVERY_SECONDS",
+          default_value_t = 3600.0, value_parser = parse_seconds, hide = true)]
+    pub history_prune_every_seconds: f64,
+
     /// Test hook: shifts this server's clock by this many seconds.
     #[arg(
         long = "test-clock-offset-seconds",
@@ -403,6 +414,8 @@ impl Default for JobSettings {
             follow_horizon_seconds: 10800.0,
             confirm_absent_seconds: 30.0,
             max_attempts: 20,
+            history_retention_days: 400.0,
+            history_prune_every_seconds: 3600.0,
             arm_reads_per_second: 20.0,
             slow_wait_max_seconds: 120.0,
             test_clock_offset_seconds: 0.0,
@@ -477,6 +490,15 @@ fn parse_seconds(value: &str) -> Result<f64, String> {
         Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
         _ => Err(format!(
             "{value:?} is not a number of seconds (e.g. 20 or 1.5)"
+        )),
+    }
+}
+
+fn parse_days(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(d) if d.is_finite() && d > 0.0 => Ok(d),
+        _ => Err(format!(
+            "{value:?} is not a number of days greater than 0 (e.g. 400 or 0.5)"
         )),
     }
 }

@@ -13,6 +13,7 @@ pub mod api_error;
 pub mod app;
 pub mod components;
 pub mod events;
+pub mod history;
 pub mod identity;
 pub mod provisioning;
 

@@ -362,6 +362,9 @@ fn runner_config(config: &ServeConfig) -> RunnerConfig {
         max_in_flight: jobs.max_in_flight,
         lease: seconds(jobs.lease_seconds).max(std::time::Duration::from_millis(500)),
         max_attempts: jobs.max_attempts.max(1),
+        history_retention: seconds(jobs.history_retention_days * 86_400.0),
+        history_prune_every: seconds(jobs.history_prune_every_seconds)
+            .max(std::time::Duration::from_millis(200)),
         ..RunnerConfig::default()
     }
 }
@@ -390,6 +393,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/auth/signed-in", get(auth::signed_in_page))
         .route("/api/tasks/{task_id}", get(tasks::task_status))
         .route("/api/events", get(events::stream))
+        .route("/api/history", get(crate::http::history::history))
         .route("/api/openapi.json", get(crate::http::openapi::serve))
         .route("/api/{*rest}", any(api_json::api_route_not_found))
         .route(

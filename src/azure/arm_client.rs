@@ -17,6 +17,7 @@ use super::models::{
     ArmList, ClusterRef, KubernetesVersion, KubernetesVersionList, ManagedCluster, OperationState,
     OperationStatus, ResourceGroup, ResourceSku, Usage,
 };
+use crate::history::AzureIds;
 
 /// `Microsoft.ContainerService/managedClusters` (and its locations/operations).
 pub const CONTAINER_SERVICE_API_VERSION: &str = "2025-10-01";
@@ -98,6 +99,9 @@ pub struct OperationStarted<T> {
     pub location: Option<String>,
     #[serde(skip)]
     pub retry_after: Option<Duration>,
+    /// Azure's ids of the call (`x-ms-correlation-request-id`, `x-ms-request-id`).
+    #[serde(default)]
+    pub azure: AzureIds,
 }
 
 impl<T> OperationStarted<T> {
@@ -115,6 +119,8 @@ pub struct OperationPoll {
     pub status: OperationStatus,
     /// When ARM asks to poll again.
     pub retry_after: Option<Duration>,
+    /// Azure's ids of this poll.
+    pub azure: AzureIds,
 }
 
 /// The one client for Azure Resource Manager. Cheap to clone.
@@ -145,6 +151,7 @@ struct HttpAnswer {
     status: u16,
     headers: HeaderMap,
     body: String,
+    azure: AzureIds,
 }
 
 impl ArmClient {
@@ -300,6 +307,7 @@ impl ArmClient {
         Ok(OperationPoll {
             status,
             retry_after,
+            azure: answer.azure,
         })
     }
 
@@ -510,7 +518,8 @@ impl ArmClient {
                     answer.status,
                     answer.body,
                     parse_retry_after(&answer.headers, SystemTime::now()),
-                ),
+                )
+                .with_azure_ids(answer.azure),
                 Err(error) => error,
             };
             if !error.is_retryable() {
@@ -587,10 +596,15 @@ impl ArmClient {
         } else {
             tracing::info!(%method, url = %url, status, elapsed_ms, azure_request_id = %request_id, azure_correlation_id = %correlation_id, "ARM request");
         }
+        let known = |id: String| (!id.is_empty()).then_some(id);
         Ok(HttpAnswer {
             status,
             headers,
             body: text,
+            azure: AzureIds {
+                correlation_id: known(correlation_id),
+                request_id: known(request_id),
+            },
         })
     }
 }
@@ -661,6 +675,7 @@ fn started<T: DeserializeOwned>(answer: HttpAnswer) -> OperationStarted<T> {
         azure_async_operation: header(&answer.headers, "azure-asyncoperation"),
         location: header(&answer.headers, "location"),
         retry_after: parse_retry_after(&answer.headers, SystemTime::now()),
+        azure: answer.azure,
     }
 }
 
@@ -672,6 +687,7 @@ fn started_without_body(answer: HttpAnswer) -> OperationStarted<()> {
         azure_async_operation: with_body.azure_async_operation,
         location: with_body.location,
         retry_after: with_body.retry_after,
+        azure: with_body.azure,
     }
 }
 

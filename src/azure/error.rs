@@ -89,6 +89,8 @@ pub enum ArmError {
         error: Box<ArmErrorDetail>,
         raw_body: String,
         retry_after: Option<Duration>,
+        /// Azure's ids of the call that was refused.
+        azure: crate::history::AzureIds,
     },
     /// A long-running operation ended `Failed` or `Canceled`.
     #[error("Azure operation {state}: {}: {}", error.code, error.message)]
@@ -133,6 +135,23 @@ impl ArmError {
             error: Box::new(error),
             raw_body,
             retry_after,
+            azure: crate::history::AzureIds::default(),
+        }
+    }
+
+    /// The same error, with Azure's ids of the call it answered.
+    pub fn with_azure_ids(mut self, ids: crate::history::AzureIds) -> Self {
+        if let Self::Response { azure, .. } = &mut self {
+            *azure = ids;
+        }
+        self
+    }
+
+    /// Azure's ids of the call, when Azure answered with an error.
+    pub fn azure_ids(&self) -> crate::history::AzureIds {
+        match self {
+            Self::Response { azure, .. } => azure.clone(),
+            _ => crate::history::AzureIds::default(),
         }
     }
 

@@ -16,6 +16,16 @@ pub fn resource_overview_url(portal: &str, tenant_id: &str, resource_id: &str) -
     format!("{portal}/#@{tenant_id}/resource{slash}{resource_id}/overview")
 }
 
+/// The portal's Activity log of any ARM resource: its entries carry Azure's correlation id
+/// (filter by it there to find one request's operations).
+pub fn resource_activity_log_url(portal: &str, tenant_id: &str, resource_id: &str) -> String {
+    let overview = resource_overview_url(portal, tenant_id, resource_id);
+    format!(
+        "{}/eventlogs",
+        overview.trim_end_matches("/overview").trim_end_matches('/')
+    )
+}
+
 /// The portal's overview blade of a managed cluster.
 pub fn cluster_portal_url(portal: &str, tenant_id: &str, cluster: &ClusterRef) -> String {
     resource_overview_url(portal, tenant_id, &cluster.resource_id())

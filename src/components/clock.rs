@@ -179,6 +179,53 @@ pub fn Moment(
     })
 }
 
+/// The time of day of a moment, `10:02`: in the viewer's zone in the browser; on the server
+/// (which does not know it) in UTC, said so.
+pub fn time_of_day(ms: i64, in_viewer_zone: bool) -> String {
+    #[cfg(feature = "hydrate")]
+    if in_viewer_zone {
+        use leptos::wasm_bindgen::JsValue;
+        let date = leptos::web_sys::js_sys::Date::new(&JsValue::from_f64(ms as f64));
+        return format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+    }
+    let _ = in_viewer_zone;
+    let (_, _, _, h, mi, _, _) = utc_parts(ms);
+    format!("{h:02}:{mi:02} UTC")
+}
+
+/// A job's short timeline: "requested 10:02 by ana · Azure accepted 10:02 · Stop 10:05 by ben ·
+/// aborted 10:05". Nothing when the job has none (yet).
+#[component]
+pub fn JobTimeline(steps: Vec<crate::history::TimelineStep>) -> impl IntoView {
+    if steps.is_empty() {
+        return None;
+    }
+    let in_viewer_zone = RwSignal::new(false);
+    Effect::new(move |_| in_viewer_zone.set(true));
+    let items = steps
+        .into_iter()
+        .map(|step| {
+            let at = step.at;
+            let by = step.by.map(|b| format!(" by {b}"));
+            view! {
+                <li data-kind=step.kind.as_str()>
+                    {step.kind.label()}
+                    " "
+                    <time datetime=iso_utc(at) title=move || utc_label(at, true)>
+                        {move || time_of_day(at, in_viewer_zone.get())}
+                    </time>
+                    {by}
+                </li>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <ol class="job-timeline" aria-label="What happened to this create" data-testid="job-timeline">
+            {items}
+        </ol>
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

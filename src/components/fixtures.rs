@@ -40,6 +40,7 @@ pub fn task(status: JobStatus, error: Option<TaskError>) -> TaskStatus {
         owner_id: "dev@example.com".into(),
         owner_name: None,
         estimate: None,
+        timeline: Vec::new(),
     }
 }
 
@@ -67,6 +68,7 @@ pub fn failure(job_id: &str, created_at: i64) -> FailedProvision {
         fixes: vec![],
         explanation: None,
         estimate: None,
+        timeline: Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod confirm;
 pub mod erase;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod history_page;
 pub mod hydration;
 pub mod in_flight;
 pub mod last_failed;

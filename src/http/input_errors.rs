@@ -19,6 +19,7 @@ use server_fn::ServerFn;
 
 use crate::api_error::ApiError;
 use crate::components::cluster_card::{ClusterListHtml, ListClusters};
+use crate::components::history_page::LoadHistory;
 use crate::components::in_flight::{ActiveProvisions, CancelProvision, GetTaskStatus};
 use crate::components::last_failed::{DismissFailedProvision, RecentFailedProvisions};
 use crate::components::provision_error_card::DeletePartialCluster;
@@ -32,11 +33,12 @@ type InputCheck = fn(&Uri, &[u8]) -> Result<(), ApiError>;
 
 /// Every server function, by path, with how it reads its input. A new server function is one
 /// line here (the hostile-input test finds one that is missing).
-fn server_fn_inputs() -> [(&'static str, Method, InputCheck); 13] {
+fn server_fn_inputs() -> [(&'static str, Method, InputCheck); 14] {
     [
         // These two take the request flattened: serde loses the field's path through
         // `flatten`, so the gate reads the request itself.
-        (Provision::PATH, Method::POST, json::<ProvisionRequest>),
+        (Provision::PATH, Method::POST, provision_input),
+        (LoadHistory::PATH, Method::GET, query::<LoadHistory>),
         (Preflight::PATH, Method::POST, json::<ProvisionRequest>),
         (CancelProvision::PATH, Method::POST, json::<CancelProvision>),
         (
@@ -111,6 +113,18 @@ fn json<T: DeserializeOwned>(_: &Uri, body: &[u8]) -> Result<(), ApiError> {
     input
         .end()
         .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))
+}
+
+/// A create's body: the request (read on its own, see above), and the fix it was made from.
+fn provision_input(uri: &Uri, body: &[u8]) -> Result<(), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct FixOnly {
+        #[serde(default)]
+        #[allow(dead_code)]
+        applied_fix: Option<crate::provisioning::model::AppliedFix>,
+    }
+    json::<ProvisionRequest>(uri, body)?;
+    json::<FixOnly>(uri, body)
 }
 
 fn query<T: DeserializeOwned>(uri: &Uri, _: &[u8]) -> Result<(), ApiError> {

@@ -9,6 +9,7 @@ pub mod auth_pages;
 pub mod body_limit;
 pub mod events;
 pub mod health;
+pub mod history;
 pub mod input_errors;
 pub mod local_redirect;
 pub mod metrics;

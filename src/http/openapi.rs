@@ -15,6 +15,7 @@ use utoipa::openapi::schema::SchemaType;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Schema, Type};
 
 use crate::api_error::ApiError;
+use crate::history::{HistoryEntry, HistoryKind, HistoryPage, Outcome, TimelineStep};
 use crate::identity::{Role, Scope, ScopeChoice, SessionInfo};
 use crate::provisioning::classify::{Category, Classification, ErrorAction};
 use crate::provisioning::model::*;
@@ -59,7 +60,14 @@ use crate::provisioning::model::*;
         AvailableSkus,
         ClusterSummary,
         ClusterList,
-        DeletePartialOutcome
+        DeletePartialOutcome,
+        AppliedFix,
+        FieldChange,
+        HistoryKind,
+        Outcome,
+        HistoryEntry,
+        HistoryPage,
+        TimelineStep
     ))
 )]
 struct Schemas;
@@ -118,7 +126,7 @@ fn ops() -> Vec<Op> {
         op(
             Post,
             "/api/aks/provision",
-            "Create a cluster (202: queued)",
+            "Create a cluster (202: queued); a create made from a one-click fix adds applied_fix (AppliedFix) to the body",
             &[],
             Some("ProvisionRequest"),
             202,
@@ -250,6 +258,49 @@ fn ops() -> Vec<Op> {
             None,
             200,
             Answer::EventStream,
+        ),
+        op(
+            Get,
+            "/api/history",
+            "Who did what to which cluster, when: newest first, a page at a time (format=csv or \
+             Accept: text/csv: every matching entry as CSV, streamed). Own entries; an admin's \
+             are everyone's",
+            &[
+                ("cluster", false, "cluster name (any case)"),
+                ("actor", false, "user id, or system"),
+                (
+                    "kind",
+                    false,
+                    "one or more kinds, comma-separated or repeated",
+                ),
+                (
+                    "outcome",
+                    false,
+                    "ok, refused, failed, succeeded or cancelled",
+                ),
+                (
+                    "scope",
+                    false,
+                    "subscription/resource-group, or subscription/*",
+                ),
+                (
+                    "since",
+                    false,
+                    "from: RFC 3339, a date (UTC) or milliseconds",
+                ),
+                (
+                    "until",
+                    false,
+                    "before: RFC 3339, a date (through that day, UTC) or milliseconds",
+                ),
+                ("q", false, "text in the cluster name or Azure's message"),
+                ("cursor", false, "next_cursor of the previous page"),
+                ("limit", false, "1-500, default 50"),
+                ("format", false, "json (default) or csv"),
+            ],
+            None,
+            200,
+            Answer::Schema("HistoryPage"),
         ),
         op(
             Get,

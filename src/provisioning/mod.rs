@@ -11,6 +11,8 @@ pub mod costs;
 #[cfg(feature = "ssr")]
 pub mod fixes;
 #[cfg(feature = "ssr")]
+pub mod history;
+#[cfg(feature = "ssr")]
 pub mod poll_budget;
 #[cfg(feature = "ssr")]
 pub mod preflight;

@@ -139,6 +139,10 @@ pub struct Progress {
     /// When the ARM create was accepted (ms since epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arm_started_at: Option<i64>,
+    /// Azure's `x-ms-correlation-request-id` of the accepted create: the Activity Log entries
+    /// of the create carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_correlation_id: Option<String>,
 }
 
 /// What a one-click fix changes.
@@ -184,6 +188,68 @@ pub struct Fix {
     /// made; absent when the prices could not be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<FixCost>,
+}
+
+/// A create made from a one-click fix: which fix, and what it changed in the request it
+/// corrected (sent with the create, kept in the history as `fix_applied`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AppliedFix {
+    pub kind: FixKind,
+    pub label: String,
+    /// The failed job whose card offered the fix (absent for a pre-flight check's fix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_job_id: Option<String>,
+    #[serde(default)]
+    pub changes: Vec<FieldChange>,
+}
+
+/// One field a fix changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FieldChange {
+    pub field: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl AppliedFix {
+    /// `fix` applied to `before` (its request is the corrected one).
+    pub fn of(fix: &Fix, before: &ProvisionRequest, from_job_id: Option<String>) -> Option<Self> {
+        let after = fix.request.as_ref()?;
+        Some(Self {
+            kind: fix.kind,
+            label: fix.label.clone(),
+            from_job_id,
+            changes: changes_between(before, after),
+        })
+    }
+}
+
+/// The fields whose values differ between two requests, in the request's field order.
+pub fn changes_between(before: &ProvisionRequest, after: &ProvisionRequest) -> Vec<FieldChange> {
+    let as_texts = |r: &ProvisionRequest| -> Vec<(String, String)> {
+        match serde_json::to_value(r) {
+            Ok(serde_json::Value::Object(map)) => map
+                .into_iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (k, text)
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let (before, after) = (as_texts(before), as_texts(after));
+    before
+        .into_iter()
+        .zip(after)
+        .filter(|((_, from), (_, to))| from != to)
+        .map(|((field, from), (_, to))| FieldChange { field, from, to })
+        .collect()
 }
 
 /// The monthly estimate of a fix's request, against the request it corrects.
@@ -313,6 +379,9 @@ pub struct TaskStatus {
     /// What the create was estimated to cost when it was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate: Option<PriceEstimate>,
+    /// The job's short history (what people did and how Azure answered), once it ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<crate::history::TimelineStep>,
 }
 
 /// `POST /api/aks/cancel-provision/{task_id}`.
@@ -370,6 +439,9 @@ pub struct FailedProvision {
     /// What the create was estimated to cost when it was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate: Option<PriceEstimate>,
+    /// The job's short history (what people did and how Azure answered), once it ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<crate::history::TimelineStep>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -25,11 +25,13 @@ use crate::azure::{
 };
 use crate::events::DashboardEvent;
 use crate::events::bus::EventBus;
+use crate::history::{AzureIds, HistoryKind, Outcome};
 use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::provisioning::model::{
     JobStatus, PartialCluster, PoolProgress, Progress, ProvisionRequest, STEPS,
 };
 use crate::provisioning::poll_budget::PollBudget;
+use crate::storage::HistoryEvent;
 use crate::storage::job_state::{JobLease, JobRecord, JobStateRepository, JobUpdate, now_ms};
 
 pub use crate::provisioning::model::{SYSTEM_POOL, USER_POOL};
@@ -150,6 +152,8 @@ enum Stop {
 struct ArmFailure {
     info: ArmErrorInfo,
     raw: Option<String>,
+    /// Azure's ids of the call that answered with the failure (boxed: `Stop` stays small).
+    azure: Box<AzureIds>,
 }
 
 impl ArmFailure {
@@ -162,6 +166,7 @@ impl ArmFailure {
                 details: vec![],
             },
             raw: None,
+            azure: Box::default(),
         }
     }
 }
@@ -186,6 +191,7 @@ impl From<ArmError> for ArmFailure {
                 details,
             },
             raw: err.raw_body().map(str::to_owned),
+            azure: Box::new(err.azure_ids()),
         }
     }
 }
@@ -286,6 +292,8 @@ pub struct ProvisionRun {
     puts: u32,
     /// Polls of the operation so far.
     polls: u32,
+    /// History entries that go with the next write of the row (same transaction).
+    pending: Vec<HistoryEvent>,
 }
 
 /// The most PUTs one run sends (each only after the cluster was confirmed absent).
@@ -314,6 +322,18 @@ impl ProvisionRun {
             slow_tries: 0,
             puts: 0,
             polls: 0,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Azure's ids for an entry of this job: the create's correlation id (every Activity Log
+    /// entry of the create carries it) and, when given, the request id of the call.
+    fn azure_ids(&self, call: Option<&AzureIds>) -> AzureIds {
+        AzureIds {
+            correlation_id: call
+                .and_then(|c| c.correlation_id.clone())
+                .or_else(|| self.progress.azure_correlation_id.clone()),
+            request_id: call.and_then(|c| c.request_id.clone()),
         }
     }
 
@@ -449,7 +469,7 @@ impl ProvisionRun {
                 ..self.progress.clone()
             }
         });
-        if unchanged {
+        if unchanged && self.pending.is_empty() {
             return self.check();
         }
         self.progress.updated_at = now_ms();
@@ -471,7 +491,11 @@ impl ProvisionRun {
         self.check()
     }
 
-    async fn write(&self, update: JobUpdate) -> Result<(), Stop> {
+    /// Writes `update` under this run's claim, with the history entries waiting for it.
+    async fn write(&mut self, mut update: JobUpdate) -> Result<(), Stop> {
+        // What happened first is written first.
+        let own = std::mem::replace(&mut update.history, std::mem::take(&mut self.pending));
+        update.history.extend(own);
         match self.ctx.repo.update_as_holder(&self.lease, &update).await {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(Stop::LeaseLost),
@@ -679,6 +703,11 @@ impl ProvisionRun {
         let put_at = now_ms();
         self.write(JobUpdate {
             arm_put_at: Some(put_at),
+            history: vec![
+                HistoryEvent::system(HistoryKind::AzureCreateSent, Outcome::Ok)
+                    .details(serde_json::json!({ "attempt": self.puts }))
+                    .azure(self.azure_ids(None)),
+            ],
             ..JobUpdate::default()
         })
         .await?;
@@ -691,6 +720,14 @@ impl ProvisionRun {
                 self.test_panic(true);
                 self.progress.arm_started_at = Some(now_ms());
                 self.progress.operation_url = started.status_url().map(str::to_owned);
+                if started.azure.correlation_id.is_some() {
+                    self.progress.azure_correlation_id = started.azure.correlation_id.clone();
+                }
+                self.pending.push(
+                    HistoryEvent::system(HistoryKind::AzureAccepted, Outcome::Ok)
+                        .details(serde_json::json!({ "http_status": started.http_status }))
+                        .azure(self.azure_ids(Some(&started.azure))),
+                );
                 if let Some(created) = &started.body {
                     self.observe(created);
                 }
@@ -729,7 +766,18 @@ impl ProvisionRun {
     /// Records what Azure shows of the cluster: its state and pools.
     fn observe(&mut self, cluster: &ManagedCluster) {
         if let Some(state) = cluster.provisioning_state() {
-            self.progress.cluster_state = Some(state.as_str().to_owned());
+            let to = state.as_str().to_owned();
+            if self.progress.cluster_state.as_deref() != Some(to.as_str()) {
+                self.pending.push(
+                    HistoryEvent::system(HistoryKind::StateChanged, Outcome::Ok)
+                        .details(serde_json::json!({
+                            "from": self.progress.cluster_state,
+                            "to": to,
+                        }))
+                        .azure(self.azure_ids(None)),
+                );
+            }
+            self.progress.cluster_state = Some(to);
         }
         self.progress.pools = cluster
             .properties
@@ -811,15 +859,17 @@ impl ProvisionRun {
                         if let Some(after) = poll.retry_after {
                             wait = after;
                         }
+                        let poll_ids = poll.azure.clone();
                         match poll.status.status {
                             OperationState::Succeeded => operation_ended = Some(Ok(())),
                             OperationState::Failed | OperationState::Canceled => {
-                                operation_ended = Some(
-                                    poll.status
-                                        .into_result()
-                                        .map(|_| ())
-                                        .map_err(ArmFailure::from),
-                                )
+                                operation_ended =
+                                    Some(poll.status.into_result().map(|_| ()).map_err(|e| {
+                                        ArmFailure {
+                                            azure: Box::new(poll_ids),
+                                            ..ArmFailure::from(e)
+                                        }
+                                    }))
                             }
                             _ => {}
                         }
@@ -943,6 +993,7 @@ impl ProvisionRun {
                 details: vec![],
             },
             raw: serde_json::to_string(cluster).ok(),
+            azure: Box::default(),
         }
     }
 
@@ -962,8 +1013,13 @@ impl ProvisionRun {
 
     /// Writes the job's end (only under this run's claim) and tells the owner's pages.
     /// `Ok(false)`: another runner holds the job.
-    async fn finish(&self, update: JobUpdate) -> Result<bool, crate::storage::StorageError> {
+    async fn finish(
+        &mut self,
+        mut update: JobUpdate,
+    ) -> Result<bool, crate::storage::StorageError> {
         let status = update.status;
+        let own = std::mem::replace(&mut update.history, std::mem::take(&mut self.pending));
+        update.history.extend(own);
         let ended = self
             .ctx
             .repo
@@ -1005,7 +1061,10 @@ impl ProvisionRun {
         self.progress.message = format!("{} is ready", self.request.cluster_name);
         self.progress.updated_at = now_ms();
         tracing::info!(job_id = %self.job.id, cluster = %self.request.cluster_name, "provision succeeded");
+        let ended = HistoryEvent::system(HistoryKind::Succeeded, Outcome::Succeeded)
+            .azure(self.azure_ids(None));
         self.finish(JobUpdate {
+            history: vec![ended],
             status: Some(JobStatus::Succeeded),
             phase: Some(STEPS[2].into()),
             step: Some(3),
@@ -1034,7 +1093,17 @@ impl ProvisionRun {
         } else {
             self.partial_cluster(false)
         };
+        let ended = HistoryEvent::system(HistoryKind::Failed, Outcome::Failed)
+            .message(failure.info.message.clone())
+            .details(serde_json::json!({
+                "code": failure.info.code,
+                "category": class.category.as_str(),
+                "http_status": failure.info.status,
+                "headline": class.headline,
+            }))
+            .azure(self.azure_ids(Some(&failure.azure)));
         self.finish(JobUpdate {
+            history: vec![ended],
             status: Some(JobStatus::Failed),
             progress: serde_json::to_value(&self.progress).ok(),
             error_code: Some(failure.info.code.clone()),
@@ -1061,10 +1130,25 @@ impl ProvisionRun {
         if reached_azure {
             // The default client: a few retries of throttling and server errors are right here.
             match self.ctx.arm.abort_cluster_operation(&cluster).await {
-                Ok(_) => {
+                Ok(started) => {
                     tracing::info!(job_id = %self.job.id, cluster = %cluster.name, "asked Azure to abort the create");
                     abort_requested = true;
                     note = " Azure was asked to abort the create.".into();
+                    self.pending.push(
+                        HistoryEvent::system(HistoryKind::AbortSent, Outcome::Ok)
+                            .details(serde_json::json!({ "http_status": started.http_status }))
+                            .azure(self.azure_ids(Some(&started.azure))),
+                    );
+                    self.progress.message = format!(
+                        "Stopping: Azure was asked to abort the create of {}",
+                        cluster.name
+                    );
+                    self.progress.updated_at = now_ms();
+                    self.write(JobUpdate {
+                        progress: serde_json::to_value(&self.progress).ok(),
+                        ..JobUpdate::default()
+                    })
+                    .await?;
                 }
                 // Nothing there: the create never reached Azure.
                 Err(e) if e.is_not_found() => {}
@@ -1073,6 +1157,11 @@ impl ProvisionRun {
                 Err(e) => {
                     tracing::warn!(job_id = %self.job.id, error = %e, "abort of the create failed");
                     note = format!(" Aborting in Azure failed: {e}.");
+                    self.pending.push(
+                        HistoryEvent::system(HistoryKind::AbortSent, Outcome::Failed)
+                            .message(e.to_string())
+                            .azure(self.azure_ids(Some(&e.azure_ids()))),
+                    );
                 }
             }
             match self.ctx.arm.get_cluster(&cluster).await {
@@ -1114,8 +1203,12 @@ impl ProvisionRun {
         self.progress.message = message.clone();
         self.progress.updated_at = now_ms();
         tracing::info!(job_id = %self.job.id, partial = partial.is_some(), "provision cancelled");
+        let ended = HistoryEvent::system(HistoryKind::Cancelled, Outcome::Cancelled)
+            .message(message.clone())
+            .details(serde_json::json!({ "partial_cluster": partial.is_some() }));
         Ok(self
             .finish(JobUpdate {
+                history: vec![ended],
                 status: Some(JobStatus::Cancelled),
                 progress: serde_json::to_value(&self.progress).ok(),
                 error_code: Some("Cancelled".into()),

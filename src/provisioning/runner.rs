@@ -42,6 +42,10 @@ pub struct RunnerConfig {
     pub max_internal_errors: u32,
     /// Identifies this server in lease holders, e.g. `host:pid`.
     pub instance: String,
+    /// History entries older than this are deleted (`HISTORY_RETENTION_DAYS`).
+    pub history_retention: Duration,
+    /// How often the runner looks for history past its retention.
+    pub history_prune_every: Duration,
 }
 
 impl Default for RunnerConfig {
@@ -54,6 +58,8 @@ impl Default for RunnerConfig {
             cancel_poll: Duration::from_secs(1),
             max_attempts: 20,
             max_internal_errors: 3,
+            history_retention: Duration::from_secs(400 * 86_400),
+            history_prune_every: Duration::from_secs(3_600),
             instance: format!(
                 "{}-pid{}-{}",
                 hostname(),
@@ -154,6 +160,7 @@ impl JobRunner {
             loops.spawn(renew_loop(shared.clone()));
             loops.spawn(cancel_loop(shared.clone()));
         }
+        loops.spawn(history_retention_loop(shared.clone()));
         tracing::info!(
             max_in_flight = shared.config.max_in_flight,
             instance = %shared.config.instance,
@@ -343,6 +350,52 @@ async fn cancel_loop(shared: Arc<Shared>) {
     }
 }
 
+/// Rows deleted per statement by the retention sweep: each delete holds its lock briefly.
+const PRUNE_BATCH: u32 = 500;
+
+/// Deletes history past its retention, in small batches with a pause between them, so that
+/// no write waits long behind the sweep. Every server sweeps; two sweeping at once only find
+/// less to delete.
+async fn history_retention_loop(shared: Arc<Shared>) {
+    let history = shared.ctx.repo.history();
+    // The first sweep soon after start, not at once: start-up has more urgent work.
+    if rest(
+        &shared,
+        Duration::from_secs(30).min(shared.config.history_prune_every),
+    )
+    .await
+    {
+        return;
+    }
+    loop {
+        let cutoff = now_ms().saturating_sub(duration_ms(shared.config.history_retention));
+        let mut deleted: u64 = 0;
+        loop {
+            match history.prune(cutoff, PRUNE_BATCH).await {
+                Ok(n) => {
+                    deleted += n;
+                    if n < u64::from(PRUNE_BATCH) {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "history retention sweep failed; trying later");
+                    break;
+                }
+            }
+            if rest(&shared, Duration::from_millis(50)).await {
+                return;
+            }
+        }
+        if deleted > 0 {
+            tracing::info!(deleted, cutoff, "history past its retention deleted");
+        }
+        if rest(&shared, shared.config.history_prune_every).await {
+            return;
+        }
+    }
+}
+
 /// Runs one claimed job in its own task and records how it ended: a panic is an internal error,
 /// not a job that stays `running` forever.
 async fn supervise(shared: Arc<Shared>, claimed: Claimed) {
@@ -472,7 +525,15 @@ async fn give_up(shared: &Shared, lease: &JobLease, job: &JobRecord) {
         status: Some(crate::provisioning::model::JobStatus::Failed),
         error_code: Some("internal_error".into()),
         error_category: Some("unknown".into()),
-        error_message: Some(message),
+        error_message: Some(message.clone()),
+        history: vec![
+            crate::storage::HistoryEvent::system(
+                crate::history::HistoryKind::Failed,
+                crate::history::Outcome::Failed,
+            )
+            .message(message)
+            .details(serde_json::json!({"code": "internal_error", "attempts": lease.attempt})),
+        ],
         ..JobUpdate::default()
     };
     match shared.ctx.repo.update_as_holder(lease, &update).await {

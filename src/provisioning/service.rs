@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::api_error::ApiError;
 use crate::azure::{ArmError, ClusterRef, ManagedCluster, ProvisioningState, cluster_portal_url};
 use crate::events::DashboardEvent;
+use crate::history::{HistoryKind, Outcome};
 use crate::identity::{Caller, Role, Scope, scope_not_allowed};
 use crate::provisioning::classify::Category;
 use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
@@ -19,7 +20,10 @@ use crate::provisioning::provision_run::{created_by_job, pool_progress};
 use crate::provisioning::validate::{region_error, validate_provision_request};
 use crate::provisioning::{costs, fixes, preflight};
 use crate::state::AppState;
-use crate::storage::job_state::{InFlightCaps, JobRecord, NewJob, now_ms};
+use crate::storage::job_state::{
+    CreateJobError, InFlightCaps, JobRecord, JobStateRepository, NewJob, now_ms,
+};
+use crate::storage::{Actor, HistoryEvent, Subject};
 
 /// Bounds of `GET /api/aks/recent-failed-provisions`.
 pub const HOURS_RANGE: (u32, u32) = (1, 168);
@@ -64,17 +68,100 @@ fn is_task_id(id: &str) -> bool {
 /// (`cluster_busy`), a cap per user (`too_many_provisions`) and one per scope
 /// (`too_many_provisions_in_scope`) are decided by the database. Operators and admins only, in
 /// an allowed scope.
+///
+/// Every answer is in the history: the request (and the fix it was made from) in the same
+/// transaction as the job, a refusal with its reason.
 pub async fn provision(
     state: &AppState,
     caller: &Caller,
     req: ProvisionRequest,
+    fix: Option<AppliedFix>,
 ) -> Result<ProvisionAccepted, ApiError> {
-    caller.require(Role::Operator)?;
-    let fields = validate_provision_request(&req);
-    if !fields.is_empty() {
-        return Err(ApiError::invalid_fields(fields));
+    match provision_or_refuse(state, caller, &req, fix.as_ref()).await {
+        Ok(accepted) => Ok(accepted),
+        Err((reason, err)) => {
+            if let Some(reason) = reason {
+                record_refusal(state, caller, &req, reason, &err).await;
+            }
+            Err(err)
+        }
     }
-    caller.require_scope(&state.scopes, &scope_of(&req))?;
+}
+
+/// Who did it, for the history.
+pub fn actor(caller: &Caller) -> Actor {
+    Actor::user(&caller.id, &caller.name)
+}
+
+/// A refused create in the history (`create_refused` with its reason). Not being able to write
+/// it does not change the answer: nothing happened that the history would miss.
+async fn record_refusal(
+    state: &AppState,
+    caller: &Caller,
+    req: &ProvisionRequest,
+    reason: &str,
+    err: &ApiError,
+) {
+    let event = HistoryEvent::new(HistoryKind::CreateRefused, Outcome::Refused, actor(caller))
+        .message(err.message.clone())
+        .details(serde_json::json!({
+            "reason": reason,
+            "code": err.code,
+            "fields": err.fields,
+            "request": req,
+        }));
+    let subject = Subject::request(&caller.id, req);
+    if let Err(e) = state.jobs.history().record(&subject, &[event]).await {
+        tracing::warn!(error = %e, reason, "could not record a refused create in the history");
+    }
+}
+
+/// An applied fix as sent by a browser: bounded, so that the history keeps what it says.
+fn check_applied_fix(fix: &AppliedFix) -> Result<(), ApiError> {
+    let long = |t: &str| t.chars().count() > 200;
+    if fix.changes.len() > 12
+        || long(&fix.label)
+        || fix.from_job_id.as_deref().is_some_and(long)
+        || fix
+            .changes
+            .iter()
+            .any(|c| long(&c.field) || long(&c.from) || long(&c.to))
+    {
+        let mut err = ApiError::new(
+            400,
+            "invalid_request",
+            "applied_fix is too large: at most 12 changes, each text at most 200 characters.",
+        );
+        err.fields.insert(
+            "applied_fix".into(),
+            "At most 12 changes, each text at most 200 characters.".into(),
+        );
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// [`provision`], or why not: the refusal's reason for the history (none when nothing was
+/// refused, e.g. the database is down) and the answer.
+async fn provision_or_refuse(
+    state: &AppState,
+    caller: &Caller,
+    req: &ProvisionRequest,
+    fix: Option<&AppliedFix>,
+) -> Result<ProvisionAccepted, (Option<&'static str>, ApiError)> {
+    let refused = |reason: &'static str| move |err: ApiError| (Some(reason), err);
+    caller.require(Role::Operator).map_err(refused("role"))?;
+    let fields = validate_provision_request(req);
+    if !fields.is_empty() {
+        return Err((Some("validation"), ApiError::invalid_fields(fields)));
+    }
+    if let Some(fix) = fix {
+        check_applied_fix(fix).map_err(refused("validation"))?;
+    }
+    caller
+        .require_scope(&state.scopes, &scope_of(req))
+        .map_err(refused("scope"))?;
+    let req = req.clone();
     // Only what the cache already knows; Azure being slow must not slow the answer (the job
     // checks again before it creates anything).
     if let Ok(Some(existing)) = state
@@ -87,7 +174,7 @@ pub async fn provision(
         )
         .await
     {
-        return Err(cluster_exists(&req, &existing));
+        return Err((Some("cluster_exists"), cluster_exists(&req, &existing)));
     }
     let job = NewJob::aks_provision(&caller.id, req.clone(), now_ms())
         .owned_by_name(&caller.name)
@@ -97,7 +184,41 @@ pub async fn provision(
         per_owner: state.config.jobs.max_per_user,
         per_scope: state.config.jobs.max_per_scope,
     };
-    let stored = state.jobs.create_within(&job, caps).await?;
+    let mut events = Vec::new();
+    if let Some(fix) = fix {
+        events.push(
+            HistoryEvent::new(HistoryKind::FixApplied, Outcome::Ok, actor(caller))
+                .message(fix.label.clone())
+                .details(serde_json::json!({
+                    "fix": {"kind": fix.kind, "label": fix.label},
+                    "from_job_id": fix.from_job_id,
+                    "changes": fix.changes,
+                })),
+        );
+    }
+    events.push(
+        HistoryEvent::new(HistoryKind::CreateRequested, Outcome::Ok, actor(caller)).details(
+            serde_json::json!({
+                "request": req,
+                "role": caller.role.as_str(),
+                "estimate_monthly": job.estimate.as_ref().and_then(|e| e.get("monthly")),
+                "currency": job.estimate.as_ref().and_then(|e| e.get("currency")),
+            }),
+        ),
+    );
+    let stored = match state.jobs.create_within(&job, caps, &events).await {
+        Ok(stored) => stored,
+        Err(err) => {
+            let reason = match &err {
+                CreateJobError::ClusterBusy => Some("cluster_busy"),
+                CreateJobError::TooManyInFlight { .. } | CreateJobError::ScopeFull { .. } => {
+                    Some("cap")
+                }
+                CreateJobError::Storage(_) => None,
+            };
+            return Err((reason, err.into()));
+        }
+    };
     state.runner.wake();
     state.events.to_user(
         &caller.id,
@@ -235,6 +356,7 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
         owner_id: job.owner_id.clone(),
         owner_name: job.owner_name.clone(),
         estimate: estimate_of(job),
+        timeline: Vec::new(),
     }
 }
 
@@ -279,6 +401,12 @@ pub async fn task_status(
         .filter(|_| job.status == JobStatus::Failed)
     {
         error.fixes = job_fixes(state, &job).await;
+    }
+    if job.status.is_finished() {
+        view.timeline = super::history::timelines(state, std::slice::from_ref(&job.id))
+            .await
+            .remove(&job.id)
+            .unwrap_or_default();
     }
     Ok(view)
 }
@@ -330,7 +458,15 @@ pub async fn cancel(
         });
     }
     tracing::info!(job_id = %job.id, owner = %job.owner_id, by = %caller.id, status = previous_status.as_str(), "cancel requested");
-    if let Some(cancelled) = state.jobs.cancel_if_queued(&job.id, now_ms()).await? {
+    let stop = HistoryEvent::new(HistoryKind::StopRequested, Outcome::Ok, actor(caller))
+        .details(serde_json::json!({ "status": previous_status.as_str() }));
+    let ended = HistoryEvent::new(HistoryKind::Cancelled, Outcome::Cancelled, actor(caller))
+        .message("Provisioning was cancelled before it started.");
+    if let Some(cancelled) = state
+        .jobs
+        .cancel_if_queued(&job.id, now_ms(), &[stop.clone(), ended])
+        .await?
+    {
         state.events.to_user(
             &job.owner_id,
             DashboardEvent::TaskEnded {
@@ -340,7 +476,7 @@ pub async fn cancel(
         );
         return Ok(outcome(&cancelled, false));
     }
-    state.jobs.request_cancel(&job.id).await?;
+    state.jobs.request_cancel(&job.id, &[stop]).await?;
     // The runner holding the job hears it at once (here, or through the bus on another
     // server), aborts in Azure and records the end; the page learns it from the event stream
     // (`task_ended`) or the task. The answer does not wait for it.
@@ -395,6 +531,7 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         fixes: vec![],
         explanation: None,
         estimate: estimate_of(job),
+        timeline: Vec::new(),
     };
     view.explanation = Some(crate::provisioning::classify::explain_failure(&view));
     view
@@ -421,9 +558,12 @@ pub async fn recent_failures(
         .await
     {
         Ok(jobs) => {
+            let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+            let mut timelines = super::history::timelines(state, &ids).await;
             let mut views = Vec::with_capacity(jobs.len());
             for job in &jobs {
                 let mut view = failed_view(job);
+                view.timeline = timelines.remove(&job.id).unwrap_or_default();
                 if view.partial_cluster.is_some() {
                     view.delete_blocked = delete_blocked_now(state, job).await;
                 }
@@ -450,14 +590,24 @@ pub async fn recent_failures(
 /// Dismisses a failure of the caller on every device. Operators and admins only.
 pub async fn dismiss(state: &AppState, caller: &Caller, job_id: &str) -> Result<(), ApiError> {
     caller.require(Role::Operator)?;
-    dismiss_for(state, &caller.id, job_id).await
+    dismiss_for(state, &caller.id, job_id, actor(caller)).await
 }
 
 /// Dismisses a failure of `owner` on every device.
 /// A failure dismissed before changes nothing and tells no page (a loop of dismisses must not
 /// flood the event bus everyone shares).
-async fn dismiss_for(state: &AppState, owner: &str, job_id: &str) -> Result<(), ApiError> {
-    if !state.jobs.dismiss(owner, job_id, now_ms()).await? {
+async fn dismiss_for(
+    state: &AppState,
+    owner: &str,
+    job_id: &str,
+    by: Actor,
+) -> Result<(), ApiError> {
+    let event = HistoryEvent::new(HistoryKind::Dismissed, Outcome::Ok, by);
+    if !state
+        .jobs
+        .dismiss(owner, job_id, now_ms(), &[event])
+        .await?
+    {
         return Ok(());
     }
     tracing::info!(%job_id, %owner, "failure dismissed");
@@ -589,16 +739,60 @@ pub async fn delete_partial_cluster(
     } else {
         None
     };
-    let status = match delete_verdict(&job, cluster.as_ref(), recreated) {
-        DeleteVerdict::Blocked(code, why) => return Err(ApiError::new(409, code, why)),
-        DeleteVerdict::Gone => "gone",
+    let subject = JobStateRepository::subject(&job);
+    let resource_id = cluster_ref.resource_id();
+    let requested =
+        |outcome: Outcome| HistoryEvent::new(HistoryKind::DeleteRequested, outcome, actor(caller));
+    let (status, started) = match delete_verdict(&job, cluster.as_ref(), recreated) {
+        DeleteVerdict::Blocked(code, why) => {
+            let event = requested(Outcome::Refused)
+                .message(why.clone())
+                .details(serde_json::json!({ "code": code, "resource_id": resource_id }));
+            record_history(state, &subject, &[event]).await;
+            return Err(ApiError::new(409, code, why));
+        }
+        DeleteVerdict::Gone => ("gone", None),
         DeleteVerdict::Allowed => match state.arm.delete_cluster(&cluster_ref).await {
-            Ok(Some(_)) => "deleting",
-            Ok(None) => "gone",
-            Err(e) if e.is_not_found() => "gone",
-            Err(e) => return Err(arm_unavailable(&e)),
+            Ok(Some(started)) => ("deleting", Some(started)),
+            Ok(None) => ("gone", None),
+            Err(e) if e.is_not_found() => ("gone", None),
+            Err(e) => {
+                let event = requested(Outcome::Failed)
+                    .message(e.to_string())
+                    .details(serde_json::json!({ "resource_id": resource_id }))
+                    .azure(e.azure_ids());
+                record_history(state, &subject, &[event]).await;
+                return Err(arm_unavailable(&e));
+            }
         },
     };
+    let mut events = vec![
+        requested(Outcome::Ok)
+            .details(serde_json::json!({ "status": status, "resource_id": resource_id }))
+            .azure(
+                started
+                    .as_ref()
+                    .map(|s| s.azure.clone())
+                    .unwrap_or_default(),
+            ),
+    ];
+    match started {
+        None => events.push(
+            HistoryEvent::system(HistoryKind::Deleted, Outcome::Succeeded)
+                .details(serde_json::json!({ "resource_id": resource_id, "already_gone": true })),
+        ),
+        // The delete's end is followed by this server, and written when Azure says it.
+        Some(started) => {
+            tokio::spawn(follow_delete(
+                state.clone(),
+                subject.clone(),
+                cluster_ref.clone(),
+                job.payload.region.clone(),
+                started,
+            ));
+        }
+    }
+    record_history(state, &subject, &events).await;
     state.azure.invalidate(
         &job.payload.subscription_id,
         &job.payload.resource_group,
@@ -606,16 +800,68 @@ pub async fn delete_partial_cluster(
     );
     state.events.to_everyone(DashboardEvent::ClustersChanged);
     // The leftover is handled: its failure no longer needs attention anywhere.
-    if let Err(err) = dismiss_for(state, &job.owner_id, job_id).await {
+    if let Err(err) = dismiss_for(state, &job.owner_id, job_id, actor(caller)).await {
         tracing::warn!(%job_id, error = %err, "could not dismiss after deleting the partial cluster");
     }
-    let resource_id = cluster_ref.resource_id();
     tracing::info!(%job_id, %resource_id, status, by = %caller.id, "partial cluster delete requested");
     Ok(DeletePartialOutcome {
         job_id: job.id,
         resource_id,
         status: status.to_owned(),
     })
+}
+
+/// Entries that describe no job change (a delete of what a job left): written on their own.
+async fn record_history(state: &AppState, subject: &Subject, events: &[HistoryEvent]) {
+    if let Err(e) = state.jobs.history().record(subject, events).await {
+        tracing::warn!(error = %e, job_id = ?subject.job_id, "could not write history entries");
+    }
+}
+
+/// The longest a delete of a partial cluster is followed for its `deleted` entry.
+const DELETE_FOLLOW_FOR: Duration = Duration::from_secs(3_600);
+
+/// Follows an accepted delete to Azure's end and writes it (`deleted`): the operation when
+/// Azure gave one to follow, else the cluster, until it is gone.
+async fn follow_delete(
+    state: AppState,
+    subject: Subject,
+    cluster: ClusterRef,
+    region: String,
+    started: crate::azure::OperationStarted<()>,
+) {
+    let ended: Result<(), String> = match started.status_url() {
+        Some(url) => match state.arm.wait_for_operation(url, DELETE_FOLLOW_FOR).await {
+            Ok(status) => status.into_result().map(|_| ()).map_err(|e| e.to_string()),
+            Err(e) => Err(format!("Azure did not confirm the delete: {e}")),
+        },
+        None => {
+            let until = tokio::time::Instant::now() + DELETE_FOLLOW_FOR;
+            loop {
+                match state.arm.get_cluster(&cluster).await {
+                    Ok(None) => break Ok(()),
+                    _ if tokio::time::Instant::now() > until => {
+                        break Err("Azure did not confirm the delete within an hour.".into());
+                    }
+                    _ => tokio::time::sleep(Duration::from_secs(5)).await,
+                }
+            }
+        }
+    };
+    let event = match &ended {
+        Ok(()) => HistoryEvent::system(HistoryKind::Deleted, Outcome::Succeeded),
+        Err(why) => {
+            HistoryEvent::system(HistoryKind::Deleted, Outcome::Failed).message(why.clone())
+        }
+    }
+    .details(serde_json::json!({ "resource_id": cluster.resource_id() }))
+    .azure(started.azure.clone());
+    tracing::info!(resource_id = %cluster.resource_id(), ok = ended.is_ok(), "partial cluster delete ended");
+    record_history(&state, &subject, &[event]).await;
+    state
+        .azure
+        .invalidate(&cluster.subscription_id, &cluster.resource_group, &region);
+    state.events.to_everyone(DashboardEvent::ClustersChanged);
 }
 
 fn arm_unavailable(err: &ArmError) -> ApiError {

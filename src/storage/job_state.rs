@@ -13,6 +13,7 @@ use sqlx::any::{Any, AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Decode, Row, Type};
 
+use super::history::{HistoryEvent, Subject, insert_events};
 use super::{Backend, Storage, StorageError};
 
 /// `type` of a cluster-create job.
@@ -157,6 +158,9 @@ pub struct JobUpdate {
     pub partial_cluster: Option<serde_json::Value>,
     pub cancel_requested: Option<bool>,
     pub arm_put_at: Option<i64>,
+    /// What this change is, for the history: written in the same transaction, and only when
+    /// the change itself is (a write under a lost claim writes neither).
+    pub history: Vec<HistoryEvent>,
 }
 
 /// One claim of one job by a runner: its holder name and the claim's number. The number is the
@@ -244,6 +248,16 @@ impl JobStateRepository {
         self.create_capped(job, u32::MAX).await
     }
 
+    /// The history of the same database.
+    pub fn history(&self) -> super::HistoryRepository {
+        super::HistoryRepository::new(self.storage.clone())
+    }
+
+    /// The history subject of a stored job.
+    pub fn subject(job: &JobRecord) -> Subject {
+        Subject::job(&job.owner_id, &job.payload, &job.id)
+    }
+
     /// [`Self::create_within`] with a cap per owner only.
     pub async fn create_capped(
         &self,
@@ -254,7 +268,7 @@ impl JobStateRepository {
             per_owner: max_in_flight,
             per_scope: u32::MAX,
         };
-        self.create_within(job, caps).await
+        self.create_within(job, caps, &[]).await
     }
 
     /// Stores a new `queued` job unless its owner already has `caps.per_owner` jobs of its type
@@ -262,10 +276,13 @@ impl JobStateRepository {
     /// them), or a job for the same cluster is in flight (whoever owns it). The rules are
     /// decided by the database in the one `INSERT`: the counts in its `WHERE`, the cluster by the
     /// partial unique index `job_state_one_in_flight_per_cluster`.
+    /// `events` (the request, a fix it was made from) are written in the same transaction as the
+    /// job: both, or neither.
     pub async fn create_within(
         &self,
         job: &NewJob,
         caps: InFlightCaps,
+        events: &[HistoryEvent],
     ) -> Result<JobRecord, CreateJobError> {
         let payload = to_json(&job.payload)?;
         let scope_prefix = scope_key_prefix(&job.payload);
@@ -280,6 +297,12 @@ impl JobStateRepository {
                       AND substr(cluster_key, 1, length($9)) = $9) < $11 \
              RETURNING {COLUMNS}"
         );
+        let mut tx = self
+            .storage
+            .pool
+            .begin()
+            .await
+            .map_err(StorageError::from)?;
         let row = sqlx::query(&sql)
             .bind(&job.id)
             .bind(&job.task_id)
@@ -294,7 +317,7 @@ impl JobStateRepository {
             .bind(i64::from(caps.per_scope))
             .bind(&job.owner_role)
             .bind(job.estimate.as_ref().map(serde_json::Value::to_string))
-            .fetch_optional(&self.storage.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|e| match &e {
                 sqlx::Error::Database(db) if is_in_flight_conflict(db.as_ref()) => {
@@ -303,8 +326,12 @@ impl JobStateRepository {
                 _ => CreateJobError::Storage(e.into()),
             })?;
         if let Some(row) = row {
-            return Ok(job_from_row(&row)?);
+            let stored = job_from_row(&row)?;
+            insert_events(&mut tx, self.backend(), &Self::subject(&stored), events).await?;
+            tx.commit().await.map_err(StorageError::from)?;
+            return Ok(stored);
         }
+        drop(tx);
         // Which cap was reached: the owner's is the one a user can do something about.
         let owner_full = self
             .count_in_flight("owner_id = $2", &job.owner_id, &job.job_type)
@@ -539,18 +566,18 @@ impl JobStateRepository {
         owner_id: &str,
         job_id: &str,
         now_ms: i64,
+        events: &[HistoryEvent],
     ) -> Result<bool, JobAccessError> {
-        let done = sqlx::query(
+        let sql = format!(
             "UPDATE job_state SET dismissed_at = $3, updated_at = $3 \
-             WHERE id = $1 AND owner_id = $2 AND dismissed_at IS NULL",
-        )
-        .bind(job_id)
-        .bind(owner_id)
-        .bind(now_ms)
-        .execute(&self.storage.pool)
-        .await
-        .map_err(StorageError::from)?;
-        if done.rows_affected() == 1 {
+             WHERE id = $1 AND owner_id = $2 AND dismissed_at IS NULL RETURNING {COLUMNS}"
+        );
+        let params = vec![
+            Param::Text(job_id.to_owned()),
+            Param::Text(owner_id.to_owned()),
+            Param::Int(now_ms),
+        ];
+        if self.change(&sql, params, events).await?.is_some() {
             return Ok(true);
         }
         let owned = sqlx::query("SELECT 1 FROM job_state WHERE id = $1 AND owner_id = $2")
@@ -573,6 +600,7 @@ impl JobStateRepository {
         &self,
         job_id: &str,
         now_ms: i64,
+        events: &[HistoryEvent],
     ) -> Result<Option<JobRecord>, StorageError> {
         let sql = format!(
             "UPDATE job_state SET status = 'cancelled', cancel_requested = 1, \
@@ -580,24 +608,54 @@ impl JobStateRepository {
              error_message = 'Provisioning was cancelled before it started.', updated_at = $2 \
              WHERE id = $1 AND status = 'queued' AND arm_put_at IS NULL RETURNING {COLUMNS}"
         );
-        let row = sqlx::query(&sql)
-            .bind(job_id)
-            .bind(now_ms)
-            .fetch_optional(&self.storage.pool)
-            .await?;
-        row.as_ref().map(job_from_row).transpose()
+        let params = vec![Param::Text(job_id.to_owned()), Param::Int(now_ms)];
+        self.change(&sql, params, events).await
     }
 
-    /// Asks the runner to stop the job (and abort in Azure); false when it is already finished.
-    pub async fn request_cancel(&self, job_id: &str) -> Result<bool, StorageError> {
-        let done = sqlx::query(
+    /// Asks the runner to stop the job (and abort in Azure), with `events` (the Stop and who
+    /// pressed it); false when it is already finished.
+    pub async fn request_cancel(
+        &self,
+        job_id: &str,
+        events: &[HistoryEvent],
+    ) -> Result<bool, StorageError> {
+        let sql = format!(
             "UPDATE job_state SET cancel_requested = 1 \
-             WHERE id = $1 AND status IN ('queued', 'running')",
-        )
-        .bind(job_id)
-        .execute(&self.storage.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+             WHERE id = $1 AND status IN ('queued', 'running') RETURNING {COLUMNS}"
+        );
+        let changed = self
+            .change(&sql, vec![Param::Text(job_id.to_owned())], events)
+            .await?;
+        Ok(changed.is_some())
+    }
+
+    /// Runs one `UPDATE … RETURNING` of a job and, when it changed a row, writes `events` about
+    /// that job in the same transaction.
+    async fn change(
+        &self,
+        sql: &str,
+        params: Vec<Param>,
+        events: &[HistoryEvent],
+    ) -> Result<Option<JobRecord>, StorageError> {
+        let mut query: Query<'_, Any, AnyArguments<'_>> = sqlx::query(sql);
+        for value in params {
+            query = match value {
+                Param::Text(text) => query.bind(text),
+                Param::Int(int) => query.bind(int),
+            };
+        }
+        if events.is_empty() {
+            let row = query.fetch_optional(&self.storage.pool).await?;
+            return row.as_ref().map(job_from_row).transpose();
+        }
+        let mut tx = self.storage.pool.begin().await?;
+        let Some(row) = query.fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let job = job_from_row(&row)?;
+        insert_events(&mut tx, self.backend(), &Self::subject(&job), events).await?;
+        tx.commit().await?;
+        Ok(Some(job))
     }
 
     async fn write_fields(
@@ -670,21 +728,13 @@ impl JobStateRepository {
             "UPDATE job_state SET {assignments} WHERE id = ${id_at}{holder_clause} \
              RETURNING {COLUMNS}"
         );
-        let mut query: Query<'_, Any, AnyArguments<'_>> = sqlx::query(&sql);
-        for (_, value) in sets {
-            query = match value {
-                Param::Text(text) => query.bind(text),
-                Param::Int(int) => query.bind(int),
-            };
-        }
-        query = query.bind(job_id);
+        let mut params: Vec<Param> = sets.into_iter().map(|(_, value)| value).collect();
+        params.push(Param::Text(job_id.to_owned()));
         if let Some(lease) = holder {
-            query = query
-                .bind(lease.holder.as_str())
-                .bind(i64::from(lease.attempt));
+            params.push(Param::Text(lease.holder.clone()));
+            params.push(Param::Int(i64::from(lease.attempt)));
         }
-        let row = query.fetch_optional(&self.storage.pool).await?;
-        row.as_ref().map(job_from_row).transpose()
+        self.change(&sql, params, &update.history).await
     }
 
     /// After an owner-scoped statement matched nothing: was the job someone else's, or absent?

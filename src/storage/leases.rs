@@ -7,8 +7,10 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::history::{HistoryEvent, insert_events};
 use super::job_state::{COLUMNS, JobLease, JobRecord, JobStateRepository, column, job_from_row};
 use super::{Backend, StorageError};
+use crate::history::{HistoryKind, Outcome};
 
 /// What a claim handed to the runner.
 #[derive(Debug)]
@@ -43,10 +45,7 @@ pub enum InternalErrorOutcome {
 impl JobStateRepository {
     /// "Now" in milliseconds since the epoch, on the database's clock.
     fn db_now(&self) -> &'static str {
-        match self.backend() {
-            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
-            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
-        }
+        super::db_now_sql(self.backend())
     }
 
     /// A job a runner may take: queued (and past any pause after an internal error), or running
@@ -78,22 +77,42 @@ impl JobStateRepository {
             Backend::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE job_state SET status = 'running', lease_holder = $1, \
+            "UPDATE job_state SET status = 'running', \
+             taken_from = CASE WHEN status = 'running' THEN lease_holder ELSE NULL END, \
+             lease_holder = $1, \
              lease_expires_at = {now} + $2, lease_attempts = lease_attempts + 1, updated_at = $4 \
              WHERE id IN (SELECT id FROM job_state WHERE {runnable} \
                           ORDER BY created_at, id LIMIT $3{lock}) \
-             RETURNING {COLUMNS}",
+             RETURNING {COLUMNS}, taken_from",
             now = self.db_now(),
             runnable = self.runnable(),
         );
+        // A job whose lease ran out under another runner is taken over: the history says so, in
+        // the claim's own transaction.
+        let mut tx = self.pool().begin().await?;
         let rows = sqlx::query(&sql)
             .bind(holder)
             .bind(lease_ms)
             .bind(i64::from(limit))
             .bind(now_ms)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *tx)
             .await?;
-        Ok(rows.iter().map(|row| claimed(row, holder)).collect())
+        let claims: Vec<Claimed> = rows.iter().map(|row| claimed(row, holder)).collect();
+        for (row, claim) in rows.iter().zip(&claims) {
+            let from: Option<String> = row.try_get("taken_from").unwrap_or(None);
+            if let (Some(from), Claimed::Job(job)) = (from, claim) {
+                let event = HistoryEvent::system(HistoryKind::TakenOver, Outcome::Ok).details(
+                    serde_json::json!({
+                        "from": from,
+                        "to": holder,
+                        "attempt": job.lease_attempts,
+                    }),
+                );
+                insert_events(&mut tx, self.backend(), &Self::subject(job), &[event]).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(claims)
     }
 
     /// Extends every lease `holder` still has, in one statement, and says which ones: a job
@@ -190,10 +209,11 @@ impl JobStateRepository {
              lease_holder = NULL, lease_expires_at = NULL, \
              not_before = {now} + $6, updated_at = $7 \
              WHERE id = $1 AND lease_holder = $2 AND lease_attempts = $3 AND status = 'running' \
-             RETURNING status",
+             RETURNING status, owner_id, payload",
             now = self.db_now()
         );
-        let status: Option<String> = sqlx::query_scalar(&sql)
+        let mut tx = self.pool().begin().await?;
+        let row = sqlx::query(&sql)
             .bind(&lease.job_id)
             .bind(&lease.holder)
             .bind(i64::from(lease.attempt))
@@ -201,8 +221,33 @@ impl JobStateRepository {
             .bind(message)
             .bind(pause_ms.max(0))
             .bind(now_ms)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *tx)
             .await?;
+        let status: Option<String> = row.as_ref().and_then(|r| r.try_get("status").ok());
+        if let (Some("failed"), Some(row)) = (status.as_deref(), &row) {
+            // The job's end, in the history too: the row may be unreadable (that can be why it
+            // failed), so the scope is read only as far as it can be.
+            let owner: String = row.try_get("owner_id").unwrap_or_default();
+            let payload: Option<crate::provisioning::model::ProvisionRequest> = row
+                .try_get::<String, _>("payload")
+                .ok()
+                .and_then(|p| serde_json::from_str(&p).ok());
+            let subject = match &payload {
+                Some(req) => super::history::Subject::job(&owner, req, &lease.job_id),
+                None => super::history::Subject {
+                    owner_id: owner,
+                    subscription_id: String::new(),
+                    resource_group: String::new(),
+                    cluster_name: String::new(),
+                    job_id: Some(lease.job_id.clone()),
+                },
+            };
+            let event = HistoryEvent::system(HistoryKind::Failed, Outcome::Failed)
+                .message(message)
+                .details(serde_json::json!({"code": "internal_error"}));
+            insert_events(&mut tx, self.backend(), &subject, &[event]).await?;
+        }
+        tx.commit().await?;
         Ok(match status.as_deref() {
             None => InternalErrorOutcome::NotHeld,
             Some("failed") => InternalErrorOutcome::Failed,

@@ -2,9 +2,11 @@
 //! chosen by `DATABASE_URL` at start-up. Both run the same migrations in `migrations/` through
 //! sqlx's `Any` driver; the few statements that differ per backend say so where they are.
 
+pub mod history;
 pub mod job_state;
 pub mod leases;
 
+pub use history::{Actor, HistoryEvent, HistoryFilter, HistoryRepository, Subject};
 pub use job_state::{
     AKS_PROVISION, ClusterContext, CreateJobError, InFlightCaps, JobAccessError, JobLease,
     JobRecord, JobStateRepository, JobStatus, JobUpdate, NewJob, now_ms,
@@ -40,6 +42,14 @@ pub fn redacted_url(url: &str) -> String {
             Some((scheme, _)) => format!("{scheme}:…"),
             None => "…".to_owned(),
         },
+    }
+}
+
+/// "Now" in milliseconds since the epoch, on the database's clock (SQL).
+pub(crate) fn db_now_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
     }
 }
 

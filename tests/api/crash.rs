@@ -184,6 +184,42 @@ async fn fifty_kills_at_random_moments_lose_no_job_and_double_none() {
         "one accepted PUT per job (seed {seed}): {}",
         state["counters"]
     );
+    // The history says what happened to each job, no more and no less: every entry was
+    // written with the change it describes, whatever moment the kills fell on.
+    let mut takeovers = 0;
+    for (name, task_id) in &tasks {
+        let (_, task) = servers[0].get(USER, &format!("/api/tasks/{task_id}")).await;
+        let (status, page) = servers[0]
+            .get(USER, &format!("/api/history?cluster={name}&limit=500"))
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+        let entries = page["entries"].as_array().expect("entries");
+        let count = |kind: &str| entries.iter().filter(|e| e["kind"] == kind).count();
+        let context = format!("{name} (seed {seed}): {page}");
+        assert_eq!(count("create_requested"), 1, "{context}");
+        assert!(count("azure_create_sent") >= 1, "{context}");
+        assert!(count("azure_accepted") <= 1, "one accepted PUT: {context}");
+        let ended = task["status"].as_str().expect("status");
+        assert_eq!(count(ended), 1, "one end, the task's: {context}");
+        assert_eq!(
+            count("succeeded") + count("failed") + count("cancelled"),
+            1,
+            "{context}"
+        );
+        assert_eq!(
+            entries[0]["kind"], ended,
+            "the end is the newest entry: {context}"
+        );
+        assert!(
+            entries
+                .iter()
+                .filter(|e| e["kind"] == "state_changed")
+                .all(|e| e["details"]["from"] != e["details"]["to"]),
+            "{context}"
+        );
+        takeovers += count("taken_over");
+    }
+    assert!(takeovers > 0, "50 kills took no job over (seed {seed})");
     drop(servers);
     pg.drop_database().await;
     sim.shutdown().await;

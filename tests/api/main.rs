@@ -12,6 +12,8 @@ mod crash;
 mod develop;
 mod fixes;
 mod foundation;
+mod history;
+mod history_storage;
 mod hostile_input;
 mod identity;
 mod kubernetes_versions;

@@ -223,7 +223,7 @@ async fn dismissed_failures_stay_dismissed(storage: Storage) {
     let dismissed = provision(&repo, "ana", "b", JobStatus::Failed, now - HOUR).await;
 
     assert!(
-        repo.dismiss("ana", &dismissed.id, now)
+        repo.dismiss("ana", &dismissed.id, now, &[])
             .await
             .expect("dismiss"),
         "dismissed now"
@@ -236,7 +236,7 @@ async fn dismissed_failures_stay_dismissed(storage: Storage) {
 
     assert!(
         !repo
-            .dismiss("ana", &dismissed.id, now + MINUTE)
+            .dismiss("ana", &dismissed.id, now + MINUTE, &[])
             .await
             .expect("dismissing twice is fine"),
         "nothing changed the second time"
@@ -245,11 +245,11 @@ async fn dismissed_failures_stay_dismissed(storage: Storage) {
     assert_eq!(stored.dismissed_at, Some(now), "the first dismissal counts");
 
     assert!(matches!(
-        repo.dismiss("ben", &kept.id, now).await,
+        repo.dismiss("ben", &kept.id, now, &[]).await,
         Err(JobAccessError::Forbidden)
     ));
     assert!(matches!(
-        repo.dismiss("ana", "no-such-job", now).await,
+        repo.dismiss("ana", "no-such-job", now, &[]).await,
         Err(JobAccessError::NotFound)
     ));
     let kept_now = repo.get(&kept.id).await.expect("get").expect("exists");
@@ -591,7 +591,7 @@ async fn stop_requests_reach_the_holder_with_its_renewal(storage: Storage) {
     let job = provision(&repo, "ana", "a", JobStatus::Queued, now_ms()).await;
     claim_one(&repo, "a", 30_000).await.expect("a job");
     assert!(repo.cancel_requests("a").await.expect("read").is_empty());
-    assert!(repo.request_cancel(&job.id).await.expect("cancel"));
+    assert!(repo.request_cancel(&job.id, &[]).await.expect("cancel"));
     assert_eq!(repo.cancel_requests("a").await.expect("read"), [job.id]);
     let held = repo.renew_leases("a", 30_000).await.expect("renew");
     assert!(held[0].cancel_requested);
@@ -724,7 +724,7 @@ async fn a_job_that_may_have_reached_azure_is_not_cancelled_in_the_queue(storage
         .await
         .expect("release");
     assert!(
-        repo.cancel_if_queued(&job.id, now_ms())
+        repo.cancel_if_queued(&job.id, now_ms(), &[])
             .await
             .expect("cancel")
             .is_none(),
@@ -735,7 +735,7 @@ async fn a_job_that_may_have_reached_azure_is_not_cancelled_in_the_queue(storage
 
     let fresh = provision(&repo, "ana", "b", JobStatus::Queued, now_ms()).await;
     let cancelled = repo
-        .cancel_if_queued(&fresh.id, now_ms())
+        .cancel_if_queued(&fresh.id, now_ms(), &[])
         .await
         .expect("cancel")
         .expect("never sent: cancelled at once");

@@ -123,7 +123,8 @@ impl Answer {
         (200..300).contains(&self.status)
     }
 
-    /// The HTTP response, with a fresh `x-ms-request-id` as ARM sends on every answer.
+    /// The HTTP response, with a fresh `x-ms-request-id` (and `x-ms-correlation-request-id`) as
+    /// ARM sends on every answer.
     pub fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = match self.body {
@@ -148,6 +149,13 @@ impl Answer {
         }
         if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
             headers.insert("x-ms-request-id", id);
+        }
+        // ARM makes a correlation id for a request that brings none; the Activity Log entries
+        // of what the request started carry it.
+        if !headers.contains_key("x-ms-correlation-request-id")
+            && let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+        {
+            headers.insert("x-ms-correlation-request-id", id);
         }
         response
     }

@@ -51,6 +51,7 @@ pub fn CardHeader(session: SessionInfo) -> impl IntoView {
                 <span class="badge badge-neutral" title="Where Azure calls go">
                     {calls_go_to}
                 </span>
+                <a class="btn" href="/history" data-testid="history-link">"History"</a>
                 <AddCluster />
             </div>
         </header>

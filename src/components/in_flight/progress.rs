@@ -186,6 +186,7 @@ mod tests {
             owner_id: "dev@example.com".into(),
             owner_name: None,
             estimate: None,
+            timeline: Vec::new(),
         }
     }
 

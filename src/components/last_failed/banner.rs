@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use super::LastFailed;
 use crate::components::erase::erased_on_server;
-use crate::components::provision_error_card::ProvisionErrorCard;
+use crate::components::provision_error_card::{ProvisionErrorCard, Retry};
 use crate::components::provision_modal::ModalControl;
-use crate::provisioning::model::{FailedProvision, JobStatus, ProvisionRequest};
+use crate::provisioning::model::{FailedProvision, JobStatus};
 
 /// What the banner calls the failure it shows.
 fn banner_title(failure: &FailedProvision) -> &'static str {
@@ -35,7 +35,7 @@ pub fn LastFailedBanner() -> impl IntoView {
                 .map(|p| p.portal_url.clone())
                 .filter(|u| !u.is_empty());
             let on_edit_retry =
-                modal.map(|m| Callback::new(move |r: ProvisionRequest| m.open(Some(r))));
+                modal.map(|m| Callback::new(move |(r, fix): Retry| m.open_with_fix(r, fix)));
             let prepare_retry = modal.map(|m| Callback::new(move |()| m.preload()));
             erased_on_server(view! {
                 <section class="last-failed" data-testid="last-failed-banner" aria-label=title>

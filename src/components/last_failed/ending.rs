@@ -103,6 +103,7 @@ pub fn failure_from_task(
         delete_blocked: None,
         fixes: error.map(|e| e.fixes.clone()).unwrap_or_default(),
         estimate: task.estimate.clone(),
+        timeline: task.timeline.clone(),
     })
 }
 

@@ -4,7 +4,7 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::provisioning::model::{Fix, FixCost, ProvisionRequest, money};
+use crate::provisioning::model::{Fix, FixCost, money};
 
 /// What a fix's request costs, against the request it corrects: `≈ 420.48 USD/month, 90.00
 /// USD less`.
@@ -20,12 +20,12 @@ pub fn cost_note(cost: &FixCost) -> String {
     format!("≈ {monthly}/month, {change}")
 }
 
-/// The fixes as actions. A button applies its request through `on_apply`; `on_intent` hears of
+/// The fixes as actions. A button applies its fix through `on_apply`; `on_intent` hears of
 /// the pointer or the focus on one (so the form can be fetched before the click).
 #[component]
 pub fn FixActions(
     fixes: Vec<Fix>,
-    #[prop(into)] on_apply: Callback<ProvisionRequest>,
+    #[prop(into)] on_apply: Callback<Fix>,
     #[prop(optional, into)] on_intent: Option<Callback<()>>,
 ) -> impl IntoView {
     let intent = move || {
@@ -39,8 +39,8 @@ pub fn FixActions(
             let kind = fix.kind.as_str();
             let cost = fix.cost.as_ref().map(cost_note);
             let difference = fix.cost.as_ref().map(|c| format!("{:.2}", c.difference));
-            match fix.request {
-                Some(request) => Either::Left(view! {
+            match fix.request.is_some() {
+                true => Either::Left(view! {
                     <button
                         type="button"
                         class="btn btn-fix"
@@ -49,13 +49,16 @@ pub fn FixActions(
                         data-cost-difference=difference
                         on:pointerenter=move |_| intent()
                         on:focus=move |_| intent()
-                        on:click=move |_| on_apply.run(request.clone())
+                        on:click={
+                            let fix = fix.clone();
+                            move |_| on_apply.run(fix.clone())
+                        }
                     >
-                        {fix.label}
+                        {fix.label.clone()}
                         {cost.map(|c| view! { <span class="fix-cost">{format!(" · {c}")}</span> })}
                     </button>
                 }),
-                None => Either::Right(view! {
+                false => Either::Right(view! {
                     <a
                         class="btn btn-fix"
                         data-testid="fix-action"

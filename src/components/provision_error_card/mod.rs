@@ -10,15 +10,18 @@ pub use fixes::FixActions;
 
 use leptos::prelude::*;
 
-use crate::components::clock::Moment;
+use crate::components::clock::{JobTimeline, Moment};
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failure_request};
 use crate::components::session::Viewer;
 use crate::identity::Scope;
 use crate::provisioning::classify::{Category, Classification};
 use crate::provisioning::model::{
-    FailedProvision, Fix, JobStatus, PriceEstimate, ProvisionRequest, money,
+    AppliedFix, FailedProvision, Fix, JobStatus, PriceEstimate, ProvisionRequest, money,
 };
+
+/// What Edit & retry and a fix hand to the form: the request, and the fix it came from.
+pub type Retry = (ProvisionRequest, Option<AppliedFix>);
 
 /// The label of the warning-accented portal action when the caller gives none.
 pub const DEFAULT_PORTAL_LABEL: &str = "Open cluster in Azure portal";
@@ -89,10 +92,10 @@ pub fn ProvisionErrorCard(
     /// Prefix of the element ids, unique on the page.
     #[prop(optional, into)]
     id: Option<String>,
-    /// Edit & retry: reopen the form with these values (a fix: with the fix's). Without it
-    /// neither is offered.
+    /// Edit & retry: reopen the form with these values (a fix: with the fix's, and which fix
+    /// it was). Without it neither is offered.
     #[prop(optional_no_strip)]
-    on_edit_retry: Option<Callback<ProvisionRequest>>,
+    on_edit_retry: Option<Callback<Retry>>,
     /// The user is about to retry (the pointer or the focus is on Edit & retry or a fix): the
     /// form can be fetched now.
     #[prop(optional_no_strip)]
@@ -152,7 +155,13 @@ pub fn ProvisionErrorCard(
     // The changes that would work come before Edit & retry: a click opens the form with one.
     let fixes = offered_fixes(&failure, on_edit_retry.is_some());
     let fixes = (!fixes.is_empty()).then(|| {
-        let apply = on_edit_retry.unwrap_or_else(|| Callback::new(|_| {}));
+        let before = failure_request(&failure);
+        let from_job = failure.job_id.clone();
+        let apply = Callback::new(move |fix: Fix| {
+            if let (Some(cb), Some(request)) = (on_edit_retry, fix.request.clone()) {
+                cb.run((request, AppliedFix::of(&fix, &before, Some(from_job.clone()))));
+            }
+        });
         view! { <FixActions fixes=fixes on_apply=apply on_intent=Callback::new(move |()| prepare()) /> }
     });
     let edit_retry = on_edit_retry.map(|cb| {
@@ -164,7 +173,7 @@ pub fn ProvisionErrorCard(
                 data-testid="edit-retry"
                 on:pointerenter=move |_| prepare()
                 on:focus=move |_| prepare()
-                on:click=move |_| cb.run(request.clone())
+                on:click=move |_| cb.run((request.clone(), None))
             >
                 "Edit & retry"
             </button>
@@ -292,6 +301,7 @@ pub fn ProvisionErrorCard(
             </p>
             <p class="error-details">{explained.details.clone()}</p>
             {estimate}
+            <JobTimeline steps=failure.timeline.clone() />
             <div class="error-actions">
                 {fixes}
                 {edit_retry}
@@ -401,7 +411,7 @@ mod tests {
 
     fn render(f: FailedProvision, edit_retry: bool) -> String {
         crate::components::fixtures::server_html(move || {
-            let on_edit_retry = edit_retry.then(|| Callback::new(|_: ProvisionRequest| {}));
+            let on_edit_retry = edit_retry.then(|| Callback::new(|_: Retry| {}));
             view! {
                 <ProvisionErrorCard
                     failure=f

@@ -11,7 +11,7 @@ use crate::components::in_flight::get_task_status;
 use crate::components::in_flight::progress::{ProgressFacts, StepList};
 use crate::components::last_failed::failure_from_task;
 use crate::components::live::LiveEvents;
-use crate::components::provision_error_card::ProvisionErrorCard;
+use crate::components::provision_error_card::{ProvisionErrorCard, Retry};
 use crate::events::DashboardEvent;
 use crate::provisioning::model::{CancelOutcome, FailedProvision, JobStatus, ProvisionRequest};
 
@@ -145,7 +145,10 @@ pub(super) fn EndedScreen(modal: Modal, failure: FailedProvision) -> impl IntoVi
                 failure
                 id="modal-failure"
                 extra_portal_url=portal
-                on_edit_retry=Some(Callback::new(move |r: ProvisionRequest| modal.back_to_form(Some(r))))
+                on_edit_retry=Some(Callback::new(move |(r, fix): Retry| {
+                    modal.back_to_form(Some(r));
+                    modal.form.applied_fix.set(fix);
+                }))
                 on_dismiss=Some(Callback::new(move |_: String| modal.back_to_form(None)))
             />
             <footer class="modal-footer">

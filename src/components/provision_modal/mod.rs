@@ -27,7 +27,7 @@ use leptos::prelude::*;
 use crate::components::in_flight::InFlight;
 use crate::identity::SessionInfo;
 use crate::provisioning::model::{
-    FailedProvision, PartialCluster, ProvisionAccepted, ProvisionRequest, TaskStatus,
+    AppliedFix, FailedProvision, PartialCluster, ProvisionAccepted, ProvisionRequest, TaskStatus,
 };
 
 /// The page's handle on the modal: opens it (with values to start from), closes it, and fetches
@@ -42,6 +42,8 @@ pub struct ModalControl {
     /// Where the focus goes when the modal closes and what opened it is gone: Add cluster.
     fallback_focus: StoredValue<Option<NodeRef<html::Button>>>,
     preloading: StoredValue<bool>,
+    /// The one-click fix the next opening's request came from (for the history).
+    pending_fix: StoredValue<Option<AppliedFix>>,
 }
 
 impl ModalControl {
@@ -52,6 +54,7 @@ impl ModalControl {
             open: RwSignal::new(None),
             fallback_focus: StoredValue::new(None),
             preloading: StoredValue::new(false),
+            pending_fix: StoredValue::new(None),
         };
         provide_context(control);
         control
@@ -59,7 +62,14 @@ impl ModalControl {
 
     /// Opens the modal, empty or with a request to start from (Edit & retry, a fix).
     pub fn open(self, prefill: Option<ProvisionRequest>) {
+        self.pending_fix.set_value(None);
         self.open.set(Some(prefill));
+    }
+
+    /// Opens the modal with a request, made from a one-click fix when `fix` says which.
+    pub fn open_with_fix(self, request: ProvisionRequest, fix: Option<AppliedFix>) {
+        self.pending_fix.set_value(fix);
+        self.open.set(Some(Some(request)));
     }
 
     pub fn close(self) {
@@ -240,6 +250,12 @@ pub fn ProvisionModal(
         control,
         in_flight: use_context::<InFlight>(),
     };
+    if let Some(control) = control {
+        modal
+            .form
+            .applied_fix
+            .set(control.pending_fix.try_update_value(Option::take).flatten());
+    }
     form::start_checks(modal.form);
     creating::follow(modal);
     // The focus goes back where it was when the modal opened (or to Add cluster).

@@ -104,6 +104,11 @@ impl DashboardProcess {
         }
     }
 
+    /// The process id (to read its memory from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: the process gets no chance to hand its jobs back.
     pub fn kill(&mut self) {
         self.child.kill().expect("SIGKILL");

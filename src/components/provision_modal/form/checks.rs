@@ -143,7 +143,7 @@ fn CheckRow(state: FormState, rows: Memo<Vec<Row>>, name: String) -> impl IntoVi
     let message = move || row.with(|r| r.as_ref().map(|r| r.message.clone()).unwrap_or_default());
     let fixes =
         Memo::new(move |_| row.with(|r| r.as_ref().map(|r| r.fixes.clone()).unwrap_or_default()));
-    let apply = Callback::new(move |request| state.apply_fix(request));
+    let apply = Callback::new(move |fix| state.apply_fix(fix));
     view! {
         <li class="check" data-testid="preflight-check" data-check=name.clone() data-status=status>
             <span class="check-icon" aria-hidden="true">

@@ -7,17 +7,19 @@ use super::super::{Modal, Phase};
 use crate::api_error::ApiError;
 use crate::components::notify;
 use crate::components::session::SignInAgain;
-use crate::provisioning::model::{ProvisionAccepted, ProvisionRequest};
+use crate::provisioning::model::{AppliedFix, ProvisionAccepted, ProvisionRequest};
 
 /// Starts a provision. 202 with the job and task ids; 400 with per-field errors; 503 when the
-/// job cannot be stored. The request's fields are the JSON body's top-level fields.
+/// job cannot be stored. The request's fields are the JSON body's top-level fields; a create
+/// made from a one-click fix also says which (`applied_fix`), for the history.
 #[server(prefix = "/api", endpoint = "aks/provision", input = server_fn::codec::Json)]
 pub async fn provision(
     #[server(flatten)] request: ProvisionRequest,
+    #[server(default)] applied_fix: Option<AppliedFix>,
 ) -> Result<ProvisionAccepted, ApiError> {
     use crate::provisioning::service;
     let (state, caller) = service::context().await?;
-    let accepted = service::provision(&state, &caller, request)
+    let accepted = service::provision(&state, &caller, request, applied_fix)
         .await
         .map_err(service::respond)?;
     service::set_status(202);
@@ -113,12 +115,13 @@ pub(super) fn start_create(modal: Modal) {
     modal.phase.set(Phase::Submitting);
     state.notice.set(None);
     leptos::task::spawn_local(async move {
-        let answer = provision(req).await;
+        let answer = provision(req, state.applied_fix.get_untracked()).await;
         if modal.phase.is_disposed() {
             return;
         }
         match answer {
             Ok(accepted) => {
+                state.applied_fix.set(None);
                 if let Some(in_flight) = modal.in_flight {
                     in_flight.started(accepted.task_id.clone());
                 }

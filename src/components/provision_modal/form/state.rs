@@ -10,7 +10,7 @@ use super::create::CreateButton;
 use super::field::{Choice, request_of, texts_of};
 use super::preflight::Checks;
 use crate::identity::{ScopeChoice, SessionInfo};
-use crate::provisioning::model::{AvailableSkus, CheckStatus, ProvisionRequest};
+use crate::provisioning::model::{AppliedFix, AvailableSkus, CheckStatus, Fix, ProvisionRequest};
 use crate::provisioning::validate::{
     KNOWN_REGIONS, KNOWN_VM_SIZES, is_valid_cluster_name, validate_provision_request,
 };
@@ -51,6 +51,8 @@ pub struct FormState {
     pub(super) fields: StoredValue<Vec<(&'static str, Callback<()>)>>,
     /// Where the user may create: the subscription and resource-group choices come from these.
     scopes: StoredValue<Vec<ScopeChoice>>,
+    /// The one-click fix the request was last made from, sent with Create for the history.
+    pub(crate) applied_fix: RwSignal<Option<AppliedFix>>,
 }
 
 impl FormState {
@@ -88,6 +90,7 @@ impl FormState {
             pending_create: RwSignal::new(false),
             fields: StoredValue::new(Vec::new()),
             scopes: StoredValue::new(session.scopes.clone()),
+            applied_fix: RwSignal::new(None),
         };
         if let Some(r) = prefill {
             state.load(r);
@@ -253,8 +256,13 @@ impl FormState {
 
     /// A fix from a failing check: the form takes its request, and the focus goes to what it
     /// changed (the button itself goes with the check's new answer).
-    pub(super) fn apply_fix(self, request: ProvisionRequest) {
-        let changed = self.first_changed(&self.request_untracked(), &request);
+    pub(super) fn apply_fix(self, fix: Fix) {
+        let before = self.request_untracked();
+        let Some(request) = fix.request.clone() else {
+            return;
+        };
+        self.applied_fix.set(AppliedFix::of(&fix, &before, None));
+        let changed = self.first_changed(&before, &request);
         self.load(&request);
         request_animation_frame(move || {
             if let Some(name) = changed {

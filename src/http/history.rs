@@ -1,0 +1,184 @@
+//! `GET /api/history`: one page as JSON, or (`?format=csv`, `Accept: text/csv`) every entry the
+//! filters match as CSV, streamed a batch at a time from the database, never built in memory.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use http::{HeaderMap, HeaderValue, header};
+
+use crate::api_error::ApiError;
+use crate::history::HistoryQuery;
+use crate::identity::Caller;
+use crate::provisioning::history::{self, CSV_HEADER, csv_row};
+use crate::state::AppState;
+
+/// Rows per chunk of the CSV body.
+const CSV_CHUNK: usize = 500;
+
+/// The query string read into a [`HistoryQuery`] and the format asked for; 400 naming an
+/// unknown parameter or format. `kind` may be repeated (or comma-separated).
+fn read_params(raw: Option<&str>) -> Result<(HistoryQuery, Option<String>), ApiError> {
+    let mut query = HistoryQuery::default();
+    let mut format = None;
+    let mut kinds: Vec<String> = Vec::new();
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let value = value.into_owned();
+        let slot = match name.as_ref() {
+            "cluster" => &mut query.cluster,
+            "actor" => &mut query.actor,
+            "outcome" => &mut query.outcome,
+            "scope" => &mut query.scope,
+            "since" => &mut query.since,
+            "until" => &mut query.until,
+            "q" => &mut query.q,
+            "cursor" => &mut query.cursor,
+            "limit" => &mut query.limit,
+            "format" => &mut format,
+            "kind" => {
+                kinds.push(value);
+                continue;
+            }
+            other => {
+                let mut err = ApiError::bad_request(format!(
+                    "Unknown parameter {other:?}: use cluster, actor, kind, outcome, scope, \
+                     since, until, q, cursor, limit or format."
+                ));
+                err.fields.insert(
+                    other.chars().take(50).collect(),
+                    "Unknown parameter.".into(),
+                );
+                return Err(err);
+            }
+        };
+        *slot = Some(value);
+    }
+    if !kinds.is_empty() {
+        query.kind = Some(kinds.join(","));
+    }
+    Ok((query, format))
+}
+
+/// Whether the answer is CSV: `format` says so, or (without one) `Accept` prefers `text/csv`.
+fn wants_csv(format: Option<&str>, headers: &HeaderMap) -> Result<bool, ApiError> {
+    match format.map(str::trim) {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => {
+            let mut err = ApiError::bad_request(format!("Unknown format {other:?}."));
+            err.fields
+                .insert("format".into(), "Either json (default) or csv.".into());
+            Err(err)
+        }
+        None => Ok(headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| {
+                accept
+                    .split(',')
+                    .any(|part| part.trim().starts_with("text/csv"))
+            })),
+    }
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let answer = async {
+        let (query, format) = read_params(raw.as_deref())?;
+        if wants_csv(format.as_deref(), &headers)? {
+            let filter = history::export_filter(&caller, &query)?;
+            tracing::info!(by = %caller.id, "history export");
+            Ok(csv_response(state, filter))
+        } else {
+            let page = history::history(&state, &caller, &query).await?;
+            Ok::<_, ApiError>(Json(page).into_response())
+        }
+    };
+    answer.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The export: the header row, then the entries a chunk at a time. A database failure midway
+/// ends the body with an error (the client sees a broken transfer, not a short file that looks
+/// whole).
+fn csv_response(state: AppState, filter: crate::storage::HistoryFilter) -> Response {
+    let header_row = write_rows(std::iter::once(CSV_HEADER.map(str::to_owned)));
+    let rows = state
+        .jobs
+        .history()
+        .stream(filter)
+        .chunks(CSV_CHUNK)
+        .map(|chunk| {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                match item {
+                    Ok(entry) => entries.push(entry),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "history export failed midway");
+                        return Err(std::io::Error::other(err.to_string()));
+                    }
+                }
+            }
+            write_rows(entries.iter().map(csv_row))
+        });
+    let body = futures_util::stream::once(async move { header_row }).chain(rows);
+    let mut response = Body::from_stream(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"aks-history.csv\""),
+    );
+    response
+}
+
+fn write_rows<R, I>(rows: R) -> Result<Bytes, std::io::Error>
+where
+    R: Iterator<Item = I>,
+    I: IntoIterator,
+    I::Item: AsRef<[u8]>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::with_capacity(64 * 1024));
+    for row in rows {
+        writer.write_record(row).map_err(std::io::Error::other)?;
+    }
+    writer
+        .into_inner()
+        .map(Bytes::from)
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_read_and_unknown_ones_named() {
+        let (q, format) =
+            read_params(Some("kind=failed&kind=cancelled&cluster=a&format=csv")).expect("ok");
+        assert_eq!(q.kind.as_deref(), Some("failed,cancelled"));
+        assert_eq!(q.cluster.as_deref(), Some("a"));
+        assert_eq!(format.as_deref(), Some("csv"));
+        let err = read_params(Some("clutser=a")).expect_err("typo");
+        assert!(err.fields.contains_key("clutser"));
+    }
+
+    #[test]
+    fn csv_is_asked_for_by_format_or_accept() {
+        let mut headers = HeaderMap::new();
+        assert!(!wants_csv(None, &headers).unwrap());
+        headers.insert(header::ACCEPT, HeaderValue::from_static("text/csv"));
+        assert!(wants_csv(None, &headers).unwrap());
+        assert!(!wants_csv(Some("json"), &headers).unwrap());
+        assert!(wants_csv(Some("xml"), &headers).is_err());
+    }
+}

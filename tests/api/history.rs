@@ -1,0 +1,658 @@
+//! History, black-box: each action leaves exactly the entries it should, with its actor and
+//! Azure's ids; `GET /api/history` filters, pages and exports (CSV of 100,000 entries in bounded
+//! memory); readers see their own entries, admins everyone's; old entries are pruned.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use aks_dashboard::history::{HistoryKind, Outcome};
+use aks_dashboard::storage::{HistoryEvent, Storage, Subject};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    DashboardProcess, TestApp, creating, finished, provision_request, start_simulator,
+};
+
+/// `GET /api/history?query` as `user` (with `role` when given): status and body.
+async fn history(
+    app: &TestApp,
+    user: &str,
+    role: Option<&str>,
+    query: &str,
+) -> (StatusCode, Value) {
+    let path = if query.is_empty() {
+        "/api/history".to_owned()
+    } else {
+        format!("/api/history?{query}")
+    };
+    match role {
+        None => app.get(user, &path).await,
+        Some(role) => {
+            let res = app
+                .http
+                .get(app.url(&path))
+                .header("X-Dev-User", user)
+                .header("X-Dev-Roles", role)
+                .send()
+                .await
+                .expect("get");
+            let status = res.status();
+            (status, res.json().await.unwrap_or(Value::Null))
+        }
+    }
+}
+
+/// The entries of one cluster, oldest first, as `(kind, actor)`.
+async fn steps(app: &TestApp, user: &str, cluster: &str) -> Vec<(String, String)> {
+    let (status, page) = history(app, user, None, &format!("cluster={cluster}&limit=500")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let mut list: Vec<(String, String)> = page["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or_default().to_owned(),
+                e["actor"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    list.reverse();
+    list
+}
+
+fn step(kind: &str, actor: &str) -> (String, String) {
+    (kind.to_owned(), actor.to_owned())
+}
+
+/// Entries of `cluster` of `kind` (newest first).
+async fn entries_of(app: &TestApp, user: &str, cluster: &str, kind: &str) -> Vec<Value> {
+    let (_, page) = history(app, user, None, &format!("cluster={cluster}&kind={kind}")).await;
+    page["entries"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_create_that_succeeds_leaves_its_steps_with_azures_ids() {
+    let app = TestApp::spawn().await;
+    let accepted = app
+        .provision(
+            "ana",
+            provision_request("koreacentral", "aks-h1", "Standard_D2s_v3", 1),
+        )
+        .await;
+    let task_id = accepted["task_id"].as_str().expect("task");
+    let last = app.wait_task("ana", task_id, finished).await;
+    assert_eq!(last.last().expect("task")["status"], "succeeded");
+
+    assert_eq!(
+        steps(&app, "ana", "aks-h1").await,
+        vec![
+            step("create_requested", "ana"),
+            step("azure_create_sent", "system"),
+            step("azure_accepted", "system"),
+            step("state_changed", "system"),
+            step("state_changed", "system"),
+            step("succeeded", "system"),
+        ]
+    );
+    let accepted_entry = &entries_of(&app, "ana", "aks-h1", "azure_accepted").await[0];
+    let correlation = accepted_entry["azure_correlation_id"]
+        .as_str()
+        .expect("correlation id");
+    assert!(accepted_entry["azure_request_id"].is_string());
+    assert_eq!(accepted_entry["job_id"], accepted["job_id"]);
+    assert_eq!(accepted_entry["outcome"], "ok");
+    // Every later entry of the create carries the create's correlation id (its Activity Log's).
+    let ended = &entries_of(&app, "ana", "aks-h1", "succeeded").await[0];
+    assert_eq!(ended["azure_correlation_id"], correlation);
+    assert_eq!(ended["outcome"], "succeeded");
+    let states = entries_of(&app, "ana", "aks-h1", "state_changed").await;
+    assert_eq!(states[0]["details"]["to"], "Succeeded");
+    assert_eq!(states[1]["details"]["to"], "Creating");
+    let requested = &entries_of(&app, "ana", "aks-h1", "create_requested").await[0];
+    assert_eq!(requested["details"]["request"]["cluster_name"], "aks-h1");
+    // Newest first, on one clock.
+    let (_, page) = history(&app, "ana", None, "").await;
+    let times: Vec<i64> = page["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["at"].as_i64().expect("at"))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    // The task's short timeline.
+    let (_, task) = app.get("ana", &format!("/api/tasks/{task_id}")).await;
+    let kinds: Vec<&str> = task["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, ["create_requested", "azure_accepted", "succeeded"]);
+    assert_eq!(task["timeline"][0]["by"], "ana");
+}
+
+#[tokio::test]
+async fn stop_abort_dismiss_and_delete_are_each_recorded_with_who_did_them() {
+    let app = TestApp::builder().create_seconds(30.0).spawn().await;
+    let accepted = app
+        .provision(
+            "ana",
+            provision_request("koreacentral", "aks-h2", "Standard_D2s_v3", 1),
+        )
+        .await;
+    let task_id = accepted["task_id"].as_str().expect("task").to_owned();
+    let job_id = accepted["job_id"].as_str().expect("job").to_owned();
+    app.wait_task("ana", &task_id, creating).await;
+    let (status, _) = app
+        .post(
+            "ana",
+            &format!("/api/aks/cancel-provision/{task_id}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let last = app.wait_task("ana", &task_id, finished).await;
+    assert_eq!(last.last().expect("task")["status"], "cancelled");
+    let (status, _) = app
+        .post(
+            "ana",
+            "/api/aks/dismiss-failure",
+            &json!({"job_id": job_id}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Dismissing again changes nothing, and records nothing.
+    app.post(
+        "ana",
+        "/api/aks/dismiss-failure",
+        &json!({"job_id": job_id}),
+    )
+    .await;
+    let (status, answer) = app
+        .post(
+            "ana",
+            "/api/aks/delete-partial-cluster",
+            &json!({"job_id": job_id}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    // The delete's end comes when Azure says so.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while entries_of(&app, "ana", "aks-h2", "deleted")
+        .await
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "no deleted entry");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let got = steps(&app, "ana", "aks-h2").await;
+    let expected = [
+        step("create_requested", "ana"),
+        step("azure_create_sent", "system"),
+        step("azure_accepted", "system"),
+        step("state_changed", "system"),
+        step("stop_requested", "ana"),
+        step("abort_sent", "system"),
+    ];
+    assert_eq!(got[..6], expected, "{got:?}");
+    let tail: Vec<&str> = got[6..].iter().map(|(k, _)| k.as_str()).collect();
+    // Azure may show the abort's `Canceled` before the cancel is written, or not at all.
+    let tail: Vec<&str> = tail.into_iter().filter(|k| *k != "state_changed").collect();
+    assert_eq!(
+        tail,
+        ["cancelled", "dismissed", "delete_requested", "deleted"],
+        "{got:?}"
+    );
+    let abort = &entries_of(&app, "ana", "aks-h2", "abort_sent").await[0];
+    assert!(abort["azure_request_id"].is_string(), "{abort}");
+    let deleted = &entries_of(&app, "ana", "aks-h2", "deleted").await[0];
+    assert_eq!(deleted["outcome"], "succeeded");
+    // The ended task's timeline says it the way a person reads it.
+    let (_, task) = app.get("ana", &format!("/api/tasks/{task_id}")).await;
+    let kinds: Vec<&str> = task["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds[..4],
+        [
+            "create_requested",
+            "azure_accepted",
+            "stop_requested",
+            "abort_sent"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_queued_create_stopped_before_it_started_never_reached_azure() {
+    let app = TestApp::builder().job_workers(0).spawn().await;
+    let accepted = app
+        .provision(
+            "ana",
+            provision_request("koreacentral", "aks-h3", "Standard_D2s_v3", 1),
+        )
+        .await;
+    let task_id = accepted["task_id"].as_str().expect("task");
+    let (status, _) = app
+        .post(
+            "ana",
+            &format!("/api/aks/cancel-provision/{task_id}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        steps(&app, "ana", "aks-h3").await,
+        vec![
+            step("create_requested", "ana"),
+            step("stop_requested", "ana"),
+            step("cancelled", "ana"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn refusals_say_why_and_change_nothing() {
+    let app = TestApp::builder()
+        .job_workers(0)
+        .configure(|c| c.jobs.max_per_user = 2)
+        .spawn()
+        .await;
+    let reason_of = |page: &Value| -> Vec<String> {
+        page["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| {
+                e["details"]["reason"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    };
+    // Validation: the name breaks Azure's rule.
+    let (status, _) = app
+        .post(
+            "ana",
+            "/api/aks/provision",
+            &provision_request("koreacentral", "-bad-", "Standard_D2s_v3", 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Role: a reader may not create.
+    let res = app
+        .http
+        .post(app.url("/api/aks/provision"))
+        .header("X-Dev-User", "ana")
+        .header("X-Dev-Roles", "reader")
+        .json(&provision_request(
+            "koreacentral",
+            "aks-r1",
+            "Standard_D2s_v3",
+            1,
+        ))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Scope: a resource group outside AZURE_SCOPES.
+    let mut outside = provision_request("koreacentral", "aks-r2", "Standard_D2s_v3", 1);
+    outside["resource_group"] = json!("rg-somewhere-else");
+    let (status, _) = app.post("ana", "/api/aks/provision", &outside).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // In flight already (anyone's), then over the user's cap.
+    app.provision(
+        "ana",
+        provision_request("koreacentral", "aks-r3", "Standard_D2s_v3", 1),
+    )
+    .await;
+    let (status, _) = app
+        .post(
+            "ben",
+            "/api/aks/provision",
+            &provision_request("koreacentral", "aks-r3", "Standard_D2s_v3", 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    app.provision(
+        "ana",
+        provision_request("koreacentral", "aks-r4", "Standard_D2s_v3", 1),
+    )
+    .await;
+    let (status, _) = app
+        .post(
+            "ana",
+            "/api/aks/provision",
+            &provision_request("koreacentral", "aks-r5", "Standard_D2s_v3", 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+
+    let (_, ana) = history(&app, "ana", None, "kind=create_refused").await;
+    assert_eq!(reason_of(&ana), ["cap", "scope", "role", "validation"]);
+    let validation = &ana["entries"][3];
+    assert_eq!(validation["outcome"], "refused");
+    assert!(validation["details"]["fields"]["cluster_name"].is_string());
+    assert_eq!(validation["job_id"], Value::Null);
+    let (_, ben) = history(&app, "ben", None, "kind=create_refused").await;
+    assert_eq!(reason_of(&ben), ["cluster_busy"]);
+    // Nothing else was written: two accepted creates.
+    let (_, requested) = history(&app, "ana", None, "kind=create_requested").await;
+    assert_eq!(requested["entries"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn a_create_refused_by_azure_keeps_its_code_message_and_request_id() {
+    let app = TestApp::spawn().await;
+    // eastus has 6 free DSv3 vCPUs: 4 × D4s_v3 is refused at the PUT.
+    let accepted = app
+        .provision(
+            "ana",
+            provision_request("eastus", "aks-h5", "Standard_D4s_v3", 4),
+        )
+        .await;
+    let task_id = accepted["task_id"].as_str().expect("task");
+    let last = app.wait_task("ana", task_id, finished).await;
+    assert_eq!(last.last().expect("task")["status"], "failed");
+    let failed = &entries_of(&app, "ana", "aks-h5", "failed").await[0];
+    assert_eq!(failed["outcome"], "failed");
+    assert_eq!(
+        failed["details"]["code"], "ErrCode_InsufficientVCPUQuota",
+        "{failed}"
+    );
+    assert!(
+        failed["details"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("quota")),
+        "{failed}"
+    );
+    assert!(failed["azure_request_id"].is_string(), "{failed}");
+    // Searchable by Azure's words.
+    let (_, found) = history(&app, "ana", None, "q=InsufficientVCPU").await;
+    assert!(
+        found["entries"].as_array().expect("entries").is_empty(),
+        "the code is not text"
+    );
+    let (_, found) = history(&app, "ana", None, "q=QUOTA").await;
+    assert_eq!(found["entries"][0]["kind"], "failed");
+}
+
+#[tokio::test]
+async fn a_create_made_from_a_fix_says_which_fix_and_what_it_changed() {
+    let app = TestApp::builder().job_workers(0).spawn().await;
+    let mut body = provision_request("eastus", "aks-h6", "Standard_D2s_v3", 1);
+    body["applied_fix"] = json!({
+        "kind": "node_count",
+        "label": "Use 1 node — fits your 6 free vCPUs in eastus",
+        "from_job_id": "0190b3c2-7d1e-7000-8000-000000000001",
+        "changes": [{"field": "node_count", "from": "4", "to": "1"}]
+    });
+    app.provision("ana", body.clone()).await;
+    assert_eq!(
+        steps(&app, "ana", "aks-h6").await,
+        vec![step("fix_applied", "ana"), step("create_requested", "ana")]
+    );
+    let fix = &entries_of(&app, "ana", "aks-h6", "fix_applied").await[0];
+    assert_eq!(fix["details"]["fix"]["kind"], "node_count");
+    assert_eq!(fix["details"]["changes"][0]["to"], "1");
+    // A fix that says too much is refused, naming the field.
+    body["cluster_name"] = json!("aks-h7");
+    body["applied_fix"]["changes"] = json!(vec![json!({"field": "f", "from": "a", "to": "b"}); 13]);
+    let (status, answer) = app.post("ana", "/api/aks/provision", &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(answer["fields"]["applied_fix"].is_string(), "{answer}");
+    assert_eq!(
+        steps(&app, "ana", "aks-h7").await,
+        vec![step("create_refused", "ana")]
+    );
+}
+
+#[tokio::test]
+async fn readers_see_their_own_entries_and_admins_everyones() {
+    let app = TestApp::builder().create_seconds(30.0).spawn().await;
+    let accepted = app
+        .provision(
+            "ana",
+            provision_request("koreacentral", "aks-v1", "Standard_D2s_v3", 1),
+        )
+        .await;
+    app.provision(
+        "ben",
+        provision_request("koreacentral", "aks-v2", "Standard_D2s_v3", 1),
+    )
+    .await;
+    // An admin stops ana's create: on ana's job, by the admin.
+    let task_id = accepted["task_id"].as_str().expect("task");
+    let res = app
+        .http
+        .post(app.url(&format!("/api/aks/cancel-provision/{task_id}")))
+        .header("X-Dev-User", "ada")
+        .header("X-Dev-Roles", "admin")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let clusters = |page: &Value| -> HashSet<String> {
+        page["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| e["cluster_name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let (_, ana) = history(&app, "ana", None, "").await;
+    assert_eq!(clusters(&ana), HashSet::from(["aks-v1".to_owned()]));
+    let (_, stop) = history(&app, "ana", None, "kind=stop_requested").await;
+    assert_eq!(stop["entries"][0]["actor"], "ada");
+    let (_, ben) = history(&app, "ben", Some("reader"), "").await;
+    assert_eq!(clusters(&ben), HashSet::from(["aks-v2".to_owned()]));
+    // Asking for someone else's entries finds none of them.
+    let (_, peek) = history(&app, "ben", None, "actor=ana").await;
+    assert!(peek["entries"].as_array().expect("entries").is_empty());
+    let (_, admin) = history(&app, "ada", Some("admin"), "").await;
+    assert_eq!(
+        clusters(&admin),
+        HashSet::from(["aks-v1".to_owned(), "aks-v2".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn bad_queries_name_their_field_and_pages_chain() {
+    let app = TestApp::builder().job_workers(0).spawn().await;
+    for (query, field) in [
+        ("kind=exploded", "kind"),
+        ("outcome=maybe", "outcome"),
+        ("since=yesterday", "since"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("cursor=nope", "cursor"),
+        ("scope=no-slash", "scope"),
+        ("format=xml", "format"),
+        ("clutser=x", "clutser"),
+    ] {
+        let (status, body) = history(&app, "ana", None, query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(body["fields"][field].is_string(), "{query}: {body}");
+    }
+    for i in 0..5 {
+        app.provision(
+            "ana",
+            provision_request("koreacentral", &format!("aks-p{i}"), "Standard_D2s_v3", 1),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut query = "limit=2".to_owned();
+    loop {
+        let (status, page) = history(&app, "ana", None, &query).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for e in page["entries"].as_array().expect("entries") {
+            seen.push(e["cluster_name"].as_str().unwrap_or_default().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => query = format!("limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["aks-p4", "aks-p3", "aks-p2", "aks-p1", "aks-p0"]);
+    // Filters combine with the scope and the time.
+    let (_, page) = history(
+        &app,
+        "ana",
+        None,
+        "kind=create_requested&scope=11111111-2222-3333-4444-555555555555/*&since=2020-01-01",
+    )
+    .await;
+    assert_eq!(page["entries"].as_array().map(Vec::len), Some(5));
+    let (_, page) = history(&app, "ana", None, "until=2020-01-01").await;
+    assert_eq!(page["entries"].as_array().map(Vec::len), Some(0));
+}
+
+/// The highest resident memory of a process since its counters were last reset, in kB.
+fn peak_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmHWM")
+}
+
+fn resident_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS")
+}
+
+const EXPORT_ENTRIES: usize = 100_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_of_100k_entries_streams_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("jobs.db").display());
+    {
+        let storage = Storage::connect(&url).await.expect("storage");
+        let history = aks_dashboard::storage::JobStateRepository::new(storage.clone()).history();
+        let subject = Subject::request(
+            "ana",
+            &serde_json::from_value(provision_request(
+                "koreacentral",
+                "aks-export",
+                "Standard_D2s_v3",
+                1,
+            ))
+            .expect("request"),
+        );
+        // Each entry carries a message of Azure's length: the file is tens of megabytes.
+        let message = "Operation could not be completed as it results in exceeding approved \
+                       standardDSv3Family Cores quota. "
+            .repeat(4);
+        for _ in 0..EXPORT_ENTRIES / 1_000 {
+            let events: Vec<HistoryEvent> = (0..1_000)
+                .map(|_| {
+                    HistoryEvent::system(HistoryKind::Failed, Outcome::Failed)
+                        .message(message.clone())
+                })
+                .collect();
+            history.record(&subject, &events).await.expect("seed");
+        }
+        storage.close().await;
+    }
+    let sim = start_simulator(Duration::from_secs(2)).await;
+    let server = DashboardProcess::spawn(&url, &sim, dir.path()).await;
+    let pid = server.pid();
+    // A page first, so the server has done its one-time work (pools, templates).
+    let (status, _) = server.get("ana", "/api/history?limit=500").await;
+    assert_eq!(status, StatusCode::OK);
+    let before = resident_kb(pid);
+    // Reset the peak: what follows is the export's.
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
+    let mut res = server.get_response("ana", "/api/history?format=csv").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/csv")
+    );
+    assert!(
+        res.headers().get(reqwest::header::CONTENT_LENGTH).is_none(),
+        "streamed, not built first"
+    );
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    let mut first_line = Vec::new();
+    while let Some(chunk) = res.chunk().await.expect("chunk") {
+        if lines == 0 {
+            first_line.extend_from_slice(&chunk[..chunk.len().min(200)]);
+        }
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    let peak = peak_kb(pid);
+    assert!(
+        String::from_utf8_lossy(&first_line).starts_with("id,at,actor,actor_name,kind,outcome"),
+        "header row first"
+    );
+    assert_eq!(lines, EXPORT_ENTRIES + 1, "a header and one row per entry");
+    let grew_kb = peak.saturating_sub(before);
+    eprintln!(
+        "CSV export: {} MB in {} lines; server RSS {} kB before, peak {} kB",
+        bytes / 1_000_000,
+        lines,
+        before,
+        peak
+    );
+    assert!(
+        bytes > 40_000_000,
+        "{bytes} bytes: the file is larger than the bound below"
+    );
+    assert!(
+        grew_kb < 24_000,
+        "the server's memory grew by {grew_kb} kB during a {bytes}-byte export"
+    );
+    drop(server);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn entries_past_their_retention_are_pruned_by_the_runner() {
+    let app = TestApp::builder()
+        .job_workers(0)
+        .configure(|c| {
+            // About 2 s, swept every 0.2 s.
+            c.jobs.history_retention_days = 2.0 / 86_400.0;
+            c.jobs.history_prune_every_seconds = 0.2;
+        })
+        .spawn()
+        .await;
+    app.provision(
+        "ana",
+        provision_request("koreacentral", "aks-old", "Standard_D2s_v3", 1),
+    )
+    .await;
+    let (_, page) = history(&app, "ana", None, "").await;
+    assert_eq!(page["entries"].as_array().map(Vec::len), Some(1));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, page) = history(&app, "ana", None, "").await;
+        if page["entries"].as_array().is_some_and(Vec::is_empty) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not pruned: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
