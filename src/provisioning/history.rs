@@ -411,10 +411,10 @@ mod tests {
         );
         assert_eq!(read.filter.subscription_id.as_deref(), Some("sub-1"));
         assert_eq!(read.filter.resource_group, None);
-        assert_eq!(read.filter.since, Some(1_764_547_200_000));
-        assert_eq!(read.filter.until, Some(1_764_633_600_000));
+        assert_eq!(read.filter.since, Some(1_796_083_200_000));
+        assert_eq!(read.filter.until, Some(1_796_169_600_000));
         let through = query(&[("until", "2026-12-01")]).read().expect("valid");
-        assert_eq!(through.filter.until, Some(1_764_633_600_000));
+        assert_eq!(through.filter.until, Some(1_796_169_600_000));
         assert_eq!(read.limit, 20);
     }
 
