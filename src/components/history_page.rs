@@ -261,6 +261,10 @@ fn summary(entry: &HistoryEntry) -> String {
                 .unwrap_or_default()
         ),
         HistoryKind::TakenOver => format!("Taken over by another server (from {})", text("from")),
+        HistoryKind::StopRequested => "Stop requested".to_owned(),
+        HistoryKind::AbortSent => "Abort of the create sent to Azure".to_owned(),
+        HistoryKind::AzureCreateSent => "Create sent to Azure".to_owned(),
+        HistoryKind::AzureAccepted => "Azure accepted the create".to_owned(),
         HistoryKind::DeleteRequested => {
             format!(
                 "Delete of the partial cluster requested ({})",
@@ -336,7 +340,12 @@ fn EntryRow(entry: HistoryEntry, links: EntryLinks, now: i64) -> impl IntoView {
                             })}
                         </dd>
                         <dt>"Details"</dt>
-                        <dd><pre class="entry-json">{details_json}</pre></dd>
+                        <dd>
+                            // Scrolls when long: focusable, so the keyboard can scroll it too.
+                            <pre class="entry-json" tabindex="0" aria-label="The entry's details (JSON)">
+                                {details_json}
+                            </pre>
+                        </dd>
                     </dl>
                 </details>
             </td>
@@ -387,6 +396,6 @@ mod tests {
         );
         assert_eq!(summary(&state), "State: (not visible) → Creating");
         let stop = entry(HistoryKind::StopRequested, serde_json::json!({}));
-        assert_eq!(summary(&stop), "Stop");
+        assert_eq!(summary(&stop), "Stop requested");
     }
 }

@@ -228,27 +228,28 @@ impl AppliedFix {
 
 /// The fields whose values differ between two requests, in the request's field order.
 pub fn changes_between(before: &ProvisionRequest, after: &ProvisionRequest) -> Vec<FieldChange> {
-    let as_texts = |r: &ProvisionRequest| -> Vec<(String, String)> {
-        match serde_json::to_value(r) {
-            Ok(serde_json::Value::Object(map)) => map
-                .into_iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (k, text)
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
-    let (before, after) = (as_texts(before), as_texts(after));
-    before
+    type Read = fn(&ProvisionRequest) -> String;
+    let fields: [(&str, Read); 9] = [
+        ("subscription_id", |r| r.subscription_id.clone()),
+        ("resource_group", |r| r.resource_group.clone()),
+        ("region", |r| r.region.clone()),
+        ("cluster_name", |r| r.cluster_name.clone()),
+        ("node_sku", |r| r.node_sku.clone()),
+        ("node_count", |r| r.node_count.to_string()),
+        ("system_vm_size", |r| r.system_vm_size.clone()),
+        ("system_node_count", |r| r.system_node_count.to_string()),
+        ("kubernetes_version", |r| r.kubernetes_version.clone()),
+    ];
+    fields
         .into_iter()
-        .zip(after)
-        .filter(|((_, from), (_, to))| from != to)
-        .map(|((field, from), (_, to))| FieldChange { field, from, to })
+        .filter_map(|(field, read)| {
+            let (from, to) = (read(before), read(after));
+            (from != to).then(|| FieldChange {
+                field: field.to_owned(),
+                from,
+                to,
+            })
+        })
         .collect()
 }
 
@@ -546,4 +547,34 @@ pub struct DeletePartialOutcome {
     pub resource_id: String,
     /// `deleting` once Azure accepted the delete, `gone` when it was already gone.
     pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fix_says_the_fields_it_changed_in_the_requests_order() {
+        let before = ProvisionRequest {
+            region: "eastus".into(),
+            node_sku: "Standard_D4s_v3".into(),
+            node_count: 3,
+            ..ProvisionRequest::default()
+        };
+        let after = ProvisionRequest {
+            node_count: 1,
+            region: "westeurope".into(),
+            ..before.clone()
+        };
+        let changes = changes_between(&before, &after);
+        let said: Vec<(&str, &str, &str)> = changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.from.as_str(), c.to.as_str()))
+            .collect();
+        assert_eq!(
+            said,
+            [("region", "eastus", "westeurope"), ("node_count", "3", "1")]
+        );
+        assert!(changes_between(&before, &before).is_empty());
+    }
 }

@@ -486,11 +486,12 @@ impl HistoryRepository {
                     let cursor = cursor?;
                     match repo.page(&filter, cursor.as_ref(), EXPORT_BATCH).await {
                         Ok(page) => {
-                            let next = page
+                            // The next batch starts after this one's last entry.
+                            let more = page
                                 .next_cursor
-                                .as_deref()
-                                .map(|c| Cursor::decode(c).expect("a cursor this module wrote"));
-                            let more = next.map(Some);
+                                .as_ref()
+                                .and(page.entries.last())
+                                .map(|last| Some(Cursor::of(last)));
                             let items: Vec<Result<HistoryEntry, StorageError>> =
                                 page.entries.into_iter().map(Ok).collect();
                             Some((items, (more, filter)))
