@@ -327,7 +327,10 @@ fn conditions(filter: &HistoryFilter, cursor: Option<&Cursor>) -> (String, Vec<P
     }
     if let Some(cursor) = cursor {
         push(
-            &|n| format!("(at < ${n} OR (at = ${n} AND id < ${}))", n + 1),
+            // `at <= …` first: a range the `(…, at, id)` indexes serve on both databases (an
+            // `OR` alone is no index condition, and each page would read again every row of the
+            // pages before it).
+            &|n| format!("at <= ${n} AND (at < ${n} OR id < ${})", n + 1),
             vec![Param::Int(cursor.at), Param::Text(cursor.id.clone())],
         );
     }
@@ -449,12 +452,23 @@ impl HistoryRepository {
         cursor: Option<&Cursor>,
         limit: u32,
     ) -> Result<HistoryPage, StorageError> {
+        let mut conn = self.storage.pool.acquire().await?;
+        Self::page_on(&mut conn, filter, cursor, limit).await
+    }
+
+    /// [`Self::page`] on a connection the caller holds.
+    async fn page_on(
+        conn: &mut AnyConnection,
+        filter: &HistoryFilter,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<HistoryPage, StorageError> {
         let (sql, _) = Self::page_sql(filter, cursor);
         let (_, params) = conditions(filter, cursor);
         // One more than asked tells whether there is a next page.
         let rows = bind_all(sqlx::query(&sql), params)
             .bind(i64::from(limit) + 1)
-            .fetch_all(&self.storage.pool)
+            .fetch_all(&mut *conn)
             .await?;
         let mut entries = rows
             .iter()
@@ -471,20 +485,32 @@ impl HistoryRepository {
         })
     }
 
-    /// Every entry the filter matches, newest first, read [`EXPORT_BATCH`] at a time: memory
-    /// stays bounded however many there are.
+    /// Every entry the filter matches, newest first, read [`EXPORT_BATCH`] at a time on one
+    /// connection (taken at the first batch, given back at the end): memory stays bounded
+    /// however many there are.
     pub fn stream(
         &self,
         filter: HistoryFilter,
     ) -> impl Stream<Item = Result<HistoryEntry, StorageError>> + Send + 'static {
-        let repo = self.clone();
+        let pool = self.storage.pool.clone();
         let batches = futures_util::stream::unfold(
-            (Some(None::<Cursor>), filter),
-            move |(cursor, filter)| {
-                let repo = repo.clone();
+            (
+                Some(None::<Cursor>),
+                filter,
+                None::<sqlx::pool::PoolConnection<sqlx::Any>>,
+            ),
+            move |(cursor, filter, conn)| {
+                let pool = pool.clone();
                 async move {
                     let cursor = cursor?;
-                    match repo.page(&filter, cursor.as_ref(), EXPORT_BATCH).await {
+                    let mut conn = match conn {
+                        Some(conn) => conn,
+                        None => match pool.acquire().await {
+                            Ok(conn) => conn,
+                            Err(err) => return Some((vec![Err(err.into())], (None, filter, None))),
+                        },
+                    };
+                    match Self::page_on(&mut conn, &filter, cursor.as_ref(), EXPORT_BATCH).await {
                         Ok(page) => {
                             // The next batch starts after this one's last entry.
                             let more = page
@@ -494,9 +520,10 @@ impl HistoryRepository {
                                 .map(|last| Some(Cursor::of(last)));
                             let items: Vec<Result<HistoryEntry, StorageError>> =
                                 page.entries.into_iter().map(Ok).collect();
-                            Some((items, (more, filter)))
+                            let conn = more.is_some().then_some(conn);
+                            Some((items, (more, filter, conn)))
                         }
-                        Err(err) => Some((vec![Err(err)], (None, filter))),
+                        Err(err) => Some((vec![Err(err)], (None, filter, None))),
                     }
                 }
             },
@@ -597,7 +624,7 @@ mod tests {
         assert!(sql.contains("owner_id = $1"), "{sql}");
         assert!(sql.contains("kind IN ($2, $3)"), "{sql}");
         assert!(sql.contains("LIKE $4"), "{sql}");
-        assert!(sql.contains("(at < $5 OR (at = $5 AND id < $6))"), "{sql}");
+        assert!(sql.contains("at <= $5 AND (at < $5 OR id < $6)"), "{sql}");
         assert_eq!(params.len(), 6);
     }
 

@@ -104,6 +104,9 @@ impl Storage {
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        // Checkpoints run off the write path (see `checkpoint_in_background`):
+                        // a commit never waits for one.
+                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                     }
                     Ok(())
@@ -113,6 +116,9 @@ impl Storage {
             .await?;
         let storage = Self { pool, backend };
         storage.migrate().await?;
+        if backend == Backend::Sqlite {
+            checkpoint_in_background(storage.pool.clone());
+        }
         Ok(storage)
     }
 
@@ -130,6 +136,37 @@ impl Storage {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// How often SQLite's write-ahead log is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// SQLite in WAL mode commits without `fsync` (`synchronous = NORMAL`); the `fsync` comes with
+/// the checkpoint that copies the log back into the database. Left to SQLite, the commit that
+/// makes the log pass 1,000 pages runs that checkpoint itself, and a job change waits ten
+/// milliseconds or more for it (bench/HISTORY.md). Here a task checkpoints every
+/// [`CHECKPOINT_EVERY`] instead, `PASSIVE` (it never blocks a writer or a reader), until the
+/// pool is closed.
+fn checkpoint_in_background(pool: AnyPool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::debug!(error = %err, "SQLite checkpoint failed; trying again");
+            }
+        }
+    });
 }
 
 /// `sqlite://data/x.db` → make sure `data/` exists and ask SQLite to create the file.

@@ -560,7 +560,7 @@ async fn an_export_of_100k_entries_streams_in_bounded_memory() {
         // Each entry carries a message of Azure's length: the file is tens of megabytes.
         let message = "Operation could not be completed as it results in exceeding approved \
                        standardDSv3Family Cores quota. "
-            .repeat(4);
+            .repeat(6);
         for _ in 0..EXPORT_ENTRIES / 1_000 {
             let events: Vec<HistoryEvent> = (0..1_000)
                 .map(|_| {
@@ -570,6 +570,11 @@ async fn an_export_of_100k_entries_streams_in_bounded_memory() {
                 .collect();
             history.record(&subject, &events).await.expect("seed");
         }
+        // As a server that has run a while: the write-ahead log copied back into the file.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&storage.pool)
+            .await
+            .expect("checkpoint");
         storage.close().await;
     }
     let sim = start_simulator(Duration::from_secs(2)).await;
@@ -616,12 +621,12 @@ async fn an_export_of_100k_entries_streams_in_bounded_memory() {
         before,
         peak
     );
+    // A server that built the file before sending it would grow by at least its size; one that
+    // streams it grows by its batches, its connections' page caches and its allocator's slack,
+    // however long the file is.
+    assert!(bytes > 120_000_000, "{bytes} bytes");
     assert!(
-        bytes > 40_000_000,
-        "{bytes} bytes: the file is larger than the bound below"
-    );
-    assert!(
-        grew_kb < 24_000,
+        (grew_kb as usize) * 1024 < bytes / 2,
         "the server's memory grew by {grew_kb} kB during a {bytes}-byte export"
     );
     drop(server);
