@@ -310,6 +310,8 @@ async fn every_door_answers_each_caller_and_role_as_the_contract_says() {
     // Ada, an admin: sees Alice's tasks, stops her create and deletes what her stop left.
     let wrong = knock_all(&app, &first, Some(ADA), 3, true).await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Stop answers at once; the create ends once the runner has aborted it in Azure.
+    app.wait_task(ALICE.0, &first.running_task, finished).await;
     let after_ada = alice_snapshot(&app, &first).await;
     assert_eq!(after_ada["running_status"], "cancelled", "{after_ada}");
     assert!(
@@ -334,6 +336,7 @@ async fn every_door_answers_each_caller_and_role_as_the_contract_says() {
             "alice: {what} → {status}: {body}"
         );
     }
+    app.wait_task(ALICE.0, &second.running_task, finished).await;
     let after = alice_snapshot(&app, &second).await;
     assert_eq!(after["running_status"], "cancelled", "{after}");
     assert!(
