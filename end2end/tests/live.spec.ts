@@ -175,7 +175,8 @@ test("the error card shows when it failed in a <time> element, in the viewer's z
   const listed = await (await page.request.get("/api/aks/recent-failed-provisions")).json();
   const endedAt: number = listed.jobs[0].updated_at;
   const iso = new Date(endedAt).toISOString();
-  const time = banner(page).locator("time");
+  // The card's own moment (the job's short timeline has times of its own).
+  const time = banner(page).locator(".error-card-meta time");
   await expect(time).toHaveAttribute("datetime", iso);
   const expected = await page.evaluate((ms) => {
     const d = new Date(ms);
