@@ -30,7 +30,9 @@ use futures_util::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::Row;
-use support::{Latencies, env_or, machine, millis, server_version};
+use support::{
+    Latencies, env_or, loaded, machine, millis, on_both_databases, server_version, write_report,
+};
 
 const DAY: i64 = 86_400_000;
 /// Entries are spread over the retention (400 days).
@@ -83,26 +85,16 @@ async fn main() {
         report: env_or("BENCH_REPORT", "bench/HISTORY.md".to_owned()),
     };
     let now = now_ms();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite_url = format!("sqlite://{}/bench.db", dir.path().display());
-    let sqlite = run(&settings, "SQLite", &sqlite_url, now).await;
-    let database = storage_support::PostgresDatabase::create().await;
-    let postgres = run(&settings, "PostgreSQL", &database.url, now).await;
-    database.drop_database().await;
-    let report = render(&settings, &[sqlite, postgres]);
-    std::fs::write(&settings.report, &report).expect("write report");
-    println!("{report}");
+    let results = on_both_databases(async |name, url| run(&settings, name, &url, now).await).await;
+    write_report(&settings.report, &render(&settings, &results));
 }
 
 async fn run(settings: &Settings, name: &'static str, url: &str, now: i64) -> BackendResult {
-    let storage = Storage::connect(url).await.expect("storage");
-    eprintln!("{name}: loading {} entries…", settings.entries);
-    let started = Instant::now();
-    bulk_load(&storage, settings, now).await;
-    let load = started.elapsed();
-    eprintln!("{name}: loaded in {load:.1?}");
-    storage.close().await;
-    let storage = Storage::connect(url).await.expect("storage");
+    let what = format!("{} entries", settings.entries);
+    let (storage, load) = loaded(url, name, &what, async |storage: &Storage| {
+        bulk_load(storage, settings, now).await
+    })
+    .await;
     let version = server_version(&storage).await;
     let jobs = JobStateRepository::new(storage.clone());
     let history = jobs.history();
@@ -371,7 +363,11 @@ async fn job_changes(jobs: &JobStateRepository, samples: usize) -> (Latencies, L
 /// newest first) and the CSV encoding, into a sink.
 async fn export(history: &HistoryRepository) -> (f64, f64) {
     let started = Instant::now();
-    let mut stream = Box::pin(history.stream(HistoryFilter::default()).take(EXPORT_ROWS));
+    let mut stream = Box::pin(
+        history
+            .stream(HistoryFilter::default(), None)
+            .take(EXPORT_ROWS),
+    );
     let mut writer = csv::Writer::from_writer(std::io::sink());
     let (mut rows, mut bytes) = (0usize, 0usize);
     while let Some(entry) = stream.next().await {

@@ -24,7 +24,9 @@ use aks_dashboard::storage::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::Row;
-use support::{Latencies, env_or, machine, millis, server_version};
+use support::{
+    Latencies, env_or, loaded, machine, millis, on_both_databases, server_version, write_report,
+};
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -62,30 +64,16 @@ async fn main() {
         report: env_or("BENCH_REPORT", "bench/REPORT.md".to_owned()),
     };
     let now = now_ms();
-
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite_url = format!("sqlite://{}/bench.db", dir.path().display());
-    let sqlite = run(&settings, "SQLite", &sqlite_url, now).await;
-
-    let database = storage_support::PostgresDatabase::create().await;
-    let postgres = run(&settings, "PostgreSQL", &database.url, now).await;
-    database.drop_database().await;
-
-    let report = render(&settings, &[sqlite, postgres]);
-    std::fs::write(&settings.report, &report).expect("write report");
-    println!("{report}");
+    let results = on_both_databases(async |name, url| run(&settings, name, &url, now).await).await;
+    write_report(&settings.report, &render(&settings, &results));
 }
 
 async fn run(settings: &Settings, name: &'static str, url: &str, now: i64) -> BackendResult {
-    let storage = Storage::connect(url).await.expect("storage");
-    eprintln!("{name}: loading {} rows…", settings.rows);
-    let started = Instant::now();
-    bulk_load(&storage, settings, now).await;
-    let load = started.elapsed();
-    eprintln!("{name}: loaded in {load:.1?}");
-    storage.close().await;
-    // A fresh pool, so that every connection sees the statistics ANALYZE gathered.
-    let storage = Storage::connect(url).await.expect("storage");
+    let what = format!("{} rows", settings.rows);
+    let (storage, load) = loaded(url, name, &what, async |storage: &Storage| {
+        bulk_load(storage, settings, now).await
+    })
+    .await;
     let version = server_version(&storage).await;
     let plan = query_plan(&storage, now).await;
     let repo = JobStateRepository::new(storage.clone());
@@ -165,7 +153,8 @@ fn ids(jobs: &[JobRecord]) -> Vec<&str> {
     jobs.iter().map(|j| j.id.as_str()).collect()
 }
 
-/// One million rows in one statement. Each row draws its random numbers once (a recursive CTE
+/// One million rows in one statement (an in-flight job's `cluster_key` is its own: one job per
+/// cluster may be in flight). Each row draws its random numbers once (a recursive CTE
 /// on SQLite, a subquery with volatile columns on PostgreSQL, which the planner keeps as is):
 /// status 80 % succeeded, 12 % failed, 5 % cancelled, 2 % running, 1 % queued; one owner of
 /// `owners`; one of 5 clusters per owner; age uniform over 30 days; 10 % of failures dismissed.
@@ -178,7 +167,8 @@ async fn bulk_load(storage: &Storage, settings: &Settings, now: i64) {
         "SELECT 'j' || n, 't' || n, '{AKS_PROVISION}', \
            CASE WHEN r < 80 THEN 'succeeded' WHEN r < 92 THEN 'failed' \
                 WHEN r < 97 THEN 'cancelled' WHEN r < 99 THEN 'running' ELSE 'queued' END, \
-           'owner' || o, '11111111-2222-3333-4444-555555555555/rg-aks-dev/c' || k, {payload}, \
+           'owner' || o, '11111111-2222-3333-4444-555555555555/rg-aks-dev/c' || k \
+             || CASE WHEN r >= 97 THEN '-' || n ELSE '' END, {payload}, \
            CASE WHEN r BETWEEN 80 AND 91 THEN 'ZonalAllocationFailed' END, \
            CASE WHEN r BETWEEN 80 AND 91 THEN 'Allocation failed in zone 1.' END, \
            CASE WHEN r BETWEEN 80 AND 91 AND d < 10 THEN {now} END, \

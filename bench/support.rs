@@ -1,9 +1,48 @@
 //! What the benchmarks share: settings from the environment, latency percentiles, the machine
 //! and database they ran on.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aks_dashboard::storage::{Backend, Storage};
+
+/// Runs `run` on a new SQLite file, then on a new PostgreSQL database (dropped after), with the
+/// database's name and URL: the results in that order.
+pub async fn on_both_databases<R>(mut run: impl AsyncFnMut(&'static str, String) -> R) -> Vec<R> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = run(
+        "SQLite",
+        format!("sqlite://{}/bench.db", dir.path().display()),
+    )
+    .await;
+    let database = super::storage_support::PostgresDatabase::create().await;
+    let postgres = run("PostgreSQL", database.url.clone()).await;
+    database.drop_database().await;
+    vec![sqlite, postgres]
+}
+
+/// Connects to `url`, fills it with `load` (timed, said on stderr), and connects again: a fresh
+/// pool, so that every connection sees the statistics `ANALYZE` gathered.
+pub async fn loaded(
+    url: &str,
+    name: &str,
+    what: &str,
+    load: impl AsyncFnOnce(&Storage),
+) -> (Storage, Duration) {
+    let storage = Storage::connect(url).await.expect("storage");
+    eprintln!("{name}: loading {what}…");
+    let started = Instant::now();
+    load(&storage).await;
+    let took = started.elapsed();
+    eprintln!("{name}: loaded in {took:.1?}");
+    storage.close().await;
+    (Storage::connect(url).await.expect("storage"), took)
+}
+
+/// Writes the report to `path` and prints it.
+pub fn write_report(path: &str, report: &str) {
+    std::fs::write(path, report).expect("write report");
+    println!("{report}");
+}
 
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
