@@ -158,22 +158,21 @@ fn HistoryBody(view: HistoryView) -> impl IntoView {
 #[component]
 fn Filters(query: HistoryQuery) -> impl IntoView {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
-    let chosen_kind = value(&query.kind);
-    let chosen_outcome = value(&query.outcome);
-    let kinds = HistoryKind::ALL
-        .into_iter()
-        .map(|k| {
-            let selected = chosen_kind == k.as_str();
-            view! { <option value=k.as_str() selected=selected>{k.as_str()}</option> }
-        })
-        .collect_view();
-    let outcomes = Outcome::ALL
-        .into_iter()
-        .map(|o| {
-            let selected = chosen_outcome == o.as_str();
-            view! { <option value=o.as_str() selected=selected>{o.as_str()}</option> }
-        })
-        .collect_view();
+    // One `<option>` per value, the one in the address selected.
+    let options = |values: Vec<&'static str>, chosen: String| {
+        values
+            .into_iter()
+            .map(|v| view! { <option value=v selected=chosen == v>{v}</option> })
+            .collect_view()
+    };
+    let kinds = options(
+        HistoryKind::ALL.map(HistoryKind::as_str).to_vec(),
+        value(&query.kind),
+    );
+    let outcomes = options(
+        Outcome::ALL.map(Outcome::as_str).to_vec(),
+        value(&query.outcome),
+    );
     let date_only = |v: &Option<String>| {
         v.as_deref()
             .map(|d| d.chars().take(10).collect::<String>())

@@ -91,9 +91,9 @@ pub async fn history(
     let answer = async {
         let (query, format) = read_params(raw.as_deref())?;
         if wants_csv(format.as_deref(), &headers)? {
-            let filter = history::export_filter(&caller, &query)?;
+            let read = history::readable(&caller, &query)?;
             tracing::info!(by = %caller.id, "history export");
-            Ok(csv_response(state, filter))
+            Ok(csv_response(state, read.filter, read.cursor))
         } else {
             let page = history::history(&state, &caller, &query).await?;
             Ok::<_, ApiError>(Json(page).into_response())
@@ -105,12 +105,16 @@ pub async fn history(
 /// The export: the header row, then the entries a chunk at a time. A database failure midway
 /// ends the body with an error (the client sees a broken transfer, not a short file that looks
 /// whole).
-fn csv_response(state: AppState, filter: crate::storage::HistoryFilter) -> Response {
+fn csv_response(
+    state: AppState,
+    filter: crate::storage::HistoryFilter,
+    from: Option<crate::storage::history::Cursor>,
+) -> Response {
     let header_row = write_rows(std::iter::once(CSV_HEADER.map(str::to_owned)));
     let rows = state
         .jobs
         .history()
-        .stream(filter)
+        .stream(filter, from)
         .chunks(CSV_CHUNK)
         .map(|chunk| {
             let mut entries = Vec::with_capacity(chunk.len());

@@ -70,13 +70,14 @@ impl HistoryQuery {
             q: given(&self.q),
             ..HistoryFilter::default()
         };
-        for (name, value) in [("cluster", &filter.cluster), ("actor", &filter.actor)] {
+        for (name, value) in [
+            ("cluster", &filter.cluster),
+            ("actor", &filter.actor),
+            ("q", &filter.q),
+        ] {
             if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
                 problems.insert(name.into(), "At most 200 characters.".into());
             }
-        }
-        if filter.q.as_ref().is_some_and(|v| v.chars().count() > 200) {
-            problems.insert("q".into(), "At most 200 characters.".into());
         }
         if let Some(kinds) = given(&self.kind) {
             for kind in kinds.split(',').map(str::trim).filter(|k| !k.is_empty()) {
@@ -223,13 +224,11 @@ pub async fn history(
     caller: &Caller,
     query: &HistoryQuery,
 ) -> Result<HistoryPage, ApiError> {
-    caller.require(Role::Reader)?;
-    let read = query.read()?;
-    let filter = visible_to(caller, read.filter);
+    let read = readable(caller, query)?;
     Ok(state
         .jobs
         .history()
-        .page(&filter, read.cursor.as_ref(), read.limit)
+        .page(&read.filter, read.cursor.as_ref(), read.limit)
         .await?)
 }
 
@@ -290,19 +289,15 @@ pub async fn view(
     })
 }
 
-/// The filter of an export (all pages): what the caller may see, from the cursor on if given.
-pub fn export_filter(caller: &Caller, query: &HistoryQuery) -> Result<HistoryFilter, ApiError> {
+/// What `query` asks for, within what the caller may see: a page of it, or (an export) every
+/// entry from its cursor on.
+pub fn readable(caller: &Caller, query: &HistoryQuery) -> Result<ReadQuery, ApiError> {
     caller.require(Role::Reader)?;
     let read = query.read()?;
-    let mut filter = visible_to(caller, read.filter);
-    if let Some(cursor) = read.cursor {
-        // An export from a cursor on: everything older than it.
-        filter.until = Some(match filter.until {
-            Some(until) => until.min(cursor.at + 1),
-            None => cursor.at + 1,
-        });
-    }
-    Ok(filter)
+    Ok(ReadQuery {
+        filter: visible_to(caller, read.filter),
+        ..read
+    })
 }
 
 /// The short timeline of each job: what a person did and how Azure answered, oldest first.

@@ -491,11 +491,16 @@ impl ProvisionRun {
         self.check()
     }
 
-    /// Writes `update` under this run's claim, with the history entries waiting for it.
-    async fn write(&mut self, mut update: JobUpdate) -> Result<(), Stop> {
-        // What happened first is written first.
+    /// Puts the history entries waiting for the next write in front of `update`'s own: what
+    /// happened first is written first.
+    fn take_pending(&mut self, update: &mut JobUpdate) {
         let own = std::mem::replace(&mut update.history, std::mem::take(&mut self.pending));
         update.history.extend(own);
+    }
+
+    /// Writes `update` under this run's claim, with the history entries waiting for it.
+    async fn write(&mut self, mut update: JobUpdate) -> Result<(), Stop> {
+        self.take_pending(&mut update);
         match self.ctx.repo.update_as_holder(&self.lease, &update).await {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(Stop::LeaseLost),
@@ -1018,8 +1023,7 @@ impl ProvisionRun {
         mut update: JobUpdate,
     ) -> Result<bool, crate::storage::StorageError> {
         let status = update.status;
-        let own = std::mem::replace(&mut update.history, std::mem::take(&mut self.pending));
-        update.history.extend(own);
+        self.take_pending(&mut update);
         let ended = self
             .ctx
             .repo

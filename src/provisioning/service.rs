@@ -110,10 +110,7 @@ async fn record_refusal(
             "fields": err.fields,
             "request": req,
         }));
-    let subject = Subject::request(&caller.id, req);
-    if let Err(e) = state.jobs.history().record(&subject, &[event]).await {
-        tracing::warn!(error = %e, reason, "could not record a refused create in the history");
-    }
+    record_history(state, &Subject::request(&caller.id, req), &[event]).await;
 }
 
 /// An applied fix as sent by a browser: bounded, so that the history keeps what it says.

@@ -7,11 +7,10 @@
 use std::collections::HashMap;
 
 use futures_util::Stream;
-use sqlx::any::{Any, AnyArguments, AnyRow};
-use sqlx::query::Query;
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Backend, Storage, StorageError, db_now_sql};
+use super::{Backend, Param, Storage, StorageError, bind_all, db_now_sql};
 use crate::history::{AzureIds, HistoryEntry, HistoryKind, HistoryPage, Outcome, SYSTEM_ACTOR};
 use crate::provisioning::model::ProvisionRequest;
 
@@ -232,13 +231,6 @@ impl Cursor {
     }
 }
 
-/// A value bound to a placeholder of a built statement.
-#[derive(Debug, Clone)]
-enum Param {
-    Text(String),
-    Int(i64),
-}
-
 /// `WHERE …` of a filter (and cursor), with its values in placeholder order.
 fn conditions(filter: &HistoryFilter, cursor: Option<&Cursor>) -> (String, Vec<Param>) {
     let mut parts: Vec<String> = Vec::new();
@@ -356,19 +348,6 @@ fn like_escaped(text: &str) -> String {
 const ENTRY_COLUMNS: &str = "id, at, actor, actor_name, kind, outcome, subscription_id, \
     resource_group, cluster_name, job_id, message, details, azure_correlation_id, azure_request_id";
 
-fn bind_all<'q>(
-    mut query: Query<'q, Any, AnyArguments<'q>>,
-    params: Vec<Param>,
-) -> Query<'q, Any, AnyArguments<'q>> {
-    for param in params {
-        query = match param {
-            Param::Text(text) => query.bind(text),
-            Param::Int(int) => query.bind(int),
-        };
-    }
-    query
-}
-
 fn entry_from_row(row: &AnyRow) -> Result<HistoryEntry, StorageError> {
     let text = |name: &str| -> Result<String, StorageError> {
         row.try_get(name)
@@ -431,19 +410,6 @@ impl HistoryRepository {
         Ok(())
     }
 
-    /// The statement of one page, public so that the benchmark can show its plan.
-    pub fn page_sql(filter: &HistoryFilter, cursor: Option<&Cursor>) -> (String, usize) {
-        let (conditions, params) = conditions(filter, cursor);
-        let limit_at = params.len() + 1;
-        (
-            format!(
-                "SELECT {ENTRY_COLUMNS} FROM job_history{conditions} \
-                 ORDER BY at DESC, id DESC LIMIT ${limit_at}"
-            ),
-            params.len(),
-        )
-    }
-
     /// Up to `limit` entries after `cursor`, newest first, and the cursor of the next page
     /// (absent when there is none).
     pub async fn page(
@@ -463,8 +429,12 @@ impl HistoryRepository {
         cursor: Option<&Cursor>,
         limit: u32,
     ) -> Result<HistoryPage, StorageError> {
-        let (sql, _) = Self::page_sql(filter, cursor);
-        let (_, params) = conditions(filter, cursor);
+        let (conditions, params) = conditions(filter, cursor);
+        let limit_at = params.len() + 1;
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM job_history{conditions} \
+             ORDER BY at DESC, id DESC LIMIT ${limit_at}"
+        );
         // One more than asked tells whether there is a next page.
         let rows = bind_all(sqlx::query(&sql), params)
             .bind(i64::from(limit) + 1)
@@ -485,17 +455,18 @@ impl HistoryRepository {
         })
     }
 
-    /// Every entry the filter matches, newest first, read [`EXPORT_BATCH`] at a time on one
-    /// connection (taken at the first batch, given back at the end): memory stays bounded
-    /// however many there are.
+    /// Every entry the filter matches after `from` (from the newest without one), newest
+    /// first, read [`EXPORT_BATCH`] at a time on one connection (taken at the first batch,
+    /// given back at the end): memory stays bounded however many there are.
     pub fn stream(
         &self,
         filter: HistoryFilter,
+        from: Option<Cursor>,
     ) -> impl Stream<Item = Result<HistoryEntry, StorageError>> + Send + 'static {
         let pool = self.storage.pool.clone();
         let batches = futures_util::stream::unfold(
             (
-                Some(None::<Cursor>),
+                Some(from),
                 filter,
                 None::<sqlx::pool::PoolConnection<sqlx::Any>>,
             ),

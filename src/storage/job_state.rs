@@ -9,12 +9,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use sqlx::any::{Any, AnyArguments, AnyRow};
-use sqlx::query::Query;
+use sqlx::any::{Any, AnyRow};
 use sqlx::{Decode, Row, Type};
 
 use super::history::{HistoryEvent, Subject, insert_events};
-use super::{Backend, Storage, StorageError};
+use super::{Backend, Param, Storage, StorageError, bind_all};
 
 /// `type` of a cluster-create job.
 pub const AKS_PROVISION: &str = "aks_provision";
@@ -637,13 +636,7 @@ impl JobStateRepository {
         params: Vec<Param>,
         events: &[HistoryEvent],
     ) -> Result<Option<JobRecord>, StorageError> {
-        let mut query: Query<'_, Any, AnyArguments<'_>> = sqlx::query(sql);
-        for value in params {
-            query = match value {
-                Param::Text(text) => query.bind(text),
-                Param::Int(int) => query.bind(int),
-            };
-        }
+        let query = bind_all(sqlx::query(sql), params);
         if events.is_empty() {
             let row = query.fetch_optional(&self.storage.pool).await?;
             return row.as_ref().map(job_from_row).transpose();
@@ -753,12 +746,6 @@ impl JobStateRepository {
             None => JobAccessError::NotFound,
         })
     }
-}
-
-/// A value bound to an `UPDATE`'s placeholder.
-enum Param {
-    Text(String),
-    Int(i64),
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, StorageError> {

@@ -53,6 +53,28 @@ pub(crate) fn db_now_sql(backend: Backend) -> &'static str {
     }
 }
 
+/// A value bound to a placeholder of a statement built at run time (the fields of an update,
+/// the filters of a history page).
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// `query` with `params` bound to its placeholders, in order.
+pub(crate) fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    params: Vec<Param>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for param in params {
+        query = match param {
+            Param::Text(text) => query.bind(text),
+            Param::Int(int) => query.bind(int),
+        };
+    }
+    query
+}
+
 /// A storage failure, typed so that routes can answer `degraded` or 503 instead of crashing.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

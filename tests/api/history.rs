@@ -517,25 +517,16 @@ async fn bad_queries_name_their_field_and_pages_chain() {
     assert_eq!(page["entries"].as_array().map(Vec::len), Some(0));
 }
 
-/// The highest resident memory of a process since its counters were last reset, in kB.
-fn peak_kb(pid: u32) -> u64 {
+/// A `Vm…` field of a process's `/proc/PID/status`, in kB: `VmRSS` now, `VmHWM` the highest
+/// since its counters were last reset.
+fn status_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .expect("VmHWM")
-}
-
-fn resident_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("VmRSS")
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
 const EXPORT_ENTRIES: usize = 100_000;
@@ -583,7 +574,7 @@ async fn an_export_of_100k_entries_streams_in_bounded_memory() {
     // A page first, so the server has done its one-time work (pools, templates).
     let (status, _) = server.get("ana", "/api/history?limit=500").await;
     assert_eq!(status, StatusCode::OK);
-    let before = resident_kb(pid);
+    let before = status_kb(pid, "VmRSS");
     // Reset the peak: what follows is the export's.
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
     let mut res = server.get_response("ana", "/api/history?format=csv").await;
@@ -607,7 +598,7 @@ async fn an_export_of_100k_entries_streams_in_bounded_memory() {
         bytes += chunk.len();
         lines += chunk.iter().filter(|b| **b == b'\n').count();
     }
-    let peak = peak_kb(pid);
+    let peak = status_kb(pid, "VmHWM");
     assert!(
         String::from_utf8_lossy(&first_line).starts_with("id,at,actor,actor_name,kind,outcome"),
         "header row first"

@@ -9,12 +9,13 @@ use std::time::Duration;
 use aks_dashboard::history::{HistoryKind, Outcome};
 use aks_dashboard::storage::history::Cursor;
 use aks_dashboard::storage::{
-    Actor, Claimed, ClusterContext, CreateJobError, HistoryEvent, HistoryFilter, HistoryRepository,
-    InFlightCaps, JobStateRepository, JobUpdate, NewJob, Storage, Subject, now_ms,
+    Actor, Claimed, CreateJobError, HistoryEvent, HistoryFilter, HistoryRepository, InFlightCaps,
+    JobStateRepository, JobUpdate, NewJob, Storage, Subject, now_ms,
 };
 use futures_util::StreamExt;
 
 use crate::helpers::on_both_backends;
+use crate::storage_contract::cluster;
 
 on_both_backends!(
     a_job_change_and_its_entries_are_one_transaction,
@@ -24,20 +25,6 @@ on_both_backends!(
     the_export_reads_every_entry_in_order,
     retention_deletes_old_entries_in_batches,
 );
-
-fn cluster(name: &str) -> ClusterContext {
-    ClusterContext {
-        subscription_id: "11111111-2222-3333-4444-555555555555".to_owned(),
-        resource_group: "rg-aks-dev".to_owned(),
-        region: "koreacentral".to_owned(),
-        cluster_name: name.to_owned(),
-        node_sku: "Standard_D4s_v3".to_owned(),
-        node_count: 3,
-        system_vm_size: "Standard_D2s_v3".to_owned(),
-        system_node_count: 1,
-        kubernetes_version: String::new(),
-    }
-}
 
 fn requested(by: &str) -> HistoryEvent {
     HistoryEvent::new(
@@ -271,7 +258,7 @@ async fn pages_continue_exactly_under_concurrent_inserts(storage: Storage) {
     seed(&history, "ana", "c1", 1_200).await;
     let before: HashSet<String> = {
         let mut ids = HashSet::new();
-        let mut stream = Box::pin(history.stream(everyone()));
+        let mut stream = Box::pin(history.stream(everyone(), None));
         while let Some(e) = stream.next().await {
             ids.insert(e.expect("entry").id);
         }
@@ -415,7 +402,7 @@ async fn filters_combine_and_owners_see_only_their_own(storage: Storage) {
 async fn the_export_reads_every_entry_in_order(storage: Storage) {
     let history = JobStateRepository::new(storage).history();
     seed(&history, "ana", "c1", 2_500).await;
-    let mut stream = Box::pin(history.stream(everyone()));
+    let mut stream = Box::pin(history.stream(everyone(), None));
     let mut last: Option<(i64, String)> = None;
     let mut n = 0;
     while let Some(entry) = stream.next().await {
@@ -428,6 +415,15 @@ async fn the_export_reads_every_entry_in_order(storage: Storage) {
         n += 1;
     }
     assert_eq!(n, 2_500);
+    // From a page's cursor on: exactly the entries after that page.
+    let first = history.page(&everyone(), None, 1_000).await.expect("page");
+    let cursor = Cursor::decode(first.next_cursor.as_deref().expect("more")).expect("cursor");
+    let rest: Vec<String> = Box::pin(history.stream(everyone(), Some(cursor)))
+        .map(|e| e.expect("entry").id)
+        .collect()
+        .await;
+    assert_eq!(rest.len(), 1_500);
+    assert!(first.entries.iter().all(|e| !rest.contains(&e.id)));
 }
 
 async fn retention_deletes_old_entries_in_batches(storage: Storage) {

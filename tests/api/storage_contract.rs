@@ -37,7 +37,9 @@ on_both_backends!(
     a_storage_failure_is_a_typed_error,
 );
 
-fn cluster(name: &str) -> ClusterContext {
+/// A cluster of the simulator's default subscription and resource group (also the history's
+/// storage tests).
+pub(crate) fn cluster(name: &str) -> ClusterContext {
     ClusterContext {
         subscription_id: "11111111-2222-3333-4444-555555555555".to_owned(),
         resource_group: "rg-aks-dev".to_owned(),
