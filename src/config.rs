@@ -158,13 +158,38 @@ pub struct ServeConfig {
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// How long a signed-in session lasts without use, in minutes (OpenID Connect).
-    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 480)]
+    /// How long a signed-in session lasts without use, in minutes (OpenID Connect); each use
+    /// moves the end. A sign-in that never comes back from the identity provider ends after
+    /// 10 minutes (or this, if shorter).
+    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 480,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub session_idle_minutes: u32,
 
-    /// The role of a user whose sign-in names none (OpenID Connect, Easy Auth).
-    #[arg(long, env = "DEFAULT_ROLE", default_value = "reader", value_parser = parse_role)]
-    pub default_role: crate::identity::roles::Role,
+    /// How long a signed-in session lasts at most however active, in hours (OpenID Connect):
+    /// then the user signs in again and their role is read again.
+    #[arg(long, env = "SESSION_MAX_HOURS", default_value_t = 24.0, value_parser = parse_hours)]
+    pub session_max_hours: f64,
+
+    /// The role of a user whose sign-in names none (OpenID Connect, Easy Auth): `reader`,
+    /// `operator`, `admin`, or `none` (such a user is let in nowhere and told whom to ask).
+    #[arg(long, env = "DEFAULT_ROLE", default_value = "reader", value_parser = parse_default_role)]
+    pub default_role: DefaultRole,
+
+    /// Whom a signed-in user without a role should ask for one, as the page says it (e.g.
+    /// "the platform team, #aks-help"). Default: the administrators of the app registration.
+    #[arg(long, env = "ACCESS_CONTACT")]
+    pub access_contact: Option<String>,
+
+    /// Easy Auth: require App Service's signed ID token (`X-MS-TOKEN-AAD-ID-TOKEN`, from its
+    /// token store) and take the identity from it, checked against the tenant's keys. Default:
+    /// required when listening on a non-loopback address.
+    #[arg(long, env = "EASYAUTH_REQUIRE_TOKEN", action = clap::ArgAction::Set)]
+    pub easyauth_require_token: Option<bool>,
+
+    /// Easy Auth: this deployment trusts App Service's principal headers alone (the port is
+    /// reachable only through App Service), so no ID token is required.
+    #[arg(long, env = "EASYAUTH_TRUST_HEADERS", action = clap::ArgAction::Set, default_value_t = false)]
+    pub easyauth_trust_headers: bool,
 
     /// Where clusters may be listed and created: `SUB/GROUP` or `SUB/*` entries, each with an
     /// optional `@role` (only that role and above), separated by commas. Default: the
@@ -259,6 +284,12 @@ pub struct ServeConfig {
     #[arg(long, env = "PREFLIGHTS_PER_MINUTE", default_value_t = 120)]
     pub preflights_per_minute: u32,
 
+    /// Reads one user may make per minute on this server that ask Azure (a resource group's
+    /// clusters nobody has cached; cached answers do not count); more get 429 `rate_limited`.
+    /// 0: no limit.
+    #[arg(long, env = "READS_PER_MINUTE", default_value_t = 120)]
+    pub reads_per_minute: u32,
+
     /// Azure's Retail Prices API, for the cost estimate. Default: the embedded simulator's
     /// fictional price list when the ARM simulator is used (embedded, or a standalone one on a
     /// loopback ARM_ENDPOINT), else https://prices.azure.com/api/retail/prices.
@@ -287,6 +318,11 @@ pub struct ServeConfig {
     #[arg(long, env = "PRICE_READS_PER_SECOND", default_value_t = 5.0,
           value_parser = parse_factor)]
     pub price_reads_per_second: f64,
+
+    /// Test hook: how long a history export waits for its client to take the next chunk
+    /// before it is dropped (default 60 s).
+    #[arg(long, env = "AKSDASH_EXPORT_IDLE_SECONDS", value_parser = parse_seconds, hide = true)]
+    pub export_idle_seconds: Option<f64>,
 
     /// How this server runs provision jobs.
     #[command(flatten)]
@@ -479,12 +515,30 @@ impl Default for ArmsimTiming {
     }
 }
 
-/// A duration in seconds: a finite, non-negative number.
-fn parse_role(text: &str) -> Result<crate::identity::roles::Role, String> {
+/// `DEFAULT_ROLE`: the role of a user whose sign-in names none, or `None` (`none`: such a user
+/// is let in nowhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefaultRole(pub Option<crate::identity::roles::Role>);
+
+fn parse_default_role(text: &str) -> Result<DefaultRole, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(DefaultRole(None));
+    }
     crate::identity::roles::Role::parse(text)
-        .ok_or_else(|| format!("{text:?} is not a role: reader, operator or admin"))
+        .map(|role| DefaultRole(Some(role)))
+        .ok_or_else(|| format!("{text:?} is not a role: reader, operator, admin or none"))
 }
 
+fn parse_hours(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(h) if h.is_finite() && h > 0.0 => Ok(h),
+        _ => Err(format!(
+            "{value:?} is not a number of hours greater than 0 (e.g. 24 or 0.5)"
+        )),
+    }
+}
+
+/// A duration in seconds: a finite, non-negative number.
 fn parse_seconds(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
         Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
@@ -655,6 +709,48 @@ impl ServeConfig {
         ))
     }
 
+    /// Easy Auth believes App Service's headers; off loopback, someone who reaches the port
+    /// another way could send them. So there it needs the signed ID token (the default), or the
+    /// operator's word that the headers alone are trusted. The error is the one line to read.
+    pub fn check_easyauth_exposure(&self) -> Result<(), String> {
+        if self.auth_mode != AuthMode::Easyauth
+            || self.listen.ip().is_loopback()
+            || self.easyauth_require_token != Some(false)
+            || self.easyauth_trust_headers
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to serve AUTH_MODE=easyauth on {} with EASYAUTH_REQUIRE_TOKEN=false: anyone \
+             who reaches the port other than through App Service could claim any identity. \
+             Require App Service's ID token (EASYAUTH_REQUIRE_TOKEN=true, with its token store \
+             on), or say the port is reachable through App Service alone \
+             (EASYAUTH_TRUST_HEADERS=true)",
+            self.listen
+        ))
+    }
+
+    /// Whether Easy Auth requires the forwarded ID token: as configured, else off loopback
+    /// unless the headers alone are trusted.
+    pub fn easyauth_token_required(&self) -> bool {
+        self.easyauth_require_token
+            .unwrap_or(!self.listen.ip().is_loopback() && !self.easyauth_trust_headers)
+    }
+
+    /// The identity provider whose tokens sign users in: `OIDC_ISSUER_URL`, else Entra ID's
+    /// v2.0 issuer of the tenant in the configured cloud (the embedded simulator's issuer
+    /// stands in when there is no Azure: decided where the server is built).
+    pub fn entra_issuer_url(&self) -> String {
+        match &self.oidc_issuer_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "{}/{}/v2.0",
+                self.cloud().authority_host().trim_end_matches('/'),
+                self.tenant_id
+            ),
+        }
+    }
+
     /// A configuration for tests: the defaults, with every path inside `dir` and a random port.
     pub fn for_tests(dir: &std::path::Path) -> Self {
         Self {
@@ -671,7 +767,11 @@ impl ServeConfig {
             oidc_client_secret: None,
             public_url: None,
             session_idle_minutes: 480,
-            default_role: crate::identity::roles::Role::Reader,
+            session_max_hours: 24.0,
+            default_role: DefaultRole(Some(crate::identity::roles::Role::Reader)),
+            access_contact: None,
+            easyauth_require_token: None,
+            easyauth_trust_headers: false,
             azure_scopes: None,
             arm_endpoint: None,
             subscription_id: DEFAULT_SUBSCRIPTION_ID.into(),
@@ -691,11 +791,13 @@ impl ServeConfig {
             // Tests drive one user hard; the limits' own test sets them.
             writes_per_minute: 0,
             preflights_per_minute: 0,
+            reads_per_minute: 0,
             retail_prices_endpoint: None,
             price_currency: "USD".into(),
             aks_tier_fees: None,
             price_cache_seconds: 86_400.0,
             price_reads_per_second: 0.0,
+            export_idle_seconds: None,
             jobs: JobSettings {
                 poll_min_seconds: 0.2,
                 poll_max_seconds: 2.0,
@@ -729,6 +831,54 @@ mod tests {
         assert!(parse_tier_fees("gold=1@2026-01-15").is_err());
         assert!(parse_tier_fees("standard=-1@2026-01-15").is_err());
         assert!(parse_tier_fees("standard=1@soon").is_err());
+    }
+
+    #[test]
+    fn every_setting_parses_from_its_flag() {
+        use crate::identity::roles::Role;
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("aks-dashboard").chain(args.iter().copied()))
+                .map(|cli| cli.serve)
+        };
+        let defaults = parse(&[]).expect("defaults");
+        assert_eq!(defaults.default_role, DefaultRole(Some(Role::Reader)));
+        assert_eq!(defaults.session_max_hours, 24.0);
+        assert_eq!(defaults.reads_per_minute, 120);
+        assert_eq!(defaults.easyauth_require_token, None);
+        assert!(!defaults.easyauth_trust_headers);
+        let set = parse(&[
+            "--default-role",
+            "none",
+            "--session-max-hours",
+            "0.5",
+            "--session-idle-minutes",
+            "30",
+            "--reads-per-minute",
+            "0",
+            "--easyauth-require-token",
+            "false",
+            "--easyauth-trust-headers",
+            "true",
+            "--access-contact",
+            "#aks-help",
+        ])
+        .expect("set");
+        assert_eq!(set.default_role, DefaultRole(None));
+        assert_eq!(set.session_max_hours, 0.5);
+        assert_eq!(set.session_idle_minutes, 30);
+        assert_eq!(set.reads_per_minute, 0);
+        assert_eq!(set.easyauth_require_token, Some(false));
+        assert!(set.easyauth_trust_headers);
+        assert_eq!(set.access_contact.as_deref(), Some("#aks-help"));
+        assert_eq!(
+            parse(&["--default-role", "admin"])
+                .expect("admin")
+                .default_role,
+            DefaultRole(Some(Role::Admin))
+        );
+        assert!(parse(&["--default-role", "owner"]).is_err());
+        assert!(parse(&["--session-idle-minutes", "0"]).is_err());
+        assert!(parse(&["--session-max-hours", "0"]).is_err());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use metrics::{counter, gauge, histogram};
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -55,7 +55,10 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             };
             let handle = recorder.handle();
             match metrics::set_global_recorder(recorder) {
-                Ok(()) => Some(handle),
+                Ok(()) => {
+                    describe_families();
+                    Some(handle)
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "metrics: a recorder is already installed");
                     None
@@ -65,8 +68,135 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Middleware: every HTTP request by route (its template, never its ids) and status, with its
-/// latency.
+/// Every family's `# HELP` line (and unit), said once when the recorder is installed.
+fn describe_families() {
+    use metrics::Unit;
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by route template, method and status."
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request (to its first byte for streamed bodies), by route template."
+    );
+    describe_counter!(
+        "azure_requests_total",
+        "Calls to Azure Resource Manager, by kind of operation and HTTP status (or network / timeout)."
+    );
+    describe_histogram!(
+        "azure_request_duration_seconds",
+        Unit::Seconds,
+        "Time an Azure Resource Manager call took, by kind of operation."
+    );
+    describe_counter!(
+        "azure_throttled_total",
+        "Azure answers 429 (throttled), by kind of operation."
+    );
+    describe_counter!(
+        "azure_retry_after_wait_seconds_total",
+        Unit::Seconds,
+        "Seconds the dashboard waited because Azure's Retry-After asked it to."
+    );
+    describe_gauge!(
+        "arm_read_budget_waiting",
+        "Runs waiting for this server's Azure read budget (JOB_ARM_READS_PER_SECOND)."
+    );
+    describe_counter!(
+        "aks_creates_started_total",
+        "Creates claimed for their first run."
+    );
+    describe_counter!(
+        "aks_lease_takeovers_total",
+        "Creates taken over from a runner whose lease ran out (a crashed or stopped server)."
+    );
+    describe_counter!(
+        "aks_creates_ended_total",
+        "Creates that ended, by status and failure category."
+    );
+    describe_counter!(
+        "aks_creates_failed_by_code_total",
+        "Failed creates by Azure's (or the dashboard's) error code."
+    );
+    describe_histogram!(
+        "aks_create_duration_seconds",
+        Unit::Seconds,
+        "Time from a create's request to its end, by status."
+    );
+    describe_counter!(
+        "event_streams_opened_total",
+        "Live-update streams opened (page loads)."
+    );
+    describe_counter!(
+        "event_stream_resyncs_total",
+        "Open pages that fell behind the event bus and were told to read everything again."
+    );
+    describe_counter!(
+        "event_stream_missed_events_total",
+        "Events open pages missed by falling behind (each followed by a resync)."
+    );
+    describe_counter!(
+        "rate_limited_total",
+        "Requests refused by a per-user or per-server limit, by limit."
+    );
+    describe_gauge!(
+        "event_streams_open",
+        "Live-update streams open on this server now."
+    );
+    describe_gauge!(
+        "aks_jobs_in_flight_here",
+        "Creates this server's runner follows now."
+    );
+    describe_gauge!(
+        "aks_jobs",
+        "Creates queued or running in the job store (all servers), by status, read at scrape."
+    );
+    describe_gauge!(
+        "aks_jobs_storage_up",
+        "1 when the job store answered this scrape's count in time, else 0."
+    );
+    describe_counter!(
+        "sessions_swept_total",
+        "Expired sign-in sessions deleted by the runners' sweep."
+    );
+    describe_gauge!(
+        "sessions_sweep_last_success_timestamp_seconds",
+        Unit::Seconds,
+        "When this server's session sweep last finished (Unix time): an old value means expired sessions pile up."
+    );
+    describe_gauge!(
+        "history_exports_open",
+        "History CSV exports streaming from this server now."
+    );
+    describe_counter!(
+        "oidc_key_refreshes_total",
+        "Reads of the identity provider's discovery document and keys after the first, by reason (unknown_key, daily) and outcome."
+    );
+}
+
+/// The nine methods HTTP defines by name; any other is `other`, so that a client cannot add a
+/// series per made-up method.
+fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::TRACE, "TRACE"),
+        (Method::PATCH, "PATCH"),
+    ];
+    STANDARD
+        .iter()
+        .find(|(m, _)| m == method)
+        .map_or("other", |(_, label)| label)
+}
+
+/// Middleware: every HTTP request by route (its template, never its ids; `unmatched` for a path
+/// no route knows), method (the standard nine, else `other`) and status, with its latency.
 pub async fn count_requests(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
@@ -79,7 +209,7 @@ pub async fn count_requests(req: Request, next: Next) -> Response {
                 "unmatched".to_owned()
             }
         });
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let started = Instant::now();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
@@ -201,9 +331,107 @@ pub fn rate_limited(limit: &'static str) {
     counter!("rate_limited_total", "limit" => limit).increment(1);
 }
 
+/// The runners' session sweep deleted `n` expired sessions and finished a pass.
+pub fn sessions_swept(n: u64) {
+    counter!("sessions_swept_total").increment(n);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    gauge!("sessions_sweep_last_success_timestamp_seconds").set(now);
+}
+
+/// A history export started (`1.0`) or ended (`-1.0`).
+pub fn history_exports_open(delta: f64) {
+    gauge!("history_exports_open").increment(delta);
+}
+
+/// The identity provider's discovery and keys were read again: why (`unknown_key`, `daily`)
+/// and whether it worked (`ok`, `failed`).
+pub fn oidc_key_refresh(reason: &'static str, outcome: &'static str) {
+    counter!("oidc_key_refreshes_total", "reason" => reason, "outcome" => outcome).increment(1);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every family the server can record, once: what a scrape may show.
+    fn touch_every_family() {
+        azure_call("create", "201", Duration::from_millis(3));
+        azure_throttled("create", Duration::from_secs(1));
+        read_budget_waiting(0.0);
+        job_claimed(1);
+        job_claimed(2);
+        create_ended(
+            "failed",
+            Some("quota"),
+            Some("QuotaExceeded"),
+            Duration::from_secs(9),
+        );
+        stream_opened();
+        stream_resync(0);
+        rate_limited("write");
+        sessions_swept(0);
+        history_exports_open(0.0);
+        oidc_key_refresh("unknown_key", "ok");
+        gauge!("event_streams_open").set(0.0);
+        gauge!("aks_jobs_in_flight_here").set(0.0);
+        gauge!("aks_jobs", "status" => "queued").set(0.0);
+        gauge!("aks_jobs_storage_up").set(1.0);
+    }
+
+    #[tokio::test]
+    async fn made_up_methods_and_paths_add_no_series_and_every_family_has_help() {
+        use tower::ServiceExt;
+        let handle = install().expect("the recorder");
+        let app = axum::Router::new()
+            .route("/probe/{id}", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(count_requests));
+        for i in 0..200 {
+            let method =
+                http::Method::from_bytes(format!("MADEUP{i}").as_bytes()).expect("a token");
+            for path in [format!("/probe/{i}"), format!("/nowhere-{i}/x")] {
+                let req = http::Request::builder()
+                    .method(method.clone())
+                    .uri(path)
+                    .body(axum::body::Body::empty())
+                    .expect("request");
+                let _ = app.clone().oneshot(req).await;
+            }
+        }
+        touch_every_family();
+        let text = handle.render();
+        let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+            .expect("Prometheus text format");
+        let ours: std::collections::BTreeSet<String> = scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == "http_requests_total")
+            .filter(|s| matches!(s.labels.get("route"), Some("/probe/{id}" | "unmatched")))
+            .map(|s| format!("{:?}", s.labels))
+            .collect();
+        for series in &ours {
+            assert!(!series.contains("MADEUP"), "{series}");
+            assert!(!series.contains("nowhere"), "{series}");
+        }
+        // {/probe/{id}, unmatched} × {other} × {405, 404}: a few, not 400.
+        assert!(!ours.is_empty() && ours.len() <= 4, "{ours:#?}");
+        let undocumented: std::collections::BTreeSet<&str> = scrape
+            .samples
+            .iter()
+            .map(|s| s.metric.as_str())
+            .map(|m| {
+                ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|suffix| m.strip_suffix(suffix))
+                    .filter(|base| scrape.docs.contains_key(*base))
+                    .unwrap_or(m)
+            })
+            .filter(|m| !scrape.docs.contains_key(*m))
+            .collect();
+        assert!(undocumented.is_empty(), "no # HELP: {undocumented:?}");
+        assert!(scrape.docs.len() >= 24, "{:?}", scrape.docs.keys());
+    }
 
     #[test]
     fn arm_calls_are_named_by_kind_without_ids() {

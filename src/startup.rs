@@ -140,6 +140,10 @@ fn retail_prices_endpoint(config: &ServeConfig, simulator_url: Option<&str>) -> 
     }
 }
 
+/// History exports at once: each holds a database connection while it reads a batch.
+const EXPORTS_PER_USER: usize = 2;
+const EXPORTS_PER_SERVER: usize = 8;
+
 /// How long an estimate waits for the price list before it answers without it.
 const PRICE_WAIT: Duration = Duration::from_secs(3);
 
@@ -159,6 +163,9 @@ impl Server {
     pub async fn start(config: ServeConfig) -> Result<Self, StartupError> {
         config
             .check_dev_identity_exposure()
+            .map_err(StartupError::Config)?;
+        config
+            .check_easyauth_exposure()
             .map_err(StartupError::Config)?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartupError::Io(config.data_dir.clone(), e))?;
@@ -231,6 +238,29 @@ impl Server {
             }
             _ => None,
         };
+        // Easy Auth's second line: the ID token App Service forwards, checked against the
+        // tenant's issuer (the simulator's when it stands in for Azure).
+        let easyauth_token = match config.auth_mode {
+            AuthMode::Easyauth => {
+                let issuer = match (&config.oidc_issuer_url, &arm.simulator) {
+                    (None, Some(simulator)) => simulator.issuer_url(),
+                    _ => config.entra_issuer_url(),
+                };
+                let required = config.easyauth_token_required();
+                tracing::info!(%issuer, audience = %config.oidc_client_id, required, "Easy Auth: App Service's ID token is checked");
+                Some(crate::identity::easyauth::TokenCheck {
+                    client: OidcClient::new(
+                        &issuer,
+                        &config.oidc_client_id,
+                        None,
+                        &format!("{public_url}/.auth/login/aad/callback"),
+                    )
+                    .map_err(StartupError::Config)?,
+                    required,
+                })
+            }
+            _ => None,
+        };
         let jobs = JobStateRepository::new(storage.clone());
         let events = EventBus::start(&storage, &config.database_url);
         let azure = ArmCache::new(arm.client.clone(), events.clone(), CacheConfig::default());
@@ -258,14 +288,28 @@ impl Server {
             auth: AuthState {
                 mode: config.auth_mode,
                 key,
-                default_role: config.default_role,
+                default_role: config.default_role.0,
                 dev_on_network: config.insecure_dev_auth_on_network,
                 oidc,
+                easyauth_token,
+                session_idle: session_idle(&config),
+                session_max: Duration::from_secs_f64(config.session_max_hours * 3600.0),
+                public_url: public_url.clone(),
+                access_contact: config.access_contact.clone(),
             },
+            limits: RateLimits::new(
+                config.writes_per_minute,
+                config.preflights_per_minute,
+                config.reads_per_minute,
+            ),
             secure_cookies: public_url.starts_with("https://"),
             streams: crate::http::stream_slots::StreamSlots::new(
                 config.max_streams_per_user,
                 config.max_streams_per_server,
+            ),
+            exports: crate::http::stream_slots::StreamSlots::exports(
+                EXPORTS_PER_USER,
+                EXPORTS_PER_SERVER,
             ),
             scopes,
             config: Arc::new(config),
@@ -356,9 +400,18 @@ fn run_config(config: &ServeConfig, scopes: Arc<AllowedScopes>) -> RunConfig {
     run
 }
 
+/// How long a signed-in session lasts unused (`SESSION_IDLE_MINUTES`).
+fn session_idle(config: &ServeConfig) -> Duration {
+    Duration::from_secs(u64::from(config.session_idle_minutes.max(1)) * 60)
+}
+
 fn runner_config(config: &ServeConfig) -> RunnerConfig {
     let jobs = &config.jobs;
     RunnerConfig {
+        // Sessions end after the idle time (a sign-in that never came back after 10 minutes at
+        // most): swept every half of that, between 30 s and 5 minutes.
+        session_sweep_every: (session_idle(config).min(auth::PENDING_SIGN_IN_LIFETIME) / 2)
+            .clamp(Duration::from_secs(30), Duration::from_secs(300)),
         max_in_flight: jobs.max_in_flight,
         lease: seconds(jobs.lease_seconds).max(std::time::Duration::from_millis(500)),
         max_attempts: jobs.max_attempts.max(1),
@@ -372,10 +425,14 @@ fn runner_config(config: &ServeConfig) -> RunnerConfig {
 pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     // OpenID Connect sessions: the cookie holds a random id, the rest stays in the database.
-    let idle = time::Duration::minutes(i64::from(state.config.session_idle_minutes.max(1)));
+    let idle = time::Duration::try_from(state.auth.session_idle).unwrap_or(time::Duration::HOUR);
     let sessions =
         tower_sessions::SessionManagerLayer::new(DbSessionStore::new(state.storage.clone()))
-            .with_name(auth::OIDC_SESSION_COOKIE)
+            .with_name(if state.secure_cookies {
+                auth::OIDC_SESSION_COOKIE_HTTPS
+            } else {
+                auth::OIDC_SESSION_COOKIE
+            })
             .with_http_only(true)
             .with_same_site(tower_sessions::cookie::SameSite::Lax)
             .with_secure(state.secure_cookies)
@@ -389,7 +446,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/auth/dev", get(auth::dev_sign_in))
         .route("/auth/login", get(auth::login))
         .route("/auth/callback", get(auth::callback))
-        .route("/auth/logout", get(auth::logout))
+        .route("/auth/logout", get(auth::logout_page).post(auth::logout))
         .route("/auth/signed-in", get(auth::signed_in_page))
         .route("/api/tasks/{task_id}", get(tasks::task_status))
         .route("/api/events", get(events::stream))
@@ -415,10 +472,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(assets::html_not_cached))
         .layer(axum::middleware::from_fn(input_errors::name_the_field))
         .layer(axum::middleware::from_fn_with_state(
-            RateLimits::new(
-                state.config.writes_per_minute,
-                state.config.preflights_per_minute,
-            ),
+            state.limits.clone(),
             rate_limits::limit,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -41,6 +41,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The event streams open on this server, by user.
     pub streams: crate::http::stream_slots::StreamSlots,
+    /// The history exports streaming from this server, by user.
+    pub exports: crate::http::stream_slots::StreamSlots,
+    /// Per-user limits on writes, pre-flight and reads that ask Azure.
+    pub limits: crate::http::rate_limits::RateLimits,
 }
 
 impl FromRef<AppState> for LeptosOptions {

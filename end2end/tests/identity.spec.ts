@@ -14,7 +14,7 @@ import {
 // Who may do what, where: signing in through the identity provider's page, what a Reader is
 // offered, and an Operator working in a second subscription/resource-group scope.
 
-test("signing in through the identity provider's page shows the user's name and role; Sign out ends it", async ({ browser }, testInfo) => {
+test("signing in through the identity provider's page shows the user's name and role; Sign out ends it there too", async ({ browser }, testInfo) => {
   const server = await DashboardProcess.start({ AUTH_MODE: "oidc" });
   const context = await browser.newContext({ baseURL: server.baseURL });
   try {
@@ -36,11 +36,14 @@ test("signing in through the identity provider's page shows the user's name and 
     await expect(page.getByTestId("add-cluster")).toBeVisible();
     await page.screenshot({ path: testInfo.outputPath("signed-in.png") });
 
+    // Sign out ends the dashboard's session and the provider's: the browser comes back to the
+    // dashboard, which asks who is signing in (nobody is signed back in silently).
     await page.getByTestId("sign-out").click();
-    await expect(page.getByRole("heading", { name: "Signed out" })).toBeVisible();
-    // The session is gone on the server: the dashboard asks to sign in again.
-    await page.goto("/");
     await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+    expect(new URL(page.url()).pathname).toMatch(/\/oauth2\/v2\.0\/authorize$/);
+    // The session is gone on the server too.
+    const session = await context.request.get(`${server.baseURL}/api/session`);
+    expect(session.status()).toBe(401);
     expect(panics).toEqual([]);
   } finally {
     await context.close();

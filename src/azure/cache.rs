@@ -10,6 +10,9 @@
 //!   event bus (`clusters_changed`).
 //! - What the dashboard itself does updates the entries at once: a job's view of its cluster
 //!   replaces that cluster in the list, and a create drops the region's cached usage.
+//! - A resource group that does not exist is an answer like any other (no clusters), cached and
+//!   refreshed at the pace of resource groups, not of cluster lists: names typed once cost one
+//!   read, not one every few seconds.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -319,11 +322,12 @@ impl ArmCache {
                 "cache entries nobody read for a while were dropped"
             );
         }
-        for (sub, rg) in self
-            .inner
-            .clusters
-            .due(now, duration_ms(config.clusters_every), warm)
-        {
+        for (sub, rg) in self.inner.clusters.due(
+            now,
+            duration_ms(config.clusters_every),
+            warm,
+            duration_ms(config.resource_groups_every),
+        ) {
             let before = self.cached_clusters(&sub, &rg);
             let after = self.refresh(&self.inner.clusters, sub, rg).await;
             if after.is_some() && before != after {
@@ -332,33 +336,37 @@ impl ArmCache {
                     .to_everyone(DashboardEvent::ClustersChanged);
             }
         }
-        for (sub, region) in self
-            .inner
-            .usages
-            .due(now, duration_ms(config.usages_every), warm)
-        {
+        for (sub, region) in self.inner.usages.due(
+            now,
+            duration_ms(config.usages_every),
+            warm,
+            duration_ms(config.usages_every),
+        ) {
             self.refresh(&self.inner.usages, sub, region).await;
         }
-        for (sub, region) in self
-            .inner
-            .skus
-            .due(now, duration_ms(config.skus_every), warm)
-        {
+        for (sub, region) in self.inner.skus.due(
+            now,
+            duration_ms(config.skus_every),
+            warm,
+            duration_ms(config.skus_every),
+        ) {
             self.refresh(&self.inner.skus, sub, region).await;
         }
-        for (sub, region) in
-            self.inner
-                .kubernetes_versions
-                .due(now, duration_ms(config.skus_every), warm)
-        {
+        for (sub, region) in self.inner.kubernetes_versions.due(
+            now,
+            duration_ms(config.skus_every),
+            warm,
+            duration_ms(config.skus_every),
+        ) {
             self.refresh(&self.inner.kubernetes_versions, sub, region)
                 .await;
         }
-        for (sub, rg) in
-            self.inner
-                .resource_groups
-                .due(now, duration_ms(config.resource_groups_every), warm)
-        {
+        for (sub, rg) in self.inner.resource_groups.due(
+            now,
+            duration_ms(config.resource_groups_every),
+            warm,
+            duration_ms(config.resource_groups_every),
+        ) {
             self.refresh(&self.inner.resource_groups, sub, rg).await;
         }
     }
@@ -367,9 +375,11 @@ impl ArmCache {
     async fn refresh<V>(&self, table: &Table<V>, sub: String, scope: String) -> Option<Arc<V>> {
         let fetch = (table.fetch)(self.inner.arm.clone(), sub.clone(), scope.clone());
         match fetch.await {
-            Ok(value) => {
-                let value = Arc::new(value);
-                table.put_back(&(sub, scope), value.clone(), self.now_ms());
+            Ok(answer) => {
+                let value = Arc::new(answer.value);
+                let read = (sub, scope);
+                table.put_back(&read, value.clone(), self.now_ms());
+                table.mark_absent(&read, answer.absent);
                 Some(value)
             }
             Err(err) => {
@@ -380,21 +390,41 @@ impl ArmCache {
     }
 }
 
-type Fetched<V> = Pin<Box<dyn Future<Output = Result<V, ArmError>> + Send>>;
+/// What Azure answered for one key.
+struct Answer<V> {
+    value: V,
+    /// The thing read does not exist (a resource group nobody made): refreshed slowly.
+    absent: bool,
+}
+
+impl<V> Answer<V> {
+    fn of(value: V) -> Self {
+        Self {
+            value,
+            absent: false,
+        }
+    }
+}
+
+type Fetched<V> = Pin<Box<dyn Future<Output = Result<Answer<V>, ArmError>> + Send>>;
 /// How a table reads one key from Azure: `(client, subscription, resource group or region)`.
 type Fetch<V> = fn(ArmClient, String, String) -> Fetched<V>;
 
 fn fetch_clusters(arm: ArmClient, sub: String, rg: String) -> Fetched<Vec<ManagedCluster>> {
     Box::pin(async move {
         match arm.list_clusters(&sub, &rg).await {
-            Err(e) if e.is_not_found() => Ok(Vec::new()),
-            other => other,
+            // No such resource group: no clusters, and no reason to ask again soon.
+            Err(e) if e.is_not_found() => Ok(Answer {
+                value: Vec::new(),
+                absent: true,
+            }),
+            other => other.map(Answer::of),
         }
     })
 }
 
 fn fetch_skus(arm: ArmClient, sub: String, region: String) -> Fetched<Vec<ResourceSku>> {
-    Box::pin(async move { arm.list_vm_skus(&sub, &region).await })
+    Box::pin(async move { arm.list_vm_skus(&sub, &region).await.map(Answer::of) })
 }
 
 fn fetch_kubernetes_versions(
@@ -402,15 +432,19 @@ fn fetch_kubernetes_versions(
     sub: String,
     region: String,
 ) -> Fetched<Vec<KubernetesVersion>> {
-    Box::pin(async move { arm.list_kubernetes_versions(&sub, &region).await })
+    Box::pin(async move {
+        arm.list_kubernetes_versions(&sub, &region)
+            .await
+            .map(Answer::of)
+    })
 }
 
 fn fetch_usages(arm: ArmClient, sub: String, region: String) -> Fetched<Vec<Usage>> {
-    Box::pin(async move { arm.list_compute_usages(&sub, &region).await })
+    Box::pin(async move { arm.list_compute_usages(&sub, &region).await.map(Answer::of) })
 }
 
 fn fetch_resource_group(arm: ArmClient, sub: String, rg: String) -> Fetched<Option<ResourceGroup>> {
-    Box::pin(async move { arm.get_resource_group(&sub, &rg).await })
+    Box::pin(async move { arm.get_resource_group(&sub, &rg).await.map(Answer::of) })
 }
 
 /// An entry nobody read for this long is dropped (see [`ArmCache::refresh_due`]).
@@ -453,6 +487,8 @@ struct Slot<V> {
     /// reader that started it.
     loading: Arc<tokio::sync::Mutex<()>>,
     last_read: AtomicI64,
+    /// The last answer said the thing read does not exist.
+    absent: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -484,6 +520,7 @@ impl<V> Table<V> {
                     value: Mutex::new(None),
                     loading: Arc::new(tokio::sync::Mutex::new(())),
                     last_read: AtomicI64::new(0),
+                    absent: std::sync::atomic::AtomicBool::new(false),
                 })
             })
             .clone()
@@ -514,7 +551,9 @@ impl<V> Table<V> {
         let filling = slot.clone();
         let read = tokio::spawn(async move {
             let _loading = loading;
-            let value = Arc::new(fetch.await?);
+            let answer = fetch.await?;
+            let value = Arc::new(answer.value);
+            filling.absent.store(answer.absent, Ordering::Relaxed);
             *lock(&filling.value) = Some((now, value.clone()));
             Ok(value)
         });
@@ -556,18 +595,31 @@ impl<V> Table<V> {
         before - slots.len()
     }
 
-    /// Keys read within `warm` whose value is older than `every` (or missing).
-    fn due(&self, now: i64, every: i64, warm: i64) -> Vec<Key> {
+    /// Keys read within `warm` whose value is older than `every` (`absent_every` for a thing
+    /// that did not exist), or missing.
+    fn due(&self, now: i64, every: i64, warm: i64, absent_every: i64) -> Vec<Key> {
         lock(&self.slots)
             .iter()
             .filter(|(_, slot)| now - slot.last_read.load(Ordering::Relaxed) <= warm)
             .filter(|(_, slot)| {
+                let every = if slot.absent.load(Ordering::Relaxed) {
+                    absent_every
+                } else {
+                    every
+                };
                 lock(&slot.value)
                     .as_ref()
                     .is_none_or(|(at, _)| now - *at >= every)
             })
             .map(|(k, _)| k.clone())
             .collect()
+    }
+
+    /// Notes whether the last answer for `key` said the thing does not exist.
+    fn mark_absent(&self, key: &Key, absent: bool) {
+        if let Some(slot) = self.existing(key) {
+            slot.absent.store(absent, Ordering::Relaxed);
+        }
     }
 }
 
@@ -599,6 +651,10 @@ mod tests {
         Box::pin(async { Err(ArmError::Network("not in this test".into())) })
     }
 
+    fn answer(value: u32) -> Result<Answer<u32>, ArmError> {
+        Ok(Answer::of(value))
+    }
+
     #[tokio::test]
     async fn concurrent_first_reads_share_one_fetch() {
         let table: Arc<Table<u32>> = Arc::new(Table::new(never_read));
@@ -610,7 +666,7 @@ mod tests {
                 let fetch: Fetched<u32> = Box::pin(async move {
                     calls.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(20)).await;
-                    Ok(7)
+                    answer(7)
                 });
                 table.read(key("s", "rg"), 0, fetch).await
             }));
@@ -630,7 +686,7 @@ mod tests {
             Box::pin(async move {
                 calls.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                Ok(7)
+                answer(7)
             })
         };
         // A page whose visitor left while Azure was being read: its reader is dropped.
@@ -664,7 +720,7 @@ mod tests {
             .await;
         assert!(failed.is_err());
         let value = table
-            .read(key("s", "rg"), 1, Box::pin(async { Ok(3) }))
+            .read(key("s", "rg"), 1, Box::pin(async { answer(3) }))
             .await;
         assert_eq!(value.ok().as_deref(), Some(&3));
     }
@@ -681,8 +737,26 @@ mod tests {
         // Read at 0 s, nobody looked for 10 s: left alone.
         table.put_back(&key("s", "unread"), Arc::new(1), 0);
         table.touch(&key("s", "unread"), 0);
-        let due = table.due(10_000, 5_000, 2_000);
+        let due = table.due(10_000, 5_000, 2_000, 60_000);
         assert_eq!(due, vec![key("s", "old")]);
+    }
+
+    #[test]
+    fn what_does_not_exist_is_refreshed_at_its_own_slower_pace() {
+        let table: Table<u32> = Table::new(never_read);
+        // Two groups read at 0 s and looked at since; one of them does not exist.
+        for name in ["real", "typo"] {
+            table.put_back(&key("s", name), Arc::new(0), 0);
+            table.touch(&key("s", name), 9_900);
+        }
+        table.mark_absent(&key("s", "typo"), true);
+        assert_eq!(
+            table.due(10_000, 5_000, 2_000, 60_000),
+            vec![key("s", "real")]
+        );
+        let mut both = table.due(70_000, 5_000, 70_000, 60_000);
+        both.sort();
+        assert_eq!(both, vec![key("s", "real"), key("s", "typo")]);
     }
 
     #[test]

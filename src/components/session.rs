@@ -162,14 +162,17 @@ pub fn SignInAgainNotice() -> impl IntoView {
 }
 
 /// "Signed in as …" in the top bar, with the role and, where it ends something, Sign out.
-/// Rendered on the server only.
+/// Rendered on the server only. Sign out is a form that posts: it works before (and without)
+/// the page's script, and no other site's link can do it.
 #[component]
 pub fn SignedInUser(session: SessionInfo) -> impl IntoView {
     let sign_out = session.can_sign_out.then(|| {
         view! {
-            <a class="user-sign-out" href="/auth/logout" data-testid="sign-out">
-                "Sign out"
-            </a>
+            <form class="user-sign-out-form" method="post" action="/auth/logout">
+                <button type="submit" class="user-sign-out" data-testid="sign-out">
+                    "Sign out"
+                </button>
+            </form>
         }
     });
     view! {

@@ -8,10 +8,16 @@
 //!   cannot act as anyone (unless the operator opened dev sign-in to the network on purpose).
 //! - `AUTH_MODE=easyauth`: Azure App Service authentication (`identity::easyauth`).
 //! - `AUTH_MODE=oidc`: the server-side session a sign-in with Entra ID made (`/auth/login`,
-//!   `/auth/callback`, `/auth/logout`; `identity::oidc`).
+//!   `/auth/callback`, `/auth/logout`; `identity::oidc`). A session ends after
+//!   `SESSION_IDLE_MINUTES` unused (each use moves the end, written at most once a minute) and
+//!   after `SESSION_MAX_HOURS` however active, when the user signs in again and the role is read
+//!   again; a sign-in that never comes back ends after 10 minutes.
 //!
 //! `/api/*` without a caller is answered 401 here, so no handler can forget the check; a page
-//! without one in OIDC mode goes to the sign-in.
+//! without one in OIDC mode goes to the sign-in. A signed-in user without a role under
+//! `DEFAULT_ROLE=none` gets 403 `no_role` from `/api/*` and a page saying whom to ask.
+
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -19,19 +25,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
 use http::{HeaderMap, Method, StatusCode, header};
 use serde::Deserialize;
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 
 use crate::api_error::ApiError;
 use crate::config::AuthMode;
 use crate::http::auth_pages::{self, sign_in_failed};
 use crate::http::input_errors::decode_query;
 use crate::http::local_redirect::local_redirect_target;
-use crate::identity::oidc::{PendingSignIn, SignedIn};
+use crate::identity::oidc::{PendingSignIn, SignedIn, unix_now};
 use crate::identity::{AuthState, Caller, Role, easyauth, is_valid_dev_user};
 
 pub const SESSION_COOKIE: &str = "aksdash_user";
-/// The cookie of OpenID Connect sessions (its value is the session's id).
+/// The cookie of OpenID Connect sessions (its value is the session's id)…
 pub const OIDC_SESSION_COOKIE: &str = "aksdash_session";
+/// …and its name on https: a `__Host-` cookie is `Secure`, for this host only, path `/`.
+pub const OIDC_SESSION_COOKIE_HTTPS: &str = "__Host-aksdash_session";
 pub const DEV_USER_HEADER: &str = "x-dev-user";
 pub const DEV_ROLES_HEADER: &str = "x-dev-roles";
 const DEFAULT_DEV_USER: &str = "dev";
@@ -41,13 +49,40 @@ const DEV_DEFAULT_ROLE: Role = Role::Operator;
 /// What an OpenID Connect session keeps.
 const SIGNED_IN_KEY: &str = "signed_in";
 const PENDING_KEY: &str = "pending_sign_in";
+/// When the session was last seen in use (Unix seconds): its idle end moves when this does.
+const SEEN_KEY: &str = "seen_at";
+/// A session's idle end moves at most this often (each move is a write).
+const SEEN_EVERY_SECONDS: i64 = 60;
+/// A sign-in that never comes back from the identity provider ends after this long.
+pub const PENDING_SIGN_IN_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
 /// Where the caller came from; decides whether the answer must set the session cookie.
 enum Resolved {
     Known(Caller),
     /// A page visit in dev mode with no session yet: sign in as `dev` and remember it.
     NewDevSession(Caller),
+    /// Signed in, with no role, where `DEFAULT_ROLE=none` lets such a user in nowhere.
+    NoRole {
+        name: String,
+    },
+    /// The request carries an identity that does not hold (Easy Auth's token), and why.
+    Refused(String),
     Nobody,
+}
+
+/// The caller a sign-in names: their role from its claims, else the default one; `NoRole` under
+/// `DEFAULT_ROLE=none`.
+fn resolved_from(signed_in: SignedIn, default_role: Option<Role>) -> Resolved {
+    match Role::from_claims(signed_in.roles.iter().map(String::as_str)).or(default_role) {
+        Some(role) => Resolved::Known(Caller {
+            id: signed_in.id,
+            name: signed_in.name,
+            role,
+        }),
+        None => Resolved::NoRole {
+            name: signed_in.name,
+        },
+    }
 }
 
 /// A dev session's cookie value: `name` or `name:role`.
@@ -108,18 +143,26 @@ async fn resolve_oidc(state: &AuthState, session: Option<&Session>) -> Resolved 
     let Some(session) = session else {
         return Resolved::Nobody;
     };
-    match session.get::<SignedIn>(SIGNED_IN_KEY).await {
-        Ok(Some(signed_in)) => {
-            let role = Role::from_claims(signed_in.roles.iter().map(String::as_str))
-                .unwrap_or(state.default_role);
-            Resolved::Known(Caller {
-                id: signed_in.id,
-                name: signed_in.name,
-                role,
-            })
+    let Ok(Some(signed_in)) = session.get::<SignedIn>(SIGNED_IN_KEY).await else {
+        return Resolved::Nobody;
+    };
+    let now = unix_now();
+    if now.saturating_sub(signed_in.signed_in_at) >= state.session_max.as_secs() as i64 {
+        // Past its absolute lifetime: sign in again (and the role is read again).
+        tracing::info!(user = %signed_in.id, "session reached its maximum lifetime");
+        if let Err(e) = session.flush().await {
+            tracing::warn!(error = %e, "cannot end the session");
         }
-        _ => Resolved::Nobody,
+        return Resolved::Nobody;
     }
+    // In use: the idle end moves (the session is written, and its cookie sent again).
+    let seen: Option<i64> = session.get(SEEN_KEY).await.ok().flatten();
+    if seen.is_none_or(|at| now.saturating_sub(at) >= SEEN_EVERY_SECONDS)
+        && let Err(e) = session.insert(SEEN_KEY, now).await
+    {
+        tracing::debug!(error = %e, "cannot note the session's use");
+    }
+    resolved_from(signed_in, state.default_role)
 }
 
 fn session_cookie(value: String) -> Cookie<'static> {
@@ -198,9 +241,16 @@ pub async fn resolve_caller(
             }
             resolve_dev(&state, req.headers(), &path)
         }
-        AuthMode::Easyauth => easyauth::caller(req.headers(), state.default_role)
-            .map(Resolved::Known)
-            .unwrap_or(Resolved::Nobody),
+        AuthMode::Easyauth => {
+            match easyauth::principal(req.headers(), state.easyauth_token.as_ref()).await {
+                Ok(Some(principal)) => resolved_from(principal, state.default_role),
+                Ok(None) => Resolved::Nobody,
+                Err(why) => {
+                    tracing::warn!(path = %path, %why, "Easy Auth identity refused");
+                    Resolved::Refused(why)
+                }
+            }
+        }
         AuthMode::Oidc => resolve_oidc(&state, req.extensions().get::<Session>()).await,
     };
     match resolved {
@@ -219,6 +269,18 @@ pub async fn resolve_caller(
             } else {
                 (jar, res).into_response()
             }
+        }
+        Resolved::NoRole { .. } if path.starts_with("/api/") => no_role().into_response(),
+        Resolved::NoRole { name } if !path.starts_with("/auth/") && !is_public_path(&path) => {
+            auth_pages::no_role(&name, state.access_contact.as_deref(), state.oidc.is_some())
+        }
+        Resolved::Refused(why) if path.starts_with("/api/") => {
+            let mut err = ApiError::unauthenticated();
+            err.message = format!("Not signed in: {why}.");
+            err.into_response()
+        }
+        Resolved::Refused(why) if !is_public_path(&path) => {
+            sign_in_failed(StatusCode::UNAUTHORIZED, &format!("Not signed in: {why}."))
         }
         Resolved::Nobody if path.starts_with("/api/") => {
             ApiError::unauthenticated().into_response()
@@ -239,8 +301,18 @@ pub async fn resolve_caller(
             target.extend(form_urlencoded::byte_serialize(next.as_bytes()));
             Redirect::to(&target).into_response()
         }
-        Resolved::Nobody => next.run(req).await,
+        Resolved::Nobody | Resolved::NoRole { .. } | Resolved::Refused(_) => next.run(req).await,
     }
+}
+
+/// 403 `no_role`: signed in, but given no role in this dashboard (`DEFAULT_ROLE=none`).
+fn no_role() -> ApiError {
+    ApiError::new(
+        403,
+        "no_role",
+        "You are signed in, but have no role in this dashboard: ask for the Reader, Operator or \
+         Admin app role.",
+    )
 }
 
 /// What is served to everyone: the bundle, the icon, health.
@@ -368,6 +440,13 @@ pub async fn login(State(state): State<AuthState>, session: Session, uri: http::
         .unwrap_or_else(|| "/".into());
     match oidc.begin(&next).await {
         Ok((url, pending)) => {
+            // A sign-in that never comes back ends soon (a signed-in session keeps its own end).
+            let signed_in = matches!(session.get::<SignedIn>(SIGNED_IN_KEY).await, Ok(Some(_)));
+            if !signed_in {
+                let lifetime = PENDING_SIGN_IN_LIFETIME.min(state.session_idle);
+                let ends = time::OffsetDateTime::now_utc() + lifetime;
+                session.set_expiry(Some(Expiry::AtDateTime(ends)));
+            }
             if let Err(e) = session.insert(PENDING_KEY, &pending).await {
                 tracing::error!(error = %e, "cannot keep the sign-in in the session");
                 return sign_in_failed(
@@ -395,8 +474,51 @@ pub struct CallbackQuery {
     pub state: Option<String>,
     #[serde(default)]
     pub error: Option<String>,
+    /// Read so that the link is taken as it comes, never shown: anyone can write it.
     #[serde(default)]
     pub error_description: Option<String>,
+    #[serde(default)]
+    pub error_uri: Option<String>,
+    /// Entra ID adds these to its answers.
+    #[serde(default)]
+    pub session_state: Option<String>,
+    #[serde(default)]
+    pub iss: Option<String>,
+}
+
+/// Our words for the OAuth 2.0 / OpenID Connect error codes a provider sends back (RFC 6749
+/// §4.1.2.1, OpenID Connect Core §3.1.2.6); anything else is one general sentence.
+fn provider_error_words(code: &str) -> &'static str {
+    match code {
+        "access_denied" => {
+            "The sign-in was cancelled, or your account may not use this dashboard. Try again, \
+             or ask for access."
+        }
+        "consent_required"
+        | "interaction_required"
+        | "login_required"
+        | "account_selection_required" => {
+            "The identity provider needs you to sign in (or consent) on its page. Try again."
+        }
+        "invalid_request"
+        | "invalid_scope"
+        | "unsupported_response_type"
+        | "unauthorized_client"
+        | "invalid_client"
+        | "request_not_supported"
+        | "request_uri_not_supported"
+        | "registration_not_supported" => {
+            "The identity provider refused this dashboard's sign-in request: its app \
+             registration needs a look. Tell the dashboard's operators."
+        }
+        "server_error" | "temporarily_unavailable" => {
+            "The identity provider could not sign you in just now. Try again in a moment."
+        }
+        _ => {
+            "The identity provider refused the sign-in. Try again, or tell the dashboard's \
+              operators."
+        }
+    }
 }
 
 /// `GET /auth/callback?code=…&state=…`: the identity provider sends the browser back; the code
@@ -416,11 +538,8 @@ pub async fn callback(
     };
     let pending: Option<PendingSignIn> = session.remove(PENDING_KEY).await.ok().flatten();
     if let Some(error) = q.error {
-        let why = q.error_description.unwrap_or(error);
-        return sign_in_failed(
-            StatusCode::UNAUTHORIZED,
-            &format!("The identity provider said: {why}"),
-        );
+        tracing::info!(error = %error.chars().take(64).collect::<String>(), "the identity provider refused a sign-in");
+        return sign_in_failed(StatusCode::UNAUTHORIZED, provider_error_words(&error));
     }
     let (Some(pending), Some(code), Some(returned_state)) = (pending, q.code, q.state) else {
         return sign_in_failed(
@@ -458,15 +577,35 @@ pub async fn callback(
     }
 }
 
-/// `GET /auth/logout`: ends the session (OIDC) or the dev session, then back to the dashboard
-/// (which asks to sign in again).
+/// `GET /auth/logout`: a small page with the Sign out button (signing out is a POST, so that
+/// no other site's link or image can sign anyone out).
+pub async fn logout_page() -> Response {
+    auth_pages::sign_out_page()
+}
+
+/// `POST /auth/logout`: ends the session (OIDC, and the provider's own session when it names an
+/// `end_session_endpoint`, coming back to `PUBLIC_URL/`) or the dev session.
 pub async fn logout(State(state): State<AuthState>, session: Session) -> Response {
     match state.mode {
         AuthMode::Oidc => {
+            let id_token = session
+                .get::<SignedIn>(SIGNED_IN_KEY)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|s| s.id_token);
             if let Err(e) = session.flush().await {
                 tracing::warn!(error = %e, "cannot end the session");
             }
-            auth_pages::signed_out()
+            let after = format!("{}/", state.public_url.trim_end_matches('/'));
+            let at_provider = match &state.oidc {
+                Some(oidc) => oidc.sign_out_url(id_token.as_deref(), &after).await,
+                None => None,
+            };
+            match at_provider {
+                Some(url) => Redirect::to(&url).into_response(),
+                None => auth_pages::signed_out(),
+            }
         }
         AuthMode::Dev => {
             let jar = SignedCookieJar::new(state.key.clone())

@@ -1,18 +1,37 @@
 //! The few pages the sign-in routes answer with themselves (not the dashboard): a sign-in that
-//! failed, signed out, signed in again from an open page. Written with `view!`, rendered once on
-//! the server; they need no script.
+//! failed, signing out and signed out, signed in again from an open page, signed in without a
+//! role. Written with `view!`, rendered once on the server; they need no script.
 
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 use leptos::prelude::*;
 
-/// One short page: a title, what happened, and where to go.
+/// What a page offers next: a link, or the Sign out button (a form that posts).
+#[derive(Clone)]
+enum Next {
+    Link(&'static str, &'static str),
+    SignOut,
+}
+
+/// One short page: a title, what happened, and what to do next.
 #[component]
-fn AuthPage(
-    title: &'static str,
-    said: String,
-    link: (&'static str, &'static str),
-) -> impl IntoView {
+fn AuthPage(title: &'static str, said: String, next: Next) -> impl IntoView {
+    let next = match next {
+        Next::Link(href, label) => view! {
+            <p>
+                <a href=href>{label}</a>
+            </p>
+        }
+        .into_any(),
+        Next::SignOut => view! {
+            <form method="post" action="/auth/logout">
+                <button type="submit" data-testid="sign-out">
+                    "Sign out"
+                </button>
+            </form>
+        }
+        .into_any(),
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -25,22 +44,15 @@ fn AuthPage(
                 <main>
                     <h1>{title}</h1>
                     <p data-testid="auth-page-said">{said}</p>
-                    <p>
-                        <a href=link.0>{link.1}</a>
-                    </p>
+                    {next}
                 </main>
             </body>
         </html>
     }
 }
 
-fn page(
-    status: StatusCode,
-    title: &'static str,
-    said: String,
-    link: (&'static str, &'static str),
-) -> Response {
-    let html = Owner::new().with(|| view! { <AuthPage title said link /> }.to_html());
+fn page(status: StatusCode, title: &'static str, said: String, next: Next) -> Response {
+    let html = Owner::new().with(|| view! { <AuthPage title said next /> }.to_html());
     (status, Html(html)).into_response()
 }
 
@@ -50,7 +62,7 @@ pub fn sign_in_failed(status: StatusCode, why: &str) -> Response {
         status,
         "Sign-in failed",
         why.to_owned(),
-        ("/auth/login", "Try again"),
+        Next::Link("/auth/login", "Try again"),
     )
 }
 
@@ -59,7 +71,38 @@ pub fn signed_out() -> Response {
         StatusCode::OK,
         "Signed out",
         "You are signed out of the AKS dashboard.".into(),
-        ("/auth/login", "Sign in again"),
+        Next::Link("/auth/login", "Sign in again"),
+    )
+}
+
+/// `GET /auth/logout`: signing out is a button (a POST), never a link another site could use.
+pub fn sign_out_page() -> Response {
+    page(
+        StatusCode::OK,
+        "Sign out",
+        "Sign out of the AKS dashboard on this browser?".into(),
+        Next::SignOut,
+    )
+}
+
+/// Signed in, but given no role here (`DEFAULT_ROLE=none`): whom to ask, and Sign out.
+pub fn no_role(name: &str, contact: Option<&str>, can_sign_out: bool) -> Response {
+    let whom = contact.map_or_else(
+        || "the administrators of this dashboard's app registration in Entra ID".to_owned(),
+        str::to_owned,
+    );
+    page(
+        StatusCode::FORBIDDEN,
+        "No access yet",
+        format!(
+            "You are signed in as {name}, but have no role in the AKS dashboard. Ask {whom} to \
+             give you the Reader, Operator or Admin app role, then sign in again."
+        ),
+        if can_sign_out {
+            Next::SignOut
+        } else {
+            Next::Link("/", "Try again")
+        },
     )
 }
 
@@ -72,7 +115,7 @@ pub fn signed_in_again() -> Response {
         "You are signed in again. Go back to the dashboard's tab and try again: what you typed \
          there is still there. This tab can be closed."
             .into(),
-        ("/", "Open the dashboard"),
+        Next::Link("/", "Open the dashboard"),
     )
 }
 

@@ -1,8 +1,13 @@
 //! Per-user limits, so that one noisy user (or a script in a loop) runs into them before
 //! everyone else runs into Azure's throttling or a busy job store: writes (create — a one-click
-//! fix is a create —, stop, dismiss, delete a partial cluster) and pre-flight, each so many per
-//! signed-in user per minute (governor's keyed GCRA limiter: a minute's worth at once, then an
-//! even pace). Over a limit: 429 `rate_limited` JSON with `Retry-After`, nothing done.
+//! fix is a create —, stop, dismiss, delete a partial cluster), pre-flight, and reads that may
+//! reach Azure (a cluster list nobody has cached), each so many per signed-in user per minute
+//! (governor's keyed GCRA limiter: a minute's worth at once, then an even pace). Over a limit:
+//! 429 `rate_limited` JSON with `Retry-After`, nothing done.
+//!
+//! Writes and pre-flight are counted here, by route, before the handler runs; a read is counted
+//! by the service that is about to ask Azure ([`RateLimits::check_read`]), so that reads the
+//! cache answers cost nothing.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -28,6 +33,8 @@ use crate::identity::Caller;
 pub enum Limited {
     Write,
     Preflight,
+    /// A read that will ask Azure (nothing cached answers it).
+    Read,
 }
 
 impl Limited {
@@ -35,6 +42,7 @@ impl Limited {
         match self {
             Limited::Write => "write",
             Limited::Preflight => "preflight",
+            Limited::Read => "read",
         }
     }
 }
@@ -68,6 +76,7 @@ pub struct RateLimits {
 struct Limits {
     writes: Option<DefaultKeyedRateLimiter<String>>,
     preflights: Option<DefaultKeyedRateLimiter<String>>,
+    reads: Option<DefaultKeyedRateLimiter<String>>,
     checks: AtomicU64,
 }
 
@@ -80,14 +89,21 @@ const FORGET_EVERY: u64 = 4096;
 
 impl RateLimits {
     /// `0`: no limit.
-    pub fn new(writes_per_minute: u32, preflights_per_minute: u32) -> Self {
+    pub fn new(writes_per_minute: u32, preflights_per_minute: u32, reads_per_minute: u32) -> Self {
         Self {
             inner: Arc::new(Limits {
                 writes: per_minute(writes_per_minute),
                 preflights: per_minute(preflights_per_minute),
+                reads: per_minute(reads_per_minute),
                 checks: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// A read of `user` that will ask Azure: `Ok`, or the 429 to answer instead.
+    pub fn check_read(&self, user: &str) -> Result<(), ApiError> {
+        self.check(Limited::Read, user)
+            .map_err(|seconds| refusal(Limited::Read, user, seconds))
     }
 
     /// `Err(seconds)` when `user` must wait that long before the next request of this kind.
@@ -95,6 +111,7 @@ impl RateLimits {
         let limiter = match what {
             Limited::Write => &self.inner.writes,
             Limited::Preflight => &self.inner.preflights,
+            Limited::Read => &self.inner.reads,
         };
         let Some(limiter) = limiter else {
             return Ok(());
@@ -119,23 +136,32 @@ pub async fn limit(State(limits): State<RateLimits>, req: Request, next: Next) -
         return next.run(req).await;
     };
     if let Err(seconds) = limits.check(what, &caller.id) {
-        tracing::info!(user = %caller.id, limit = what.as_str(), retry_after = seconds, "rate limited");
-        crate::metrics::rate_limited(what.as_str());
-        let message = match what {
-            Limited::Write => format!(
-                "You are creating, stopping or dismissing faster than this dashboard allows; \
-                 try again in {seconds} s."
-            ),
-            Limited::Preflight => {
-                format!("Too many pre-flight checks at once; try again in {seconds} s.")
-            }
-        };
-        let mut err = ApiError::new(429, "rate_limited", message);
-        err.retryable = Some(true);
-        err.retry_after_seconds = Some(seconds.max(1));
-        return err.into_response();
+        return refusal(what, &caller.id, seconds).into_response();
     }
     next.run(req).await
+}
+
+/// The 429 `rate_limited` of `user` over the `what` limit, who may try again in `seconds`.
+fn refusal(what: Limited, user: &str, seconds: u64) -> ApiError {
+    tracing::info!(%user, limit = what.as_str(), retry_after = seconds, "rate limited");
+    crate::metrics::rate_limited(what.as_str());
+    let message = match what {
+        Limited::Write => format!(
+            "You are creating, stopping or dismissing faster than this dashboard allows; \
+             try again in {seconds} s."
+        ),
+        Limited::Preflight => {
+            format!("Too many pre-flight checks at once; try again in {seconds} s.")
+        }
+        Limited::Read => format!(
+            "Too many reads of resource groups this dashboard has not seen yet (each asks \
+             Azure); try again in {seconds} s."
+        ),
+    };
+    let mut err = ApiError::new(429, "rate_limited", message);
+    err.retryable = Some(true);
+    err.retry_after_seconds = Some(seconds.max(1));
+    err
 }
 
 #[cfg(test)]
@@ -162,7 +188,7 @@ mod tests {
 
     #[test]
     fn a_minutes_worth_passes_then_the_next_waits_and_others_are_not_held() {
-        let limits = RateLimits::new(3, 0);
+        let limits = RateLimits::new(3, 0, 0);
         for _ in 0..3 {
             assert_eq!(limits.check(Limited::Write, "ana"), Ok(()));
         }

@@ -1,5 +1,6 @@
-//! The event streams open on this server, by user, within their caps (`MAX_STREAMS_PER_USER`,
-//! `MAX_STREAMS_PER_SERVER`): a slot is taken when a stream opens and comes back when it ends.
+//! The long answers open on this server, by user, within their caps: event streams
+//! (`MAX_STREAMS_PER_USER`, `MAX_STREAMS_PER_SERVER`) and history exports (2 per user, 8 per
+//! server). A slot is taken when one starts and comes back when it ends.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,6 +9,15 @@ use crate::api_error::ApiError;
 
 /// When a refused stream may be asked for again.
 const STREAMS_RETRY_AFTER_SECONDS: u64 = 30;
+/// When a refused export may be asked for again.
+const EXPORTS_RETRY_AFTER_SECONDS: u64 = 10;
+
+/// What the slots are for: it decides what a refusal says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Streams,
+    Exports,
+}
 
 /// The event streams open on this server, by user, within their caps: one user's pages (or a
 /// script that opens streams in a loop) cannot take the slots everyone shares.
@@ -17,6 +27,7 @@ pub struct StreamSlots {
 }
 
 struct Slots {
+    kind: Kind,
     per_user: usize,
     per_server: usize,
     open: Mutex<(usize, HashMap<String, usize>)>,
@@ -29,9 +40,20 @@ pub struct StreamSlot {
 }
 
 impl StreamSlots {
+    /// Event streams (open pages).
     pub fn new(per_user: usize, per_server: usize) -> Self {
+        Self::of(Kind::Streams, per_user, per_server)
+    }
+
+    /// History exports: each reads the database a batch at a time while its client downloads.
+    pub fn exports(per_user: usize, per_server: usize) -> Self {
+        Self::of(Kind::Exports, per_user, per_server)
+    }
+
+    fn of(kind: Kind, per_user: usize, per_server: usize) -> Self {
         Self {
             inner: Arc::new(Slots {
+                kind,
                 per_user,
                 per_server,
                 open: Mutex::new((0, HashMap::new())),
@@ -39,25 +61,46 @@ impl StreamSlots {
         }
     }
 
-    /// A slot for one more stream of `user`, or the 429 that says which cap is reached.
+    /// A slot for one more of `user`'s, or the 429 that says which cap is reached.
     pub fn take(&self, user: &str) -> Result<StreamSlot, ApiError> {
         let mut open = self.inner.open.lock().unwrap_or_else(|e| e.into_inner());
         let (total, by_user) = &mut *open;
         let mine = by_user.get(user).copied().unwrap_or(0);
+        let kind = self.inner.kind;
         let refusal = if mine >= self.inner.per_user {
-            Some(format!(
-                "You have {mine} dashboard pages receiving live updates on this server, the most \
-                 allowed; close one, or reload this page later."
-            ))
+            Some(match kind {
+                Kind::Streams => format!(
+                    "You have {mine} dashboard pages receiving live updates on this server, the \
+                     most allowed; close one, or reload this page later."
+                ),
+                Kind::Exports => format!(
+                    "You have {mine} history exports downloading, the most allowed at once; let \
+                     one finish, then try again."
+                ),
+            })
         } else if *total >= self.inner.per_server {
-            Some("This server holds as many live dashboard pages as it may; try again soon.".into())
+            Some(
+                match kind {
+                    Kind::Streams => {
+                        "This server holds as many live dashboard pages as it may; try again soon."
+                    }
+                    Kind::Exports => {
+                        "This server is sending as many history exports as it may; try again soon."
+                    }
+                }
+                .to_owned(),
+            )
         } else {
             None
         };
         if let Some(message) = refusal {
-            let mut err = ApiError::new(429, "too_many_streams", message);
+            let (code, retry_after) = match kind {
+                Kind::Streams => ("too_many_streams", STREAMS_RETRY_AFTER_SECONDS),
+                Kind::Exports => ("too_many_exports", EXPORTS_RETRY_AFTER_SECONDS),
+            };
+            let mut err = ApiError::new(429, code, message);
             err.retryable = Some(true);
-            err.retry_after_seconds = Some(STREAMS_RETRY_AFTER_SECONDS);
+            err.retry_after_seconds = Some(retry_after);
             return Err(err);
         }
         *total += 1;

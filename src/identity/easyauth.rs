@@ -3,15 +3,23 @@
 //! key), `X-MS-CLIENT-PRINCIPAL-NAME` the name, and `X-MS-CLIENT-PRINCIPAL` the token's claims
 //! (base64 JSON), from which the app roles come. Trusted only in this mode: App Service strips
 //! these headers from what browsers send, and the port must be reachable through it alone.
+//!
+//! A second line, for when the port may be reachable some other way: with its token store on,
+//! App Service also forwards the signed ID token (`X-MS-TOKEN-AAD-ID-TOKEN`). When it is
+//! present it is verified (issuer, audience, signature against the tenant's keys, expiry) and
+//! the identity comes from it; when the deployment requires it ([`TokenCheck::required`], the
+//! default off loopback), a request without it is nobody.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 use serde::Deserialize;
 
-use super::{Caller, Role};
+use super::oidc::{OidcClient, SignedIn};
 
 pub const PRINCIPAL_ID: &str = "x-ms-client-principal-id";
+/// The ID token App Service's token store forwards (Entra ID as the provider).
+pub const ID_TOKEN: &str = "x-ms-token-aad-id-token";
 pub const PRINCIPAL_NAME: &str = "x-ms-client-principal-name";
 pub const PRINCIPAL: &str = "x-ms-client-principal";
 
@@ -35,9 +43,65 @@ struct Claim {
     val: String,
 }
 
-/// The caller App Service says this is, or `None` without a principal id. A principal whose
-/// claims name no known role gets `default_role`.
-pub fn caller(headers: &HeaderMap, default_role: Role) -> Option<Caller> {
+/// How the forwarded ID token is checked: against the tenant's issuer, for this application.
+#[derive(Clone)]
+pub struct TokenCheck {
+    pub client: OidcClient,
+    /// A request without the token is nobody (else the principal headers alone are believed).
+    pub required: bool,
+}
+
+/// Who App Service says this is: from the verified ID token when there is one (or one is
+/// required), else from the principal headers. `Ok(None)`: nobody signed in; `Err`: the request
+/// carries an identity that does not hold, and why.
+pub async fn principal(
+    headers: &HeaderMap,
+    check: Option<&TokenCheck>,
+) -> Result<Option<SignedIn>, String> {
+    let from_headers = principal_from_headers(headers);
+    let token = headers
+        .get(ID_TOKEN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(check) = check else {
+        return Ok(from_headers);
+    };
+    let Some(token) = token else {
+        return if check.required && from_headers.is_some() {
+            Err(
+                "App Service forwarded no ID token (X-MS-TOKEN-AAD-ID-TOKEN): turn on its token \
+                 store, or set EASYAUTH_TRUST_HEADERS"
+                    .into(),
+            )
+        } else if check.required {
+            Ok(None)
+        } else {
+            Ok(from_headers)
+        };
+    };
+    let verified = check
+        .client
+        .verify_forwarded(token)
+        .await
+        .map_err(|e| format!("the forwarded ID token does not hold: {e}"))?;
+    if let Some(said) = &from_headers
+        && !said.id.eq_ignore_ascii_case(&verified.id)
+    {
+        return Err("the principal headers and the ID token name different users".into());
+    }
+    Ok(Some(SignedIn {
+        // A name the headers give (the UPN App Service shows) wins over the token's.
+        name: from_headers
+            .map(|h| h.name)
+            .filter(|n| *n != verified.id)
+            .unwrap_or(verified.name.clone()),
+        ..verified
+    }))
+}
+
+/// The user the principal headers name, or `None` without a principal id.
+pub fn principal_from_headers(headers: &HeaderMap) -> Option<SignedIn> {
     let text = |name: &str| {
         headers
             .get(name)
@@ -70,16 +134,28 @@ pub fn caller(headers: &HeaderMap, default_role: Role) -> Option<Caller> {
         .map(str::to_owned)
         .or_else(|| claim_values(&name_typ).first().map(|n| (*n).to_owned()))
         .unwrap_or_else(|| id.clone());
-    Some(Caller {
+    Some(SignedIn {
         id,
         name,
-        role: Role::from_claims(roles).unwrap_or(default_role),
+        roles: roles.into_iter().map(str::to_owned).collect(),
+        signed_in_at: 0,
+        id_token: None,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::Role;
+
+    /// The caller the headers alone give, with `default_role` for one without a role claim.
+    fn caller(headers: &HeaderMap, default_role: Role) -> Option<crate::identity::Caller> {
+        principal_from_headers(headers).map(|p| crate::identity::Caller {
+            role: Role::from_claims(p.roles.iter().map(String::as_str)).unwrap_or(default_role),
+            id: p.id,
+            name: p.name,
+        })
+    }
 
     fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
         let mut h = HeaderMap::new();

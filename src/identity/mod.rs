@@ -126,16 +126,29 @@ pub fn is_valid_dev_user(name: &str) -> bool {
 }
 
 /// How the server knows who calls: the mode, the key that signs dev sessions, the role of a
-/// user whose sign-in names none, and (OpenID Connect) the provider.
+/// user whose sign-in names none, (OpenID Connect) the provider and the sessions' lifetimes,
+/// and (Easy Auth) whether the forwarded ID token is required.
 #[cfg(feature = "ssr")]
 #[derive(Clone)]
 pub struct AuthState {
     pub mode: crate::config::AuthMode,
     pub key: axum_extra::extract::cookie::Key,
-    pub default_role: Role,
+    /// `None` (`DEFAULT_ROLE=none`): a user whose sign-in names no role is let in nowhere.
+    pub default_role: Option<Role>,
     /// Dev sign-in on a network address the operator opened on purpose: no `Host` check.
     pub dev_on_network: bool,
     pub oidc: Option<oidc::OidcClient>,
+    /// Easy Auth's second line: the ID token App Service forwards, checked against the
+    /// tenant's keys (`None`: headers alone, as the operator chose).
+    pub easyauth_token: Option<easyauth::TokenCheck>,
+    /// A signed-in session ends after this long unused…
+    pub session_idle: std::time::Duration,
+    /// …and after this long at most, however active.
+    pub session_max: std::time::Duration,
+    /// The dashboard's address as browsers reach it (sign-out comes back to it).
+    pub public_url: String,
+    /// Whom a user without a role should ask (`ACCESS_CONTACT`).
+    pub access_contact: Option<String>,
 }
 
 #[cfg(feature = "ssr")]

@@ -1,26 +1,31 @@
 //! Sign-in with Microsoft Entra ID (`AUTH_MODE=oidc`): OpenID Connect's authorization code
-//! flow with PKCE, through the `openidconnect` crate. The provider is discovered from its issuer
-//! URL (once, and again after a failure); the ID token is checked by the crate (signature
-//! against the issuer's keys, `iss`, `aud`, `exp`, `nonce`); the user's object id (`oid`) is
-//! the owner key, `name` is shown, and the app roles (`roles`) give the [`Role`](super::Role).
+//! flow with PKCE, through the `openidconnect` crate. The ID token is checked by the crate
+//! (signature against the issuer's keys, `iss`, `aud`, `exp`, `nonce`); the user's object id
+//! (`oid`) is the owner key, `name` is shown, and the app roles (`roles`) give the
+//! [`Role`](super::Role). The same checks serve Easy Auth's forwarded ID token
+//! ([`OidcClient::verify_forwarded`]).
+//!
+//! Providers roll their signing keys (Entra ID every few weeks): the discovery document and the
+//! keys are read at the first use, again when a token names a key the set does not have (at
+//! most once a minute), and again after a day. A read that fails keeps what was read before.
 //!
 //! The sign-in in progress (state, nonce, PKCE verifier, where to go after) waits in the
 //! server-side session (`sessions.rs`), never in the browser.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
     CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
-    CoreProviderMetadata, CoreRevocableToken, CoreRevocationErrorResponse,
-    CoreTokenIntrospectionResponse, CoreTokenType,
+    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
-    EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl,
-    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, StandardErrorResponse,
-    StandardTokenResponse, TokenResponse,
+    AdditionalClaims, AuthorizationCode, ClaimsVerificationError, Client, ClientId, ClientSecret,
+    CsrfToken, EmptyExtraTokenFields, EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IdToken, IdTokenClaims, IdTokenFields, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
+    SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +53,12 @@ type EntraIdTokenFields = IdTokenFields<
     CoreJwsSigningAlgorithm,
 >;
 type EntraTokenResponse = StandardTokenResponse<EntraIdTokenFields, CoreTokenType>;
+type EntraIdToken = IdToken<
+    EntraClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
 
 /// The `openidconnect` client as discovery makes it, reading Entra's claims.
 type EntraClient = Client<
@@ -72,6 +83,11 @@ type EntraClient = Client<
 
 /// How long a call to the identity provider may take.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The discovery document and keys are read again after this long, whatever happens.
+const KEYS_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+/// A token naming an unknown key makes the keys be read again at most this often: a stream of
+/// made-up tokens cannot make the server hammer the provider.
+const UNKNOWN_KEY_REFRESH_GAP: Duration = Duration::from_secs(60);
 
 /// Why a sign-in did not go through, in words for the page that says so.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +122,13 @@ pub struct SignedIn {
     pub name: String,
     /// The app roles (`roles`) as the token names them.
     pub roles: Vec<String>,
+    /// When the user signed in (Unix seconds): the session's absolute lifetime counts from
+    /// here. 0 for a session kept before this was recorded (it has run out).
+    #[serde(default)]
+    pub signed_in_at: i64,
+    /// The ID token itself, sent back as `id_token_hint` when signing out at the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// The dashboard's OpenID Connect client. Cheap to clone.
@@ -121,7 +144,24 @@ struct Inner {
     redirect_url: RedirectUrl,
     /// No redirects: the flow's calls go where discovery says, nowhere else.
     http: reqwest::Client,
-    discovered: tokio::sync::RwLock<Option<Arc<EntraClient>>>,
+    provider: tokio::sync::RwLock<Option<Arc<Provider>>>,
+    /// When a token naming an unknown key last made the keys be read again.
+    unknown_key_refresh: std::sync::Mutex<Option<Instant>>,
+}
+
+/// What discovery said: the client built from it (endpoints and keys) and where sign-out
+/// continues.
+struct Provider {
+    client: EntraClient,
+    end_session: Option<EndSessionUrl>,
+    read_at: Instant,
+}
+
+/// Why the provider's discovery document or keys were read again.
+#[derive(Debug, Clone, Copy)]
+enum Refresh {
+    UnknownKey,
+    Daily,
 }
 
 impl OidcClient {
@@ -145,7 +185,8 @@ impl OidcClient {
                 redirect_url: RedirectUrl::new(redirect_url.to_owned())
                     .map_err(|e| format!("the sign-in redirect {redirect_url:?}: {e}"))?,
                 http,
-                discovered: tokio::sync::RwLock::new(None),
+                provider: tokio::sync::RwLock::new(None),
+                unknown_key_refresh: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -154,35 +195,136 @@ impl OidcClient {
         self.inner.issuer_url.as_str()
     }
 
-    /// The client as discovery makes it; discovered once, and again after a failure.
-    async fn client(&self) -> Result<Arc<EntraClient>, SignInError> {
-        if let Some(client) = self.inner.discovered.read().await.as_ref() {
-            return Ok(client.clone());
-        }
-        let mut slot = self.inner.discovered.write().await;
-        if let Some(client) = slot.as_ref() {
-            return Ok(client.clone());
-        }
-        let metadata =
-            CoreProviderMetadata::discover_async(self.inner.issuer_url.clone(), &self.inner.http)
-                .await
-                .map_err(|e| SignInError::Provider(e.to_string()))?;
+    /// Reads the discovery document and, through it, the keys.
+    async fn discover(&self) -> Result<Provider, SignInError> {
+        let metadata = ProviderMetadataWithLogout::discover_async(
+            self.inner.issuer_url.clone(),
+            &self.inner.http,
+        )
+        .await
+        .map_err(|e| SignInError::Provider(e.to_string()))?;
+        let end_session = metadata.additional_metadata().end_session_endpoint.clone();
         let client = Client::from_provider_metadata(
             metadata,
             self.inner.client_id.clone(),
             self.inner.client_secret.clone(),
         )
         .set_redirect_uri(self.inner.redirect_url.clone());
-        let client = Arc::new(client);
-        *slot = Some(client.clone());
-        Ok(client)
+        Ok(Provider {
+            client,
+            end_session,
+            read_at: Instant::now(),
+        })
+    }
+
+    /// What discovery said: read at the first use, and again once it is a day old (if that
+    /// read fails, the day-old one serves and the next use tries again).
+    async fn provider(&self) -> Result<Arc<Provider>, SignInError> {
+        if let Some(known) = self.inner.provider.read().await.as_ref()
+            && known.read_at.elapsed() < KEYS_MAX_AGE
+        {
+            return Ok(known.clone());
+        }
+        let mut slot = self.inner.provider.write().await;
+        match slot.clone() {
+            Some(known) if known.read_at.elapsed() < KEYS_MAX_AGE => Ok(known),
+            Some(old) => Ok(self.refreshed(&mut slot, old, Refresh::Daily).await),
+            None => {
+                let fresh = Arc::new(self.discover().await?);
+                *slot = Some(fresh.clone());
+                Ok(fresh)
+            }
+        }
+    }
+
+    /// Reads discovery and keys again in place of `old`; on failure `old` stays.
+    async fn refreshed(
+        &self,
+        slot: &mut Option<Arc<Provider>>,
+        old: Arc<Provider>,
+        why: Refresh,
+    ) -> Arc<Provider> {
+        let reason = match why {
+            Refresh::UnknownKey => "unknown_key",
+            Refresh::Daily => "daily",
+        };
+        match self.discover().await {
+            Ok(fresh) => {
+                tracing::info!(issuer = %self.issuer_url(), reason, "identity provider's keys read again");
+                crate::metrics::oidc_key_refresh(reason, "ok");
+                let fresh = Arc::new(fresh);
+                *slot = Some(fresh.clone());
+                fresh
+            }
+            Err(e) => {
+                tracing::warn!(issuer = %self.issuer_url(), reason, error = %e, "cannot read the identity provider's keys again; keeping the ones known");
+                crate::metrics::oidc_key_refresh(reason, "failed");
+                old
+            }
+        }
+    }
+
+    /// A token named a key `seen` does not have: the keys as read again, unless someone read
+    /// them since `seen` or the last such read was under a minute ago (`None`: nothing new).
+    async fn after_unknown_key(&self, seen: &Arc<Provider>) -> Option<Arc<Provider>> {
+        let mut slot = self.inner.provider.write().await;
+        if let Some(current) = slot.as_ref()
+            && !Arc::ptr_eq(current, seen)
+        {
+            return Some(current.clone());
+        }
+        {
+            let mut last = self
+                .inner
+                .unknown_key_refresh
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|at| at.elapsed() < UNKNOWN_KEY_REFRESH_GAP) {
+                return None;
+            }
+            *last = Some(Instant::now());
+        }
+        let fresh = self
+            .refreshed(&mut slot, seen.clone(), Refresh::UnknownKey)
+            .await;
+        (!Arc::ptr_eq(&fresh, seen)).then_some(fresh)
+    }
+
+    /// The token's claims, checked by `check` against the provider's keys; a token signed
+    /// with a key the set does not have makes the keys be read again once.
+    async fn checked_claims<F>(
+        &self,
+        token: &EntraIdToken,
+        check: F,
+    ) -> Result<IdTokenClaims<EntraClaims, CoreGenderClaim>, SignInError>
+    where
+        F: Fn(
+            &EntraIdToken,
+            &EntraClient,
+        )
+            -> Result<IdTokenClaims<EntraClaims, CoreGenderClaim>, ClaimsVerificationError>,
+    {
+        let provider = self.provider().await?;
+        match check(token, &provider.client) {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => match self.after_unknown_key(&provider).await {
+                Some(fresh) => check(token, &fresh.client),
+                None => Err(ClaimsVerificationError::SignatureVerification(
+                    SignatureVerificationError::NoMatchingKey,
+                )),
+            },
+            other => other,
+        }
+        .map_err(|e| SignInError::InvalidToken(e.to_string()))
     }
 
     /// Starts a sign-in: where to send the browser, and what to keep until it comes back.
     pub async fn begin(&self, next: &str) -> Result<(String, PendingSignIn), SignInError> {
-        let client = self.client().await?;
+        let provider = self.provider().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state, nonce) = client
+        let (url, state, nonce) = provider
+            .client
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
                 CsrfToken::new_random,
@@ -213,8 +355,9 @@ impl OidcClient {
         if state != pending.state {
             return Err(SignInError::UnknownState);
         }
-        let client = self.client().await?;
-        let response = client
+        let provider = self.provider().await?;
+        let response = provider
+            .client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| SignInError::Config(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
@@ -224,27 +367,72 @@ impl OidcClient {
         let id_token = response
             .id_token()
             .ok_or_else(|| SignInError::InvalidToken("no ID token in the answer".into()))?;
-        let claims = id_token
-            .claims(
-                &client.id_token_verifier(),
-                &Nonce::new(pending.nonce.clone()),
-            )
-            .map_err(|e| SignInError::InvalidToken(e.to_string()))?;
-        let extra = claims.additional_claims();
-        let id = extra
-            .oid
-            .clone()
-            .unwrap_or_else(|| claims.subject().as_str().to_owned());
-        let name = claims
-            .name()
-            .and_then(|n| n.get(None))
-            .map(|n| n.as_str().to_owned())
-            .or_else(|| claims.preferred_username().map(|u| u.as_str().to_owned()))
-            .unwrap_or_else(|| id.clone());
-        Ok(SignedIn {
-            id,
-            name,
-            roles: extra.roles.clone(),
-        })
+        let nonce = Nonce::new(pending.nonce.clone());
+        let claims = self
+            .checked_claims(id_token, |token, client| {
+                token.claims(&client.id_token_verifier(), &nonce).cloned()
+            })
+            .await?;
+        let mut signed_in = signed_in_from(&claims);
+        signed_in.id_token = Some(id_token.to_string());
+        Ok(signed_in)
     }
+
+    /// Who an ID token another party forwarded says this is (Easy Auth's
+    /// `X-MS-TOKEN-AAD-ID-TOKEN`): signature against the provider's keys, issuer, audience
+    /// (this client id) and expiry are checked; there is no nonce to compare.
+    pub async fn verify_forwarded(&self, token: &str) -> Result<SignedIn, SignInError> {
+        let token: EntraIdToken = token
+            .parse()
+            .map_err(|e: serde_json::Error| SignInError::InvalidToken(e.to_string()))?;
+        let no_nonce = |_: Option<&Nonce>| Ok(());
+        let claims = self
+            .checked_claims(&token, |token, client| {
+                token.claims(&client.id_token_verifier(), no_nonce).cloned()
+            })
+            .await?;
+        Ok(signed_in_from(&claims))
+    }
+
+    /// Where the browser goes to end the provider's own session too, when the provider says
+    /// (`end_session_endpoint`); it comes back to `after`.
+    pub async fn sign_out_url(&self, id_token: Option<&str>, after: &str) -> Option<String> {
+        let provider = self.provider().await.ok()?;
+        let endpoint = provider.end_session.clone()?;
+        let mut request = LogoutRequest::from(endpoint).set_client_id(self.inner.client_id.clone());
+        if let Ok(after) = PostLogoutRedirectUrl::new(after.to_owned()) {
+            request = request.set_post_logout_redirect_uri(after);
+        }
+        if let Some(hint) = id_token.and_then(|t| t.parse::<EntraIdToken>().ok()) {
+            request = request.set_id_token_hint(&hint);
+        }
+        Some(request.http_get_url().to_string())
+    }
+}
+
+/// The user the checked claims name.
+fn signed_in_from(claims: &IdTokenClaims<EntraClaims, CoreGenderClaim>) -> SignedIn {
+    let extra = claims.additional_claims();
+    let id = extra
+        .oid
+        .clone()
+        .unwrap_or_else(|| claims.subject().as_str().to_owned());
+    let name = claims
+        .name()
+        .and_then(|n| n.get(None))
+        .map(|n| n.as_str().to_owned())
+        .or_else(|| claims.preferred_username().map(|u| u.as_str().to_owned()))
+        .unwrap_or_else(|| id.clone());
+    SignedIn {
+        id,
+        name,
+        roles: extra.roles.clone(),
+        signed_in_at: unix_now(),
+        id_token: None,
+    }
+}
+
+/// Now, in Unix seconds (the sessions' clock: `tower-sessions` counts in wall-clock time).
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }

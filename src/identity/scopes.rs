@@ -32,11 +32,24 @@ impl Scope {
         format!("{}/{}", self.subscription_id, self.resource_group)
     }
 
-    /// A scope's path (`subscription/group`); `None` unless it is exactly two non-empty parts.
+    /// A scope's path (`subscription/group`); `None` unless [`Scope::read`] takes it.
     pub fn parse(text: &str) -> Option<Scope> {
-        let (sub, rg) = text.trim().split_once('/')?;
-        (!sub.is_empty() && !rg.is_empty() && !rg.contains('/') && rg != "*")
-            .then(|| Scope::new(sub, rg))
+        Self::read(text).ok()
+    }
+
+    /// A scope's path (`subscription/group`), or the rule it breaks: two parts, the group
+    /// named as Azure allows (so that no made-up text reaches Azure as a resource group).
+    pub fn read(text: &str) -> Result<Scope, String> {
+        let shape = || "Write SUBSCRIPTION/RESOURCE_GROUP, e.g. 1111…/rg-aks-dev.".to_owned();
+        let (sub, rg) = text.trim().split_once('/').ok_or_else(shape)?;
+        let sub_ok = !sub.is_empty() && sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !sub_ok || rg.contains('/') {
+            return Err(shape());
+        }
+        if !crate::provisioning::validate::is_valid_resource_group(rg) {
+            return Err(crate::provisioning::validate::RESOURCE_GROUP_RULE.to_owned());
+        }
+        Ok(Scope::new(sub, rg))
     }
 
     /// As a banner names it: the group, and the start of the subscription id
@@ -318,5 +331,29 @@ mod tests {
         assert_eq!(Scope::parse(&s.path()), Some(s));
         assert_eq!(Scope::parse("a/b/c"), None);
         assert_eq!(Scope::parse("a/*"), None);
+    }
+
+    #[test]
+    fn a_scope_names_its_group_as_azure_allows() {
+        for group in ["rg-aks-dev", "RG_(test).1", "grüße", &"r".repeat(90)] {
+            assert!(Scope::read(&format!("{SUB1}/{group}")).is_ok(), "{group}");
+        }
+        for group in [
+            "",
+            "rg.",
+            "rg with space",
+            "rg%2F",
+            "<script>",
+            "*",
+            &"r".repeat(91),
+        ] {
+            let rule = Scope::read(&format!("{SUB1}/{group}")).expect_err(group);
+            assert!(
+                rule.contains("90") || rule.contains("SUBSCRIPTION"),
+                "{group}: {rule}"
+            );
+        }
+        assert!(Scope::read("no-slash").is_err());
+        assert!(Scope::read("sub id/rg").is_err());
     }
 }

@@ -21,14 +21,27 @@ impl DbSessionStore {
         Self { storage }
     }
 
-    /// Removes the sessions that expired; the server calls it from time to time.
-    pub async fn delete_expired(&self) -> Result<u64, sqlx::Error> {
+    /// Removes up to `batch` sessions that expired; how many it removed. The runners call it
+    /// every few minutes, again while a batch comes back full.
+    pub async fn delete_expired(&self, batch: u32) -> Result<u64, sqlx::Error> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.storage.pool)
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE id IN ( \
+                 SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+        )
+        .bind(now)
+        .bind(i64::from(batch))
+        .execute(&self.storage.pool)
+        .await?;
         Ok(done.rows_affected())
+    }
+
+    /// How many sessions are stored, expired or not (tests, and the operator's question "is
+    /// the sweep keeping up?").
+    pub async fn count(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&self.storage.pool)
+            .await
     }
 }
 

@@ -114,6 +114,9 @@ pub enum PriceError {
 /// At most this many pages per question (a filtered question has one or two).
 const MAX_PAGES: usize = 20;
 
+/// The most a page may weigh: a page holds at most 100 items of about 1 KB.
+const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
 /// A client of the Retail Prices API.
 pub struct RetailPrices {
     http: reqwest::Client,
@@ -131,7 +134,9 @@ impl RetailPrices {
                 "RETAIL_PRICES_ENDPOINT must be an http(s) URL: {endpoint}"
             ));
         }
+        // No redirects: a redirect could lead around the NextPageLink origin check.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .user_agent(concat!("aks-dashboard/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -202,7 +207,7 @@ impl RetailPrices {
     }
 
     async fn page(&self, url: reqwest::Url) -> Result<PricePage, PriceError> {
-        let answer = self
+        let mut answer = self
             .http
             .get(url)
             .send()
@@ -212,10 +217,26 @@ impl RetailPrices {
         if !status.is_success() {
             return Err(PriceError::Status(status.as_u16()));
         }
-        let body = answer
-            .bytes()
+        let too_large = || PriceError::Unreadable(format!("a page over {MAX_PAGE_BYTES} bytes"));
+        if answer
+            .content_length()
+            .is_some_and(|n| n > MAX_PAGE_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        // Read a chunk at a time, so that a page without a length (or lying about it) stops at
+        // the bound instead of filling memory.
+        let mut body = Vec::new();
+        while let Some(chunk) = answer
+            .chunk()
             .await
-            .map_err(|e| PriceError::Unreachable(without_url(&e)))?;
+            .map_err(|e| PriceError::Unreachable(without_url(&e)))?
+        {
+            if body.len() + chunk.len() > MAX_PAGE_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         serde_json::from_slice(&body).map_err(|e| PriceError::Unreadable(e.to_string()))
     }
 }
@@ -304,6 +325,53 @@ mod tests {
         let premium = control_plane_fee(&page.items, "premium").expect("listed");
         assert_eq!(premium.retail_price, 0.6);
         assert_eq!(control_plane_fee(&page.items, "free"), None);
+    }
+
+    /// A price list on a random local port that answers every page with `answer`.
+    async fn price_list(answer: axum::routing::MethodRouter) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = axum::Router::new().route("/api/retail/prices", answer);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/api/retail/prices")
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed() {
+        let endpoint = price_list(axum::routing::get(|| async {
+            axum::response::Redirect::temporary("https://prices.example/elsewhere")
+        }))
+        .await;
+        let prices = RetailPrices::new(&endpoint, Duration::from_secs(5), 0.0).expect("client");
+        let refused = prices
+            .vm_meters("eastus", "Standard_D4s_v3", "USD")
+            .await
+            .expect_err("not followed");
+        assert!(matches!(refused, PriceError::Status(307)), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_page_over_four_megabytes_is_refused_with_or_without_a_length() {
+        let big = || format!(r#"{{"Items":[],"pad":"{}"}}"#, "x".repeat(MAX_PAGE_BYTES));
+        let with_length = price_list(axum::routing::get(move || async move { big() })).await;
+        let streamed = price_list(axum::routing::get(move || async move {
+            let chunks = (0..5).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024 * 1024]));
+            axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+        }))
+        .await;
+        for endpoint in [with_length, streamed] {
+            let prices = RetailPrices::new(&endpoint, Duration::from_secs(5), 0.0).expect("client");
+            let refused = prices
+                .vm_meters("eastus", "Standard_D4s_v3", "USD")
+                .await
+                .expect_err("too large");
+            assert!(
+                refused.to_string().contains("over 4194304 bytes"),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

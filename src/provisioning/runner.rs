@@ -46,6 +46,8 @@ pub struct RunnerConfig {
     pub history_retention: Duration,
     /// How often the runner looks for history past its retention.
     pub history_prune_every: Duration,
+    /// How often the runner deletes expired sign-in sessions.
+    pub session_sweep_every: Duration,
 }
 
 impl Default for RunnerConfig {
@@ -60,6 +62,7 @@ impl Default for RunnerConfig {
             max_internal_errors: 3,
             history_retention: Duration::from_secs(400 * 86_400),
             history_prune_every: Duration::from_secs(3_600),
+            session_sweep_every: Duration::from_secs(300),
             instance: format!(
                 "{}-pid{}-{}",
                 hostname(),
@@ -161,6 +164,7 @@ impl JobRunner {
             loops.spawn(cancel_loop(shared.clone()));
         }
         loops.spawn(history_retention_loop(shared.clone()));
+        loops.spawn(session_sweep_loop(shared.clone()));
         tracing::info!(
             max_in_flight = shared.config.max_in_flight,
             instance = %shared.config.instance,
@@ -358,39 +362,78 @@ const PRUNE_BATCH: u32 = 500;
 /// less to delete.
 async fn history_retention_loop(shared: Arc<Shared>) {
     let history = shared.ctx.repo.history();
+    let every = shared.config.history_prune_every;
     // The first sweep soon after start, not at once: start-up has more urgent work.
-    if rest(
-        &shared,
-        Duration::from_secs(30).min(shared.config.history_prune_every),
-    )
-    .await
-    {
+    let first = Duration::from_secs(30).min(every);
+    sweep_loop(&shared, "history", first, every, || {
+        let cutoff = now_ms().saturating_sub(duration_ms(shared.config.history_retention));
+        let history = history.clone();
+        async move {
+            let deleted = history.prune(cutoff, PRUNE_BATCH).await?;
+            if deleted > 0 {
+                tracing::info!(deleted, cutoff, "history past its retention deleted");
+            }
+            Ok(deleted)
+        }
+    })
+    .await;
+}
+
+/// Deletes expired sign-in sessions (abandoned sign-ins, idle sessions), in batches, every
+/// [`RunnerConfig::session_sweep_every`]: the sessions table holds the live ones, not every
+/// anonymous visit to the sign-in page.
+async fn session_sweep_loop(shared: Arc<Shared>) {
+    let store = crate::identity::sessions::DbSessionStore::new(shared.ctx.repo.storage().clone());
+    let every = shared.config.session_sweep_every;
+    sweep_loop(&shared, "sessions", every, every, || {
+        let store = store.clone();
+        async move {
+            let deleted = store
+                .delete_expired(PRUNE_BATCH)
+                .await
+                .map_err(crate::storage::StorageError::from)?;
+            crate::metrics::sessions_swept(deleted);
+            if deleted > 0 {
+                tracing::debug!(deleted, "expired sessions deleted");
+            }
+            Ok(deleted)
+        }
+    })
+    .await;
+}
+
+/// Calls `batch` (which deletes at most [`PRUNE_BATCH`] rows and says how many) after `first`,
+/// then every `every`: again at once (after a short pause) while it comes back full, so that
+/// each delete holds its locks briefly. A failure waits for the next round. Ends when the
+/// runner stops.
+async fn sweep_loop<F, Fut>(
+    shared: &Shared,
+    what: &'static str,
+    first: Duration,
+    every: Duration,
+    batch: F,
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, crate::storage::StorageError>>,
+{
+    if rest(shared, first).await {
         return;
     }
     loop {
-        let cutoff = now_ms().saturating_sub(duration_ms(shared.config.history_retention));
-        let mut deleted: u64 = 0;
         loop {
-            match history.prune(cutoff, PRUNE_BATCH).await {
-                Ok(n) => {
-                    deleted += n;
-                    if n < u64::from(PRUNE_BATCH) {
-                        break;
-                    }
-                }
+            match batch().await {
+                Ok(n) if n >= u64::from(PRUNE_BATCH) => {}
+                Ok(_) => break,
                 Err(err) => {
-                    tracing::warn!(error = %err, "history retention sweep failed; trying later");
+                    tracing::warn!(error = %err, what, "sweep failed; trying later");
                     break;
                 }
             }
-            if rest(&shared, Duration::from_millis(50)).await {
+            if rest(shared, Duration::from_millis(50)).await {
                 return;
             }
         }
-        if deleted > 0 {
-            tracing::info!(deleted, cutoff, "history past its retention deleted");
-        }
-        if rest(&shared, shared.config.history_prune_every).await {
+        if rest(shared, every).await {
             return;
         }
     }

@@ -247,11 +247,8 @@ pub fn asked_scope(
 ) -> Result<Scope, ApiError> {
     match asked.map(str::trim).filter(|a| !a.is_empty()) {
         Some(text) => {
-            let scope = Scope::parse(text).ok_or_else(|| {
-                let fields = std::collections::BTreeMap::from([(
-                    "scope".to_owned(),
-                    "Write SUBSCRIPTION/RESOURCE_GROUP, e.g. 1111…/rg-aks-dev.".to_owned(),
-                )]);
+            let scope = Scope::read(text).map_err(|rule| {
+                let fields = std::collections::BTreeMap::from([("scope".to_owned(), rule)]);
                 ApiError::invalid_fields(fields)
             })?;
             caller.require_scope(&state.scopes, &scope)?;
@@ -901,6 +898,10 @@ pub async fn list_clusters(
 ) -> Result<ClusterList, ApiError> {
     let scope = asked_scope(state, caller, asked)?;
     let (sub, rg) = (scope.subscription_id, scope.resource_group);
+    // A list nobody has cached asks Azure on the dashboard's identity: counted per user.
+    if state.azure.cached_clusters(&sub, &rg).is_none() {
+        state.limits.check_read(&caller.id)?;
+    }
     let mut list = ClusterList {
         subscription_id: sub.clone(),
         resource_group: rg.clone(),

@@ -66,6 +66,10 @@ pub fn is_valid_pool_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
+/// Azure's resource group rule, as an error names it (`RESOURCE_GROUP_MAX_LEN` characters).
+pub const RESOURCE_GROUP_RULE: &str =
+    "1–90 characters: letters, digits, '_', '-', '.', '(' or ')', not ending in '.'.";
+
 /// Azure's resource group rule: 1–90 of letters, digits, `_ - . ( )`, not ending in a period.
 pub fn is_valid_resource_group(name: &str) -> bool {
     !name.is_empty()
@@ -129,13 +133,7 @@ pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, St
         );
     }
     if !is_valid_resource_group(&req.resource_group) {
-        fail(
-            "resource_group",
-            format!(
-                "1–{RESOURCE_GROUP_MAX_LEN} characters: letters, digits, '_', '-', '.', '(' or \
-                 ')', not ending in '.'."
-            ),
-        );
+        fail("resource_group", RESOURCE_GROUP_RULE.to_owned());
     }
     if let Some(rule) = region_error(&req.region) {
         fail("region", rule);

@@ -456,32 +456,25 @@ impl HistoryRepository {
     }
 
     /// Every entry the filter matches after `from` (from the newest without one), newest
-    /// first, read [`EXPORT_BATCH`] at a time on one connection (taken at the first batch,
-    /// given back at the end): memory stays bounded however many there are.
+    /// first, read [`EXPORT_BATCH`] at a time: memory stays bounded however many there are.
+    /// Each batch takes a connection from the pool and gives it back before the stream yields,
+    /// so a reader that waits between batches (a slow download) holds none.
     pub fn stream(
         &self,
         filter: HistoryFilter,
         from: Option<Cursor>,
     ) -> impl Stream<Item = Result<HistoryEntry, StorageError>> + Send + 'static {
         let pool = self.storage.pool.clone();
-        let batches = futures_util::stream::unfold(
-            (
-                Some(from),
-                filter,
-                None::<sqlx::pool::PoolConnection<sqlx::Any>>,
-            ),
-            move |(cursor, filter, conn)| {
+        let batches =
+            futures_util::stream::unfold((Some(from), filter), move |(cursor, filter)| {
                 let pool = pool.clone();
                 async move {
                     let cursor = cursor?;
-                    let mut conn = match conn {
-                        Some(conn) => conn,
-                        None => match pool.acquire().await {
-                            Ok(conn) => conn,
-                            Err(err) => return Some((vec![Err(err.into())], (None, filter, None))),
-                        },
+                    let read = async {
+                        let mut conn = pool.acquire().await?;
+                        Self::page_on(&mut conn, &filter, cursor.as_ref(), EXPORT_BATCH).await
                     };
-                    match Self::page_on(&mut conn, &filter, cursor.as_ref(), EXPORT_BATCH).await {
+                    match read.await {
                         Ok(page) => {
                             // The next batch starts after this one's last entry.
                             let more = page
@@ -491,14 +484,12 @@ impl HistoryRepository {
                                 .map(|last| Some(Cursor::of(last)));
                             let items: Vec<Result<HistoryEntry, StorageError>> =
                                 page.entries.into_iter().map(Ok).collect();
-                            let conn = more.is_some().then_some(conn);
-                            Some((items, (more, filter, conn)))
+                            Some((items, (more, filter)))
                         }
-                        Err(err) => Some((vec![Err(err)], (None, filter, None))),
+                        Err(err) => Some((vec![Err(err)], (None, filter))),
                     }
                 }
-            },
-        );
+            });
         futures_util::StreamExt::flat_map(batches, futures_util::stream::iter)
     }
 

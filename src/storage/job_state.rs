@@ -247,6 +247,11 @@ impl JobStateRepository {
         self.create_capped(job, u32::MAX).await
     }
 
+    /// The database behind the jobs (the runner's sweeps reach other tables through it).
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
     /// The history of the same database.
     pub fn history(&self) -> super::HistoryRepository {
         super::HistoryRepository::new(self.storage.clone())

@@ -652,3 +652,135 @@ async fn entries_past_their_retention_are_pruned_by_the_runner() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Seeds `count` failure entries of `owner` with Azure-sized messages (about 1 KB each).
+async fn seed_history(app: &TestApp, owner: &str, count: usize) {
+    let history = app.server.state.jobs.history();
+    let subject = Subject::request(
+        owner,
+        &serde_json::from_value(provision_request(
+            "koreacentral",
+            "aks-stalled",
+            "Standard_D2s_v3",
+            1,
+        ))
+        .expect("request"),
+    );
+    let message = "Operation could not be completed as it results in exceeding approved \
+                   standardDSv3Family Cores quota. "
+        .repeat(8);
+    for _ in 0..count / 1_000 {
+        let events: Vec<HistoryEvent> = (0..1_000)
+            .map(|_| {
+                HistoryEvent::system(HistoryKind::Failed, Outcome::Failed).message(message.clone())
+            })
+            .collect();
+        history.record(&subject, &events).await.expect("seed");
+    }
+}
+
+/// Starts a CSV export as `user` and reads nothing after the status line: a download that
+/// stalls. The connection is kept open (returned) until the test drops it.
+async fn stalled_export(app: &TestApp, user: &str, role: &str) -> (u16, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.server.addr;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "GET /api/history?format=csv HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-Dev-User: {user}\r\n\
+         X-Dev-Roles: {role}\r\n\r\n",
+        addr.port()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    // The status line, and nothing more.
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.expect("status line");
+    let status = std::str::from_utf8(&head[9..12])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, stream)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stalled_exports_hold_no_connection_and_are_capped_per_user_and_server() {
+    for postgres in [false, true] {
+        let mut builder = TestApp::builder().configure(|c| c.export_idle_seconds = Some(3.0));
+        if postgres {
+            builder = builder.fresh_postgres();
+        }
+        let app = builder.spawn().await;
+        for user in 0..10 {
+            seed_history(&app, &format!("user{user}"), 8_000).await;
+        }
+        // Twenty downloads that stall: two per user, for ten users.
+        let mut stalled = Vec::new();
+        let mut refused = Vec::new();
+        for user in 0..10 {
+            for _ in 0..2 {
+                let (status, stream) = stalled_export(&app, &format!("user{user}"), "reader").await;
+                match status {
+                    200 => stalled.push(stream),
+                    other => refused.push(other),
+                }
+            }
+        }
+        assert_eq!(
+            stalled.len(),
+            8,
+            "8 exports at once on a server (postgres: {postgres})"
+        );
+        assert!(refused.iter().all(|s| *s == 429), "{refused:?}");
+        // A user's third export is refused by name, with when to try again.
+        let res = app
+            .http
+            .get(app.url("/api/history?format=csv"))
+            .header("X-Dev-User", "user0")
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(res.headers().contains_key(reqwest::header::RETRY_AFTER));
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["code"], "too_many_exports", "{body}");
+
+        // Meanwhile another user reads and creates as always: the stalled downloads hold none
+        // of the database's connections.
+        let started = Instant::now();
+        let (status, page) = app.get("olga", "/api/history?limit=10").await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let (status, accepted) = app
+            .post(
+                "olga",
+                "/api/aks/provision",
+                &provision_request("koreacentral", "aks-beside-exports", "Standard_D2s_v3", 1),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+        eprintln!(
+            "beside 8 stalled exports (postgres: {postgres}): a read and a create in {} ms",
+            started.elapsed().as_millis()
+        );
+
+        // A client that takes nothing is dropped: its slot comes back without it reading.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let res = app
+                .http
+                .get(app.url("/api/history?format=csv&limit=1"))
+                .header("X-Dev-User", "user0")
+                .send()
+                .await
+                .expect("export");
+            if res.status() == StatusCode::OK {
+                break;
+            }
+            assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert!(
+                Instant::now() < deadline,
+                "the stalled exports were never dropped"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        drop(stalled);
+    }
+}

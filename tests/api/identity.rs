@@ -1,112 +1,16 @@
 //! Who may sign in, and how: OpenID Connect against the simulator's issuer (a whole sign-in, a
-//! token the issuer spoiled, sign-out), dev mode answering only this machine, Easy Auth's roles.
+//! token the issuer spoiled, the issuer's key rollover, sign-out at the provider too, an error
+//! the link carries), dev mode answering only this machine, Easy Auth's roles and its forwarded
+//! ID token, and users with no role under `DEFAULT_ROLE=none`.
 
 use aks_dashboard::config::AuthMode;
 use base64::Engine;
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, HOST, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, HOST, SET_COOKIE};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-
-const OIDC_COOKIE: &str = "aksdash_session";
-
-/// A browser's view of one dashboard: its session cookie, and no redirect followed by itself.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookie: Option<String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Self { app, cookie: None }
-    }
-
-    /// Keeps the session cookie an answer sets, and checks its attributes.
-    fn keep_cookie(&mut self, res: &reqwest::Response) {
-        for raw in res
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-        {
-            if let Some(rest) = raw.strip_prefix(&format!("{OIDC_COOKIE}=")) {
-                if rest.starts_with(';') {
-                    // Removed (signed out).
-                    self.cookie = None;
-                    continue;
-                }
-                assert!(raw.contains("HttpOnly"), "{raw}");
-                assert!(raw.contains("SameSite=Lax"), "{raw}");
-                assert!(!raw.contains("Secure"), "not Secure over plain http: {raw}");
-                let value = rest.split(';').next().unwrap_or_default();
-                self.cookie = Some(format!("{OIDC_COOKIE}={value}"));
-            }
-        }
-    }
-
-    async fn get(&mut self, url: &str) -> reqwest::Response {
-        let mut req = self.app.http.get(url);
-        if let Some(cookie) = &self.cookie {
-            req = req.header(COOKIE, cookie);
-        }
-        let res = req.send().await.expect("get");
-        self.keep_cookie(&res);
-        res
-    }
-
-    async fn session(&mut self) -> (StatusCode, Value) {
-        let res = self.get(&self.app.url("/api/session")).await;
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Signs in through the issuer's page as `user` with `role` ("" for none); the callback's
-    /// answer (a redirect to `next` when it worked).
-    async fn sign_in(&mut self, user: &str, role: &str) -> reqwest::Response {
-        let login = self
-            .get(&self.app.url("/auth/login?next=%2F%3Fscope%3Dx"))
-            .await;
-        assert!(login.status().is_redirection(), "{}", login.status());
-        let authorize = location(&login);
-        assert!(
-            self.cookie.is_some(),
-            "the sign-in is kept in a server-side session"
-        );
-        let page = self.app.http.get(&authorize).send().await.expect("page");
-        assert_eq!(page.status(), StatusCode::OK);
-        let html = page.text().await.expect("html");
-        assert!(html.contains(r#"name="user""#), "{html}");
-        // The page's form posts back to the same address, with what the query carried.
-        let url = reqwest::Url::parse(&authorize).expect("url");
-        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        form.push(("user".into(), user.into()));
-        form.push(("roles".into(), role.into()));
-        let back = self
-            .app
-            .http
-            .post(&authorize)
-            .form(&form)
-            .send()
-            .await
-            .expect("submit");
-        assert!(back.status().is_redirection(), "{}", back.status());
-        let callback = location(&back);
-        assert!(
-            callback.starts_with(&self.app.url("/auth/callback?")),
-            "{callback}"
-        );
-        self.get(&callback).await
-    }
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .expect("a redirect")
-        .to_owned()
-}
+use crate::helpers::browser::{Browser, location};
 
 async fn oidc_app() -> TestApp {
     TestApp::builder().auth_mode(AuthMode::Oidc).spawn().await
@@ -154,14 +58,207 @@ async fn oidc_sign_in_through_the_issuer_gives_a_server_side_session_with_the_us
     let (status, _) = app.get("mallory", "/api/session").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    // Sign-out ends the session on the server: the same cookie no longer signs anyone in.
+    // Sign-out is a button: a GET (a link, an image on another site) only shows it.
+    let page = browser.get(&app.url("/auth/logout")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("page");
+    assert!(
+        html.contains(r#"<form method="post" action="/auth/logout">"#),
+        "{html}"
+    );
+    assert_eq!(browser.session().await.0, StatusCode::OK, "still signed in");
+    // Another site's form cannot post it either.
+    let cross = app
+        .http
+        .post(app.url("/auth/logout"))
+        .header(COOKIE, browser.cookie.clone().unwrap_or_default())
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    assert_eq!(browser.session().await.0, StatusCode::OK, "still signed in");
+
+    // The button ends the session on the server, then the provider's own session: the browser
+    // goes to its end_session_endpoint, which sends it back to the dashboard.
     let kept = browser.cookie.clone();
-    let out = browser.get(&app.url("/auth/logout")).await;
-    assert_eq!(out.status(), StatusCode::OK);
-    assert!(out.text().await.expect("page").contains("Signed out"));
+    let out = browser.post(&app.url("/auth/logout")).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let at_provider = reqwest::Url::parse(&location(&out)).expect("url");
+    assert!(
+        at_provider.path().ends_with("/oauth2/v2.0/logout"),
+        "{at_provider}"
+    );
+    let query: std::collections::HashMap<String, String> =
+        at_provider.query_pairs().into_owned().collect();
+    assert_eq!(query["post_logout_redirect_uri"], app.url("/"));
+    assert_eq!(query["client_id"], "aks-dashboard");
+    assert!(query.contains_key("id_token_hint"), "{query:?}");
+    let back = app.http.get(at_provider).send().await.expect("provider");
+    assert_eq!(location(&back), app.url("/"));
     let mut replay = Browser::new(&app);
     replay.cookie = kept;
     assert_eq!(replay.session().await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(browser.session().await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sign_in_survives_the_issuers_key_rollover_without_a_restart() {
+    let app = oidc_app().await;
+    let mut before = Browser::new(&app);
+    assert!(
+        before
+            .sign_in("Olga", "Operator")
+            .await
+            .status()
+            .is_redirection()
+    );
+    assert_eq!(before.session().await.0, StatusCode::OK);
+
+    let rotated: Value = app
+        .http
+        .post(format!("{}/_armsim/oidc/rotate", app.simulator.base_url))
+        .send()
+        .await
+        .expect("rotate")
+        .json()
+        .await
+        .expect("json");
+    let keys: Value = app
+        .http
+        .get(format!(
+            "{}/{}/discovery/v2.0/keys",
+            app.simulator.base_url,
+            aks_dashboard::config::DEFAULT_TENANT_ID
+        ))
+        .send()
+        .await
+        .expect("keys")
+        .json()
+        .await
+        .expect("json");
+    let kids: Vec<&str> = keys["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    assert_eq!(
+        kids,
+        vec![rotated["kid"].as_str().expect("kid")],
+        "only the new key"
+    );
+
+    // Same server, no restart: the token signed with the new key is taken.
+    let mut after = Browser::new(&app);
+    let done = after.sign_in("Olga", "Operator").await;
+    assert!(done.status().is_redirection(), "{}", done.status());
+    assert_eq!(after.session().await.0, StatusCode::OK);
+    // The session made before the rollover goes on: it is the dashboard's, not the key's.
+    assert_eq!(before.session().await.0, StatusCode::OK);
+
+    // A token signed with a key nobody published is still refused (the keys were read again,
+    // and it is not among them).
+    app.http
+        .post(format!("{}/_armsim/oidc/faults", app.simulator.base_url))
+        .json(&json!({ "token": "bad_signature" }))
+        .send()
+        .await
+        .expect("fault");
+    let mut mallory = Browser::new(&app);
+    assert_eq!(
+        mallory.sign_in("Mallory", "Admin").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn an_error_in_the_callback_link_is_told_in_our_words_never_the_links() {
+    let app = oidc_app().await;
+    for (code, said) in [
+        ("access_denied", "cancelled"),
+        ("temporarily_unavailable", "Try again in a moment"),
+        ("made_up_code", "refused the sign-in"),
+    ] {
+        let url = app.url(&format!(
+            "/auth/callback?error={code}&error_description=%3Cb%3EYour%20account%20is%20locked%2C%20call%20%2B1-555-0100%3C%2Fb%3E"
+        ));
+        let res = app.http.get(url).send().await.expect("callback");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{code}");
+        let page = res.text().await.expect("page");
+        assert!(page.contains(said), "{code}: {page}");
+        assert!(
+            !page.contains("555-0100"),
+            "{code}: the link's text is shown: {page}"
+        );
+        assert!(!page.contains("locked"), "{code}: {page}");
+    }
+}
+
+#[tokio::test]
+async fn on_https_the_session_cookie_is_a_host_cookie() {
+    let app = TestApp::builder()
+        .auth_mode(AuthMode::Oidc)
+        .configure(|c| c.public_url = Some("https://aks.example.test".into()))
+        .spawn()
+        .await;
+    let res = app
+        .http
+        .get(app.url("/auth/login"))
+        .send()
+        .await
+        .expect("login");
+    assert!(res.status().is_redirection());
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-aksdash_session="))
+        .unwrap_or_else(|| panic!("a __Host- session cookie: {cookies:?}"));
+    assert!(session.contains("Secure"), "{session}");
+    assert!(session.contains("Path=/"), "{session}");
+    assert!(
+        !session.to_ascii_lowercase().contains("domain="),
+        "{session}"
+    );
+}
+
+#[tokio::test]
+async fn with_default_role_none_a_user_without_a_role_is_let_in_nowhere() {
+    let app = TestApp::builder()
+        .auth_mode(AuthMode::Oidc)
+        .configure(|c| {
+            c.default_role = aks_dashboard::config::DefaultRole(None);
+            c.access_contact = Some("the platform team in #aks-help".into());
+        })
+        .spawn()
+        .await;
+    let mut nora = Browser::new(&app);
+    assert!(nora.sign_in("Nora", "").await.status().is_redirection());
+    let (status, body) = nora.session().await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "no_role");
+    let page = nora.get(&app.url("/")).await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let html = page.text().await.expect("page");
+    assert!(html.contains("the platform team in #aks-help"), "{html}");
+    assert!(html.contains("Nora"), "{html}");
+    assert!(html.contains(r#"action="/auth/logout""#), "{html}");
+    let res = nora.post(&app.url("/api/aks/provision")).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // She may still sign out.
+    assert_eq!(
+        nora.post(&app.url("/auth/logout")).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // A user with a role is let in as before.
+    let mut olga = Browser::new(&app);
+    olga.sign_in("Olga", "Operator").await;
+    assert_eq!(olga.session().await.0, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -173,7 +270,10 @@ async fn a_user_without_a_role_claim_gets_the_configured_default_role() {
 
     let app = TestApp::builder()
         .auth_mode(AuthMode::Oidc)
-        .configure(|c| c.default_role = aks_dashboard::identity::Role::Operator)
+        .configure(|c| {
+            c.default_role =
+                aks_dashboard::config::DefaultRole(Some(aks_dashboard::identity::Role::Operator))
+        })
         .spawn()
         .await;
     let mut operator = Browser::new(&app);
@@ -411,4 +511,197 @@ async fn easyauth_takes_the_role_from_the_principals_claims() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["needed_role"], "operator", "{body}");
+}
+
+/// An ID token from the simulator's issuer, as App Service's token store forwards one.
+async fn forwarded_id_token(app: &TestApp, user: &str, roles: &[&str]) -> String {
+    let minted: Value = app
+        .http
+        .post(format!("{}/_armsim/oidc/id-token", app.simulator.base_url))
+        .json(&json!({ "user": user, "roles": roles }))
+        .send()
+        .await
+        .expect("mint")
+        .json()
+        .await
+        .expect("json");
+    minted["id_token"].as_str().expect("a token").to_owned()
+}
+
+#[tokio::test]
+async fn easyauth_takes_the_identity_from_the_forwarded_id_token_and_refuses_a_forged_one() {
+    let app = TestApp::builder()
+        .auth_mode(AuthMode::Easyauth)
+        .configure(|c| c.easyauth_require_token = Some(true))
+        .spawn()
+        .await;
+    let session = |headers: Vec<(&'static str, String)>| {
+        let mut req = app.http.get(app.url("/api/session"));
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
+        async move {
+            let res = req.send().await.expect("session");
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let token = forwarded_id_token(&app, "Erin Easy", &["Operator"]).await;
+    let oid = aks_dashboard::azure::simulator::issuer::object_id_of("Erin Easy");
+
+    // The token alone, or with headers that agree: the identity is the token's.
+    let (status, me) = session(vec![("x-ms-token-aad-id-token", token.clone())]).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(
+        (me["user_id"].as_str(), me["role"].as_str()),
+        (Some(oid.as_str()), Some("operator"))
+    );
+    let (status, me) = session(vec![
+        ("x-ms-client-principal-id", oid.clone()),
+        ("x-ms-client-principal-name", "erin@example.com".into()),
+        ("x-ms-token-aad-id-token", token.clone()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["user"], "erin@example.com");
+
+    // Headers alone (someone who reached the port around App Service): nobody.
+    let (status, _) = session(vec![
+        ("x-ms-client-principal-id", oid.clone()),
+        ("x-ms-client-principal", "e30=".into()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Headers naming someone else than the token: refused.
+    let (status, body) = session(vec![
+        (
+            "x-ms-client-principal-id",
+            "00000000-0000-0000-0000-0000000000ad".into(),
+        ),
+        ("x-ms-token-aad-id-token", token.clone()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // A token with its roles rewritten (the signature no longer holds): refused.
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&parts[1])
+        .expect("claims");
+    let forged = String::from_utf8(claims)
+        .expect("json")
+        .replace("\"Operator\"", "\"Admin\"");
+    parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged);
+    let (status, body) = session(vec![("x-ms-token-aad-id-token", parts.join("."))]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // A token for another application: refused.
+    let other: Value = app
+        .http
+        .post(format!("{}/_armsim/oidc/id-token", app.simulator.base_url))
+        .json(&json!({ "user": "Erin Easy", "roles": ["Admin"], "audience": "another-app" }))
+        .send()
+        .await
+        .expect("mint")
+        .json()
+        .await
+        .expect("json");
+    let (status, _) = session(vec![(
+        "x-ms-token-aad-id-token",
+        other["id_token"].as_str().expect("token").to_owned(),
+    )])
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The tenant's key rolls over: the next forwarded token (new key) is taken, no restart.
+    app.http
+        .post(format!("{}/_armsim/oidc/rotate", app.simulator.base_url))
+        .send()
+        .await
+        .expect("rotate");
+    let fresh = forwarded_id_token(&app, "Erin Easy", &["Admin"]).await;
+    let (status, me) = session(vec![("x-ms-token-aad-id-token", fresh)]).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["role"], "admin");
+}
+
+#[tokio::test]
+async fn easyauth_off_loopback_starts_only_with_the_token_required_or_the_headers_trusted() {
+    let on_network = |require: Option<bool>, trust: bool| {
+        TestApp::builder()
+            .auth_mode(AuthMode::Easyauth)
+            .configure(move |c| {
+                c.listen = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+                c.easyauth_require_token = require;
+                c.easyauth_trust_headers = trust;
+            })
+            .try_spawn()
+    };
+    let refused = on_network(Some(false), false)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(refused.contains("EASYAUTH_REQUIRE_TOKEN"), "{refused}");
+    assert!(refused.contains("EASYAUTH_TRUST_HEADERS"), "{refused}");
+    assert_eq!(refused.lines().count(), 1, "{refused}");
+
+    // The default off loopback: the token is required, so headers alone sign nobody in.
+    let required = on_network(None, false).await.expect("starts");
+    let res = required
+        .http
+        .get(required.url("/api/session"))
+        .header(
+            "x-ms-client-principal-id",
+            "6f1c0de5-0000-4000-8000-000000000001",
+        )
+        .send()
+        .await
+        .expect("session");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // The operator's word that App Service is the only way in: the headers are believed.
+    let trusted = on_network(None, true).await.expect("starts");
+    let res = trusted
+        .http
+        .get(trusted.url("/api/session"))
+        .header(
+            "x-ms-client-principal-id",
+            "6f1c0de5-0000-4000-8000-000000000001",
+        )
+        .send()
+        .await
+        .expect("session");
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn easyauth_with_default_role_none_answers_no_role() {
+    let app = TestApp::builder()
+        .auth_mode(AuthMode::Easyauth)
+        .configure(|c| c.default_role = aks_dashboard::config::DefaultRole(None))
+        .spawn()
+        .await;
+    let res = app
+        .http
+        .get(app.url("/api/aks/clusters"))
+        .header(
+            "x-ms-client-principal-id",
+            "6f1c0de5-0000-4000-8000-000000000003",
+        )
+        .send()
+        .await
+        .expect("clusters");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["code"], "no_role", "{body}");
+    let page = app
+        .http
+        .get(app.url("/"))
+        .header(
+            "x-ms-client-principal-id",
+            "6f1c0de5-0000-4000-8000-000000000003",
+        )
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page.text().await.expect("html").contains("no role"));
 }

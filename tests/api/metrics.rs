@@ -171,3 +171,69 @@ async fn metrics_are_behind_their_switch_and_on_their_own_address_too() {
     let text = separate.text().await.expect("text");
     assert!(text.contains("aks_jobs"), "{text}");
 }
+
+/// Every series line of a scrape (the lines that are not comments).
+fn series(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.rsplit_once(' ').map(|(s, _)| s.to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn made_up_methods_and_paths_add_no_series() {
+    let app = TestApp::spawn().await;
+    // Once each kind of answer, so its series exists before the count.
+    for method in ["BREW0", "GET"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let _ = app
+            .http
+            .request(method, app.url("/no-such-page-0"))
+            .send()
+            .await;
+    }
+    let _ = app
+        .http
+        .request(
+            reqwest::Method::from_bytes(b"BREW0").expect("m"),
+            app.url("/healthz"),
+        )
+        .send()
+        .await;
+    let before = series(&scrape(&app).await);
+    for i in 1..=200 {
+        let method = reqwest::Method::from_bytes(format!("BREW{i}").as_bytes()).expect("method");
+        for path in [format!("/no-such-page-{i}"), "/healthz".to_owned()] {
+            let _ = app
+                .http
+                .request(method.clone(), app.url(&path))
+                .send()
+                .await;
+        }
+    }
+    let after = series(&scrape(&app).await);
+    // Only this test sends made-up methods: their series are the same set as after one.
+    let other = |all: &std::collections::BTreeSet<String>| -> Vec<String> {
+        all.iter()
+            .filter(|s| s.contains("method=\"other\""))
+            .cloned()
+            .collect()
+    };
+    assert!(
+        !other(&before).is_empty(),
+        "made-up methods are counted as other: {before:#?}"
+    );
+    assert_eq!(
+        other(&after),
+        other(&before),
+        "200 made-up methods added series"
+    );
+    let raw: Vec<&String> = after
+        .iter()
+        .filter(|s| s.contains("BREW") || s.contains("no-such-page"))
+        .collect();
+    assert!(
+        raw.is_empty(),
+        "a request's own text became a label: {raw:#?}"
+    );
+}

@@ -4,6 +4,8 @@
 //! `subscription/*` scope; and each scope has its own cap of in-flight creates.
 
 use aks_dashboard::config::DEFAULT_SUBSCRIPTION_ID as SUB;
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -336,4 +338,96 @@ async fn each_scope_has_its_own_cap_of_in_flight_creates() {
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}
+
+/// The calls the simulator answered for `operation` (`list`, `resource_group`, …).
+async fn azure_calls_of(app: &TestApp, operation: &str) -> u64 {
+    let state: Value = app.simulator.state().await;
+    state["counters"]["requests"][operation]
+        .as_u64()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_reader_typing_group_names_cannot_spend_the_dashboards_azure_reads() {
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.azure_scopes = Some(format!("{SUB}/*"));
+            c.reads_per_minute = 120;
+        })
+        .spawn()
+        .await;
+    let reader = ("rita", "reader");
+
+    // A group name Azure would refuse never reaches it: 400 naming scope.
+    let before = azure_calls(&app).await;
+    for group in ["rg%20with%20space", "rg.", "%3Cscript%3E", &"r".repeat(91)] {
+        let (status, body) = call(
+            &app,
+            reader,
+            "GET",
+            &format!("/api/aks/clusters?scope={SUB}%2F{group}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{group}: {body}");
+        assert!(
+            body["fields"]["scope"]
+                .as_str()
+                .is_some_and(|rule| rule.contains("90 characters")),
+            "{group}: {body}"
+        );
+    }
+    assert_eq!(azure_calls(&app).await, before, "nothing reached Azure");
+
+    // 600 made-up (well-formed) group names, as fast as a script can ask.
+    let lists_before = azure_calls_of(&app, "list").await;
+    let mut limited = 0;
+    for i in 0..600 {
+        let (status, body) = call(
+            &app,
+            reader,
+            "GET",
+            &format!("/api/aks/clusters?scope={SUB}%2Frg-made-up-{i}"),
+            None,
+        )
+        .await;
+        match status {
+            StatusCode::OK => assert_eq!(body["clusters"], json!([]), "{body}"),
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(body["code"], "rate_limited", "{body}");
+                limited += 1;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(limited >= 400, "{limited} of 600 refused");
+    // A name read before is answered from what Azure said ("no such group"), not asked again,
+    // and does not count against the limit.
+    for _ in 0..20 {
+        let (status, _) = call(
+            &app,
+            reader,
+            "GET",
+            &format!("/api/aks/clusters?scope={SUB}%2Frg-made-up-0"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // Background refreshes included: a group that does not exist is not read again soon.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let reached = azure_calls_of(&app, "list").await - lists_before;
+    assert!(reached <= 150, "{reached} cluster lists read from Azure");
+
+    // Another user is not held by rita's limit.
+    let (status, _) = call(
+        &app,
+        ("otto", "operator"),
+        "GET",
+        &format!("/api/aks/clusters?scope={SUB}%2Frg-otto"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }

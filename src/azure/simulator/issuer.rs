@@ -8,11 +8,15 @@
 //! Entra's claims: `oid` (the user's object id, derived from the name), `name`,
 //! `preferred_username`, `roles`, `tid`, `nonce`.
 //!
-//! Test hook: `POST /_armsim/oidc/faults {"token": "expired" | "wrong_audience" |
-//! "bad_signature" | "wrong_issuer" | "wrong_nonce"}` spoils the next ID token it issues.
+//! Test hooks: `POST /_armsim/oidc/faults {"token": "expired" | "wrong_audience" |
+//! "bad_signature" | "wrong_issuer" | "wrong_nonce"}` spoils the next ID token it issues;
+//! `POST /_armsim/oidc/rotate` rolls the signing key over as a provider does once the overlap
+//! has passed (a new key signs from now on, and the key set holds only it); `POST
+//! /_armsim/oidc/id-token {"user", "roles", "audience"?}` issues an ID token directly, as App
+//! Service's token store would forward one (Easy Auth).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use axum::http::{HeaderMap, StatusCode, header};
@@ -67,11 +71,15 @@ struct PendingCode {
     issued: SystemTime,
 }
 
+/// The signing key and its id.
+type SigningKey = Arc<(CoreRsaPrivateSigningKey, String)>;
+
 /// The issuer's state: its key, its client, the codes not redeemed yet, the next fault.
 pub struct Issuer {
     tenant_id: String,
     client: Option<IssuerClient>,
-    key: OnceLock<(CoreRsaPrivateSigningKey, String)>,
+    /// Made at the first use; replaced by a rollover.
+    key: RwLock<Option<SigningKey>>,
     codes: Mutex<HashMap<String, PendingCode>>,
     next_fault: Mutex<Option<TokenFault>>,
 }
@@ -81,10 +89,15 @@ impl Issuer {
         Self {
             tenant_id: tenant_id.to_owned(),
             client,
-            key: OnceLock::new(),
+            key: RwLock::new(None),
             codes: Mutex::new(HashMap::new()),
             next_fault: Mutex::new(None),
         }
+    }
+
+    /// The client id of the application registered here, if one is.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client.as_ref().map(|c| c.client_id.as_str())
     }
 
     /// Whether this is the tenant the issuer answers for.
@@ -98,16 +111,21 @@ impl Issuer {
     }
 
     /// The signing key and its id, made on first use (an RSA key takes a moment).
-    fn key(&self) -> &(CoreRsaPrivateSigningKey, String) {
-        self.key.get_or_init(|| {
-            let (key, pem) = new_rsa_key();
-            let kid = format!("armsim-{}", &hex_of(&Sha256::digest(pem.as_bytes()))[..16]);
-            let signing =
-                CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(kid.clone())))
-                    .unwrap_or_else(|e| panic!("the simulator's RSA key: {e}"));
-            drop(key);
-            (signing, kid)
-        })
+    fn key(&self) -> SigningKey {
+        if let Some(key) = self.key.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            return key.clone();
+        }
+        let mut slot = self.key.write().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert_with(signing_key).clone()
+    }
+
+    /// The key rollover: a new key signs from now on, and the old one leaves the key set.
+    /// The new key's id.
+    pub fn rotate(&self) -> String {
+        let fresh = signing_key();
+        let kid = fresh.1.clone();
+        *self.key.write().unwrap_or_else(|p| p.into_inner()) = Some(fresh);
+        kid
     }
 
     fn lock_codes(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingCode>> {
@@ -124,6 +142,16 @@ impl Issuer {
             .unwrap_or_else(|p| p.into_inner())
             .take()
     }
+}
+
+/// A fresh RSA signing key with an id derived from it.
+fn signing_key() -> SigningKey {
+    let (key, pem) = new_rsa_key();
+    let kid = format!("armsim-{}", &hex_of(&Sha256::digest(pem.as_bytes()))[..16]);
+    let signing = CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(kid.clone())))
+        .unwrap_or_else(|e| panic!("the simulator's RSA key: {e}"));
+    drop(key);
+    Arc::new((signing, kid))
 }
 
 fn new_rsa_key() -> (rsa::RsaPrivateKey, String) {
@@ -488,6 +516,28 @@ pub fn token(issuer: &Issuer, base: &str, headers: &HeaderMap, p: TokenParams) -
     }
 }
 
+/// An ID token for `user` with `roles`, for the application `audience`, issued without a
+/// sign-in (the test hook standing in for App Service's token store). Spoiled as the fault
+/// hook says, if it does.
+pub fn direct_id_token(
+    issuer: &Issuer,
+    base: &str,
+    user: &str,
+    roles: Vec<String>,
+    audience: &str,
+) -> Result<String, String> {
+    let pending = PendingCode {
+        client_id: audience.to_owned(),
+        redirect_uri: String::new(),
+        nonce: None,
+        code_challenge: None,
+        user: user.to_owned(),
+        roles,
+        issued: SystemTime::now(),
+    };
+    id_token_for(issuer, base, &pending, audience)
+}
+
 /// The signed ID token of a redeemed code (spoiled as the test hook says, if it does).
 fn id_token_for(
     issuer: &Issuer,
@@ -547,7 +597,8 @@ fn id_token_for(
         )?;
         IdToken::<EntraClaims, CoreGenderClaim, _, _>::new(claims, &other, alg, None, None)
     } else {
-        IdToken::<EntraClaims, CoreGenderClaim, _, _>::new(claims, &issuer.key().0, alg, None, None)
+        let key = issuer.key();
+        IdToken::<EntraClaims, CoreGenderClaim, _, _>::new(claims, &key.0, alg, None, None)
     };
     let token: IdToken<
         EntraClaims,

@@ -32,6 +32,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/_armsim/state", get(state))
         .route("/api/retail/prices", get(super::prices::retail_prices))
         .route("/_armsim/oidc/faults", post(add_token_fault))
+        .route("/_armsim/oidc/rotate", post(rotate_signing_key))
+        .route("/_armsim/oidc/id-token", post(issue_id_token))
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(oidc_discovery),
@@ -142,6 +144,52 @@ async fn add_token_fault(
 #[derive(Debug, serde::Deserialize)]
 struct TokenFaultBody {
     token: super::issuer::TokenFault,
+}
+
+/// `POST /_armsim/oidc/rotate`: the issuer's key rollover; answers the new key's id.
+async fn rotate_signing_key(State(shared): State<Arc<Shared>>) -> Response {
+    let shared = shared.clone();
+    match tokio::task::spawn_blocking(move || shared.issuer.rotate()).await {
+        Ok(kid) => Json(serde_json::json!({ "kid": kid })).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct IdTokenBody {
+    user: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    /// The application the token is for; default the dashboard's client id.
+    #[serde(default)]
+    audience: Option<String>,
+}
+
+/// `POST /_armsim/oidc/id-token {"user", "roles", "audience"?}`: `{"id_token"}`.
+async fn issue_id_token(
+    State(shared): State<Arc<Shared>>,
+    Json(body): Json<IdTokenBody>,
+) -> Response {
+    let shared = shared.clone();
+    let minted = tokio::task::spawn_blocking(move || {
+        let audience = body
+            .audience
+            .or_else(|| shared.issuer.client_id().map(str::to_owned))
+            .unwrap_or_else(|| "aks-dashboard".to_owned());
+        super::issuer::direct_id_token(
+            &shared.issuer,
+            &shared.base_url(),
+            &body.user,
+            body.roles,
+            &audience,
+        )
+    })
+    .await;
+    match minted {
+        Ok(Ok(token)) => Json(serde_json::json!({ "id_token": token })).into_response(),
+        Ok(Err(e)) => (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// An ARM path the simulator knows. Names keep the caller's casing.

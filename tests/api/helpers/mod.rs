@@ -41,13 +41,25 @@
 //! derefs to an [`ApiClient`] too. `DashboardProcess::spawn_with(host, dir, &[(VAR, value)])`
 //! sets the listen host and environment; [`refused_start`] expects the binary to exit instead.
 //!
+//! # A browser signing in
+//! [`browser::Browser`] keeps one browser's session cookie at a dashboard in OpenID Connect
+//! mode: `sign_in(user, role)` through the simulator's page, `begin_sign_in(next)` to reach
+//! another provider, `get` / `post` / `session()`.
+//!
+//! # Another identity provider
+//! [`oidc_provider::IndependentProvider::start`] runs panva's `oidc-provider` (npm, in
+//! `end2end/`) as a second, independent OpenID Connect provider; `sign_in` plays its user,
+//! `rotate` rolls its signing key over.
+//!
 //! # Databases
 //! [`PostgresDatabase::create`] makes a throw-away PostgreSQL database; [`on_both_backends!`]
 //! runs `async fn scenario(storage: Storage)` functions once on SQLite and once on PostgreSQL.
 
 mod app;
+pub mod browser;
 mod client;
 mod databases;
+pub mod oidc_provider;
 pub mod openapi;
 mod process;
 mod simulator;
