@@ -56,9 +56,14 @@ fn set_page_security_policy(options: &LeptosOptions) {
     };
     let watching = std::env::var_os("LEPTOS_WATCH").is_some();
     let reload_port = options.reload_external_port.unwrap_or(options.reload_port);
+    // Sign out continues at the identity provider (its end-session endpoint).
+    let sign_out_to = use_context::<crate::state::AppState>()
+        .and_then(|state| state.auth.oidc.as_ref().map(|oidc| oidc.sign_out_origins()))
+        .unwrap_or_default();
     let policy = page_policy(
         &nonce,
         watching.then(|| live_reload_source(reload_port)).as_deref(),
+        &sign_out_to,
     );
     if let (Some(res), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),

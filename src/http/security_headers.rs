@@ -22,16 +22,22 @@ use http::header::{
 const NOTHING_ALLOWED: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// The page's policy for one answer. `extra_connect` adds a source to `connect-src` (the
-/// live-reload socket in watch mode).
-pub fn page_policy(nonce: &str, extra_connect: Option<&str>) -> String {
+/// live-reload socket in watch mode); `sign_out_to` adds the identity provider to `form-action`:
+/// the Sign out form's answer continues there (a redirect after a form is held to the form's
+/// policy).
+pub fn page_policy(nonce: &str, extra_connect: Option<&str>, sign_out_to: &[String]) -> String {
     let connect = match extra_connect {
         Some(source) => format!("'self' {source}"),
         None => "'self'".to_owned(),
     };
+    let form_action = std::iter::once("'self'")
+        .chain(sign_out_to.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; \
-         connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         connect-src {connect}; object-src 'none'; base-uri 'none'; form-action {form_action}; \
          frame-ancestors 'none'"
     )
 }
@@ -87,11 +93,18 @@ mod tests {
 
     #[test]
     fn the_page_policy_allows_only_this_answers_scripts() {
-        let policy = page_policy("abc123", None);
+        let policy = page_policy("abc123", None, &[]);
         assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"));
         assert!(policy.contains("frame-ancestors 'none'"));
         assert!(policy.contains("connect-src 'self';"));
-        let watching = page_policy("abc123", Some(&live_reload_source(3001)));
+        assert!(policy.contains("form-action 'self';"));
+        let watching = page_policy("abc123", Some(&live_reload_source(3001)), &[]);
         assert!(watching.contains("connect-src 'self' ws://*:3001 wss://*:3001;"));
+        let signing_out = page_policy(
+            "abc123",
+            None,
+            &["https://login.microsoftonline.com".to_owned()],
+        );
+        assert!(signing_out.contains("form-action 'self' https://login.microsoftonline.com;"));
     }
 }

@@ -394,6 +394,21 @@ impl OidcClient {
         Ok(signed_in_from(&claims))
     }
 
+    /// The origins sign-out may continue at: the issuer's, and the end-session endpoint's
+    /// once discovery has named it (for the page's `form-action`).
+    pub fn sign_out_origins(&self) -> Vec<String> {
+        let mut origins = vec![self.inner.issuer_url.url().origin().ascii_serialization()];
+        if let Ok(known) = self.inner.provider.try_read()
+            && let Some(endpoint) = known.as_ref().and_then(|p| p.end_session.as_ref())
+        {
+            let origin = endpoint.url().origin().ascii_serialization();
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        origins
+    }
+
     /// Where the browser goes to end the provider's own session too, when the provider says
     /// (`end_session_endpoint`); it comes back to `after`.
     pub async fn sign_out_url(&self, id_token: Option<&str>, after: &str) -> Option<String> {

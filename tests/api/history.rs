@@ -538,29 +538,8 @@ async fn an_export_of_100k_entries_streams_in_bounded_memory() {
     {
         let storage = Storage::connect(&url).await.expect("storage");
         let history = aks_dashboard::storage::JobStateRepository::new(storage.clone()).history();
-        let subject = Subject::request(
-            "ana",
-            &serde_json::from_value(provision_request(
-                "koreacentral",
-                "aks-export",
-                "Standard_D2s_v3",
-                1,
-            ))
-            .expect("request"),
-        );
         // Each entry carries a message of Azure's length: the file is tens of megabytes.
-        let message = "Operation could not be completed as it results in exceeding approved \
-                       standardDSv3Family Cores quota. "
-            .repeat(6);
-        for _ in 0..EXPORT_ENTRIES / 1_000 {
-            let events: Vec<HistoryEvent> = (0..1_000)
-                .map(|_| {
-                    HistoryEvent::system(HistoryKind::Failed, Outcome::Failed)
-                        .message(message.clone())
-                })
-                .collect();
-            history.record(&subject, &events).await.expect("seed");
-        }
+        seed_failures(&history, "ana", EXPORT_ENTRIES, 6).await;
         // As a server that has run a while: the write-ahead log copied back into the file.
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&storage.pool)
@@ -653,14 +632,19 @@ async fn entries_past_their_retention_are_pruned_by_the_runner() {
     }
 }
 
-/// Seeds `count` failure entries of `owner` with Azure-sized messages (about 1 KB each).
-async fn seed_history(app: &TestApp, owner: &str, count: usize) {
-    let history = app.server.state.jobs.history();
+/// Seeds `count` failure entries of `owner`, each with Azure's quota message `repeat` times
+/// (about 120 bytes each time).
+async fn seed_failures(
+    history: &aks_dashboard::storage::HistoryRepository,
+    owner: &str,
+    count: usize,
+    repeat: usize,
+) {
     let subject = Subject::request(
         owner,
         &serde_json::from_value(provision_request(
             "koreacentral",
-            "aks-stalled",
+            "aks-export",
             "Standard_D2s_v3",
             1,
         ))
@@ -668,7 +652,7 @@ async fn seed_history(app: &TestApp, owner: &str, count: usize) {
     );
     let message = "Operation could not be completed as it results in exceeding approved \
                    standardDSv3Family Cores quota. "
-        .repeat(8);
+        .repeat(repeat);
     for _ in 0..count / 1_000 {
         let events: Vec<HistoryEvent> = (0..1_000)
             .map(|_| {
@@ -710,7 +694,13 @@ async fn stalled_exports_hold_no_connection_and_are_capped_per_user_and_server()
         }
         let app = builder.spawn().await;
         for user in 0..10 {
-            seed_history(&app, &format!("user{user}"), 8_000).await;
+            seed_failures(
+                &app.server.state.jobs.history(),
+                &format!("user{user}"),
+                8_000,
+                8,
+            )
+            .await;
         }
         // Twenty downloads that stall: two per user, for ten users.
         let mut stalled = Vec::new();

@@ -87,13 +87,7 @@ async fn a_session_in_use_moves_its_idle_end() {
         .spawn()
         .await;
     let mut browser = Browser::new(&app);
-    assert!(
-        browser
-            .sign_in("Olga", "Operator")
-            .await
-            .status()
-            .is_redirection()
-    );
+    browser.signed_in("Olga", "Operator").await;
     // As if the session had last been used 25 minutes ago, and ended in 5.
     let pool = &app.server.state.storage.pool;
     let (data, _) = rows(&app).await.pop().expect("the session");
@@ -139,13 +133,7 @@ async fn a_session_ends_at_its_absolute_lifetime_and_the_role_is_read_again() {
         .spawn()
         .await;
     let mut browser = Browser::new(&app);
-    assert!(
-        browser
-            .sign_in("Olga", "Admin")
-            .await
-            .status()
-            .is_redirection()
-    );
+    browser.signed_in("Olga", "Admin").await;
     assert_eq!(browser.session().await.1["role"], "admin");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while browser.session().await.0 == StatusCode::OK {
@@ -162,12 +150,6 @@ async fn a_session_ends_at_its_absolute_lifetime_and_the_role_is_read_again() {
         "the row went with it"
     );
     // Meanwhile her Admin role was taken away: the next sign-in reads what the provider says.
-    assert!(
-        browser
-            .sign_in("Olga", "Reader")
-            .await
-            .status()
-            .is_redirection()
-    );
+    browser.signed_in("Olga", "Reader").await;
     assert_eq!(browser.session().await.1["role"], "reader");
 }

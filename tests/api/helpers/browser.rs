@@ -123,6 +123,18 @@ impl<'a> Browser<'a> {
     }
 }
 
+impl Browser<'_> {
+    /// [`Browser::sign_in`], which must work: the callback sends the browser on.
+    pub async fn signed_in(&mut self, user: &str, role: &str) {
+        let done = self.sign_in(user, role).await;
+        assert!(
+            done.status().is_redirection(),
+            "{user} ({role}) could not sign in: {}",
+            done.status()
+        );
+    }
+}
+
 /// Where a redirect points.
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()
