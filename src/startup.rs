@@ -27,10 +27,11 @@ use crate::http::{
 use crate::identity::oidc::OidcClient;
 use crate::identity::sessions::DbSessionStore;
 use crate::identity::{AllowedScopes, AuthState};
+use crate::jobs::config::{RunConfig, TestPanic};
+use crate::jobs::read_budget::ReadBudget;
+use crate::jobs::run::RunContext;
+use crate::jobs::runner::{JobRunner, RunnerConfig};
 use crate::pricing::{PriceBook, PricingConfig};
-use crate::provisioning::poll_budget::PollBudget;
-use crate::provisioning::provision_run::{RunConfig, RunContext, TestPanic};
-use crate::provisioning::runner::{JobRunner, RunnerConfig};
 use crate::state::AppState;
 use crate::storage::job_state::JobStateRepository;
 use crate::storage::{Storage, StorageError};
@@ -273,7 +274,7 @@ impl Server {
                 cache: azure.clone(),
                 events: events.clone(),
                 config: Arc::new(run_config(&config, scopes.clone())),
-                reads: Arc::new(PollBudget::new(
+                reads: Arc::new(ReadBudget::new(
                     config.jobs.arm_reads_per_second,
                     // A burst of a few seconds' worth.
                     (config.jobs.arm_reads_per_second * 5.0).max(1.0),

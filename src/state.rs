@@ -10,7 +10,7 @@ use crate::azure::{ArmCache, ArmClient, SimulatorHandle};
 use crate::config::ServeConfig;
 use crate::events::bus::EventBus;
 use crate::identity::{AllowedScopes, AuthState};
-use crate::provisioning::runner::RunnerHandle;
+use crate::jobs::runner::RunnerHandle;
 use crate::storage::Storage;
 use crate::storage::job_state::JobStateRepository;
 

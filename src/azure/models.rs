@@ -278,6 +278,20 @@ impl AgentPoolProfile {
             provisioning_state: None,
         }
     }
+
+    /// The pool as the product shows it.
+    pub fn progress(&self) -> crate::provisioning::model::PoolProgress {
+        crate::provisioning::model::PoolProgress {
+            name: self.name.clone(),
+            vm_size: self.vm_size.clone(),
+            count: self.count,
+            mode: self.mode.as_str().to_owned(),
+            provisioning_state: self
+                .provisioning_state
+                .as_ref()
+                .map(|s| s.as_str().to_owned()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -400,7 +414,18 @@ impl ManagedCluster {
     pub fn provisioning_state(&self) -> Option<&ProvisioningState> {
         self.properties.provisioning_state.as_ref()
     }
+
+    /// Whether the cluster carries the tag of the dashboard's job `job_id` ([`JOB_TAG`]).
+    pub fn created_by_job(&self, job_id: &str) -> bool {
+        self.tags
+            .get(JOB_TAG)
+            .is_some_and(|tag| tag.eq_ignore_ascii_case(job_id))
+    }
 }
+
+/// The ARM tag that marks a cluster as created by a job of this dashboard: create-only, the
+/// dashboard changes and deletes only clusters that carry the tag of one of its jobs.
+pub const JOB_TAG: &str = "aks-dashboard-job";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

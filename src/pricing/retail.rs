@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::provisioning::poll_budget::PollBudget;
+use crate::jobs::read_budget::ReadBudget;
 
 /// One answer page.
 #[derive(Debug, Clone, Deserialize)]
@@ -122,7 +122,7 @@ pub struct RetailPrices {
     http: reqwest::Client,
     endpoint: reqwest::Url,
     /// Reads this server may spend on the price list: a bucket like Azure's own throttling.
-    budget: PollBudget,
+    budget: ReadBudget,
 }
 
 impl RetailPrices {
@@ -144,7 +144,7 @@ impl RetailPrices {
         Ok(Self {
             http,
             endpoint,
-            budget: PollBudget::new(per_second, (per_second * 5.0).max(1.0)),
+            budget: ReadBudget::new(per_second, (per_second * 5.0).max(1.0)),
         })
     }
 

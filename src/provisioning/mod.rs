@@ -13,12 +13,6 @@ pub mod fixes;
 #[cfg(feature = "ssr")]
 pub mod history;
 #[cfg(feature = "ssr")]
-pub mod poll_budget;
-#[cfg(feature = "ssr")]
 pub mod preflight;
-#[cfg(feature = "ssr")]
-pub mod provision_run;
-#[cfg(feature = "ssr")]
-pub mod runner;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -16,7 +16,6 @@ use crate::identity::{Caller, Role, Scope, scope_not_allowed};
 use crate::provisioning::classify::Category;
 use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::provisioning::model::*;
-use crate::provisioning::provision_run::{created_by_job, pool_progress};
 use crate::provisioning::validate::{region_error, validate_provision_request};
 use crate::provisioning::{costs, fixes, preflight};
 use crate::state::AppState;
@@ -653,7 +652,7 @@ pub fn delete_verdict(
     let Some(cluster) = cluster else {
         return DeleteVerdict::Gone;
     };
-    if !created_by_job(cluster, &job.id) {
+    if !cluster.created_by_job(&job.id) {
         return DeleteVerdict::Blocked(
             "not_created_by_this_job",
             format!(
@@ -931,7 +930,7 @@ pub async fn list_clusters(
                             .properties
                             .agent_pool_profiles
                             .iter()
-                            .map(pool_progress)
+                            .map(crate::azure::AgentPoolProfile::progress)
                             .collect(),
                         name,
                     }

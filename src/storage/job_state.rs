@@ -137,6 +137,20 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
+    /// The live progress stored on the row.
+    pub fn progress_view(&self) -> Option<crate::provisioning::model::Progress> {
+        if self.progress.as_object().is_none_or(|o| o.is_empty()) {
+            return None;
+        }
+        serde_json::from_value(self.progress.clone()).ok()
+    }
+
+    pub fn partial_cluster_view(&self) -> Option<crate::provisioning::model::PartialCluster> {
+        self.partial_cluster
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+
     pub fn portal_url(&self) -> Option<&str> {
         self.progress.get("portal_url").and_then(|v| v.as_str())
     }

@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::events::DashboardEvent;
 use crate::events::bus::BusMessage;
-use crate::provisioning::provision_run::{ProvisionRun, RunContext, RunEnd, Signals};
+use crate::jobs::run::{ProvisionRun, RunContext, RunEnd, Signals};
 use crate::storage::{Claimed, InternalErrorOutcome, JobLease, JobRecord, JobUpdate, now_ms};
 
 #[derive(Debug, Clone)]

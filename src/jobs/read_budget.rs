@@ -1,4 +1,4 @@
-//! The reads a server may spend following Azure operations: a token bucket shared by every run
+//! The reads a server may spend following Azure operations (and on the price list): a token bucket shared by every run
 //! of the server. Azure Resource Manager throttles reads per subscription and principal (a bucket
 //! of a few hundred, refilled at a few tens per second); a server following a thousand creates
 //! must not spend that on its own, or every page view and pre-flight of the team gets 429s. With
@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 /// A token bucket: `per_second` reads on average, `burst` at once. Zero means no limit.
-pub struct PollBudget {
+pub struct ReadBudget {
     per_second: f64,
     burst: f64,
     bucket: Mutex<Bucket>,
@@ -21,7 +21,7 @@ struct Bucket {
     refilled_at: Instant,
 }
 
-impl PollBudget {
+impl ReadBudget {
     pub fn new(per_second: f64, burst: f64) -> Self {
         let burst = burst.max(1.0);
         Self {
@@ -68,7 +68,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_is_free_then_reads_come_at_the_rate() {
-        let budget = PollBudget::new(10.0, 5.0);
+        let budget = ReadBudget::new(10.0, 5.0);
         let start = Instant::now();
         for _ in 0..5 {
             budget.spend().await;
@@ -86,7 +86,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn zero_means_no_limit() {
-        let budget = PollBudget::unlimited();
+        let budget = ReadBudget::unlimited();
         let start = Instant::now();
         for _ in 0..1_000 {
             budget.spend().await;
