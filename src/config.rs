@@ -538,6 +538,12 @@ fn parse_hours(value: &str) -> Result<f64, String> {
     }
 }
 
+/// Seconds from configuration (fractions allowed); anything not a finite non-negative number
+/// counts as zero.
+pub fn seconds(value: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(value).unwrap_or(std::time::Duration::ZERO)
+}
+
 /// A duration in seconds: a finite, non-negative number.
 fn parse_seconds(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {

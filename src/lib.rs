@@ -18,6 +18,8 @@ pub mod identity;
 pub mod provisioning;
 
 #[cfg(feature = "ssr")]
+pub mod armsim;
+#[cfg(feature = "ssr")]
 pub mod azure;
 #[cfg(feature = "ssr")]
 pub mod config;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::azure::{ArmCache, ArmClient, SimulatorHandle};
+use crate::armsim::SimulatorHandle;
+use crate::azure::{ArmCache, ArmClient};
 use crate::config::ServeConfig;
 use crate::events::bus::EventBus;
 use crate::identity::{AllowedScopes, AuthState};

@@ -429,10 +429,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::armsim::answer::AnswerBody;
+    use crate::armsim::catalog::Catalog;
+    use crate::armsim::world::{Timing, World};
     use crate::azure::ArmList;
-    use crate::azure::simulator::answer::AnswerBody;
-    use crate::azure::simulator::catalog::Catalog;
-    use crate::azure::simulator::world::{Timing, World};
     use crate::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID};
 
     /// What the simulator's default world (PRODUCT.md) answers about each region.

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aks_dashboard::armsim::SimulatorHandle;
 use aks_dashboard::azure::{
     AgentPoolMode, ArmClient, ArmClientConfig, ArmCredential, ArmError, ArmList, ClusterRef,
-    ManagedCluster, OperationState, ResourceSku, RetryPolicy, SimulatorHandle,
+    ManagedCluster, OperationState, ResourceSku, RetryPolicy,
 };
 use aks_dashboard::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID};
 use aks_dashboard::provisioning::classify::{

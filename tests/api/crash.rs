@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aks_dashboard::azure::SimulatorHandle;
+use aks_dashboard::armsim::SimulatorHandle;
 use serde_json::Value;
 
 use crate::helpers::{

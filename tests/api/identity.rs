@@ -535,7 +535,7 @@ async fn easyauth_takes_the_identity_from_the_forwarded_id_token_and_refuses_a_f
         }
     };
     let token = forwarded_id_token(&app, "Erin Easy", &["Operator"]).await;
-    let oid = aks_dashboard::azure::simulator::issuer::object_id_of("Erin Easy");
+    let oid = aks_dashboard::armsim::issuer::object_id_of("Erin Easy");
 
     // The token alone, or with headers that agree: the identity is the token's.
     let (status, me) = session(vec![("x-ms-token-aad-id-token", token.clone())]).await;

@@ -4,10 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use aks_dashboard::azure::{
-    AgentPoolMode, AgentPoolProfile, ArmSimulator, ClusterRef, ManagedCluster, SimulatorConfig,
-    SimulatorHandle,
-};
+use aks_dashboard::armsim::{ArmSimulator, SimulatorConfig, SimulatorHandle};
+use aks_dashboard::azure::{AgentPoolMode, AgentPoolProfile, ClusterRef, ManagedCluster};
 use aks_dashboard::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID};
 use serde_json::{Value, json};
 

@@ -5,7 +5,7 @@
 use std::net::Ipv4Addr;
 use std::ops::Deref;
 
-use aks_dashboard::azure::SimulatorHandle;
+use aks_dashboard::armsim::SimulatorHandle;
 use aks_dashboard::config::{AuthMode, ServeConfig};
 use aks_dashboard::startup::{Server, StartupError};
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aks_dashboard::azure::SimulatorHandle;
+use aks_dashboard::armsim::SimulatorHandle;
 
 use super::client::ApiClient;
 

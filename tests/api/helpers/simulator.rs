@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use aks_dashboard::azure::simulator::SimulatorState;
+use aks_dashboard::armsim::{ArmSimulator, SimulatorConfig, SimulatorHandle, SimulatorState};
 use aks_dashboard::azure::{
-    AgentPoolMode, AgentPoolProfile, ArmClient, ArmClientConfig, ArmCredential, ArmSimulator,
-    ManagedCluster, RetryPolicy, SimulatorConfig, SimulatorHandle,
+    AgentPoolMode, AgentPoolProfile, ArmClient, ArmClientConfig, ArmCredential, ManagedCluster,
+    RetryPolicy,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -38,7 +38,7 @@ pub use operations::OperationKind;
 pub use world::{ClusterState, Counters, OperationStateView, SimulatorState};
 
 use crate::config::{
-    ArmsimTiming, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID,
+    ArmsimTiming, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, seconds,
 };
 use connection::{ConnectionControl, DroppableListener};
 use world::{Timing, World};
@@ -113,12 +113,6 @@ impl SimulatorConfig {
         self.catalog = catalog.with_quota_scale(quota_scale)?;
         Ok(self)
     }
-}
-
-/// Seconds from configuration (fractions allowed); anything not a finite non-negative number
-/// counts as zero.
-pub fn seconds(value: f64) -> Duration {
-    Duration::try_from_secs_f64(value).unwrap_or(Duration::ZERO)
 }
 
 /// State shared by the simulator's handlers.

@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::{ClusterKey, Preconditions, SimCluster, World, cluster_key};
+use crate::armsim::answer::{Answer, AnswerBody};
+use crate::armsim::catalog::normalize_location;
+use crate::armsim::operations::{OperationKind, rfc3339};
+use crate::armsim::rules;
 use crate::azure::error::ArmErrorDetail;
 use crate::azure::models::{ManagedCluster, OperationState, ProvisioningState};
-use crate::azure::simulator::answer::{Answer, AnswerBody};
-use crate::azure::simulator::catalog::normalize_location;
-use crate::azure::simulator::operations::{OperationKind, rfc3339};
-use crate::azure::simulator::rules;
 
 impl World {
     fn cluster_json(&self, c: &SimCluster) -> Value {

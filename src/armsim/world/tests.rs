@@ -4,9 +4,9 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::*;
+use crate::armsim::answer::Answer;
 use crate::azure::models::AgentPoolMode;
 use crate::azure::models::{AgentPoolProfile, ManagedCluster};
-use crate::azure::simulator::answer::Answer;
 use crate::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID};
 
 fn world() -> World {

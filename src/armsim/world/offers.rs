@@ -5,9 +5,9 @@
 use serde_json::{Value, json};
 
 use super::World;
-use crate::azure::simulator::answer::Answer;
-use crate::azure::simulator::catalog::normalize_location;
-use crate::azure::simulator::rules;
+use crate::armsim::answer::Answer;
+use crate::armsim::catalog::normalize_location;
+use crate::armsim::rules;
 
 impl World {
     /// `Microsoft.Compute/skus`: every size in every region (or in `location` only).

@@ -429,7 +429,7 @@ impl FaultBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::azure::simulator::answer::AnswerBody;
+    use crate::armsim::answer::AnswerBody;
 
     fn spec(json: serde_json::Value) -> FaultSpec {
         match serde_json::from_value(json) {

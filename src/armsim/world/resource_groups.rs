@@ -4,9 +4,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{SimResourceGroup, World};
-use crate::azure::simulator::answer::Answer;
-use crate::azure::simulator::catalog::normalize_location;
-use crate::azure::simulator::rules;
+use crate::armsim::answer::Answer;
+use crate::armsim::catalog::normalize_location;
+use crate::armsim::rules;
 
 impl World {
     pub fn resource_group_exists(&self, name: &str) -> bool {
