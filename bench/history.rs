@@ -18,13 +18,14 @@ mod support;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use aks_dashboard::components::clock::utc_label;
+use aks_dashboard::clock::now_ms;
+use aks_dashboard::clock::utc_label;
 use aks_dashboard::history::{HistoryKind, Outcome};
 use aks_dashboard::provisioning::history::csv_row;
 use aks_dashboard::storage::history::Cursor;
 use aks_dashboard::storage::{
     Backend, Claimed, ClusterContext, HistoryEvent, HistoryFilter, HistoryRepository, JobLease,
-    JobStateRepository, JobUpdate, NewJob, Storage, now_ms,
+    JobStateRepository, JobUpdate, NewJob, Storage,
 };
 use futures_util::StreamExt;
 use rand::rngs::StdRng;
@@ -324,9 +325,14 @@ async fn job_changes(jobs: &JobStateRepository, samples: usize) -> (Latencies, L
             Claimed::Unreadable { .. } => None,
         }));
     }
-    let progress = serde_json::json!({"phase": "arm_create_or_update", "step": 2, "total_steps": 3,
-        "message": "Azure is creating the cluster: Creating", "updated_at": 0,
-        "cluster_state": "Creating", "pools": []});
+    let progress = aks_dashboard::provisioning::model::Progress {
+        phase: "arm_create_or_update".into(),
+        step: 2,
+        total_steps: 3,
+        message: "Azure is creating the cluster: Creating".into(),
+        cluster_state: Some("Creating".into()),
+        ..Default::default()
+    };
     let (mut alone, mut with_entry) = (Vec::new(), Vec::new());
     for i in 0..samples * 2 {
         let lease = &leases[i % leases.len()];

@@ -17,9 +17,10 @@ mod support;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use aks_dashboard::components::clock::utc_label;
+use aks_dashboard::clock::now_ms;
+use aks_dashboard::clock::utc_label;
 use aks_dashboard::storage::{
-    AKS_PROVISION, Backend, JobRecord, JobStateRepository, JobStatus, Storage, now_ms,
+    AKS_PROVISION, Backend, JobRecord, JobStateRepository, JobStatus, Storage,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

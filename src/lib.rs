@@ -11,6 +11,7 @@
 
 pub mod api_error;
 pub mod app;
+pub mod clock;
 pub mod components;
 pub mod events;
 pub mod history;

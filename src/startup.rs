@@ -28,7 +28,6 @@ use crate::http::{
     api_json, assets, auth, body_limit, events, health, input_errors, security_headers, tasks,
 };
 use crate::identity::oidc::OidcClient;
-use crate::identity::sessions::DbSessionStore;
 use crate::identity::{AllowedScopes, AuthState};
 use crate::jobs::config::{RunConfig, TestPanic};
 use crate::jobs::read_budget::ReadBudget;
@@ -36,7 +35,8 @@ use crate::jobs::run::RunContext;
 use crate::jobs::runner::{JobRunner, RunnerConfig};
 use crate::pricing::{PriceBook, PricingConfig};
 use crate::state::AppState;
-use crate::storage::job_state::JobStateRepository;
+use crate::storage::jobs::JobStateRepository;
+use crate::storage::sessions::DbSessionStore;
 use crate::storage::{Storage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -267,9 +267,7 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartupError::Io(config.data_dir.clone(), e))?;
         let key = load_or_create_key(config.session_secret.as_deref(), &config.data_dir)?;
-        crate::storage::job_state::set_clock_offset_ms(
-            (config.jobs.test_clock_offset_seconds * 1000.0) as i64,
-        );
+        crate::clock::set_offset_ms((config.jobs.test_clock_offset_seconds * 1000.0) as i64);
         crate::metrics::install();
         let storage = Storage::connect(&config.database_url).await?;
         tracing::info!(backend = ?storage.backend, "storage ready, migrations applied");

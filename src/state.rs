@@ -13,7 +13,7 @@ use crate::events::bus::EventBus;
 use crate::identity::{AllowedScopes, AuthState};
 use crate::jobs::runner::RunnerHandle;
 use crate::storage::Storage;
-use crate::storage::job_state::JobStateRepository;
+use crate::storage::jobs::JobStateRepository;
 
 /// Everything a request handler or server function may need.
 #[derive(Clone)]

@@ -1,6 +1,5 @@
-//! Wall-clock time for the components, in milliseconds since the Unix epoch, and how durations
-//! and moments read on screen. In the browser `SystemTime` is not available, so the time comes
-//! from `Date`; the viewer's time zone and language come from the browser's `Intl`.
+//! How durations and moments read on screen, on the one clock (`crate::clock`); the viewer's
+//! time zone and language come from the browser's `Intl`.
 //!
 //! [`Clock`] is the page's one ticking clock (relative times and running times stay current);
 //! [`Moment`] shows a point in time as people read it, in a `<time datetime="…">` element.
@@ -9,25 +8,13 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+// The page reads the one clock (and its UTC formats) through here.
+use crate::clock::utc_parts;
+pub use crate::clock::{iso_utc, now_ms, utc_label};
 use crate::components::erase::erased_on_server;
 
 /// How often the page's clock ticks.
 const TICK: Duration = Duration::from_secs(1);
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        leptos::web_sys::js_sys::Date::now() as i64
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
-    }
-}
 
 /// A running time: `42s`, `3m 05s`, `1h 02m`.
 pub fn format_elapsed(seconds: u64) -> String {
@@ -46,46 +33,6 @@ pub fn format_ago(elapsed_ms: i64) -> String {
         m if m < 60 => format!("{m} min ago"),
         m if m < 48 * 60 => format!("{} h ago", m / 60),
         m => format!("{} days ago", m / (24 * 60)),
-    }
-}
-
-/// `(year, month, day, hour, minute, second, millisecond)` in UTC.
-fn utc_parts(ms: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
-    let days = ms.div_euclid(86_400_000);
-    let in_day = ms.rem_euclid(86_400_000);
-    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, milli) = (
-        (in_day / 3_600_000) as u32,
-        (in_day / 60_000 % 60) as u32,
-        (in_day / 1000 % 60) as u32,
-        (in_day % 1000) as u32,
-    );
-    (year, month, day, h, m, s, milli)
-}
-
-/// The machine-readable moment of a `<time datetime>`: ISO 8601 in UTC, to the millisecond.
-pub fn iso_utc(ms: i64) -> String {
-    let (y, mo, d, h, mi, s, milli) = utc_parts(ms);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
-}
-
-/// A moment before the browser knows the viewer's zone (the server renders this): `2026-11-29
-/// 13:04 UTC`; `full` adds the seconds.
-pub fn utc_label(ms: i64, full: bool) -> String {
-    let (y, mo, d, h, mi, s, _) = utc_parts(ms);
-    if full {
-        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
-    } else {
-        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
     }
 }
 

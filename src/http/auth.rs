@@ -28,11 +28,12 @@ use serde::Deserialize;
 use tower_sessions::{Expiry, Session};
 
 use crate::api_error::ApiError;
+use crate::clock::wall_seconds;
 use crate::config::AuthMode;
 use crate::http::auth_pages::{self, sign_in_failed};
 use crate::http::input_errors::decode_query;
 use crate::http::local_redirect::local_redirect_target;
-use crate::identity::oidc::{PendingSignIn, SignedIn, unix_now};
+use crate::identity::oidc::{PendingSignIn, SignedIn};
 use crate::identity::{AuthState, Caller, Role, easyauth, is_valid_dev_user};
 
 pub const SESSION_COOKIE: &str = "aksdash_user";
@@ -146,7 +147,7 @@ async fn resolve_oidc(state: &AuthState, session: Option<&Session>) -> Resolved 
     let Ok(Some(signed_in)) = session.get::<SignedIn>(SIGNED_IN_KEY).await else {
         return Resolved::Nobody;
     };
-    let now = unix_now();
+    let now = wall_seconds();
     if now.saturating_sub(signed_in.signed_in_at) >= state.session_max.as_secs() as i64 {
         // Past its absolute lifetime: sign in again (and the role is read again).
         tracing::info!(user = %signed_in.id, "session reached its maximum lifetime");

@@ -58,7 +58,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
         Duration::from_secs(2),
         state
             .jobs
-            .count_in_flight_by_status(crate::storage::job_state::AKS_PROVISION),
+            .count_in_flight_by_status(crate::storage::jobs::AKS_PROVISION),
     )
     .await;
     match counted {

@@ -10,8 +10,6 @@ pub mod scopes;
 pub mod easyauth;
 #[cfg(feature = "ssr")]
 pub mod oidc;
-#[cfg(feature = "ssr")]
-pub mod sessions;
 
 pub use roles::Role;
 pub use scopes::{AllowedScopes, Scope, ScopeChoice};

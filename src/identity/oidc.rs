@@ -442,12 +442,7 @@ fn signed_in_from(claims: &IdTokenClaims<EntraClaims, CoreGenderClaim>) -> Signe
         id,
         name,
         roles: extra.roles.clone(),
-        signed_in_at: unix_now(),
+        signed_in_at: crate::clock::wall_seconds(),
         id_token: None,
     }
-}
-
-/// Now, in Unix seconds (the sessions' clock: `tower-sessions` counts in wall-clock time).
-pub fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }

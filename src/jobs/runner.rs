@@ -17,10 +17,11 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
+use crate::clock::now_ms;
 use crate::events::DashboardEvent;
 use crate::events::bus::BusMessage;
 use crate::jobs::run::{ProvisionRun, RunContext, RunEnd, Signals};
-use crate::storage::{Claimed, InternalErrorOutcome, JobLease, JobRecord, JobUpdate, now_ms};
+use crate::storage::{Claimed, InternalErrorOutcome, JobLease, JobRecord, JobUpdate};
 
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
@@ -383,7 +384,7 @@ async fn history_retention_loop(shared: Arc<Shared>) {
 /// [`RunnerConfig::session_sweep_every`]: the sessions table holds the live ones, not every
 /// anonymous visit to the sign-in page.
 async fn session_sweep_loop(shared: Arc<Shared>) {
-    let store = crate::identity::sessions::DbSessionStore::new(shared.ctx.repo.storage().clone());
+    let store = crate::storage::sessions::DbSessionStore::new(shared.ctx.repo.storage().clone());
     let every = shared.config.session_sweep_every;
     sweep_loop(&shared, "sessions", every, every, || {
         let store = store.clone();

@@ -107,12 +107,9 @@ const CREATE_ESTIMATE_WAIT: std::time::Duration = std::time::Duration::from_mill
 
 /// The estimate a create is made with, as stored on its job; `None` when the prices are not at
 /// hand in [`CREATE_ESTIMATE_WAIT`].
-pub async fn estimate_at_create(
-    state: &AppState,
-    req: &ProvisionRequest,
-) -> Option<serde_json::Value> {
+pub async fn estimate_at_create(state: &AppState, req: &ProvisionRequest) -> Option<PriceEstimate> {
     match tokio::time::timeout(CREATE_ESTIMATE_WAIT, estimate(state, req)).await {
-        Ok(Ok(estimate)) => serde_json::to_value(estimate).ok(),
+        Ok(Ok(estimate)) => Some(estimate),
         _ => None,
     }
 }

@@ -284,7 +284,7 @@ pub async fn view(
         links,
         everyone: caller.role.allows(Role::Admin),
         query,
-        now: crate::storage::now_ms(),
+        now: crate::clock::now_ms(),
         page,
     })
 }
@@ -359,7 +359,7 @@ pub fn csv_row(entry: &HistoryEntry) -> [String; 14] {
     let opt = |v: &Option<String>| v.as_deref().map(safe).unwrap_or_default();
     [
         entry.id.clone(),
-        crate::components::clock::iso_utc(entry.at),
+        crate::clock::iso_utc(entry.at),
         safe(&entry.actor),
         opt(&entry.actor_name),
         entry.kind.as_str().to_owned(),

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::api_error::ApiError;
 use crate::azure::{ArmError, ClusterRef, ManagedCluster, ProvisioningState, cluster_portal_url};
+use crate::clock::now_ms;
 use crate::events::DashboardEvent;
 use crate::history::{HistoryKind, Outcome};
 use crate::identity::{Caller, Role, Scope, scope_not_allowed};
@@ -19,9 +20,7 @@ use crate::provisioning::model::*;
 use crate::provisioning::validate::{region_error, validate_provision_request};
 use crate::provisioning::{costs, fixes, preflight};
 use crate::state::AppState;
-use crate::storage::job_state::{
-    CreateJobError, InFlightCaps, JobRecord, JobStateRepository, NewJob, now_ms,
-};
+use crate::storage::jobs::{CreateJobError, InFlightCaps, JobRecord, JobStateRepository, NewJob};
 use crate::storage::{Actor, HistoryEvent, Subject};
 
 /// Bounds of `GET /api/aks/recent-failed-provisions`.
@@ -197,8 +196,8 @@ async fn provision_or_refuse(
             serde_json::json!({
                 "request": req,
                 "role": caller.role.as_str(),
-                "estimate_monthly": job.estimate.as_ref().and_then(|e| e.get("monthly")),
-                "currency": job.estimate.as_ref().and_then(|e| e.get("currency")),
+                "estimate_monthly": job.estimate.as_ref().map(|e| e.monthly),
+                "currency": job.estimate.as_ref().map(|e| &e.currency),
             }),
         ),
     );
@@ -321,13 +320,13 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
                 .unwrap_or_else(|| class.category.as_str().to_owned()),
             headline: class.headline,
             raw: job.raw_error.clone(),
-            partial_cluster: job.partial_cluster_view(),
+            partial_cluster: job.partial_cluster.clone(),
             fixes: vec![],
             // The error card's words, the same as the recent failures give for this job.
             explanation: failed_view(job).explanation,
         }
     });
-    let progress = job.progress_view();
+    let progress = job.progress.clone();
     let result = (job.status == JobStatus::Succeeded).then(|| {
         serde_json::json!({
             "cluster_name": job.payload.cluster_name,
@@ -348,18 +347,12 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
         updated_at: job.updated_at,
         owner_id: job.owner_id.clone(),
         owner_name: job.owner_name.clone(),
-        estimate: estimate_of(job),
+        estimate: job.estimate.clone(),
         timeline: Vec::new(),
     }
 }
 
 /// The estimate a job was made with, as the API shows it.
-fn estimate_of(job: &JobRecord) -> Option<PriceEstimate> {
-    job.estimate
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok())
-}
-
 /// The job with this task id that the caller may see: their own, or anyone's for an admin. 404
 /// for an unknown or malformed id, 403 for another user's.
 async fn visible_task(
@@ -441,7 +434,7 @@ pub async fn cancel(
         previous_status,
         was_running,
         cancelled: job.status == JobStatus::Cancelled,
-        partial_cluster: job.partial_cluster_view(),
+        partial_cluster: job.partial_cluster.clone(),
         stopping: !job.status.is_finished() && job.cancel_requested,
     };
     if previous_status.is_finished() {
@@ -515,7 +508,7 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         resource_group: job.payload.resource_group.clone(),
         subscription_id: job.payload.subscription_id.clone(),
         portal_url: job.portal_url().map(str::to_owned),
-        partial_cluster: job.partial_cluster_view(),
+        partial_cluster: job.partial_cluster.clone(),
         created_at: job.created_at,
         updated_at: job.updated_at,
         request: Some(job.payload.clone()),
@@ -523,7 +516,7 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         delete_blocked: None,
         fixes: vec![],
         explanation: None,
-        estimate: estimate_of(job),
+        estimate: job.estimate.clone(),
         timeline: Vec::new(),
     };
     view.explanation = Some(crate::provisioning::classify::explain_failure(&view));
@@ -632,7 +625,8 @@ pub fn delete_verdict(
 ) -> DeleteVerdict {
     let name = &job.payload.cluster_name;
     let Some(partial) = job
-        .partial_cluster_view()
+        .partial_cluster
+        .as_ref()
         .filter(|_| job.status.is_finished())
     else {
         return DeleteVerdict::Blocked(
@@ -723,7 +717,7 @@ pub async fn delete_partial_cluster(
         &job.payload.cluster_name,
     );
     let recreated = state.jobs.recreated_after(&job).await?;
-    let cluster = if job.partial_cluster_view().is_some() && !recreated {
+    let cluster = if job.partial_cluster.clone().is_some() && !recreated {
         state
             .arm
             .get_cluster(&cluster_ref)

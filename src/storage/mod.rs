@@ -1,17 +1,17 @@
-//! Job storage: one SQL database, SQLite (the embedded default) or PostgreSQL (several servers),
+//! Storage: one SQL database, SQLite (the embedded default) or PostgreSQL (several servers),
 //! chosen by `DATABASE_URL` at start-up. Both run the same migrations in `migrations/` through
 //! sqlx's `Any` driver; the few statements that differ per backend say so where they are.
 
 pub mod history;
-pub mod job_state;
-pub mod leases;
+pub mod jobs;
+pub mod sessions;
 
 pub use history::{Actor, HistoryEvent, HistoryFilter, HistoryRepository, Subject};
-pub use job_state::{
-    AKS_PROVISION, ClusterContext, CreateJobError, InFlightCaps, JobAccessError, JobLease,
-    JobRecord, JobStateRepository, JobStatus, JobUpdate, NewJob, now_ms,
+pub use jobs::{
+    AKS_PROVISION, Claimed, ClusterContext, CreateJobError, HeldLease, InFlightCaps,
+    InternalErrorOutcome, JobAccessError, JobLease, JobRecord, JobStateRepository, JobStatus,
+    JobUpdate, NewJob,
 };
-pub use leases::{Claimed, HeldLease, InternalErrorOutcome};
 
 use std::str::FromStr;
 use std::time::Duration;

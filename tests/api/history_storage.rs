@@ -6,11 +6,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use aks_dashboard::clock::now_ms;
 use aks_dashboard::history::{HistoryKind, Outcome};
 use aks_dashboard::storage::history::Cursor;
 use aks_dashboard::storage::{
     Actor, Claimed, CreateJobError, HistoryEvent, HistoryFilter, HistoryRepository, InFlightCaps,
-    JobStateRepository, JobUpdate, NewJob, Storage, Subject, now_ms,
+    JobStateRepository, JobUpdate, NewJob, Storage, Subject,
 };
 use futures_util::StreamExt;
 

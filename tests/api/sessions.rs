@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use aks_dashboard::config::AuthMode;
-use aks_dashboard::identity::sessions::DbSessionStore;
+use aks_dashboard::storage::sessions::DbSessionStore;
 use reqwest::StatusCode;
 
 use crate::helpers::TestApp;
@@ -25,7 +25,7 @@ async fn rows(app: &TestApp) -> Vec<(String, i64)> {
 }
 
 fn now() -> i64 {
-    aks_dashboard::identity::oidc::unix_now()
+    aks_dashboard::clock::wall_seconds()
 }
 
 #[tokio::test]

@@ -3,12 +3,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use aks_dashboard::clock::now_ms;
+use aks_dashboard::provisioning::model::{PartialCluster, PoolProgress, Progress};
 use aks_dashboard::storage::{
     Claimed, ClusterContext, CreateJobError, HeldLease, InternalErrorOutcome, JobAccessError,
     JobLease, JobRecord, JobStateRepository, JobStatus, JobUpdate, NewJob, Storage, StorageError,
-    now_ms,
 };
-use serde_json::json;
 
 use crate::helpers::on_both_backends;
 
@@ -101,11 +101,12 @@ async fn recent_failures_are_failed_or_cancelled_provisions_inside_the_window(st
         .update(
             &cancelled.id,
             &JobUpdate {
-                partial_cluster: Some(serde_json::json!({
-                    "resource_id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/b",
-                    "portal_url": "https://portal.azure.com/",
-                    "last_state": "Creating"
-                })),
+                partial_cluster: Some(PartialCluster {
+                    resource_id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/b".into(),
+                    portal_url: "https://portal.azure.com/".into(),
+                    last_state: Some("Creating".into()),
+                    abort_requested: false,
+                }),
                 ..JobUpdate::default()
             },
         )
@@ -779,7 +780,10 @@ async fn update_changes_only_the_fields_given(storage: Storage) {
     let repo = JobStateRepository::new(storage);
     let created = provision(&repo, "ana", "a", JobStatus::Queued, now_ms()).await;
     assert_eq!(created.status, JobStatus::Queued);
-    assert_eq!(created.progress, json!({}));
+    assert_eq!(
+        created.progress, None,
+        "no progress before the runner writes one"
+    );
     let by_task = repo
         .get_by_task_id(&created.task_id)
         .await
@@ -787,12 +791,25 @@ async fn update_changes_only_the_fields_given(storage: Storage) {
         .expect("exists");
     assert_eq!(by_task, created);
 
-    let progress = json!({
-        "cluster_state": "Creating",
-        "pools": [{"name": "nodepool1", "vm_size": "Standard_D4s_v3", "count": 3}],
-        "portal_url": "https://portal.azure.com/#resource/x",
-        "arm_elapsed_seconds": 12,
-    });
+    let progress = Progress {
+        cluster_state: Some("Creating".into()),
+        pools: vec![PoolProgress {
+            name: "nodepool1".into(),
+            vm_size: "Standard_D4s_v3".into(),
+            count: 3,
+            mode: "User".into(),
+            provisioning_state: None,
+        }],
+        portal_url: Some("https://portal.azure.com/#resource/x".into()),
+        arm_elapsed_seconds: Some(12.0),
+        ..Progress::default()
+    };
+    let partial = PartialCluster {
+        resource_id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/a".into(),
+        portal_url: "https://portal.azure.com/#resource/x".into(),
+        last_state: Some("Creating".into()),
+        abort_requested: false,
+    };
     let running = repo
         .update(
             &created.id,
@@ -822,7 +839,7 @@ async fn update_changes_only_the_fields_given(storage: Storage) {
                 error_message: Some("Allocation failed.".to_owned()),
                 error_category: Some("allocation".to_owned()),
                 raw_error: Some(r#"{"error":{"code":"ZonalAllocationFailed"}}"#.to_owned()),
-                partial_cluster: Some(json!({"name": "a", "state": "Creating"})),
+                partial_cluster: Some(partial.clone()),
                 ..JobUpdate::default()
             },
         )
@@ -832,12 +849,9 @@ async fn update_changes_only_the_fields_given(storage: Storage) {
     assert_eq!(failed.status, JobStatus::Failed);
     assert_eq!(failed.phase.as_deref(), Some("creating_cluster"));
     assert_eq!((failed.step, failed.total_steps), (2, 4));
-    assert_eq!(failed.progress, progress);
+    assert_eq!(failed.progress, Some(progress));
     assert_eq!(failed.error_code.as_deref(), Some("ZonalAllocationFailed"));
-    assert_eq!(
-        failed.partial_cluster,
-        Some(json!({"name": "a", "state": "Creating"}))
-    );
+    assert_eq!(failed.partial_cluster, Some(partial));
     assert!(failed.updated_at >= created.updated_at);
 
     let cancel_flagged = repo

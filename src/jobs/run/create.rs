@@ -7,10 +7,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::azure::{AgentPoolMode, AgentPoolProfile, JOB_TAG, ManagedCluster};
+use crate::clock::now_ms;
 use crate::history::{HistoryKind, Outcome};
 use crate::provisioning::model::{STEPS, SYSTEM_POOL, USER_POOL};
 use crate::storage::HistoryEvent;
-use crate::storage::job_state::{JobUpdate, now_ms};
+use crate::storage::jobs::JobUpdate;
 
 use super::answers::{ArmFailure, BeforePut, PutAnswer, before_put, put_answer, transient};
 use super::{MAX_PUTS, ProvisionRun, Stop};

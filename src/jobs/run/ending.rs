@@ -3,12 +3,13 @@
 //! and reads what is left, so the partial cluster is known.
 
 use crate::azure::ProvisioningState;
+use crate::clock::now_ms;
 use crate::events::DashboardEvent;
 use crate::history::{HistoryKind, Outcome};
 use crate::provisioning::classify::{ClassifyContext, classify_arm_error};
 use crate::provisioning::model::{JobStatus, PartialCluster, STEPS};
 use crate::storage::HistoryEvent;
-use crate::storage::job_state::{JobUpdate, now_ms};
+use crate::storage::jobs::JobUpdate;
 
 use super::answers::ArmFailure;
 use super::{ProvisionRun, Stop};
@@ -83,7 +84,7 @@ impl ProvisionRun {
             phase: Some(STEPS[2].into()),
             step: Some(3),
             total_steps: Some(3),
-            progress: serde_json::to_value(&self.progress).ok(),
+            progress: Some(self.progress.clone()),
             ..JobUpdate::default()
         })
         .await
@@ -119,12 +120,12 @@ impl ProvisionRun {
         self.finish(JobUpdate {
             history: vec![ended],
             status: Some(JobStatus::Failed),
-            progress: serde_json::to_value(&self.progress).ok(),
+            progress: Some(self.progress.clone()),
             error_code: Some(failure.info.code.clone()),
             error_message: Some(failure.info.message.clone()),
             error_category: Some(class.category.as_str().to_owned()),
             raw_error: raw,
-            partial_cluster: partial.and_then(|p| serde_json::to_value(p).ok()),
+            partial_cluster: partial,
             ..JobUpdate::default()
         })
         .await
@@ -159,7 +160,7 @@ impl ProvisionRun {
                     );
                     self.progress.updated_at = now_ms();
                     self.write(JobUpdate {
-                        progress: serde_json::to_value(&self.progress).ok(),
+                        progress: Some(self.progress.clone()),
                         ..JobUpdate::default()
                     })
                     .await?;
@@ -224,11 +225,11 @@ impl ProvisionRun {
             .finish(JobUpdate {
                 history: vec![ended],
                 status: Some(JobStatus::Cancelled),
-                progress: serde_json::to_value(&self.progress).ok(),
+                progress: Some(self.progress.clone()),
                 error_code: Some("Cancelled".into()),
                 error_message: Some(message),
                 error_category: Some("cancelled".into()),
-                partial_cluster: partial.and_then(|p| serde_json::to_value(p).ok()),
+                partial_cluster: partial,
                 ..JobUpdate::default()
             })
             .await)

@@ -5,10 +5,10 @@
 use tokio::time::Instant;
 
 use crate::azure::{AgentPoolProfile, ArmError, ManagedCluster, OperationState};
+use crate::clock::now_ms;
 use crate::history::{HistoryKind, Outcome};
 use crate::provisioning::model::STEPS;
 use crate::storage::HistoryEvent;
-use crate::storage::job_state::now_ms;
 
 use super::answers::{self, ArmFailure, ClusterRead, Known, Next, OperationPoll};
 use super::{CLUSTER_READ_EVERY, ProvisionRun, Stop};

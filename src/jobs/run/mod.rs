@@ -29,6 +29,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::azure::{ArmCache, ArmClient, ClusterRef, cluster_portal_url};
+use crate::clock::now_ms;
 use crate::events::DashboardEvent;
 use crate::events::bus::EventBus;
 use crate::history::AzureIds;
@@ -36,7 +37,7 @@ use crate::jobs::config::RunConfig;
 use crate::jobs::read_budget::ReadBudget;
 use crate::provisioning::model::{Progress, ProvisionRequest, STEPS};
 use crate::storage::HistoryEvent;
-use crate::storage::job_state::{JobLease, JobRecord, JobStateRepository, JobUpdate, now_ms};
+use crate::storage::jobs::{JobLease, JobRecord, JobStateRepository, JobUpdate};
 
 use answers::ArmFailure;
 
@@ -118,7 +119,7 @@ impl ProvisionRun {
         signals: watch::Receiver<Signals>,
         job: JobRecord,
     ) -> Self {
-        let progress = job.progress_view().unwrap_or_default();
+        let progress = job.progress.clone().unwrap_or_default();
         Self {
             ctx,
             lease,
@@ -287,7 +288,7 @@ impl ProvisionRun {
             phase: Some(phase.to_owned()),
             step: Some(step),
             total_steps: Some(STEPS.len() as u32),
-            progress: serde_json::to_value(&self.progress).ok(),
+            progress: Some(self.progress.clone()),
             ..JobUpdate::default()
         };
         self.write(update).await?;

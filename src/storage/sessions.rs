@@ -24,7 +24,7 @@ impl DbSessionStore {
     /// Removes up to `batch` sessions that expired; how many it removed. The runners call it
     /// every few minutes, again while a batch comes back full.
     pub async fn delete_expired(&self, batch: u32) -> Result<u64, sqlx::Error> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = crate::clock::wall_seconds();
         let done = sqlx::query(
             "DELETE FROM sessions WHERE id IN ( \
                  SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)",
@@ -90,7 +90,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = crate::clock::wall_seconds();
         let row: Option<(String, i64)> = sqlx::query_as(
             "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
         )

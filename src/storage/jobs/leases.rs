@@ -7,10 +7,10 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::history::{HistoryEvent, insert_events};
-use super::job_state::{COLUMNS, JobLease, JobRecord, JobStateRepository, column, job_from_row};
-use super::{Backend, StorageError};
+use super::{COLUMNS, JobLease, JobRecord, JobStateRepository, column, job_from_row};
 use crate::history::{HistoryKind, Outcome};
+use crate::storage::history::{HistoryEvent, insert_events};
+use crate::storage::{Backend, StorageError};
 
 /// What a claim handed to the runner.
 #[derive(Debug)]
@@ -45,7 +45,7 @@ pub enum InternalErrorOutcome {
 impl JobStateRepository {
     /// "Now" in milliseconds since the epoch, on the database's clock.
     fn db_now(&self) -> &'static str {
-        super::db_now_sql(self.backend())
+        crate::storage::db_now_sql(self.backend())
     }
 
     /// A job a runner may take: queued (and past any pause after an internal error), or running
@@ -140,7 +140,7 @@ impl JobStateRepository {
                 let cancel: i64 = column(row, "cancel_requested")?;
                 Ok(HeldLease {
                     job_id: column(row, "id")?,
-                    attempt: super::job_state::count_column(row, "lease_attempts")?,
+                    attempt: super::count_column(row, "lease_attempts")?,
                     cancel_requested: cancel != 0,
                 })
             })
@@ -233,8 +233,8 @@ impl JobStateRepository {
                 .ok()
                 .and_then(|p| serde_json::from_str(&p).ok());
             let subject = match &payload {
-                Some(req) => super::history::Subject::job(&owner, req, &lease.job_id),
-                None => super::history::Subject {
+                Some(req) => crate::storage::history::Subject::job(&owner, req, &lease.job_id),
+                None => crate::storage::history::Subject {
                     owner_id: owner,
                     subscription_id: String::new(),
                     resource_group: String::new(),
