@@ -9,7 +9,8 @@
 //!   `/_armsim/state` shows;
 //! - [`operations`]: long-running operations and their status URLs;
 //! - [`rules`]: what ARM and AKS refuse, with their codes and messages;
-//! - [`faults`]: scripted misbehaviour; [`routes`]: the HTTP surface;
+//! - [`faults`]: scripted misbehaviour; [`routes`]: the HTTP surface (the issuer's own in
+//!   `issuer_routes`);
 //! - [`answer`]: one HTTP answer in Azure's shapes; [`connection`]: connections a fault can cut.
 
 pub mod answer;
@@ -17,6 +18,7 @@ pub mod catalog;
 pub mod connection;
 pub mod faults;
 pub mod issuer;
+mod issuer_routes;
 pub mod operations;
 pub mod prices;
 pub mod routes;

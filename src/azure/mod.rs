@@ -10,10 +10,12 @@ pub mod credential;
 pub mod error;
 pub mod models;
 pub mod portal;
+pub mod retry;
 
-pub use arm_client::{ArmClient, ArmClientConfig, OperationPoll, OperationStarted, RetryPolicy};
+pub use arm_client::{ArmClient, ArmClientConfig, OperationPoll, OperationStarted};
 pub use cache::{ArmCache, CacheConfig};
 pub use credential::ArmCredential;
 pub use error::{ArmError, ArmErrorDetail};
 pub use models::*;
 pub use portal::cluster_portal_url;
+pub use retry::RetryPolicy;

@@ -75,7 +75,7 @@ impl ProvisionRun {
             .config
             .poll_min
             .saturating_mul(2u32.saturating_pow(self.slow_tries.min(8)));
-        let wait = crate::azure::arm_client::jittered_within(
+        let wait = crate::azure::retry::jittered_within(
             err.retry_after().unwrap_or(backoff),
             self.ctx.config.poll_min,
             self.ctx.config.slow_wait_max,
@@ -197,7 +197,7 @@ impl ProvisionRun {
                 .unwrap_or_else(|| "Accepted".into());
             self.publish(STEPS[1], format!("Azure is creating {name}: {state}"))
                 .await?;
-            let wait = crate::azure::arm_client::jittered_within(
+            let wait = crate::azure::retry::jittered_within(
                 wait,
                 self.ctx.config.poll_min,
                 self.ctx.config.poll_max,
