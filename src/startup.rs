@@ -12,6 +12,8 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
@@ -582,6 +584,9 @@ pub fn build_router(state: AppState) -> Router {
             security_headers::strict_transport,
         ))
         .layer(axum::middleware::from_fn(crate::metrics::count_requests))
+        // Pages and JSON answers in brotli or gzip when the browser accepts them; event streams
+        // and what is compressed already (/pkg) go as they are (tower-http's default predicate).
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -8,6 +8,7 @@ mod helpers;
 mod authorization;
 mod azure_conformance;
 mod azure_corpus;
+mod compression;
 mod crash;
 mod develop;
 mod fixes;
