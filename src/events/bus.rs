@@ -17,6 +17,13 @@ use crate::storage::{Backend, Storage};
 
 /// The PostgreSQL channel every server listens on.
 const CHANNEL: &str = "aks_dashboard_events";
+/// How long, and how many, of the latest messages a server keeps, so that a page whose event
+/// stream opens after it was rendered can learn whether it missed one ([`EventBus::since`]).
+const RECENT_FOR_MS: i64 = 120_000;
+const RECENT_KEPT: usize = 4096;
+/// How far servers' clocks may differ: a page rendered by one server may open its stream on
+/// another.
+const CLOCK_SKEW_MS: i64 = 5_000;
 /// Messages a slow subscriber may fall behind by before it is told to resync.
 const LOCAL_CAPACITY: usize = 4096;
 /// `NOTIFY`s waiting to be sent; past this, messages only reach this server's subscribers.
@@ -52,19 +59,81 @@ pub struct EventBus {
 }
 
 struct Inner {
-    local: broadcast::Sender<BusMessage>,
+    local: Local,
     origin: String,
     outbox: Option<mpsc::Sender<String>>,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// This server's subscribers, and the latest messages they were sent (from this server or
+/// another), each with when this server sent it on.
+#[derive(Clone)]
+struct Local {
+    sender: broadcast::Sender<BusMessage>,
+    recent: Arc<std::sync::Mutex<Recent>>,
+}
+
+struct Recent {
+    /// Every message from this moment on is kept (ms since the epoch).
+    complete_since: i64,
+    messages: std::collections::VecDeque<(i64, BusMessage)>,
+}
+
+impl Local {
+    fn new() -> Self {
+        let (sender, _) = broadcast::channel(LOCAL_CAPACITY);
+        Self {
+            sender,
+            recent: Arc::new(std::sync::Mutex::new(Recent {
+                complete_since: crate::clock::now_ms(),
+                messages: std::collections::VecDeque::new(),
+            })),
+        }
+    }
+
+    fn send(&self, message: BusMessage) {
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.push(crate::clock::now_ms(), message.clone());
+        }
+        // No subscriber is not an error: nobody is looking.
+        let _ = self.sender.send(message);
+    }
+}
+
+impl Recent {
+    fn push(&mut self, now: i64, message: BusMessage) {
+        while self.messages.len() >= RECENT_KEPT
+            || self
+                .messages
+                .front()
+                .is_some_and(|(at, _)| now - at > RECENT_FOR_MS)
+        {
+            if let Some((at, _)) = self.messages.pop_front() {
+                self.complete_since = at + 1;
+            }
+        }
+        self.messages.push_back((now, message));
+    }
+
+    /// The messages kept from `from` on; `None` when some of them are no longer (or never
+    /// were) kept.
+    fn from(&self, from: i64) -> Option<Vec<BusMessage>> {
+        (from >= self.complete_since).then(|| {
+            self.messages
+                .iter()
+                .filter(|(at, _)| *at >= from)
+                .map(|(_, m)| m.clone())
+                .collect()
+        })
+    }
+}
+
 impl EventBus {
     /// A bus for this process only.
     pub fn local() -> Self {
-        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
         Self {
             inner: Arc::new(Inner {
-                local,
+                local: Local::new(),
                 origin: uuid::Uuid::new_v4().to_string(),
                 outbox: None,
                 tasks: std::sync::Mutex::new(Vec::new()),
@@ -78,7 +147,7 @@ impl EventBus {
         if storage.backend != Backend::Postgres {
             return Self::local();
         }
-        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
+        let local = Local::new();
         let origin = uuid::Uuid::new_v4().to_string();
         let (outbox, queue) = mpsc::channel(OUTBOX_CAPACITY);
         let sender = tokio::spawn(send_notifications(storage.pool.clone(), queue));
@@ -99,7 +168,15 @@ impl EventBus {
 
     /// Every message from now on, from any server.
     pub fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
-        self.inner.local.subscribe()
+        self.inner.local.sender.subscribe()
+    }
+
+    /// The messages sent on since `since` (ms since the epoch, perhaps another server's clock),
+    /// or `None` when this server does not know them all (it started later, or they are older
+    /// than it keeps).
+    pub fn since(&self, since: i64) -> Option<Vec<BusMessage>> {
+        let recent = self.inner.local.recent.lock().ok()?;
+        recent.from(since.saturating_sub(CLOCK_SKEW_MS))
     }
 
     /// Sends `message` to this server's subscribers at once and to the other servers' soon.
@@ -120,8 +197,7 @@ impl EventBus {
                 Err(err) => tracing::warn!(error = %err, "event not encodable"),
             }
         }
-        // No subscriber is not an error: nobody is looking.
-        let _ = self.inner.local.send(message);
+        self.inner.local.send(message);
     }
 
     pub fn to_user(&self, owner: &str, event: DashboardEvent) {
@@ -170,7 +246,7 @@ async fn send_notifications(pool: sqlx::AnyPool, mut queue: mpsc::Receiver<Strin
 
 /// Listens for the other servers' messages and hands them to this server's subscribers. A lost
 /// connection is opened again; subscribers are then told to resync.
-async fn listen(url: String, origin: String, local: broadcast::Sender<BusMessage>) {
+async fn listen(url: String, origin: String, local: Local) {
     let mut connected_before = false;
     loop {
         let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
@@ -187,7 +263,7 @@ async fn listen(url: String, origin: String, local: broadcast::Sender<BusMessage
             continue;
         }
         if connected_before {
-            let _ = local.send(BusMessage::Everyone {
+            local.send(BusMessage::Everyone {
                 event: DashboardEvent::Resync,
             });
         }
@@ -197,9 +273,7 @@ async fn listen(url: String, origin: String, local: broadcast::Sender<BusMessage
                 Ok(Some(notification)) => {
                     match serde_json::from_str::<Envelope>(notification.payload()) {
                         Ok(envelope) if envelope.origin == origin => {}
-                        Ok(envelope) => {
-                            let _ = local.send(envelope.message);
-                        }
+                        Ok(envelope) => local.send(envelope.message),
                         Err(err) => {
                             tracing::debug!(error = %err, "ignoring a foreign notification")
                         }
@@ -209,7 +283,7 @@ async fn listen(url: String, origin: String, local: broadcast::Sender<BusMessage
                 // sent in between is gone.
                 Ok(None) => {
                     tracing::warn!("event listener lost its connection; reconnecting");
-                    let _ = local.send(BusMessage::Everyone {
+                    local.send(BusMessage::Everyone {
                         event: DashboardEvent::Resync,
                     });
                 }
@@ -220,5 +294,35 @@ async fn listen(url: String, origin: String, local: broadcast::Sender<BusMessage
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dismissed(job: &str) -> BusMessage {
+        BusMessage::User {
+            owner: "ana".into(),
+            event: DashboardEvent::FailureDismissed { job_id: job.into() },
+        }
+    }
+
+    #[test]
+    fn a_page_learns_what_was_sent_since_it_was_read_while_it_is_kept() {
+        let mut recent = Recent {
+            complete_since: 1_000,
+            messages: Default::default(),
+        };
+        assert_eq!(recent.from(1_000), Some(vec![]), "nothing yet");
+        assert_eq!(recent.from(999), None, "from before the server knew");
+        recent.push(2_000, dismissed("j1"));
+        recent.push(3_000, dismissed("j2"));
+        assert_eq!(recent.from(2_500), Some(vec![dismissed("j2")]));
+        assert_eq!(recent.from(1_500).map(|m| m.len()), Some(2));
+        // Minutes later the first ones are no longer kept: an older page is told to resync.
+        recent.push(2_000 + RECENT_FOR_MS + 1, dismissed("j3"));
+        assert_eq!(recent.from(1_500), None);
+        assert_eq!(recent.from(3_000).map(|m| m.len()), Some(2));
     }
 }

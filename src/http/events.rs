@@ -10,11 +10,12 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use http::HeaderMap;
+use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::api_error::ApiError;
@@ -28,7 +29,18 @@ use super::stream_slots::StreamSlot;
 /// How often an open stream marks the dashboard's clusters as looked at.
 const LOOKING_EVERY: Duration = Duration::from_secs(15);
 
-pub async fn stream(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
+/// `?since=MS`: when the page read what it shows (ms since the epoch, the server's clock).
+#[derive(Debug, Deserialize)]
+pub struct StreamQuery {
+    since: Option<i64>,
+}
+
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Response {
     let site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
@@ -46,9 +58,34 @@ pub async fn stream(State(state): State<AppState>, caller: Caller, headers: Head
     };
     tracing::debug!(user = %caller.id, "event stream opened");
     crate::metrics::stream_opened();
-    Sse::new(events_for(state, caller, slot))
+    // Subscribed before the recent messages are read: none falls between the two.
+    let receiver = state.events.subscribe();
+    let missed = query
+        .since
+        .is_some_and(|since| missed_since(&state, &caller, since));
+    let first = missed.then(|| Ok(sse(&DashboardEvent::Resync)));
+    let events = stream::iter(first).chain(events_for(state, caller, slot, receiver));
+    Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
+}
+
+/// Whether the caller would have heard something since `since`: a page opening its stream
+/// then re-reads only if so (and always when this server cannot tell).
+fn missed_since(state: &AppState, caller: &Caller, since: i64) -> bool {
+    state.events.since(since).is_none_or(|sent| {
+        sent.iter().any(|message| match message {
+            BusMessage::User { owner, event } => hears(caller, owner, event),
+            BusMessage::Everyone { .. } => true,
+            BusMessage::Cancel { .. } => false,
+        })
+    })
+}
+
+/// An event as the stream sends it: its name, and its ids as JSON.
+fn sse(event: &DashboardEvent) -> Event {
+    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
+    Event::default().event(event.kind()).data(data)
 }
 
 /// Whether `caller` hears `event`, sent to the user `owner`.
@@ -76,8 +113,8 @@ fn events_for(
     state: AppState,
     caller: Caller,
     slot: StreamSlot,
+    receiver: tokio::sync::broadcast::Receiver<BusMessage>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    let receiver = state.events.subscribe();
     let scopes = looked_at(&state, &caller);
     let look = move |state: &AppState| {
         for (sub, rg) in &scopes {
@@ -108,9 +145,7 @@ fn events_for(
                     }
                     Ok(Err(RecvError::Closed)) => return None,
                 };
-                let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
-                let sse = Event::default().event(event.kind()).data(data);
-                return Some((Ok(sse), (receiver, slot)));
+                return Some((Ok(sse(&event)), (receiver, slot)));
             }
         }
     })

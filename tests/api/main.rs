@@ -19,6 +19,7 @@ mod hostile_input;
 mod identity;
 mod kubernetes_versions;
 mod limits;
+mod live_events;
 mod metrics;
 mod oidc_rollover;
 mod openapi;

@@ -12,7 +12,6 @@ use leptos::web_sys::{BroadcastChannel, Event, EventSource, MessageEvent};
 
 use super::{EVENT_KINDS, RelayMessage, StreamState};
 
-const URL: &str = "/api/events";
 /// `EventSource.CLOSED`: the browser will not reconnect by itself.
 const CLOSED: u16 = 2;
 
@@ -24,12 +23,13 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Opens the stream; `on_event` gets each event's name and data.
+    /// Opens the stream at `url`; `on_event` gets each event's name and data.
     pub fn open(
+        url: &str,
         on_event: impl Fn(String, String) + 'static,
         on_state: impl Fn(StreamState) + Clone + 'static,
     ) -> Option<Self> {
-        let source = EventSource::new(URL).ok()?;
+        let source = EventSource::new(url).ok()?;
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
             on_event(ev.type_(), ev.data().as_string().unwrap_or_default());
         });

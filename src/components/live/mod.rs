@@ -8,16 +8,20 @@
 //! browser over a `BroadcastChannel`; when it closes, the lock passes to another tab, which opens
 //! the stream. (Without those APIs, every tab opens its own.)
 //!
-//! Each (re)connection is announced as a [`DashboardEvent::Resync`], since whatever happened
-//! while the stream was closed (or between the first HTML and the first connection) was missed.
+//! Each reconnection is announced as a [`DashboardEvent::Resync`], since whatever happened while
+//! the stream was closed was missed. The first connection of the page names when the server read
+//! what the page shows (`?since=`): the server sends a `resync` first only if the user would
+//! have heard something since, so a page that just arrived does not read everything again.
 //! While the stream is down, the same `Resync` is sent every [`FALLBACK_EVERY`] to visible
 //! pages: the slow fallback poll, only for as long as push does not work.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
+use serde::Deserialize;
 
 use crate::events::DashboardEvent;
+use crate::provisioning::model::JobStatus;
 
 #[cfg(feature = "hydrate")]
 mod browser;
@@ -27,6 +31,9 @@ pub use relay::{RelayMessage, StreamState};
 
 /// How often subscribers re-read everything while the stream is down (and the page is seen).
 pub const FALLBACK_EVERY: Duration = Duration::from_secs(10);
+/// The server's event stream.
+#[cfg(feature = "hydrate")]
+const STREAM_URL: &str = "/api/events";
 
 /// The SSE event names the server sends: one per [`DashboardEvent`] variant.
 pub const EVENT_KINDS: [&str; 6] = [
@@ -38,12 +45,45 @@ pub const EVENT_KINDS: [&str; 6] = [
     "resync",
 ];
 
-/// One named SSE event as a dashboard event; `None` for anything the page does not know (an
-/// event of a newer server, or data that does not match its name).
+/// One named SSE event as a dashboard event: its name says which, and its data is read for that
+/// event's ids alone (one small decoder each, rather than serde's buffering of an internally
+/// tagged enum). `None` for anything the page does not know: an event of a newer server, or
+/// data without the fields its name needs.
 pub fn decode(kind: &str, data: &str) -> Option<DashboardEvent> {
-    serde_json::from_slice::<DashboardEvent>(data.as_bytes())
-        .ok()
-        .filter(|event| event.kind() == kind)
+    #[derive(Deserialize)]
+    struct Job {
+        job_id: String,
+    }
+    #[derive(Deserialize)]
+    struct Task {
+        task_id: String,
+    }
+    #[derive(Deserialize)]
+    struct Ended {
+        task_id: String,
+        status: JobStatus,
+    }
+    fn read<T: for<'de> Deserialize<'de>>(data: &str) -> Option<T> {
+        serde_json::from_slice(data.as_bytes()).ok()
+    }
+    Some(match kind {
+        "failure_recorded" => DashboardEvent::FailureRecorded {
+            job_id: read::<Job>(data)?.job_id,
+        },
+        "failure_dismissed" => DashboardEvent::FailureDismissed {
+            job_id: read::<Job>(data)?.job_id,
+        },
+        "task_progress" => DashboardEvent::TaskProgress {
+            task_id: read::<Task>(data)?.task_id,
+        },
+        "task_ended" => {
+            let Ended { task_id, status } = read(data)?;
+            DashboardEvent::TaskEnded { task_id, status }
+        }
+        "clusters_changed" => DashboardEvent::ClustersChanged,
+        "resync" => DashboardEvent::Resync,
+        _ => return None,
+    })
 }
 
 /// Whether the fallback poll re-reads now: only while push is not working, and not for a page
@@ -57,6 +97,10 @@ pub fn fallback_due(state: StreamState, hidden: bool) -> bool {
 pub struct LiveEvents {
     listeners: StoredValue<Listeners>,
     state: RwSignal<StreamState>,
+    /// When the server read what the page was rendered with, until the page's first stream
+    /// has opened with it.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    read_at: StoredValue<Option<i64>>,
 }
 
 /// The subscribers, each with the number it unsubscribes by.
@@ -79,12 +123,14 @@ struct Tab {
 }
 
 impl LiveEvents {
-    /// Creates the live events of `user`'s page and provides them to the components below. In
-    /// the browser they start once the page is hydrated.
-    pub fn provide(user: &str) -> Self {
+    /// Creates the live events of `user`'s page, rendered from what the server read at
+    /// `read_at`, and provides them to the components below. In the browser they start once the
+    /// page is hydrated.
+    pub fn provide(user: &str, read_at: i64) -> Self {
         let live = Self {
             listeners: StoredValue::new(Listeners::default()),
             state: RwSignal::new(StreamState::Connecting),
+            read_at: StoredValue::new(Some(read_at)),
         };
         provide_context(live);
         // The user's own: another user signed in in another tab has another stream.
@@ -128,15 +174,16 @@ impl LiveEvents {
         }
     }
 
-    /// A stream that (re)opens makes every subscriber re-read: events may have been missed.
+    /// A stream that (re)opens makes every subscriber re-read (`resync`): events may have been
+    /// missed. The page's first stream asks the server instead (`/api/events?since=`).
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn set_state(self, state: StreamState) {
+    fn set_state(self, state: StreamState, resync: bool) {
         let Some(before) = self.state.try_get_untracked() else {
             return;
         };
         if before != state {
             self.state.set(state);
-            if state == StreamState::Open {
+            if state == StreamState::Open && resync {
                 self.dispatch(DashboardEvent::Resync);
             }
         }
@@ -155,7 +202,17 @@ impl LiveEvents {
         };
         // This tab holds the stream: what it hears, the other tabs hear too.
         let open = move || {
+            // The page's first stream says when what the page shows was read: the server sends
+            // `resync` first if the user would have heard something since, so its opening needs
+            // no re-read of its own.
+            let since = self.read_at.try_update_value(Option::take).flatten();
+            let url = match since {
+                Some(at) => format!("{STREAM_URL}?since={at}"),
+                None => STREAM_URL.to_owned(),
+            };
+            let quiet_open = std::rc::Rc::new(std::cell::Cell::new(since.is_some()));
             let opened = browser::Stream::open(
+                &url,
                 move |kind, data| {
                     if let Some(event) = decode(&kind, &data) {
                         self.dispatch(event);
@@ -163,7 +220,8 @@ impl LiveEvents {
                     }
                 },
                 move |state| {
-                    self.set_state(state);
+                    let quiet = state == StreamState::Open && quiet_open.replace(false);
+                    self.set_state(state, !quiet);
                     post(RelayMessage::State(state));
                 },
             );
@@ -182,7 +240,7 @@ impl LiveEvents {
                     self.dispatch(event);
                 }
             }
-            RelayMessage::State(state) if !leading() => self.set_state(state),
+            RelayMessage::State(state) if !leading() => self.set_state(state, true),
             RelayMessage::Ask if leading() => post(RelayMessage::State(self.state.get_untracked())),
             _ => {}
         });
@@ -206,7 +264,7 @@ impl LiveEvents {
                     t.leading && t.stream.as_ref().is_none_or(browser::Stream::given_up)
                 });
                 if given_up {
-                    self.set_state(StreamState::Down);
+                    self.set_state(StreamState::Down, true);
                     post(RelayMessage::State(StreamState::Down));
                     open();
                 }
@@ -238,7 +296,6 @@ impl LiveEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provisioning::model::JobStatus;
 
     fn every_event() -> [DashboardEvent; 6] {
         [
@@ -299,16 +356,17 @@ mod tests {
     }
 
     #[test]
-    fn unknown_or_mismatched_events_are_ignored() {
+    fn unknown_events_and_data_without_their_fields_are_ignored() {
         assert_eq!(decode("task_progress", "{}"), None);
         assert_eq!(decode("task_progress", "not json"), None);
+        assert_eq!(decode("task_ended", r#"{"task_id":"t1"}"#), None);
         assert_eq!(decode("something_new", r#"{"kind":"something_new"}"#), None);
+        // The name decides: the data's own `kind` is not read.
         assert_eq!(
-            decode(
-                "failure_recorded",
-                r#"{"kind":"failure_dismissed","job_id":"j1"}"#
-            ),
-            None
+            decode("failure_recorded", r#"{"job_id":"j1"}"#),
+            Some(DashboardEvent::FailureRecorded {
+                job_id: "j1".into()
+            })
         );
     }
 
