@@ -50,6 +50,7 @@ use crate::provisioning::model::*;
         PartialCluster,
         TaskError,
         TaskStatus,
+        TaskResult,
         CancelOutcome,
         FailedProvision,
         RecentFailures,
@@ -94,7 +95,7 @@ struct Op {
     answer: Answer,
 }
 
-const INTEGER_PARAMS: [&str; 4] = ["hours", "limit", "node_count", "system_node_count"];
+const INTEGER_PARAMS: [&str; 5] = ["hours", "limit", "node_count", "system_node_count", "since"];
 
 fn ops() -> Vec<Op> {
     use HttpMethod::{Get, Post};
@@ -140,6 +141,15 @@ fn ops() -> Vec<Op> {
             Some("ProvisionRequest"),
             200,
             Answer::Schema("PreflightReport"),
+        ),
+        op(
+            Post,
+            "/api/aks/form-opening",
+            "What the create form opens on, in one request: {skus: AvailableSkus?, checks: [{request, answer: PreflightReport?, error: ApiError?}], prices: [{request, answer: PriceEstimate?, error: ApiError?}]} for the request given and, with count_defaults: true in the body, the node count that fits the quota",
+            &[],
+            Some("ProvisionRequest"),
+            200,
+            Answer::Nothing,
         ),
         op(
             Get,
@@ -254,7 +264,11 @@ fn ops() -> Vec<Op> {
             Get,
             "/api/events",
             "Server-Sent Events of the caller: failure_recorded, failure_dismissed, task_progress, task_ended, clusters_changed, resync",
-            &[],
+            &[(
+                "since",
+                false,
+                "ms since the epoch (the server's clock) when the page read what it shows: a resync comes first if anything the caller hears happened since",
+            )],
             None,
             200,
             Answer::EventStream,

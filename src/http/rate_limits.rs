@@ -25,7 +25,7 @@ use crate::api_error::ApiError;
 use crate::components::in_flight::CancelProvision;
 use crate::components::last_failed::DismissFailedProvision;
 use crate::components::provision_error_card::DeletePartialCluster;
-use crate::components::provision_modal::{Preflight, Provision};
+use crate::components::provision_modal::{FormOpening, Preflight, Provision};
 use crate::identity::Caller;
 
 /// What a request counts against.
@@ -58,7 +58,7 @@ pub fn limited(method: &Method, path: &str) -> Option<Limited> {
         DismissFailedProvision::PATH,
         DeletePartialCluster::PATH,
     ];
-    if path == Preflight::PATH {
+    if path == Preflight::PATH || path == FormOpening::PATH {
         Some(Limited::Preflight)
     } else if writes.contains(&path) || path.starts_with("/api/aks/cancel-provision/") {
         Some(Limited::Write)

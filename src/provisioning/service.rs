@@ -319,7 +319,7 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
                 .clone()
                 .unwrap_or_else(|| class.category.as_str().to_owned()),
             headline: class.headline,
-            raw: job.raw_error.clone(),
+            raw: job.raw_error.as_deref().map(raw_for_people),
             partial_cluster: job.partial_cluster.clone(),
             fixes: vec![],
             // The error card's words, the same as the recent failures give for this job.
@@ -327,12 +327,15 @@ pub fn task_view(job: &JobRecord) -> TaskStatus {
         }
     });
     let progress = job.progress.clone();
-    let result = (job.status == JobStatus::Succeeded).then(|| {
-        serde_json::json!({
-            "cluster_name": job.payload.cluster_name,
-            "resource_id": ClusterRef::new(&job.payload.subscription_id, &job.payload.resource_group, &job.payload.cluster_name).resource_id(),
-            "portal_url": progress.as_ref().and_then(|p| p.portal_url.clone()),
-        })
+    let result = (job.status == JobStatus::Succeeded).then(|| TaskResult {
+        cluster_name: job.payload.cluster_name.clone(),
+        resource_id: ClusterRef::new(
+            &job.payload.subscription_id,
+            &job.payload.resource_group,
+            &job.payload.cluster_name,
+        )
+        .resource_id(),
+        portal_url: progress.as_ref().and_then(|p| p.portal_url.clone()),
     });
     TaskStatus {
         task_id: job.task_id.clone(),
@@ -512,7 +515,7 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         created_at: job.created_at,
         updated_at: job.updated_at,
         request: Some(job.payload.clone()),
-        raw_error: job.raw_error.clone(),
+        raw_error: job.raw_error.as_deref().map(raw_for_people),
         delete_blocked: None,
         fixes: vec![],
         explanation: None,
@@ -521,6 +524,14 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
     };
     view.explanation = Some(crate::provisioning::classify::explain_failure(&view));
     view
+}
+
+/// Azure's raw answer as "Show raw Azure response" shows it: pretty JSON when it is JSON. Laid
+/// out here, as the failure's explanation is, so the browser carries no JSON re-writer.
+pub fn raw_for_people(raw: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| raw.to_owned())
 }
 
 /// `GET /api/aks/recent-failed-provisions`: a storage failure is `degraded`, never an error.
@@ -1049,5 +1060,12 @@ mod tests {
         assert_eq!(err.fields["hours"], "Must be between 1 and 168.");
         let err = bounded("limit", Some(0), 10, LIMIT_RANGE).expect_err("out of range");
         assert!(err.message.contains("limit must be between 1 and 20"));
+    }
+
+    #[test]
+    fn azures_raw_answer_is_laid_out_for_people_when_it_is_json() {
+        let laid_out = raw_for_people(r#"{"error":{"code":"X","message":"y"}}"#);
+        assert!(laid_out.contains("\n  \"error\": {\n"), "{laid_out}");
+        assert_eq!(raw_for_people("upstream timed out"), "upstream timed out");
     }
 }
