@@ -122,6 +122,11 @@ pub(super) fn start_create(modal: Modal) {
         match answer {
             Ok(accepted) => {
                 state.applied_fix.set(None);
+                // The quota the checks read has changed.
+                modal.data.forget_checks();
+                if let Some(control) = modal.control {
+                    control.forget_opening();
+                }
                 if let Some(in_flight) = modal.in_flight {
                     in_flight.started(accepted.task_id.clone());
                 }
@@ -132,9 +137,7 @@ pub(super) fn start_create(modal: Modal) {
                 if SignInAgain::note(&e) {
                     return;
                 }
-                let mut known = e.fields;
-                let order = state.field_order();
-                known.retain(|k, _| order.contains(&k.as_str()));
+                let known = state.known_fields(e.fields);
                 if known.is_empty() {
                     let retry = e
                         .retry_after_seconds

@@ -1,12 +1,12 @@
 //! What the cluster will cost, as the form shows it: per pool and in total, by the hour and by
-//! the month, from pre-flight's `cost` row (so it follows the size, count and region as the
-//! checks do); and the server function behind `GET /api/aks/price-estimate`.
+//! the month, read with each pre-flight (so it follows the size, count and region as the checks
+//! do); and the server function behind `GET /api/aks/price-estimate`.
 
 use leptos::prelude::*;
 
 use super::FormState;
 use crate::api_error::ApiError;
-use crate::provisioning::model::{HOURS_PER_MONTH, PriceEstimate, money};
+use crate::provisioning::model::{HOURS_PER_MONTH, PriceEstimate, decimal, money};
 
 /// The estimate of a request's pools at pay-as-you-go Linux prices (and the control plane of
 /// `tier`: `free`, as the dashboard creates clusters, `standard` or `premium`).
@@ -35,38 +35,23 @@ pub async fn estimate_cost(
         .map_err(service::respond)
 }
 
-/// The estimate in pre-flight's last answer, if it has one.
-fn estimate_of(state: FormState) -> Option<PriceEstimate> {
-    state.checks.with(|c| {
-        let row = c
-            .report
-            .as_ref()?
-            .checks
-            .iter()
-            .find(|k| k.name == "cost")?;
-        serde_json::from_value(row.details.clone()).ok()
-    })
-}
-
 /// The cost section of the form.
 #[component]
 pub(super) fn CostEstimate(state: FormState) -> impl IntoView {
-    let estimate = Memo::new(move |_| estimate_of(state));
+    let estimate = Memo::new(move |_| state.prices.get());
     let monthly = move || {
-        estimate.with(|e| {
-            e.as_ref()
-                .map(|e| format!("{:.2}", e.monthly))
-                .unwrap_or_default()
+        estimate.with(|e| match e {
+            Some(Ok(e)) => decimal(e.monthly, 2),
+            _ => String::new(),
         })
     };
     let body = move || {
-        let Some(e) = estimate.get() else {
-            return view! {
-                <p class="checks-note">
-                    "The estimate follows the checks: it shows once they have run."
-                </p>
+        let e = match estimate.get() {
+            Some(Ok(e)) => e,
+            Some(Err(why)) => return view! { <p class="checks-note">{why}</p> }.into_any(),
+            None => {
+                return view! { <p class="checks-note">"Reading the prices…"</p> }.into_any();
             }
-            .into_any();
         };
         let currency = e.currency.clone();
         let pools = e
@@ -77,7 +62,7 @@ pub(super) fn CostEstimate(state: FormState) -> impl IntoView {
                     <tr>
                         <th scope="row">{format!("{} pool", p.name)}</th>
                         <td>{format!("{} × {}", p.vm_size, p.count)}</td>
-                        <td class="num">{format!("{:.4} {}", p.hourly, currency)}</td>
+                        <td class="num">{format!("{} {currency}", decimal(p.hourly, 4))}</td>
                         <td class="num">{money(p.monthly, &currency)}</td>
                     </tr>
                 }
@@ -113,14 +98,14 @@ pub(super) fn CostEstimate(state: FormState) -> impl IntoView {
                     <tr>
                         <th scope="row">"Control plane"</th>
                         <td>{format!("{} tier", e.tier)}</td>
-                        <td class="num">{format!("{:.4} {}", e.control_plane_hourly, e.currency)}</td>
+                        <td class="num">{format!("{} {}", decimal(e.control_plane_hourly, 4), e.currency)}</td>
                         <td class="num">{money(e.control_plane_hourly * HOURS_PER_MONTH, &e.currency)}</td>
                     </tr>
                 </tbody>
                 <tfoot>
                     <tr>
                         <th scope="row" colspan="2">"Total"</th>
-                        <td class="num">{format!("{:.4} {}", e.hourly, e.currency)}</td>
+                        <td class="num">{format!("{} {}", decimal(e.hourly, 4), e.currency)}</td>
                         <td class="num cost-total">{money(e.monthly, &e.currency)}</td>
                     </tr>
                 </tfoot>

@@ -1,65 +1,19 @@
-//! One field of the create form, and how the form's texts become a [`ProvisionRequest`].
-//!
-//! The form holds each field's text under the field's name in [`ProvisionRequest`] (its serde
-//! name, the same the API and `validate.rs` use): a field is one `<FormField name=… />` line, and
-//! the request is read from the texts by serde. Adding a field to the form is: the field in
-//! `ProvisionRequest`, its rule in `validate.rs`, and one line of view (the test
-//! `every_field_of_the_request_is_in_the_form` fails until it is there).
-
-use std::collections::BTreeMap;
+//! One field of the create form: its input, its hint, and the message of the rule it breaks.
+//! A field is one field of the request ([`RequestField`]); adding one to the form is the field in
+//! `ProvisionRequest` and `RequestField`, its rule in `validate.rs`, and one line of view (the
+//! test `every_field_of_the_request_is_in_the_form` fails until it is there).
 
 use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
-use serde_json::{Map, Value};
 
 use super::FormState;
 use crate::components::erase::erased_on_server;
-use crate::provisioning::model::ProvisionRequest;
+use crate::provisioning::model::RequestField;
 
 /// The id of a field's input, e.g. `pm-cluster_name`.
-pub fn field_id(name: &str) -> String {
-    format!("pm-{name}")
-}
-
-/// The request the form's texts make: each text read as the type the request's field has (a
-/// count that is not a number reads as 0, which every range refuses).
-pub fn request_of(texts: &BTreeMap<String, String>) -> ProvisionRequest {
-    let Ok(Value::Object(template)) = serde_json::to_value(ProvisionRequest::default()) else {
-        return ProvisionRequest::default();
-    };
-    let fields: Map<String, Value> = template
-        .into_iter()
-        .map(|(name, default)| {
-            let text = texts.get(&name).map(|t| t.trim()).unwrap_or_default();
-            let value = match default {
-                Value::Number(_) => Value::from(text.parse::<u64>().unwrap_or(0)),
-                Value::Null if text.is_empty() => Value::Null,
-                _ => Value::from(text),
-            };
-            (name, value)
-        })
-        .collect();
-    serde_json::from_value(Value::Object(fields)).unwrap_or_default()
-}
-
-/// The texts of a request's fields; a count of 0 (unknown) is an empty text.
-pub fn texts_of(request: &ProvisionRequest) -> BTreeMap<String, String> {
-    let Ok(Value::Object(fields)) = serde_json::to_value(request) else {
-        return BTreeMap::new();
-    };
-    fields
-        .into_iter()
-        .map(|(name, value)| {
-            let text = match value {
-                Value::String(s) => s,
-                Value::Number(n) if n.as_u64() == Some(0) => String::new(),
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            (name, text)
-        })
-        .collect()
+pub fn field_id(field: RequestField) -> String {
+    format!("pm-{}", field.name())
 }
 
 /// What kind of input a field is.
@@ -83,12 +37,11 @@ pub struct Choice {
 }
 
 /// One labelled field of the form: its input, its hint, and the message of the rule it breaks.
-/// Its text is the form's under `name`; it is found in screen order when the focus must go to
-/// the first field with an error.
+/// Its value is the request's `field`; it is found in screen order when the focus must go to the
+/// first field with an error.
 #[component]
 pub fn FormField(
-    /// The field's name in `ProvisionRequest`.
-    name: &'static str,
+    field: RequestField,
     label: &'static str,
     #[prop(optional)] kind: FieldKind,
     /// The choices of a select.
@@ -102,21 +55,21 @@ pub fn FormField(
     warn: bool,
 ) -> impl IntoView {
     let form = expect_context::<FormState>();
-    let id = field_id(name);
+    let id = field_id(field);
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let value = form.text(name);
-    let error = form.error_of(name);
+    let value = form.text(field);
+    let error = form.error_of(field);
     let invalid = move || error.with(Option::is_some);
     let hint = move || hint.and_then(|h| h.get());
 
-    let on_input = move |ev: leptos::ev::Event| form.edit(name, event_target_value(&ev));
-    let on_blur = move |_| form.left(name);
+    let on_input = move |ev: leptos::ev::Event| form.edit(field, event_target_value(&ev));
+    let on_blur = move |_| form.left(field);
     let described_by = format!("{hint_id} {error_id}");
     let input = match kind {
         FieldKind::Select => {
             let node = NodeRef::<html::Select>::new();
-            form.register(name, move || {
+            form.register(field, move || {
                 if let Some(el) = node.get_untracked() {
                     let _ = el.focus();
                 }
@@ -124,8 +77,8 @@ pub fn FormField(
             let choices = choices.unwrap_or_else(|| Signal::stored(vec![]));
             // A select is chosen and left in one go.
             let on_change = move |ev: leptos::ev::Event| {
-                form.edit(name, event_target_value(&ev));
-                form.left(name);
+                form.edit(field, event_target_value(&ev));
+                form.left(field);
             };
             Either::Left(view! {
                 <select
@@ -149,7 +102,7 @@ pub fn FormField(
         }
         kind => {
             let node = NodeRef::<html::Input>::new();
-            form.register(name, move || {
+            form.register(field, move || {
                 if let Some(el) = node.get_untracked() {
                     let _ = el.focus();
                 }
@@ -197,43 +150,4 @@ pub fn FormField(
             </p>
         </div>
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::components::fixtures::request;
-
-    #[test]
-    fn a_requests_fields_read_back_from_their_texts() {
-        let r = request("aks-one");
-        let texts = texts_of(&r);
-        assert_eq!(texts["node_count"], "2");
-        assert_eq!(texts["cluster_name"], "aks-one");
-        assert_eq!(request_of(&texts), r);
-    }
-
-    #[test]
-    fn a_count_that_is_not_a_number_reads_as_zero_and_text_is_trimmed() {
-        let mut texts = texts_of(&request("aks-one"));
-        texts.insert("node_count".into(), "three".into());
-        texts.insert("cluster_name".into(), "  aks-two ".into());
-        let r = request_of(&texts);
-        assert_eq!(r.node_count, 0);
-        assert_eq!(r.cluster_name, "aks-two");
-        assert!(
-            crate::provisioning::validate::validate_provision_request(&r)
-                .contains_key("node_count"),
-            "a count of 0 breaks the count's rule"
-        );
-    }
-
-    #[test]
-    fn an_unknown_count_is_an_empty_field() {
-        let r = ProvisionRequest {
-            node_count: 0,
-            ..request("aks-one")
-        };
-        assert_eq!(texts_of(&r)["node_count"], "");
-    }
 }

@@ -1,21 +1,27 @@
 //! The create form: its fields (one [`FormField`] each), the live pre-flight rows with their
-//! fixes, and the Create button. One file per part:
-//! - `field.rs`: one field, and how the form's texts become a request;
-//! - `state.rs`: what the form holds, and what it offers and says from it;
+//! fixes, the cost, and the Create button. One file per part:
+//! - `answers.rs`: what the form has read from the server, by question;
+//! - `field.rs`: one field of the request;
+//! - `state.rs`: what the form holds, and the Create button's state from it;
+//! - `choices.rs`: what the form offers and says from its state (choices, hints);
 //! - `preflight.rs`: running the checks, and the server functions they call;
 //! - `checks.rs`: the pre-flight rows;
+//! - `estimate.rs`: the cost, and the price server function;
 //! - `create.rs`: the Create button's states and the request it sends.
 
+mod answers;
 mod checks;
+mod choices;
 mod create;
 mod estimate;
 mod field;
 mod preflight;
 mod state;
 
+pub use answers::FormAnswers;
 pub use create::{CreateButton, Provision, provision};
 pub use estimate::{EstimateCost, estimate_cost};
-pub use field::{Choice, FieldKind, FormField, field_id, request_of, texts_of};
+pub use field::{Choice, FieldKind, FormField, field_id};
 pub(crate) use preflight::start_checks;
 pub use preflight::{
     GetAvailableSkus, Preflight, default_node_count, get_available_skus, preflight,
@@ -28,9 +34,10 @@ use leptos::prelude::*;
 use super::Modal;
 use crate::components::erase::erased_on_server;
 use crate::components::session::SignInAgainNotice;
+use crate::provisioning::model::RequestField;
 use crate::provisioning::validate::{NODE_COUNT_RANGE, SYSTEM_NODE_COUNT_RANGE};
+use choices::region_choices;
 use create::{on_submit, start_create};
-use state::region_choices;
 
 /// The form: its fields in two sections, the pre-flight rows, what the server said, Cancel and
 /// Create.
@@ -73,8 +80,8 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
     // Memos: the resource-group field changes with the subscription, not with every key typed.
     let groups = Memo::new(move |_| state.group_choices());
     let any_group = Memo::new(move |_| state.any_group());
-    let node_sku = state.text("node_sku");
-    let system_vm_size = state.text("system_vm_size");
+    let node_sku = state.text(RequestField::NodeSku);
+    let system_vm_size = state.text(RequestField::SystemVmSize);
     let notice = move || {
         state.notice.get().map(|n| {
             view! {
@@ -100,22 +107,22 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                     <legend>"Cluster"</legend>
                     <div class="form-grid">
                         <FormField
-                            name="cluster_name"
+                            field=RequestField::ClusterName
                             label="Cluster name"
                             hint=Signal::stored(Some(
                                 "Letters, digits, '-' and '_'; starts and ends with a letter or digit."
                                     .to_owned(),
                             ))
                         />
-                        <FormField name="region" label="Region" kind=FieldKind::Select choices=regions />
+                        <FormField field=RequestField::Region label="Region" kind=FieldKind::Select choices=regions />
                         <FormField
-                            name="kubernetes_version"
+                            field=RequestField::KubernetesVersion
                             label="Kubernetes version"
                             kind=FieldKind::Select
                             choices=versions
                         />
                         <FormField
-                            name="subscription_id"
+                            field=RequestField::SubscriptionId
                             label="Subscription"
                             kind=FieldKind::Select
                             choices=subscriptions
@@ -124,7 +131,7 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                             if any_group.get() {
                                 Either::Left(view! {
                                     <FormField
-                                        name="resource_group"
+                                        field=RequestField::ResourceGroup
                                         label="Resource group"
                                         hint=Signal::stored(Some(
                                             "Any group of this subscription; a missing one is created."
@@ -135,7 +142,7 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                             } else {
                                 Either::Right(view! {
                                     <FormField
-                                        name="resource_group"
+                                        field=RequestField::ResourceGroup
                                         label="Resource group"
                                         kind=FieldKind::Select
                                         choices=groups
@@ -149,7 +156,7 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                     <legend>"Node pools"</legend>
                     <div class="form-grid">
                         <FormField
-                            name="node_sku"
+                            field=RequestField::NodeSku
                             label="Node VM size"
                             kind=FieldKind::Select
                             choices=sizes
@@ -157,13 +164,13 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                             warn=true
                         />
                         <FormField
-                            name="node_count"
+                            field=RequestField::NodeCount
                             label="Node count"
                             kind=FieldKind::Count { min: lo, max: hi }
                             hint=Signal::derive(move || state.node_count_hint())
                         />
                         <FormField
-                            name="system_vm_size"
+                            field=RequestField::SystemVmSize
                             label="System VM size"
                             kind=FieldKind::Select
                             choices=sizes
@@ -171,7 +178,7 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
                             warn=true
                         />
                         <FormField
-                            name="system_node_count"
+                            field=RequestField::SystemNodeCount
                             label="System node count"
                             kind=FieldKind::Count { min: sys_lo, max: sys_hi }
                         />
@@ -220,6 +227,7 @@ mod tests {
                 task: RwSignal::new(None),
                 cancel_partial: RwSignal::new(None),
                 confirm_close: RwSignal::new(false),
+                data: FormAnswers::new(),
                 control: None,
                 in_flight: None,
             };
@@ -247,14 +255,14 @@ mod tests {
             resource_group: None,
         });
         let html = form_html_for(session);
-        let select = |name: &str| {
+        let select = |field: RequestField| {
             let start = html
-                .find(&format!(r#"<select id="{}""#, field_id(name)))
-                .unwrap_or_else(|| panic!("{name} is a select: {html}"));
+                .find(&format!(r#"<select id="{}""#, field_id(field)))
+                .unwrap_or_else(|| panic!("{} is a select: {html}", field.name()));
             let end = start + html[start..].find("</select>").expect("closed");
             html[start..end].to_owned()
         };
-        let subs = select("subscription_id");
+        let subs = select(RequestField::SubscriptionId);
         assert!(
             subs.contains("11111111-2222-3333-4444-555555555555"),
             "{subs}"
@@ -263,7 +271,7 @@ mod tests {
             subs.contains("22222222-3333-4444-5555-666666666666"),
             "{subs}"
         );
-        let groups = select("resource_group");
+        let groups = select(RequestField::ResourceGroup);
         assert!(
             groups.contains("rg-aks-dev") && groups.contains("rg-aks-test"),
             "{groups}"
@@ -279,12 +287,16 @@ mod tests {
             panic!("a request is a JSON object");
         };
         for name in fields.keys() {
+            let field = RequestField::ALL
+                .into_iter()
+                .find(|f| f.name() == name)
+                .unwrap_or_else(|| panic!("{name} has no `RequestField`: add one"));
             assert!(
-                html.contains(&format!(r#"id="{}""#, field_id(name))),
-                "{name} has no field in the form: add one `<FormField name=\"{name}\" …/>`"
+                html.contains(&format!(r#"id="{}""#, field_id(field))),
+                "{name} has no field in the form: add one `<FormField field=RequestField::… />`"
             );
             assert!(
-                html.contains(&format!(r#"for="{}""#, field_id(name))),
+                html.contains(&format!(r#"for="{}""#, field_id(field))),
                 "{name} has no label"
             );
         }

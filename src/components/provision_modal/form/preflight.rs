@@ -1,5 +1,6 @@
 //! Pre-flight as the form runs it: live, debounced, on what the form holds (the name once its
-//! field is left), with the VM sizes of the chosen region; and the server functions it calls.
+//! field is left), with the prices of its pools and the VM sizes of the chosen region; and the
+//! server functions it calls.
 
 use std::time::Duration;
 
@@ -7,8 +8,10 @@ use leptos::prelude::*;
 
 use crate::components::session::SignInAgain;
 
+use super::FormAnswers;
 use super::FormState;
 use crate::api_error::ApiError;
+use crate::components::provision_modal::opening::checks_input;
 use crate::provisioning::model::{AvailableSkus, PreflightReport, ProvisionRequest};
 use crate::provisioning::validate::{NODE_COUNT_RANGE, validate_provision_request};
 
@@ -56,38 +59,34 @@ pub(super) struct Checks {
     pub(super) unavailable: Option<String>,
 }
 
-/// Runs pre-flight whenever what it checks changes (debounced; the name once its field is left)
-/// and reads the VM sizes of the chosen region, for as long as the modal is open.
-pub(crate) fn start_checks(state: FormState) {
+/// Runs pre-flight (and reads the prices) whenever what it checks changes — debounced; the
+/// name once its field is left — and reads the VM sizes of the chosen region, for as long as
+/// the modal is open. The questions go through [`FormAnswers`]: an answer that came with the
+/// form's opening (or a moment ago) is not asked again.
+pub(crate) fn start_checks(state: FormState, data: FormAnswers) {
     let FormState {
-        texts,
-        count_touched,
+        request,
         name_for_checks,
         checks,
-        skus,
         immediate,
-        request,
         ..
     } = state;
 
-    let preflight_input = Memo::new(move |_| ProvisionRequest {
-        cluster_name: name_for_checks.get(),
-        ..request.get()
-    });
-    let run_seq = StoredValue::new(0u64);
+    let input = Memo::new(move |_| checks_input(&request.get(), &name_for_checks.get()));
+    // The question of the moment, once the debounce has passed.
+    let asked = RwSignal::new(None::<ProvisionRequest>);
     let timer = StoredValue::new(None::<TimeoutHandle>);
     Effect::new(move |_| {
-        let req = preflight_input.get();
+        let req = input.get();
         if let Some(t) = timer.get_value() {
             t.clear();
         }
-        run_seq.update_value(|n| *n += 1);
-        let seq = run_seq.get_value();
         let probe = ProvisionRequest {
             cluster_name: "x".into(),
             ..req.clone()
         };
         if !validate_provision_request(&probe).is_empty() {
+            asked.set(None);
             checks.set(Checks {
                 running: false,
                 report: None,
@@ -96,44 +95,10 @@ pub(crate) fn start_checks(state: FormState) {
             return;
         }
         checks.update(|c| c.running = true);
-        let run = move || {
-            leptos::task::spawn_local(async move {
-                let answer = preflight(req).await;
-                if run_seq.try_get_value() != Some(seq) {
-                    // A newer edit ran the checks again, or the modal is gone.
-                    return;
-                }
-                match answer {
-                    Ok(report) => {
-                        let default = default_node_count(report.max_node_count);
-                        checks.set(Checks {
-                            running: false,
-                            report: Some(report),
-                            unavailable: None,
-                        });
-                        let untouched = !count_touched.get_untracked();
-                        let shown = request.with_untracked(|r| r.node_count);
-                        if let Some(n) = default.filter(|n| untouched && shown != *n) {
-                            immediate.set_value(true);
-                            texts.update(|t| {
-                                t.insert("node_count".into(), n.to_string());
-                            });
-                        }
-                    }
-                    Err(e) => checks.set(Checks {
-                        unavailable: Some(if SignInAgain::note(&e) {
-                            "The checks need you to sign in again.".to_owned()
-                        } else {
-                            format!(
-                                "The checks could not run ({}). Azure checks again when you create.",
-                                e.message
-                            )
-                        }),
-                        running: false,
-                        report: None,
-                    }),
-                }
-            });
+        let ask = move || {
+            data.ask_checks(&req);
+            data.ask_prices(&req);
+            asked.try_set(Some(req));
         };
         let delay = if immediate.get_value() {
             Duration::ZERO
@@ -141,7 +106,7 @@ pub(crate) fn start_checks(state: FormState) {
             PREFLIGHT_DEBOUNCE
         };
         immediate.set_value(false);
-        timer.set_value(set_timeout_with_handle(run, delay).ok());
+        timer.set_value(set_timeout_with_handle(ask, delay).ok());
     });
     on_cleanup(move || {
         if let Some(t) = timer.get_value() {
@@ -149,19 +114,63 @@ pub(crate) fn start_checks(state: FormState) {
         }
     });
 
+    // The answers to the question of the moment, as they come.
+    let report = Memo::new(move |_| asked.get().and_then(|req| data.checks(&req)));
+    Effect::new(move |_| {
+        if let Some(answer) = report.get() {
+            apply_report(state, answer);
+        }
+    });
+    let prices = Memo::new(move |_| asked.get().and_then(|req| data.prices(&req)));
+    Effect::new(move |_| {
+        if let Some(answer) = prices.get() {
+            state.prices.set(Some(
+                answer.map_err(|e| format!("Prices could not be read: {}", e.message)),
+            ));
+        }
+    });
+
     // The VM sizes of the chosen region and subscription, to say which ones Azure blocks.
     let place = Memo::new(move |_| request.with(|r| (r.region.clone(), r.subscription_id.clone())));
+    Effect::new(move |_| data.ask_skus(place.get()));
+    let sizes = Memo::new(move |_| data.skus(&place.get()));
     Effect::new(move |_| {
-        let (region, subscription) = place.get();
-        leptos::task::spawn_local(async move {
-            let answer = get_available_skus(region.clone(), Some(subscription.clone())).await;
-            let still = request
-                .try_with_untracked(|r| r.region == region && r.subscription_id == subscription);
-            if let (Ok(list), Some(true)) = (answer, still) {
-                skus.set(Some(list));
-            }
-        });
+        if let Some(Ok(list)) = sizes.get() {
+            state.skus.set(Some(list));
+        }
     });
+}
+
+/// Pre-flight answered: its rows show, and an untouched node count becomes the most that fit.
+fn apply_report(state: FormState, answer: Result<PreflightReport, ApiError>) {
+    match answer {
+        Ok(report) => {
+            let default = default_node_count(report.max_node_count);
+            state.checks.set(Checks {
+                running: false,
+                report: Some(report),
+                unavailable: None,
+            });
+            let untouched = !state.count_touched.get_untracked();
+            let shown = state.request.with_untracked(|r| r.node_count);
+            if let Some(n) = default.filter(|n| untouched && shown != *n) {
+                state.immediate.set_value(true);
+                state.request.update(|r| r.node_count = n);
+            }
+        }
+        Err(e) => state.checks.set(Checks {
+            unavailable: Some(if SignInAgain::note(&e) {
+                "The checks need you to sign in again.".to_owned()
+            } else {
+                format!(
+                    "The checks could not run ({}). Azure checks again when you create.",
+                    e.message
+                )
+            }),
+            running: false,
+            report: None,
+        }),
+    }
 }
 
 #[cfg(test)]
