@@ -8,13 +8,12 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::cluster_card::{
-    CardData, CardHeader, ClusterCard, ClusterListView, LiveClusterList, list_clusters,
+    CardData, CardHeader, ClusterCard, ClusterListView, LastFailedBanner, LiveClusterList,
+    list_clusters,
 };
 use crate::components::history_page::HistoryPage;
 use crate::components::in_flight::{InFlightBanners, active_provisions};
-use crate::components::last_failed::{
-    LastFailedBanner, RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions,
-};
+use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions};
 use crate::components::session::{SignedInUser, get_session};
 
 /// The HTML document around the app; rendered on the server only.
@@ -95,7 +94,13 @@ pub fn App() -> impl IntoView {
 fn Dashboard() -> impl IntoView {
     // The scope in the address (`?scope=subscription/resource-group`): a colleague's link opens
     // the same view.
-    let asked = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("scope"));
+    let (asked, pressed) =
+        leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("scope"), q.get("do")));
+    // A button pressed before the page was live (`components::page_action`), honoured only from
+    // this site's own pages.
+    let pressed = pressed.filter(|_| sent_from_this_site());
+    // Before anything is read: the event stream says whether something changed since.
+    let read_at = crate::clock::now_ms();
     let session = Resource::new_blocking(move || asked.clone(), get_session);
     // Blocking, so the last failure and the in-flight provisions are in the first HTML: no
     // flash, no wait for the browser bundle.
@@ -128,40 +133,74 @@ fn Dashboard() -> impl IntoView {
             </header>
             <main class="content">
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        let recent_failures = recent_failures.await.ok();
-                        let in_flight = in_flight.await.unwrap_or_default();
-                        let session = match session.await {
-                            Ok(session) => session,
-                            Err(e) => return Either::Left(view! {
-                                <div class="notice notice-error" role="alert">{e.message}</div>
-                            }),
-                        };
-                        // The list is server HTML in the card's children: no row is rendered
-                        // by the browser's code.
-                        let scope = session.scope.path();
-                        let clusters = list_clusters(Some(scope.clone())).await;
-                        let resource_group = session.scope.resource_group.clone();
-                        let can_create = session.role.allows(crate::identity::Role::Operator);
-                        let data = CardData { session: session.clone(), recent_failures, in_flight }
+                    {move || {
+                        let pressed = pressed.clone();
+                        Suspend::new(async move {
+                            let recent_failures = recent_failures.await.ok();
+                            let in_flight = in_flight.await.unwrap_or_default();
+                            let session = match session.await {
+                                Ok(session) => session,
+                                Err(e) => return Either::Left(view! {
+                                    <div class="notice notice-error" role="alert">{e.message}</div>
+                                }),
+                            };
+                            // The list is server HTML in the card's children: no row is rendered
+                            // by the browser's code.
+                            let scope = session.scope.path();
+                            let clusters = list_clusters(Some(scope.clone())).await;
+                            let resource_group = session.scope.resource_group.clone();
+                            let can_create = session.role.allows(crate::identity::Role::Operator);
+                            let data = CardData {
+                                session: session.clone(),
+                                recent_failures,
+                                in_flight,
+                                read_at,
+                                asked: pressed,
+                            }
                             .to_prop();
-                        Either::Right(view! {
-                            <ClusterCard data>
-                                <CardHeader session />
-                                <div class="card-banners">
-                                    <LastFailedBanner />
-                                    <InFlightBanners />
-                                </div>
-                                <LiveClusterList scope>
-                                    <ClusterListView list=clusters resource_group can_create />
-                                </LiveClusterList>
-                            </ClusterCard>
+                            Either::Right(view! {
+                                <ClusterCard data>
+                                    <CardHeader session />
+                                    <div class="card-banners">
+                                        <LastFailedBanner />
+                                        <InFlightBanners />
+                                    </div>
+                                    <LiveClusterList scope>
+                                        <ClusterListView list=clusters resource_group can_create />
+                                    </LiveClusterList>
+                                </ClusterCard>
+                            })
                         })
-                    })}
+                    }}
                 </Suspense>
             </main>
         </div>
     }
+}
+
+/// Whether the page was asked for by one of this site's own pages (a form of the dashboard), as
+/// the browser says it (`Sec-Fetch-Site`, else the `Referer`): a link from elsewhere may open
+/// the dashboard, not press its buttons.
+#[cfg(feature = "ssr")]
+fn sent_from_this_site() -> bool {
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return false;
+    };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    match header("sec-fetch-site") {
+        Some(site) => site == "same-origin",
+        None => match (header("referer"), header("host")) {
+            (Some(referer), Some(host)) => referer
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.split('/').next() == Some(host)),
+            _ => false,
+        },
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn sent_from_this_site() -> bool {
+    false
 }
 
 #[component]

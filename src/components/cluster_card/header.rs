@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use leptos::either::Either;
 
+use crate::components::page_action::{KeptForm, PageAction};
 use crate::components::provision_modal::ModalControl;
 use crate::components::session::Viewer;
 use crate::identity::{Scope, ScopeChoice, SessionInfo};
@@ -110,8 +111,9 @@ fn ScopePicker(scopes: Vec<ScopeChoice>, shown: Scope) -> impl IntoView {
     }
 }
 
-/// Add cluster: opens the create form. The form's code is fetched when the pointer or the focus
-/// reaches the button, so the click does not wait for it.
+/// Add cluster: opens the create form. It works from the first paint ([`KeptForm`]); the form's
+/// code and data are fetched when the page is idle, and again when the pointer or the focus
+/// reaches the button if that fetch failed, so the click does not wait for them.
 #[island]
 pub fn AddCluster() -> impl IntoView {
     let modal = use_context::<ModalControl>();
@@ -125,33 +127,35 @@ pub fn AddCluster() -> impl IntoView {
             </p>
         });
     }
-    let preload = move || {
+    let prepare = move || {
         if let Some(m) = modal {
-            m.preload();
+            m.prepare(None);
         }
     };
     let button = NodeRef::<leptos::html::Button>::new();
     if let Some(m) = modal {
         m.set_fallback_focus(button);
     }
+    let open = Callback::new(move |()| {
+        if let Some(m) = modal {
+            m.open(None);
+        }
+    });
     Either::Left(view! {
-        <button
-            type="button"
-            class="btn btn-primary"
-            data-testid="add-cluster"
-            aria-haspopup="dialog"
-            node_ref=button
-            on:pointerenter=move |_| preload()
-            on:focus=move |_| preload()
-            on:click=move |_| {
-                if let Some(m) = modal {
-                    m.open(None);
-                }
-            }
-        >
-            <span aria-hidden="true">"+ "</span>
-            "Add cluster"
-        </button>
+        <KeptForm action=PageAction::Create on_press=open pending_label="Opening the form…">
+            <button
+                type="submit"
+                class="btn btn-primary"
+                data-testid="add-cluster"
+                aria-haspopup="dialog"
+                node_ref=button
+                on:pointerenter=move |_| prepare()
+                on:focus=move |_| prepare()
+            >
+                <span aria-hidden="true">"+ "</span>
+                "Add cluster"
+            </button>
+        </KeptForm>
     })
 }
 

@@ -7,9 +7,11 @@
 //! `LastFailedBanner`, `InFlightBanners`, [`LiveClusterList`]); the modal is mounted here when
 //! it opens, its code fetched then.
 
+mod banner;
 mod header;
 mod list;
 
+pub use banner::LastFailedBanner;
 pub use header::{AddCluster, CardHeader};
 pub use list::{
     ClusterListHtml, ClusterListView, ListClusters, LiveClusterList, cluster_list_html,
@@ -26,6 +28,7 @@ use crate::components::hydration::once_hydrated;
 use crate::components::in_flight::InFlight;
 use crate::components::last_failed::LastFailed;
 use crate::components::live::LiveEvents;
+use crate::components::page_action::AskedAction;
 use crate::components::provision_modal::ModalControl;
 use crate::components::session::{SignInAgain, SignInAgainNotice, Viewer};
 use crate::identity::SessionInfo;
@@ -38,6 +41,13 @@ pub struct CardData {
     pub session: SessionInfo,
     pub recent_failures: Option<RecentFailures>,
     pub in_flight: Vec<TaskStatus>,
+    /// When the server started reading what the page shows (ms since the epoch, its clock): the
+    /// event stream tells the page whether anything changed since.
+    pub read_at: i64,
+    /// A button pressed before the page was live, as the address said it (`do`): the page
+    /// presses it once it is (`page_action`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked: Option<String>,
 }
 
 impl CardData {
@@ -65,6 +75,8 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
         session,
         recent_failures,
         in_flight,
+        read_at,
+        asked,
     } = match CardData::read(&data) {
         Ok(data) => data,
         Err(e) => {
@@ -76,7 +88,7 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
         }
     };
     Clock::provide();
-    let live = LiveEvents::provide(&session.user_id);
+    let live = LiveEvents::provide(&session.user_id, read_at);
     let last_failed = LastFailed::new(session.user_id.clone(), recent_failures.as_ref());
     provide_context(last_failed);
     last_failed.attach(recent_failures);
@@ -85,17 +97,20 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
     live.subscribe(move |event| in_flight.on_event(&event));
     SignInAgain::provide(&session);
     Viewer::provide(&session);
+    AskedAction::provide(asked.as_deref(), session.scope.path());
     let modal = ModalControl::provide(session);
     Either::Left(erased_on_server(view! {
         <section
             class="card"
             data-testid="cluster-card"
             data-events=move || live.state().as_str()
+            data-failures-read=move || last_failed.reads_answered()
             aria-labelledby="cluster-card-title"
         >
             <Show when=move || !modal.is_open()>
                 <SignInAgainNotice />
             </Show>
+            {modal.status()}
             {children()}
         </section>
         {modal.host()}

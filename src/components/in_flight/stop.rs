@@ -8,6 +8,7 @@ use crate::components::session::SignInAgain;
 
 use crate::api_error::ApiError;
 use crate::components::confirm::{AskingButton, ConfirmPanel};
+use crate::components::page_action::{KeptForm, PageAction};
 use crate::provisioning::model::CancelOutcome;
 
 #[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
@@ -50,6 +51,16 @@ pub fn StopControl(
 ) -> impl IntoView {
     let state = RwSignal::new(StopState::Idle);
     let button = AskingButton::new();
+    let action = PageAction::Stop {
+        task_id: task_id.clone(),
+    };
+    let ask = Callback::new(move |()| {
+        if state.get_untracked() == StopState::Idle
+            || matches!(state.get_untracked(), StopState::Failed(_))
+        {
+            state.set(StopState::Confirming);
+        }
+    });
     let confirm = Callback::new(move |()| {
         state.set(StopState::Stopping);
         let task_id = task_id.clone();
@@ -99,16 +110,17 @@ pub fn StopControl(
                 _ => None,
             };
             Either::Right(view! {
-                <button
-                    type="button"
-                    class="btn btn-danger"
-                    data-testid="stop-button"
-                    disabled=stopping
-                    node_ref=button.node
-                    on:click=move |_| state.set(StopState::Confirming)
-                >
-                    {if stopping { "Stopping…" } else { "Stop" }}
-                </button>
+                <KeptForm action=action.clone() on_press=ask pending_label="Asking first…">
+                    <button
+                        type="submit"
+                        class="btn btn-danger"
+                        data-testid="stop-button"
+                        disabled=stopping
+                        node_ref=button.node
+                    >
+                        {if stopping { "Stopping…" } else { "Stop" }}
+                    </button>
+                </KeptForm>
                 {failed}
             })
         }

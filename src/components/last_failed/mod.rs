@@ -4,15 +4,13 @@
 //!
 //! [`rules`] and [`pending`] decide (plain functions, tested natively); [`store`] is the
 //! browser's storage; this module applies the rules to a signal, and owns the two server
-//! functions they need: the caller's recent failures, and Dismiss.
+//! functions they need: the caller's recent failures, and Dismiss. The banner that shows it is
+//! the card's (`cluster_card::LastFailedBanner`).
 
-mod banner;
 pub mod ending;
 pub mod pending;
 pub mod rules;
 pub mod store;
-
-pub use banner::LastFailedBanner;
 
 use std::time::Duration;
 
@@ -64,6 +62,9 @@ pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
 pub struct LastFailed {
     shown: RwSignal<Option<FailedProvision>>,
     tab: StoredValue<TabState>,
+    /// How many of this page's reads of its recent failures have been answered (used or found
+    /// stale): the page says it in `data-failures-read`, for tests to wait on.
+    reads: RwSignal<u64>,
 }
 
 /// What this tab keeps besides the failure it shows (one stored value: each stored type costs
@@ -76,6 +77,9 @@ struct TabState {
     /// A failure whose card this tab keeps although it is resolved: the user is reading how the
     /// delete of its partial cluster went. It goes when they dismiss it.
     held: Option<String>,
+    /// What would have been shown while the card was held (a newer failure): shown once the
+    /// held card goes.
+    deferred: Option<Option<FailedProvision>>,
     /// Dismisses on their way to the server, so none is sent twice at once.
     sending: Vec<String>,
     resend_planned: bool,
@@ -94,7 +98,13 @@ impl LastFailed {
                 user,
                 ..TabState::default()
             }),
+            reads: RwSignal::new(0),
         }
+    }
+
+    /// How many reads of the recent failures have been answered (tracked).
+    pub fn reads_answered(&self) -> u64 {
+        self.reads.get()
     }
 
     /// The failure to show (tracked).
@@ -126,14 +136,23 @@ impl LastFailed {
 
     /// Asks the server for the newest failures and shows what it lists.
     pub fn refresh_from_server(self) {
-        let question = self.tab.with_value(|t| t.asked) + 1;
-        self.tab.update_value(|t| t.asked = question);
+        let question = self.outdate_answers();
         leptos::task::spawn_local(async move {
             let answer = recent_failed_provisions(Some(RECENT_HOURS), Some(RECENT_LIMIT)).await;
+            // Only the answer to the latest question counts: an older one may list what was
+            // dismissed since.
             if self.tab.try_with_value(|t| t.asked) == Some(question) {
                 self.apply_answer(answer.ok().as_ref());
             }
+            self.reads.try_update(|n| *n += 1);
         });
+    }
+
+    /// Makes every answer on its way stale; the number of the next question.
+    fn outdate_answers(self) -> u64 {
+        let question = self.tab.with_value(|t| t.asked) + 1;
+        self.tab.update_value(|t| t.asked = question);
+        question
     }
 
     /// This tab saw a provision fail: show it and keep it for the other tabs and for reloads at
@@ -160,12 +179,28 @@ impl LastFailed {
     /// on reload even while the server cannot be reached; the server hears of it as soon as it
     /// can (then every device drops it).
     pub fn dismiss(self, job_id: &str) {
-        self.unhold(job_id);
+        let was_held = self.unhold(job_id);
+        // An answer asked for before this Dismiss may still list the failure: it is stale.
+        self.outdate_answers();
         let user = self.user();
         let pending = read_pending(store::read(PENDING_DISMISSES_KEY).as_deref(), now_ms());
         write_pending(&with_pending(pending, &user, job_id, now_ms()));
         self.forget(job_id);
         self.send_pending();
+        if was_held {
+            // While the card was held, a newer failure may have come: it shows now, and the
+            // server's list says what else there is.
+            let deferred = self
+                .tab
+                .try_update_value(|t| t.deferred.take())
+                .flatten()
+                .flatten()
+                .filter(|f| f.job_id != job_id && !self.pending().contains(&f.job_id));
+            if deferred.is_some() {
+                self.show(deferred);
+            }
+            self.refresh_from_server();
+        }
     }
 
     /// Another device dismissed a failure (or deleted its partial cluster).
@@ -178,12 +213,16 @@ impl LastFailed {
     /// stays on this page while the server resolves the failure (and tells every device), until
     /// the user dismisses it or [`release`](Self::release)s it.
     pub fn hold(self, job_id: &str) {
-        self.tab.update_value(|t| t.held = Some(job_id.to_owned()));
+        self.tab.update_value(|t| {
+            t.held = Some(job_id.to_owned());
+            t.deferred = None;
+        });
     }
 
     /// The card no longer needs to stay (the action failed): the server's list decides again.
     pub fn release(self, job_id: &str) {
         if self.unhold(job_id) {
+            self.tab.update_value(|t| t.deferred = None);
             self.refresh_from_server();
         }
     }
@@ -279,14 +318,28 @@ impl LastFailed {
         self.show(merged.shown);
     }
 
-    /// Another tab changed the local copy or the pending dismisses: show what they say now.
+    /// Another tab changed the local copy or the pending dismisses, or cleared the storage. What
+    /// it adds shows at once: a dismiss it made, a failure it saw that is newer than the one
+    /// shown. What it takes away is not taken on its word — a cleared storage says nothing of the
+    /// server's list — so the server is asked, and its list decides (R-2 with R-1).
     fn follow_other_tab(self) {
         let pending = self.pending();
-        let shown = self
+        if self
+            .shown
+            .get_untracked()
+            .is_some_and(|f| pending.contains(&f.job_id))
+        {
+            self.show(None);
+        }
+        let seen_there = self
             .local_copy()
             .map(|c| c.failure)
-            .filter(|f| !pending.contains(&f.job_id));
-        self.show(shown);
+            .filter(|f| !pending.contains(&f.job_id))
+            .and_then(|f| recorded(self.shown.get_untracked().as_ref(), f));
+        if seen_there.is_some() {
+            self.show(seen_there);
+        }
+        self.refresh_from_server();
     }
 
     /// Takes a failure off this page (unless its card is held) and out of the local copy.
@@ -310,7 +363,8 @@ impl LastFailed {
         self.tab.with_value(|t| t.user.clone())
     }
 
-    /// Lets a held card go; whether it was held.
+    /// Lets a held card go; whether it was held. What was deferred meanwhile stays for the
+    /// caller to show.
     fn unhold(self, job_id: &str) -> bool {
         self.tab
             .try_update_value(|t| {
@@ -342,11 +396,17 @@ impl LastFailed {
         pending_of(&list, &self.user())
     }
 
-    /// Shows `value`, unless this tab holds a resolved card on screen.
+    /// Shows `value`; while this tab holds a resolved card on screen, `value` waits until the
+    /// card goes (the newest of what came meanwhile).
     fn show(self, value: Option<FailedProvision>) {
-        let current = self.shown.get_untracked();
+        let Some(current) = self.shown.try_get_untracked() else {
+            return;
+        };
         let held = self.tab.with_value(|t| t.held.clone());
         if held.is_some() && current.as_ref().map(|f| &f.job_id) == held.as_ref() {
+            if value.as_ref().map(|f| &f.job_id) != held.as_ref() {
+                self.tab.update_value(|t| t.deferred = Some(value));
+            }
             return;
         }
         if current != value {

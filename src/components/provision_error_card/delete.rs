@@ -10,6 +10,7 @@ use crate::api_error::ApiError;
 use crate::components::confirm::{AskingButton, ConfirmPanel};
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::LastFailed;
+use crate::components::page_action::{KeptForm, PageAction};
 use crate::provisioning::model::DeletePartialOutcome;
 
 /// Deletes the partial cluster a cancelled or failed job of the caller left in Azure.
@@ -46,6 +47,7 @@ pub fn DeletePartial(
 
     let delete = {
         let cluster_name = cluster_name.clone();
+        let job_id = job_id.clone();
         Callback::new(move |()| {
             state.set(DeleteState::Deleting);
             // The server resolves the failure as soon as the delete is accepted (and tells every
@@ -80,18 +82,23 @@ pub fn DeletePartial(
         state.set(DeleteState::Idle);
         button.refocus();
     });
+    let ask = Callback::new(move |()| state.set(DeleteState::Confirming));
+    let action = PageAction::DeletePartial {
+        job_id: job_id.clone(),
+    };
     let delete_button = move || {
         matches!(state.get(), DeleteState::Idle | DeleteState::Failed(_)).then(|| {
             view! {
-                <button
-                    type="button"
-                    class="btn btn-danger"
-                    data-testid="delete-partial"
-                    node_ref=button.node
-                    on:click=move |_| state.set(DeleteState::Confirming)
-                >
-                    "Delete partial cluster"
-                </button>
+                <KeptForm action=action.clone() on_press=ask pending_label="Asking first…">
+                    <button
+                        type="submit"
+                        class="btn btn-danger"
+                        data-testid="delete-partial"
+                        node_ref=button.node
+                    >
+                        "Delete partial cluster"
+                    </button>
+                </KeptForm>
             }
         })
     };

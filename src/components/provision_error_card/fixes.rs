@@ -1,10 +1,11 @@
 //! The one-click fixes of a failure or of a failing pre-flight check: a button per corrected
 //! request (the form opens, or is filled, with it), a link for what no request fixes.
 
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
-use crate::provisioning::model::{Fix, FixCost, money};
+use crate::components::page_action::{KeptForm, PageAction};
+use crate::provisioning::model::{Fix, FixCost, decimal, money};
 
 /// What a fix's request costs, against the request it corrects: `≈ 420.48 USD/month, 90.00
 /// USD less`.
@@ -21,12 +22,17 @@ pub fn cost_note(cost: &FixCost) -> String {
 }
 
 /// The fixes as actions. A button applies its fix through `on_apply`; `on_intent` hears of
-/// the pointer or the focus on one (so the form can be fetched before the click).
+/// the pointer or the focus on one (so the form can be fetched before the click). The fixes of a
+/// failed job (`of_job`, on a card the server renders) work from the first paint; those of a
+/// pre-flight row are buttons of the create form itself.
 #[component]
 pub fn FixActions(
     fixes: Vec<Fix>,
     #[prop(into)] on_apply: Callback<Fix>,
     #[prop(optional, into)] on_intent: Option<Callback<()>>,
+    /// The failed job whose fixes these are.
+    #[prop(optional, into)]
+    of_job: Option<String>,
 ) -> impl IntoView {
     let intent = move || {
         if let Some(cb) = on_intent {
@@ -35,30 +41,13 @@ pub fn FixActions(
     };
     fixes
         .into_iter()
-        .map(|fix| {
+        .enumerate()
+        .map(|(index, fix)| {
             let kind = fix.kind.as_str();
             let cost = fix.cost.as_ref().map(cost_note);
-            let difference = fix.cost.as_ref().map(|c| format!("{:.2}", c.difference));
-            match fix.request.is_some() {
-                true => Either::Left(view! {
-                    <button
-                        type="button"
-                        class="btn btn-fix"
-                        data-testid="fix-action"
-                        data-fix=kind
-                        data-cost-difference=difference
-                        on:pointerenter=move |_| intent()
-                        on:focus=move |_| intent()
-                        on:click={
-                            let fix = fix.clone();
-                            move |_| on_apply.run(fix.clone())
-                        }
-                    >
-                        {fix.label.clone()}
-                        {cost.map(|c| view! { <span class="fix-cost">{format!(" · {c}")}</span> })}
-                    </button>
-                }),
-                false => Either::Right(view! {
+            let difference = fix.cost.as_ref().map(|c| decimal(c.difference, 2));
+            if fix.request.is_none() {
+                return EitherOf3::A(view! {
                     <a
                         class="btn btn-fix"
                         data-testid="fix-action"
@@ -70,7 +59,42 @@ pub fn FixActions(
                         {fix.label}
                         <span aria-hidden="true">" ↗"</span>
                     </a>
+                });
+            }
+            let label = fix.label.clone();
+            let apply = Callback::new(move |()| on_apply.run(fix.clone()));
+            let button = move |submit: bool| {
+                view! {
+                    <button
+                        type=if submit { "submit" } else { "button" }
+                        class="btn btn-fix"
+                        data-testid="fix-action"
+                        data-fix=kind
+                        data-cost-difference=difference
+                        on:pointerenter=move |_| intent()
+                        on:focus=move |_| intent()
+                        on:click=move |_| {
+                            if !submit {
+                                apply.run(());
+                            }
+                        }
+                    >
+                        {label}
+                        {cost.map(|c| view! { <span class="fix-cost">{format!(" · {c}")}</span> })}
+                    </button>
+                }
+            };
+            match of_job.clone() {
+                Some(job_id) => EitherOf3::B(view! {
+                    <KeptForm
+                        action=PageAction::Fix { job_id, index }
+                        on_press=apply
+                        pending_label="Opening the form…"
+                    >
+                        {button(true)}
+                    </KeptForm>
                 }),
+                None => EitherOf3::C(button(false)),
             }
         })
         .collect_view()

@@ -13,11 +13,12 @@ use leptos::prelude::*;
 use crate::components::clock::{JobTimeline, Moment};
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failure_request};
+use crate::components::page_action::{KeptForm, PageAction};
 use crate::components::session::Viewer;
 use crate::identity::Scope;
 use crate::provisioning::classify::{Category, Classification};
 use crate::provisioning::model::{
-    AppliedFix, FailedProvision, Fix, JobStatus, PriceEstimate, ProvisionRequest, money,
+    AppliedFix, FailedProvision, Fix, JobStatus, PriceEstimate, ProvisionRequest, decimal, money,
 };
 
 /// What Edit & retry and a fix hand to the form: the request, and the fix it came from.
@@ -50,12 +51,11 @@ fn explanation_of(failure: &FailedProvision) -> Classification {
         })
 }
 
-/// The raw answer as people read it: pretty JSON when it is JSON.
+/// The raw answer as people read it (the server lays JSON out pretty), or the code and message
+/// when Azure's answer was not kept.
 fn raw_for_display(failure: &FailedProvision) -> String {
     match failure.raw_error.as_deref() {
-        Some(raw) => serde_json::from_slice::<serde_json::Value>(raw.as_bytes())
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|_| raw.to_owned()),
+        Some(raw) => raw.to_owned(),
         None => format!(
             "{}: {}",
             failure.error_code.as_deref().unwrap_or("(no code)"),
@@ -136,7 +136,7 @@ pub fn ProvisionErrorCard(
     let job_id = failure.job_id.clone();
     let dismiss = {
         let job_id = job_id.clone();
-        move |_| {
+        Callback::new(move |()| {
             match last_failed {
                 // Kept until the server has it, and sent again when it is back.
                 Some(lf) => lf.dismiss(&job_id),
@@ -150,7 +150,7 @@ pub fn ProvisionErrorCard(
             if let Some(cb) = on_dismiss {
                 cb.run(job_id.clone());
             }
-        }
+        })
     };
     // The changes that would work come before Edit & retry: a click opens the form with one.
     let fixes = offered_fixes(&failure, on_edit_retry.is_some());
@@ -159,24 +159,40 @@ pub fn ProvisionErrorCard(
         let from_job = failure.job_id.clone();
         let apply = Callback::new(move |fix: Fix| {
             if let (Some(cb), Some(request)) = (on_edit_retry, fix.request.clone()) {
-                cb.run((request, AppliedFix::of(&fix, &before, Some(from_job.clone()))));
+                cb.run((
+                    request,
+                    AppliedFix::of(&fix, &before, Some(from_job.clone())),
+                ));
             }
         });
-        view! { <FixActions fixes=fixes on_apply=apply on_intent=Callback::new(move |()| prepare()) /> }
+        view! {
+            <FixActions
+                fixes=fixes
+                on_apply=apply
+                on_intent=Callback::new(move |()| prepare())
+                of_job=failure.job_id.clone()
+            />
+        }
     });
     let edit_retry = on_edit_retry.map(|cb| {
         let request = failure_request(&failure);
+        let retry = Callback::new(move |()| cb.run((request.clone(), None)));
         view! {
-            <button
-                type="button"
-                class="btn btn-primary"
-                data-testid="edit-retry"
-                on:pointerenter=move |_| prepare()
-                on:focus=move |_| prepare()
-                on:click=move |_| cb.run((request.clone(), None))
+            <KeptForm
+                action=PageAction::Retry { job_id: job_id.clone() }
+                on_press=retry
+                pending_label="Opening the form…"
             >
-                "Edit & retry"
-            </button>
+                <button
+                    type="submit"
+                    class="btn btn-primary"
+                    data-testid="edit-retry"
+                    on:pointerenter=move |_| prepare()
+                    on:focus=move |_| prepare()
+                >
+                    "Edit & retry"
+                </button>
+            </KeptForm>
         }
     });
     let actions = explained
@@ -223,7 +239,7 @@ pub fn ProvisionErrorCard(
     });
     let estimate = failure.estimate.as_ref().map(|e| {
         view! {
-            <p class="error-estimate" data-testid="error-estimate" data-monthly=format!("{:.2}", e.monthly)>
+            <p class="error-estimate" data-testid="error-estimate" data-monthly=decimal(e.monthly, 2)>
                 {estimate_note(e)}
             </p>
         }
@@ -258,14 +274,15 @@ pub fn ProvisionErrorCard(
     let scope_path = format!("{}/{}", failure.subscription_id, failure.resource_group);
     let dismiss = may_act.then(|| {
         view! {
-            <button
-                type="button"
-                class="btn btn-ghost error-dismiss"
-                data-testid="dismiss-error"
-                on:click=dismiss
+            <KeptForm
+                action=PageAction::Dismiss { job_id: job_id.clone() }
+                on_press=dismiss
+                pending_label="Dismissing…"
             >
-                "Dismiss"
-            </button>
+                <button type="submit" class="btn btn-ghost error-dismiss" data-testid="dismiss-error">
+                    "Dismiss"
+                </button>
+            </KeptForm>
         }
     });
     let read_only = (!may_act).then(|| {
@@ -388,13 +405,11 @@ mod tests {
     }
 
     #[test]
-    fn the_raw_answer_is_pretty_printed_when_it_is_json() {
+    fn the_raw_answer_is_shown_as_the_server_laid_it_out_or_code_and_message() {
         let mut f = failure(JobStatus::Failed, "X", "y");
         assert_eq!(raw_for_display(&f), "X: y");
-        f.raw_error = Some(r#"{"error":{"code":"X"}}"#.into());
-        assert!(raw_for_display(&f).contains('\n'));
-        f.raw_error = Some("upstream timed out".into());
-        assert_eq!(raw_for_display(&f), "upstream timed out");
+        f.raw_error = Some("{\n  \"error\": {}\n}".into());
+        assert_eq!(raw_for_display(&f), "{\n  \"error\": {}\n}");
     }
 
     fn with_partial_and_fixes() -> FailedProvision {

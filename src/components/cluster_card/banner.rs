@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::LastFailed;
 use crate::components::erase::erased_on_server;
+use crate::components::last_failed::{LastFailed, failure_request};
 use crate::components::provision_error_card::{ProvisionErrorCard, Retry};
 use crate::components::provision_modal::ModalControl;
 use crate::provisioning::model::{FailedProvision, JobStatus};
@@ -36,7 +36,9 @@ pub fn LastFailedBanner() -> impl IntoView {
                 .filter(|u| !u.is_empty());
             let on_edit_retry =
                 modal.map(|m| Callback::new(move |(r, fix): Retry| m.open_with_fix(r, fix)));
-            let prepare_retry = modal.map(|m| Callback::new(move |()| m.preload()));
+            let retry_with = failure_request(&f);
+            let prepare_retry =
+                modal.map(|m| Callback::new(move |()| m.prepare(Some(&retry_with))));
             erased_on_server(view! {
                 <section class="last-failed" data-testid="last-failed-banner" aria-label=title>
                     <ProvisionErrorCard
