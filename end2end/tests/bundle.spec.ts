@@ -35,13 +35,14 @@ test("the first load is the main wasm within its budget; the form's part comes o
   const cold = await browser.newContext({ baseURL, storageState: await context.storageState() });
   const first = await cold.newPage();
   // When the page says it is hydrated, on the page's own clock.
+  // (The document's <html> may not be parsed yet when this runs: the whole document is watched.)
   await first.addInitScript(() => {
     new MutationObserver((_, observer) => {
-      if (document.documentElement.getAttribute("data-hydrated") === "true") {
+      if (document.documentElement?.getAttribute("data-hydrated") === "true") {
         (window as any).__hydratedAt = performance.now();
         observer.disconnect();
       }
-    }).observe(document.documentElement, { attributes: true });
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
   });
   const fetched = recordWasm(first);
   await openDashboard(first);
