@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use aks_dashboard::clock::now_ms;
 use aks_dashboard::clock::utc_label;
-use aks_dashboard::history::{HistoryKind, Outcome};
+use aks_dashboard::domain::history::{HistoryKind, Outcome};
 use aks_dashboard::provisioning::history::csv_row;
 use aks_dashboard::storage::history::Cursor;
 use aks_dashboard::storage::{
@@ -325,7 +325,7 @@ async fn job_changes(jobs: &JobStateRepository, samples: usize) -> (Latencies, L
             Claimed::Unreadable { .. } => None,
         }));
     }
-    let progress = aks_dashboard::provisioning::model::Progress {
+    let progress = aks_dashboard::domain::Progress {
         phase: "arm_create_or_update".into(),
         step: 2,
         total_steps: 3,

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::provisioning::model::JobStatus;
+use crate::domain::JobStatus;
 
 /// One thing that changed, as the `data` of a Server-Sent Event (the `event` name is `kind`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,8 +13,8 @@ pub mod api_error;
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod domain;
 pub mod events;
-pub mod history;
 pub mod identity;
 pub mod provisioning;
 

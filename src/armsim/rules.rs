@@ -145,7 +145,7 @@ fn looks_like_api_version(version: &str) -> bool {
 /// Azure's managed cluster name rule:
 /// `^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$`.
 pub fn check_cluster_name(name: &str) -> Result<(), Answer> {
-    if crate::provisioning::validate::is_valid_cluster_name(name) {
+    if crate::domain::validation::is_valid_cluster_name(name) {
         return Ok(());
     }
     Err(Answer::aks_error(
@@ -175,9 +175,9 @@ pub fn check_dns_prefix(dns_prefix: &str) -> Result<(), Answer> {
 /// AKS names the node resource group `MC_{group}_{cluster}_{region}`, which must fit in 80
 /// characters (AKS FAQ, "What naming restrictions are enforced for AKS resources").
 pub fn check_node_resource_group(rg: &str, name: &str, location: &str) -> Result<(), Answer> {
-    let node_rg = crate::provisioning::validate::node_resource_group_name(rg, name, location);
+    let node_rg = crate::domain::validation::node_resource_group_name(rg, name, location);
     let length = node_rg.chars().count();
-    if length <= crate::provisioning::validate::NODE_RESOURCE_GROUP_MAX_LEN {
+    if length <= crate::domain::validation::NODE_RESOURCE_GROUP_MAX_LEN {
         return Ok(());
     }
     Err(Answer::aks_error(
@@ -188,7 +188,7 @@ pub fn check_node_resource_group(rg: &str, name: &str, location: &str) -> Result
              node resource group name '{node_rg}' is {length} characters; it must be at most {}. \
              Use a shorter resource group or cluster name. Please see https://aka.ms/aks-naming-rules \
              for more details.",
-            crate::provisioning::validate::NODE_RESOURCE_GROUP_MAX_LEN
+            crate::domain::validation::NODE_RESOURCE_GROUP_MAX_LEN
         ),
     ))
 }

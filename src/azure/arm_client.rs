@@ -18,7 +18,7 @@ use super::models::{
     OperationStatus, ResourceGroup, ResourceSku, Usage,
 };
 use super::retry::{RetryPolicy, jitter, parse_retry_after};
-use crate::history::AzureIds;
+use crate::domain::history::AzureIds;
 
 /// `Microsoft.ContainerService/managedClusters` (and its locations/operations).
 pub const CONTAINER_SERVICE_API_VERSION: &str = "2025-10-01";

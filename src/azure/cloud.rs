@@ -33,7 +33,7 @@ impl AzureCloud {
     /// The Azure portal of this cloud.
     pub fn portal(self) -> &'static str {
         match self {
-            Self::Public => crate::provisioning::classify::PUBLIC_PORTAL,
+            Self::Public => crate::domain::classify::PUBLIC_PORTAL,
             Self::China => "https://portal.azure.cn",
             Self::Usgov => "https://portal.azure.us",
         }

@@ -1,6 +1,6 @@
 //! The one error type of the Azure boundary, and Azure's error object as the client keeps it.
 //! Where the error sits in a body (wrapped or bare) is known in one place,
-//! [`arm_error_object`](crate::provisioning::classify::arm_error_object), shared with the
+//! [`arm_error_object`](crate::domain::classify::arm_error_object), shared with the
 //! browser.
 
 use std::fmt;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::models::{OperationState, null_as_default};
-use crate::provisioning::classify::arm_error_object;
+use crate::domain::classify::arm_error_object;
 
 /// Azure's error object: `{"code", "message", "target", "details": [...]}`, nested as deep as
 /// the resource provider likes. Kept whole because the classifier reads inner codes. Any field
@@ -90,7 +90,7 @@ pub enum ArmError {
         raw_body: String,
         retry_after: Option<Duration>,
         /// Azure's ids of the call that was refused.
-        azure: crate::history::AzureIds,
+        azure: crate::domain::history::AzureIds,
     },
     /// A long-running operation ended `Failed` or `Canceled`.
     #[error("Azure operation {state}: {}: {}", error.code, error.message)]
@@ -135,12 +135,12 @@ impl ArmError {
             error: Box::new(error),
             raw_body,
             retry_after,
-            azure: crate::history::AzureIds::default(),
+            azure: crate::domain::history::AzureIds::default(),
         }
     }
 
     /// The same error, with Azure's ids of the call it answered.
-    pub fn with_azure_ids(mut self, ids: crate::history::AzureIds) -> Self {
+    pub fn with_azure_ids(mut self, ids: crate::domain::history::AzureIds) -> Self {
         if let Self::Response { azure, .. } = &mut self {
             *azure = ids;
         }
@@ -148,10 +148,10 @@ impl ArmError {
     }
 
     /// Azure's ids of the call, when Azure answered with an error.
-    pub fn azure_ids(&self) -> crate::history::AzureIds {
+    pub fn azure_ids(&self) -> crate::domain::history::AzureIds {
         match self {
             Self::Response { azure, .. } => azure.clone(),
-            _ => crate::history::AzureIds::default(),
+            _ => crate::domain::history::AzureIds::default(),
         }
     }
 

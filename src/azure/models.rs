@@ -280,8 +280,8 @@ impl AgentPoolProfile {
     }
 
     /// The pool as the product shows it.
-    pub fn progress(&self) -> crate::provisioning::model::PoolProgress {
-        crate::provisioning::model::PoolProgress {
+    pub fn progress(&self) -> crate::domain::PoolProgress {
+        crate::domain::PoolProgress {
             name: self.name.clone(),
             vm_size: self.vm_size.clone(),
             count: self.count,

@@ -143,7 +143,7 @@ pub fn time_of_day(ms: i64, in_viewer_zone: bool) -> String {
 /// A job's short timeline: "requested 10:02 by ana · Azure accepted 10:02 · Stop 10:05 by ben ·
 /// aborted 10:05". Nothing when the job has none (yet).
 #[component]
-pub fn JobTimeline(steps: Vec<crate::history::TimelineStep>) -> impl IntoView {
+pub fn JobTimeline(steps: Vec<crate::domain::history::TimelineStep>) -> impl IntoView {
     if steps.is_empty() {
         return None;
     }

@@ -1,7 +1,7 @@
 //! What the components' unit tests start from: a provision request, a task and a failed
 //! provision as the server sends them, at a fixed "now".
 
-use crate::provisioning::model::{
+use crate::domain::{
     FailedProvision, Fix, FixKind, JobStatus, ProvisionRequest, TaskError, TaskStatus,
 };
 

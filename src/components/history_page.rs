@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::api_error::ApiError;
 use crate::components::clock::{format_ago, iso_utc, utc_label};
 use crate::components::session::{SignedInUser, get_session};
-use crate::history::{
+use crate::domain::history::{
     EntryLinks, HistoryEntry, HistoryKind, HistoryQuery, HistoryView, Outcome, SYSTEM_ACTOR,
 };
 

@@ -3,7 +3,7 @@
 //! dashboard back. Permission is asked when the user first presses Create — never on page load.
 //! Where the browser has no notifications (or the page is not a secure context) nothing happens.
 
-use crate::provisioning::model::{JobStatus, TaskStatus};
+use crate::domain::{JobStatus, TaskStatus};
 
 /// What a notification says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +126,7 @@ pub use browser::{ask_permission, show_if_hidden};
 mod tests {
     use super::*;
     use crate::components::fixtures::task;
-    use crate::provisioning::model::{PartialCluster, TaskError};
+    use crate::domain::{PartialCluster, TaskError};
 
     fn error(headline: &str, partial: bool) -> TaskError {
         TaskError {

@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use http::{HeaderMap, HeaderValue, header};
 
 use crate::api_error::ApiError;
-use crate::history::HistoryQuery;
+use crate::domain::history::HistoryQuery;
 use crate::identity::Caller;
 use crate::provisioning::history::{self, CSV_HEADER, csv_row};
 use crate::state::AppState;

@@ -25,8 +25,8 @@ use crate::components::last_failed::{DismissFailedProvision, RecentFailedProvisi
 use crate::components::provision_error_card::DeletePartialCluster;
 use crate::components::provision_modal::{EstimateCost, GetAvailableSkus, Preflight, Provision};
 use crate::components::session::GetSession;
+use crate::domain::ProvisionRequest;
 use crate::http::body_limit::MAX_BODY_BYTES;
-use crate::provisioning::model::ProvisionRequest;
 
 /// Checks one server function's input: its query string or its JSON body.
 type InputCheck = fn(&Uri, &[u8]) -> Result<(), ApiError>;
@@ -121,7 +121,7 @@ fn provision_input(uri: &Uri, body: &[u8]) -> Result<(), ApiError> {
     struct FixOnly {
         #[serde(default)]
         #[allow(dead_code)]
-        applied_fix: Option<crate::provisioning::model::AppliedFix>,
+        applied_fix: Option<crate::domain::AppliedFix>,
     }
     json::<ProvisionRequest>(uri, body)?;
     json::<FixOnly>(uri, body)

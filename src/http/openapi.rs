@@ -15,10 +15,10 @@ use utoipa::openapi::schema::SchemaType;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Schema, Type};
 
 use crate::api_error::ApiError;
-use crate::history::{HistoryEntry, HistoryKind, HistoryPage, Outcome, TimelineStep};
+use crate::domain::classify::{Category, Classification, ErrorAction};
+use crate::domain::history::{HistoryEntry, HistoryKind, HistoryPage, Outcome, TimelineStep};
+use crate::domain::*;
 use crate::identity::{Role, Scope, ScopeChoice, SessionInfo};
-use crate::provisioning::classify::{Category, Classification, ErrorAction};
-use crate::provisioning::model::*;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -46,8 +46,8 @@ impl Scope {
         if !sub_ok || rg.contains('/') {
             return Err(shape());
         }
-        if !crate::provisioning::validate::is_valid_resource_group(rg) {
-            return Err(crate::provisioning::validate::RESOURCE_GROUP_RULE.to_owned());
+        if !crate::domain::validation::is_valid_resource_group(rg) {
+            return Err(crate::domain::validation::RESOURCE_GROUP_RULE.to_owned());
         }
         Ok(Scope::new(sub, rg))
     }
@@ -155,9 +155,7 @@ impl AllowedScopes {
             }
             let resource_group = match rg {
                 "*" => None,
-                rg if crate::provisioning::validate::is_valid_resource_group(rg) => {
-                    Some(rg.to_owned())
-                }
+                rg if crate::domain::validation::is_valid_resource_group(rg) => Some(rg.to_owned()),
                 rg => {
                     return Err(format!(
                         "AZURE_SCOPES entry {entry:?}: {rg:?} is not a resource group name (or *)"

@@ -58,7 +58,7 @@ impl RunConfig {
     pub fn new(tenant_id: &str) -> Self {
         Self {
             tenant_id: tenant_id.to_owned(),
-            portal: crate::provisioning::classify::PUBLIC_PORTAL.to_owned(),
+            portal: crate::domain::classify::PUBLIC_PORTAL.to_owned(),
             poll_min: Duration::from_secs(2),
             poll_max: Duration::from_secs(30),
             poll_default: Duration::from_secs(5),

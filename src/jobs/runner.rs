@@ -566,14 +566,14 @@ async fn give_up(shared: &Shared, lease: &JobLease, job: &JobRecord) {
     );
     tracing::error!(job_id = %job.id, attempts = lease.attempt, "job claimed too often; failing it");
     let update = JobUpdate {
-        status: Some(crate::provisioning::model::JobStatus::Failed),
+        status: Some(crate::domain::JobStatus::Failed),
         error_code: Some("internal_error".into()),
         error_category: Some("unknown".into()),
         error_message: Some(message.clone()),
         history: vec![
             crate::storage::HistoryEvent::system(
-                crate::history::HistoryKind::Failed,
-                crate::history::Outcome::Failed,
+                crate::domain::history::HistoryKind::Failed,
+                crate::domain::history::Outcome::Failed,
             )
             .message(message)
             .details(serde_json::json!({"code": "internal_error", "attempts": lease.attempt})),

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::provisioning::model::{
+use crate::domain::{
     HOURS_PER_MONTH, PoolPrice, PriceEstimate, ProvisionRequest, SYSTEM_POOL, USER_POOL,
 };
 use retail::{PriceError, RetailPrices};
@@ -341,7 +341,7 @@ fn unavailable(why: &str) -> EstimateError {
 /// `standard_d4s_v3` → `Standard_D4s_v3`, as the price list spells sizes (its filter values
 /// are case-sensitive).
 fn arm_size(lower: &str) -> String {
-    crate::provisioning::validate::KNOWN_VM_SIZES
+    crate::domain::validation::KNOWN_VM_SIZES
         .iter()
         .map(|(name, _, _)| *name)
         .find(|name| name.eq_ignore_ascii_case(lower))

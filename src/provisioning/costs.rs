@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use crate::api_error::ApiError;
-use crate::identity::Caller;
-use crate::pricing::{EstimateError, TIERS, round_to};
-use crate::provisioning::model::{
+use crate::domain::validation::validate_provision_request;
+use crate::domain::{
     CheckStatus, Fix, FixCost, PreflightCheck, PriceEstimate, ProvisionRequest, money,
 };
-use crate::provisioning::validate::validate_provision_request;
+use crate::identity::Caller;
+use crate::pricing::{EstimateError, TIERS, round_to};
 use crate::state::AppState;
 
 /// The tier the dashboard creates clusters in (it sends no `sku`, so AKS makes them Free).

@@ -11,10 +11,10 @@
 use std::collections::HashSet;
 
 use crate::azure::{ResourceSku, Usage};
-use crate::provisioning::classify::Category;
-use crate::provisioning::model::{CheckStatus, Fix, FixKind, ProvisionRequest};
+use crate::domain::classify::Category;
+use crate::domain::validation::{KNOWN_REGIONS, is_valid_cluster_name};
+use crate::domain::{CheckStatus, Fix, FixKind, ProvisionRequest};
 use crate::provisioning::preflight::{self, size_info};
-use crate::provisioning::validate::{KNOWN_REGIONS, is_valid_cluster_name};
 
 /// What Azure says about one region.
 #[derive(Debug, Clone, Copy)]
@@ -227,7 +227,7 @@ fn other_size(req: &ProvisionRequest, home: &RegionView<'_>, allocation: bool) -
     } else {
         return None;
     };
-    let wanted = crate::provisioning::validate::vcpus_of(&target).unwrap_or(0);
+    let wanted = crate::domain::validation::vcpus_of(&target).unwrap_or(0);
     let wanted_family = home
         .skus
         .iter()

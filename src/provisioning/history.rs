@@ -1,5 +1,5 @@
 //! `GET /api/history` and the History page: what a caller may read of the history, and the
-//! query that says which entries (see [`crate::history`]). One behaviour for the JSON page, the
+//! query that says which entries (see [`crate::domain::history`]). One behaviour for the JSON page, the
 //! CSV export and the server-rendered page.
 
 use std::collections::BTreeMap;
@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use crate::api_error::ApiError;
 use crate::azure::ClusterRef;
 use crate::azure::portal::{resource_activity_log_url, resource_overview_url};
-pub use crate::history::HistoryQuery;
-use crate::history::{
+pub use crate::domain::history::HistoryQuery;
+use crate::domain::history::{
     EntryLinks, HistoryEntry, HistoryKind, HistoryPage, HistoryView, Outcome, TimelineStep,
     in_timeline,
 };

@@ -12,11 +12,11 @@ use serde_json::json;
 use crate::azure::{
     ArmCache, ArmError, KubernetesVersion, ManagedCluster, ResourceGroup, ResourceSku, Usage,
 };
-use crate::provisioning::model::{
+use crate::domain::validation::NODE_COUNT_RANGE;
+use crate::domain::{
     AvailableSkus, CheckStatus, Fix, FixKind, PreflightCheck, PreflightReport, ProvisionRequest,
     SkuAvailability,
 };
-use crate::provisioning::validate::NODE_COUNT_RANGE;
 
 /// The usage name of a region's total vCPUs.
 const REGIONAL_CORES: &str = "cores";

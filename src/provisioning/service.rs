@@ -11,13 +11,13 @@ use std::time::Duration;
 use crate::api_error::ApiError;
 use crate::azure::{ArmError, ClusterRef, ManagedCluster, ProvisioningState, cluster_portal_url};
 use crate::clock::now_ms;
+use crate::domain::classify::Category;
+use crate::domain::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
+use crate::domain::history::{HistoryKind, Outcome};
+use crate::domain::validation::{region_error, validate_provision_request};
+use crate::domain::*;
 use crate::events::DashboardEvent;
-use crate::history::{HistoryKind, Outcome};
 use crate::identity::{Caller, Role, Scope, scope_not_allowed};
-use crate::provisioning::classify::Category;
-use crate::provisioning::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
-use crate::provisioning::model::*;
-use crate::provisioning::validate::{region_error, validate_provision_request};
 use crate::provisioning::{costs, fixes, preflight};
 use crate::state::AppState;
 use crate::storage::jobs::{CreateJobError, InFlightCaps, JobRecord, JobStateRepository, NewJob};
@@ -295,14 +295,14 @@ fn cluster_exists(req: &ProvisionRequest, existing: &ManagedCluster) -> ApiError
 
 /// The ARM error stored on a job row, with the nested details from its raw body when present.
 fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
-    crate::provisioning::classify::recorded_arm_error(
+    crate::domain::classify::recorded_arm_error(
         job.error_code.as_deref(),
         job.error_message.as_deref(),
         job.raw_error.as_deref(),
     )
 }
 
-fn classify_job(job: &JobRecord) -> crate::provisioning::classify::Classification {
+fn classify_job(job: &JobRecord) -> crate::domain::classify::Classification {
     let ctx = ClassifyContext::for_request(&job.payload);
     classify_arm_error(&stored_error_info(job), &ctx)
 }
@@ -522,7 +522,7 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         estimate: job.estimate.clone(),
         timeline: Vec::new(),
     };
-    view.explanation = Some(crate::provisioning::classify::explain_failure(&view));
+    view.explanation = Some(crate::domain::classify::explain_failure(&view));
     view
 }
 

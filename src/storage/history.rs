@@ -1,5 +1,5 @@
 //! The `job_history` table: append-only, one row per thing that happened (see
-//! [`crate::history`]). Entries that describe a job change are written by the job's own
+//! [`crate::domain::history`]). Entries that describe a job change are written by the job's own
 //! statements, in the same transaction (see [`JobUpdate::history`](super::JobUpdate)); this
 //! module has that insert, the reads (filtered pages, a streamed export, timelines) and the
 //! retention sweep.
@@ -11,8 +11,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{Backend, Param, Storage, StorageError, bind_all, db_now_sql};
-use crate::history::{AzureIds, HistoryEntry, HistoryKind, HistoryPage, Outcome, SYSTEM_ACTOR};
-use crate::provisioning::model::ProvisionRequest;
+use crate::domain::ProvisionRequest;
+use crate::domain::history::{
+    AzureIds, HistoryEntry, HistoryKind, HistoryPage, Outcome, SYSTEM_ACTOR,
+};
 
 /// Longest message kept (Azure's messages are a few hundred characters).
 const MAX_MESSAGE: usize = 2_000;

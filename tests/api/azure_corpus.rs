@@ -11,10 +11,10 @@ use aks_dashboard::azure::{
     ManagedCluster, OperationState, ResourceSku, RetryPolicy,
 };
 use aks_dashboard::config::{DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID};
-use aks_dashboard::provisioning::classify::{
+use aks_dashboard::domain::ProvisionRequest;
+use aks_dashboard::domain::classify::{
     ArmErrorInfo, Classification, ClassifyContext, classify_arm_error, recorded_arm_error,
 };
-use aks_dashboard::provisioning::model::ProvisionRequest;
 use serde_json::{Value, json};
 
 use crate::helpers::{SimulatorClient, small_cluster, start_simulator};

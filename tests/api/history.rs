@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use aks_dashboard::history::{HistoryKind, Outcome};
+use aks_dashboard::domain::history::{HistoryKind, Outcome};
 use aks_dashboard::storage::{HistoryEvent, Storage, Subject};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

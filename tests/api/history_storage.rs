@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use aks_dashboard::clock::now_ms;
-use aks_dashboard::history::{HistoryKind, Outcome};
+use aks_dashboard::domain::history::{HistoryKind, Outcome};
 use aks_dashboard::storage::history::Cursor;
 use aks_dashboard::storage::{
     Actor, Claimed, CreateJobError, HistoryEvent, HistoryFilter, HistoryRepository, InFlightCaps,

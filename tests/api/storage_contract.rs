@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use aks_dashboard::clock::now_ms;
-use aks_dashboard::provisioning::model::{PartialCluster, PoolProgress, Progress};
+use aks_dashboard::domain::{PartialCluster, PoolProgress, Progress};
 use aks_dashboard::storage::{
     Claimed, ClusterContext, CreateJobError, HeldLease, InternalErrorOutcome, JobAccessError,
     JobLease, JobRecord, JobStateRepository, JobStatus, JobUpdate, NewJob, Storage, StorageError,

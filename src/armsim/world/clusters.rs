@@ -55,7 +55,7 @@ impl World {
                 "dnsPrefix": c.dns_prefix,
                 "fqdn": format!("{}.hcp.{}.azmk8s.io", c.dns_prefix, c.location),
                 "agentPoolProfiles": pools,
-                "nodeResourceGroup": crate::provisioning::validate::node_resource_group_name(
+                "nodeResourceGroup": crate::domain::validation::node_resource_group_name(
                     &c.resource_group, &c.name, &c.location
                 ),
                 "enableRBAC": true,

@@ -7,7 +7,7 @@ use crate::components::erase::erased_on_server;
 use crate::components::last_failed::{LastFailed, failure_request};
 use crate::components::provision_error_card::{ProvisionErrorCard, Retry};
 use crate::components::provision_modal::ModalControl;
-use crate::provisioning::model::{FailedProvision, JobStatus};
+use crate::domain::{FailedProvision, JobStatus};
 
 /// What the banner calls the failure it shows.
 fn banner_title(failure: &FailedProvision) -> &'static str {

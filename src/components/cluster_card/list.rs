@@ -10,8 +10,8 @@ use crate::api_error::ApiError;
 use crate::components::erase::erased_on_server;
 use crate::components::live::LiveEvents;
 use crate::components::session::SignInAgain;
+use crate::domain::{ClusterList, ClusterSummary};
 use crate::events::DashboardEvent;
-use crate::provisioning::model::{ClusterList, ClusterSummary};
 
 /// The clusters of a scope (`subscription/resource-group`; the caller's default one when not
 /// given).

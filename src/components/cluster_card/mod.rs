@@ -31,8 +31,8 @@ use crate::components::live::LiveEvents;
 use crate::components::page_action::AskedAction;
 use crate::components::provision_modal::ModalControl;
 use crate::components::session::{SignInAgain, SignInAgainNotice, Viewer};
+use crate::domain::{RecentFailures, TaskStatus};
 use crate::identity::SessionInfo;
-use crate::provisioning::model::{RecentFailures, TaskStatus};
 
 /// What the server knew when it rendered the page. `recent_failures` and `in_flight` are in the
 /// first HTML and taken over live once the card is hydrated.

@@ -10,8 +10,8 @@ use super::InFlight;
 use super::progress::{ProgressFacts, status_label};
 use super::stop::StopControl;
 use crate::components::session::Viewer;
+use crate::domain::CancelOutcome;
 use crate::identity::Scope;
-use crate::provisioning::model::CancelOutcome;
 
 /// Every queued and running provision of the signed-in user, and the passing notice. Reads the
 /// page's [`InFlight`] from the `ClusterCard` island around it.

@@ -21,8 +21,8 @@ use leptos::prelude::*;
 use crate::api_error::ApiError;
 use crate::components::last_failed::{Ending, LastFailed, ending_of};
 use crate::components::notify;
+use crate::domain::{CancelOutcome, PartialCluster, ProvisionRequest, TaskStatus};
 use crate::events::DashboardEvent;
-use crate::provisioning::model::{CancelOutcome, PartialCluster, ProvisionRequest, TaskStatus};
 
 /// The caller's queued and running provisions, newest first.
 #[server(prefix = "/api", endpoint = "aks/active-provisions", input = server_fn::codec::GetUrl)]
@@ -66,7 +66,7 @@ pub fn cancelled_cleanly_text(request: &ProvisionRequest) -> String {
 
 /// The notice for another user's provision that ended (an admin follows everyone's).
 pub fn others_end_text(task: &TaskStatus) -> String {
-    use crate::provisioning::model::JobStatus;
+    use crate::domain::JobStatus;
     let who = task.owner_name.as_deref().unwrap_or(&task.owner_id);
     let how = match task.status {
         JobStatus::Succeeded => "is ready",
@@ -312,7 +312,7 @@ impl InFlight {
 mod tests {
     use super::*;
     use crate::components::fixtures;
-    use crate::provisioning::model::JobStatus;
+    use crate::domain::JobStatus;
 
     fn task(id: &str, updated_at: i64) -> TaskStatus {
         TaskStatus {

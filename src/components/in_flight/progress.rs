@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::clock::{Clock, format_elapsed};
 use crate::components::erase::erased_on_server;
-use crate::provisioning::model::{JobStatus, STEPS, TaskStatus};
+use crate::domain::{JobStatus, STEPS, TaskStatus};
 
 /// A step's name in the product's words.
 pub fn step_label(phase: &str) -> &'static str {
@@ -169,7 +169,7 @@ pub fn StepList(#[prop(into)] task: Signal<Option<TaskStatus>>) -> impl IntoView
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provisioning::model::{Progress, ProvisionRequest};
+    use crate::domain::{Progress, ProvisionRequest};
 
     fn task(progress: Option<Progress>) -> TaskStatus {
         TaskStatus {

@@ -9,7 +9,7 @@ use crate::components::session::SignInAgain;
 use crate::api_error::ApiError;
 use crate::components::confirm::{AskingButton, ConfirmPanel};
 use crate::components::page_action::{KeptForm, PageAction};
-use crate::provisioning::model::CancelOutcome;
+use crate::domain::CancelOutcome;
 
 #[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
 pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {

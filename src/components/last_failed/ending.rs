@@ -2,9 +2,7 @@
 //! cluster, a failure (or a cancel that left a cluster) is "the last attempt", a cancel before
 //! Azure had anything is a passing notice. Plain functions, tested natively below.
 
-use crate::provisioning::model::{
-    FailedProvision, JobStatus, PartialCluster, ProvisionRequest, TaskStatus,
-};
+use crate::domain::{FailedProvision, JobStatus, PartialCluster, ProvisionRequest, TaskStatus};
 
 /// How a provision ended, as the dashboard treats it.
 #[allow(clippy::large_enum_variant)]
@@ -111,7 +109,7 @@ pub fn failure_from_task(
 mod tests {
     use super::*;
     use crate::components::fixtures::{MINUTE, NOW, failure, request, task};
-    use crate::provisioning::model::TaskError;
+    use crate::domain::TaskError;
 
     #[test]
     fn only_a_success_of_the_same_cluster_resolves_a_failure() {

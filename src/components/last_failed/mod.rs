@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use crate::api_error::ApiError;
 use crate::components::clock::now_ms;
 use crate::components::hydration::once_hydrated;
-use crate::provisioning::model::{FailedProvision, ProvisionRequest, RecentFailures};
+use crate::domain::{FailedProvision, ProvisionRequest, RecentFailures};
 use ending::resolved_by_success;
 pub use ending::{Ending, ending_of, failure_from_task, failure_request};
 use pending::{pending_of, read_pending, send_again, with_pending, without_pending};

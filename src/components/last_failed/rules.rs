@@ -11,8 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
-use crate::provisioning::model::PartialCluster;
-use crate::provisioning::model::{FailedProvision, RecentFailures};
+use crate::domain::PartialCluster;
+use crate::domain::{FailedProvision, RecentFailures};
 
 /// A failure older than this is no longer "the last attempt" (the server's window is the same).
 pub const MAX_AGE_MS: i64 = 24 * 60 * 60 * 1000;

@@ -20,8 +20,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 use serde::Deserialize;
 
+use crate::domain::JobStatus;
 use crate::events::DashboardEvent;
-use crate::provisioning::model::JobStatus;
 
 #[cfg(feature = "hydrate")]
 mod browser;

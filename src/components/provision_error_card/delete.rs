@@ -11,7 +11,7 @@ use crate::components::confirm::{AskingButton, ConfirmPanel};
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::LastFailed;
 use crate::components::page_action::{KeptForm, PageAction};
-use crate::provisioning::model::DeletePartialOutcome;
+use crate::domain::DeletePartialOutcome;
 
 /// Deletes the partial cluster a cancelled or failed job of the caller left in Azure.
 #[server(prefix = "/api", endpoint = "aks/delete-partial-cluster", input = server_fn::codec::Json)]

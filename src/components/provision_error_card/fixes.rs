@@ -5,7 +5,7 @@ use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
 use crate::components::page_action::{KeptForm, PageAction};
-use crate::provisioning::model::{Fix, FixCost, decimal, money};
+use crate::domain::{Fix, FixCost, decimal, money};
 
 /// What a fix's request costs, against the request it corrects: `≈ 420.48 USD/month, 90.00
 /// USD less`.

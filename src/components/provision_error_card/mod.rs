@@ -15,11 +15,11 @@ use crate::components::erase::erased_on_server;
 use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failure_request};
 use crate::components::page_action::{KeptForm, PageAction};
 use crate::components::session::Viewer;
-use crate::identity::Scope;
-use crate::provisioning::classify::{Category, Classification};
-use crate::provisioning::model::{
+use crate::domain::classify::{Category, Classification};
+use crate::domain::{
     AppliedFix, FailedProvision, Fix, JobStatus, PriceEstimate, ProvisionRequest, decimal, money,
 };
+use crate::identity::Scope;
 
 /// What Edit & retry and a fix hand to the form: the request, and the fix it came from.
 pub type Retry = (ProvisionRequest, Option<AppliedFix>);
@@ -357,7 +357,7 @@ fn estimate_note(e: &PriceEstimate) -> String {
 mod tests {
     use super::*;
     use crate::components::fixtures::{quota_fixes, recorded_failure as failure};
-    use crate::provisioning::model::PartialCluster;
+    use crate::domain::PartialCluster;
 
     #[test]
     fn the_card_shows_the_servers_explanation_or_the_recorded_message() {
@@ -365,7 +365,7 @@ mod tests {
         let c = explanation_of(&f);
         assert_eq!(c.category, Category::Unknown);
         assert_eq!(c.headline, "Not enough vCPUs.");
-        f.explanation = Some(crate::provisioning::classify::explain_failure(&f));
+        f.explanation = Some(crate::domain::classify::explain_failure(&f));
         assert_eq!(explanation_of(&f), f.explanation.clone().unwrap());
     }
 

@@ -12,8 +12,8 @@ use crate::components::in_flight::progress::{ProgressFacts, StepList};
 use crate::components::last_failed::failure_from_task;
 use crate::components::live::LiveEvents;
 use crate::components::provision_error_card::{ProvisionErrorCard, Retry};
+use crate::domain::{CancelOutcome, FailedProvision, JobStatus, ProvisionRequest};
 use crate::events::DashboardEvent;
-use crate::provisioning::model::{CancelOutcome, FailedProvision, JobStatus, ProvisionRequest};
 
 /// Following the create: its task is read again whenever the server says it moved on (and on
 /// every re-read while push is down), until it ends. The modal stays open on the steps (and on
@@ -78,7 +78,7 @@ fn read_task(modal: Modal, task_id: String) {
 }
 
 /// What the create is doing, in words.
-fn message_of(task: Option<&crate::provisioning::model::TaskStatus>) -> String {
+fn message_of(task: Option<&crate::domain::TaskStatus>) -> String {
     task.and_then(|t| t.progress.as_ref())
         .map(|p| p.message.clone())
         .unwrap_or_else(|| "Waiting for a worker to pick the job up…".into())
@@ -169,7 +169,7 @@ mod tests {
     fn the_message_says_what_the_create_is_doing() {
         assert_eq!(message_of(None), "Waiting for a worker to pick the job up…");
         let mut t = task(JobStatus::Running, None);
-        t.progress = Some(crate::provisioning::model::Progress {
+        t.progress = Some(crate::domain::Progress {
             message: "Azure is creating aks-one".into(),
             ..Default::default()
         });

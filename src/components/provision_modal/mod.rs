@@ -31,10 +31,10 @@ use leptos::prelude::*;
 use crate::components::clock::now_ms;
 use crate::components::hydration::once_hydrated;
 use crate::components::in_flight::InFlight;
-use crate::identity::{Role, SessionInfo};
-use crate::provisioning::model::{
+use crate::domain::{
     AppliedFix, FailedProvision, PartialCluster, ProvisionAccepted, ProvisionRequest, TaskStatus,
 };
+use crate::identity::{Role, SessionInfo};
 use opening::OpeningAsked;
 
 /// Where the modal stands, as the page shows it.

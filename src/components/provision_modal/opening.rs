@@ -16,13 +16,13 @@ pub const FRESH_MS: i64 = 30_000;
 use serde_json::value::RawValue;
 
 use crate::api_error::ApiError;
-use crate::identity::SessionInfo;
-use crate::provisioning::model::{
-    AvailableSkus, PreflightReport, PriceEstimate, ProvisionRequest, RequestField,
-};
-use crate::provisioning::validate::{
+use crate::domain::validation::{
     KNOWN_REGIONS, KNOWN_VM_SIZES, NODE_COUNT_RANGE, is_valid_cluster_name,
 };
+use crate::domain::{
+    AvailableSkus, PreflightReport, PriceEstimate, ProvisionRequest, RequestField,
+};
+use crate::identity::SessionInfo;
 
 /// The answers the form opens on: the VM sizes of the request's region, and pre-flight and prices
 /// of each request asked about (the one the form starts with, then the node count that fits).

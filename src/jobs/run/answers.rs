@@ -4,8 +4,8 @@
 //! throttled, in progress elsewhere, taken over, succeeded, failed, cancelled, deleted.
 
 use crate::azure::{ArmError, ManagedCluster, ProvisioningState};
-use crate::history::AzureIds;
-use crate::provisioning::classify::ArmErrorInfo;
+use crate::domain::classify::ArmErrorInfo;
+use crate::domain::history::AzureIds;
 
 /// An Azure error as the job row records it.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ impl From<ArmError> for ArmFailure {
     fn from(err: ArmError) -> Self {
         let details = err
             .raw_body()
-            .and_then(crate::provisioning::classify::parse_arm_error)
+            .and_then(crate::domain::classify::parse_arm_error)
             .map(|parsed| parsed.details)
             .unwrap_or_default();
         let (code, message) = match (err.code(), err.detail()) {

@@ -8,8 +8,8 @@ use tokio::time::Instant;
 
 use crate::azure::{AgentPoolMode, AgentPoolProfile, JOB_TAG, ManagedCluster};
 use crate::clock::now_ms;
-use crate::history::{HistoryKind, Outcome};
-use crate::provisioning::model::{STEPS, SYSTEM_POOL, USER_POOL};
+use crate::domain::history::{HistoryKind, Outcome};
+use crate::domain::{STEPS, SYSTEM_POOL, USER_POOL};
 use crate::storage::HistoryEvent;
 use crate::storage::jobs::JobUpdate;
 

@@ -4,10 +4,10 @@
 
 use crate::azure::ProvisioningState;
 use crate::clock::now_ms;
+use crate::domain::classify::{ClassifyContext, classify_arm_error};
+use crate::domain::history::{HistoryKind, Outcome};
+use crate::domain::{JobStatus, PartialCluster, STEPS};
 use crate::events::DashboardEvent;
-use crate::history::{HistoryKind, Outcome};
-use crate::provisioning::classify::{ClassifyContext, classify_arm_error};
-use crate::provisioning::model::{JobStatus, PartialCluster, STEPS};
 use crate::storage::HistoryEvent;
 use crate::storage::jobs::JobUpdate;
 

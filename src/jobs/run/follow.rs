@@ -6,8 +6,8 @@ use tokio::time::Instant;
 
 use crate::azure::{AgentPoolProfile, ArmError, ManagedCluster, OperationState};
 use crate::clock::now_ms;
-use crate::history::{HistoryKind, Outcome};
-use crate::provisioning::model::STEPS;
+use crate::domain::STEPS;
+use crate::domain::history::{HistoryKind, Outcome};
 use crate::storage::HistoryEvent;
 
 use super::answers::{self, ArmFailure, ClusterRead, Known, Next, OperationPoll};

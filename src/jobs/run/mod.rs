@@ -30,12 +30,12 @@ use tokio::time::Instant;
 
 use crate::azure::{ArmCache, ArmClient, ClusterRef, cluster_portal_url};
 use crate::clock::now_ms;
+use crate::domain::history::AzureIds;
+use crate::domain::{Progress, ProvisionRequest, STEPS};
 use crate::events::DashboardEvent;
 use crate::events::bus::EventBus;
-use crate::history::AzureIds;
 use crate::jobs::config::RunConfig;
 use crate::jobs::read_budget::ReadBudget;
-use crate::provisioning::model::{Progress, ProvisionRequest, STEPS};
 use crate::storage::HistoryEvent;
 use crate::storage::jobs::{JobLease, JobRecord, JobStateRepository, JobUpdate};
 

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{COLUMNS, JobLease, JobRecord, JobStateRepository, column, job_from_row};
-use crate::history::{HistoryKind, Outcome};
+use crate::domain::history::{HistoryKind, Outcome};
 use crate::storage::history::{HistoryEvent, insert_events};
 use crate::storage::{Backend, StorageError};
 
@@ -228,7 +228,7 @@ impl JobStateRepository {
             // The job's end, in the history too: the row may be unreadable (that can be why it
             // failed), so the scope is read only as far as it can be.
             let owner: String = row.try_get("owner_id").unwrap_or_default();
-            let payload: Option<crate::provisioning::model::ProvisionRequest> = row
+            let payload: Option<crate::domain::ProvisionRequest> = row
                 .try_get::<String, _>("payload")
                 .ok()
                 .and_then(|p| serde_json::from_str(&p).ok());

@@ -8,7 +8,7 @@ use sqlx::any::{Any, AnyRow};
 use sqlx::{Decode, Row, Type};
 
 use super::types::{ClusterContext, JobRecord, JobStatus};
-use crate::provisioning::model::Progress;
+use crate::domain::Progress;
 use crate::storage::StorageError;
 
 pub(crate) const COLUMNS: &str = "id, task_id, type, status, phase, step, total_steps, owner_id, payload, \

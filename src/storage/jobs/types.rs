@@ -8,10 +8,10 @@ use crate::storage::{HistoryEvent, StorageError};
 /// `type` of a cluster-create job.
 pub const AKS_PROVISION: &str = "aks_provision";
 
-pub use crate::provisioning::model::JobStatus;
+pub use crate::domain::JobStatus;
 /// What a provision creates: the job's payload is the provision request as made.
-pub use crate::provisioning::model::ProvisionRequest as ClusterContext;
-use crate::provisioning::model::{PartialCluster, PriceEstimate, Progress};
+pub use crate::domain::ProvisionRequest as ClusterContext;
+use crate::domain::{PartialCluster, PriceEstimate, Progress};
 
 /// A job about to be stored; it starts `queued`.
 #[derive(Debug, Clone, PartialEq)]

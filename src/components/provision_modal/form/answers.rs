@@ -11,7 +11,7 @@ use crate::components::clock::now_ms;
 use crate::components::provision_modal::opening::{
     FRESH_MS, OpeningAnswers, OpeningAsked, checked_name, checks_input, price_key,
 };
-use crate::provisioning::model::{AvailableSkus, PreflightReport, PriceEstimate, ProvisionRequest};
+use crate::domain::{AvailableSkus, PreflightReport, PriceEstimate, ProvisionRequest};
 
 /// Answers kept per kind: the defaults, the count that fits, and a value or two gone back to.
 const KEPT: usize = 4;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::FormState;
 use super::preflight::Checks;
 use crate::components::provision_error_card::FixActions;
-use crate::provisioning::model::{CheckStatus, Fix};
+use crate::domain::{CheckStatus, Fix};
 
 /// The pre-flight checks the server runs, with their names on screen.
 const CHECKS: [(&str, &str); 6] = [
@@ -168,7 +168,7 @@ fn CheckRow(state: FormState, rows: Memo<Vec<Row>>, name: String) -> impl IntoVi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provisioning::model::{PreflightCheck, PreflightReport};
+    use crate::domain::{PreflightCheck, PreflightReport};
 
     fn report(status: CheckStatus) -> PreflightReport {
         PreflightReport {

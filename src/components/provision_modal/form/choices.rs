@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use super::FormState;
 use super::field::Choice;
+use crate::domain::validation::{KNOWN_REGIONS, KNOWN_VM_SIZES};
 use crate::identity::ScopeChoice;
-use crate::provisioning::validate::{KNOWN_REGIONS, KNOWN_VM_SIZES};
 
 impl FormState {
     /// Under the node count: how many nodes fit the quota (tracked).

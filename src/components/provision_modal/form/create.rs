@@ -7,7 +7,7 @@ use super::super::{Modal, Phase};
 use crate::api_error::ApiError;
 use crate::components::notify;
 use crate::components::session::SignInAgain;
-use crate::provisioning::model::{AppliedFix, ProvisionAccepted, ProvisionRequest};
+use crate::domain::{AppliedFix, ProvisionAccepted, ProvisionRequest};
 
 /// Starts a provision. 202 with the job and task ids; 400 with per-field errors; 503 when the
 /// job cannot be stored. The request's fields are the JSON body's top-level fields; a create

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::FormState;
 use crate::api_error::ApiError;
-use crate::provisioning::model::{HOURS_PER_MONTH, PriceEstimate, decimal, money};
+use crate::domain::{HOURS_PER_MONTH, PriceEstimate, decimal, money};
 
 /// The estimate of a request's pools at pay-as-you-go Linux prices (and the control plane of
 /// `tier`: `free`, as the dashboard creates clusters, `standard` or `premium`).
@@ -19,7 +19,7 @@ pub async fn estimate_cost(
     system_node_count: u32,
     tier: Option<String>,
 ) -> Result<PriceEstimate, ApiError> {
-    use crate::provisioning::model::ProvisionRequest;
+    use crate::domain::ProvisionRequest;
     use crate::provisioning::{costs, service};
     let (state, caller) = service::context().await?;
     let request = ProvisionRequest {

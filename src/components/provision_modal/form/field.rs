@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::FormState;
 use crate::components::erase::erased_on_server;
-use crate::provisioning::model::RequestField;
+use crate::domain::RequestField;
 
 /// The id of a field's input, e.g. `pm-cluster_name`.
 pub fn field_id(field: RequestField) -> String {

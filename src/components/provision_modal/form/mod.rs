@@ -34,8 +34,8 @@ use leptos::prelude::*;
 use super::Modal;
 use crate::components::erase::erased_on_server;
 use crate::components::session::SignInAgainNotice;
-use crate::provisioning::model::RequestField;
-use crate::provisioning::validate::{NODE_COUNT_RANGE, SYSTEM_NODE_COUNT_RANGE};
+use crate::domain::RequestField;
+use crate::domain::validation::{NODE_COUNT_RANGE, SYSTEM_NODE_COUNT_RANGE};
 use choices::region_choices;
 use create::{on_submit, start_create};
 
@@ -215,8 +215,8 @@ pub(super) fn ProvisionForm(modal: Modal) -> impl IntoView {
 mod tests {
     use super::*;
     use crate::components::provision_modal::Phase;
+    use crate::domain::ProvisionRequest;
     use crate::identity::SessionInfo;
-    use crate::provisioning::model::ProvisionRequest;
 
     /// The form for `session`, rendered on the server as the browser would build it.
     fn form_html_for(session: SessionInfo) -> String {

@@ -12,8 +12,8 @@ use super::FormAnswers;
 use super::FormState;
 use crate::api_error::ApiError;
 use crate::components::provision_modal::opening::checks_input;
-use crate::provisioning::model::{AvailableSkus, PreflightReport, ProvisionRequest};
-use crate::provisioning::validate::{NODE_COUNT_RANGE, validate_provision_request};
+use crate::domain::validation::{NODE_COUNT_RANGE, validate_provision_request};
+use crate::domain::{AvailableSkus, PreflightReport, ProvisionRequest};
 
 /// Live pre-flight checks (`skus`, `quota`, `resource_group`, and `name` when one is given) for
 /// a would-be provision.

@@ -10,11 +10,11 @@ use leptos::prelude::*;
 use super::create::CreateButton;
 use super::preflight::Checks;
 use crate::components::provision_modal::opening::{checked_name, start_request};
-use crate::identity::{ScopeChoice, SessionInfo};
-use crate::provisioning::model::{
+use crate::domain::validation::validate_provision_request;
+use crate::domain::{
     AppliedFix, AvailableSkus, CheckStatus, Fix, PriceEstimate, ProvisionRequest, RequestField,
 };
-use crate::provisioning::validate::validate_provision_request;
+use crate::identity::{ScopeChoice, SessionInfo};
 
 /// The form's state. Shared with the screens that lead back to the form, and by context with
 /// its fields. Cheap to copy.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::ProvisionRequest;
+use super::ProvisionRequest;
 
 /// The regions the product offers (the simulator's default world knows these).
 pub const KNOWN_REGIONS: &[&str] = &["koreacentral", "eastus", "westeurope"];

@@ -571,7 +571,7 @@ fn a_cancel_reads_as_cancelled_whatever_the_recorded_code() {
     let c = explain_failure(&f);
     assert_eq!(c.category, Category::Cancelled);
     assert!(c.headline.to_lowercase().contains("cancelled"));
-    f.partial_cluster = Some(crate::provisioning::model::PartialCluster {
+    f.partial_cluster = Some(crate::domain::PartialCluster {
         resource_id: "/x".into(),
         portal_url: "https://portal.azure.com/#resource/x".into(),
         last_state: Some("Creating".into()),
