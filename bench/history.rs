@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use aks_dashboard::clock::now_ms;
 use aks_dashboard::clock::utc_label;
 use aks_dashboard::domain::history::{HistoryKind, Outcome};
-use aks_dashboard::provisioning::history::csv_row;
+use aks_dashboard::services::history::csv_row;
 use aks_dashboard::storage::history::Cursor;
 use aks_dashboard::storage::{
     Backend, Claimed, ClusterContext, HistoryEvent, HistoryFilter, HistoryRepository, JobLease,

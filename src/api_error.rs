@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::refusal::Refusal;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{code}: {message}")]
@@ -23,7 +25,7 @@ pub struct ApiError {
     pub retry_after_seconds: Option<u64>,
     /// With `forbidden`: the least role that may do what was asked (`operator`, `admin`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub needed_role: Option<crate::identity::roles::Role>,
+    pub needed_role: Option<crate::domain::role::Role>,
     /// With `scope_not_allowed`: the scope asked for, `subscription/resource-group`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
@@ -50,25 +52,38 @@ impl ApiError {
         }
     }
 
+    /// The answer refusing a request for `reason`, in `message`'s words.
+    pub fn refused(reason: Refusal, message: impl Into<String>) -> Self {
+        let mut err = Self::new(reason.status(), reason.code(), message);
+        if reason.retryable() {
+            err.retryable = Some(true);
+        }
+        err
+    }
+
+    /// Whether this is a refusal for `reason`.
+    pub fn is(&self, reason: Refusal) -> bool {
+        reason.is(&self.code)
+    }
+
     pub fn unauthenticated() -> Self {
-        Self::new(
-            401,
-            "unauthenticated",
+        Self::refused(
+            Refusal::Unauthenticated,
             "Sign in first: open the dashboard in a browser, or send the identity header for this \
              server's AUTH_MODE.",
         )
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(403, "forbidden", message)
+        Self::refused(Refusal::Forbidden, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(404, "not_found", message)
+        Self::refused(Refusal::NotFound, message)
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(400, "invalid_request", message)
+        Self::refused(Refusal::InvalidRequest, message)
     }
 
     /// 400 with one message per offending field.
@@ -79,25 +94,33 @@ impl ApiError {
         err
     }
 
-    /// 503 that tells the caller when to try again.
-    pub fn unavailable(
-        code: impl Into<String>,
-        message: impl Into<String>,
-        retry_after: u64,
-    ) -> Self {
-        let mut err = Self::new(503, code, message);
+    /// A refusal that tells the caller when to try again.
+    pub fn try_again(reason: Refusal, message: impl Into<String>, retry_after: u64) -> Self {
+        let mut err = Self::refused(reason, message);
         err.retryable = Some(true);
-        err.retry_after_seconds = Some(retry_after);
+        err.retry_after_seconds = Some(retry_after.max(1));
         err
+    }
+
+    /// Names the field `reason` is about (if it is one field's) with what to do about it.
+    pub fn name_field(&mut self, reason: Refusal, text: impl Into<String>) {
+        if let Some(field) = reason.field() {
+            self.fields.insert(field.to_owned(), text.into());
+        }
     }
 
     /// An unexpected failure: the details go to the log, never to the client.
     pub fn internal() -> Self {
-        Self::new(
-            500,
-            "internal",
+        Self::refused(
+            Refusal::Internal,
             "Something went wrong on the server; it has been logged.",
         )
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(reason: Refusal) -> Self {
+        ApiError::refused(reason, reason.sentence())
     }
 }
 
@@ -118,14 +141,12 @@ impl server_fn::error::FromServerFnError for ApiError {
             E::Args(msg) | E::Deserialization(msg) => {
                 ApiError::bad_request(with_detail("The request body is not valid", msg))
             }
-            E::Request(msg) => ApiError::new(
-                0,
-                "network",
+            E::Request(msg) => ApiError::refused(
+                Refusal::Network,
                 with_detail("The server could not be reached", msg),
             ),
-            E::Response(msg) => ApiError::new(
-                0,
-                "network",
+            E::Response(msg) => ApiError::refused(
+                Refusal::Network,
                 with_detail("The server's answer could not be read", msg),
             ),
             E::MissingArg(msg) => {
@@ -176,85 +197,5 @@ impl axum::response::IntoResponse for ApiError {
                 .insert(http::header::RETRY_AFTER, secs.into());
         }
         res
-    }
-}
-
-/// Storage failures reach the client as a retryable 503; the details go to the log.
-#[cfg(feature = "ssr")]
-impl From<crate::storage::StorageError> for ApiError {
-    fn from(err: crate::storage::StorageError) -> Self {
-        tracing::error!(error = %err, "storage unavailable");
-        ApiError::unavailable(
-            "storage_unavailable",
-            "The job store is not answering, so nothing was changed. Try again in a few seconds.",
-            5,
-        )
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<crate::storage::JobAccessError> for ApiError {
-    fn from(err: crate::storage::JobAccessError) -> Self {
-        use crate::storage::JobAccessError;
-        match err {
-            JobAccessError::NotFound => ApiError::not_found("No such provision."),
-            JobAccessError::Forbidden => {
-                ApiError::forbidden("This provision belongs to another user.")
-            }
-            JobAccessError::Storage(e) => e.into(),
-        }
-    }
-}
-
-/// How long a user over the in-flight cap is asked to wait before trying again.
-#[cfg(feature = "ssr")]
-const TOO_MANY_RETRY_AFTER_SECONDS: u64 = 30;
-
-#[cfg(feature = "ssr")]
-impl From<crate::storage::CreateJobError> for ApiError {
-    fn from(err: crate::storage::CreateJobError) -> Self {
-        use crate::storage::CreateJobError;
-        match err {
-            CreateJobError::ClusterBusy => {
-                let mut api = ApiError::new(
-                    409,
-                    "cluster_busy",
-                    "A provision of this cluster is already in flight (yours or a colleague's); \
-                     watch it on the dashboard, or stop it first.",
-                );
-                api.fields.insert(
-                    "cluster_name".into(),
-                    "A create of this cluster is already in progress.".into(),
-                );
-                api
-            }
-            CreateJobError::TooManyInFlight { max_in_flight } => {
-                let mut api = ApiError::new(
-                    429,
-                    "too_many_provisions",
-                    format!(
-                        "You already have {max_in_flight} provisions queued or running; wait for \
-                         one to finish (or stop one) and try again."
-                    ),
-                );
-                api.retryable = Some(true);
-                api.retry_after_seconds = Some(TOO_MANY_RETRY_AFTER_SECONDS);
-                api
-            }
-            CreateJobError::ScopeFull { max_in_flight } => {
-                let mut api = ApiError::new(
-                    429,
-                    "too_many_provisions_in_scope",
-                    format!(
-                        "{max_in_flight} provisions are already queued or running in this \
-                         subscription and resource group; wait for one to finish and try again."
-                    ),
-                );
-                api.retryable = Some(true);
-                api.retry_after_seconds = Some(TOO_MANY_RETRY_AFTER_SECONDS);
-                api
-            }
-            CreateJobError::Storage(e) => e.into(),
-        }
     }
 }

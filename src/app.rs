@@ -7,14 +7,17 @@ use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::api::clusters::list_clusters;
+use crate::api::failures::recent_failed_provisions;
+use crate::api::session::get_session;
+use crate::api::tasks::active_provisions;
 use crate::components::cluster_card::{
     CardData, CardHeader, ClusterCard, ClusterListView, LastFailedBanner, LiveClusterList,
-    list_clusters,
 };
 use crate::components::history_page::HistoryPage;
-use crate::components::in_flight::{InFlightBanners, active_provisions};
-use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT, recent_failed_provisions};
-use crate::components::session::{SignedInUser, get_session};
+use crate::components::in_flight::InFlightBanners;
+use crate::components::last_failed::{RECENT_HOURS, RECENT_LIMIT};
+use crate::components::session::SignedInUser;
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -9,6 +9,7 @@
 // lazy modal is erased into an `AnyView` for the browser.
 #![recursion_limit = "256"]
 
+pub mod api;
 pub mod api_error;
 pub mod app;
 pub mod clock;
@@ -16,7 +17,7 @@ pub mod components;
 pub mod domain;
 pub mod events;
 pub mod identity;
-pub mod provisioning;
+pub mod refusal;
 
 #[cfg(feature = "ssr")]
 pub mod armsim;
@@ -29,9 +30,13 @@ pub mod http;
 #[cfg(feature = "ssr")]
 pub mod jobs;
 #[cfg(feature = "ssr")]
+pub mod limits;
+#[cfg(feature = "ssr")]
 pub mod metrics;
 #[cfg(feature = "ssr")]
 pub mod pricing;
+#[cfg(feature = "ssr")]
+pub mod services;
 #[cfg(feature = "ssr")]
 pub mod startup;
 #[cfg(feature = "ssr")]

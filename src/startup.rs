@@ -16,6 +16,8 @@ use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api::tasks::by_path as tasks;
+use crate::api::{events, health, history_export, metrics as metrics_routes, openapi};
 use crate::app::{App, shell};
 use crate::armsim::{
     ArmSimulator, InitialResourceGroup, IssuerClient, SimulatorConfig, SimulatorHandle,
@@ -25,16 +27,14 @@ use crate::config::AuthMode;
 use crate::config::seconds;
 use crate::config::{Cli, Command, ServeConfig};
 use crate::events::bus::EventBus;
-use crate::http::rate_limits::{self, RateLimits};
-use crate::http::{
-    api_json, assets, auth, body_limit, events, health, input_errors, security_headers, tasks,
-};
+use crate::http::{api_json, assets, auth, body_limit, input_errors, rate_limit, security_headers};
 use crate::identity::oidc::OidcClient;
 use crate::identity::{AllowedScopes, AuthState};
 use crate::jobs::config::{RunConfig, TestPanic};
 use crate::jobs::read_budget::ReadBudget;
 use crate::jobs::run::RunContext;
 use crate::jobs::runner::{JobRunner, RunnerConfig};
+use crate::limits::RateLimits;
 use crate::pricing::{PriceBook, PricingConfig};
 use crate::state::AppState;
 use crate::storage::jobs::JobStateRepository;
@@ -400,14 +400,11 @@ impl Server {
                 config.reads_per_minute,
             ),
             secure_cookies: public_url.starts_with("https://"),
-            streams: crate::http::stream_slots::StreamSlots::new(
+            streams: crate::limits::StreamSlots::new(
                 config.max_streams_per_user,
                 config.max_streams_per_server,
             ),
-            exports: crate::http::stream_slots::StreamSlots::exports(
-                EXPORTS_PER_USER,
-                EXPORTS_PER_SERVER,
-            ),
+            exports: crate::limits::StreamSlots::exports(EXPORTS_PER_USER, EXPORTS_PER_SERVER),
             scopes,
             config: Arc::new(config),
             arm: arm.client,
@@ -423,7 +420,7 @@ impl Server {
         let (stop, mut stopped) = watch::channel(false);
         let metrics_task = match state.config.metrics_addr {
             Some(addr) => Some(
-                crate::http::metrics::serve_separately(addr, state.clone(), stop.subscribe())
+                metrics_routes::serve_separately(addr, state.clone(), stop.subscribe())
                     .await
                     .map_err(|e| StartupError::Bind(addr, e))?,
             ),
@@ -534,7 +531,7 @@ pub fn build_router(state: AppState) -> Router {
     let page_state = state.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(crate::http::metrics::on_main_port))
+        .route("/metrics", get(metrics_routes::on_main_port))
         .route("/readyz", get(health::readyz))
         .route("/auth/dev", get(auth::dev_sign_in))
         .route("/auth/login", get(auth::login))
@@ -543,8 +540,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/auth/signed-in", get(auth::signed_in_page))
         .route("/api/tasks/{task_id}", get(tasks::task_status))
         .route("/api/events", get(events::stream))
-        .route("/api/history", get(crate::http::history::history))
-        .route("/api/openapi.json", get(crate::http::openapi::serve))
+        .route("/api/history", get(history_export::history))
+        .route("/api/openapi.json", get(openapi::serve))
         .route("/api/{*rest}", any(api_json::api_route_not_found))
         .route(
             "/api/aks/cancel-provision/{task_id}",
@@ -566,7 +563,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(input_errors::name_the_field))
         .layer(axum::middleware::from_fn_with_state(
             state.limits.clone(),
-            rate_limits::limit,
+            rate_limit::limit,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.auth.clone(),

@@ -41,11 +41,11 @@ pub struct AppState {
     /// Cookies carry `Secure`: the dashboard is served over https (`PUBLIC_URL`).
     pub secure_cookies: bool,
     /// The event streams open on this server, by user.
-    pub streams: crate::http::stream_slots::StreamSlots,
+    pub streams: crate::limits::StreamSlots,
     /// The history exports streaming from this server, by user.
-    pub exports: crate::http::stream_slots::StreamSlots,
+    pub exports: crate::limits::StreamSlots,
     /// Per-user limits on writes, pre-flight and reads that ask Azure.
-    pub limits: crate::http::rate_limits::RateLimits,
+    pub limits: crate::limits::RateLimits,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -17,7 +17,7 @@ use super::models::{
     ArmList, ClusterRef, KubernetesVersion, KubernetesVersionList, ManagedCluster, OperationState,
     OperationStatus, ResourceGroup, ResourceSku, Usage,
 };
-use super::retry::{RetryPolicy, jitter, parse_retry_after};
+use super::retry::{RetryPolicy, header, jitter, parse_retry_after};
 use crate::domain::history::AzureIds;
 
 /// `Microsoft.ContainerService/managedClusters` (and its locations/operations).
@@ -625,13 +625,6 @@ fn not_found_as_none<T>(result: Result<T, ArmError>) -> Result<Option<T>, ArmErr
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-pub(super) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
 }
 
 fn started<T: DeserializeOwned>(answer: HttpAnswer) -> OperationStarted<T> {

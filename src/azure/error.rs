@@ -3,12 +3,11 @@
 //! [`arm_error_object`](crate::domain::classify::arm_error_object), shared with the
 //! browser.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::models::{OperationState, null_as_default};
+use super::wire::{OperationState, null_as_default};
 use crate::domain::classify::arm_error_object;
 
 /// Azure's error object: `{"code", "message", "target", "details": [...]}`, nested as deep as
@@ -245,12 +244,6 @@ impl ArmError {
             && self
                 .code()
                 .is_some_and(|c| c.eq_ignore_ascii_case("SubscriptionNotFound"))
-    }
-}
-
-impl fmt::Display for OperationState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

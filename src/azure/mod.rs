@@ -11,6 +11,7 @@ pub mod error;
 pub mod models;
 pub mod portal;
 pub mod retry;
+pub mod wire;
 
 pub use arm_client::{ArmClient, ArmClientConfig, OperationPoll, OperationStarted};
 pub use cache::{ArmCache, CacheConfig};

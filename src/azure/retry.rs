@@ -6,8 +6,6 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-use super::arm_client::header;
-
 /// How 429 and 5xx answers (and network failures) are retried.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -72,6 +70,14 @@ pub fn parse_retry_after_value(value: &str, now: SystemTime) -> Option<Duration>
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A header's value as text, if it is there and readable.
+pub(super) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -6,23 +6,13 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::api_error::ApiError;
+use crate::api::history::load_history;
+use crate::api::session::get_session;
 use crate::components::clock::{format_ago, iso_utc, utc_label};
-use crate::components::session::{SignedInUser, get_session};
+use crate::components::session::SignedInUser;
 use crate::domain::history::{
     EntryLinks, HistoryEntry, HistoryKind, HistoryQuery, HistoryView, Outcome, SYSTEM_ACTOR,
 };
-
-/// One page of the history the caller may see, with what the page needs around it. The API's
-/// door to the same entries is `GET /api/history` (JSON or CSV).
-#[server(prefix = "/api", endpoint = "history/view", input = server_fn::codec::GetUrl)]
-pub async fn load_history(#[server(flatten)] query: HistoryQuery) -> Result<HistoryView, ApiError> {
-    use crate::provisioning::{history, service};
-    let (state, caller) = service::context().await?;
-    history::view(&state, &caller, query)
-        .await
-        .map_err(service::respond)
-}
 
 /// The page's filters, read from its address.
 fn query_of_address() -> HistoryQuery {

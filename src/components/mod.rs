@@ -1,4 +1,4 @@
-//! The dashboard's components, each with the server functions it calls.
+//! The dashboard's components: UI only. The server functions they call are `crate::api`'s.
 //!
 //! The page is server HTML (`crate::app`); what must act in the browser is an `#[island]`:
 //! - [`cluster_card::ClusterCard`], the provider: the page's live state (the event stream, the

@@ -83,25 +83,7 @@ pub enum Command {
     Armsim(ArmsimConfig),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthMode {
-    /// Everyone is signed in as `dev`; `/auth/dev?user=NAME` switches user (loopback only).
-    Dev,
-    /// Behind Azure App Service authentication: the caller is `X-MS-CLIENT-PRINCIPAL-ID`.
-    Easyauth,
-    /// Sign-in with Microsoft Entra ID (OpenID Connect), sessions kept by the dashboard.
-    Oidc,
-}
-
-impl AuthMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMode::Dev => "dev",
-            AuthMode::Easyauth => "easyauth",
-            AuthMode::Oidc => "oidc",
-        }
-    }
-}
+pub use crate::identity::AuthMode;
 
 /// `Debug` shows no secret: the session secret, the client secret and the ARM token print as
 /// `***`, the database URL without its password.
@@ -455,7 +437,7 @@ impl ServeConfig {
             public_url: None,
             session_idle_minutes: 480,
             session_max_hours: 24.0,
-            default_role: DefaultRole(Some(crate::identity::roles::Role::Reader)),
+            default_role: DefaultRole(Some(crate::domain::role::Role::Reader)),
             access_contact: None,
             easyauth_require_token: None,
             easyauth_trust_headers: false,
@@ -522,7 +504,7 @@ mod tests {
 
     #[test]
     fn every_setting_parses_from_its_flag() {
-        use crate::identity::roles::Role;
+        use crate::domain::role::Role;
         let parse = |args: &[&str]| {
             Cli::try_parse_from(std::iter::once("aks-dashboard").chain(args.iter().copied()))
                 .map(|cli| cli.serve)

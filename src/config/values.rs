@@ -5,13 +5,13 @@
 /// `DEFAULT_ROLE`: the role of a user whose sign-in names none, or `None` (`none`: such a user
 /// is let in nowhere).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DefaultRole(pub Option<crate::identity::roles::Role>);
+pub struct DefaultRole(pub Option<crate::domain::role::Role>);
 
 pub(super) fn parse_default_role(text: &str) -> Result<DefaultRole, String> {
     if text.trim().eq_ignore_ascii_case("none") {
         return Ok(DefaultRole(None));
     }
-    crate::identity::roles::Role::parse(text)
+    crate::domain::role::Role::parse(text)
         .map(|role| DefaultRole(Some(role)))
         .ok_or_else(|| format!("{text:?} is not a role: reader, operator, admin or none"))
 }

@@ -266,7 +266,7 @@ pub fn classify_arm_error(err: &ArmErrorInfo, ctx: &ClassifyContext) -> Classifi
     if has(SUBSCRIPTION_STATE_CODES) {
         return families::subscription_state(&text, ctx);
     }
-    if has(&["cluster_exists"]) {
+    if has(&[crate::refusal::Refusal::ClusterExists.code()]) {
         return headlines::name_taken(&text);
     }
     if has(POLICY_CODES) {

@@ -89,6 +89,28 @@ fn is_guid(s: &str) -> bool {
             .all(|(len, p)| p.len() == *len && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// The rules above as JSON Schema patterns (ECMA 262), for the OpenAPI document; a test holds
+/// each to its function over a sample of names, with a JSON Schema validator nobody here wrote.
+pub const SUBSCRIPTION_ID_PATTERN: &str =
+    "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$";
+/// See [`is_valid_cluster_name`].
+pub const CLUSTER_NAME_PATTERN: &str = "^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$";
+/// See [`is_valid_resource_group`]: the characters of a group's name, and of its last one.
+pub const RESOURCE_GROUP_CHARS: (&str, &str) =
+    (r"[\p{Alphabetic}\p{N}_().-]", r"[\p{Alphabetic}\p{N}_()-]");
+/// See [`is_valid_kubernetes_version`] (empty: AKS's default).
+pub const KUBERNETES_VERSION_PATTERN: &str = r"^$|^[0-9]{1,4}\.[0-9]{1,4}(\.[0-9]{1,4})?$";
+
+/// [`is_valid_resource_group`] as a pattern, framed by `before` and `after` (`^` and `$` for a
+/// whole value).
+pub fn resource_group_pattern(before: &str, after: &str) -> String {
+    let (all, last) = RESOURCE_GROUP_CHARS;
+    format!(
+        "{before}{all}{{0,{}}}{last}{after}",
+        RESOURCE_GROUP_MAX_LEN - 1
+    )
+}
+
 /// The rule a region breaks, if any: it must be one the product offers.
 pub fn region_error(region: &str) -> Option<String> {
     (!KNOWN_REGIONS.contains(&region))
@@ -183,6 +205,65 @@ pub fn validate_provision_request(req: &ProvisionRequest) -> BTreeMap<String, St
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_patterns_say_what_the_rules_accept() {
+        let matches = |pattern: &str, text: &str| {
+            let schema = serde_json::json!({"type": "string", "pattern": pattern});
+            jsonschema::is_valid(&schema, &serde_json::json!(text))
+        };
+        let long = |n: usize| "a".repeat(n);
+        let names = [
+            "a", "ab", "a-b", "a_b", "-a", "a-", "_a", "ä", "", "a.b", "aks one",
+        ];
+        for name in names
+            .iter()
+            .copied()
+            .chain([long(63).as_str(), long(64).as_str()])
+        {
+            assert_eq!(
+                matches(CLUSTER_NAME_PATTERN, name),
+                super::is_valid_cluster_name(name),
+                "cluster name {name:?}"
+            );
+        }
+        let group = super::resource_group_pattern("^", "$");
+        let groups = [
+            "rg", "rg.", ".rg", "rg(1)", "rg-é", "a b", "", ".", "rg/x", "日本", "١٢",
+        ];
+        for name in groups
+            .iter()
+            .copied()
+            .chain([long(90).as_str(), long(91).as_str()])
+        {
+            assert_eq!(
+                matches(&group, name),
+                super::is_valid_resource_group(name),
+                "resource group {name:?}"
+            );
+        }
+        for version in [
+            "", "1.31", "1.31.2", "1", "1.2.3.4", "١.٢", "12345.1", "1..2",
+        ] {
+            assert_eq!(
+                matches(KUBERNETES_VERSION_PATTERN, version),
+                version.is_empty() || super::is_valid_kubernetes_version(version),
+                "version {version:?}"
+            );
+        }
+        for sub in [
+            "11111111-2222-3333-4444-555555555555",
+            "ABCDEF12-2222-3333-4444-555555555555",
+            "11111111-2222-3333-4444-55555555555",
+            "1111111122223333444455555555555555555",
+        ] {
+            assert_eq!(
+                matches(SUBSCRIPTION_ID_PATTERN, sub),
+                super::is_guid(sub),
+                "subscription {sub:?}"
+            );
+        }
+    }
+
     use super::*;
 
     pub fn valid() -> ProvisionRequest {

@@ -9,6 +9,7 @@ use http::StatusCode;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 
 use crate::api_error::ApiError;
+use crate::refusal::Refusal;
 
 pub fn is_api_path(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
@@ -46,24 +47,27 @@ pub async fn json_errors_under_api(req: Request, next: Next) -> Response {
 
 /// The JSON error for a status the framework answered without a body of ours.
 fn not_json_error(status: StatusCode) -> ApiError {
-    let (code, message) = match status {
+    let (reason, message) = match status {
         StatusCode::NOT_FOUND => (
-            "not_found",
+            Refusal::NotFound,
             "There is no API route at this path; the README lists them.",
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            Refusal::MethodNotAllowed,
             "This API route does not take this method; `Allow` says which it takes.",
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
+            Refusal::UnsupportedMediaType,
             "Send the request body as JSON (Content-Type: application/json).",
         ),
-        s if s.is_client_error() => ("invalid_request", "The request is not valid."),
+        s if s.is_client_error() => (Refusal::InvalidRequest, "The request is not valid."),
         _ => (
-            "internal",
+            Refusal::Internal,
             "Something went wrong on the server; it has been logged.",
         ),
     };
-    ApiError::new(status.as_u16(), code, message)
+    // The status the framework chose (a 4xx it answered is kept as it is).
+    let mut err = ApiError::refused(reason, message);
+    err.status = status.as_u16();
+    err
 }

@@ -27,11 +27,11 @@ use http::{HeaderMap, Method, StatusCode, header};
 use serde::Deserialize;
 use tower_sessions::{Expiry, Session};
 
+use crate::api::input::decode_query;
 use crate::api_error::ApiError;
 use crate::clock::wall_seconds;
 use crate::config::AuthMode;
 use crate::http::auth_pages::{self, sign_in_failed};
-use crate::http::input_errors::decode_query;
 use crate::http::local_redirect::local_redirect_target;
 use crate::identity::oidc::{PendingSignIn, SignedIn};
 use crate::identity::{AuthState, Caller, Role, easyauth, is_valid_dev_user};
@@ -202,9 +202,8 @@ fn dev_request_refusal(headers: &HeaderMap) -> Option<Response> {
     if is_loopback_host(host) {
         None
     } else {
-        let err = ApiError::new(
-            421,
-            "misdirected_request",
+        let err = ApiError::refused(
+            crate::refusal::Refusal::MisdirectedRequest,
             "Dev sign-in answers only requests for localhost, 127.0.0.1 or [::1].",
         );
         Some(err.into_response())
@@ -308,9 +307,8 @@ pub async fn resolve_caller(
 
 /// 403 `no_role`: signed in, but given no role in this dashboard (`DEFAULT_ROLE=none`).
 fn no_role() -> ApiError {
-    ApiError::new(
-        403,
-        "no_role",
+    ApiError::refused(
+        crate::refusal::Refusal::NoRole,
         "You are signed in, but have no role in this dashboard: ask for the Reader, Operator or \
          Admin app role.",
     )

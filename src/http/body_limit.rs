@@ -42,9 +42,8 @@ pub async fn limit_request_body(req: Request, next: Next) -> Response {
 }
 
 fn too_large() -> Response {
-    ApiError::new(
-        413,
-        "payload_too_large",
+    ApiError::refused(
+        crate::refusal::Refusal::PayloadTooLarge,
         format!(
             "The request body is larger than {} KB.",
             MAX_BODY_BYTES / 1024

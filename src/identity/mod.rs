@@ -3,7 +3,6 @@
 //! session) and stores it in the request; server functions and handlers read it through
 //! [`Caller`]. The page learns who is signed in, and where it works, as a [`SessionInfo`].
 
-pub mod roles;
 pub mod scopes;
 
 #[cfg(feature = "ssr")]
@@ -11,7 +10,7 @@ pub mod easyauth;
 #[cfg(feature = "ssr")]
 pub mod oidc;
 
-pub use roles::Role;
+pub use crate::domain::role::Role;
 pub use scopes::{AllowedScopes, Scope, ScopeChoice};
 
 use serde::{Deserialize, Serialize};
@@ -102,9 +101,8 @@ pub fn role_needed(needed: Role, have: Role) -> ApiError {
 
 /// 403 `scope_not_allowed`: the dashboard may not work in `scope`.
 pub fn scope_not_allowed(scope: &Scope) -> ApiError {
-    let mut err = ApiError::new(
-        403,
-        "scope_not_allowed",
+    let mut err = ApiError::refused(
+        crate::refusal::Refusal::ScopeNotAllowed,
         format!(
             "{} is not one of the subscriptions and resource groups this dashboard may use \
              (AZURE_SCOPES).",
@@ -129,7 +127,7 @@ pub fn is_valid_dev_user(name: &str) -> bool {
 #[cfg(feature = "ssr")]
 #[derive(Clone)]
 pub struct AuthState {
-    pub mode: crate::config::AuthMode,
+    pub mode: AuthMode,
     pub key: axum_extra::extract::cookie::Key,
     /// `None` (`DEFAULT_ROLE=none`): a user whose sign-in names no role is let in nowhere.
     pub default_role: Option<Role>,
@@ -177,6 +175,29 @@ pub async fn require_caller() -> Result<Caller, crate::api_error::ApiError> {
             let err = crate::api_error::ApiError::unauthenticated();
             err.set_response_status();
             Err(err)
+        }
+    }
+}
+
+/// How callers are known (`AUTH_MODE`).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthMode {
+    /// Everyone is signed in as `dev`; `/auth/dev?user=NAME` switches user (loopback only).
+    Dev,
+    /// Behind Azure App Service authentication: the caller is `X-MS-CLIENT-PRINCIPAL-ID`.
+    Easyauth,
+    /// Sign-in with Microsoft Entra ID (OpenID Connect), sessions kept by the dashboard.
+    Oidc,
+}
+
+#[cfg(feature = "ssr")]
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Dev => "dev",
+            AuthMode::Easyauth => "easyauth",
+            AuthMode::Oidc => "oidc",
         }
     }
 }

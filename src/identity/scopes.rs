@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::roles::Role;
+use crate::domain::role::Role;
 
 /// A subscription and one of its resource groups.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -21,6 +21,7 @@ use crate::clock::now_ms;
 use crate::events::DashboardEvent;
 use crate::events::bus::BusMessage;
 use crate::jobs::run::{ProvisionRun, RunContext, RunEnd, Signals};
+use crate::refusal::Refusal;
 use crate::storage::{Claimed, InternalErrorOutcome, JobLease, JobRecord, JobUpdate};
 
 #[derive(Debug, Clone)]
@@ -567,7 +568,7 @@ async fn give_up(shared: &Shared, lease: &JobLease, job: &JobRecord) {
     tracing::error!(job_id = %job.id, attempts = lease.attempt, "job claimed too often; failing it");
     let update = JobUpdate {
         status: Some(crate::domain::JobStatus::Failed),
-        error_code: Some("internal_error".into()),
+        error_code: Some(Refusal::InternalError.code().into()),
         error_category: Some("unknown".into()),
         error_message: Some(message.clone()),
         history: vec![
@@ -576,7 +577,7 @@ async fn give_up(shared: &Shared, lease: &JobLease, job: &JobRecord) {
                 crate::domain::history::Outcome::Failed,
             )
             .message(message)
-            .details(serde_json::json!({"code": "internal_error", "attempts": lease.attempt})),
+            .details(serde_json::json!({"code": Refusal::InternalError.code(), "attempts": lease.attempt})),
         ],
         ..JobUpdate::default()
     };

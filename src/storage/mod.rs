@@ -19,6 +19,9 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+use crate::api_error::ApiError;
+use crate::refusal::Refusal;
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -212,6 +215,68 @@ fn sqlite_url_creating_parent(url: &str) -> String {
     }
 }
 
+/// Storage failures reach the client as a retryable 503; the details go to the log.
+impl From<crate::storage::StorageError> for ApiError {
+    fn from(err: crate::storage::StorageError) -> Self {
+        tracing::error!(error = %err, "storage unavailable");
+        ApiError::try_again(
+            Refusal::StorageUnavailable,
+            "The job store is not answering, so nothing was changed. Try again in a few seconds.",
+            5,
+        )
+    }
+}
+
+impl From<crate::storage::JobAccessError> for ApiError {
+    fn from(err: crate::storage::JobAccessError) -> Self {
+        match err {
+            JobAccessError::NotFound => ApiError::not_found("No such provision."),
+            JobAccessError::Forbidden => {
+                ApiError::forbidden("This provision belongs to another user.")
+            }
+            JobAccessError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// How long a user over the in-flight cap is asked to wait before trying again.
+const TOO_MANY_RETRY_AFTER_SECONDS: u64 = 30;
+
+impl From<crate::storage::CreateJobError> for ApiError {
+    fn from(err: crate::storage::CreateJobError) -> Self {
+        match err {
+            CreateJobError::ClusterBusy => {
+                let mut api = ApiError::refused(
+                    Refusal::ClusterBusy,
+                    "A provision of this cluster is already in flight (yours or a colleague's); \
+                     watch it on the dashboard, or stop it first.",
+                );
+                api.name_field(
+                    Refusal::ClusterBusy,
+                    "A create of this cluster is already in progress.",
+                );
+                api
+            }
+            CreateJobError::TooManyInFlight { max_in_flight } => ApiError::try_again(
+                Refusal::TooManyProvisions,
+                format!(
+                    "You already have {max_in_flight} provisions queued or running; wait for \
+                         one to finish (or stop one) and try again."
+                ),
+                TOO_MANY_RETRY_AFTER_SECONDS,
+            ),
+            CreateJobError::ScopeFull { max_in_flight } => ApiError::try_again(
+                Refusal::TooManyProvisionsInScope,
+                format!(
+                    "{max_in_flight} provisions are already queued or running in this \
+                         subscription and resource group; wait for one to finish and try again."
+                ),
+                TOO_MANY_RETRY_AFTER_SECONDS,
+            ),
+            CreateJobError::Storage(e) => e.into(),
+        }
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,41 +6,13 @@ use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
 
+use crate::api::clusters::cluster_list_html;
 use crate::api_error::ApiError;
 use crate::components::erase::erased_on_server;
 use crate::components::live::LiveEvents;
 use crate::components::session::SignInAgain;
 use crate::domain::{ClusterList, ClusterSummary};
 use crate::events::DashboardEvent;
-
-/// The clusters of a scope (`subscription/resource-group`; the caller's default one when not
-/// given).
-#[server(prefix = "/api", endpoint = "aks/clusters", input = server_fn::codec::GetUrl)]
-pub async fn list_clusters(scope: Option<String>) -> Result<ClusterList, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::list_clusters(&state, &caller, scope.as_deref())
-        .await
-        .map_err(service::respond)
-}
-
-/// The cluster list of a scope as the page shows it, rendered on the server: the card swaps it
-/// in when Azure's clusters change, so the browser carries no code to render rows.
-#[server(prefix = "/api", endpoint = "aks/cluster-list-html", input = server_fn::codec::GetUrl)]
-pub async fn cluster_list_html(scope: Option<String>) -> Result<String, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    let shown =
-        service::asked_scope(&state, &caller, scope.as_deref()).map_err(service::respond)?;
-    let list = service::list_clusters(&state, &caller, Some(&shown.path()))
-        .await
-        .map_err(service::respond);
-    let can_create = caller.role.allows(crate::identity::Role::Operator);
-    Ok(
-        view! { <ClusterListView list=list resource_group=shown.resource_group can_create /> }
-            .to_html(),
-    )
-}
 
 /// The badge class of a cluster's `provisioningState`; the text is always shown too.
 fn state_class(state: &str) -> &'static str {

@@ -13,10 +13,7 @@ mod list;
 
 pub use banner::LastFailedBanner;
 pub use header::{AddCluster, CardHeader};
-pub use list::{
-    ClusterListHtml, ClusterListView, ListClusters, LiveClusterList, cluster_list_html,
-    list_clusters,
-};
+pub use list::{ClusterListView, LiveClusterList};
 
 use leptos::either::Either;
 use leptos::prelude::*;

@@ -12,37 +12,18 @@ pub mod progress;
 mod stop;
 
 pub use banners::InFlightBanners;
-pub use stop::{CancelProvision, StopControl, cancel_provision};
+pub use stop::StopControl;
 
 use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api_error::ApiError;
+use crate::api::tasks::{active_provisions, get_task_status};
 use crate::components::last_failed::{Ending, LastFailed, ending_of};
 use crate::components::notify;
 use crate::domain::{CancelOutcome, PartialCluster, ProvisionRequest, TaskStatus};
 use crate::events::DashboardEvent;
-
-/// The caller's queued and running provisions, newest first.
-#[server(prefix = "/api", endpoint = "aks/active-provisions", input = server_fn::codec::GetUrl)]
-pub async fn active_provisions() -> Result<Vec<TaskStatus>, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::active_provisions(&state, &caller)
-        .await
-        .map_err(service::respond)
-}
-
-/// Status and progress of one task (the same behaviour as `GET /api/tasks/{task_id}`).
-#[server(prefix = "/api", endpoint = "aks/task-status", input = server_fn::codec::GetUrl)]
-pub async fn get_task_status(task_id: String) -> Result<TaskStatus, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::task_status(&state, &caller, &task_id)
-        .await
-        .map_err(service::respond)
-}
+use crate::refusal::Refusal;
 
 /// How long a passing notice stays.
 const NOTICE_FOR: Duration = Duration::from_secs(15);
@@ -232,7 +213,7 @@ impl InFlight {
                         self.active.update(|list| *list = upsert(list, task));
                     }
                 }
-                Err(e) if e.code == "not_found" || e.code == "forbidden" => {
+                Err(e) if e.is(Refusal::NotFound) || e.is(Refusal::Forbidden) => {
                     self.drop_task(&task_id)
                 }
                 Err(_) => {}

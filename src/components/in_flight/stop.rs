@@ -6,19 +6,10 @@ use leptos::prelude::*;
 
 use crate::components::session::SignInAgain;
 
-use crate::api_error::ApiError;
+use crate::api::tasks::cancel_provision;
 use crate::components::confirm::{AskingButton, ConfirmPanel};
 use crate::components::page_action::{KeptForm, PageAction};
 use crate::domain::CancelOutcome;
-
-#[server(prefix = "/api", endpoint = "aks/cancel", input = server_fn::codec::Json)]
-pub async fn cancel_provision(task_id: String) -> Result<CancelOutcome, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::cancel(&state, &caller, &task_id)
-        .await
-        .map_err(service::respond)
-}
 
 /// Where one Stop stands.
 #[derive(Debug, Clone, PartialEq, Default)]

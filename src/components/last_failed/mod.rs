@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api_error::ApiError;
+use crate::api::failures::{dismiss_failed_provision, recent_failed_provisions};
 use crate::components::clock::now_ms;
 use crate::components::hydration::once_hydrated;
 use crate::domain::{FailedProvision, ProvisionRequest, RecentFailures};
@@ -31,30 +31,6 @@ pub const RECENT_HOURS: u32 = 24;
 pub const RECENT_LIMIT: u32 = 10;
 /// How soon a dismiss the server did not take is sent again.
 const RESEND_AFTER: Duration = Duration::from_secs(5);
-
-/// The caller's failed provisions of the last `hours` (1–168, default 24), newest first, at most
-/// `limit` (1–20, default 10). A storage failure answers `degraded: true` with no jobs.
-#[server(prefix = "/api", endpoint = "aks/recent-failed-provisions", input = server_fn::codec::GetUrl)]
-pub async fn recent_failed_provisions(
-    hours: Option<u32>,
-    limit: Option<u32>,
-) -> Result<RecentFailures, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::recent_failures(&state, &caller, hours, limit)
-        .await
-        .map_err(service::respond)
-}
-
-/// Marks a failure dismissed for the caller, on every device.
-#[server(prefix = "/api", endpoint = "aks/dismiss-failure", input = server_fn::codec::Json)]
-pub async fn dismiss_failed_provision(job_id: String) -> Result<(), ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::dismiss(&state, &caller, &job_id)
-        .await
-        .map_err(service::respond)
-}
 
 /// The last failure of the signed-in user, shared by every component of the page through
 /// context. Cheap to copy.

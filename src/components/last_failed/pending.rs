@@ -65,9 +65,10 @@ pub fn without_pending(
 /// (unknown, another user's) never changes; anything else (no network, a server or storage that
 /// is down) is sent again once the server is back.
 pub fn send_again(error_code: &str) -> bool {
+    use crate::refusal::Refusal::{Forbidden, InvalidRequest, NotFound, Unauthenticated};
     !matches!(
-        error_code,
-        "not_found" | "forbidden" | "unauthenticated" | "invalid_request"
+        crate::refusal::Refusal::parse(error_code),
+        Some(NotFound | Forbidden | Unauthenticated | InvalidRequest)
     )
 }
 
@@ -100,10 +101,11 @@ mod tests {
 
     #[test]
     fn a_dismiss_is_sent_again_unless_the_server_refused_it_for_good() {
-        assert!(send_again("network"));
-        assert!(send_again("storage_unavailable"));
-        assert!(send_again("internal"));
-        assert!(!send_again("not_found"));
-        assert!(!send_again("forbidden"));
+        use crate::refusal::Refusal;
+        assert!(send_again(Refusal::Network.code()));
+        assert!(send_again(Refusal::StorageUnavailable.code()));
+        assert!(send_again(Refusal::Internal.code()));
+        assert!(!send_again(Refusal::NotFound.code()));
+        assert!(!send_again(Refusal::Forbidden.code()));
     }
 }

@@ -6,22 +6,11 @@ use leptos::prelude::*;
 
 use crate::components::session::SignInAgain;
 
-use crate::api_error::ApiError;
+use crate::api::failures::delete_partial_cluster;
 use crate::components::confirm::{AskingButton, ConfirmPanel};
 use crate::components::erase::erased_on_server;
 use crate::components::last_failed::LastFailed;
 use crate::components::page_action::{KeptForm, PageAction};
-use crate::domain::DeletePartialOutcome;
-
-/// Deletes the partial cluster a cancelled or failed job of the caller left in Azure.
-#[server(prefix = "/api", endpoint = "aks/delete-partial-cluster", input = server_fn::codec::Json)]
-pub async fn delete_partial_cluster(job_id: String) -> Result<DeletePartialOutcome, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::delete_partial_cluster(&state, &caller, &job_id)
-        .await
-        .map_err(service::respond)
-}
 
 /// Where the delete stands.
 #[derive(Debug, Clone, PartialEq)]

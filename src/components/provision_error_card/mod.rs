@@ -5,14 +5,15 @@
 mod delete;
 mod fixes;
 
-pub use delete::{DeletePartial, DeletePartialCluster, delete_partial_cluster};
+pub use delete::DeletePartial;
 pub use fixes::FixActions;
 
 use leptos::prelude::*;
 
+use crate::api::failures::dismiss_failed_provision;
 use crate::components::clock::{JobTimeline, Moment};
 use crate::components::erase::erased_on_server;
-use crate::components::last_failed::{LastFailed, dismiss_failed_provision, failure_request};
+use crate::components::last_failed::{LastFailed, failure_request};
 use crate::components::page_action::{KeptForm, PageAction};
 use crate::components::session::Viewer;
 use crate::domain::classify::{Category, Classification};

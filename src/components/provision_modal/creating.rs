@@ -5,9 +5,9 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::{Modal, Phase};
+use crate::api::tasks::get_task_status;
 use crate::components::erase::erased_on_server;
 use crate::components::in_flight::StopControl;
-use crate::components::in_flight::get_task_status;
 use crate::components::in_flight::progress::{ProgressFacts, StepList};
 use crate::components::last_failed::failure_from_task;
 use crate::components::live::LiveEvents;

@@ -18,16 +18,13 @@ mod dialog;
 pub mod form;
 pub mod opening;
 
-pub use form::{
-    CreateButton, EstimateCost, GetAvailableSkus, Preflight, Provision, default_node_count,
-    estimate_cost, get_available_skus, preflight, provision,
-};
-pub use opening::{FormOpening, form_opening};
+pub use form::CreateButton;
 
 use leptos::either::{Either, EitherOf3};
 use leptos::html;
 use leptos::prelude::*;
 
+use crate::api::provision::form_opening;
 use crate::components::clock::now_ms;
 use crate::components::hydration::once_hydrated;
 use crate::components::in_flight::InFlight;

@@ -7,116 +7,18 @@
 //! The page keeps the answer as it came (JSON it does not read: no decoder of the form's types in
 //! the first load); the form reads it with its own decoders (`form/answers.rs`).
 
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+pub use crate::api::provision::OpeningAnswers;
+use crate::api_error::ApiError;
+pub use crate::domain::opening::{checked_name, checks_input, price_key};
+use crate::domain::validation::{KNOWN_REGIONS, KNOWN_VM_SIZES, NODE_COUNT_RANGE};
+use crate::domain::{ProvisionRequest, RequestField};
+use crate::identity::SessionInfo;
 
 /// How long the form's answers are used again: quota and prices move slowly, but a form opened
 /// later should not show what was true minutes ago.
 pub const FRESH_MS: i64 = 30_000;
-use serde_json::value::RawValue;
-
-use crate::api_error::ApiError;
-use crate::domain::validation::{
-    KNOWN_REGIONS, KNOWN_VM_SIZES, NODE_COUNT_RANGE, is_valid_cluster_name,
-};
-use crate::domain::{
-    AvailableSkus, PreflightReport, PriceEstimate, ProvisionRequest, RequestField,
-};
-use crate::identity::SessionInfo;
-
-/// The answers the form opens on: the VM sizes of the request's region, and pre-flight and prices
-/// of each request asked about (the one the form starts with, then the node count that fits).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OpeningAnswers {
-    /// Absent when Azure's list could not be read.
-    pub skus: Option<AvailableSkus>,
-    pub checks: Vec<Answered<PreflightReport>>,
-    pub prices: Vec<Answered<PriceEstimate>>,
-}
-
-/// The answer to one request: what the server answered, or the error it would have answered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Answered<T> {
-    pub request: ProvisionRequest,
-    // A missing `Option` reads as `None`: no `default`, which would ask `T: Default`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub answer: Option<T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ApiError>,
-}
-
-impl<T> Answered<T> {
-    #[cfg(feature = "ssr")]
-    fn of(request: ProvisionRequest, result: Result<T, ApiError>) -> Self {
-        let (answer, error) = match result {
-            Ok(answer) => (Some(answer), None),
-            Err(error) => (None, Some(error)),
-        };
-        Self {
-            request,
-            answer,
-            error,
-        }
-    }
-
-    /// As the form reads it (an answer without either is an error of its own).
-    pub fn into_result(self) -> (ProvisionRequest, Result<T, ApiError>) {
-        let result = match (self.answer, self.error) {
-            (Some(answer), _) => Ok(answer),
-            (None, Some(error)) => Err(error),
-            (None, None) => Err(ApiError::internal()),
-        };
-        (self.request, result)
-    }
-}
-
-/// What the create form opens on, for the request it starts with (`start`, see
-/// [`start_request`]); with `count_defaults`, the form sets the node count to the most that fit
-/// the quota, and that request's pre-flight and prices come too. Pre-flight's refusal of the
-/// request is an answer, not an error of this call.
-#[server(prefix = "/api", endpoint = "aks/form-opening", input = server_fn::codec::Json)]
-pub async fn form_opening(
-    #[server(flatten)] start: ProvisionRequest,
-    count_defaults: bool,
-) -> Result<Box<RawValue>, ApiError> {
-    use crate::provisioning::{costs, service};
-    let (state, caller) = service::context().await?;
-    caller
-        .require(crate::identity::Role::Operator)
-        .map_err(service::respond)?;
-    let input = checks_input(&start, &checked_name(&start.cluster_name));
-    let priced = price_key(&start);
-    let (skus, checks, prices) = tokio::join!(
-        service::available_skus(&state, &caller, &start.region, Some(&start.subscription_id)),
-        service::preflight(&state, &caller, input.clone()),
-        costs::price_estimate(&state, &caller, &priced, None),
-    );
-    let fits = checks
-        .as_ref()
-        .ok()
-        .and_then(|r| super::default_node_count(r.max_node_count))
-        .filter(|n| count_defaults && *n != start.node_count);
-    let mut opening = OpeningAnswers {
-        skus: skus.ok(),
-        checks: vec![Answered::of(input, checks)],
-        prices: vec![Answered::of(priced, prices)],
-    };
-    if let Some(n) = fits {
-        let fitted = ProvisionRequest {
-            node_count: n,
-            ..start
-        };
-        let input = checks_input(&fitted, &checked_name(&fitted.cluster_name));
-        let priced = price_key(&fitted);
-        let (checks, prices) = tokio::join!(
-            service::preflight(&state, &caller, input.clone()),
-            costs::price_estimate(&state, &caller, &priced, None),
-        );
-        opening.checks.push(Answered::of(input, checks));
-        opening.prices.push(Answered::of(priced, prices));
-    }
-    serde_json::value::to_raw_value(&opening).map_err(|_| ApiError::internal())
-}
 
 /// The form's opening answer as the page keeps it: for which start, when it was asked, and the
 /// answer once it came (undecoded).
@@ -161,46 +63,9 @@ pub fn count_defaults(prefill: Option<&ProvisionRequest>) -> bool {
     prefill.is_none_or(|p| p.node_count == 0)
 }
 
-/// The request pre-flight is asked about: the form's, with the name the `name` check looks at
-/// (set once the name's field is left).
-pub fn checks_input(request: &ProvisionRequest, name_for_checks: &str) -> ProvisionRequest {
-    ProvisionRequest {
-        cluster_name: name_for_checks.to_owned(),
-        ..request.clone()
-    }
-}
-
-/// The name the `name` check is asked about: a name Azure would accept, else none.
-pub fn checked_name(typed: &str) -> String {
-    let name = typed.trim();
-    if is_valid_cluster_name(name) {
-        name.to_owned()
-    } else {
-        String::new()
-    }
-}
-
-/// What prices depend on: the region, the sizes and the counts.
-pub fn price_key(r: &ProvisionRequest) -> ProvisionRequest {
-    ProvisionRequest {
-        region: r.region.clone(),
-        node_sku: r.node_sku.clone(),
-        node_count: r.node_count,
-        system_vm_size: r.system_vm_size.clone(),
-        system_node_count: r.system_node_count,
-        ..ProvisionRequest::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_a_name_azure_accepts_is_checked() {
-        assert_eq!(checked_name(" aks-one "), "aks-one");
-        assert_eq!(checked_name("-bad"), "");
-    }
 
     #[test]
     fn the_form_starts_from_the_scope_or_from_the_values_it_is_given() {

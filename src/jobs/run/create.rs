@@ -10,6 +10,7 @@ use crate::azure::{AgentPoolMode, AgentPoolProfile, JOB_TAG, ManagedCluster};
 use crate::clock::now_ms;
 use crate::domain::history::{HistoryKind, Outcome};
 use crate::domain::{STEPS, SYSTEM_POOL, USER_POOL};
+use crate::refusal::Refusal;
 use crate::storage::HistoryEvent;
 use crate::storage::jobs::JobUpdate;
 
@@ -130,7 +131,7 @@ impl ProvisionRun {
             }
             if self.puts >= MAX_PUTS {
                 return Err(Stop::Failed(ArmFailure::new(
-                    "arm_unreachable",
+                    Refusal::ArmUnreachable.code(),
                     format!(
                         "Azure did not confirm the create of {name} after {MAX_PUTS} tries. The \
                          cluster may still appear; check the resource group before trying again."
@@ -170,7 +171,7 @@ impl ProvisionRun {
             .provisioning_state()
             .map_or("unknown state", |s| s.as_str());
         let mut failure = ArmFailure::new(
-            "cluster_exists",
+            Refusal::ClusterExists.code(),
             format!(
                 "A cluster named {} already exists in {} ({state}); the dashboard never changes \
                  a cluster it did not create. Choose another name, or delete that cluster first.",

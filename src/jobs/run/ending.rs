@@ -8,6 +8,7 @@ use crate::domain::classify::{ClassifyContext, classify_arm_error};
 use crate::domain::history::{HistoryKind, Outcome};
 use crate::domain::{JobStatus, PartialCluster, STEPS};
 use crate::events::DashboardEvent;
+use crate::refusal::Refusal;
 use crate::storage::HistoryEvent;
 use crate::storage::jobs::JobUpdate;
 
@@ -103,7 +104,7 @@ impl ProvisionRun {
             .raw
             .or_else(|| serde_json::to_string(&failure.info).ok());
         // A cluster that is not this job's is no partial cluster of it.
-        let partial = if failure.info.code == "cluster_exists" {
+        let partial = if Refusal::ClusterExists.is(&failure.info.code) {
             None
         } else {
             self.partial_cluster(false)

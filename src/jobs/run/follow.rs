@@ -8,6 +8,7 @@ use crate::azure::{AgentPoolProfile, ArmError, ManagedCluster, OperationState};
 use crate::clock::now_ms;
 use crate::domain::STEPS;
 use crate::domain::history::{HistoryKind, Outcome};
+use crate::refusal::Refusal;
 use crate::storage::HistoryEvent;
 
 use super::answers::{self, ArmFailure, ClusterRead, Known, Next, OperationPoll};
@@ -62,7 +63,7 @@ impl ProvisionRun {
         if followed_ms > self.ctx.config.follow_horizon.as_millis() {
             let name = &self.request.cluster_name;
             return Err(Stop::Failed(ArmFailure::new(
-                "arm_unreachable",
+                Refusal::ArmUnreachable.code(),
                 format!(
                     "Azure has not answered about {name} for {} (last: {err}). The cluster may \
                      still be coming up: check it in the Azure portal before creating it again.",

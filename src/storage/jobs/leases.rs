@@ -244,7 +244,9 @@ impl JobStateRepository {
             };
             let event = HistoryEvent::system(HistoryKind::Failed, Outcome::Failed)
                 .message(message)
-                .details(serde_json::json!({"code": "internal_error"}));
+                .details(
+                    serde_json::json!({"code": crate::refusal::Refusal::InternalError.code()}),
+                );
             insert_events(&mut tx, self.backend(), &subject, &[event]).await?;
         }
         tx.commit().await?;

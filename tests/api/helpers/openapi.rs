@@ -1,6 +1,6 @@
 //! Every answer the black-box tests read through [`ApiClient`](super::ApiClient) is checked
 //! against the OpenAPI description the server serves (`GET /api/openapi.json`, built by
-//! `aks_dashboard::http::openapi::document`): the operation's schema for that status (else its
+//! `aks_dashboard::api::openapi::document`): the operation's schema for that status (else its
 //! `default`, an `ApiError`), or an `ApiError` for a path under `/api/` no operation names. So
 //! the description cannot drift from what the server sends without a test failing.
 
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        serde_json::to_value(aks_dashboard::http::openapi::document()).expect("the document")
+        serde_json::to_value(aks_dashboard::api::openapi::document()).expect("the document")
     })
 }
 

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::{estimate_cost, get_available_skus, preflight};
+use crate::api::provision::{estimate_cost, get_available_skus, preflight};
 use crate::api_error::ApiError;
 use crate::components::clock::now_ms;
 use crate::components::provision_modal::opening::{

@@ -4,27 +4,9 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::super::{Modal, Phase};
-use crate::api_error::ApiError;
+use crate::api::provision::provision;
 use crate::components::notify;
 use crate::components::session::SignInAgain;
-use crate::domain::{AppliedFix, ProvisionAccepted, ProvisionRequest};
-
-/// Starts a provision. 202 with the job and task ids; 400 with per-field errors; 503 when the
-/// job cannot be stored. The request's fields are the JSON body's top-level fields; a create
-/// made from a one-click fix also says which (`applied_fix`), for the history.
-#[server(prefix = "/api", endpoint = "aks/provision", input = server_fn::codec::Json)]
-pub async fn provision(
-    #[server(flatten)] request: ProvisionRequest,
-    #[server(default)] applied_fix: Option<AppliedFix>,
-) -> Result<ProvisionAccepted, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    let accepted = service::provision(&state, &caller, request, applied_fix)
-        .await
-        .map_err(service::respond)?;
-    service::set_status(202);
-    Ok(accepted)
-}
 
 /// What the Create button says and whether it can be pressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

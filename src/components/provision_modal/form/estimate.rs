@@ -5,35 +5,7 @@
 use leptos::prelude::*;
 
 use super::FormState;
-use crate::api_error::ApiError;
-use crate::domain::{HOURS_PER_MONTH, PriceEstimate, decimal, money};
-
-/// The estimate of a request's pools at pay-as-you-go Linux prices (and the control plane of
-/// `tier`: `free`, as the dashboard creates clusters, `standard` or `premium`).
-#[server(prefix = "/api", endpoint = "aks/price-estimate", input = server_fn::codec::GetUrl)]
-pub async fn estimate_cost(
-    region: String,
-    node_sku: String,
-    node_count: u32,
-    system_vm_size: String,
-    system_node_count: u32,
-    tier: Option<String>,
-) -> Result<PriceEstimate, ApiError> {
-    use crate::domain::ProvisionRequest;
-    use crate::provisioning::{costs, service};
-    let (state, caller) = service::context().await?;
-    let request = ProvisionRequest {
-        region,
-        node_sku,
-        node_count,
-        system_vm_size,
-        system_node_count,
-        ..ProvisionRequest::default()
-    };
-    costs::price_estimate(&state, &caller, &request, tier.as_deref())
-        .await
-        .map_err(service::respond)
-}
+use crate::domain::{HOURS_PER_MONTH, decimal, money};
 
 /// The cost section of the form.
 #[component]

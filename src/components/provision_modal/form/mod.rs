@@ -19,13 +19,9 @@ mod preflight;
 mod state;
 
 pub use answers::FormAnswers;
-pub use create::{CreateButton, Provision, provision};
-pub use estimate::{EstimateCost, estimate_cost};
+pub use create::CreateButton;
 pub use field::{Choice, FieldKind, FormField, field_id};
 pub(crate) use preflight::start_checks;
-pub use preflight::{
-    GetAvailableSkus, Preflight, default_node_count, get_available_skus, preflight,
-};
 pub use state::FormState;
 
 use leptos::either::Either;

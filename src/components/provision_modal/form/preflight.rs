@@ -12,43 +12,12 @@ use super::FormAnswers;
 use super::FormState;
 use crate::api_error::ApiError;
 use crate::components::provision_modal::opening::checks_input;
-use crate::domain::validation::{NODE_COUNT_RANGE, validate_provision_request};
-use crate::domain::{AvailableSkus, PreflightReport, ProvisionRequest};
-
-/// Live pre-flight checks (`skus`, `quota`, `resource_group`, and `name` when one is given) for
-/// a would-be provision.
-#[server(prefix = "/api", endpoint = "aks/preflight", input = server_fn::codec::Json)]
-pub async fn preflight(
-    #[server(flatten)] request: ProvisionRequest,
-) -> Result<PreflightReport, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::preflight(&state, &caller, request)
-        .await
-        .map_err(service::respond)
-}
-
-/// The VM sizes of a region, with availability and Azure's reason when blocked.
-#[server(prefix = "/api", endpoint = "aks/available-skus", input = server_fn::codec::GetUrl)]
-pub async fn get_available_skus(
-    region: String,
-    subscription_id: Option<String>,
-) -> Result<AvailableSkus, ApiError> {
-    use crate::provisioning::service;
-    let (state, caller) = service::context().await?;
-    service::available_skus(&state, &caller, &region, subscription_id.as_deref())
-        .await
-        .map_err(service::respond)
-}
+use crate::domain::opening::default_node_count;
+use crate::domain::validation::validate_provision_request;
+use crate::domain::{PreflightReport, ProvisionRequest};
 
 /// How long the form waits after an edit before it runs the checks again.
 const PREFLIGHT_DEBOUNCE: Duration = Duration::from_millis(500);
-
-/// The count the form starts with: the quota's largest fit, within the product's bounds.
-pub fn default_node_count(max_node_count: Option<u32>) -> Option<u32> {
-    let (lo, hi) = NODE_COUNT_RANGE;
-    max_node_count.filter(|m| *m >= lo).map(|m| m.min(hi))
-}
 
 /// Pre-flight as the form knows it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -170,18 +139,5 @@ fn apply_report(state: FormState, answer: Result<PreflightReport, ApiError>) {
             running: false,
             report: None,
         }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_node_count_defaults_to_the_quotas_fit_within_bounds() {
-        assert_eq!(default_node_count(Some(6)), Some(6));
-        assert_eq!(default_node_count(Some(500)), Some(NODE_COUNT_RANGE.1));
-        assert_eq!(default_node_count(Some(0)), None);
-        assert_eq!(default_node_count(None), None);
     }
 }

@@ -5,28 +5,18 @@
 //! (governor's keyed GCRA limiter: a minute's worth at once, then an even pace). Over a limit:
 //! 429 `rate_limited` JSON with `Retry-After`, nothing done.
 //!
-//! Writes and pre-flight are counted here, by route, before the handler runs; a read is counted
-//! by the service that is about to ask Azure ([`RateLimits::check_read`]), so that reads the
-//! cache answers cost nothing.
+//! Writes and pre-flight are counted by `http::rate_limit`, by route (the API's route table says
+//! which), before the handler runs; a read is counted by the use case that is about to ask Azure
+//! ([`RateLimits::check_read`]), so that reads the cache answers cost nothing.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use http::Method;
-use server_fn::ServerFn;
 
 use crate::api_error::ApiError;
-use crate::components::in_flight::CancelProvision;
-use crate::components::last_failed::DismissFailedProvision;
-use crate::components::provision_error_card::DeletePartialCluster;
-use crate::components::provision_modal::{FormOpening, Preflight, Provision};
-use crate::identity::Caller;
 
 /// What a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,26 +34,6 @@ impl Limited {
             Limited::Preflight => "preflight",
             Limited::Read => "read",
         }
-    }
-}
-
-/// The limit a request counts against, if any.
-pub fn limited(method: &Method, path: &str) -> Option<Limited> {
-    if method != Method::POST {
-        return None;
-    }
-    let writes = [
-        Provision::PATH,
-        CancelProvision::PATH,
-        DismissFailedProvision::PATH,
-        DeletePartialCluster::PATH,
-    ];
-    if path == Preflight::PATH || path == FormOpening::PATH {
-        Some(Limited::Preflight)
-    } else if writes.contains(&path) || path.starts_with("/api/aks/cancel-provision/") {
-        Some(Limited::Write)
-    } else {
-        None
     }
 }
 
@@ -127,22 +97,8 @@ impl RateLimits {
     }
 }
 
-/// Middleware (inside identity): refuses a limited request of a user over their limit.
-pub async fn limit(State(limits): State<RateLimits>, req: Request, next: Next) -> Response {
-    let Some(what) = limited(req.method(), req.uri().path()) else {
-        return next.run(req).await;
-    };
-    let Some(caller) = req.extensions().get::<Caller>() else {
-        return next.run(req).await;
-    };
-    if let Err(seconds) = limits.check(what, &caller.id) {
-        return refusal(what, &caller.id, seconds).into_response();
-    }
-    next.run(req).await
-}
-
 /// The 429 `rate_limited` of `user` over the `what` limit, who may try again in `seconds`.
-fn refusal(what: Limited, user: &str, seconds: u64) -> ApiError {
+pub fn refusal(what: Limited, user: &str, seconds: u64) -> ApiError {
     tracing::info!(%user, limit = what.as_str(), retry_after = seconds, "rate limited");
     crate::metrics::rate_limited(what.as_str());
     let message = match what {
@@ -158,33 +114,12 @@ fn refusal(what: Limited, user: &str, seconds: u64) -> ApiError {
              Azure); try again in {seconds} s."
         ),
     };
-    let mut err = ApiError::new(429, "rate_limited", message);
-    err.retryable = Some(true);
-    err.retry_after_seconds = Some(seconds.max(1));
-    err
+    ApiError::try_again(crate::refusal::Refusal::RateLimited, message, seconds)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn writes_and_preflight_are_limited_and_reads_are_not() {
-        assert_eq!(
-            limited(&Method::POST, Provision::PATH),
-            Some(Limited::Write)
-        );
-        assert_eq!(
-            limited(&Method::POST, "/api/aks/cancel-provision/abc"),
-            Some(Limited::Write)
-        );
-        assert_eq!(
-            limited(&Method::POST, Preflight::PATH),
-            Some(Limited::Preflight)
-        );
-        assert_eq!(limited(&Method::GET, "/api/tasks/abc"), None);
-        assert_eq!(limited(&Method::GET, Provision::PATH), None);
-    }
 
     #[test]
     fn a_minutes_worth_passes_then_the_next_waits_and_others_are_not_held() {

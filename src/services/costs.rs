@@ -46,7 +46,7 @@ pub async fn price_estimate(
                 ApiError::invalid_fields(BTreeMap::from([(field.to_owned(), message)]))
             }
             EstimateError::Unavailable(message) => {
-                ApiError::unavailable("prices_unavailable", message, 30)
+                ApiError::try_again(crate::refusal::Refusal::PricesUnavailable, message, 30)
             }
         })
 }

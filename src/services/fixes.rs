@@ -14,7 +14,7 @@ use crate::azure::{ResourceSku, Usage};
 use crate::domain::classify::Category;
 use crate::domain::validation::{KNOWN_REGIONS, is_valid_cluster_name};
 use crate::domain::{CheckStatus, Fix, FixKind, ProvisionRequest};
-use crate::provisioning::preflight::{self, size_info};
+use crate::services::preflight::checks::{self as preflight, size_info};
 
 /// What Azure says about one region.
 #[derive(Debug, Clone, Copy)]

@@ -20,7 +20,7 @@ use http::{HeaderMap, HeaderValue, header};
 use crate::api_error::ApiError;
 use crate::domain::history::HistoryQuery;
 use crate::identity::Caller;
-use crate::provisioning::history::{self, CSV_HEADER, csv_row};
+use crate::services::history::{self, CSV_HEADER, csv_row};
 use crate::state::AppState;
 
 /// Rows per chunk of the CSV body.
@@ -120,7 +120,7 @@ pub async fn history(
 /// sees a broken transfer, not a short file that looks whole).
 fn csv_response(
     state: AppState,
-    slot: crate::http::stream_slots::StreamSlot,
+    slot: crate::limits::StreamSlot,
     filter: crate::storage::HistoryFilter,
     from: Option<crate::storage::history::Cursor>,
 ) -> Response {
@@ -169,7 +169,7 @@ fn csv_response(
 /// (and no database connection between batches) until it ends. `whole` says it reached the end.
 async fn export(
     state: AppState,
-    _slot: crate::http::stream_slots::StreamSlot,
+    _slot: crate::limits::StreamSlot,
     filter: crate::storage::HistoryFilter,
     from: Option<crate::storage::history::Cursor>,
     chunks: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,

@@ -24,7 +24,7 @@ use crate::events::bus::BusMessage;
 use crate::identity::{Caller, Role};
 use crate::state::AppState;
 
-use super::stream_slots::StreamSlot;
+use crate::limits::StreamSlot;
 
 /// How often an open stream marks the dashboard's clusters as looked at.
 const LOOKING_EVERY: Duration = Duration::from_secs(15);

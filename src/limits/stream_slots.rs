@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::api_error::ApiError;
+use crate::refusal::Refusal;
 
 /// When a refused stream may be asked for again.
 const STREAMS_RETRY_AFTER_SECONDS: u64 = 30;
@@ -94,14 +95,11 @@ impl StreamSlots {
             None
         };
         if let Some(message) = refusal {
-            let (code, retry_after) = match kind {
-                Kind::Streams => ("too_many_streams", STREAMS_RETRY_AFTER_SECONDS),
-                Kind::Exports => ("too_many_exports", EXPORTS_RETRY_AFTER_SECONDS),
+            let (reason, retry_after) = match kind {
+                Kind::Streams => (Refusal::TooManyStreams, STREAMS_RETRY_AFTER_SECONDS),
+                Kind::Exports => (Refusal::TooManyExports, EXPORTS_RETRY_AFTER_SECONDS),
             };
-            let mut err = ApiError::new(429, code, message);
-            err.retryable = Some(true);
-            err.retry_after_seconds = Some(retry_after);
-            return Err(err);
+            return Err(ApiError::try_again(reason, message, retry_after));
         }
         *total += 1;
         *by_user.entry(user.to_owned()).or_default() += 1;
@@ -142,10 +140,8 @@ mod tests {
         let a1 = slots.take("ann").expect("first");
         let _a2 = slots.take("ann").expect("second");
         let refused = slots.take("ann").err().expect("third of one user");
-        assert_eq!(
-            (refused.status, refused.code.as_str()),
-            (429, "too_many_streams")
-        );
+        assert_eq!(refused.status, 429);
+        assert!(refused.is(Refusal::TooManyStreams), "{refused:?}");
         assert_eq!(
             refused.retry_after_seconds,
             Some(STREAMS_RETRY_AFTER_SECONDS)
