@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::wire::{OperationState, null_as_default};
-use crate::domain::classify::arm_error_object;
+use crate::domain::classify::{ArmErrorCause, ArmErrorInfo, arm_error_object, read_arm_error};
 
 /// Azure's error object: `{"code", "message", "target", "details": [...]}`, nested as deep as
 /// the resource provider likes. Kept whole because the classifier reads inner codes. Any field
@@ -55,8 +55,12 @@ impl ArmErrorDetail {
 /// resource provider answers with. `None` when the body is neither (an HTML page from a
 /// gateway, say). A detail of an unexpected shape is dropped, never the whole error.
 pub fn parse_error_body(body: &str) -> Option<ArmErrorDetail> {
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    let object = arm_error_object(&value)?;
+    read_error_body(&serde_json::from_str(body).ok()?)
+}
+
+/// [`parse_error_body`] of a body already parsed.
+fn read_error_body(value: &serde_json::Value) -> Option<ArmErrorDetail> {
+    let object = arm_error_object(value)?;
     serde_json::from_value::<ArmErrorDetail>(object.clone())
         .ok()
         .or_else(|| {
@@ -86,16 +90,21 @@ pub enum ArmError {
     Response {
         status: u16,
         error: Box<ArmErrorDetail>,
+        /// Every nested cause of `error` as the classifier reads it, from the same parse.
+        causes: Vec<ArmErrorCause>,
         raw_body: String,
         retry_after: Option<Duration>,
         /// Azure's ids of the call that was refused.
-        azure: crate::domain::history::AzureIds,
+        /// (Boxed: the error stays small enough to travel in a `Result`.)
+        azure: Box<crate::domain::history::AzureIds>,
     },
     /// A long-running operation ended `Failed` or `Canceled`.
     #[error("Azure operation {state}: {}: {}", error.code, error.message)]
     OperationFailed {
         state: OperationState,
         error: Box<ArmErrorDetail>,
+        /// Every nested cause of `error` as the classifier reads it, from the same parse.
+        causes: Vec<ArmErrorCause>,
         raw_body: String,
     },
     #[error("network error calling Azure: {0}")]
@@ -120,28 +129,39 @@ impl ArmError {
     /// An error from an HTTP answer: Azure's error body when there is one, else a code made
     /// from the status so that callers always have something to classify.
     pub fn from_response(status: u16, raw_body: String, retry_after: Option<Duration>) -> Self {
-        let error = parse_error_body(&raw_body).unwrap_or_else(|| {
-            let snippet: String = raw_body.chars().take(300).collect();
-            let message = if snippet.trim().is_empty() {
-                format!("HTTP {status} with no error body")
-            } else {
-                snippet
-            };
-            ArmErrorDetail::new(format!("Http{status}"), message)
-        });
+        // The body is parsed once: into Azure's error object and into its causes.
+        let parsed = serde_json::from_str::<serde_json::Value>(&raw_body).ok();
+        let causes = parsed
+            .as_ref()
+            .and_then(read_arm_error)
+            .map(|info| info.details)
+            .unwrap_or_default();
+        let error = parsed
+            .as_ref()
+            .and_then(read_error_body)
+            .unwrap_or_else(|| {
+                let snippet: String = raw_body.chars().take(300).collect();
+                let message = if snippet.trim().is_empty() {
+                    format!("HTTP {status} with no error body")
+                } else {
+                    snippet
+                };
+                ArmErrorDetail::new(format!("Http{status}"), message)
+            });
         Self::Response {
             status,
             error: Box::new(error),
+            causes,
             raw_body,
             retry_after,
-            azure: crate::domain::history::AzureIds::default(),
+            azure: Box::default(),
         }
     }
 
     /// The same error, with Azure's ids of the call it answered.
     pub fn with_azure_ids(mut self, ids: crate::domain::history::AzureIds) -> Self {
         if let Self::Response { azure, .. } = &mut self {
-            *azure = ids;
+            **azure = ids;
         }
         self
     }
@@ -149,7 +169,7 @@ impl ArmError {
     /// Azure's ids of the call, when Azure answered with an error.
     pub fn azure_ids(&self) -> crate::domain::history::AzureIds {
         match self {
-            Self::Response { azure, .. } => azure.clone(),
+            Self::Response { azure, .. } => azure.as_ref().clone(),
             _ => crate::domain::history::AzureIds::default(),
         }
     }
@@ -175,6 +195,23 @@ impl ArmError {
             Some(d) => d.message.clone(),
             None => self.to_string(),
         }
+    }
+
+    /// Azure's error as the classifier reads it (its status, code, message and every nested
+    /// cause), read when the answer was: `None` for an error Azure did not write.
+    pub fn info(&self) -> Option<ArmErrorInfo> {
+        let (error, causes) = match self {
+            Self::Response { error, causes, .. } | Self::OperationFailed { error, causes, .. } => {
+                (error, causes)
+            }
+            _ => return None,
+        };
+        Some(ArmErrorInfo {
+            status: self.status(),
+            code: error.code.clone(),
+            message: error.message.clone(),
+            details: causes.clone(),
+        })
     }
 
     /// The nested `details` of Azure's error.
@@ -250,6 +287,28 @@ impl ArmError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_is_read_once_into_the_error_and_its_causes() {
+        let body = r#"{"error":{"code":"DeploymentFailed","message":"At least one failed.","details":[{"code":"Conflict","message":"{\"status\":\"Failed\",\"error\":{\"code\":\"ResourceDeploymentFailure\",\"message\":\"inner\"}}"},{"code":"QuotaExceeded","message":"quota"}]}}"#;
+        let err = ArmError::from_response(409, body.to_owned(), None);
+        let info = err.info().expect("Azure wrote it");
+        let parsed = crate::domain::classify::parse_arm_error(body).expect("an error body");
+        assert_eq!(
+            info.details, parsed.details,
+            "the same causes as a parse of the text"
+        );
+        assert_eq!(
+            (info.status, info.code.as_str()),
+            (Some(409), "DeploymentFailed")
+        );
+        assert!(
+            info.details
+                .iter()
+                .any(|c| c.code == "ResourceDeploymentFailure")
+        );
+        assert!(ArmError::Network("down".into()).info().is_none());
+    }
 
     #[test]
     fn reads_the_arm_envelope_with_nested_details() {

@@ -132,7 +132,12 @@ impl OperationStatus {
     pub fn into_result(self) -> Result<Self, super::ArmError> {
         match self.status {
             OperationState::Failed | OperationState::Canceled => {
-                let raw_body = serde_json::to_string(&self).unwrap_or_default();
+                // Azure's answer as it was read; the causes from the same value.
+                let value = serde_json::to_value(&self).unwrap_or_default();
+                let raw_body = value.to_string();
+                let causes = crate::domain::classify::read_arm_error(&value)
+                    .map(|info| info.details)
+                    .unwrap_or_default();
                 let error = self.error.clone().unwrap_or_else(|| {
                     ArmErrorDetail::new(
                         self.status.as_str(),
@@ -142,6 +147,7 @@ impl OperationStatus {
                 Err(super::ArmError::OperationFailed {
                     state: self.status,
                     error: Box::new(error),
+                    causes,
                     raw_body,
                 })
             }

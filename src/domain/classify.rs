@@ -15,7 +15,8 @@ mod text;
 use serde::{Deserialize, Serialize};
 
 pub use body::{
-    arm_error_object, codes_in_text, errors_in_text, parse_arm_error, recorded_arm_error,
+    arm_error_object, codes_in_text, errors_in_text, parse_arm_error, read_arm_error,
+    recorded_arm_error,
 };
 pub use text::clean_message;
 
@@ -353,26 +354,66 @@ fn full_text(err: &ArmErrorInfo) -> String {
     text
 }
 
+/// What the classifier reads of a job that ended failed or cancelled: the same fields a
+/// [`FailedProvision`] shows, borrowed from wherever they are (the runner as it ends the job,
+/// the API's view of an older row, the browser's copy).
+#[derive(Debug, Clone, Copy)]
+pub struct Ended<'a> {
+    pub request: Option<&'a ProvisionRequest>,
+    pub subscription_id: &'a str,
+    pub region: &'a str,
+    pub portal_url: Option<&'a str>,
+    pub status: JobStatus,
+    pub category: Option<&'a str>,
+    pub error_code: Option<&'a str>,
+    pub error_message: Option<&'a str>,
+    pub raw_error: Option<&'a str>,
+    pub partial_cluster: bool,
+}
+
+impl<'a> From<&'a FailedProvision> for Ended<'a> {
+    fn from(failure: &'a FailedProvision) -> Self {
+        Ended {
+            request: failure.request.as_ref(),
+            subscription_id: &failure.subscription_id,
+            region: &failure.region,
+            portal_url: failure.portal_url.as_deref(),
+            status: failure.status,
+            category: failure.category.as_deref(),
+            error_code: failure.error_code.as_deref(),
+            error_message: failure.error_message.as_deref(),
+            raw_error: failure.raw_error.as_deref(),
+            partial_cluster: failure.partial_cluster.is_some(),
+        }
+    }
+}
+
 /// A failed provision in the classifier's words. A cancel is always "cancelled", whatever code
 /// the job recorded; otherwise the recorded code and message, with the nested details of
 /// Azure's raw answer, are classified.
 pub fn explain_failure(failure: &FailedProvision) -> Classification {
-    let ctx = match &failure.request {
+    explain_ended(&Ended::from(failure))
+}
+
+/// [`explain_failure`] of a job as it ends: the runner stores this with the job, so that no
+/// view classifies it again.
+pub fn explain_ended(failure: &Ended<'_>) -> Classification {
+    let ctx = match failure.request {
         Some(request) => ClassifyContext::for_request(request),
         None => ClassifyContext {
-            subscription_id: failure.subscription_id.clone(),
-            region: failure.region.clone(),
+            subscription_id: failure.subscription_id.to_owned(),
+            region: failure.region.to_owned(),
             ..ClassifyContext::default()
         },
     }
-    .with_portal_of(failure.portal_url.as_deref());
-    if failure.status == JobStatus::Cancelled || failure.category.as_deref() == Some("cancelled") {
+    .with_portal_of(failure.portal_url);
+    if failure.status == JobStatus::Cancelled || failure.category == Some("cancelled") {
         let cancelled = ArmErrorInfo {
             code: "Canceled".into(),
             ..ArmErrorInfo::default()
         };
         let mut c = classify_arm_error(&cancelled, &ctx);
-        if failure.partial_cluster.is_some() {
+        if failure.partial_cluster {
             c.details = "The create was stopped at your request after Azure had started the \
                          cluster, so part of it may remain in the resource group."
                 .into();
@@ -381,14 +422,13 @@ pub fn explain_failure(failure: &FailedProvision) -> Classification {
     }
     let mut err = failure
         .raw_error
-        .as_deref()
         .and_then(parse_arm_error)
         .unwrap_or_default();
-    if let Some(code) = failure.error_code.as_ref().filter(|c| !c.is_empty()) {
-        err.code = code.clone();
+    if let Some(code) = failure.error_code.filter(|c| !c.is_empty()) {
+        err.code = code.to_owned();
     }
-    if let Some(message) = failure.error_message.as_ref().filter(|m| !m.is_empty()) {
-        err.message = message.clone();
+    if let Some(message) = failure.error_message.filter(|m| !m.is_empty()) {
+        err.message = message.to_owned();
     }
     classify_arm_error(&err, &ctx)
 }

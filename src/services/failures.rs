@@ -60,7 +60,13 @@ pub fn failed_view(job: &JobRecord) -> FailedProvision {
         estimate: job.estimate.clone(),
         timeline: Vec::new(),
     };
-    view.explanation = Some(crate::domain::classify::explain_failure(&view));
+    view.explanation = Some(
+        job.explanation
+            .clone()
+            // Classified here only for a job that ended without one: before explanations were
+            // stored, or given up after crashes.
+            .unwrap_or_else(|| crate::domain::classify::explain_failure(&view)),
+    );
     view
 }
 

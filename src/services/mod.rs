@@ -22,7 +22,7 @@ use crate::azure::ArmError;
 use crate::clock::now_ms;
 use crate::domain::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::domain::history::{HistoryKind, Outcome};
-use crate::domain::{Fix, ProvisionRequest};
+use crate::domain::{Category, Fix, ProvisionRequest};
 use crate::events::DashboardEvent;
 use crate::identity::{Caller, Scope};
 use crate::state::AppState;
@@ -66,7 +66,9 @@ pub(crate) fn arm_unavailable(err: &ArmError) -> ApiError {
 
 /// The one-click fixes of a failed job, from the cached Azure data.
 pub(crate) async fn job_fixes(state: &AppState, job: &JobRecord) -> Vec<Fix> {
-    let category = tasks::classify_job(job).category;
+    let category = failures::failed_view(job)
+        .explanation
+        .map_or(Category::Unknown, |c| c.category);
     let mut found = fixes::fixes_for(
         &state.azure,
         &job.payload,

@@ -4,7 +4,6 @@
 use crate::api_error::ApiError;
 use crate::azure::ClusterRef;
 use crate::clock::now_ms;
-use crate::domain::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::domain::history::{HistoryKind, Outcome};
 use crate::domain::*;
 use crate::events::DashboardEvent;
@@ -19,37 +18,27 @@ fn is_task_id(id: &str) -> bool {
     uuid::Uuid::parse_str(id).is_ok()
 }
 
-/// The ARM error stored on a job row, with the nested details from its raw body when present.
-fn stored_error_info(job: &JobRecord) -> ArmErrorInfo {
-    crate::domain::classify::recorded_arm_error(
-        job.error_code.as_deref(),
-        job.error_message.as_deref(),
-        job.raw_error.as_deref(),
-    )
-}
-
-pub(crate) fn classify_job(job: &JobRecord) -> crate::domain::classify::Classification {
-    let ctx = ClassifyContext::for_request(&job.payload);
-    classify_arm_error(&stored_error_info(job), &ctx)
-}
-
 /// A job row as the task API shows it.
 pub fn task_view(job: &JobRecord) -> TaskStatus {
     let error = matches!(job.status, JobStatus::Failed | JobStatus::Cancelled).then(|| {
-        let class = classify_job(job);
+        // The error card's words, the same as the recent failures give for this job: stored
+        // as it ended, not classified again.
+        let explanation = failed_view(job).explanation;
+        let class = explanation.as_ref();
         TaskError {
             code: job.error_code.clone().unwrap_or_default(),
             message: job.error_message.clone().unwrap_or_default(),
-            category: job
-                .error_category
-                .clone()
-                .unwrap_or_else(|| class.category.as_str().to_owned()),
-            headline: class.headline,
+            category: job.error_category.clone().unwrap_or_else(|| {
+                class
+                    .map_or(Category::Unknown, |c| c.category)
+                    .as_str()
+                    .to_owned()
+            }),
+            headline: class.map(|c| c.headline.clone()).unwrap_or_default(),
             raw: job.raw_error.as_deref().map(raw_for_people),
             partial_cluster: job.partial_cluster.clone(),
             fixes: vec![],
-            // The error card's words, the same as the recent failures give for this job.
-            explanation: failed_view(job).explanation,
+            explanation,
         }
     });
     let progress = job.progress.clone();

@@ -651,3 +651,71 @@ async fn a_failure_recorded_by_one_server_shows_through_another_on_the_same_post
     assert_eq!(state["counters"]["faults_fired"], 1, "{state}");
     azure.shutdown().await;
 }
+
+/// A failure is classified once, as its job ends: the explanation is stored with the job and
+/// every view reads it (issue 37). Shown by changing what a view would classify — Azure's
+/// recorded code and raw answer — under the stored row: the views keep the stored words.
+#[tokio::test]
+async fn a_failures_explanation_is_stored_as_it_ends_and_read_not_classified_again() {
+    let api = TestApp::spawn().await;
+    let accepted = api
+        .provision(
+            "bob",
+            provision_request("eastus", "aks-quota", "Standard_D4s_v3", 3),
+        )
+        .await;
+    let task_id = accepted["task_id"].as_str().expect("task id");
+    let seen = api.wait_task("bob", task_id, finished).await;
+    let ended = seen.last().expect("answers").clone();
+    assert_eq!(ended["status"], "failed", "{ended}");
+    assert_eq!(
+        ended["error"]["explanation"]["category"], "quota",
+        "{ended}"
+    );
+
+    let storage = aks_dashboard::storage::Storage::connect(api.database_url())
+        .await
+        .expect("the server's database");
+    let job_id = accepted["job_id"].as_str().expect("job id");
+    let (stored,): (Option<String>,) =
+        sqlx::query_as("SELECT explanation FROM job_state WHERE id = $1")
+            .bind(job_id)
+            .fetch_one(&storage.pool)
+            .await
+            .expect("the row");
+    let stored: Value = serde_json::from_str(&stored.expect("stored as the job ended"))
+        .expect("the explanation's JSON");
+    assert_eq!(
+        stored, ended["error"]["explanation"],
+        "the API shows what is stored"
+    );
+
+    // What a view would classify now says something else entirely.
+    let other = r#"{"error":{"code":"SkuNotAvailable","message":"not offered here"}}"#;
+    sqlx::query(
+        "UPDATE job_state SET error_code = 'SkuNotAvailable', raw_error = $1 WHERE id = $2",
+    )
+    .bind(other)
+    .bind(job_id)
+    .execute(&storage.pool)
+    .await
+    .expect("change the recorded error");
+    let (_, task) = api.get("bob", &format!("/api/tasks/{task_id}")).await;
+    assert_eq!(task["error"]["code"], "SkuNotAvailable", "{task}");
+    assert_eq!(task["error"]["explanation"], stored, "{task}");
+    assert_eq!(task["error"]["headline"], stored["headline"], "{task}");
+    let (_, recent) = api.get("bob", "/api/aks/recent-failed-provisions").await;
+    assert_eq!(recent["jobs"][0]["explanation"], stored, "{recent}");
+
+    // A job that ended without one (before explanations were stored) is classified when read.
+    sqlx::query("UPDATE job_state SET explanation = NULL WHERE id = $1")
+        .bind(job_id)
+        .execute(&storage.pool)
+        .await
+        .expect("forget it");
+    let (_, task) = api.get("bob", &format!("/api/tasks/{task_id}")).await;
+    assert_eq!(
+        task["error"]["explanation"]["category"], "sku_blocked",
+        "{task}"
+    );
+}

@@ -25,8 +25,13 @@ pub fn arm_error_object(body: &Value) -> Option<&Value> {
 /// Reads one of Azure's error bodies: code, message, and the nested `details` flattened to any
 /// depth (the real cause is often several levels down). `null` anywhere reads as missing.
 pub fn parse_arm_error(raw: &str) -> Option<ArmErrorInfo> {
-    let body: Value = serde_json::from_str(raw).ok()?;
-    let error = arm_error_object(&body)?;
+    read_arm_error(&serde_json::from_str(raw).ok()?)
+}
+
+/// [`parse_arm_error`] of a body already parsed: the Azure client reads each error body once,
+/// into its own error and this.
+pub fn read_arm_error(body: &Value) -> Option<ArmErrorInfo> {
+    let error = arm_error_object(body)?;
     let mut details = Vec::new();
     flatten_details(error, &mut details);
     let message = text_field(error, "message");

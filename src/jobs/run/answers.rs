@@ -33,11 +33,16 @@ impl ArmFailure {
 
 impl From<ArmError> for ArmFailure {
     fn from(err: ArmError) -> Self {
-        let details = err
-            .raw_body()
-            .and_then(crate::domain::classify::parse_arm_error)
-            .map(|parsed| parsed.details)
-            .unwrap_or_default();
+        // Azure's error as the client read it; an answer that was no error object is read once
+        // here, as it has not been.
+        let details = match err.info() {
+            Some(info) => info.details,
+            None => err
+                .raw_body()
+                .and_then(crate::domain::classify::parse_arm_error)
+                .map(|parsed| parsed.details)
+                .unwrap_or_default(),
+        };
         let (code, message) = match (err.code(), err.detail()) {
             (Some(code), Some(detail)) => (code.to_owned(), detail.message.clone()),
             (Some(code), None) => (code.to_owned(), err.message()),

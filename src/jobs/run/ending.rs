@@ -4,7 +4,7 @@
 
 use crate::azure::ProvisioningState;
 use crate::clock::now_ms;
-use crate::domain::classify::{ClassifyContext, classify_arm_error};
+use crate::domain::classify::{ClassifyContext, Ended, classify_arm_error, explain_ended};
 use crate::domain::history::{HistoryKind, Outcome};
 use crate::domain::{JobStatus, PartialCluster, STEPS};
 use crate::events::DashboardEvent;
@@ -97,6 +97,14 @@ impl ProvisionRun {
     ) -> Result<bool, crate::storage::StorageError> {
         let ctx = ClassifyContext::for_request(&self.request).with_portal(&self.ctx.config.portal);
         let class = classify_arm_error(&failure.info, &ctx);
+        // The failure's explanation, classified once, here, from Azure's error as the client
+        // read it (its links into the portal the job's own link points into, as every view
+        // showed it): every view reads this.
+        let explanation = classify_arm_error(
+            &failure.info,
+            &ClassifyContext::for_request(&self.request)
+                .with_portal_of(self.progress.portal_url.as_deref()),
+        );
         tracing::info!(job_id = %self.job.id, code = %failure.info.code, category = class.category.as_str(), "provision failed");
         self.progress.message = class.headline.clone();
         self.progress.updated_at = now_ms();
@@ -127,6 +135,7 @@ impl ProvisionRun {
             error_category: Some(class.category.as_str().to_owned()),
             raw_error: raw,
             partial_cluster: partial,
+            explanation: Some(explanation),
             ..JobUpdate::default()
         })
         .await
@@ -222,6 +231,19 @@ impl ProvisionRun {
         let ended = HistoryEvent::system(HistoryKind::Cancelled, Outcome::Cancelled)
             .message(message.clone())
             .details(serde_json::json!({ "partial_cluster": partial.is_some() }));
+        let portal_url = self.progress.portal_url.clone();
+        let explanation = explain_ended(&Ended {
+            request: Some(&self.request),
+            subscription_id: &self.request.subscription_id,
+            region: &self.request.region,
+            portal_url: portal_url.as_deref(),
+            status: JobStatus::Cancelled,
+            category: Some("cancelled"),
+            error_code: None,
+            error_message: Some(&message),
+            raw_error: None,
+            partial_cluster: partial.is_some(),
+        });
         Ok(self
             .finish(JobUpdate {
                 history: vec![ended],
@@ -231,6 +253,7 @@ impl ProvisionRun {
                 error_message: Some(message),
                 error_category: Some("cancelled".into()),
                 partial_cluster: partial,
+                explanation: Some(explanation),
                 ..JobUpdate::default()
             })
             .await)

@@ -201,7 +201,7 @@ impl JobStateRepository {
         let sql = format!(
             "UPDATE job_state SET internal_errors = internal_errors + 1, \
              status = CASE WHEN internal_errors + 1 >= $4 THEN 'failed' ELSE 'queued' END, \
-             error_code = CASE WHEN internal_errors + 1 >= $4 THEN 'internal_error' \
+             error_code = CASE WHEN internal_errors + 1 >= $4 THEN '{internal_error}' \
                           ELSE error_code END, \
              error_category = CASE WHEN internal_errors + 1 >= $4 THEN 'unknown' \
                               ELSE error_category END, \
@@ -210,7 +210,8 @@ impl JobStateRepository {
              not_before = {now} + $6, updated_at = $7 \
              WHERE id = $1 AND lease_holder = $2 AND lease_attempts = $3 AND status = 'running' \
              RETURNING status, owner_id, payload",
-            now = self.db_now()
+            now = self.db_now(),
+            internal_error = crate::refusal::Refusal::InternalError.code(),
         );
         let mut tx = self.pool().begin().await?;
         let row = sqlx::query(&sql)

@@ -485,6 +485,15 @@ impl JobStateRepository {
                 update.cancel_requested.map(|b| Param::Int(i64::from(b))),
             ),
             ("arm_put_at", update.arm_put_at.map(Param::Int)),
+            (
+                "explanation",
+                update
+                    .explanation
+                    .as_ref()
+                    .map(to_json)
+                    .transpose()?
+                    .map(Param::Text),
+            ),
         ];
         sets.extend(
             fields

@@ -14,7 +14,8 @@ use crate::storage::StorageError;
 pub(crate) const COLUMNS: &str = "id, task_id, type, status, phase, step, total_steps, owner_id, payload, \
     progress, error_code, error_message, error_category, raw_error, partial_cluster, \
     cancel_requested, lease_holder, lease_expires_at, lease_attempts, dismissed_at, created_at, \
-    updated_at, arm_put_at, internal_errors, not_before, owner_name, owner_role, estimate";
+    updated_at, arm_put_at, internal_errors, not_before, owner_name, owner_role, estimate, \
+    explanation";
 
 /// `SELECT` of every column of the jobs that `rest` picks (`WHERE …`, `ORDER BY …`, `LIMIT …`).
 pub(super) fn select(rest: &str) -> String {
@@ -133,6 +134,9 @@ pub(crate) fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
         not_before: column(row, "not_before")?,
         // An estimate that cannot be read is only lost, not a broken job.
         estimate: column::<Option<String>>(row, "estimate")?
+            .and_then(|text| serde_json::from_str(&text).ok()),
+        // Likewise an explanation: the view classifies the job again.
+        explanation: column::<Option<String>>(row, "explanation")?
             .and_then(|text| serde_json::from_str(&text).ok()),
     })
 }

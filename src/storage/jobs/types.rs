@@ -11,7 +11,7 @@ pub const AKS_PROVISION: &str = "aks_provision";
 pub use crate::domain::JobStatus;
 /// What a provision creates: the job's payload is the provision request as made.
 pub use crate::domain::ProvisionRequest as ClusterContext;
-use crate::domain::{PartialCluster, PriceEstimate, Progress};
+use crate::domain::{Classification, PartialCluster, PriceEstimate, Progress};
 
 /// A job about to be stored; it starts `queued`.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +108,8 @@ pub struct JobRecord {
     pub updated_at: i64,
     /// What the create was estimated to cost when it was made, if known.
     pub estimate: Option<PriceEstimate>,
+    /// The classifier's words for a failed or cancelled end, written as the job ended.
+    pub explanation: Option<Classification>,
 }
 
 impl JobRecord {
@@ -132,6 +134,7 @@ pub struct JobUpdate {
     pub partial_cluster: Option<PartialCluster>,
     pub cancel_requested: Option<bool>,
     pub arm_put_at: Option<i64>,
+    pub explanation: Option<Classification>,
     /// What this change is, for the history: written in the same transaction, and only when
     /// the change itself is (a write under a lost claim writes neither).
     pub history: Vec<HistoryEvent>,

@@ -198,6 +198,7 @@ fn failed_and_cancelled_end_with_azures_error() {
             message: "no capacity".into(),
             ..Default::default()
         }),
+        causes: vec![],
         raw_body: String::new(),
     });
     let d = after_poll(
