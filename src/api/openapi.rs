@@ -12,6 +12,7 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::SchemaType;
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
 use utoipa::openapi::{
     ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder, Schema, Type,
 };
@@ -140,6 +141,27 @@ fn param_schema(ty: &ParamType) -> RefOr<Schema> {
             .schema_type(Type::Integer)
             .minimum(min.map(|n| n as f64))
             .maximum(max.map(|n| n as f64)),
+        ParamType::ShortText(max) => object
+            .schema_type(Type::String)
+            .max_length(Some(*max as usize)),
+        ParamType::Moment => {
+            let of = |format: KnownFormat| {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(format)))
+                    .build()
+            };
+            let moment = utoipa::openapi::schema::OneOfBuilder::new()
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0.0)),
+                )
+                .item(of(KnownFormat::Date))
+                .item(of(KnownFormat::DateTime))
+                .build();
+            return RefOr::T(Schema::OneOf(moment));
+        }
     };
     RefOr::T(Schema::Object(object.build()))
 }
@@ -199,6 +221,18 @@ fn bound_provision_request(schemas: &mut std::collections::BTreeMap<String, RefO
         routes::PREFLIGHT_BODY.to_owned(),
         RefOr::T(Schema::Object(preflight)),
     );
+    // The form's opening takes any request (pre-flight's answers say what is wrong with it)
+    // and whether to default the node count.
+    if let Some(RefOr::T(Schema::Object(mut opening))) = schemas.get("ProvisionRequest").cloned() {
+        opening
+            .properties
+            .insert("count_defaults".to_owned(), typed(Type::Boolean));
+        opening.required.push("count_defaults".to_owned());
+        schemas.insert(
+            routes::FORM_OPENING_BODY.to_owned(),
+            RefOr::T(Schema::Object(opening)),
+        );
+    }
 }
 
 /// The whole document.

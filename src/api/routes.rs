@@ -19,7 +19,7 @@ use super::provision::{EstimateCost, FormOpening, GetAvailableSkus, Preflight, P
 use super::session::GetSession;
 use super::tasks::{ActiveProvisions, CancelProvision, GetTaskStatus};
 use crate::domain::ProvisionRequest;
-use crate::domain::history::Outcome;
+use crate::domain::history::{HistoryKind, Outcome};
 use crate::domain::validation::{
     KNOWN_REGIONS, KNOWN_VM_SIZES, NODE_COUNT_RANGE, SUBSCRIPTION_ID_PATTERN,
     SYSTEM_NODE_COUNT_RANGE, resource_group_pattern,
@@ -27,12 +27,15 @@ use crate::domain::validation::{
 use crate::limits::Limited;
 use crate::pricing::TIERS;
 use crate::services::failures::{HOURS_RANGE, LIMIT_RANGE};
-use crate::services::history::MAX_LIMIT;
+use crate::services::history::{MAX_LIMIT, TEXT_MAX_CHARS};
+use crate::storage::history::Cursor;
 
 /// The create's body: a `ProvisionRequest` bounded as validation reads it (see `openapi`).
 pub const CREATE_BODY: &str = "ProvisionRequestBody";
 /// Pre-flight's body: the same, where the cluster name may be empty.
 pub const PREFLIGHT_BODY: &str = "PreflightRequestBody";
+/// The form's opening: any request (its problems are answers) and `count_defaults`.
+pub const FORM_OPENING_BODY: &str = "FormOpeningBody";
 
 /// What a parameter may be, as validation enforces it.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +50,10 @@ pub enum ParamType {
         min: Option<u64>,
         max: Option<u64>,
     },
+    /// Text of at most this many characters.
+    ShortText(u64),
+    /// A moment: milliseconds since 1970, a date (UTC) or an RFC 3339 time.
+    Moment,
 }
 
 impl ParamType {
@@ -195,6 +202,17 @@ fn scope(description: &'static str) -> Param {
     )
 }
 
+/// A text filter of the history.
+fn short_text() -> ParamType {
+    ParamType::ShortText(TEXT_MAX_CHARS as u64)
+}
+
+/// The history's kinds, one or more, comma-separated.
+fn kinds_pattern() -> String {
+    let kind = HistoryKind::ALL.map(HistoryKind::as_str).join("|");
+    format!("^$|^({kind})(,({kind}))*$")
+}
+
 /// Every route of the API.
 pub fn all() -> Vec<Route> {
     use Answer::{EventStream, ListOf, Nothing, Schema, Text};
@@ -223,7 +241,7 @@ pub fn all() -> Vec<Route> {
             "What the create form opens on, in one request: {skus: AvailableSkus?, checks: [{request, answer: PreflightReport?, error: ApiError?}], prices: [{request, answer: PriceEstimate?, error: ApiError?}]} for the request given and, with count_defaults: true in the body, the node count that fits the quota",
             Nothing,
         )
-        .body("ProvisionRequest")
+        .body(FORM_OPENING_BODY)
         .limit(Limited::Preflight)
         .input(json::<FormOpening>),
         Route::get(
@@ -388,13 +406,13 @@ pub fn all() -> Vec<Route> {
             Schema("HistoryPage"),
         )
         .query(vec![
-            param("cluster", false, "cluster name (any case)", ParamType::Text),
-            param("actor", false, "user id, or system", ParamType::Text),
+            param("cluster", false, "cluster name (any case)", short_text()),
+            param("actor", false, "user id, or system", short_text()),
             param(
                 "kind",
                 false,
                 "one or more kinds, comma-separated or repeated",
-                ParamType::Text,
+                ParamType::Pattern(kinds_pattern()),
             ),
             param(
                 "outcome",
@@ -406,31 +424,32 @@ pub fn all() -> Vec<Route> {
                 "scope",
                 false,
                 "subscription/resource-group, or subscription/*",
-                ParamType::Text,
+                ParamType::Pattern(resource_group_pattern("^$|^[0-9A-Za-z-]+/(\\*|", ")$")),
             ),
             param(
                 "since",
                 false,
                 "from: RFC 3339, a date (UTC) or milliseconds",
-                ParamType::Text,
+                ParamType::Moment,
             ),
             param(
                 "until",
                 false,
-                "before: RFC 3339, a date (through that day, UTC) or milliseconds",
-                ParamType::Text,
+                "before: RFC 3339, a date (through that day, UTC) or milliseconds; later than \
+                 since",
+                ParamType::Moment,
             ),
             param(
                 "q",
                 false,
                 "text in the cluster name or Azure's message",
-                ParamType::Text,
+                short_text(),
             ),
             param(
                 "cursor",
                 false,
                 "next_cursor of the previous page",
-                ParamType::Text,
+                ParamType::Pattern(format!("^$|{}", Cursor::PATTERN)),
             ),
             param(
                 "limit",

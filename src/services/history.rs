@@ -21,6 +21,8 @@ use crate::storage::history::Cursor;
 pub const DEFAULT_LIMIT: u32 = 50;
 /// The most entries one page may ask for.
 pub const MAX_LIMIT: u32 = 500;
+/// The longest text filter (`cluster`, `actor`, `q`), in characters.
+pub const TEXT_MAX_CHARS: usize = 200;
 /// Steps of a job's short timeline (error card, ended screen).
 pub const TIMELINE_STEPS: usize = 12;
 
@@ -75,8 +77,11 @@ impl HistoryQuery {
             ("actor", &filter.actor),
             ("q", &filter.q),
         ] {
-            if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
-                problems.insert(name.into(), "At most 200 characters.".into());
+            if value
+                .as_ref()
+                .is_some_and(|v| v.chars().count() > TEXT_MAX_CHARS)
+            {
+                problems.insert(name.into(), format!("At most {TEXT_MAX_CHARS} characters."));
             }
         }
         if let Some(kinds) = given(&self.kind) {

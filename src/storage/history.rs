@@ -220,6 +220,10 @@ impl Cursor {
         format!("{}_{}", self.at, self.id)
     }
 
+    /// What [`Cursor::decode`] reads, as a pattern for the OpenAPI document (a little
+    /// narrower: at most 18 digits, so that every time it allows fits).
+    pub const PATTERN: &'static str = "^-?[0-9]{1,18}_[0-9A-Fa-f-]{1,64}$";
+
     pub fn decode(text: &str) -> Option<Self> {
         let (at, id) = text.split_once('_')?;
         let at: i64 = at.parse().ok()?;
