@@ -67,6 +67,8 @@ pub struct SimulatorConfig {
     pub abort_duration: Duration,
     /// `Retry-After` on accepted operations and their status URLs; zero sends none.
     pub retry_after: Duration,
+    /// The most clusters one page of a cluster list holds (`nextLink` leads on).
+    pub list_page_size: usize,
     /// What the subscription offers.
     pub catalog: Catalog,
     /// The application its OpenID Connect issuer signs users in for (none: the issuer refuses
@@ -84,6 +86,7 @@ impl Default for SimulatorConfig {
             create_duration: Duration::from_secs(20),
             delete_duration: Duration::from_secs(10),
             abort_duration: Duration::from_secs(3),
+            list_page_size: 100,
             retry_after: seconds(DEFAULT_RETRY_AFTER_SECONDS),
             catalog: Catalog::default(),
             issuer_client: None,
@@ -98,6 +101,7 @@ impl SimulatorConfig {
         self.delete_duration = seconds(timing.delete_seconds);
         self.abort_duration = seconds(timing.abort_seconds);
         self.retry_after = seconds(timing.retry_after_seconds);
+        self.list_page_size = timing.list_page_size as usize;
         self
     }
 
@@ -132,14 +136,16 @@ impl Shared {
             abort: config.abort_duration,
             retry_after: config.retry_after,
         };
+        let mut world = World::new(
+            &config.subscription_id,
+            &config.tenant_id,
+            &config.resource_group,
+            config.catalog.clone(),
+            timing,
+        );
+        world.list_page_size = config.list_page_size.max(1);
         Self {
-            world: Mutex::new(World::new(
-                &config.subscription_id,
-                &config.tenant_id,
-                &config.resource_group,
-                config.catalog.clone(),
-                timing,
-            )),
+            world: Mutex::new(world),
             base_url: OnceLock::new(),
             issuer: issuer::Issuer::new(&config.tenant_id, config.issuer_client.clone()),
         }

@@ -253,6 +253,8 @@ struct Call {
     body: Bytes,
     /// Operation URLs point back at the host the caller used.
     base: String,
+    /// The path asked for (a list's `nextLink` repeats it).
+    path: String,
 }
 
 impl Call {
@@ -303,6 +305,7 @@ async fn arm(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         preconditions: preconditions(&parts.headers),
         body,
         base,
+        path: parts.uri.path().to_owned(),
     };
 
     let Some(fault) = fault else {
@@ -451,7 +454,18 @@ fn perform(shared: &Shared, call: &Call) -> Answer {
         (ArmRoute::ResourceGroup { rg, .. }, Method::PUT) => {
             world.put_resource_group(rg, &call.body)
         }
-        (ArmRoute::ListClusters { rg, .. }, Method::GET) => world.list_clusters(rg.as_deref()),
+        (ArmRoute::ListClusters { rg, .. }, Method::GET) => {
+            // `nextLink`: this list again from where the page ended, on the caller's host.
+            let api_version = call.param("api-version").unwrap_or_default().to_owned();
+            let next = |token: &str| {
+                let token: String = form_urlencoded::byte_serialize(token.as_bytes()).collect();
+                format!(
+                    "{base}{}?api-version={api_version}&$skipToken={token}",
+                    call.path
+                )
+            };
+            world.list_clusters(rg.as_deref(), call.param("$skipToken"), next)
+        }
         (ArmRoute::Cluster { rg, name, .. }, Method::GET) => world.get_cluster(rg, name),
         (ArmRoute::Cluster { rg, name, .. }, Method::PUT) => {
             world.put_cluster(rg, name, &call.body, &call.preconditions, base, now)

@@ -77,6 +77,8 @@ pub struct World {
     operations: Operations,
     pub faults: FaultBook,
     pub counters: Counters,
+    /// The most clusters one page of a list holds.
+    pub list_page_size: usize,
 }
 
 fn cluster_key(rg: &str, name: &str) -> ClusterKey {
@@ -126,6 +128,7 @@ impl World {
             operations: Operations::default(),
             faults: FaultBook::default(),
             counters: Counters::default(),
+            list_page_size: 100,
         }
     }
 

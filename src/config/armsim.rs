@@ -47,6 +47,12 @@ pub struct ArmsimTiming {
     #[arg(long = "armsim-retry-after-seconds", env = "ARMSIM_RETRY_AFTER_SECONDS",
           default_value_t = 30.0, value_parser = parse_seconds)]
     pub retry_after_seconds: f64,
+
+    /// The most clusters one page of a cluster list holds; more come behind `nextLink`, as
+    /// Azure pages its lists.
+    #[arg(long = "armsim-list-page-size", env = "ARMSIM_LIST_PAGE_SIZE", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub list_page_size: u32,
 }
 
 impl Default for ArmsimTiming {
@@ -56,6 +62,7 @@ impl Default for ArmsimTiming {
             delete_seconds: 10.0,
             abort_seconds: 3.0,
             retry_after_seconds: 30.0,
+            list_page_size: 100,
         }
     }
 }

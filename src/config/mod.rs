@@ -478,6 +478,7 @@ impl ServeConfig {
             // Tests follow creates that take seconds: a realistic 30 s would only slow them.
             armsim: ArmsimTiming {
                 retry_after_seconds: 1.0,
+                list_page_size: 100,
                 ..ArmsimTiming::default()
             },
         }

@@ -780,3 +780,129 @@ async fn the_server_without_an_arm_endpoint_talks_to_an_embedded_simulator() {
         "simulator stopped"
     );
 }
+
+/// The value at a dotted path (`properties.agentPoolProfiles.0.name`) of a JSON value.
+fn at<'a>(value: &'a Value, path: &str) -> &'a Value {
+    path.split('.')
+        .fold(value, |v, key| match key.parse::<usize>() {
+            Ok(i) => &v[i],
+            Err(_) => &v[key],
+        })
+}
+
+/// Issue 38: the simulator's cluster list answers as Azure's `ManagedClusters_ListByResourceGroup`
+/// does — pages of the list result (`value`, `nextLink` on the caller's host, `$skipToken`), each
+/// cluster the same JSON as its single GET, with the fields the specification's example shows —
+/// and the product's client follows the pages to the whole list.
+#[tokio::test]
+async fn the_cluster_list_comes_in_pages_as_azures_does() {
+    let sim = aks_dashboard::armsim::ArmSimulator::start(aks_dashboard::armsim::SimulatorConfig {
+        create_duration: Duration::from_millis(300),
+        list_page_size: 2,
+        ..aks_dashboard::armsim::SimulatorConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let azure = Azure::for_simulator(sim, Duration::from_secs(6));
+    let names = ["aks-e", "aks-a", "aks-d", "aks-b", "aks-c"];
+    for name in names {
+        azure
+            .arm
+            .create_cluster(
+                &cluster(name),
+                &crate::helpers::small_cluster(name, "koreacentral"),
+            )
+            .await
+            .expect("create accepted");
+    }
+
+    let example: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/azure/clusters/list-by-resource-group-paged.json"),
+        )
+        .expect("the example"),
+    )
+    .expect("JSON");
+    let first = format!(
+        "{}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters?api-version=2025-10-01",
+        azure.sim.base_url()
+    );
+    let mut next = Some(first);
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    while let Some(url) = next.take() {
+        let answer = azure
+            .http
+            .get(&url)
+            .bearer_auth("t")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(answer.status(), 200, "{url}");
+        let page: Value = answer.json().await.expect("JSON");
+        let keys: Vec<&String> = page.as_object().expect("object").keys().collect();
+        assert!(
+            keys.iter().all(|k| *k == "value" || *k == "nextLink"),
+            "the list result's fields only: {keys:?}"
+        );
+        let mut listed = Vec::new();
+        for item in page["value"].as_array().expect("value") {
+            for field in example["expect"]["item_fields"].as_array().expect("fields") {
+                let field = field.as_str().expect("a path");
+                assert!(!at(item, field).is_null(), "{field} missing in {item}");
+            }
+            let name = item["name"].as_str().expect("name");
+            let single: Value = azure
+                .http
+                .get(format!(
+                    "{}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/{name}?api-version=2025-10-01",
+                    azure.sim.base_url()
+                ))
+                .bearer_auth("t")
+                .send()
+                .await
+                .expect("request")
+                .json()
+                .await
+                .expect("JSON");
+            assert_eq!(
+                at(item, "properties.provisioningState"),
+                at(&single, "properties.provisioningState"),
+                "the list says what the single GET says"
+            );
+            assert_eq!(
+                item["properties"]["agentPoolProfiles"],
+                single["properties"]["agentPoolProfiles"]
+            );
+            listed.push(name.to_owned());
+        }
+        if let Some(link) = page["nextLink"].as_str() {
+            assert!(
+                link.starts_with(azure.sim.base_url()) && link.contains("$skipToken="),
+                "{link}"
+            );
+            next = Some(link.to_owned());
+        }
+        pages.push(listed);
+        assert!(pages.len() <= 5, "the pages end");
+    }
+    assert_eq!(
+        pages,
+        [
+            vec!["aks-a", "aks-b"],
+            vec!["aks-c", "aks-d"],
+            vec!["aks-e"]
+        ],
+        "two a page, in order of name, each once"
+    );
+
+    // The product's client follows every page; it reads the example's shape too.
+    let listed = azure.arm.list_clusters(SUB, RG).await.expect("list");
+    let mut got: Vec<String> = listed.iter().filter_map(|c| c.name.clone()).collect();
+    got.sort();
+    assert_eq!(got, ["aks-a", "aks-b", "aks-c", "aks-d", "aks-e"]);
+    let read: aks_dashboard::azure::ArmList<ManagedCluster> =
+        serde_json::from_value(example["body"].clone()).expect("the example reads");
+    assert_eq!(read.value[0].name.as_deref(), Some("aks-page-a"));
+    assert!(read.next_link.is_some_and(|l| l.contains("$skipToken=")));
+}

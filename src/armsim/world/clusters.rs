@@ -73,27 +73,38 @@ impl World {
         }
     }
 
-    /// The clusters of `rg`, or of the whole subscription.
-    pub fn list_clusters(&self, rg: Option<&str>) -> Answer {
-        let value: Vec<Value> = match rg {
-            Some(rg) => {
-                if !self.resource_group_exists(rg) {
-                    return rules::resource_group_not_found(rg);
-                }
-                let rg = rg.to_ascii_lowercase();
-                self.clusters
-                    .range((rg.clone(), String::new())..)
-                    .take_while(|((key_rg, _), _)| *key_rg == rg)
-                    .map(|(_, c)| self.cluster_json(c))
-                    .collect()
-            }
-            None => self
-                .clusters
-                .values()
-                .map(|c| self.cluster_json(c))
-                .collect(),
-        };
-        Answer::json(200, json!({ "value": value }))
+    /// One page of the clusters of `rg`, or of the whole subscription, in the order of their
+    /// names: those after `skip_token` (the last one of the page before), at most
+    /// `list_page_size`; `nextLink` (made by `next_link` from the token of this page's last
+    /// cluster) when more follow, as Azure pages a list. The same cluster JSON as a single GET.
+    pub fn list_clusters(
+        &self,
+        rg: Option<&str>,
+        skip_token: Option<&str>,
+        next_link: impl Fn(&str) -> String,
+    ) -> Answer {
+        if let Some(rg) = rg.filter(|rg| !self.resource_group_exists(rg)) {
+            return rules::resource_group_not_found(rg);
+        }
+        let scope = rg.map(str::to_ascii_lowercase);
+        let after = skip_token.and_then(|token| token.split_once('/'));
+        let mut listed = self
+            .clusters
+            .iter()
+            .filter(|((key_rg, _), _)| scope.as_ref().is_none_or(|rg| key_rg == rg))
+            .filter(|((key_rg, key_name), _)| {
+                after.is_none_or(|(rg, name)| (key_rg.as_str(), key_name.as_str()) > (rg, name))
+            });
+        let page: Vec<_> = listed.by_ref().take(self.list_page_size).collect();
+        let value: Vec<Value> = page.iter().map(|(_, c)| self.cluster_json(c)).collect();
+        let more = listed.next().is_some();
+        match page.last() {
+            Some(((last_rg, last_name), _)) if more => Answer::json(
+                200,
+                json!({ "value": value, "nextLink": next_link(&format!("{last_rg}/{last_name}")) }),
+            ),
+            _ => Answer::json(200, json!({ "value": value })),
+        }
     }
 
     /// The cluster an operation works on (for faults scripted by cluster name).

@@ -68,7 +68,7 @@ fn tags_are_stored_and_returned_by_get_and_list() {
         .map(|b| b["tags"].clone())
         .unwrap_or_default();
     assert_eq!(tags, json!({"aks-dashboard-job": "job-1"}));
-    let listed = world.list_clusters(Some(DEFAULT_RESOURCE_GROUP));
+    let listed = world.list_clusters(Some(DEFAULT_RESOURCE_GROUP), None, |_| String::new());
     let first = listed
         .json_body()
         .map(|b| b["value"][0]["tags"].clone())
