@@ -155,6 +155,33 @@ impl ArmCache {
             .await
     }
 
+    /// A resource group as a create needs it: what the cache holds when it was read within
+    /// `max_age`, else read now — once for every job (and page) that asks at the same time. So
+    /// the runner reads each group at most once per `max_age`, however many creates it has
+    /// there.
+    pub async fn resource_group_within(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+        max_age: Duration,
+    ) -> Result<Arc<Option<ResourceGroup>>, ArmError> {
+        let table = &self.inner.resource_groups;
+        let fetch = (table.fetch)(
+            self.inner.arm.clone(),
+            subscription_id.to_owned(),
+            resource_group.to_owned(),
+        );
+        let max_age = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
+        table
+            .read_within(
+                key(subscription_id, resource_group),
+                self.now_ms(),
+                max_age,
+                fetch,
+            )
+            .await
+    }
+
     async fn read<V: Send + Sync + 'static>(
         &self,
         table: &Table<V>,
@@ -285,6 +312,12 @@ impl ArmCache {
             .clusters
             .drop_value(&key(subscription_id, resource_group));
         self.inner.usages.drop_value(&key(subscription_id, region));
+    }
+
+    /// Forgets whether a resource group exists (the dashboard just made it). A change of the
+    /// clusters in a group does not change that: [`ArmCache::invalidate`] keeps it, so the
+    /// runner's creates in one group read it once a minute, not after each other's.
+    pub fn forget_resource_group(&self, subscription_id: &str, resource_group: &str) {
         self.inner
             .resource_groups
             .drop_value(&key(subscription_id, resource_group));
@@ -539,13 +572,33 @@ impl<V> Table<V> {
     where
         V: Send + Sync + 'static,
     {
+        self.read_within(key, now, i64::MAX, fetch).await
+    }
+
+    /// [`Table::read`], where a cached value read more than `max_age` ms before `now` does not
+    /// count: it is read again (once, for every concurrent reader).
+    async fn read_within(
+        &self,
+        key: Key,
+        now: i64,
+        max_age: i64,
+        fetch: Fetched<V>,
+    ) -> Result<Arc<V>, ArmError>
+    where
+        V: Send + Sync + 'static,
+    {
         let slot = self.slot(&key);
         slot.last_read.store(now, Ordering::Relaxed);
-        if let Some((_, value)) = lock(&slot.value).as_ref() {
+        let fresh = |at: i64| now.saturating_sub(at) <= max_age;
+        if let Some((at, value)) = lock(&slot.value).as_ref()
+            && fresh(*at)
+        {
             return Ok(value.clone());
         }
         let loading = slot.loading.clone().lock_owned().await;
-        if let Some((_, value)) = lock(&slot.value).as_ref() {
+        if let Some((at, value)) = lock(&slot.value).as_ref()
+            && fresh(*at)
+        {
             return Ok(value.clone());
         }
         let filling = slot.clone();
@@ -601,6 +654,8 @@ impl<V> Table<V> {
         lock(&self.slots)
             .iter()
             .filter(|(_, slot)| now - slot.last_read.load(Ordering::Relaxed) <= warm)
+            // A slot being read right now is filled by that read: not asked twice.
+            .filter(|(_, slot)| slot.loading.try_lock().is_ok())
             .filter(|(_, slot)| {
                 let every = if slot.absent.load(Ordering::Relaxed) {
                     absent_every

@@ -719,3 +719,42 @@ async fn a_failures_explanation_is_stored_as_it_ends_and_read_not_classified_aga
         "{task}"
     );
 }
+
+/// Issue 38: a runner reads a resource group's existence at most once a minute, however many of
+/// its creates go there — not once per job.
+#[tokio::test]
+async fn creates_in_one_resource_group_read_it_once_between_them() {
+    let api = TestApp::spawn().await;
+    let mut tasks = Vec::new();
+    for (i, user) in ["ana", "ben", "cy", "dee"].into_iter().enumerate() {
+        let accepted = api
+            .provision(
+                user,
+                provision_request(
+                    "koreacentral",
+                    &format!("aks-rg-once-{i}"),
+                    "Standard_D2s_v3",
+                    1,
+                ),
+            )
+            .await;
+        tasks.push((
+            user,
+            accepted["task_id"].as_str().expect("task id").to_owned(),
+        ));
+    }
+    for (user, task_id) in &tasks {
+        let seen = api
+            .wait_task(user, task_id, |t| creating(t) || finished(t))
+            .await;
+        let last = seen.last().expect("answers");
+        assert!(last["status"] != "failed", "{last}");
+    }
+    let state: Value = api.simulator.state().await;
+    assert_eq!(
+        crate::helpers::arm_requests(&state, "resource_group"),
+        1,
+        "four creates, one read of their group: {state}"
+    );
+    assert_eq!(crate::helpers::arm_requests(&state, "create"), 4, "{state}");
+}

@@ -17,6 +17,9 @@ use crate::storage::jobs::JobUpdate;
 use super::answers::{ArmFailure, BeforePut, PutAnswer, before_put, put_answer, transient};
 use super::{MAX_PUTS, ProvisionRun, Stop};
 
+/// How old a resource group's existence may be when a create relies on it.
+const RESOURCE_GROUP_FRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl ProvisionRun {
     pub(super) async fn provision(&mut self) -> Result<(), Stop> {
         self.check()?;
@@ -35,11 +38,24 @@ impl ProvisionRun {
         );
         self.publish(STEPS[0], format!("Checking resource group {rg}"))
             .await?;
-        match self
-            .azure(self.ctx.arm.get_resource_group(&sub, &rg))
-            .await?
-        {
-            Ok(Some(_)) => Ok(()),
+        // Read at most once a minute per group, whichever of the runner's jobs asks (issue 38);
+        // a group seen absent is read again now: it may have been made since.
+        let seen = self
+            .azure(
+                self.ctx
+                    .cache
+                    .resource_group_within(&sub, &rg, RESOURCE_GROUP_FRESH),
+            )
+            .await?;
+        let read = match seen {
+            Ok(group) if group.is_some() => Ok(Some(())),
+            _ => self
+                .azure(self.ctx.arm.get_resource_group(&sub, &rg))
+                .await?
+                .map(|group| group.map(|_| ())),
+        };
+        match read {
+            Ok(Some(())) => Ok(()),
             Ok(None) if !self.may_create_resource_group() => Err(Stop::Failed(ArmFailure::new(
                 "ResourceGroupNotFound",
                 format!(
@@ -54,10 +70,14 @@ impl ProvisionRun {
                     format!("Creating resource group {rg} in {region}"),
                 )
                 .await?;
-                self.azure(self.ctx.arm.create_resource_group(&sub, &rg, &region))
+                let made = self
+                    .azure(self.ctx.arm.create_resource_group(&sub, &rg, &region))
                     .await?
                     .map(|_| ())
-                    .map_err(|e| Stop::Failed(e.into()))
+                    .map_err(|e| Stop::Failed(e.into()));
+                // The cache's "absent" is out of date for every job after this one.
+                self.ctx.cache.forget_resource_group(&sub, &rg);
+                made
             }
             Err(e) => Err(Stop::Failed(e.into())),
         }
