@@ -148,9 +148,13 @@ def start_pair(args, world, create_seconds, data_dir, resource_group, env=None):
             "ARM_ENDPOINT": sim_url,
             "ARM_TOKEN": "bench",
             "AZURE_RESOURCE_GROUP": resource_group,
+            # Creates go to other groups of the subscription than the page's (--resource-group).
+            "AZURE_SCOPES": f"{SUBSCRIPTION}/*",
             "LEPTOS_SITE_ROOT": os.path.join(ROOT, "target", "site"),
             "RUST_LOG": "warn",
             "MAX_IN_FLIGHT_PER_USER": "10",
+            # A thousand creates in one group at once: the scope's cap (50 by default) lifted.
+            "MAX_IN_FLIGHT_PER_SCOPE": "5000",
             **(env or {}),
         },
         os.path.join(data_dir, "dashboard.log"),
