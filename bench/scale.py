@@ -2,9 +2,12 @@
 """Scale benchmark of the dashboard against the standalone ARM simulator (issue 12).
 
 One run measures, on the release binary:
-  1. N provisions (default 1,000) submitted at once into a big simulated world (creates take
-     --create-seconds, default 60): accept latency p50/p99, wall time until every job ended,
-     ARM requests per job, the server's peak RSS;
+  1. N provisions (default 1,000, spread over --groups resource groups, default 5) submitted at
+     once into a big simulated world (creates take --create-seconds, default 60): accept latency
+     p50/p99, wall time until every job ended and from the last accepted POST, ARM requests per
+     job, reads per resource group per second while following, the server's peak RSS; then
+     200 in one group, 10 groups of 2 (followed alone, and by list), and N followed alone as
+     before follow-by-list (issue 38);
   2. accept latency of single provisions while those N are in flight;
   3. the SSR dashboard page: requests/s and latency on 2 cores (wrk when installed, else a
      Python client), and ARM calls per page view on a warm cache;
@@ -32,6 +35,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
+HISTORY_MARKER = "<!-- earlier figures: kept by scale.py -->"
 
 
 def binary():
@@ -247,58 +251,78 @@ def warnings(log):
         return sum(1 for line in f if " WARN " in line or " ERROR " in line)
 
 
-def big_run(args, report, title, env):
+def group_name(g):
+    return f"rg-scale-{g}"
+
+
+def big_run(args, report, title, env, n, groups, single=0, page=False):
+    """n creates spread over `groups` resource groups (made by the dashboard), submitted at
+    once; `single` more timed one by one while they are in flight; the page measured if `page`."""
     data_dir = tempfile.mkdtemp(prefix="aksdash-bench-")
     sim, sim_url, dash, base, db = start_pair(
         args, args.world, args.create_seconds, data_dir, "rg-aks-dev", env)
     try:
-        n = args.provisions
-        bodies = [(f"bench-u{i}", provision_body(args.region, args.resource_group,
+        bodies = [(f"bench-u{i}", provision_body(args.region, group_name(i % groups),
                                                   f"bench-{i}", args.size)) for i in range(n)]
         started = time.perf_counter()
         with futures.ThreadPoolExecutor(max_workers=min(256, n)) as pool:
             results = list(pool.map(lambda ub: submit(base, *ub), bodies))
+        # Each submit's latency is counted from `started` (all are sent at once): the last
+        # accepted POST answered at the largest latency.
+        last_post = max((ms for status, ms in results if status == 202), default=0.0) / 1000
         accepted = [ms for status, ms in results if status == 202]
         statuses = {}
         for status, _ in results:
             statuses[status] = statuses.get(status, 0) + 1
 
         # Single provisions while the N are in flight (other users, other clusters).
-        time.sleep(2)
-        in_flight_counts = jobs_by_status(db)
-        single = []
-        for i in range(args.single):
-            status, ms = submit(base, f"bench-single-{i}",
-                                provision_body(args.region, args.resource_group,
-                                               f"bench-single-{i}", args.size))
-            if status == 202:
-                single.append(ms)
+        singles = []
+        in_flight_counts = {}
+        if single:
+            time.sleep(2)
+            in_flight_counts = jobs_by_status(db)
+            for i in range(single):
+                status, ms = submit(base, f"bench-single-{i}",
+                                    provision_body(args.region, group_name(i % groups),
+                                                   f"bench-single-{i}", args.size))
+                if status == 202:
+                    singles.append(ms)
 
         wall, counts = wait_all_ended(db, started, time.time() + args.create_seconds * 10 + 600,
                                       "bench-u%")
-        wait_all_ended(db, started, time.time() + args.create_seconds * 10 + 600)
+        wall_all, _ = wait_all_ended(db, started, time.time() + args.create_seconds * 10 + 600)
         requests = arm_requests(sim_url)
         total_requests = sum(requests.values())
-        jobs = n + args.single
+        jobs = n + len(singles)
+        follow_reads = sum(requests.get(k, 0) for k in ("list", "get", "operation_status"))
+        per_group_s = follow_reads / groups / max(wall_all, 1e-9)
 
-        # The page on a warm cache.
-        http("GET", f"{base}/", headers={"X-Dev-User": "bench-viewer"})
-        before = sum(arm_requests(sim_url).values())
-        # Several windows, the median reported: one 10 s window on a shared 2-core machine
-        # varied by a quarter between runs.
-        loads = [page_load(base, args.page_seconds, args.page_connections)
-                 for _ in range(args.page_runs)]
-        after = sum(arm_requests(sim_url).values())
-        views = sum(l["views"] for l in loads)
-        per_view = (after - before) / max(1, views)
-        loads.sort(key=lambda l: float(l["rps"]) if l["rps"] != "?" else 0.0)
-        load = loads[len(loads) // 2]
-        all_rps = ", ".join(str(l["rps"]) for l in loads)
+        load = None
+        if page:
+            # The page on a warm cache.
+            http("GET", f"{base}/", headers={"X-Dev-User": "bench-viewer"})
+            before = sum(arm_requests(sim_url).values())
+            # Several windows, the median reported: one 10 s window on a shared 2-core machine
+            # varied by a quarter between runs.
+            loads = [page_load(base, args.page_seconds, args.page_connections)
+                     for _ in range(args.page_runs)]
+            after = sum(arm_requests(sim_url).values())
+            views = sum(l["views"] for l in loads)
+            per_view = (after - before) / max(1, views)
+            loads.sort(key=lambda l: float(l["rps"]) if l["rps"] != "?" else 0.0)
+            load = loads[len(loads) // 2]
+            all_rps = ", ".join(str(l["rps"]) for l in loads)
     finally:
         dash.stop()
         sim.stop()
     settings = ", ".join(f"`{k}={v}`" for k, v in env.items())
-    report.append(f"""## {n} provisions at once: {title}
+    single_row = ""
+    if single:
+        single_row = (f"| accept latency p50 / p99 of {len(singles)} single provisions with "
+                      f"{in_flight_counts.get('queued', 0) + in_flight_counts.get('running', 0)} "
+                      f"in flight | {percentile(singles, 50):.1f} ms / "
+                      f"{percentile(singles, 99):.1f} ms |\n")
+    report.append(f"""## {n} creates over {groups} resource group{'s' if groups > 1 else ''}: {title}
 
 Create {args.create_seconds:g} s, world `{os.path.relpath(args.world, ROOT)}`; {settings}.
 
@@ -306,14 +330,16 @@ Create {args.create_seconds:g} s, world `{os.path.relpath(args.world, ROOT)}`; {
 | --- | --- |
 | answers to the {n} POSTs | {', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))} |
 | accept latency p50 / p99 ({len(accepted)} accepted at once) | {percentile(accepted, 50):.1f} ms / {percentile(accepted, 99):.1f} ms |
-| accept latency p50 / p99 of {len(single)} single provisions with {in_flight_counts.get('queued', 0) + in_flight_counts.get('running', 0)} in flight | {percentile(single, 50):.1f} ms / {percentile(single, 99):.1f} ms |
-| wall time from the first POST until all {n} jobs ended | {wall:.1f} s (create takes {args.create_seconds:g} s) |
+{single_row}| wall time from the first POST until all {n} jobs ended | {wall:.1f} s (create takes {args.create_seconds:g} s) |
+| from the last accepted POST until all {n} ended | {wall - last_post:.1f} s |
 | the {n} jobs by status at the end | {', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))} |
-| ARM requests per job | {total_requests / jobs:.1f} ({total_requests} in all: {', '.join(f'{k} {v}' for k, v in sorted(requests.items()))}) |
+| ARM requests per job | {total_requests / jobs:.2f} ({total_requests} in all for {jobs} jobs: {', '.join(f'{k} {v}' for k, v in sorted(requests.items()))}) |
+| reads while following (list, get, operation status) per resource group per second | {per_group_s:.2f} ({follow_reads} over {groups} group{'s' if groups > 1 else ''} and {wall_all:.1f} s) |
 | peak RSS of the dashboard | {dash.peak_rss_kb / 1024:.1f} MB |
 | warnings the dashboard logged | {warnings(dash.log)} |
-
-## The dashboard page (SSR, signed in, warm cache)
+""")
+    if load:
+        report.append(f"""## The dashboard page (SSR, signed in, warm cache)
 
 | figure | value |
 | --- | --- |
@@ -359,7 +385,10 @@ def main():
     parser.add_argument("--create-seconds", type=float, default=60)
     parser.add_argument("--world", default=os.path.join(ROOT, "bench", "world-big.json"))
     parser.add_argument("--region", default="westeurope")
-    parser.add_argument("--resource-group", default="rg-bench")
+    parser.add_argument("--groups", type=int, default=5,
+                        help="resource groups the provisions are spread over (rg-scale-N)")
+    parser.add_argument("--skip-scenarios", action="store_true",
+                        help="only the main run: not 200 in one group, 10 groups of 2, per job")
     parser.add_argument("--size", default="Standard_D2s_v3")
     parser.add_argument("--page-seconds", type=int, default=10)
     parser.add_argument("--page-connections", type=int, default=32)
@@ -374,11 +403,20 @@ def main():
 
     report = []
     # AKS sends no Retry-After; the runner then polls every 5 s, within its read budget.
-    big_run(args, report, "as with AKS, within the default read budget",
-            {"ARMSIM_RETRY_AFTER_SECONDS": "0"})
+    aks = {"ARMSIM_RETRY_AFTER_SECONDS": "0"}
+    n, groups = args.provisions, args.groups
+    big_run(args, report, "followed by list, within the default read budget", aks, n, groups,
+            single=args.single, page=args.page_runs > 0)
+    if not args.skip_scenarios:
+        big_run(args, report, "followed by list", aks, 200, 1)
+        big_run(args, report, "followed alone (below JOB_LIST_FOLLOW_MIN=3)", aks, 20, 10)
+        big_run(args, report, "followed by list (JOB_LIST_FOLLOW_MIN=2)",
+                {**aks, "JOB_LIST_FOLLOW_MIN": "2"}, 20, 10)
+        big_run(args, report, "every create followed alone (JOB_LIST_FOLLOW_MIN=0), as before",
+                {**aks, "JOB_LIST_FOLLOW_MIN": "0"}, n, groups)
     if not args.skip_unbudgeted:
         big_run(args, report, "no read budget (how fast the runner alone is)",
-                {"ARMSIM_RETRY_AFTER_SECONDS": "0", "JOB_ARM_READS_PER_SECOND": "0"})
+                {**aks, "JOB_ARM_READS_PER_SECOND": "0"}, n, groups)
     if not args.skip_small:
         small_run(args, report)
     cpu = os.cpu_count()
@@ -389,8 +427,15 @@ def main():
 share the machine. SQLite (the embedded default).
 
 """
+    # What follows the marker in the report (earlier figures, by hand) is kept.
+    kept = ""
+    if os.path.exists(args.report):
+        with open(args.report) as f:
+            text = f.read()
+        if HISTORY_MARKER in text:
+            kept = "\n" + text[text.index(HISTORY_MARKER):]
     with open(args.report, "w") as f:
-        f.write(header + "\n".join(report))
+        f.write(header + "\n".join(report) + kept)
     print(header + "\n".join(report))
 
 

@@ -103,6 +103,14 @@ fn describe_families() {
         "Runs waiting for this server's Azure read budget (JOB_ARM_READS_PER_SECOND)."
     );
     describe_counter!(
+        "aks_follow_reads_total",
+        "Azure reads spent following running creates, by kind: list_page (one page of a resource group's cluster list, shared by every create there), operation_status and cluster (one create's own)."
+    );
+    describe_gauge!(
+        "aks_follow_list_groups",
+        "Resource groups whose running creates this server follows by one list read per poll."
+    );
+    describe_counter!(
         "aks_creates_started_total",
         "Creates claimed for their first run."
     );
@@ -273,6 +281,16 @@ pub fn azure_call(operation: &'static str, status: &str, elapsed: Duration) {
 pub fn azure_throttled(operation: &'static str, wait: Duration) {
     counter!("azure_throttled_total", "operation" => operation).increment(1);
     counter!("azure_retry_after_wait_seconds_total").increment(wait.as_secs());
+}
+
+/// What a read spent following creates was: `list_page`, `operation_status`, `cluster`.
+pub fn follow_read(kind: &'static str) {
+    counter!("aks_follow_reads_total", "kind" => kind).increment(1);
+}
+
+/// A resource group starts (1) or stops (-1) being followed by list.
+pub fn follow_list_groups(delta: f64) {
+    gauge!("aks_follow_list_groups").increment(delta);
 }
 
 /// A run starts to wait for the read budget, or stops waiting.

@@ -31,6 +31,7 @@ use crate::http::{api_json, assets, auth, body_limit, input_errors, rate_limit, 
 use crate::identity::oidc::OidcClient;
 use crate::identity::{AllowedScopes, AuthState};
 use crate::jobs::config::{RunConfig, TestPanic};
+use crate::jobs::group_list::GroupLists;
 use crate::jobs::read_budget::ReadBudget;
 use crate::jobs::run::RunContext;
 use crate::jobs::runner::{JobRunner, RunnerConfig};
@@ -363,18 +364,27 @@ impl Server {
         let azure = ArmCache::new(arm.client.clone(), events.clone(), CacheConfig::default());
         let cache_refresher = azure.start_refreshing();
         let pricing = price_book(&config, arm.simulator.as_ref())?;
+        let run = run_config(&config, scopes.clone());
+        let reads = Arc::new(ReadBudget::new(
+            config.jobs.arm_reads_per_second,
+            // A burst of a few seconds' worth.
+            (config.jobs.arm_reads_per_second * 5.0).max(1.0),
+        ));
+        let lists = Arc::new(GroupLists::new(
+            arm.client.clone(),
+            reads.clone(),
+            run.poll_default,
+            config.jobs.list_follow_min,
+        ));
         let runner = JobRunner::start(
             RunContext {
                 repo: jobs.clone(),
                 arm: arm.client.clone(),
                 cache: azure.clone(),
                 events: events.clone(),
-                config: Arc::new(run_config(&config, scopes.clone())),
-                reads: Arc::new(ReadBudget::new(
-                    config.jobs.arm_reads_per_second,
-                    // A burst of a few seconds' worth.
-                    (config.jobs.arm_reads_per_second * 5.0).max(1.0),
-                )),
+                config: Arc::new(run),
+                reads,
+                lists,
             },
             runner_config(&config),
         );

@@ -118,6 +118,15 @@ impl std::fmt::Debug for ArmClient {
     }
 }
 
+/// One page of a cluster list, and the ids Azure gave the read (its `x-ms-request-id` is what
+/// a state change read from the list is recorded with).
+#[derive(Debug, Clone)]
+pub struct ClusterPage {
+    pub clusters: Vec<ManagedCluster>,
+    pub next_link: Option<String>,
+    pub azure: AzureIds,
+}
+
 struct HttpAnswer {
     status: u16,
     headers: HeaderMap,
@@ -219,19 +228,62 @@ impl ArmClient {
         not_found_as_none(self.get_json(url).await)
     }
 
+    /// [`ArmClient::get_cluster`] with Azure's ids of the read (a state change it shows is
+    /// recorded with them).
+    pub async fn get_cluster_read(
+        &self,
+        cluster: &ClusterRef,
+    ) -> Result<(Option<ManagedCluster>, AzureIds), ArmError> {
+        let url = self.cluster_url(cluster, "")?;
+        match self.send(Method::GET, url, None, &[]).await {
+            Ok(answer) => Ok((Some(parse_body(&answer)?), answer.azure)),
+            Err(e) if e.is_not_found() => Ok((None, e.azure_ids())),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `GET …/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters`.
     pub async fn list_clusters(
         &self,
         subscription_id: &str,
         resource_group: &str,
     ) -> Result<Vec<ManagedCluster>, ArmError> {
+        let url = self.cluster_list_url(subscription_id, resource_group)?;
+        self.list_all(url).await
+    }
+
+    /// One page of a resource group's cluster list: the first (`next_link` `None`), or the one
+    /// a page's `nextLink` names (followed on ARM's own host only), with Azure's ids of the read.
+    pub async fn list_clusters_page(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+        next_link: Option<&str>,
+    ) -> Result<ClusterPage, ArmError> {
+        let url = match next_link {
+            Some(link) => self.same_origin(link)?,
+            None => self.cluster_list_url(subscription_id, resource_group)?,
+        };
+        let answer = self.send(Method::GET, url, None, &[]).await?;
+        let page: ArmList<ManagedCluster> = parse_body(&answer)?;
+        Ok(ClusterPage {
+            clusters: page.value,
+            next_link: page.next_link.filter(|l| !l.is_empty()),
+            azure: answer.azure,
+        })
+    }
+
+    fn cluster_list_url(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+    ) -> Result<Url, ArmError> {
         let path = format!(
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerService/managedClusters",
             segment(subscription_id)?,
             segment(resource_group)?
         );
-        let url = self.url(&path, CONTAINER_SERVICE_API_VERSION, &[])?;
-        self.list_all(url).await
+        self.url(&path, CONTAINER_SERVICE_API_VERSION, &[])
     }
 
     /// `DELETE …/managedClusters/{name}`; `None` when there was nothing to delete (204).

@@ -79,6 +79,9 @@ struct Inner {
     skus: Table<Vec<ResourceSku>>,
     kubernetes_versions: Table<Vec<KubernetesVersion>>,
     resource_groups: Table<Option<ResourceGroup>>,
+    /// One lock per resource group that a create finds missing: see
+    /// [`ArmCache::making_resource_group`].
+    making: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ArmCache {
@@ -94,6 +97,7 @@ impl ArmCache {
                 skus: Table::new(fetch_skus),
                 kubernetes_versions: Table::new(fetch_kubernetes_versions),
                 resource_groups: Table::new(fetch_resource_group),
+                making: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -314,13 +318,37 @@ impl ArmCache {
         self.inner.usages.drop_value(&key(subscription_id, region));
     }
 
-    /// Forgets whether a resource group exists (the dashboard just made it). A change of the
-    /// clusters in a group does not change that: [`ArmCache::invalidate`] keeps it, so the
-    /// runner's creates in one group read it once a minute, not after each other's.
-    pub fn forget_resource_group(&self, subscription_id: &str, resource_group: &str) {
-        self.inner
-            .resource_groups
-            .drop_value(&key(subscription_id, resource_group));
+    /// Held while a create makes sure a resource group it found missing exists (reads it again,
+    /// makes it): the other creates of that group wait, then find it in the cache
+    /// ([`ArmCache::observe_resource_group`]) instead of each reading and making it again.
+    pub async fn making_resource_group(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+    ) -> tokio::sync::OwnedMutexGuard<()> {
+        let group = {
+            let mut making = lock(&self.inner.making);
+            // Locks nobody holds or waits for are dropped: the map holds groups being made.
+            making.retain(|_, l| Arc::strong_count(l) > 1);
+            making
+                .entry(key(subscription_id, resource_group))
+                .or_default()
+                .clone()
+        };
+        group.lock_owned().await
+    }
+
+    /// The dashboard read or made this resource group just now: the cache knows it exists.
+    pub fn observe_resource_group(
+        &self,
+        subscription_id: &str,
+        resource_group: &str,
+        group: ResourceGroup,
+    ) {
+        let key = key(subscription_id, resource_group);
+        let table = &self.inner.resource_groups;
+        table.put_back(&key, Arc::new(Some(group)), self.now_ms());
+        table.mark_absent(&key, false);
     }
 
     /// Refreshes, until the process ends, the entries someone read recently; a changed cluster

@@ -13,7 +13,7 @@ pub mod portal;
 pub mod retry;
 pub mod wire;
 
-pub use arm_client::{ArmClient, ArmClientConfig, OperationPoll, OperationStarted};
+pub use arm_client::{ArmClient, ArmClientConfig, ClusterPage, OperationPoll, OperationStarted};
 pub use cache::{ArmCache, CacheConfig};
 pub use credential::ArmCredential;
 pub use error::{ArmError, ArmErrorDetail};

@@ -68,6 +68,16 @@ pub struct JobSettings {
           default_value_t = 20.0, value_parser = parse_seconds)]
     pub arm_reads_per_second: f64,
 
+    /// Where at least this many of this server's creates follow in one resource group, they
+    /// are followed by one read of the group's cluster list a poll instead of each asking
+    /// Azure about its own (0: never; every create asks alone).
+    #[arg(
+        long = "job-list-follow-min",
+        env = "JOB_LIST_FOLLOW_MIN",
+        default_value_t = 3
+    )]
+    pub list_follow_min: usize,
+
     /// A job claimed this often without finishing fails with `internal_error`.
     #[arg(
         long = "job-max-attempts",
@@ -123,6 +133,7 @@ impl Default for JobSettings {
             history_retention_days: 400.0,
             history_prune_every_seconds: 3600.0,
             arm_reads_per_second: 20.0,
+            list_follow_min: 3,
             slow_wait_max_seconds: 120.0,
             test_clock_offset_seconds: 0.0,
             test_panic: None,

@@ -12,6 +12,7 @@ mod compression;
 mod crash;
 mod develop;
 mod fixes;
+mod follow_by_list;
 mod foundation;
 mod history;
 mod history_storage;

@@ -205,6 +205,48 @@ pub(super) fn read_cluster_now(known: &Known, operation: &OperationPoll, every: 
         || known.polls.is_multiple_of(every)
 }
 
+/// What the resource group's cluster list (read once for every create of this server there)
+/// shows of the job's cluster.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Listed<'a> {
+    /// The list was not read this poll (too few creates there, or Azure did not answer).
+    NotRead,
+    /// The list has no cluster of this name.
+    Missing,
+    Found(&'a ManagedCluster),
+}
+
+/// What a list poll means for one job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ListSays {
+    /// Still being created (or not visible yet, within the grace period): wait for the next list.
+    Poll,
+    /// The cluster is there and done.
+    Succeeded,
+    /// The cluster of this name is not this job's.
+    NotOurs,
+    /// The list cannot tell: ask Azure about this create alone, as a job followed by itself
+    /// does — the cluster ended `Failed` or `Canceled` (Azure's error is the operation's), was
+    /// seen and is gone, has not shown past the grace period, or the list was not read.
+    AskAzure,
+}
+
+/// The job's cluster in its group's list (`listed`), for a job that knows `known` and has been
+/// followed longer than a new cluster may take to show (`past_grace`).
+pub(super) fn from_list(known: &Known, listed: Listed, past_grace: bool) -> ListSays {
+    match listed {
+        Listed::NotRead => ListSays::AskAzure,
+        Listed::Found(c) if !c.created_by_job(known.job_id) => ListSays::NotOurs,
+        Listed::Found(c) => match c.provisioning_state() {
+            Some(ProvisioningState::Succeeded) => ListSays::Succeeded,
+            Some(ProvisioningState::Failed | ProvisioningState::Canceled) => ListSays::AskAzure,
+            _ => ListSays::Poll,
+        },
+        Listed::Missing if known.seen_by_read || past_grace => ListSays::AskAzure,
+        Listed::Missing => ListSays::Poll,
+    }
+}
+
 /// The step after a poll.
 #[derive(Debug)]
 pub(super) enum Next {

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use crate::azure::{AgentPoolMode, AgentPoolProfile, JOB_TAG, ManagedCluster};
 use crate::clock::now_ms;
+use crate::domain::history::AzureIds;
 use crate::domain::history::{HistoryKind, Outcome};
 use crate::domain::{STEPS, SYSTEM_POOL, USER_POOL};
 use crate::refusal::Refusal;
@@ -38,24 +39,31 @@ impl ProvisionRun {
         );
         self.publish(STEPS[0], format!("Checking resource group {rg}"))
             .await?;
-        // Read at most once a minute per group, whichever of the runner's jobs asks (issue 38);
-        // a group seen absent is read again now: it may have been made since.
+        // Read at most once a minute per group, whichever of the runner's jobs asks (issue 38).
+        let cache = self.ctx.cache.clone();
         let seen = self
-            .azure(
-                self.ctx
-                    .cache
-                    .resource_group_within(&sub, &rg, RESOURCE_GROUP_FRESH),
-            )
+            .azure(cache.resource_group_within(&sub, &rg, RESOURCE_GROUP_FRESH))
             .await?;
-        let read = match seen {
-            Ok(group) if group.is_some() => Ok(Some(())),
-            _ => self
-                .azure(self.ctx.arm.get_resource_group(&sub, &rg))
-                .await?
-                .map(|group| group.map(|_| ())),
-        };
-        match read {
-            Ok(Some(())) => Ok(()),
+        if matches!(seen.as_deref(), Ok(Some(_))) {
+            return Ok(());
+        }
+        // Seen missing (or not read): one create of the group at a time reads it again — it may
+        // have been made since — and makes it; the others wait, then find it in the cache.
+        let _making = self.azure(cache.making_resource_group(&sub, &rg)).await?;
+        let seen = self
+            .azure(cache.resource_group_within(&sub, &rg, RESOURCE_GROUP_FRESH))
+            .await?;
+        if matches!(seen.as_deref(), Ok(Some(_))) {
+            return Ok(());
+        }
+        match self
+            .azure(self.ctx.arm.get_resource_group(&sub, &rg))
+            .await?
+        {
+            Ok(Some(group)) => {
+                cache.observe_resource_group(&sub, &rg, group);
+                Ok(())
+            }
             Ok(None) if !self.may_create_resource_group() => Err(Stop::Failed(ArmFailure::new(
                 "ResourceGroupNotFound",
                 format!(
@@ -73,11 +81,10 @@ impl ProvisionRun {
                 let made = self
                     .azure(self.ctx.arm.create_resource_group(&sub, &rg, &region))
                     .await?
-                    .map(|_| ())
-                    .map_err(|e| Stop::Failed(e.into()));
-                // The cache's "absent" is out of date for every job after this one.
-                self.ctx.cache.forget_resource_group(&sub, &rg);
-                made
+                    .map_err(|e| Stop::Failed(e.into()))?;
+                // Every create of the group after this one finds it in the cache.
+                cache.observe_resource_group(&sub, &rg, made);
+                Ok(())
             }
             Err(e) => Err(Stop::Failed(e.into())),
         }
@@ -104,7 +111,7 @@ impl ProvisionRun {
 
     /// Reads the cluster; while following (a PUT may have been sent) Azure's failures to answer
     /// are waited out, before it they end the job (nothing was created).
-    async fn read_cluster(&mut self) -> Result<Option<ManagedCluster>, Stop> {
+    async fn read_cluster(&mut self) -> Result<(Option<ManagedCluster>, AzureIds), Stop> {
         loop {
             let following = self.job.arm_put_at.is_some();
             let arm = if following {
@@ -112,7 +119,7 @@ impl ProvisionRun {
             } else {
                 self.ctx.arm.clone()
             };
-            match self.azure(arm.get_cluster(&self.cluster())).await? {
+            match self.azure(arm.get_cluster_read(&self.cluster())).await? {
                 Ok(found) => {
                     self.azure_answered();
                     return Ok(found);
@@ -124,30 +131,36 @@ impl ProvisionRun {
     }
 
     /// Create-only: a cluster of this name that is not this job's is never touched; one that
-    /// is (a resumed or taken-over job) is followed; otherwise the create is sent.
+    /// is (a resumed or taken-over job) is followed; otherwise the create is sent. A job's first
+    /// PUT is sent without a read before it: `If-None-Match: *` makes Azure refuse it (412) where
+    /// a cluster of the name exists, and that answer is read like any conflict. Every later PUT,
+    /// and a resumed job, reads first (the earlier PUT may have made the cluster).
     pub(super) async fn create_cluster(&mut self) -> Result<(), Stop> {
         let name = self.request.cluster_name.clone();
         let resuming = self.job.arm_put_at.is_some();
+        let mut read_first = resuming || self.puts > 0;
         loop {
-            let message = if resuming {
-                format!("Resuming: reading {name} from Azure")
-            } else {
-                format!("Checking that no cluster named {name} exists yet")
-            };
-            self.publish(STEPS[1], message).await?;
-            let found = self.read_cluster().await?;
-            match before_put(found, &self.job.id, self.job.arm_put_at.is_some()) {
-                BeforePut::Follow(existing) => {
-                    self.seen_by_read = true;
-                    self.observe(&existing);
-                    return self.follow().await;
+            if std::mem::replace(&mut read_first, true) {
+                let message = if resuming {
+                    format!("Resuming: reading {name} from Azure")
+                } else {
+                    format!("Checking whether Azure has a cluster named {name}")
+                };
+                self.publish(STEPS[1], message).await?;
+                let (found, read) = self.read_cluster().await?;
+                match before_put(found, &self.job.id, self.job.arm_put_at.is_some()) {
+                    BeforePut::Follow(existing) => {
+                        self.seen_by_read = true;
+                        self.observe(&existing, Some(&read));
+                        return self.follow().await;
+                    }
+                    BeforePut::NotOurs(existing) => {
+                        return Err(Stop::Failed(self.cluster_exists(&existing)));
+                    }
+                    // It showed up: read it again above.
+                    BeforePut::ConfirmAbsent if !self.confirm_absent().await? => continue,
+                    BeforePut::ConfirmAbsent | BeforePut::Send => {}
                 }
-                BeforePut::NotOurs(existing) => {
-                    return Err(Stop::Failed(self.cluster_exists(&existing)));
-                }
-                // It showed up: read it again above.
-                BeforePut::ConfirmAbsent if !self.confirm_absent().await? => continue,
-                BeforePut::ConfirmAbsent | BeforePut::Send => {}
             }
             if self.puts >= MAX_PUTS {
                 return Err(Stop::Failed(ArmFailure::new(
@@ -179,7 +192,7 @@ impl ProvisionRun {
             .await?;
             let wait = self.ctx.config.poll_min.max(Duration::from_millis(200));
             self.pause(wait).await?;
-            if self.read_cluster().await?.is_some() {
+            if self.read_cluster().await?.0.is_some() {
                 return Ok(false);
             }
         }
@@ -260,7 +273,7 @@ impl ProvisionRun {
                         .azure(self.azure_ids(Some(&started.azure))),
                 );
                 if let Some(created) = &started.body {
-                    self.observe(created);
+                    self.observe(created, Some(&started.azure));
                 }
                 self.ctx.cache.invalidate(
                     &self.request.subscription_id,

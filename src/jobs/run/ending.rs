@@ -187,9 +187,9 @@ impl ProvisionRun {
                     );
                 }
             }
-            match self.ctx.arm.get_cluster(&cluster).await {
-                Ok(Some(c)) if c.created_by_job(&self.job.id) => {
-                    self.observe(&c);
+            match self.ctx.arm.get_cluster_read(&cluster).await {
+                Ok((Some(c), read)) if c.created_by_job(&self.job.id) => {
+                    self.observe(&c, Some(&read));
                     if !abort_requested
                         && c.provisioning_state() == Some(&ProvisioningState::Succeeded)
                     {
@@ -197,7 +197,7 @@ impl ProvisionRun {
                         return Err(Stop::AlreadyCreated);
                     }
                 }
-                Ok(Some(_)) | Ok(None) => {
+                Ok((Some(_), _)) | Ok((None, _)) => {
                     // Not there (or not this job's): nothing of this job is left.
                     self.progress.cluster_state = None;
                 }

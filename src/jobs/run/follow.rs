@@ -7,16 +7,22 @@ use tokio::time::Instant;
 use crate::azure::{AgentPoolProfile, ArmError, ManagedCluster, OperationState};
 use crate::clock::now_ms;
 use crate::domain::STEPS;
-use crate::domain::history::{HistoryKind, Outcome};
+use crate::domain::history::{AzureIds, HistoryKind, Outcome};
 use crate::refusal::Refusal;
 use crate::storage::HistoryEvent;
 
-use super::answers::{self, ArmFailure, ClusterRead, Known, Next, OperationPoll};
+use super::answers::{self, ArmFailure, ClusterRead, Known, ListSays, Listed, Next, OperationPoll};
 use super::{CLUSTER_READ_EVERY, ProvisionRun, Stop};
 
 impl ProvisionRun {
-    /// Records what Azure shows of the cluster: its state and pools.
-    pub(super) fn observe(&mut self, cluster: &ManagedCluster) {
+    /// Records what Azure shows of the cluster: its state and pools. A change of state is
+    /// recorded with the request id of the call that showed it (`call`), beside the create's
+    /// correlation id.
+    pub(super) fn observe(&mut self, cluster: &ManagedCluster, call: Option<&AzureIds>) {
+        let call = call.map(|c| AzureIds {
+            correlation_id: None,
+            request_id: c.request_id.clone(),
+        });
         if let Some(state) = cluster.provisioning_state() {
             let to = state.as_str().to_owned();
             if self.progress.cluster_state.as_deref() != Some(to.as_str()) {
@@ -26,7 +32,7 @@ impl ProvisionRun {
                             "from": self.progress.cluster_state,
                             "to": to,
                         }))
-                        .azure(self.azure_ids(None)),
+                        .azure(self.azure_ids(call.as_ref())),
                 );
             }
             self.progress.cluster_state = Some(to);
@@ -91,19 +97,74 @@ impl ProvisionRun {
         self.pause(wait).await
     }
 
-    /// Follows the create to Azure's end: the operation when its URL is known, the cluster's
-    /// `provisioningState` otherwise (and now and then besides, for the progress). What each
-    /// poll means is [`answers::after_poll`]'s to say.
+    /// Follows the create to Azure's end. Where enough of this server's creates follow in the
+    /// resource group, by its cluster list, read once a poll for all of them
+    /// ([`answers::from_list`] says what it means); otherwise, or when the list cannot tell, by
+    /// the operation when its URL is known, the cluster's `provisioningState` otherwise (and now
+    /// and then besides, for the progress) — what such a poll means is
+    /// [`answers::after_poll`]'s to say.
     pub(super) async fn follow(&mut self) -> Result<(), Stop> {
         let name = self.request.cluster_name.clone();
+        let mut group = self
+            .ctx
+            .lists
+            .join(&self.request.subscription_id, &self.request.resource_group);
         loop {
             self.check()?;
+            if group.by_list() {
+                let snapshot = self.azure(group.next()).await?;
+                let found = snapshot.cluster(&name);
+                let listed = match found {
+                    None => Listed::NotRead,
+                    Some(None) => Listed::Missing,
+                    Some(Some((cluster, _))) => Listed::Found(cluster),
+                };
+                let started = self
+                    .progress
+                    .arm_started_at
+                    .or(self.job.arm_put_at)
+                    .unwrap_or_else(now_ms);
+                let past_grace = (now_ms() - started).max(0) as u128
+                    > self.ctx.config.confirm_absent_for.as_millis();
+                let known = Known {
+                    job_id: &self.job.id,
+                    cluster_name: &name,
+                    following_operation: self.progress.operation_url.is_some(),
+                    seen_by_read: self.seen_by_read,
+                    polls: self.polls,
+                };
+                let says = answers::from_list(&known, listed, past_grace);
+                if let Some(Some((cluster, ids))) = found {
+                    if says == ListSays::NotOurs {
+                        return Err(Stop::Failed(self.cluster_exists(cluster)));
+                    }
+                    self.seen_by_read = true;
+                    self.observe(cluster, Some(ids));
+                }
+                match says {
+                    ListSays::Succeeded => return Ok(()),
+                    ListSays::Poll => {
+                        self.azure_answered();
+                        let state = self
+                            .progress
+                            .cluster_state
+                            .clone()
+                            .unwrap_or_else(|| "Accepted".into());
+                        self.publish(STEPS[1], format!("Azure is creating {name}: {state}"))
+                            .await?;
+                        continue;
+                    }
+                    // Asked below, as a job followed alone is.
+                    ListSays::AskAzure | ListSays::NotOurs => {}
+                }
+            }
             let mut wait = self.ctx.config.poll_default;
             let operation = match self.progress.operation_url.clone() {
                 Some(url) => {
                     let (reads, arm) = (self.ctx.reads.clone(), self.arm());
                     let poll = async move {
                         reads.spend().await;
+                        crate::metrics::follow_read("operation_status");
                         arm.operation_status(&url).await
                     };
                     match self.azure(poll).await? {
@@ -144,15 +205,20 @@ impl ProvisionRun {
                 seen_by_read: self.seen_by_read,
                 polls: self.polls,
             };
+            let mut read_ids = None;
             let cluster = if answers::read_cluster_now(&known, &operation, CLUSTER_READ_EVERY) {
                 let (reads, arm, cluster) = (self.ctx.reads.clone(), self.arm(), self.cluster());
                 let read = async move {
                     reads.spend().await;
-                    arm.get_cluster(&cluster).await
+                    crate::metrics::follow_read("cluster");
+                    arm.get_cluster_read(&cluster).await
                 };
                 match self.azure(read).await? {
-                    Ok(Some(c)) => ClusterRead::Found(Box::new(c)),
-                    Ok(None) => ClusterRead::Absent,
+                    Ok((Some(c), ids)) => {
+                        read_ids = Some(ids);
+                        ClusterRead::Found(Box::new(c))
+                    }
+                    Ok((None, _)) => ClusterRead::Absent,
                     Err(e) => ClusterRead::Unanswered(e),
                 }
             } else {
@@ -161,7 +227,7 @@ impl ProvisionRun {
             let decision = answers::after_poll(&known, operation, cluster);
             if let Some(c) = &decision.observed {
                 self.seen_by_read = true;
-                self.observe(c);
+                self.observe(c, read_ids.as_ref());
             }
             if decision.forget_operation {
                 self.progress.operation_url = None;
@@ -169,7 +235,10 @@ impl ProvisionRun {
             match decision.next {
                 Next::Ended(end) => return end.map_err(Stop::Failed),
                 Next::NotOurs(c) => return Err(Stop::Failed(self.cluster_exists(&c))),
-                Next::CreateAgain => return Box::pin(self.create_cluster()).await,
+                Next::CreateAgain => {
+                    drop(group);
+                    return Box::pin(self.create_cluster()).await;
+                }
                 Next::ConfirmAbsent => {
                     if self.confirm_absent().await? {
                         self.ctx.cache.forget_cluster(

@@ -7,12 +7,15 @@
 //! around them stay here.
 //!
 //! The rules it keeps (docs/job-runner.md):
-//! - **Create-only.** Before the PUT the cluster is read: one that exists and does not carry this
-//!   job's tag (`aks-dashboard-job: <job id>`) is never touched; the PUT itself asks Azure to
-//!   refuse an existing cluster (`If-None-Match: *`).
+//! - **Create-only.** The PUT asks Azure to refuse an existing cluster (`If-None-Match: *`);
+//!   a cluster that exists and does not carry this job's tag (`aks-dashboard-job: <job id>`) is
+//!   never touched. A resumed job, and every PUT after the first, reads the cluster first.
 //! - **At most one PUT** per job, unless the cluster is confirmed absent after a bounded wait
 //!   (ARM may not show a cluster it accepted for a moment). The time of the PUT is written to
 //!   the row before the PUT leaves, so a Stop after any crash still reaches Azure.
+//! - **Many creates in one group share one read.** Where several of the server's creates follow
+//!   in one resource group, each poll reads the group's cluster list once for all of them
+//!   (`jobs/group_list.rs`); a create asks Azure alone only what the list cannot tell.
 //! - **Following never fails on transient errors.** Throttling, server errors, time-outs,
 //!   unreadable answers: the run waits (honouring `Retry-After`, capped) and asks again, for as
 //!   long as Azure's own operation may last; only Azure's explicit end ends the job.
@@ -35,6 +38,7 @@ use crate::domain::{Progress, ProvisionRequest, STEPS};
 use crate::events::DashboardEvent;
 use crate::events::bus::EventBus;
 use crate::jobs::config::RunConfig;
+use crate::jobs::group_list::GroupLists;
 use crate::jobs::read_budget::ReadBudget;
 use crate::storage::HistoryEvent;
 use crate::storage::jobs::{JobLease, JobRecord, JobStateRepository, JobUpdate};
@@ -51,6 +55,8 @@ pub struct RunContext {
     pub config: Arc<RunConfig>,
     /// The reads this server may spend following operations, shared by its runs.
     pub reads: Arc<ReadBudget>,
+    /// The resource groups' cluster lists, read once a poll for all the runs there.
+    pub lists: Arc<GroupLists>,
 }
 
 /// What the runner can tell a run while it waits: stop (the owner pressed Stop), the lease is

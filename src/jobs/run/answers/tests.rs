@@ -282,3 +282,43 @@ fn a_cluster_lost_or_replaced_meanwhile_is_told_apart() {
     assert!(matches!(d.next, Next::NotOurs(_)), "{d:?}");
     assert!(d.observed.is_none());
 }
+
+#[test]
+fn a_list_answers_for_running_and_done_creates_and_sends_the_rest_to_azure() {
+    use ListSays::*;
+    let following = known(true, true);
+    let new = known(true, false);
+    let creating = ours(ProvisioningState::Creating);
+    let succeeded = ours(ProvisioningState::Succeeded);
+    let failed = ours(ProvisioningState::Failed);
+    let canceled = ours(ProvisioningState::Canceled);
+    let someone_elses = cluster(Some("another-job"), Some(ProvisioningState::Creating));
+    let untagged = cluster(None, Some(ProvisioningState::Succeeded));
+    for (known, listed, past_grace, expected) in [
+        // Running and done: the list is enough.
+        (following, Listed::Found(&creating), true, Poll),
+        (new, Listed::Found(&creating), false, Poll),
+        (following, Listed::Found(&succeeded), false, Succeeded),
+        // Failed and cancelled: Azure's error is the operation's, asked by the job.
+        (following, Listed::Found(&failed), false, AskAzure),
+        (following, Listed::Found(&canceled), false, AskAzure),
+        // A cluster of this name that is not this job's.
+        (following, Listed::Found(&someone_elses), false, NotOurs),
+        (new, Listed::Found(&untagged), false, NotOurs),
+        // Not in the list: a new create may take a moment to show; past that, or seen before
+        // and gone, the job asks.
+        (new, Listed::Missing, false, Poll),
+        (new, Listed::Missing, true, AskAzure),
+        (following, Listed::Missing, false, AskAzure),
+        // No list this poll: the job asks.
+        (new, Listed::NotRead, false, AskAzure),
+        (following, Listed::NotRead, true, AskAzure),
+    ] {
+        assert_eq!(
+            from_list(&known, listed, past_grace),
+            expected,
+            "{listed:?}, seen {}, past grace {past_grace}",
+            known.seen_by_read
+        );
+    }
+}
