@@ -409,9 +409,13 @@ def main():
             single=args.single, page=args.page_runs > 0)
     if not args.skip_scenarios:
         big_run(args, report, "followed by list", aks, 200, 1)
-        big_run(args, report, "followed alone (below JOB_LIST_FOLLOW_MIN=3)", aks, 20, 10)
-        big_run(args, report, "followed by list (JOB_LIST_FOLLOW_MIN=2)",
-                {**aks, "JOB_LIST_FOLLOW_MIN": "2"}, 20, 10)
+        big_run(args, report, "followed by list (the default JOB_LIST_FOLLOW_MIN=2)", aks, 20, 10)
+        big_run(args, report, "each followed alone (JOB_LIST_FOLLOW_MIN=3)",
+                {**aks, "JOB_LIST_FOLLOW_MIN": "3"}, 20, 10)
+        big_run(args, report, "each followed alone (one a group, below JOB_LIST_FOLLOW_MIN)",
+                aks, 10, 10)
+        big_run(args, report, "followed by list (one a group, JOB_LIST_FOLLOW_MIN=1)",
+                {**aks, "JOB_LIST_FOLLOW_MIN": "1"}, 10, 10)
         big_run(args, report, "every create followed alone (JOB_LIST_FOLLOW_MIN=0), as before",
                 {**aks, "JOB_LIST_FOLLOW_MIN": "0"}, n, groups)
     if not args.skip_unbudgeted:

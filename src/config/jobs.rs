@@ -74,7 +74,7 @@ pub struct JobSettings {
     #[arg(
         long = "job-list-follow-min",
         env = "JOB_LIST_FOLLOW_MIN",
-        default_value_t = 3
+        default_value_t = 2
     )]
     pub list_follow_min: usize,
 
@@ -133,7 +133,7 @@ impl Default for JobSettings {
             history_retention_days: 400.0,
             history_prune_every_seconds: 3600.0,
             arm_reads_per_second: 20.0,
-            list_follow_min: 3,
+            list_follow_min: 2,
             slow_wait_max_seconds: 120.0,
             test_clock_offset_seconds: 0.0,
             test_panic: None,
