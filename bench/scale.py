@@ -36,6 +36,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 HISTORY_MARKER = "<!-- earlier figures: kept by scale.py -->"
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 
 
 def binary():
@@ -129,6 +130,24 @@ class Process:
             self.proc.kill()
 
 
+def first_env(data_dir, sim_url, dash_port, resource_group):
+    """A dashboard's settings against the simulator at `sim_url`."""
+    return {
+        "LISTEN_ADDR": f"127.0.0.1:{dash_port}",
+        "DATA_DIR": data_dir,
+        "ARM_ENDPOINT": sim_url,
+        "ARM_TOKEN": "bench",
+        "AZURE_RESOURCE_GROUP": resource_group,
+        # Creates go to other groups of the subscription than the page's (--resource-group).
+        "AZURE_SCOPES": f"{SUBSCRIPTION}/*",
+        "LEPTOS_SITE_ROOT": os.path.join(ROOT, "target", "site"),
+        "RUST_LOG": "warn",
+        "MAX_IN_FLIGHT_PER_USER": "10",
+        # A thousand creates in one group at once: the scope's cap (50 by default) lifted.
+        "MAX_IN_FLIGHT_PER_SCOPE": "5000",
+    }
+
+
 def start_pair(args, world, create_seconds, data_dir, resource_group, env=None):
     sim_port, dash_port = free_port(), free_port()
     sim_cmd = [binary(), "armsim", "--port", str(sim_port)]
@@ -146,19 +165,8 @@ def start_pair(args, world, create_seconds, data_dir, resource_group, env=None):
     dash = Process(
         [binary()],
         {
-            "LISTEN_ADDR": f"127.0.0.1:{dash_port}",
+            **first_env(data_dir, sim_url, dash_port, resource_group),
             "DATABASE_URL": f"sqlite://{db}",
-            "DATA_DIR": data_dir,
-            "ARM_ENDPOINT": sim_url,
-            "ARM_TOKEN": "bench",
-            "AZURE_RESOURCE_GROUP": resource_group,
-            # Creates go to other groups of the subscription than the page's (--resource-group).
-            "AZURE_SCOPES": f"{SUBSCRIPTION}/*",
-            "LEPTOS_SITE_ROOT": os.path.join(ROOT, "target", "site"),
-            "RUST_LOG": "warn",
-            "MAX_IN_FLIGHT_PER_USER": "10",
-            # A thousand creates in one group at once: the scope's cap (50 by default) lifted.
-            "MAX_IN_FLIGHT_PER_SCOPE": "5000",
             **(env or {}),
         },
         os.path.join(data_dir, "dashboard.log"),
@@ -350,6 +358,77 @@ Create {args.create_seconds:g} s, world `{os.path.relpath(args.world, ROOT)}`; {
 """)
 
 
+def pg_jobs_by_status(url):
+    out = subprocess.run(
+        ["psql", url, "-qAtc", "SELECT status, COUNT(*) FROM job_state GROUP BY status"],
+        capture_output=True, text=True, check=True).stdout
+    return {k: int(v) for k, v in (l.split("|") for l in out.split() if "|" in l)}
+
+
+def two_server_run(args, report, n, groups):
+    """n creates over `groups` groups through two servers sharing one PostgreSQL database: each
+    server reads its own lists of the groups where it follows creates."""
+    data_dir = tempfile.mkdtemp(prefix="aksdash-bench-pg-")
+    name = f"aksdash_bench_{os.getpid()}"
+    admin = POSTGRES + "/postgres"
+    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    url = f"{POSTGRES}/{name}"
+    env = {"ARMSIM_RETRY_AFTER_SECONDS": "0"}
+    sim, sim_url, first, base1, _ = start_pair(
+        args, args.world, args.create_seconds, data_dir, "rg-aks-dev",
+        {**env, "DATABASE_URL": url})
+    port2 = free_port()
+    os.makedirs(os.path.join(data_dir, "second"), exist_ok=True)
+    second = Process(
+        [binary()],
+        {**first_env(data_dir, sim_url, port2, "rg-aks-dev"), **env, "DATABASE_URL": url,
+         "DATA_DIR": os.path.join(data_dir, "second")},
+        os.path.join(data_dir, "dashboard2.log"),
+    )
+    base2 = f"http://127.0.0.1:{port2}"
+    wait_for(f"{base2}/readyz", "the second dashboard")
+    try:
+        bodies = [(base1 if i % 2 == 0 else base2, f"bench-u{i}",
+                   provision_body(args.region, group_name(i % groups), f"bench-{i}", args.size))
+                  for i in range(n)]
+        started = time.perf_counter()
+        with futures.ThreadPoolExecutor(max_workers=min(256, n)) as pool:
+            results = list(pool.map(lambda b: submit(*b), bodies))
+        last_post = max((ms for status, ms in results if status == 202), default=0.0) / 1000
+        statuses = {}
+        for status, _ in results:
+            statuses[status] = statuses.get(status, 0) + 1
+        deadline = time.time() + args.create_seconds * 10 + 600
+        while time.time() < deadline:
+            counts = pg_jobs_by_status(url)
+            if counts.get("queued", 0) + counts.get("running", 0) == 0:
+                break
+            time.sleep(0.5)
+        wall = time.perf_counter() - started
+        requests = arm_requests(sim_url)
+    finally:
+        first.stop()
+        second.stop()
+        sim.stop()
+        subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+                       check=False)
+    total = sum(requests.values())
+    follow_reads = sum(requests.get(k, 0) for k in ("list", "get", "operation_status"))
+    report.append(f"""## {n} creates over {groups} resource groups through two servers on one PostgreSQL: each server reads its own lists
+
+Create {args.create_seconds:g} s, world `{os.path.relpath(args.world, ROOT)}`; `ARMSIM_RETRY_AFTER_SECONDS=0`; the POSTs alternate between the servers.
+
+| figure | value |
+| --- | --- |
+| answers to the {n} POSTs | {', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))} |
+| from the last accepted POST until all {n} ended | {wall - last_post:.1f} s ({wall:.1f} s from the first) |
+| the {n} jobs by status at the end | {', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))} |
+| ARM requests per job | {total / n:.2f} ({total} in all: {', '.join(f'{k} {v}' for k, v in sorted(requests.items()))}) |
+| reads while following per resource group per second | {follow_reads / groups / max(wall, 1e-9):.2f} ({follow_reads} over {groups} groups and {wall:.1f} s) |
+| warnings the dashboards logged | {warnings(first.log) + warnings(second.log)} |
+""")
+
+
 def small_run(args, report):
     data_dir = tempfile.mkdtemp(prefix="aksdash-bench-small-")
     sim, sim_url, dash, base, db = start_pair(args, None, 10, data_dir, "rg-aks-dev",
@@ -387,6 +466,12 @@ def main():
     parser.add_argument("--region", default="westeurope")
     parser.add_argument("--groups", type=int, default=5,
                         help="resource groups the provisions are spread over (rg-scale-N)")
+    parser.add_argument("--skip-main", action="store_true",
+                        help="not the main run (N over --groups, the page)")
+    parser.add_argument("--append", action="store_true",
+                        help="add this run's sections to the report instead of rewriting it")
+    parser.add_argument("--two-servers", action="store_true",
+                        help="also N creates through two servers on PostgreSQL (psql, BENCH_POSTGRES_URL)")
     parser.add_argument("--skip-scenarios", action="store_true",
                         help="only the main run: not 200 in one group, 10 groups of 2, per job")
     parser.add_argument("--size", default="Standard_D2s_v3")
@@ -405,8 +490,9 @@ def main():
     # AKS sends no Retry-After; the runner then polls every 5 s, within its read budget.
     aks = {"ARMSIM_RETRY_AFTER_SECONDS": "0"}
     n, groups = args.provisions, args.groups
-    big_run(args, report, "followed by list, within the default read budget", aks, n, groups,
-            single=args.single, page=args.page_runs > 0)
+    if not args.skip_main:
+        big_run(args, report, "followed by list, within the default read budget", aks, n,
+                groups, single=args.single, page=args.page_runs > 0)
     if not args.skip_scenarios:
         big_run(args, report, "followed by list", aks, 200, 1)
         big_run(args, report, "followed by list (the default JOB_LIST_FOLLOW_MIN=2)", aks, 20, 10)
@@ -418,6 +504,8 @@ def main():
                 {**aks, "JOB_LIST_FOLLOW_MIN": "1"}, 10, 10)
         big_run(args, report, "every create followed alone (JOB_LIST_FOLLOW_MIN=0), as before",
                 {**aks, "JOB_LIST_FOLLOW_MIN": "0"}, n, groups)
+    if args.two_servers:
+        two_server_run(args, report, n, groups)
     if not args.skip_unbudgeted:
         big_run(args, report, "no read budget (how fast the runner alone is)",
                 {**aks, "JOB_ARM_READS_PER_SECOND": "0"}, n, groups)
@@ -431,15 +519,18 @@ def main():
 share the machine. SQLite (the embedded default).
 
 """
-    # What follows the marker in the report (earlier figures, by hand) is kept.
-    kept = ""
+    # What follows the marker in the report (earlier figures, by hand) is kept; with --append,
+    # what comes before it too (this run's sections go just before the marker).
+    kept, before = "", header
     if os.path.exists(args.report):
         with open(args.report) as f:
             text = f.read()
         if HISTORY_MARKER in text:
             kept = "\n" + text[text.index(HISTORY_MARKER):]
+            if args.append:
+                before = text[:text.index(HISTORY_MARKER)].rstrip() + "\n\n"
     with open(args.report, "w") as f:
-        f.write(header + "\n".join(report) + kept)
+        f.write(before + "\n".join(report) + kept)
     print(header + "\n".join(report))
 
 
