@@ -109,7 +109,7 @@ pub async fn recent_failures(
                     view.delete_blocked = delete_blocked_now(state, job).await;
                 }
                 if job.status == JobStatus::Failed {
-                    view.fixes = job_fixes(state, job, view.explanation.as_ref()).await;
+                    view.fixes = job_fixes(state, job).await;
                 }
                 views.push(view);
             }

@@ -22,7 +22,7 @@ use crate::azure::ArmError;
 use crate::clock::now_ms;
 use crate::domain::classify::{ArmErrorInfo, ClassifyContext, classify_arm_error};
 use crate::domain::history::{HistoryKind, Outcome};
-use crate::domain::{Category, Classification, Fix, ProvisionRequest};
+use crate::domain::{Category, Fix, ProvisionRequest};
 use crate::events::DashboardEvent;
 use crate::identity::{Caller, Scope};
 use crate::state::AppState;
@@ -64,14 +64,11 @@ pub(crate) fn arm_unavailable(err: &ArmError) -> ApiError {
     api
 }
 
-/// The one-click fixes of a failed job of `category` (its explanation's, as its view shows it),
-/// from the cached Azure data.
-pub(crate) async fn job_fixes(
-    state: &AppState,
-    job: &JobRecord,
-    explanation: Option<&Classification>,
-) -> Vec<Fix> {
-    let category = explanation.map_or(Category::Unknown, |c| c.category);
+/// The one-click fixes of a failed job, from the cached Azure data.
+pub(crate) async fn job_fixes(state: &AppState, job: &JobRecord) -> Vec<Fix> {
+    let category = failures::failed_view(job)
+        .explanation
+        .map_or(Category::Unknown, |c| c.category);
     let mut found = fixes::fixes_for(
         &state.azure,
         &job.payload,

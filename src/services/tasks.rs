@@ -102,7 +102,7 @@ pub async fn task_status(
         .as_mut()
         .filter(|_| job.status == JobStatus::Failed)
     {
-        error.fixes = job_fixes(state, &job, error.explanation.as_ref()).await;
+        error.fixes = job_fixes(state, &job).await;
     }
     if job.status.is_finished() {
         view.timeline = history::timelines(state, std::slice::from_ref(&job.id))

@@ -95,10 +95,12 @@ impl ProvisionRun {
         &mut self,
         failure: ArmFailure,
     ) -> Result<bool, crate::storage::StorageError> {
+        let ctx = ClassifyContext::for_request(&self.request).with_portal(&self.ctx.config.portal);
+        let class = classify_arm_error(&failure.info, &ctx);
         // The failure's explanation, classified once, here, from Azure's error as the client
         // read it (its links into the portal the job's own link points into, as every view
-        // showed it): the progress, the history and every view read this.
-        let class = classify_arm_error(
+        // showed it): every view reads this.
+        let explanation = classify_arm_error(
             &failure.info,
             &ClassifyContext::for_request(&self.request)
                 .with_portal_of(self.progress.portal_url.as_deref()),
@@ -133,7 +135,7 @@ impl ProvisionRun {
             error_category: Some(class.category.as_str().to_owned()),
             raw_error: raw,
             partial_cluster: partial,
-            explanation: Some(class),
+            explanation: Some(explanation),
             ..JobUpdate::default()
         })
         .await

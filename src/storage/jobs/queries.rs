@@ -450,9 +450,6 @@ impl JobStateRepository {
         let mut sets: Vec<(&str, Param)> = vec![("updated_at", Param::Int(crate::clock::now_ms()))];
         let text = |v: &Option<String>| v.clone().map(Param::Text);
         let int = |v: Option<u32>| v.map(|n| Param::Int(i64::from(n)));
-        fn json<T: serde::Serialize>(v: &Option<T>) -> Result<Option<Param>, StorageError> {
-            Ok(v.as_ref().map(to_json).transpose()?.map(Param::Text))
-        }
         let fields = [
             (
                 "status",
@@ -461,18 +458,42 @@ impl JobStateRepository {
             ("phase", text(&update.phase)),
             ("step", int(update.step)),
             ("total_steps", int(update.total_steps)),
-            ("progress", json(&update.progress)?),
+            (
+                "progress",
+                update
+                    .progress
+                    .as_ref()
+                    .map(to_json)
+                    .transpose()?
+                    .map(Param::Text),
+            ),
             ("error_code", text(&update.error_code)),
             ("error_message", text(&update.error_message)),
             ("error_category", text(&update.error_category)),
             ("raw_error", text(&update.raw_error)),
-            ("partial_cluster", json(&update.partial_cluster)?),
+            (
+                "partial_cluster",
+                update
+                    .partial_cluster
+                    .as_ref()
+                    .map(to_json)
+                    .transpose()?
+                    .map(Param::Text),
+            ),
             (
                 "cancel_requested",
                 update.cancel_requested.map(|b| Param::Int(i64::from(b))),
             ),
             ("arm_put_at", update.arm_put_at.map(Param::Int)),
-            ("explanation", json(&update.explanation)?),
+            (
+                "explanation",
+                update
+                    .explanation
+                    .as_ref()
+                    .map(to_json)
+                    .transpose()?
+                    .map(Param::Text),
+            ),
         ];
         sets.extend(
             fields

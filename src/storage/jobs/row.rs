@@ -97,14 +97,6 @@ pub(super) fn scope_key_prefix(payload: &ClusterContext) -> String {
     )
 }
 
-/// A JSON column whose value is lost, not the job's, when it cannot be read.
-fn lenient_json_column<T: serde::de::DeserializeOwned>(
-    row: &AnyRow,
-    name: &str,
-) -> Result<Option<T>, StorageError> {
-    Ok(column::<Option<String>>(row, name)?.and_then(|text| serde_json::from_str(&text).ok()))
-}
-
 pub(crate) fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
     let status: String = column(row, "status")?;
     let cancel_requested: i64 = column(row, "cancel_requested")?;
@@ -141,8 +133,10 @@ pub(crate) fn job_from_row(row: &AnyRow) -> Result<JobRecord, StorageError> {
         internal_errors: count_column(row, "internal_errors")?,
         not_before: column(row, "not_before")?,
         // An estimate that cannot be read is only lost, not a broken job.
-        estimate: lenient_json_column(row, "estimate")?,
+        estimate: column::<Option<String>>(row, "estimate")?
+            .and_then(|text| serde_json::from_str(&text).ok()),
         // Likewise an explanation: the view classifies the job again.
-        explanation: lenient_json_column(row, "explanation")?,
+        explanation: column::<Option<String>>(row, "explanation")?
+            .and_then(|text| serde_json::from_str(&text).ok()),
     })
 }
