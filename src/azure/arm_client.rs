@@ -224,8 +224,7 @@ impl ArmClient {
         &self,
         cluster: &ClusterRef,
     ) -> Result<Option<ManagedCluster>, ArmError> {
-        let url = self.cluster_url(cluster, "")?;
-        not_found_as_none(self.get_json(url).await)
+        Ok(self.get_cluster_read(cluster).await?.0)
     }
 
     /// [`ArmClient::get_cluster`] with Azure's ids of the read (a state change it shows is

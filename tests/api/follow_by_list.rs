@@ -49,6 +49,12 @@ async fn task(server: &ApiClient, i: usize, task_id: &str) -> Value {
     task
 }
 
+/// The task of create `i` once it has ended.
+async fn ended(server: &ApiClient, i: usize, task_id: &str) -> Value {
+    let seen = server.wait_task(&user(i), task_id, finished).await;
+    seen.last().cloned().expect("answers")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_a_cancel_and_a_takeover_among_a_thousand_list_followed_creates_end_as_alone() {
     let world = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/world-big.json");
@@ -135,19 +141,11 @@ async fn a_failure_a_cancel_and_a_takeover_among_a_thousand_list_followed_create
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{out}");
-    let cancelled = server
-        .wait_task(&user(stopped), &tasks[stopped], finished)
-        .await
-        .pop()
-        .expect("answers");
+    let cancelled = ended(&server, stopped, &tasks[stopped]).await;
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
 
     // The failure: Azure's own error, from the operation, as for a create followed alone.
-    let failed = server
-        .wait_task(&user(fails), &tasks[fails], finished)
-        .await
-        .pop()
-        .expect("answers");
+    let failed = ended(&server, fails, &tasks[fails]).await;
     assert_eq!(failed["status"], "failed", "{failed}");
     assert_eq!(failed["error"]["code"], "ZonalAllocationFailed", "{failed}");
 

@@ -50,6 +50,40 @@ impl ProvisionRun {
         );
     }
 
+    /// How long Azure has had the create: since its PUT was accepted (or sent).
+    fn followed_ms(&self) -> u128 {
+        let started = self
+            .progress
+            .arm_started_at
+            .or(self.job.arm_put_at)
+            .unwrap_or_else(now_ms);
+        (now_ms() - started).max(0) as u128
+    }
+
+    /// What the job knows now, for the decisions of [`answers`].
+    fn known<'a>(&'a self, cluster_name: &'a str) -> Known<'a> {
+        Known {
+            job_id: &self.job.id,
+            cluster_name,
+            following_operation: self.progress.operation_url.is_some(),
+            seen_by_read: self.seen_by_read,
+            polls: self.polls,
+        }
+    }
+
+    /// Azure answered and the create goes on: the progress says in which state.
+    async fn still_creating(&mut self) -> Result<(), Stop> {
+        self.azure_answered();
+        let state = self
+            .progress
+            .cluster_state
+            .clone()
+            .unwrap_or_else(|| "Accepted".into());
+        let name = &self.request.cluster_name;
+        let message = format!("Azure is creating {name}: {state}");
+        self.publish(STEPS[1], message).await
+    }
+
     pub(super) fn azure_answered(&mut self) {
         self.slow_since = None;
         self.slow_tries = 0;
@@ -60,13 +94,7 @@ impl ProvisionRun {
     pub(super) async fn azure_is_slow(&mut self, err: &ArmError) -> Result<(), Stop> {
         let since = *self.slow_since.get_or_insert_with(Instant::now);
         self.slow_tries += 1;
-        let started = self
-            .progress
-            .arm_started_at
-            .or(self.job.arm_put_at)
-            .unwrap_or_else(now_ms);
-        let followed_ms = (now_ms() - started).max(0) as u128;
-        if followed_ms > self.ctx.config.follow_horizon.as_millis() {
+        if self.followed_ms() > self.ctx.config.follow_horizon.as_millis() {
             let name = &self.request.cluster_name;
             return Err(Stop::Failed(ArmFailure::new(
                 Refusal::ArmUnreachable.code(),
@@ -119,21 +147,9 @@ impl ProvisionRun {
                     Some(None) => Listed::Missing,
                     Some(Some((cluster, _))) => Listed::Found(cluster),
                 };
-                let started = self
-                    .progress
-                    .arm_started_at
-                    .or(self.job.arm_put_at)
-                    .unwrap_or_else(now_ms);
-                let past_grace = (now_ms() - started).max(0) as u128
-                    > self.ctx.config.confirm_absent_for.as_millis();
-                let known = Known {
-                    job_id: &self.job.id,
-                    cluster_name: &name,
-                    following_operation: self.progress.operation_url.is_some(),
-                    seen_by_read: self.seen_by_read,
-                    polls: self.polls,
-                };
-                let says = answers::from_list(&known, listed, past_grace);
+                let past_grace =
+                    self.followed_ms() > self.ctx.config.confirm_absent_for.as_millis();
+                let says = answers::from_list(&self.known(&name), listed, past_grace);
                 if let Some(Some((cluster, ids))) = found {
                     if says == ListSays::NotOurs {
                         return Err(Stop::Failed(self.cluster_exists(cluster)));
@@ -144,14 +160,7 @@ impl ProvisionRun {
                 match says {
                     ListSays::Succeeded => return Ok(()),
                     ListSays::Poll => {
-                        self.azure_answered();
-                        let state = self
-                            .progress
-                            .cluster_state
-                            .clone()
-                            .unwrap_or_else(|| "Accepted".into());
-                        self.publish(STEPS[1], format!("Azure is creating {name}: {state}"))
-                            .await?;
+                        self.still_creating().await?;
                         continue;
                     }
                     // Asked below, as a job followed alone is.
@@ -198,13 +207,7 @@ impl ProvisionRun {
                 self.progress.operation_url = None;
             }
             self.polls += 1;
-            let known = Known {
-                job_id: &self.job.id,
-                cluster_name: &name,
-                following_operation: self.progress.operation_url.is_some(),
-                seen_by_read: self.seen_by_read,
-                polls: self.polls,
-            };
+            let known = self.known(&name);
             let mut read_ids = None;
             let cluster = if answers::read_cluster_now(&known, &operation, CLUSTER_READ_EVERY) {
                 let (reads, arm, cluster) = (self.ctx.reads.clone(), self.arm(), self.cluster());
@@ -259,14 +262,7 @@ impl ProvisionRun {
                 }
                 Next::Poll => {}
             }
-            self.azure_answered();
-            let state = self
-                .progress
-                .cluster_state
-                .clone()
-                .unwrap_or_else(|| "Accepted".into());
-            self.publish(STEPS[1], format!("Azure is creating {name}: {state}"))
-                .await?;
+            self.still_creating().await?;
             let wait = crate::azure::retry::jittered_within(
                 wait,
                 self.ctx.config.poll_min,
