@@ -7,10 +7,12 @@ use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::api::approvals::list_approvals;
 use crate::api::clusters::list_clusters;
 use crate::api::failures::recent_failed_provisions;
 use crate::api::session::get_session;
 use crate::api::tasks::active_provisions;
+use crate::components::approvals::ApprovalsPanel;
 use crate::components::cluster_card::{
     CardData, CardHeader, ClusterCard, ClusterListView, LastFailedBanner, LiveClusterList,
 };
@@ -112,6 +114,7 @@ fn Dashboard() -> impl IntoView {
         |_| recent_failed_provisions(Some(RECENT_HOURS), Some(RECENT_LIMIT)),
     );
     let in_flight = Resource::new_blocking(|| (), |_| active_provisions());
+    let approvals = Resource::new_blocking(|| (), |_| list_approvals());
     view! {
         <div class="app">
             <header class="topbar">
@@ -141,6 +144,7 @@ fn Dashboard() -> impl IntoView {
                         Suspend::new(async move {
                             let recent_failures = recent_failures.await.ok();
                             let in_flight = in_flight.await.unwrap_or_default();
+                            let approvals = approvals.await.unwrap_or_default();
                             let session = match session.await {
                                 Ok(session) => session,
                                 Err(e) => return Either::Left(view! {
@@ -159,12 +163,14 @@ fn Dashboard() -> impl IntoView {
                                 in_flight,
                                 read_at,
                                 asked: pressed,
+                                approvals,
                             }
                             .to_prop();
                             Either::Right(view! {
                                 <ClusterCard data>
                                     <CardHeader session />
                                     <div class="card-banners">
+                                        <ApprovalsPanel />
                                         <LastFailedBanner />
                                         <InFlightBanners />
                                     </div>

@@ -20,6 +20,9 @@ pub enum DashboardEvent {
     TaskEnded { task_id: String, status: JobStatus },
     /// The clusters of the dashboard's resource group changed.
     ClustersChanged,
+    /// A request awaiting approval was made or decided: the queue and the requester's cards
+    /// read `GET /api/approvals` again.
+    ApprovalsChanged,
     /// Events may have been missed (the server's feed reconnected): read everything again.
     Resync,
 }
@@ -33,6 +36,7 @@ impl DashboardEvent {
             Self::TaskProgress { .. } => "task_progress",
             Self::TaskEnded { .. } => "task_ended",
             Self::ClustersChanged => "clusters_changed",
+            Self::ApprovalsChanged => "approvals_changed",
             Self::Resync => "resync",
         }
     }
@@ -40,3 +44,5 @@ impl DashboardEvent {
 
 #[cfg(feature = "ssr")]
 pub mod bus;
+#[cfg(feature = "ssr")]
+pub mod webhook;

@@ -103,6 +103,14 @@ fn describe_families() {
         "Runs waiting for this server's Azure read budget (JOB_ARM_READS_PER_SECOND)."
     );
     describe_counter!(
+        "aks_approval_webhook_total",
+        "Approval announcements to APPROVAL_WEBHOOK_URL, by outcome: delivered, retried (one more attempt), failed (given up), dropped (the queue was full)."
+    );
+    describe_counter!(
+        "aks_approvals_total",
+        "Requests awaiting approval, by event: requested, approved, denied, expired, withdrawn."
+    );
+    describe_counter!(
         "aks_follow_reads_total",
         "Azure reads spent following running creates, by kind: list_page (one page of a resource group's cluster list, shared by every create there), operation_status and cluster (one create's own)."
     );
@@ -286,6 +294,16 @@ pub fn azure_throttled(operation: &'static str, wait: Duration) {
 /// What a read spent following creates was: `list_page`, `operation_status`, `cluster`.
 pub fn follow_read(kind: &'static str) {
     counter!("aks_follow_reads_total", "kind" => kind).increment(1);
+}
+
+/// One approval announcement's outcome: `delivered`, `retried`, `failed`, `dropped`.
+pub fn approval_webhook(outcome: &'static str) {
+    counter!("aks_approval_webhook_total", "outcome" => outcome).increment(1);
+}
+
+/// A request awaiting approval was made or decided (`requested`, `approved`, …).
+pub fn approval(event: &'static str) {
+    counter!("aks_approvals_total", "event" => event).increment(1);
 }
 
 /// A resource group starts (1) or stops (-1) being followed by list.

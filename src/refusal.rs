@@ -57,10 +57,18 @@ pub enum Refusal {
     ArmUnreachable,
     /// A create that ended because its runner failed unexpectedly (a job's error code).
     InternalError,
+    /// An admin deciding their own request (allowed only with `APPROVAL_SELF=true`).
+    SelfApproval,
+    /// The request was approved, denied, withdrawn or expired before this decision.
+    ApprovalNotPending,
+    /// A create of this cluster already awaits an admin's approval.
+    ApprovalPending,
+    /// Approve re-ran pre-flight and a check failed (e.g. the quota changed): nothing queued.
+    PreflightFailed,
 }
 
 impl Refusal {
-    pub const ALL: [Refusal; 27] = [
+    pub const ALL: [Refusal; 31] = [
         Refusal::InvalidRequest,
         Refusal::Unauthenticated,
         Refusal::Forbidden,
@@ -88,6 +96,10 @@ impl Refusal {
         Refusal::Network,
         Refusal::ArmUnreachable,
         Refusal::InternalError,
+        Refusal::SelfApproval,
+        Refusal::ApprovalNotPending,
+        Refusal::ApprovalPending,
+        Refusal::PreflightFailed,
     ];
 
     /// The `code` of the answer.
@@ -120,6 +132,10 @@ impl Refusal {
             Refusal::Network => "network",
             Refusal::ArmUnreachable => "arm_unreachable",
             Refusal::InternalError => "internal_error",
+            Refusal::SelfApproval => "self_approval",
+            Refusal::ApprovalNotPending => "approval_not_pending",
+            Refusal::ApprovalPending => "approval_pending",
+            Refusal::PreflightFailed => "preflight_failed",
         }
     }
 
@@ -128,14 +144,20 @@ impl Refusal {
         match self {
             Refusal::InvalidRequest => 400,
             Refusal::Unauthenticated => 401,
-            Refusal::Forbidden | Refusal::NoRole | Refusal::ScopeNotAllowed => 403,
+            Refusal::Forbidden
+            | Refusal::NoRole
+            | Refusal::ScopeNotAllowed
+            | Refusal::SelfApproval => 403,
             Refusal::NotFound => 404,
             Refusal::ClusterExists
             | Refusal::ClusterBusy
             | Refusal::NoPartialCluster
             | Refusal::ClusterRecreated
             | Refusal::NotCreatedByThisJob
-            | Refusal::ClusterNotPartial => 409,
+            | Refusal::ClusterNotPartial
+            | Refusal::ApprovalNotPending
+            | Refusal::ApprovalPending
+            | Refusal::PreflightFailed => 409,
             Refusal::PayloadTooLarge => 413,
             Refusal::TooManyProvisions
             | Refusal::TooManyProvisionsInScope
@@ -156,7 +178,9 @@ impl Refusal {
     /// The request field the refusal is about, where it is one field's.
     pub const fn field(self) -> Option<&'static str> {
         match self {
-            Refusal::ClusterExists | Refusal::ClusterBusy => Some("cluster_name"),
+            Refusal::ClusterExists | Refusal::ClusterBusy | Refusal::ApprovalPending => {
+                Some("cluster_name")
+            }
             _ => None,
         }
     }
@@ -212,6 +236,10 @@ impl Refusal {
             Refusal::MisdirectedRequest => "This server does not answer for this host.",
             Refusal::Network => "The server could not be reached.",
             Refusal::ArmUnreachable => "Azure could not be reached.",
+            Refusal::SelfApproval => "Another admin must decide your own request.",
+            Refusal::ApprovalNotPending => "This request no longer awaits approval.",
+            Refusal::ApprovalPending => "A create of this cluster already awaits approval.",
+            Refusal::PreflightFailed => "Pre-flight fails now: nothing was created.",
         }
     }
 

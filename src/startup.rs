@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum_extra::extract::cookie::Key;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -16,6 +16,7 @@ use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api::approvals::by_path as approvals;
 use crate::api::tasks::by_path as tasks;
 use crate::api::{events, health, history_export, metrics as metrics_routes, openapi};
 use crate::app::{App, shell};
@@ -257,6 +258,8 @@ pub struct Server {
     cache_refresher: tokio::task::JoinHandle<()>,
     /// The `METRICS_ADDR` listener, when there is one.
     metrics_task: Option<tokio::task::JoinHandle<()>>,
+    /// Expires requests awaiting approval that nobody decided in time.
+    approval_sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
@@ -292,6 +295,10 @@ impl Server {
             .map_err(|e| StartupError::Bind(config.listen, e))?;
 
         let scopes = Arc::new(config.allowed_scopes().map_err(StartupError::Config)?);
+        let approval_rules = Arc::new(config.approvals.rules().map_err(StartupError::Config)?);
+        let webhook = crate::events::webhook::ApprovalWebhook::start(
+            config.approvals.webhook().map_err(StartupError::Config)?,
+        );
         let public_url = match &config.public_url {
             Some(_) => config.public_url(),
             None => format!("http://{addr}"),
@@ -416,6 +423,8 @@ impl Server {
             ),
             exports: crate::limits::StreamSlots::exports(EXPORTS_PER_USER, EXPORTS_PER_SERVER),
             scopes,
+            approval_rules,
+            webhook,
             config: Arc::new(config),
             arm: arm.client,
             armsim: arm.simulator,
@@ -426,6 +435,7 @@ impl Server {
             events,
         };
         let router = build_router(state.clone());
+        let approval_sweeper = tokio::spawn(sweep_approvals(state.clone()));
 
         let (stop, mut stopped) = watch::channel(false);
         let metrics_task = match state.config.metrics_addr {
@@ -461,6 +471,7 @@ impl Server {
             runner: Some(runner),
             cache_refresher,
             metrics_task,
+            approval_sweeper,
         })
     }
 
@@ -476,12 +487,27 @@ impl Server {
             runner.stop().await;
         }
         self.cache_refresher.abort();
+        self.approval_sweeper.abort();
         self.state.events.shutdown();
         if let Some(armsim) = &self.state.armsim {
             armsim.shutdown().await;
         }
         self.state.storage.close().await;
         result.map_err(StartupError::Serve)
+    }
+}
+
+/// Expires requests nobody decided in time: every half of `APPROVAL_EXPIRES_HOURS`, between
+/// one second and a minute (every server sweeps; a request expires once, whichever does).
+async fn sweep_approvals(state: AppState) {
+    let every = Duration::from_secs_f64(
+        (state.config.approvals.approval_expires_hours * 3600.0 / 2.0).clamp(1.0, 60.0),
+    );
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        crate::services::approvals::expire_due(&state).await;
     }
 }
 
@@ -549,6 +575,15 @@ pub fn build_router(state: AppState) -> Router {
         .route("/auth/logout", get(auth::logout_page).post(auth::logout))
         .route("/auth/signed-in", get(auth::signed_in_page))
         .route("/api/tasks/{task_id}", get(tasks::task_status))
+        .route(
+            "/api/approvals/{approval_id}/approve",
+            post(approvals::approve),
+        )
+        .route("/api/approvals/{approval_id}/deny", post(approvals::deny))
+        .route(
+            "/api/approvals/{approval_id}/withdraw",
+            post(approvals::withdraw),
+        )
         .route("/api/events", get(events::stream))
         .route("/api/history", get(history_export::history))
         .route("/api/openapi.json", get(openapi::serve))

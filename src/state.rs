@@ -46,6 +46,10 @@ pub struct AppState {
     pub exports: crate::limits::StreamSlots,
     /// Per-user limits on writes, pre-flight and reads that ask Azure.
     pub limits: crate::limits::RateLimits,
+    /// Which creates wait for an admin (`APPROVAL_RULES`, `SCOPE_BUDGETS`).
+    pub approval_rules: Arc<crate::domain::approval::rules::ApprovalRules>,
+    /// Where requests and decisions are announced (`APPROVAL_WEBHOOK_URL`).
+    pub webhook: crate::events::webhook::ApprovalWebhook,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -3,6 +3,7 @@
 //! operational routes, each calling one use case of `services/`; and [`routes`], the one table of
 //! the API that the rate limits, the input gate and the OpenAPI document read.
 
+pub mod approvals;
 pub mod clusters;
 pub mod failures;
 pub mod history;

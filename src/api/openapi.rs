@@ -19,6 +19,7 @@ use utoipa::openapi::{
 
 use super::routes::{self, Answer, ParamType};
 use crate::api_error::ApiError;
+use crate::domain::approval::{Approval, ApprovalAction, ApprovalList, ApprovalStatus};
 use crate::domain::classify::{Category, Classification, ErrorAction};
 use crate::domain::history::{HistoryEntry, HistoryKind, HistoryPage, Outcome, TimelineStep};
 use crate::domain::validation::{
@@ -76,7 +77,11 @@ use crate::identity::{Role, Scope, ScopeChoice, SessionInfo};
         Outcome,
         HistoryEntry,
         HistoryPage,
-        TimelineStep
+        TimelineStep,
+        Approval,
+        ApprovalList,
+        ApprovalStatus,
+        ApprovalAction
     ))
 )]
 struct Schemas;
@@ -97,6 +102,21 @@ fn id_body(field: &str) -> Schema {
             .required(field)
             .build(),
     )
+}
+
+/// An approver's note: at most `NOTE_MAX_CHARS` characters (a denial's is required).
+fn note_schema() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(crate::domain::approval::NOTE_MAX_CHARS))
+            .build(),
+    ))
+}
+
+/// `{note?}`: the body of approve, deny (required there) and withdraw.
+fn note_body() -> Schema {
+    Schema::Object(ObjectBuilder::new().property("note", note_schema()).build())
 }
 
 /// A schema of one type (`AnyValue`: any JSON).
@@ -245,6 +265,19 @@ pub fn document() -> utoipa::openapi::OpenApi {
         components
             .schemas
             .insert("TaskIdBody".into(), RefOr::T(id_body("task_id")));
+        components
+            .schemas
+            .insert("ApprovalNoteBody".into(), RefOr::T(note_body()));
+        let mut decide = ObjectBuilder::new()
+            .property("approval_id", typed(Type::String))
+            .required("approval_id")
+            .property("action", schema_ref("ApprovalAction"))
+            .required("action");
+        decide = decide.property("note", note_schema());
+        components.schemas.insert(
+            "DecideApprovalBody".into(),
+            RefOr::T(Schema::Object(decide.build())),
+        );
         bound_provision_request(&mut components.schemas);
     }
     for op in routes::all() {
@@ -267,7 +300,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
             builder = builder.request_body(Some(
                 RequestBodyBuilder::new()
                     .content("application/json", json_content(schema_ref(body)))
-                    .required(Some(Required::True))
+                    .required(Some(if op.body_optional {
+                        Required::False
+                    } else {
+                        Required::True
+                    }))
                     .build(),
             ));
         }

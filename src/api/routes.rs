@@ -11,6 +11,7 @@
 use http::Method;
 use server_fn::ServerFn;
 
+use super::approvals::{DecideApproval, ListApprovals};
 use super::clusters::{ClusterListHtml, ListClusters};
 use super::failures::{DeletePartialCluster, DismissFailedProvision, RecentFailedProvisions};
 use super::history::LoadHistory;
@@ -104,6 +105,8 @@ pub struct Route {
     pub path_param: Option<&'static str>,
     /// The JSON body's schema.
     pub body: Option<&'static str>,
+    /// Whether the body may be left out.
+    pub body_optional: bool,
     pub status: u16,
     pub answer: Answer,
     /// The per-user limit it counts against before it runs.
@@ -121,6 +124,7 @@ impl Route {
             query: Vec::new(),
             path_param: None,
             body: None,
+            body_optional: false,
             status: 200,
             answer,
             limit: None,
@@ -143,6 +147,13 @@ impl Route {
 
     fn body(mut self, schema: &'static str) -> Self {
         self.body = Some(schema);
+        self
+    }
+
+    /// A body that may be left out.
+    fn optional_body(mut self, schema: &'static str) -> Self {
+        self.body = Some(schema);
+        self.body_optional = true;
         self
     }
 
@@ -174,11 +185,13 @@ impl Route {
         match self.path.split_once('{') {
             None => self.path == path,
             Some((prefix, param)) => {
-                // `{name}` ends the template: one non-empty segment follows the prefix.
-                param.ends_with('}')
-                    && path
-                        .strip_prefix(prefix)
-                        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+                // `{name}` is one non-empty segment, between the prefix and what follows it.
+                let Some((_, suffix)) = param.split_once('}') else {
+                    return false;
+                };
+                path.strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_suffix(suffix))
+                    .is_some_and(|segment| !segment.is_empty() && !segment.contains('/'))
             }
         }
     }
@@ -386,7 +399,7 @@ pub fn all() -> Vec<Route> {
         .input(query::<LoadHistory>),
         Route::get(
             "/api/events",
-            "Server-Sent Events of the caller: failure_recorded, failure_dismissed, task_progress, task_ended, clusters_changed, resync",
+            "Server-Sent Events of the caller: failure_recorded, failure_dismissed, task_progress, task_ended, clusters_changed, approvals_changed, resync",
             EventStream,
         )
         .query(vec![param(
@@ -481,6 +494,44 @@ pub fn all() -> Vec<Route> {
         )
         .path_param("task_id")
         .limit(Limited::Write),
+        Route::get(
+            ListApprovals::PATH,
+            "Creates awaiting an admin's approval: queue (an admin's: every pending one in their scopes) and mine (the caller's own of the last week)",
+            Schema("ApprovalList"),
+        )
+        .input(query::<ListApprovals>),
+        Route::post(
+            DecideApproval::PATH,
+            "Approve, deny (a note is required) or withdraw a request (the page's door)",
+            Schema("Approval"),
+        )
+        .body("DecideApprovalBody")
+        .limit(Limited::Write)
+        .input(json::<DecideApproval>),
+        Route::post(
+            "/api/approvals/{approval_id}/approve",
+            "Approve (admins, not the requester unless APPROVAL_SELF): pre-flight runs again and the create is queued, owned by the requester; body {note} optional",
+            Schema("Approval"),
+        )
+        .path_param("approval_id")
+        .optional_body("ApprovalNoteBody")
+        .limit(Limited::Write),
+        Route::post(
+            "/api/approvals/{approval_id}/deny",
+            "Deny (admins): body {note}, required; the requester sees it",
+            Schema("Approval"),
+        )
+        .path_param("approval_id")
+        .body("ApprovalNoteBody")
+        .limit(Limited::Write),
+        Route::post(
+            "/api/approvals/{approval_id}/withdraw",
+            "Withdraw one's own pending request",
+            Schema("Approval"),
+        )
+        .path_param("approval_id")
+        .optional_body("ApprovalNoteBody")
+        .limit(Limited::Write),
     ]
 }
 
@@ -533,6 +584,12 @@ mod tests {
             limited(&Method::POST, "/api/aks/cancel-provision/a/b"),
             None
         );
+        assert_eq!(
+            limited(&Method::POST, "/api/approvals/abc/approve"),
+            Some(Limited::Write)
+        );
+        assert_eq!(limited(&Method::POST, "/api/approvals//approve"), None);
+        assert_eq!(limited(&Method::POST, "/api/approvals/a/b/approve"), None);
     }
 
     #[test]
@@ -549,7 +606,10 @@ mod tests {
                 "/api/history",
                 "/api/openapi.json",
                 "/api/tasks/{task_id}",
-                "/api/aks/cancel-provision/{task_id}"
+                "/api/aks/cancel-provision/{task_id}",
+                "/api/approvals/{approval_id}/approve",
+                "/api/approvals/{approval_id}/deny",
+                "/api/approvals/{approval_id}/withdraw"
             ],
             "only the axum routes read their own input"
         );

@@ -250,6 +250,8 @@ fn summary(entry: &HistoryEntry) -> String {
                 .unwrap_or_default()
         ),
         HistoryKind::TakenOver => format!("Taken over by another server (from {})", text("from")),
+        HistoryKind::ApprovalRequested => format!("Awaits an admin's approval: {}", text("reason")),
+        HistoryKind::Denied => format!("Denied: {}", text("note")),
         HistoryKind::StopRequested => "Stop requested".to_owned(),
         HistoryKind::AbortSent => "Abort of the create sent to Azure".to_owned(),
         HistoryKind::AzureCreateSent => "Create sent to Azure".to_owned(),

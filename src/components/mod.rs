@@ -11,6 +11,7 @@
 //! Everything else (the header, the cluster rows) is rendered by the server only. Every button
 //! the server renders works from the first paint ([`page_action`]).
 
+pub mod approvals;
 pub mod clock;
 pub mod cluster_card;
 pub mod confirm;

@@ -4,10 +4,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+mod approvals;
 mod armsim;
 mod jobs;
 mod values;
 
+pub use approvals::ApprovalSettings;
 pub use armsim::{ArmsimConfig, ArmsimTiming};
 pub use jobs::JobSettings;
 pub use values::{AZURE_RETAIL_PRICES, DefaultRole, PRICE_CURRENCIES, TierFees, seconds};
@@ -323,6 +325,10 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub jobs: JobSettings,
 
+    /// Which creates wait for an admin's approval.
+    #[command(flatten)]
+    pub approvals: ApprovalSettings,
+
     /// Timing of the embedded ARM simulator (used when no ARM endpoint is configured).
     #[command(flatten)]
     pub armsim: ArmsimTiming,
@@ -481,6 +487,7 @@ impl ServeConfig {
                 list_page_size: 100,
                 ..ArmsimTiming::default()
             },
+            approvals: ApprovalSettings::default(),
         }
     }
 }

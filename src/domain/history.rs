@@ -40,10 +40,20 @@ pub enum HistoryKind {
     Deleted,
     /// Another server took the job over after the lease of the one running it ran out.
     TakenOver,
+    /// A create waits for an admin (`details.reason`, `details.request`, `details.approval_id`).
+    ApprovalRequested,
+    /// An admin approved it: the create is queued (the same transaction as its job).
+    Approved,
+    /// An admin denied it (the note is the message).
+    Denied,
+    /// Nobody decided in time.
+    Expired,
+    /// The requester took it back.
+    Withdrawn,
 }
 
 impl HistoryKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 20] = [
         Self::CreateRequested,
         Self::CreateRefused,
         Self::AzureCreateSent,
@@ -59,6 +69,11 @@ impl HistoryKind {
         Self::DeleteRequested,
         Self::Deleted,
         Self::TakenOver,
+        Self::ApprovalRequested,
+        Self::Approved,
+        Self::Denied,
+        Self::Expired,
+        Self::Withdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +93,11 @@ impl HistoryKind {
             Self::DeleteRequested => "delete_requested",
             Self::Deleted => "deleted",
             Self::TakenOver => "taken_over",
+            Self::ApprovalRequested => "approval_requested",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Expired => "expired",
+            Self::Withdrawn => "withdrawn",
         }
     }
 
@@ -103,6 +123,11 @@ impl HistoryKind {
             Self::DeleteRequested => "delete requested",
             Self::Deleted => "deleted",
             Self::TakenOver => "taken over",
+            Self::ApprovalRequested => "awaits approval",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Expired => "approval expired",
+            Self::Withdrawn => "withdrawn",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! the history's kinds and entries (`history`). Every layer above imports from here; this
 //! imports nothing of the product.
 
+pub mod approval;
 pub mod classify;
 pub mod clusters;
 pub mod cost;

@@ -41,14 +41,18 @@ impl ProvisionRequest {
     }
 }
 
-/// 202 answer of `POST /api/aks/provision`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// 202 answer of `POST /api/aks/provision`: `queued`, or `awaiting_approval` (an approval rule
+/// holds the create for an admin: `job_id` and `task_id` are empty until one approves, and
+/// `approval` says why it waits).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProvisionAccepted {
     pub job_id: String,
     pub task_id: String,
     pub status: String,
     pub status_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<crate::domain::approval::Approval>,
 }
 
 /// One field a fix changed.

@@ -9,7 +9,7 @@ use crate::domain::*;
 use crate::events::DashboardEvent;
 use crate::identity::{Caller, Role};
 use crate::refusal::Refusal;
-use crate::services::{actor, costs, record_history, scope_of};
+use crate::services::{actor, approvals, costs, record_history, scope_of};
 use crate::state::AppState;
 use crate::storage::jobs::{CreateJobError, InFlightCaps, NewJob};
 use crate::storage::{HistoryEvent, Subject};
@@ -121,14 +121,7 @@ async fn provision_or_refuse(
             cluster_exists(&req, &existing),
         ));
     }
-    let job = NewJob::aks_provision(&caller.id, req.clone(), now_ms())
-        .owned_by_name(&caller.name)
-        .with_owner_role(caller.role.as_str())
-        .with_estimate(costs::estimate_at_create(state, &req).await);
-    let caps = InFlightCaps {
-        per_owner: state.config.jobs.max_per_user,
-        per_scope: state.config.jobs.max_per_scope,
-    };
+    let estimate = costs::estimate_at_create(state, &req).await;
     let mut events = Vec::new();
     if let Some(fix) = fix {
         events.push(
@@ -141,6 +134,21 @@ async fn provision_or_refuse(
                 })),
         );
     }
+    // A create an approval rule holds waits for an admin: nothing goes to Azure, no cap counts.
+    if let Some(reason) = approvals::gate(state, &req, estimate.as_ref())
+        .await
+        .map_err(|e| (None, e))?
+    {
+        return approvals::request(state, caller, &req, reason, estimate, events).await;
+    }
+    let job = NewJob::aks_provision(&caller.id, req.clone(), now_ms())
+        .owned_by_name(&caller.name)
+        .with_owner_role(caller.role.as_str())
+        .with_estimate(estimate);
+    let caps = InFlightCaps {
+        per_owner: state.config.jobs.max_per_user,
+        per_scope: state.config.jobs.max_per_scope,
+    };
     events.push(
         HistoryEvent::new(HistoryKind::CreateRequested, Outcome::Ok, actor(caller)).details(
             serde_json::json!({
@@ -177,6 +185,7 @@ async fn provision_or_refuse(
         job_id: stored.id,
         task_id: stored.task_id,
         status: JobStatus::Queued.as_str().to_owned(),
+        approval: None,
     })
 }
 

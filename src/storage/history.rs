@@ -138,7 +138,7 @@ fn clipped(text: &str, max: usize) -> String {
 
 /// Writes `events` about `subject` on `conn` (the caller's transaction), each at the database's
 /// clock; their ids (UUIDv7, increasing within this process) keep them in the order given.
-pub(super) async fn insert_events(
+pub(crate) async fn insert_events(
     conn: &mut AnyConnection,
     backend: Backend,
     subject: &Subject,

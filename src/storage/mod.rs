@@ -2,6 +2,7 @@
 //! chosen by `DATABASE_URL` at start-up. Both run the same migrations in `migrations/` through
 //! sqlx's `Any` driver; the few statements that differ per backend say so where they are.
 
+pub mod approvals;
 pub mod history;
 pub mod jobs;
 pub mod sessions;

@@ -26,6 +26,8 @@ struct Caller(&'static str, &'static str);
 
 /// 403 `forbidden` that names the role needed (`needed_role: "operator"`).
 const ROLE: u16 = 1403;
+/// 403 `forbidden` that names the admin role (`needed_role: "admin"`).
+const ADMIN: u16 = 2403;
 
 /// A provision request; `{caller}` makes the cluster name the caller's own (one in-flight job
 /// per cluster, whoever asks).
@@ -62,6 +64,14 @@ const DOORS: &[Door] = &[
     Door("POST", "/api/aks/dismiss-failure", r#"{"job_id":"no-such-job"}"#, [404, 404, ROLE, 404, 401]),
     Door("POST", "/api/aks/delete-partial-cluster", r#"{"job_id":"{partial_job}"}"#, [200, 403, ROLE, 200, 401]),
     Door("POST", "/api/aks/delete-partial-cluster", r#"{"job_id":"no-such-job"}"#, [404, 404, ROLE, 404, 401]),
+    // Creates awaiting approval: admins decide (never their own), the requester withdraws.
+    Door("GET", "/api/approvals", "",                                     [200, 200, 200, 200, 401]),
+    Door("POST", "/api/approvals/{approval}/approve", "",                 [ADMIN, ADMIN, ADMIN, 200, 401]),
+    Door("POST", "/api/approvals/{denied}/deny", r#"{"note":"no"}"#,      [ADMIN, ADMIN, ADMIN, 200, 401]),
+    Door("POST", "/api/approvals/{withdrawn}/withdraw", "",               [200, 403, ROLE, 403, 401]),
+    Door("POST", "/api/approvals/decide", r#"{"approval_id":"{withdrawn}","action":"withdraw"}"#, [409, 403, ROLE, 403, 401]),
+    Door("POST", "/api/approvals/decide", r#"{"approval_id":"{denied}","action":"approve"}"#, [ADMIN, ADMIN, ADMIN, 409, 401]),
+    Door("POST", "/api/approvals/no-such-request/approve", "",           [ADMIN, ADMIN, ADMIN, 404, 401]),
 ];
 
 /// Alice's objects: a failed provision, one still creating, and one stopped that left a cluster.
@@ -72,6 +82,10 @@ struct AliceObjects {
     running_job: String,
     partial_task: String,
     partial_job: String,
+    /// Creates awaiting approval: one for Ada to approve, one to deny, one for Alice to withdraw.
+    approval: String,
+    denied: String,
+    withdrawn: String,
 }
 
 impl AliceObjects {
@@ -112,6 +126,20 @@ impl AliceObjects {
             )
             .await;
         let id = |v: &Value, key: &str| v[key].as_str().expect("id").to_owned();
+        let mut waiting = Vec::new();
+        for what in ["approve", "deny", "withdraw"] {
+            // ≈ 1,044 USD/month: over the matrix's 900.
+            let mut big = provision_request(
+                "westeurope",
+                &format!("aks-alice-{what}-{set}"),
+                "Standard_D8s_v3",
+                3,
+            );
+            big["system_vm_size"] = "Standard_D2s_v3".into();
+            let answer = app.provision(alice, big).await;
+            assert_eq!(answer["status"], "awaiting_approval", "{answer}");
+            waiting.push(answer["approval"]["id"].as_str().expect("id").to_owned());
+        }
         let objects = Self {
             failed_task: id(&failed, "task_id"),
             failed_job: id(&failed, "job_id"),
@@ -119,6 +147,9 @@ impl AliceObjects {
             running_job: id(&running, "job_id"),
             partial_task: id(&partial, "task_id"),
             partial_job: id(&partial, "job_id"),
+            approval: waiting[0].clone(),
+            denied: waiting[1].clone(),
+            withdrawn: waiting[2].clone(),
         };
         app.wait_task(alice, &objects.failed_task, finished).await;
         app.wait_task(alice, &objects.partial_task, creating).await;
@@ -135,7 +166,7 @@ impl AliceObjects {
         objects
     }
 
-    fn ids(&self) -> [&str; 6] {
+    fn ids(&self) -> [&str; 9] {
         [
             &self.failed_task,
             &self.failed_job,
@@ -143,6 +174,9 @@ impl AliceObjects {
             &self.running_job,
             &self.partial_task,
             &self.partial_job,
+            &self.approval,
+            &self.denied,
+            &self.withdrawn,
         ]
     }
 
@@ -152,6 +186,9 @@ impl AliceObjects {
             .replace("{failed_job}", &self.failed_job)
             .replace("{running_task}", &self.running_task)
             .replace("{partial_job}", &self.partial_job)
+            .replace("{approval}", &self.approval)
+            .replace("{denied}", &self.denied)
+            .replace("{withdrawn}", &self.withdrawn)
             .replace("{caller}", caller)
     }
 }
@@ -200,6 +237,16 @@ async fn alice_snapshot(app: &TestApp, objects: &AliceObjects) -> Value {
         .await;
     let (_, failures) = app.get(ALICE.0, "/api/aks/recent-failed-provisions").await;
     let (_, active) = app.get(ALICE.0, "/api/aks/active-provisions").await;
+    let (_, approvals) = app.get(ALICE.0, "/api/approvals").await;
+    let approvals: Vec<(String, String)> = approvals["mine"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+            (text("id"), text("status"))
+        })
+        .collect();
     let azure = app.simulator.state::<Value>().await;
     let failure_ids: BTreeSet<String> = failures["jobs"]
         .as_array()
@@ -225,6 +272,7 @@ async fn alice_snapshot(app: &TestApp, objects: &AliceObjects) -> Value {
         "failures": failure_ids,
         "active": active_ids,
         "clusters": clusters,
+        "approvals": approvals,
         "aborts": azure["counters"]["abort_requests"],
         "deletes": azure["counters"]["delete_requests"],
     })
@@ -235,6 +283,8 @@ async fn alice_snapshot(app: &TestApp, objects: &AliceObjects) -> Value {
 fn answers_as_expected(status: StatusCode, body: &str, expected: u16) -> bool {
     if expected == ROLE {
         status == StatusCode::FORBIDDEN && body.contains(r#""needed_role":"operator""#)
+    } else if expected == ADMIN {
+        status == StatusCode::FORBIDDEN && body.contains(r#""needed_role":"admin""#)
     } else {
         status.as_u16() == expected
     }
@@ -277,6 +327,10 @@ async fn every_door_answers_each_caller_and_role_as_the_contract_says() {
     let app = TestApp::builder()
         .create_seconds(60.0)
         .job_workers(8)
+        .configure(|c| {
+            c.approvals.approval_rules =
+                Some("11111111-2222-3333-4444-555555555555/rg-aks-dev>900".into())
+        })
         .spawn()
         .await;
     let first = AliceObjects::create(&app, "a").await;

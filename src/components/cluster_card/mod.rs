@@ -19,6 +19,7 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::components::approvals::Approvals;
 use crate::components::clock::Clock;
 use crate::components::erase::erased_on_server;
 use crate::components::hydration::once_hydrated;
@@ -28,6 +29,7 @@ use crate::components::live::LiveEvents;
 use crate::components::page_action::AskedAction;
 use crate::components::provision_modal::ModalControl;
 use crate::components::session::{SignInAgain, SignInAgainNotice, Viewer};
+use crate::domain::approval::ApprovalList;
 use crate::domain::{RecentFailures, TaskStatus};
 use crate::identity::SessionInfo;
 
@@ -45,6 +47,9 @@ pub struct CardData {
     /// presses it once it is (`page_action`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asked: Option<String>,
+    /// The approvals queue and the user's own requests awaiting approval (or just decided).
+    #[serde(default)]
+    pub approvals: ApprovalList,
 }
 
 impl CardData {
@@ -74,6 +79,7 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
         in_flight,
         read_at,
         asked,
+        approvals,
     } = match CardData::read(&data) {
         Ok(data) => data,
         Err(e) => {
@@ -92,6 +98,8 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
     let in_flight = InFlight::new(in_flight, last_failed, session.user_id.clone());
     provide_context(in_flight);
     live.subscribe(move |event| in_flight.on_event(&event));
+    let approvals = Approvals::new(approvals);
+    live.subscribe(move |event| approvals.on_event(&event));
     SignInAgain::provide(&session);
     Viewer::provide(&session);
     AskedAction::provide(asked.as_deref(), session.scope.path());

@@ -151,7 +151,7 @@ impl InFlight {
                 self.last_failed.refresh_from_server();
                 self.last_failed.send_pending();
             }
-            DashboardEvent::ClustersChanged => {}
+            DashboardEvent::ClustersChanged | DashboardEvent::ApprovalsChanged => {}
         }
     }
 

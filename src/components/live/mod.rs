@@ -36,12 +36,13 @@ pub const FALLBACK_EVERY: Duration = Duration::from_secs(10);
 const STREAM_URL: &str = "/api/events";
 
 /// The SSE event names the server sends: one per [`DashboardEvent`] variant.
-pub const EVENT_KINDS: [&str; 6] = [
+pub const EVENT_KINDS: [&str; 7] = [
     "failure_recorded",
     "failure_dismissed",
     "task_progress",
     "task_ended",
     "clusters_changed",
+    "approvals_changed",
     "resync",
 ];
 
@@ -81,6 +82,7 @@ pub fn decode(kind: &str, data: &str) -> Option<DashboardEvent> {
             DashboardEvent::TaskEnded { task_id, status }
         }
         "clusters_changed" => DashboardEvent::ClustersChanged,
+        "approvals_changed" => DashboardEvent::ApprovalsChanged,
         "resync" => DashboardEvent::Resync,
         _ => return None,
     })
@@ -297,7 +299,7 @@ impl LiveEvents {
 mod tests {
     use super::*;
 
-    fn every_event() -> [DashboardEvent; 6] {
+    fn every_event() -> [DashboardEvent; 7] {
         [
             DashboardEvent::FailureRecorded { job_id: "j".into() },
             DashboardEvent::FailureDismissed { job_id: "j".into() },
@@ -309,6 +311,7 @@ mod tests {
                 status: JobStatus::Failed,
             },
             DashboardEvent::ClustersChanged,
+            DashboardEvent::ApprovalsChanged,
             DashboardEvent::Resync,
         ]
     }

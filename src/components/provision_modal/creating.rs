@@ -21,7 +21,7 @@ use crate::events::DashboardEvent;
 /// dashboard lists the cluster.
 pub(super) fn follow(modal: Modal) {
     let creating_task = Memo::new(move |_| match modal.phase.get() {
-        Phase::Creating(a) => Some(a.task_id),
+        Phase::Creating(task_id) => Some(task_id),
         _ => None,
     });
     Effect::new(move |_| {

@@ -28,9 +28,7 @@ use crate::api::provision::form_opening;
 use crate::components::clock::now_ms;
 use crate::components::hydration::once_hydrated;
 use crate::components::in_flight::InFlight;
-use crate::domain::{
-    AppliedFix, FailedProvision, PartialCluster, ProvisionAccepted, ProvisionRequest, TaskStatus,
-};
+use crate::domain::{AppliedFix, FailedProvision, PartialCluster, ProvisionRequest, TaskStatus};
 use crate::identity::{Role, SessionInfo};
 use opening::OpeningAsked;
 
@@ -309,7 +307,8 @@ fn mount_provision_modal(
 enum Phase {
     Form,
     Submitting,
-    Creating(ProvisionAccepted),
+    /// Following the create of this task.
+    Creating(String),
     Ended(Box<FailedProvision>),
 }
 
@@ -337,6 +336,8 @@ pub struct Modal {
     data: form::FormAnswers,
     control: Option<ModalControl>,
     in_flight: Option<InFlight>,
+    /// The page's approvals: a create that waits for an admin shows there.
+    approvals: Option<crate::components::approvals::Approvals>,
 }
 
 impl Modal {
@@ -401,6 +402,7 @@ pub fn ProvisionModal(
         data,
         control,
         in_flight: use_context::<InFlight>(),
+        approvals: use_context::<crate::components::approvals::Approvals>(),
     };
     if let Some(control) = control {
         modal
@@ -416,7 +418,7 @@ pub fn ProvisionModal(
 
     let screen = Memo::new(move |_| match modal.phase.get() {
         Phase::Form | Phase::Submitting => Screen::Form,
-        Phase::Creating(accepted) => Screen::Creating(accepted.task_id),
+        Phase::Creating(task_id) => Screen::Creating(task_id),
         Phase::Ended(failure) => Screen::Ended(failure),
     });
     let body = move || match screen.get() {

@@ -67,6 +67,12 @@ pub async fn preflight(
     }
     // What it would cost: a row that never fails the checks.
     report.checks.push(costs::cost_row(&estimate));
+    // Whether Create would wait for an admin: a warning, never a failure.
+    if let Some(row) =
+        crate::services::approvals::preflight_row(state, &req, estimate.as_ref().ok()).await
+    {
+        report.checks.push(row);
+    }
     Ok(report)
 }
 

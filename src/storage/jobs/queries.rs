@@ -48,6 +48,11 @@ impl JobStateRepository {
         crate::storage::HistoryRepository::new(self.storage.clone())
     }
 
+    /// The requests awaiting approval, in the same database.
+    pub fn approvals(&self) -> crate::storage::approvals::ApprovalRepository {
+        crate::storage::approvals::ApprovalRepository::new(self.clone())
+    }
+
     /// The history subject of a stored job.
     pub fn subject(job: &JobRecord) -> Subject {
         Subject::job(&job.owner_id, &job.payload, &job.id)
@@ -79,6 +84,29 @@ impl JobStateRepository {
         caps: InFlightCaps,
         events: &[HistoryEvent],
     ) -> Result<JobRecord, CreateJobError> {
+        let mut tx = self
+            .storage
+            .pool
+            .begin()
+            .await
+            .map_err(StorageError::from)?;
+        if let Some(stored) = self.insert_within(&mut tx, job, caps, events).await? {
+            tx.commit().await.map_err(StorageError::from)?;
+            return Ok(stored);
+        }
+        drop(tx);
+        Err(self.cap_reached(job, caps).await?)
+    }
+
+    /// The `INSERT` of [`Self::create_within`] on the caller's transaction, with `events`: the
+    /// job as stored, or `None` when a cap is reached (see [`Self::cap_reached`]).
+    pub(in crate::storage) async fn insert_within(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        job: &NewJob,
+        caps: InFlightCaps,
+        events: &[HistoryEvent],
+    ) -> Result<Option<JobRecord>, CreateJobError> {
         let payload = to_json(&job.payload)?;
         let scope_prefix = scope_key_prefix(&job.payload);
         let sql = returning(
@@ -91,12 +119,6 @@ impl JobStateRepository {
                     WHERE type = $3 AND status IN ('queued', 'running') \
                       AND substr(cluster_key, 1, length($9)) = $9) < $11",
         );
-        let mut tx = self
-            .storage
-            .pool
-            .begin()
-            .await
-            .map_err(StorageError::from)?;
         let row = sqlx::query(&sql)
             .bind(&job.id)
             .bind(&job.task_id)
@@ -119,27 +141,34 @@ impl JobStateRepository {
                 }
                 _ => CreateJobError::Storage(e.into()),
             })?;
-        if let Some(row) = row {
-            let stored = job_from_row(&row)?;
-            insert_events(&mut tx, self.backend(), &Self::subject(&stored), events).await?;
-            tx.commit().await.map_err(StorageError::from)?;
-            return Ok(stored);
-        }
-        drop(tx);
-        // Which cap was reached: the owner's is the one a user can do something about.
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let stored = job_from_row(&row)?;
+        insert_events(tx, self.backend(), &Self::subject(&stored), events).await?;
+        Ok(Some(stored))
+    }
+
+    /// Which cap a refused [`Self::insert_within`] reached: the owner's is the one a user can do
+    /// something about.
+    pub(in crate::storage) async fn cap_reached(
+        &self,
+        job: &NewJob,
+        caps: InFlightCaps,
+    ) -> Result<CreateJobError, StorageError> {
         let owner_full = self
             .count_in_flight("owner_id = $2", &job.owner_id, &job.job_type)
             .await?
             >= i64::from(caps.per_owner);
-        if owner_full {
-            Err(CreateJobError::TooManyInFlight {
+        Ok(if owner_full {
+            CreateJobError::TooManyInFlight {
                 max_in_flight: caps.per_owner,
-            })
+            }
         } else {
-            Err(CreateJobError::ScopeFull {
+            CreateJobError::ScopeFull {
                 max_in_flight: caps.per_scope,
-            })
-        }
+            }
+        })
     }
 
     async fn count_in_flight(

@@ -64,7 +64,7 @@ pub mod openapi;
 mod process;
 mod simulator;
 
-pub use app::TestApp;
+pub use app::{TestApp, TestAppBuilder};
 pub use client::{ApiClient, creating, finished, provision_request, read_events};
 pub use databases::{PostgresDatabase, on_postgres, on_sqlite};
 pub use process::{DashboardProcess, free_port, refused_start};

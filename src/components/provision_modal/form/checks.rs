@@ -31,6 +31,8 @@ struct Row {
 fn check_label(name: &str) -> String {
     CHECKS
         .iter()
+        // Rows the server adds only when they apply.
+        .chain(&[("approval", "Approval")])
         .find(|(n, _)| *n == name)
         .map(|(_, l)| (*l).to_owned())
         .unwrap_or_else(|| name.replace('_', " "))

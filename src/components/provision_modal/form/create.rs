@@ -102,8 +102,18 @@ pub(super) fn start_create(modal: Modal) {
             return;
         }
         match answer {
-            Ok(accepted) => {
+            Ok(mut accepted) => {
                 state.applied_fix.set(None);
+                // An approval rule holds it: the page's approvals show it waiting, and the
+                // modal has nothing to follow.
+                if let Some(approval) = accepted.approval.take() {
+                    if let Some(approvals) = modal.approvals {
+                        approvals.requested(approval);
+                    }
+                    modal.phase.set(Phase::Form);
+                    modal.close();
+                    return;
+                }
                 // The quota the checks read has changed.
                 modal.data.forget_checks();
                 if let Some(control) = modal.control {
@@ -112,7 +122,7 @@ pub(super) fn start_create(modal: Modal) {
                 if let Some(in_flight) = modal.in_flight {
                     in_flight.started(accepted.task_id.clone());
                 }
-                modal.phase.set(Phase::Creating(accepted));
+                modal.phase.set(Phase::Creating(accepted.task_id));
             }
             Err(e) => {
                 modal.phase.set(Phase::Form);

@@ -226,6 +226,7 @@ mod tests {
                 data: FormAnswers::new(),
                 control: None,
                 in_flight: None,
+                approvals: None,
             };
             view! { <ProvisionForm modal /> }
         })
