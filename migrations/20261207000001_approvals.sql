@@ -35,3 +35,5 @@ CREATE UNIQUE INDEX approvals_one_pending_per_cluster ON approvals (cluster_key)
 CREATE INDEX approvals_status_created ON approvals (status, created_at);
 -- A requester's own, newest first.
 CREATE INDEX approvals_owner_created ON approvals (owner_id, created_at);
+-- What an admin decided, newest first.
+CREATE INDEX approvals_decided_by ON approvals (decided_by, decided_at);

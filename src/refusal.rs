@@ -133,7 +133,7 @@ impl Refusal {
             Refusal::ArmUnreachable => "arm_unreachable",
             Refusal::InternalError => "internal_error",
             Refusal::SelfApproval => "self_approval",
-            Refusal::ApprovalNotPending => "approval_not_pending",
+            Refusal::ApprovalNotPending => "already_decided",
             Refusal::ApprovalPending => "approval_pending",
             Refusal::PreflightFailed => "preflight_failed",
         }

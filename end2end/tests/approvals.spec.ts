@@ -28,8 +28,8 @@ async function askForBigCluster(page: Page, cluster: string) {
   await expect(modal.getByTestId("create-button")).toHaveText("Create cluster");
   await modal.getByTestId("create-button").click();
   await expect(modal).toHaveCount(0);
-  const waiting = page.getByTestId("approval-waiting");
-  await expect(waiting).toContainText(cluster);
+  const waiting = page.locator(`[data-testid="approval-card"][data-cluster="${cluster}"]`);
+  await expect(waiting).toHaveAttribute("data-status", "pending");
   await expect(waiting).toContainText("Waiting for an admin's approval");
 }
 
@@ -43,23 +43,45 @@ test("an admin in another browser approves from the live queue and the operator'
     const panics = [...collectPanics(operator.page), ...collectPanics(admin.page)];
     await expect(admin.page.getByTestId("approval-queue")).toHaveCount(0);
 
+    // The admin's tab is in the background, with notifications allowed (the browser's own
+    // Notification stands in for a recorder).
+    await admin.page.evaluate(() => {
+      const shown: { title: string; body?: string }[] = [];
+      (window as any).__shown = shown;
+      class Recorder {
+        static get permission() { return "granted"; }
+        static requestPermission() { return Promise.resolve("granted"); }
+        onclick: unknown = null;
+        constructor(title: string, options?: { body?: string }) { shown.push({ title, body: options?.body }); }
+        close() {}
+      }
+      (window as any).Notification = Recorder;
+      Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+    });
+
     await askForBigCluster(operator.page, cluster);
+
+    // A notification says who asks for what.
+    await expect
+      .poll(() => admin.page.evaluate(() => (window as any).__shown.map((n: { title: string }) => n.title)))
+      .toEqual([`Approval requested: ${cluster}`]);
+    await admin.page.evaluate(() => Object.defineProperty(document, "hidden", { configurable: true, get: () => false }));
 
     // The admin's page, open all along, shows it: a count and the request with who and why.
     const queue = admin.page.getByTestId("approval-queue");
     await expect(queue).toBeVisible();
     await expect(admin.page.getByTestId("approval-count")).toHaveText("1");
-    const request = queue.getByTestId("approval-request").filter({ hasText: cluster });
+    const request = queue.locator(`[data-testid="approval-item"][data-cluster="${cluster}"]`);
     await expect(request).toContainText("over 500.00 USD/month in rg-aks-dev");
     await expect(request).toContainText("≈ 996.45 USD/month");
     expect(await seriousA11yViolations(admin.page)).toEqual([]);
     await admin.page.screenshot({ path: testInfo.outputPath("admin-queue.png"), fullPage: true });
 
-    await request.getByRole("button", { name: "Approve" }).click();
+    await request.getByTestId("approve-button").click();
     await expect(queue).toHaveCount(0);
 
     // The operator's page, without a reload: the request is gone and the create is under way.
-    await expect(operator.page.getByTestId("approval-waiting")).toHaveCount(0);
+    await expect(operator.page.getByTestId("approval-card")).toHaveCount(0);
     const progress = operator.page.locator(`[data-testid="provision-progress"][data-cluster="${cluster}"]`);
     await expect(progress).toBeVisible();
     await operator.page.screenshot({ path: testInfo.outputPath("operator-creating.png"), fullPage: true });
@@ -83,15 +105,15 @@ test("a denial shows the operator who denied it and why, with Edit & retry", asy
 
     await askForBigCluster(operator.page, cluster);
 
-    const request = admin.page.getByTestId("approval-request").filter({ hasText: cluster });
-    await request.getByRole("button", { name: "Deny…" }).click();
-    const deny = request.getByRole("button", { name: "Deny", exact: true });
+    const request = admin.page.locator(`[data-testid="approval-item"][data-cluster="${cluster}"]`);
+    const deny = request.getByTestId("deny-button");
     await expect(deny).toBeDisabled();
-    await request.getByLabel("Why? The requester sees this note.").fill("Use 1 node of D2s_v3 for tests");
+    await request.getByLabel("Note (the requester sees it; needed to deny)").fill("Use 1 node of D2s_v3 for tests");
     await deny.click();
     await expect(admin.page.getByTestId("approval-queue")).toHaveCount(0);
 
-    const card = operator.page.getByTestId("approval-denied");
+    const card = operator.page.locator(`[data-testid="approval-card"][data-cluster="${cluster}"]`);
+    await expect(card).toHaveAttribute("data-status", "denied");
     await expect(card).toContainText(`${adminName} denied creating ${cluster}`);
     await expect(card).toContainText("Use 1 node of D2s_v3 for tests");
     await expect(card.getByTestId("time-ago")).toBeVisible();
@@ -101,7 +123,7 @@ test("a denial shows the operator who denied it and why, with Edit & retry", asy
     await operator.page.screenshot({ path: testInfo.outputPath("operator-denied.png"), fullPage: true });
 
     // Edit & retry opens the form with the request as asked.
-    await card.getByRole("button", { name: "Edit & retry" }).click();
+    await card.getByTestId("edit-retry").click();
     const modal = operator.page.getByTestId("provision-modal");
     await expect(modal.locator("#pm-cluster_name")).toHaveValue(cluster);
     await expect(modal.locator("#pm-node_sku")).toHaveValue("Standard_D8s_v3");

@@ -19,7 +19,9 @@ use utoipa::openapi::{
 
 use super::routes::{self, Answer, ParamType};
 use crate::api_error::ApiError;
-use crate::domain::approval::{Approval, ApprovalAction, ApprovalList, ApprovalStatus};
+use crate::domain::approval::{
+    Approval, ApprovalAction, ApprovalEstimate, ApprovalList, ApprovalStatus,
+};
 use crate::domain::classify::{Category, Classification, ErrorAction};
 use crate::domain::history::{HistoryEntry, HistoryKind, HistoryPage, Outcome, TimelineStep};
 use crate::domain::validation::{
@@ -79,6 +81,7 @@ use crate::identity::{Role, Scope, ScopeChoice, SessionInfo};
         HistoryPage,
         TimelineStep,
         Approval,
+        ApprovalEstimate,
         ApprovalList,
         ApprovalStatus,
         ApprovalAction

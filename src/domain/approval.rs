@@ -46,37 +46,49 @@ impl ApprovalStatus {
     }
 }
 
+/// The monthly estimate a request was made with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApprovalEstimate {
+    pub currency: String,
+    pub monthly: f64,
+}
+
 /// A create awaiting (or past) an admin's decision, as `GET /api/approvals` answers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Approval {
     pub id: String,
     pub status: ApprovalStatus,
-    pub request: ProvisionRequest,
-    pub requester_id: String,
+    pub cluster_name: String,
+    pub subscription_id: String,
+    pub resource_group: String,
+    /// The requester's user id.
+    pub requester: String,
     pub requester_name: String,
-    /// Milliseconds since the epoch.
-    pub requested_at: i64,
-    pub expires_at: i64,
-    /// Why it waits, e.g. "over 500 USD/month in rg-prod".
+    /// The monthly estimate it was asked with; absent: prices could not be read ("no estimate").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<ApprovalEstimate>,
+    /// Why it waits, e.g. "over 500.00 USD/month in rg-prod".
     pub reason: String,
-    /// The monthly estimate it was asked with; `None`: prices could not be read ("no estimate").
-    #[serde(default)]
-    pub estimate_monthly: Option<f64>,
-    pub currency: String,
-    /// Who decided (an admin; the requester for a withdrawal), by name.
-    #[serde(default)]
-    pub decided_by: Option<String>,
-    #[serde(default)]
-    pub decided_at: Option<i64>,
-    /// The approver's note (a denial always has one).
-    #[serde(default)]
+    /// The decider's note (a denial always has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Who decided (an admin; the requester for a withdrawal), by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    /// Milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<i64>,
+    pub created_at: i64,
+    pub expires_at: i64,
     /// The create an approval queued.
-    #[serde(default)]
-    pub job_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// The whole request as asked (what Edit & retry starts from).
+    pub request: ProvisionRequest,
     /// Whether the caller may approve or deny it now.
     #[serde(default)]
     pub may_decide: bool,
@@ -89,11 +101,10 @@ pub struct Approval {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApprovalList {
-    /// For an admin: every pending request in their scopes (their own included, marked
-    /// `may_decide: false` unless `APPROVAL_SELF`); for others: none.
-    pub queue: Vec<Approval>,
-    /// The caller's own requests, pending or decided in the last week, newest first.
-    pub mine: Vec<Approval>,
+    /// For an admin: every pending request in their scopes, and those they decided in the last
+    /// week; for everyone: their own of the last week. Pending ones first (oldest first), then
+    /// the rest, newest first.
+    pub approvals: Vec<Approval>,
 }
 
 /// A decision as the API takes it: `approve`, `deny` or `withdraw`.

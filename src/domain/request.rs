@@ -41,16 +41,24 @@ impl ProvisionRequest {
     }
 }
 
-/// 202 answer of `POST /api/aks/provision`: `queued`, or `awaiting_approval` (an approval rule
-/// holds the create for an admin: `job_id` and `task_id` are empty until one approves, and
-/// `approval` says why it waits).
+/// 202 answer of `POST /api/aks/provision`: `queued` with the job and task, or
+/// `awaiting_approval` (an approval rule holds the create for an admin: no job nor task until
+/// one approves; `approval_id`, `reason` and the whole `approval` instead).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProvisionAccepted {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub job_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub task_id: String,
+    /// `queued`, or `awaiting_approval`.
     pub status: String,
     pub status_url: String,
+    /// The request awaiting approval, and why it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<crate::domain::approval::Approval>,
 }

@@ -4,6 +4,8 @@
 //! decision is in the history (in the same transaction as the change), told to every open page
 //! (`approvals_changed`) and announced on the webhook.
 
+use std::collections::BTreeMap;
+
 use crate::api_error::ApiError;
 use crate::clock::now_ms;
 use crate::domain::approval::{Approval, ApprovalAction, ApprovalList, ApprovalStatus, note_error};
@@ -20,88 +22,6 @@ use crate::storage::{Actor, HistoryEvent};
 
 /// How far back a requester's own decided requests are listed.
 const MINE_FOR_MS: i64 = 7 * 86_400_000;
-
-/// Why a create of `req` waits for an admin, or `None`: the rules of this dashboard, the
-/// request's monthly estimate (`None`: prices could not be read) and, where the scope has a
-/// budget, what its clusters already spend.
-pub async fn gate(
-    state: &AppState,
-    req: &ProvisionRequest,
-    estimate: Option<&PriceEstimate>,
-) -> Result<Option<String>, ApiError> {
-    let rules = &state.approval_rules;
-    if rules.is_empty() {
-        return Ok(None);
-    }
-    let spent = match rules.budget(&req.subscription_id, &req.resource_group) {
-        Some(_) => spent_in_scope(state, req).await?,
-        None => 0.0,
-    };
-    Ok(rules.decide(
-        &req.subscription_id,
-        &req.resource_group,
-        estimate.map(|e| e.monthly),
-        spent,
-        &state.config.price_currency,
-    ))
-}
-
-/// What the clusters this dashboard created in `req`'s scope and that still exist are estimated
-/// at a month: creates in flight, and those that succeeded whose cluster Azure still lists (all
-/// of them when the list cannot be read: a budget errs on the side of asking).
-async fn spent_in_scope(state: &AppState, req: &ProvisionRequest) -> Result<f64, ApiError> {
-    let creates = state
-        .jobs
-        .approvals()
-        .scope_creates(&req.subscription_id, &req.resource_group)
-        .await
-        .map_err(ApiError::from)?;
-    let listed = state
-        .azure
-        .clusters(&req.subscription_id, &req.resource_group)
-        .await
-        .ok();
-    let exists = |name: &str| {
-        listed.as_ref().is_none_or(|list| {
-            list.iter().any(|c| {
-                c.name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
-            })
-        })
-    };
-    Ok(creates
-        .iter()
-        .filter(|(name, status, _)| status != "succeeded" || exists(name))
-        .filter(|(name, _, _)| !name.eq_ignore_ascii_case(&req.cluster_name))
-        .filter_map(|(_, _, monthly)| *monthly)
-        .sum())
-}
-
-/// Pre-flight's `approval` row, when the create would wait (a warning: it never fails the
-/// checks).
-pub async fn preflight_row(
-    state: &AppState,
-    req: &ProvisionRequest,
-    estimate: Option<&PriceEstimate>,
-) -> Option<PreflightCheck> {
-    let reason = match gate(state, req, estimate).await {
-        Ok(reason) => reason?,
-        Err(e) => {
-            tracing::warn!(error = %e.message, "pre-flight could not tell whether the create needs approval");
-            return None;
-        }
-    };
-    Some(PreflightCheck {
-        name: "approval".to_owned(),
-        status: CheckStatus::Warn,
-        message: format!(
-            "Needs approval: {reason}. Create sends it to an admin; nothing reaches Azure until one approves."
-        ),
-        details: serde_json::json!({ "reason": reason }),
-        fixes: Vec::new(),
-    })
-}
 
 /// A create that waits: stored as a pending request with its history (and the fix it was made
 /// from), told to every page and announced. Nothing is sent to Azure, and it counts against
@@ -163,38 +83,54 @@ pub async fn request(
         task_id: String::new(),
         status: "awaiting_approval".to_owned(),
         status_url: "/api/approvals".to_owned(),
+        approval_id: Some(record.id.clone()),
+        reason: Some(reason),
         approval: Some(record.to_api(now, false, true)),
     })
 }
 
-/// `GET /api/approvals`: for an admin, every pending request in their scopes; for everyone,
-/// their own of the last week.
+/// `GET /api/approvals`: for an admin, every pending request in their scopes and what they
+/// decided in the last week; for everyone, their own of the last week. Pending ones first
+/// (oldest first), then the rest (newest first).
 pub async fn list(state: &AppState, caller: &Caller) -> Result<ApprovalList, ApiError> {
     let repo = state.jobs.approvals();
     let now = now_ms();
-    let queue = if caller.role.allows(Role::Admin) {
-        repo.pending(now)
-            .await?
-            .into_iter()
+    let since = now - MINE_FOR_MS;
+    let mut records = repo.owned(&caller.id, since).await?;
+    if caller.role.allows(Role::Admin) {
+        let pending = repo.pending(now).await?.into_iter();
+        let decided = repo.decided_by(&caller.id, since).await?.into_iter();
+        for a in pending
             .filter(|a| state.scopes.allows(&scope_of(&a.request), caller.role))
-            .map(|a| {
-                let may = may_decide(state, caller, &a);
-                a.to_api(now, may, a.owner_id == caller.id)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mine = repo
-        .owned(&caller.id, now - MINE_FOR_MS)
-        .await?
-        .into_iter()
+            .chain(decided)
+        {
+            if !records.iter().any(|r| r.id == a.id) {
+                records.push(a);
+            }
+        }
+    }
+    let admin = caller.role.allows(Role::Admin);
+    let mut approvals: Vec<Approval> = records
+        .iter()
         .map(|a| {
-            let may = caller.role.allows(Role::Admin) && may_decide(state, caller, &a);
-            a.to_api(now, may, true)
+            a.to_api(
+                now,
+                admin && may_decide(state, caller, a),
+                a.owner_id == caller.id,
+            )
         })
         .collect();
-    Ok(ApprovalList { queue, mine })
+    approvals.sort_by(|a, b| {
+        let pending = |x: &Approval| x.status == ApprovalStatus::Pending;
+        pending(b).cmp(&pending(a)).then_with(|| {
+            if pending(a) {
+                a.created_at.cmp(&b.created_at)
+            } else {
+                b.created_at.cmp(&a.created_at)
+            }
+        })
+    });
+    Ok(ApprovalList { approvals })
 }
 
 fn may_decide(state: &AppState, caller: &Caller, a: &ApprovalRecord) -> bool {
@@ -214,10 +150,7 @@ pub async fn decide(
         _ => caller.require(Role::Admin)?,
     }
     if let Some(rule) = note_error(action, note.as_deref()) {
-        let mut err = ApiError::invalid_fields(std::collections::BTreeMap::from([(
-            "note".to_owned(),
-            rule,
-        )]));
+        let mut err = ApiError::invalid_fields(BTreeMap::from([("note".to_owned(), rule)]));
         err.message = format!("note: {}", err.fields["note"]);
         return Err(err);
     }
@@ -308,20 +241,23 @@ async fn approve(
     let req = record.request.clone();
     let report = crate::services::preflight::preflight(state, caller, req.clone()).await?;
     if !report.ok {
-        let failing: Vec<String> = report
+        let failing: BTreeMap<String, String> = report
             .checks
             .iter()
             .filter(|c| c.status == CheckStatus::Fail)
-            .map(|c| c.message.clone())
+            .map(|c| (c.name.clone(), c.message.clone()))
             .collect();
-        return Err(ApiError::refused(
+        let mut err = ApiError::refused(
             Refusal::PreflightFailed,
             format!(
                 "Pre-flight fails now, so nothing was created; the request still waits (deny it \
                  with a note, or approve once it passes): {}",
-                failing.join(" ")
+                failing.values().cloned().collect::<Vec<_>>().join(" ")
             ),
-        ));
+        );
+        // The failing checks, by name (`quota`, `skus`, `name`, …).
+        err.fields = failing;
+        return Err(err);
     }
     let now = now_ms();
     let requester = Actor {
@@ -528,23 +464,16 @@ pub fn announcement(
         r.subscription_id,
         r.resource_group
     );
+    let kind = match event {
+        "requested" => HistoryKind::ApprovalRequested,
+        "approved" => HistoryKind::Approved,
+        "denied" => HistoryKind::Denied,
+        "withdrawn" => HistoryKind::Withdrawn,
+        _ => HistoryKind::Expired,
+    };
     serde_json::json!({
         "text": format!("{text} {link}"),
-        "event": format!("approval_{event}"),
-        "approval_id": a.id,
-        "status": a.status.as_str(),
-        "cluster_name": r.cluster_name,
-        "subscription_id": r.subscription_id,
-        "resource_group": r.resource_group,
-        "region": r.region,
-        "requester": a.owner_id,
-        "reason": a.reason,
-        "estimate_monthly": a.estimate.as_ref().map(|e| e.monthly),
-        "currency": a.currency,
-        "actor": who.id,
-        "note": note,
-        "job_id": a.job_id,
-        "url": link,
-        "at": now_ms(),
+        "event": kind.as_str(),
+        "approval": a.to_api(now_ms(), false, false),
     })
 }

@@ -7,6 +7,7 @@
 //! whether `AZURE_SCOPES` allows it ([`Caller::require_scope`], 403 `scope_not_allowed`) — both
 //! before any Azure call.
 
+pub mod approval_gate;
 pub mod approvals;
 pub mod clusters;
 pub mod costs;

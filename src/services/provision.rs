@@ -9,7 +9,7 @@ use crate::domain::*;
 use crate::events::DashboardEvent;
 use crate::identity::{Caller, Role};
 use crate::refusal::Refusal;
-use crate::services::{actor, approvals, costs, record_history, scope_of};
+use crate::services::{actor, approval_gate, approvals, costs, record_history, scope_of};
 use crate::state::AppState;
 use crate::storage::jobs::{CreateJobError, InFlightCaps, NewJob};
 use crate::storage::{HistoryEvent, Subject};
@@ -135,7 +135,7 @@ async fn provision_or_refuse(
         );
     }
     // A create an approval rule holds waits for an admin: nothing goes to Azure, no cap counts.
-    if let Some(reason) = approvals::gate(state, &req, estimate.as_ref())
+    if let Some(reason) = approval_gate::gate(state, &req, estimate.as_ref())
         .await
         .map_err(|e| (None, e))?
     {
@@ -185,6 +185,8 @@ async fn provision_or_refuse(
         job_id: stored.id,
         task_id: stored.task_id,
         status: JobStatus::Queued.as_str().to_owned(),
+        approval_id: None,
+        reason: None,
         approval: None,
     })
 }

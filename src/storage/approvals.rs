@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use super::history::{HistoryEvent, Subject, insert_events};
 use super::jobs::{CreateJobError, InFlightCaps, JobRecord, JobStateRepository, NewJob};
 use super::{Actor, StorageError};
-use crate::domain::approval::{Approval, ApprovalStatus};
+use crate::domain::approval::{Approval, ApprovalEstimate, ApprovalStatus};
 use crate::domain::{PriceEstimate, ProvisionRequest};
 
 const COLUMNS: &str = "id, status, owner_id, owner_name, owner_role, subscription_id, \
@@ -97,19 +97,24 @@ impl ApprovalRecord {
         Approval {
             id: self.id.clone(),
             status,
-            request: self.request.clone(),
-            requester_id: self.owner_id.clone(),
+            cluster_name: self.request.cluster_name.clone(),
+            subscription_id: self.request.subscription_id.clone(),
+            resource_group: self.request.resource_group.clone(),
+            requester: self.owner_id.clone(),
             requester_name: self.owner_name.clone(),
-            requested_at: self.created_at,
-            expires_at: self.expires_at,
+            estimate: self.estimate.as_ref().map(|e| ApprovalEstimate {
+                currency: e.currency.clone(),
+                monthly: e.monthly,
+            }),
             reason: self.reason.clone(),
-            estimate_monthly: self.estimate.as_ref().map(|e| e.monthly),
-            currency: self.currency.clone(),
+            note: self.note.clone(),
             decided_by: self.decided_by_name.clone().or(self.decided_by.clone()),
             decided_at: self.decided_at,
-            note: self.note.clone(),
-            job_id: self.job_id.clone(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
             task_id: self.task_id.clone(),
+            job_id: self.job_id.clone(),
+            request: self.request.clone(),
             may_decide: pending && may_decide,
             may_withdraw: pending && may_withdraw,
         }
@@ -292,11 +297,32 @@ impl ApprovalRepository {
         owner: &str,
         since: i64,
     ) -> Result<Vec<ApprovalRecord>, StorageError> {
+        self.whose("owner_id", "created_at", owner, since).await
+    }
+
+    /// The requests `admin` decided since `since`, newest first.
+    pub async fn decided_by(
+        &self,
+        admin: &str,
+        since: i64,
+    ) -> Result<Vec<ApprovalRecord>, StorageError> {
+        self.whose("decided_by", "decided_at", admin, since).await
+    }
+
+    /// The rows whose `who` column is `user` and `when` column is `since` or later, newest first
+    /// (both columns are named here, never by a caller).
+    async fn whose(
+        &self,
+        who: &'static str,
+        when: &'static str,
+        user: &str,
+        since: i64,
+    ) -> Result<Vec<ApprovalRecord>, StorageError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM approvals WHERE owner_id = $1 AND created_at >= $2 \
-             ORDER BY created_at DESC, id DESC LIMIT $3"
+            "SELECT {COLUMNS} FROM approvals WHERE {who} = $1 AND {when} >= $2 \
+             ORDER BY {when} DESC, id DESC LIMIT $3"
         ))
-        .bind(owner)
+        .bind(user)
         .bind(since)
         .bind(LIST_MAX)
         .fetch_all(self.pool())

@@ -79,7 +79,19 @@ async fn ask(app: &TestApp, user: &str, roles: &str, body: Value) -> Value {
     let (status, accepted) = call(app, user, roles, "POST", "/api/aks/provision", Some(body)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
     assert_eq!(accepted["status"], "awaiting_approval", "{accepted}");
-    assert_eq!(accepted["job_id"], "", "{accepted}");
+    assert_eq!(
+        accepted["job_id"],
+        Value::Null,
+        "no job until approved: {accepted}"
+    );
+    assert_eq!(
+        accepted["approval_id"], accepted["approval"]["id"],
+        "{accepted}"
+    );
+    assert_eq!(
+        accepted["reason"], accepted["approval"]["reason"],
+        "{accepted}"
+    );
     assert_eq!(accepted["approval"]["status"], "pending", "{accepted}");
     accepted["approval"].clone()
 }
@@ -102,6 +114,27 @@ async fn decide(
         body,
     )
     .await
+}
+
+/// Ada (with `note`) and Abe approve `id` at the same moment: one wins, the other is told it was
+/// already decided. The winner's answer.
+async fn approve_twice_at_once(app: &TestApp, id: &str, note: Option<&str>) -> Value {
+    let (a, b) = tokio::join!(
+        decide(app, "ada", "admin", id, "approve", note),
+        decide(app, "abe", "admin", id, "approve", Some("fine by me")),
+    );
+    let mut statuses = [a.0.as_u16(), b.0.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.1, b.1);
+    let (winner, loser) = if a.0 == StatusCode::OK {
+        (a.1, b.1)
+    } else {
+        (b.1, a.1)
+    };
+    assert_eq!(loser["code"], "already_decided", "{loser}");
+    let said = loser["message"].as_str().unwrap_or_default();
+    assert!(said.contains("approved by"), "{loser}");
+    winner
 }
 
 async fn creates_accepted(app: &TestApp) -> u64 {
@@ -211,7 +244,7 @@ async fn a_create_over_the_threshold_waits_and_one_approval_makes_one_create_own
             .contains("over 500.00 USD/month")
     );
     assert!(
-        approval["estimate_monthly"]
+        approval["estimate"]["monthly"]
             .as_f64()
             .is_some_and(|m| m > 500.0),
         "{approval}"
@@ -232,14 +265,24 @@ async fn a_create_over_the_threshold_waits_and_one_approval_makes_one_create_own
 
     // The requester sees it as theirs; an admin sees it in the queue.
     let mine = approvals(&app, "alice", "operator").await;
-    assert_eq!(mine["queue"], json!([]), "an operator has no queue: {mine}");
-    assert_eq!(mine["mine"][0]["id"], id.as_str());
-    assert_eq!(mine["mine"][0]["may_withdraw"], true);
-    assert_eq!(mine["mine"][0]["may_decide"], false);
+    assert_eq!(
+        mine["approvals"].as_array().map(Vec::len),
+        Some(1),
+        "{mine}"
+    );
+    assert_eq!(mine["approvals"][0]["id"], id.as_str());
+    assert_eq!(mine["approvals"][0]["may_withdraw"], true);
+    assert_eq!(mine["approvals"][0]["may_decide"], false);
+    assert_eq!(
+        approvals(&app, "bob", "operator").await["approvals"],
+        json!([]),
+        "another operator sees none of it"
+    );
     let queue = approvals(&app, "ada", "admin").await;
-    assert_eq!(queue["queue"][0]["id"], id.as_str(), "{queue}");
-    assert_eq!(queue["queue"][0]["may_decide"], true);
-    assert_eq!(queue["queue"][0]["requester_id"], "alice");
+    assert_eq!(queue["approvals"][0]["id"], id.as_str(), "{queue}");
+    assert_eq!(queue["approvals"][0]["may_decide"], true);
+    assert_eq!(queue["approvals"][0]["requester"], "alice");
+    assert_eq!(queue["approvals"][0]["cluster_name"], "aks-big");
 
     // An operator may not approve.
     let (status, e) = decide(&app, "alice", "operator", &id, "approve", None).await;
@@ -247,33 +290,7 @@ async fn a_create_over_the_threshold_waits_and_one_approval_makes_one_create_own
     assert_eq!(e["needed_role"], "admin");
 
     // Two admins at once: one create.
-    let (a, b) = tokio::join!(
-        decide(
-            &app,
-            "ada",
-            "admin",
-            &id,
-            "approve",
-            Some("ok for the launch")
-        ),
-        decide(&app, "abe", "admin", &id, "approve", Some("fine by me")),
-    );
-    let mut statuses = [a.0.as_u16(), b.0.as_u16()];
-    statuses.sort_unstable();
-    assert_eq!(statuses, [200, 409], "{} / {}", a.1, b.1);
-    let (winner, loser) = if a.0 == StatusCode::OK {
-        (a.1, b.1)
-    } else {
-        (b.1, a.1)
-    };
-    assert_eq!(loser["code"], "approval_not_pending", "{loser}");
-    assert!(
-        loser["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("approved by"),
-        "{loser}"
-    );
+    let winner = approve_twice_at_once(&app, &id, Some("ok for the launch")).await;
     assert_eq!(winner["status"], "approved");
     let task_id = winner["task_id"].as_str().expect("task").to_owned();
 
@@ -390,23 +407,30 @@ async fn every_create_of_a_zero_rule_waits_and_a_denial_tells_who_when_and_why()
     assert_eq!(denied["status"], "denied");
 
     let mine = approvals(&app, "alice", "operator").await;
-    let card = &mine["mine"][0];
+    let card = &mine["approvals"][0];
     assert_eq!(card["status"], "denied", "{mine}");
     assert_eq!(card["decided_by"], "ada");
     assert_eq!(card["note"], "use rg-aks-dev for tests");
     assert!(
         card["decided_at"]
             .as_i64()
-            .is_some_and(|t| t >= card["requested_at"].as_i64().unwrap_or(i64::MAX))
+            .is_some_and(|t| t >= card["created_at"].as_i64().unwrap_or(i64::MAX))
     );
     assert_eq!(card["may_withdraw"], false);
-    assert_eq!(approvals(&app, "ada", "admin").await["queue"], json!([]));
+    // Ada's list: nothing waits; what she decided is there.
+    let adas = approvals(&app, "ada", "admin").await;
+    assert_eq!(adas["approvals"][0]["status"], "denied", "{adas}");
+    assert_eq!(
+        adas["approvals"].as_array().map(Vec::len),
+        Some(1),
+        "{adas}"
+    );
 
     // Decided once: no approval, no withdrawal after it; nothing reached Azure.
     let (status, e) = decide(&app, "abe", "admin", &id, "approve", None).await;
     assert_eq!(
         (status, e["code"].as_str()),
-        (StatusCode::CONFLICT, Some("approval_not_pending")),
+        (StatusCode::CONFLICT, Some("already_decided")),
         "{e}"
     );
     let (status, _) = decide(&app, "alice", "operator", &id, "withdraw", None).await;
@@ -449,7 +473,27 @@ async fn every_create_of_a_zero_rule_waits_and_a_denial_tells_who_when_and_why()
     )
     .await;
 
-    // Unknown ids.
+    // Approve runs pre-flight again: a request that no longer fits the quota is refused with
+    // the failing check, and still waits.
+    let mut over_quota = create("rg-gate", "aks-quota", false);
+    over_quota["region"] = "eastus".into();
+    over_quota["node_sku"] = "Standard_D4s_v3".into();
+    over_quota["node_count"] = 3.into();
+    let waiting = ask(&app, "alice", "operator", over_quota).await;
+    let waiting_id = waiting["id"].as_str().expect("id");
+    let (status, e) = decide(&app, "ada", "admin", waiting_id, "approve", None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["code"], "preflight_failed");
+    assert!(e["fields"]["quota"].is_string(), "the failing check: {e}");
+    let mine = approvals(&app, "alice", "operator").await;
+    let still = mine["approvals"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["id"] == waiting_id)
+        .expect("listed");
+    assert_eq!(still["status"], "pending", "{still}");
+
     let (status, _) = decide(&app, "ada", "admin", "no-such-request", "approve", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -460,7 +504,7 @@ async fn an_admin_may_not_decide_their_own_request_unless_allowed() {
     let own = ask(&app, "ada", "admin", create("rg-prod", "aks-ada", true)).await;
     let id = own["id"].as_str().expect("id");
     let queue = approvals(&app, "ada", "admin").await;
-    assert_eq!(queue["queue"][0]["may_decide"], false, "{queue}");
+    assert_eq!(queue["approvals"][0]["may_decide"], false, "{queue}");
     for action in ["approve", "deny"] {
         let (status, e) = decide(&app, "ada", "admin", id, action, Some("mine")).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
@@ -537,7 +581,7 @@ async fn without_prices_a_create_under_a_rule_waits_with_no_estimate() {
         create("rg-prod", "aks-unpriced", false),
     )
     .await;
-    assert_eq!(approval["estimate_monthly"], Value::Null, "{approval}");
+    assert_eq!(approval["estimate"], Value::Null, "{approval}");
     assert!(
         approval["reason"]
             .as_str()
@@ -586,7 +630,7 @@ async fn a_request_nobody_decides_expires() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let mine = approvals(&app, "alice", "operator").await;
-    assert_eq!(mine["mine"][0]["status"], "expired", "{mine}");
+    assert_eq!(mine["approvals"][0]["status"], "expired", "{mine}");
     let (status, e) = decide(&app, "ada", "admin", &id, "approve", None).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     assert!(
@@ -683,12 +727,12 @@ async fn the_webhook_hears_every_request_and_decision_and_a_dead_one_changes_not
     assert_eq!(
         kinds,
         [
-            "approval_approved",
-            "approval_denied",
             "approval_requested",
             "approval_requested",
             "approval_requested",
-            "approval_withdrawn"
+            "approved",
+            "denied",
+            "withdrawn"
         ]
     );
     for e in &events {
@@ -697,14 +741,20 @@ async fn the_webhook_hears_every_request_and_decision_and_a_dead_one_changes_not
             text.contains("aks-w"),
             "a chat message that names the cluster: {e}"
         );
-        assert_eq!(e["subscription_id"], SUB);
-        assert!(e["approval_id"].is_string());
+        assert_eq!(e["approval"]["subscription_id"], SUB);
+        assert!(e["approval"]["id"].is_string());
+        assert_eq!(
+            e.as_object().map(|o| o.len()),
+            Some(3),
+            "text, event, approval: {e}"
+        );
     }
     let denied = events
         .iter()
-        .find(|e| e["event"] == "approval_denied")
+        .find(|e| e["event"] == "denied")
         .expect("denied");
-    assert_eq!(denied["note"], "too big");
+    assert_eq!(denied["approval"]["note"], "too big");
+    assert_eq!(denied["approval"]["decided_by"], "ada");
     assert!(
         denied["text"]
             .as_str()
@@ -757,4 +807,38 @@ async fn the_webhook_hears_every_request_and_decision_and_a_dead_one_changes_not
         assert!(Instant::now() < deadline, "no failure counted:\n{metrics}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+#[tokio::test]
+async fn on_postgresql_two_approvals_at_once_make_one_create_and_a_second_request_waits_its_turn() {
+    let app = rules(TestApp::builder()).fresh_postgres().spawn().await;
+    let approval = ask(
+        &app,
+        "alice",
+        "operator",
+        create("rg-gate", "aks-pg", false),
+    )
+    .await;
+    let id = approval["id"].as_str().expect("id").to_owned();
+    let (status, e) = call(
+        &app,
+        "bob",
+        "operator",
+        "POST",
+        "/api/aks/provision",
+        Some(create("rg-gate", "aks-pg", false)),
+    )
+    .await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("approval_pending")),
+        "{e}"
+    );
+    let before = creates_accepted(&app).await;
+    let winner = approve_twice_at_once(&app, &id, None).await;
+    let seen = app
+        .wait_task("alice", winner["task_id"].as_str().expect("task"), finished)
+        .await;
+    assert_eq!(seen.last().expect("answer")["status"], "succeeded");
+    assert_eq!(creates_accepted(&app).await, before + 1);
 }

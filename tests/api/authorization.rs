@@ -138,7 +138,7 @@ impl AliceObjects {
             big["system_vm_size"] = "Standard_D2s_v3".into();
             let answer = app.provision(alice, big).await;
             assert_eq!(answer["status"], "awaiting_approval", "{answer}");
-            waiting.push(answer["approval"]["id"].as_str().expect("id").to_owned());
+            waiting.push(answer["approval_id"].as_str().expect("id").to_owned());
         }
         let objects = Self {
             failed_task: id(&failed, "task_id"),
@@ -238,7 +238,7 @@ async fn alice_snapshot(app: &TestApp, objects: &AliceObjects) -> Value {
     let (_, failures) = app.get(ALICE.0, "/api/aks/recent-failed-provisions").await;
     let (_, active) = app.get(ALICE.0, "/api/aks/active-provisions").await;
     let (_, approvals) = app.get(ALICE.0, "/api/approvals").await;
-    let approvals: Vec<(String, String)> = approvals["mine"]
+    let approvals: Vec<(String, String)> = approvals["approvals"]
         .as_array()
         .into_iter()
         .flatten()

@@ -24,6 +24,8 @@ const DECIDED_SHOWN_MS: i64 = 24 * 3_600_000;
 #[derive(Clone, Copy)]
 pub struct Approvals {
     list: RwSignal<ApprovalList>,
+    /// The signed-in user: their own requests are theirs to follow, others' an admin's to decide.
+    viewer: StoredValue<String>,
     /// Requests whose decision is being sent (their buttons wait).
     busy: RwSignal<Vec<String>>,
     /// What went wrong with the last decision, by request.
@@ -37,17 +39,26 @@ pub struct Approvals {
 /// The notification for an admin: a request that came in while the tab was hidden.
 pub fn request_notice(a: &Approval) -> Notice {
     let cost = a
-        .estimate_monthly
-        .map(|m| format!(" (≈ {}/month)", money(m, &a.currency)))
+        .estimate
+        .as_ref()
+        .map(|e| format!(" (≈ {}/month)", money(e.monthly, &e.currency)))
         .unwrap_or_default();
     Notice {
-        title: format!("Approval requested: {}", a.request.cluster_name),
+        title: format!("Approval requested: {}", a.cluster_name),
         body: format!(
             "{} asks to create {} in {}{cost}: {}.",
-            a.requester_name, a.request.cluster_name, a.request.resource_group, a.reason
+            a.requester_name, a.cluster_name, a.resource_group, a.reason
         ),
         tag: format!("approval-{}", a.id),
     }
+}
+
+/// The requests an admin's queue shows: waiting, and others' (or decidable).
+pub fn in_queue(list: &[Approval], viewer: &str) -> Vec<Approval> {
+    list.iter()
+        .filter(|a| a.status == ApprovalStatus::Pending && (a.requester != viewer || a.may_decide))
+        .cloned()
+        .collect()
 }
 
 /// Whether a request of the user is shown on their page at `now`: waiting, or denied or expired
@@ -63,9 +74,10 @@ pub fn shown_to_requester(a: &Approval, now: i64) -> bool {
 }
 
 impl Approvals {
-    pub fn new(list: ApprovalList) -> Self {
+    pub fn new(list: ApprovalList, viewer: String) -> Self {
         let this = Self {
             list: RwSignal::new(list),
+            viewer: StoredValue::new(viewer),
             busy: RwSignal::new(Vec::new()),
             errors: RwSignal::new(Vec::new()),
             closed: RwSignal::new(Vec::new()),
@@ -75,18 +87,23 @@ impl Approvals {
         this
     }
 
-    /// The admin's queue (tracked).
+    /// The admin's queue: others' requests waiting (and one's own where `APPROVAL_SELF` lets
+    /// one decide it), oldest first (tracked).
     pub fn queue(self) -> Vec<Approval> {
-        self.list.with(|l| l.queue.clone())
+        let viewer = self.viewer.get_value();
+        self.list.with(|l| in_queue(&l.approvals, &viewer))
     }
 
     /// The user's own requests the page shows (tracked).
     pub fn mine(self, now: i64) -> Vec<Approval> {
         let closed = self.closed.get();
+        let viewer = self.viewer.get_value();
         self.list.with(|l| {
-            l.mine
+            l.approvals
                 .iter()
-                .filter(|a| shown_to_requester(a, now) && !closed.contains(&a.id))
+                .filter(|a| {
+                    a.requester == viewer && shown_to_requester(a, now) && !closed.contains(&a.id)
+                })
                 .cloned()
                 .collect()
         })
@@ -122,8 +139,8 @@ impl Approvals {
     /// This tab asked for a create that waits: shown at once, then read again.
     pub fn requested(self, approval: Approval) {
         self.list.update(|l| {
-            l.mine.retain(|a| a.id != approval.id);
-            l.mine.insert(0, approval);
+            l.approvals.retain(|a| a.id != approval.id);
+            l.approvals.push(approval);
         });
         self.refresh();
     }
@@ -138,11 +155,14 @@ impl Approvals {
             if self.list.is_disposed() {
                 return;
             }
-            let known: Vec<String> = self
-                .list
-                .with_untracked(|l| l.queue.iter().map(|a| a.id.clone()).collect());
-            for a in list
-                .queue
+            let viewer = self.viewer.get_value();
+            let known: Vec<String> = self.list.with_untracked(|l| {
+                in_queue(&l.approvals, &viewer)
+                    .into_iter()
+                    .map(|a| a.id)
+                    .collect()
+            });
+            for a in in_queue(&list.approvals, &viewer)
                 .iter()
                 .filter(|a| a.may_decide && !known.contains(&a.id))
             {
@@ -183,26 +203,40 @@ mod tests {
         Approval {
             id: "a1".into(),
             status,
-            request: ProvisionRequest {
-                cluster_name: "aks-big".into(),
-                resource_group: "rg-prod".into(),
-                ..ProvisionRequest::default()
-            },
-            requester_id: "alice".into(),
+            cluster_name: "aks-big".into(),
+            subscription_id: "sub".into(),
+            resource_group: "rg-prod".into(),
+            requester: "alice".into(),
             requester_name: "Alice".into(),
-            requested_at: 0,
-            expires_at: 1_000,
+            estimate: Some(crate::domain::approval::ApprovalEstimate {
+                currency: "USD".into(),
+                monthly: 996.45,
+            }),
             reason: "over 500.00 USD/month in rg-prod".into(),
-            estimate_monthly: Some(996.45),
-            currency: "USD".into(),
+            note: None,
             decided_by: None,
             decided_at,
-            note: None,
-            job_id: None,
+            created_at: 0,
+            expires_at: 1_000,
             task_id: None,
+            job_id: None,
+            request: ProvisionRequest::default(),
             may_decide: true,
             may_withdraw: false,
         }
+    }
+
+    #[test]
+    fn an_admins_queue_holds_others_waiting_requests_and_own_ones_only_when_decidable() {
+        let mut own = approval(ApprovalStatus::Pending, None);
+        own.may_decide = false;
+        let mut decided = approval(ApprovalStatus::Denied, Some(5));
+        decided.id = "a2".into();
+        let others = approval(ApprovalStatus::Pending, None);
+        assert_eq!(in_queue(&[own.clone(), decided.clone()], "alice"), vec![]);
+        assert_eq!(in_queue(&[others.clone(), decided], "ada"), vec![others]);
+        own.may_decide = true;
+        assert_eq!(in_queue(&[own.clone()], "alice"), vec![own]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! user's own requests (waiting, with Withdraw; denied, with who, when and why, and Edit &
 //! retry; expired).
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::Approvals;
@@ -23,8 +24,9 @@ fn what(a: &Approval) -> String {
 }
 
 fn cost(a: &Approval) -> String {
-    a.estimate_monthly
-        .map(|m| format!("≈ {}/month", money(m, &a.currency)))
+    a.estimate
+        .as_ref()
+        .map(|e| format!("≈ {}/month", money(e.monthly, &e.currency)))
         .unwrap_or_else(|| "no estimate".to_owned())
 }
 
@@ -47,7 +49,7 @@ pub fn ApprovalsPanel() -> impl IntoView {
                 >
                     <h3 id="approval-queue-title" class="approval-title">
                         "Waiting for approval "
-                        <span class="badge" data-testid="approval-count" aria-label=move || format!("{} requests", count())>
+                        <span class="badge badge-warn" data-testid="approval-count" aria-label=move || format!("{} requests", count())>
                             {count}
                         </span>
                     </h3>
@@ -73,81 +75,78 @@ pub fn ApprovalsPanel() -> impl IntoView {
     }))
 }
 
-/// One request in an admin's queue.
+/// One request in an admin's queue: Approve, or Deny with the note the requester will read.
 #[component]
 fn QueueItem(approvals: Approvals, a: Approval) -> impl IntoView {
     let id = StoredValue::new(a.id.clone());
-    let denying = RwSignal::new(false);
     let note = RwSignal::new(String::new());
     let busy = move || id.with_value(|id| approvals.is_busy(id));
     let error = move || id.with_value(|id| approvals.error(id));
+    let typed = move || {
+        let text = note.get_untracked();
+        (!text.trim().is_empty()).then_some(text)
+    };
     let approve = move |_| {
         notify::ask_permission();
-        approvals.decide(id.get_value(), ApprovalAction::Approve, None);
+        approvals.decide(id.get_value(), ApprovalAction::Approve, typed());
     };
     let deny = move |_| {
         notify::ask_permission();
-        let text = note.get_untracked();
-        if !text.trim().is_empty() {
+        if let Some(text) = typed() {
             approvals.decide(id.get_value(), ApprovalAction::Deny, Some(text));
         }
     };
-    let label = format!("Request for {}", a.request.cluster_name);
-    let note_id = format!("deny-note-{}", a.id);
-    let note_for = note_id.clone();
-    let actions = if a.may_decide {
+    let label = format!("Request for {}", a.cluster_name);
+    let note_id = format!("approval-note-{}", a.id);
+    let actions = a.may_decide.then(|| {
         view! {
-            <div class="approval-actions">
-                <Show
-                    when=move || denying.get()
-                    fallback=move || view! {
-                        <button type="button" class="btn btn-primary" disabled=busy on:click=approve>
-                            "Approve"
-                        </button>
-                        <button type="button" class="btn btn-danger" disabled=busy on:click=move |_| denying.set(true)>
-                            "Deny…"
-                        </button>
-                    }
-                >
-                    <label class="field-label" for=note_for.clone()>
-                        "Why? The requester sees this note."
-                    </label>
-                    <textarea
-                        id=note_for.clone()
-                        class="approval-note"
-                        rows="2"
-                        maxlength=NOTE_MAX_CHARS.to_string()
-                        prop:value=move || note.get()
-                        on:input=move |ev| note.set(event_target_value(&ev))
-                    ></textarea>
+            <div class="approval-decide">
+                <label class="field-label" for=note_id.clone()>
+                    "Note (the requester sees it; needed to deny)"
+                </label>
+                <textarea
+                    id=note_id.clone()
+                    class="approval-note"
+                    rows="2"
+                    maxlength=NOTE_MAX_CHARS.to_string()
+                    prop:value=move || note.get()
+                    on:input=move |ev| note.set(event_target_value(&ev))
+                ></textarea>
+                <div class="approval-actions">
                     <button
                         type="button"
-                        class="btn btn-danger-solid"
+                        class="btn btn-primary"
+                        data-testid="approve-button"
+                        disabled=busy
+                        on:click=approve
+                    >
+                        "Approve"
+                    </button>
+                    <button
+                        type="button"
+                        class="btn btn-danger"
+                        data-testid="deny-button"
                         disabled=move || busy() || note.with(|n| n.trim().is_empty())
                         on:click=deny
                     >
                         "Deny"
                     </button>
-                    <button type="button" class="btn btn-ghost" on:click=move |_| denying.set(false)>
-                        "Cancel"
-                    </button>
-                </Show>
+                </div>
             </div>
         }
-        .into_any()
-    } else {
-        view! {
-            <p class="muted">"Your own request: another admin decides it."</p>
-        }
-        .into_any()
-    };
+    });
     view! {
-        <li class="approval" data-testid="approval-request" aria-label=label>
+        <li
+            class="approval"
+            data-testid="approval-item"
+            data-cluster=a.cluster_name.clone()
+            aria-label=label
+        >
             <div class="approval-what"><strong>{what(&a)}</strong></div>
             <div class="approval-why">
                 {a.requester_name.clone()} " asks · " {cost(&a)} " · " {a.reason.clone()}
             </div>
-            <Moment at=a.requested_at verb="Asked" />
+            <Moment at=a.created_at verb="Asked" />
             {actions}
             {move || error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
         </li>
@@ -167,10 +166,16 @@ fn MineCard(approvals: Approvals, modal: Option<ModalControl>, a: Approval) -> i
         }
     };
     let close = move |_| id.with_value(|id| approvals.close(id));
-    let cluster = a.request.cluster_name.clone();
+    let cluster = a.cluster_name.clone();
     let body = match a.status {
-        ApprovalStatus::Pending => view! {
-            <div class="notice notice-info approval-mine" role="status" data-testid="approval-waiting">
+        ApprovalStatus::Pending => Either::Left(view! {
+            <div
+                class="notice notice-info approval-mine"
+                role="status"
+                data-testid="approval-card"
+                data-status="pending"
+                data-cluster=a.cluster_name.clone()
+            >
                 <span>
                     "Waiting for an admin's approval: " <strong>{cluster}</strong> " (" {cost(&a)} "), "
                     {a.reason.clone()} ". Nothing is sent to Azure until an admin approves."
@@ -184,11 +189,13 @@ fn MineCard(approvals: Approvals, modal: Option<ModalControl>, a: Approval) -> i
                     "Withdraw"
                 </button>
             </div>
-        }
-        .into_any(),
+        }),
         status => {
             let denied = status == ApprovalStatus::Denied;
-            let by = a.decided_by.clone().unwrap_or_else(|| "an admin".to_owned());
+            let by = a
+                .decided_by
+                .clone()
+                .unwrap_or_else(|| "an admin".to_owned());
             let at = a.decided_at.unwrap_or(a.expires_at);
             let headline = if denied {
                 format!("{by} denied creating {cluster}")
@@ -196,11 +203,13 @@ fn MineCard(approvals: Approvals, modal: Option<ModalControl>, a: Approval) -> i
                 format!("Nobody approved creating {cluster} in time")
             };
             let note = a.note.clone();
-            view! {
+            Either::Right(view! {
                 <div
                     class="notice notice-warn approval-mine"
                     role="alert"
-                    data-testid=if denied { "approval-denied" } else { "approval-expired" }
+                    data-testid="approval-card"
+                    data-status=status.as_str()
+                    data-cluster=a.cluster_name.clone()
                 >
                     <div>
                         <strong>{headline}</strong>
@@ -209,7 +218,7 @@ fn MineCard(approvals: Approvals, modal: Option<ModalControl>, a: Approval) -> i
                         {note.map(|n| view! { <p class="approval-note-text">"“" {n} "”"</p> })}
                     </div>
                     <div class="approval-actions">
-                        <button type="button" class="btn btn-primary" on:click=retry>
+                        <button type="button" class="btn btn-primary" data-testid="edit-retry" on:click=retry>
                             "Edit & retry"
                         </button>
                         <button type="button" class="btn btn-ghost" on:click=close>
@@ -217,8 +226,7 @@ fn MineCard(approvals: Approvals, modal: Option<ModalControl>, a: Approval) -> i
                         </button>
                     </div>
                 </div>
-            }
-            .into_any()
+            })
         }
     };
     view! {

@@ -98,7 +98,7 @@ pub fn ClusterCard(data: String, children: Children) -> impl IntoView {
     let in_flight = InFlight::new(in_flight, last_failed, session.user_id.clone());
     provide_context(in_flight);
     live.subscribe(move |event| in_flight.on_event(&event));
-    let approvals = Approvals::new(approvals);
+    let approvals = Approvals::new(approvals, session.user_id.clone());
     live.subscribe(move |event| approvals.on_event(&event));
     SignInAgain::provide(&session);
     Viewer::provide(&session);

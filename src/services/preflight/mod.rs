@@ -69,7 +69,7 @@ pub async fn preflight(
     report.checks.push(costs::cost_row(&estimate));
     // Whether Create would wait for an admin: a warning, never a failure.
     if let Some(row) =
-        crate::services::approvals::preflight_row(state, &req, estimate.as_ref().ok()).await
+        crate::services::approval_gate::preflight_row(state, &req, estimate.as_ref().ok()).await
     {
         report.checks.push(row);
     }
